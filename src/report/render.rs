@@ -1,0 +1,2 @@
+pub enum OutputFormat {}
+pub struct ReportWriter;

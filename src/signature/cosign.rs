@@ -1,0 +1,207 @@
+//! cosign's legacy tag-based layers (COSIGN.md §1–2): simple-signing payloads in `.sig` manifests
+//! and DSSE attestations in `.att` manifests, one layer = one signature. The signed bytes are the
+//! layer blob exactly as stored; the binding is `critical.image.docker-manifest-digest`.
+
+use super::{b64, dsse, Checked, Subject};
+use crate::crypto::PublicKey;
+use crate::report::{Envelope, SignatureKind, Verdict};
+use crate::trust::Trust;
+use crate::x509::Cert;
+use std::collections::BTreeMap;
+
+pub const ANN_SIGNATURE: &str = "dev.cosignproject.cosign/signature";
+pub const ANN_CERTIFICATE: &str = "dev.sigstore.cosign/certificate";
+pub const ANN_CHAIN: &str = "dev.sigstore.cosign/chain";
+pub const ANN_BUNDLE: &str = "dev.sigstore.cosign/bundle";
+pub const ANN_TIMESTAMP: &str = "dev.sigstore.cosign/rfc3161timestamp";
+pub const SIMPLESIGNING_TYPE: &str = "cosign container image signature";
+
+/// The certificate chain a layer carries (leaf from the certificate annotation, then the chain).
+fn layer_certificates(ann: &BTreeMap<String, String>) -> Result<Vec<Cert>, String> {
+    let Some(leaf) = ann.get(ANN_CERTIFICATE).filter(|s| !s.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let mut certs = Cert::from_pem_chain(leaf.as_bytes()).map_err(|e| format!("certificate annotation: {e}"))?;
+    certs.truncate(1);
+    if let Some(chain) = ann.get(ANN_CHAIN).filter(|s| !s.trim().is_empty()) {
+        certs.extend(Cert::from_pem_chain(chain.as_bytes()).map_err(|e| format!("chain annotation: {e}"))?);
+    }
+    Ok(certs)
+}
+
+/// Key id of the public key a Rekor bundle records for a key-only signature, when present.
+fn rekor_key_id(ann: &BTreeMap<String, String>) -> Option<(String, Vec<u8>)> {
+    let bundle: serde_json::Value = serde_json::from_str(ann.get(ANN_BUNDLE)?).ok()?;
+    let body = crate::crypto::b64_std_lenient(bundle.pointer("/Payload/body")?.as_str()?)?;
+    let body: serde_json::Value = serde_json::from_slice(&body).ok()?;
+    let key_b64 = body.pointer("/spec/signature/publicKey/content")?.as_str()?;
+    let pem = crate::crypto::b64_std_lenient(key_b64)?;
+    let (_, p) = x509_parser::pem::parse_x509_pem(&pem).ok()?;
+    (p.label == "PUBLIC KEY").then(|| (crate::crypto::sha256_hex(&p.contents), p.contents))
+}
+
+/// Apply the signature decision shared by simple-signing and DSSE layers once the binding holds.
+fn decide(
+    mut out: Checked,
+    certs: &[Cert],
+    ann: &BTreeMap<String, String>,
+    trust: &Trust,
+    verify: impl Fn(&PublicKey) -> Result<(), crate::crypto::CryptoError>,
+) -> Checked {
+    if let Some(leaf) = certs.first() {
+        out.set_certificates(certs);
+        let key = match leaf.public_key() {
+            Ok(k) => k,
+            Err(e) => return out.unsupported(format!("certificate key: {e}")),
+        };
+        out.algorithm = Some(key.algorithm_name());
+        if let Err(e) = verify(&key) {
+            return out.invalid(format!("signature does not verify with the certificate's key: {e}"));
+        }
+        let (verdict, reason) = trust.decide_certificate();
+        out.verdict = verdict;
+        out.reasons.push(reason);
+        return out;
+    }
+    // Key-only: name the key when the Rekor entry records it.
+    let recorded = rekor_key_id(ann);
+    if let Some((_, spki)) = &recorded {
+        out.signer = Some(crate::x509::key_signer(spki));
+    }
+    let (verdict, reason, key_id) = trust.decide_key_only(verify);
+    if let Some(id) = key_id {
+        let key = trust.keys.iter().find(|k| k.key_id == id);
+        out.signer = Some(crate::report::Signer {
+            key_id: Some(id),
+            key_algorithm: key.map(|k| k.key.algorithm_name()),
+            ..Default::default()
+        });
+    } else if out.signer.is_none() {
+        out.signer = Some(crate::report::Signer::default());
+    }
+    out.verdict = verdict;
+    out.reasons.push(reason);
+    out
+}
+
+fn get_ci<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
+    // Go's encoding/json matches member names case-insensitively; cosign's own spec example
+    // writes "Docker-manifest-digest".
+    v.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
+}
+
+/// One `.sig` layer: `payload` is the blob exactly as stored.
+pub fn check_simplesigning(
+    annotations: &BTreeMap<String, String>,
+    payload: &[u8],
+    subject: &Subject,
+    trust: &Trust,
+) -> Checked {
+    let mut out = Checked::new(Envelope::Simplesigning, SignatureKind::Signature);
+    let sig = match annotations.get(ANN_SIGNATURE).map(|s| b64("signature annotation", s)) {
+        None => return out.invalid("layer has no dev.cosignproject.cosign/signature annotation"),
+        Some(Err(e)) => return out.invalid(e),
+        Some(Ok(s)) if s.is_empty() => return out.invalid("empty signature annotation"),
+        Some(Ok(s)) => s,
+    };
+    let certs = match layer_certificates(annotations) {
+        Ok(c) => c,
+        Err(e) => return out.invalid(e),
+    };
+    // Binding: parse the payload only to read it; the signature covers the raw bytes.
+    let doc: serde_json::Value = match serde_json::from_slice(payload) {
+        Ok(v) => v,
+        Err(e) => return out.invalid(format!("payload is not JSON: {e}")),
+    };
+    let critical = get_ci(&doc, "critical");
+    let named = critical
+        .and_then(|c| get_ci(c, "image"))
+        .and_then(|i| get_ci(i, "docker-manifest-digest"))
+        .and_then(|d| d.as_str());
+    out.docker_reference = critical
+        .and_then(|c| get_ci(c, "identity"))
+        .and_then(|i| get_ci(i, "docker-reference"))
+        .and_then(|d| d.as_str())
+        .map(str::to_string);
+    let ty = critical.and_then(|c| get_ci(c, "type")).and_then(|t| t.as_str());
+    match named {
+        None => return out.invalid("payload has no critical.image.docker-manifest-digest"),
+        Some(d) if d != subject.digest.as_str() => {
+            return out.invalid(format!(
+                "payload signs {d}, not this image ({}): signature replayed from another image",
+                subject.digest
+            ))
+        }
+        Some(_) => {}
+    }
+    if ty != Some(SIMPLESIGNING_TYPE) {
+        return out.invalid(format!("payload type is {:?}, expected {SIMPLESIGNING_TYPE:?}", ty.unwrap_or("")));
+    }
+    out = decide(out, &certs, annotations, trust, |k| k.verify_cosign(payload, &sig));
+    if out.verdict != Verdict::Invalid {
+        note_unchecked_extras(&mut out, annotations);
+    }
+    out
+}
+
+/// One `.att` layer: the blob is a DSSE envelope over an in-toto statement naming the image.
+pub fn check_attestation(
+    annotations: &BTreeMap<String, String>,
+    envelope: &[u8],
+    subject: &Subject,
+    trust: &Trust,
+) -> Checked {
+    let mut out = Checked::new(Envelope::Dsse, SignatureKind::Attestation);
+    out.predicate_type = annotations.get("predicateType").cloned();
+    let env: dsse::Envelope = match serde_json::from_slice(envelope) {
+        Ok(e) => e,
+        Err(e) => return out.invalid(format!("DSSE envelope: {e}")),
+    };
+    let certs = match layer_certificates(annotations) {
+        Ok(c) => c,
+        Err(e) => return out.invalid(e),
+    };
+    let (pae, sig, statement) = match open_dsse(&env) {
+        Ok(x) => x,
+        Err(e) => return out.invalid(e),
+    };
+    if let Some(p) = &statement.predicate_type {
+        out.predicate_type = Some(p.clone());
+    }
+    if !statement.names(subject.digest.algorithm(), subject.digest.hex()) {
+        return out.invalid(format!(
+            "statement subjects {:?} do not include this image ({})",
+            statement.subject_digests(),
+            subject.digest
+        ));
+    }
+    out = decide(out, &certs, annotations, trust, |k| k.verify_cosign(&pae, &sig));
+    if out.verdict != Verdict::Invalid {
+        note_unchecked_extras(&mut out, annotations);
+    }
+    out
+}
+
+/// Decode a one-signature DSSE envelope: its PAE bytes, signature and in-toto statement.
+pub(crate) fn open_dsse(env: &dsse::Envelope) -> Result<(Vec<u8>, Vec<u8>, dsse::Statement), String> {
+    if env.payload_type != dsse::IN_TOTO {
+        return Err(format!("DSSE payloadType is {:?}, expected {}", env.payload_type, dsse::IN_TOTO));
+    }
+    if env.signatures.len() != 1 {
+        return Err(format!("DSSE envelope has {} signatures, expected exactly one", env.signatures.len()));
+    }
+    let payload = b64("DSSE payload", &env.payload)?;
+    let sig = b64("DSSE signature", &env.signatures[0].sig)?;
+    let statement: dsse::Statement =
+        serde_json::from_slice(&payload).map_err(|e| format!("in-toto statement: {e}"))?;
+    Ok((dsse::pae(&env.payload_type, &payload), sig, statement))
+}
+
+fn note_unchecked_extras(out: &mut Checked, ann: &BTreeMap<String, String>) {
+    if ann.contains_key(ANN_BUNDLE) {
+        out.reasons.push("Rekor bundle present; transparency log proof not checked without a trusted root".into());
+    }
+    if ann.contains_key(ANN_TIMESTAMP) {
+        out.reasons.push("RFC 3161 timestamp present; not checked without a trusted root".into());
+    }
+}

@@ -1,0 +1,80 @@
+//! Signature formats: each module turns the bytes discovery fetched into a [`Checked`] outcome:
+//! integrity (the signature verifies over the exact stored bytes), binding (the signed payload names
+//! this exact digest) and the signer's identity. Trust decisions go through [`crate::trust`].
+
+pub mod bundle;
+pub mod cosign;
+pub mod dsse;
+pub mod notation;
+
+use crate::oci::Digest;
+use crate::report::{ChainCert, Envelope, Signer, SignatureKind, Timestamp, Verdict};
+use crate::x509::Cert;
+
+/// The manifest a signature must name.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub digest: Digest,
+    pub media_type: String,
+    pub size: u64,
+}
+
+/// What one signature check found.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub envelope: Envelope,
+    pub kind: SignatureKind,
+    pub verdict: Verdict,
+    pub reasons: Vec<String>,
+    pub signer: Option<Signer>,
+    pub chain: Vec<ChainCert>,
+    pub signed_at: Option<String>,
+    pub timestamp: Option<Timestamp>,
+    pub algorithm: Option<String>,
+    pub predicate_type: Option<String>,
+    pub docker_reference: Option<String>,
+}
+
+impl Checked {
+    pub fn new(envelope: Envelope, kind: SignatureKind) -> Checked {
+        Checked {
+            envelope,
+            kind,
+            verdict: Verdict::Invalid,
+            reasons: Vec::new(),
+            signer: None,
+            chain: Vec::new(),
+            signed_at: None,
+            timestamp: None,
+            algorithm: None,
+            predicate_type: None,
+            docker_reference: None,
+        }
+    }
+
+    /// Mark invalid with a reason and return self (for early exits).
+    pub fn invalid(mut self, reason: impl Into<String>) -> Checked {
+        self.verdict = Verdict::Invalid;
+        self.reasons.push(reason.into());
+        self
+    }
+
+    pub fn unsupported(mut self, reason: impl Into<String>) -> Checked {
+        self.verdict = Verdict::Unsupported;
+        self.reasons.push(reason.into());
+        self
+    }
+
+    /// Record the signer identity and chain from certificates, leaf first.
+    pub fn set_certificates(&mut self, certs: &[Cert]) {
+        if let Some(leaf) = certs.first() {
+            self.signer = Some(leaf.signer());
+        }
+        self.chain = certs.iter().map(Cert::chain_entry).collect();
+    }
+}
+
+/// Bounded, strict standard base64 (after stripping CR/LF) with a readable error.
+pub(crate) fn b64(field: &str, s: &str) -> Result<Vec<u8>, String> {
+    crate::crypto::b64_std_lenient(s).ok_or_else(|| format!("{field} is not valid base64"))
+}

@@ -1,0 +1,406 @@
+//! Notary Project signature envelopes (NOTATION.md §3–4): JWS JSON serialization
+//! (`application/jose+json`) and COSE_Sign1 (`application/cose`). Both are reduced to one
+//! [`Envelope`] view and checked by the same rules: alg fits the leaf key, critical headers,
+//! signing scheme and times, the signature over the exact stored bytes, and the payload's
+//! `targetArtifact` equal to the signed manifest's descriptor (media type, digest and size).
+
+use super::{Checked, Subject};
+use crate::report::{Envelope as EnvelopeKind, SignatureKind, Timestamp};
+use crate::trust::Trust;
+use crate::x509::{rfc3339, Cert};
+use base64::Engine;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub const PAYLOAD_TYPE: &str = "application/vnd.cncf.notary.payload.v1+json";
+pub const ANN_THUMBPRINTS: &str = "io.cncf.notary.x509chain.thumbprint#S256";
+const SCHEME: &str = "io.cncf.notary.signingScheme";
+const SIGNING_TIME: &str = "io.cncf.notary.signingTime";
+const AUTHENTIC_TIME: &str = "io.cncf.notary.authenticSigningTime";
+const EXPIRY: &str = "io.cncf.notary.expiry";
+const KNOWN_CRITICAL: [&str; 6] = [
+    SCHEME,
+    SIGNING_TIME,
+    AUTHENTIC_TIME,
+    EXPIRY,
+    "io.cncf.notary.verificationPlugin",
+    "io.cncf.notary.verificationPluginMinVersion",
+];
+
+/// An envelope reduced to what the rules need, whatever its encoding.
+#[derive(Debug, Default)]
+struct Envelope {
+    alg: String,
+    content_type: Option<String>,
+    crit: Vec<String>,
+    /// Every protected header name present.
+    present: Vec<String>,
+    scheme: Option<String>,
+    signing_time: Option<i64>,
+    authentic_signing_time: Option<i64>,
+    expiry: Option<i64>,
+    plugin: Option<String>,
+    certs: Vec<Vec<u8>>,
+    payload: Vec<u8>,
+    signed_bytes: Vec<u8>,
+    signature: Vec<u8>,
+    timestamp_token: bool,
+}
+
+/// Check one envelope blob of layer media type `media_type` against the manifest it must sign.
+/// `annotations` are the signature manifest's (for the thumbprint hint); `now` in Unix seconds.
+pub fn check_envelope(
+    media_type: &str,
+    bytes: &[u8],
+    annotations: &BTreeMap<String, String>,
+    subject: &Subject,
+    trust: &Trust,
+    now: i64,
+) -> Checked {
+    let (kind, parsed) = match media_type {
+        crate::oci::JOSE => (EnvelopeKind::Jws, parse_jws(bytes)),
+        crate::oci::COSE => (EnvelopeKind::Cose, parse_cose(bytes)),
+        other => {
+            return Checked::new(EnvelopeKind::Jws, SignatureKind::Signature)
+                .invalid(format!("signature layer media type {other:?} is not a Notary envelope"))
+        }
+    };
+    let out = Checked::new(kind, SignatureKind::Signature);
+    match parsed {
+        Ok(env) => check(out, env, annotations, subject, trust, now),
+        Err(e) => out.invalid(format!("malformed envelope: {e}")),
+    }
+}
+
+fn check(
+    mut out: Checked,
+    env: Envelope,
+    annotations: &BTreeMap<String, String>,
+    subject: &Subject,
+    trust: &Trust,
+    now: i64,
+) -> Checked {
+    out.algorithm = Some(env.alg.clone());
+    // Certificates first, so that even a failing signature reports who it claims to be.
+    let mut certs = Vec::new();
+    for der in &env.certs {
+        match Cert::from_der(der.clone()) {
+            Ok(c) => certs.push(c),
+            Err(e) => return out.invalid(format!("certificate chain: {e}")),
+        }
+    }
+    let Some(leaf) = certs.first() else { return out.invalid("envelope carries no certificate chain") };
+    out.set_certificates(&certs);
+    compare_thumbprints(&mut out, annotations, &certs);
+
+    let key = match leaf.public_key() {
+        Ok(k) => k,
+        Err(e) => return out.unsupported(format!("signing certificate key: {e}")),
+    };
+    match key.notary_alg() {
+        Some(a) if a == env.alg => {}
+        Some(a) => return out.invalid(format!("alg {} does not match the signing key, which implies {a}", env.alg)),
+        None => return out.invalid(format!("signing key {} is not allowed by the Notary Project", key.algorithm_name())),
+    }
+    if let Err(e) = key.verify_jose(&env.alg, &env.signed_bytes, &env.signature) {
+        return out.invalid(format!("envelope signature does not verify with the signing certificate: {e}"));
+    }
+
+    if env.content_type.as_deref() != Some(PAYLOAD_TYPE) {
+        return out.invalid(format!("content type {:?}, expected {PAYLOAD_TYPE}", env.content_type));
+    }
+    if let Err(e) = check_headers(&env) {
+        return out.invalid(e);
+    }
+    if let Some(plugin) = &env.plugin {
+        return out.unsupported(format!("envelope requires verification plugin {plugin:?}"));
+    }
+    if let Some(unknown) = env.crit.iter().find(|c| !KNOWN_CRITICAL.contains(&c.as_str())) {
+        return out.unsupported(format!("unknown critical header {unknown:?}"));
+    }
+    out.signed_at = env.signing_time.or(env.authentic_signing_time).and_then(rfc3339);
+
+    // Binding: the payload's targetArtifact is this manifest.
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Payload {
+        target_artifact: Target,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Target {
+        media_type: String,
+        digest: String,
+        size: u64,
+    }
+    let payload: Payload = match serde_json::from_slice(&env.payload) {
+        Ok(p) => p,
+        Err(e) => return out.invalid(format!("payload: {e}")),
+    };
+    let t = payload.target_artifact;
+    if t.digest != subject.digest.as_str() {
+        return out.invalid(format!(
+            "payload signs {}, not this image ({}): envelope replayed from another image",
+            t.digest, subject.digest
+        ));
+    }
+    if t.size != subject.size {
+        return out.invalid(format!("payload names size {}, the manifest has {} bytes", t.size, subject.size));
+    }
+    if t.media_type != subject.media_type {
+        return out.invalid(format!("payload names media type {}, the manifest is {}", t.media_type, subject.media_type));
+    }
+    if let Some(exp) = env.expiry {
+        if now >= exp {
+            return out.invalid(format!("signature expired at {}", rfc3339(exp).unwrap_or_default()));
+        }
+    }
+    if env.timestamp_token {
+        out.timestamp = Some(Timestamp { authority: None, time: String::new(), verified: false });
+        out.reasons.push("RFC 3161 timestamp countersignature present; not checked without TSA roots".into());
+    }
+    let (verdict, reason) = trust.decide_certificate();
+    out.verdict = verdict;
+    out.reasons.push(reason);
+    out
+}
+
+fn check_headers(env: &Envelope) -> Result<(), String> {
+    if env.crit.is_empty() {
+        return Err("crit header missing or empty".into());
+    }
+    for c in &env.crit {
+        if !env.present.iter().any(|p| p == c) {
+            return Err(format!("header {c:?} is marked critical but not present"));
+        }
+    }
+    if !env.crit.iter().any(|c| c == SCHEME) {
+        return Err(format!("{SCHEME} must be critical"));
+    }
+    if env.expiry.is_some() && !env.crit.iter().any(|c| c == EXPIRY) {
+        return Err(format!("{EXPIRY} present but not critical"));
+    }
+    let signing = match env.scheme.as_deref() {
+        Some("notary.x509") => {
+            if env.authentic_signing_time.is_some() {
+                return Err("notary.x509 envelope must not carry authenticSigningTime".into());
+            }
+            env.signing_time.ok_or("notary.x509 envelope lacks signingTime")?
+        }
+        Some("notary.x509.signingAuthority") => {
+            if env.signing_time.is_some() {
+                return Err("signingAuthority envelope must not carry signingTime".into());
+            }
+            if !env.crit.iter().any(|c| c == AUTHENTIC_TIME) {
+                return Err(format!("{AUTHENTIC_TIME} must be critical"));
+            }
+            env.authentic_signing_time.ok_or("signingAuthority envelope lacks authenticSigningTime")?
+        }
+        other => return Err(format!("signing scheme {other:?} is not a Notary Project scheme")),
+    };
+    if let Some(exp) = env.expiry {
+        if exp <= signing {
+            return Err("expiry is not after the signing time".into());
+        }
+    }
+    Ok(())
+}
+
+fn compare_thumbprints(out: &mut Checked, annotations: &BTreeMap<String, String>, certs: &[Cert]) {
+    let Some(ann) = annotations.get(ANN_THUMBPRINTS) else { return };
+    let claimed: Vec<String> = match serde_json::from_str::<Vec<String>>(ann) {
+        Ok(v) => v.into_iter().map(|s| s.to_ascii_lowercase()).collect(),
+        Err(_) => {
+            out.reasons.push("thumbprint annotation is not a JSON array of strings".into());
+            return;
+        }
+    };
+    let actual: Vec<String> = certs.iter().map(Cert::sha256).collect();
+    if claimed != actual {
+        out.reasons.push(format!(
+            "manifest thumbprint annotation {claimed:?} does not match the envelope's chain {actual:?}"
+        ));
+    }
+}
+
+// ---- JWS (flattened JSON serialization) ----
+
+fn b64url(field: &str, s: &str) -> Result<Vec<u8>, String> {
+    // RFC 7515: unpadded base64url. A padded value is an integrity failure, as in notation.
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|e| format!("{field} is not unpadded base64url: {e}"))
+}
+
+fn json_time(v: &serde_json::Value, name: &str) -> Result<Option<i64>, String> {
+    match v.get(name) {
+        None => Ok(None),
+        Some(serde_json::Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| Some(t.timestamp()))
+            .map_err(|e| format!("{name} {s:?}: {e}")),
+        Some(_) => Err(format!("{name} is not a string")),
+    }
+}
+
+fn parse_jws(bytes: &[u8]) -> Result<Envelope, String> {
+    #[derive(Deserialize)]
+    struct Jws {
+        payload: String,
+        protected: String,
+        #[serde(default)]
+        header: BTreeMap<String, serde_json::Value>,
+        signature: String,
+    }
+    let jws: Jws = serde_json::from_slice(bytes).map_err(|e| format!("JWS JSON: {e}"))?;
+    let protected_bytes = b64url("protected", &jws.protected)?;
+    let payload = b64url("payload", &jws.payload)?;
+    let signature = b64url("signature", &jws.signature)?;
+    let protected: serde_json::Value =
+        serde_json::from_slice(&protected_bytes).map_err(|e| format!("protected header: {e}"))?;
+    let obj = protected.as_object().ok_or("protected header is not an object")?;
+    let text = |k: &str| obj.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let crit = match obj.get("crit") {
+        None => Vec::new(),
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).ok_or("crit entries must be strings"))
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err("crit is not an array".into()),
+    };
+    let x5c = jws
+        .header
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("x5c"))
+        .map(|(_, v)| v)
+        .ok_or("unprotected header has no x5c")?;
+    let certs = x5c
+        .as_array()
+        .ok_or("x5c is not an array")?
+        .iter()
+        .map(|c| {
+            c.as_str()
+                .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+                .ok_or_else(|| "x5c entry is not standard base64".to_string())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let timestamp_token = jws.header.keys().any(|k| k.eq_ignore_ascii_case("io.cncf.notary.timestampSignature"));
+    let mut signed_bytes = jws.protected.clone().into_bytes();
+    signed_bytes.push(b'.');
+    signed_bytes.extend_from_slice(jws.payload.as_bytes());
+    Ok(Envelope {
+        alg: text("alg").ok_or("protected header has no alg")?,
+        content_type: text("cty"),
+        crit,
+        present: obj.keys().cloned().collect(),
+        scheme: text(SCHEME),
+        signing_time: json_time(&protected, SIGNING_TIME)?,
+        authentic_signing_time: json_time(&protected, AUTHENTIC_TIME)?,
+        expiry: json_time(&protected, EXPIRY)?,
+        plugin: text("io.cncf.notary.verificationPlugin"),
+        certs,
+        payload,
+        signed_bytes,
+        signature,
+        timestamp_token,
+    })
+}
+
+// ---- COSE_Sign1 ----
+
+fn parse_cose(bytes: &[u8]) -> Result<Envelope, String> {
+    use coset::{iana, Label, RegisteredLabelWithPrivate, TaggedCborSerializable};
+    let msg = coset::CoseSign1::from_tagged_slice(bytes).map_err(|e| format!("COSE_Sign1: {e}"))?;
+    let h = &msg.protected.header;
+    let alg = match &h.alg {
+        Some(RegisteredLabelWithPrivate::Assigned(a)) => match a {
+            iana::Algorithm::PS256 => "PS256",
+            iana::Algorithm::PS384 => "PS384",
+            iana::Algorithm::PS512 => "PS512",
+            iana::Algorithm::ES256 => "ES256",
+            iana::Algorithm::ES384 => "ES384",
+            iana::Algorithm::ES512 => "ES512",
+            other => return Err(format!("COSE algorithm {other:?} is not allowed")),
+        },
+        other => return Err(format!("COSE algorithm {other:?} is not allowed")),
+    };
+    let content_type = match &h.content_type {
+        Some(coset::ContentType::Text(t)) => Some(t.clone()),
+        Some(coset::ContentType::Assigned(a)) => Some(format!("{a:?}")),
+        None => None,
+    };
+    let crit = h
+        .crit
+        .iter()
+        .map(|c| match c {
+            RegisteredLabelWithPrivate::Text(t) => t.clone(),
+            RegisteredLabelWithPrivate::Assigned(a) => format!("{}", *a as i64),
+            RegisteredLabelWithPrivate::PrivateUse(n) => n.to_string(),
+        })
+        .collect();
+    let mut present: Vec<String> = Vec::new();
+    let text_value = |name: &str| -> Option<&ciborium::Value> {
+        h.rest.iter().find(|(l, _)| matches!(l, Label::Text(t) if t == name)).map(|(_, v)| v)
+    };
+    for (l, _) in &h.rest {
+        if let Label::Text(t) = l {
+            present.push(t.clone());
+        }
+    }
+    // notation only accepts CBOR tag 1 (epoch seconds) for its time headers.
+    let time = |name: &str| -> Result<Option<i64>, String> {
+        match text_value(name) {
+            None => Ok(None),
+            Some(ciborium::Value::Tag(1, inner)) => match inner.as_ref() {
+                ciborium::Value::Integer(i) => i64::try_from(*i).map(Some).map_err(|_| format!("{name} out of range")),
+                _ => Err(format!("{name} must be a tag-1 integer")),
+            },
+            Some(_) => Err(format!("{name} must be a CBOR tag-1 date")),
+        }
+    };
+    let scheme = match text_value(SCHEME) {
+        Some(ciborium::Value::Text(t)) => Some(t.clone()),
+        _ => None,
+    };
+    let plugin = match text_value("io.cncf.notary.verificationPlugin") {
+        Some(ciborium::Value::Text(t)) => Some(t.clone()),
+        _ => None,
+    };
+    let mut certs = Vec::new();
+    let mut timestamp_token = false;
+    for (l, v) in &msg.unprotected.rest {
+        match l {
+            Label::Int(33) => match v {
+                ciborium::Value::Array(items) => {
+                    for it in items {
+                        match it {
+                            ciborium::Value::Bytes(b) => certs.push(b.clone()),
+                            _ => return Err("x5chain entries must be byte strings".into()),
+                        }
+                    }
+                }
+                ciborium::Value::Bytes(b) => certs.push(b.clone()),
+                _ => return Err("x5chain is not an array".into()),
+            },
+            Label::Text(t) if t == "io.cncf.notary.timestampSignature" => timestamp_token = true,
+            _ => {}
+        }
+    }
+    let payload = msg.payload.clone().ok_or("COSE payload is detached")?;
+    let signed_bytes = msg.tbs_data(&[]);
+    Ok(Envelope {
+        alg: alg.to_string(),
+        content_type,
+        crit,
+        present,
+        scheme,
+        signing_time: time(SIGNING_TIME)?,
+        authentic_signing_time: time(AUTHENTIC_TIME)?,
+        expiry: time(EXPIRY)?,
+        plugin,
+        certs,
+        payload,
+        signed_bytes,
+        signature: msg.signature.clone(),
+        timestamp_token,
+    })
+}

@@ -1,0 +1,272 @@
+//! Signer identity from X.509 certificates (x509-parser): RFC 4514 subject and issuer, serial,
+//! validity, SHA-256 thumbprint, SAN, the Fulcio OIDC issuer (both extension forms) and the Fulcio
+//! CI identity extensions (FORMATS.md "Fulcio certificate identity").
+
+use crate::crypto::{sha256_hex, PublicKey};
+use crate::report::{ChainCert, Signer};
+use thiserror::Error;
+use x509_parser::prelude::*;
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("malformed certificate: {0}")]
+pub struct CertError(pub String);
+
+/// A parsed certificate that keeps its DER bytes.
+pub struct Cert {
+    pub der: Vec<u8>,
+}
+
+impl Cert {
+    pub fn from_der(der: Vec<u8>) -> Result<Cert, CertError> {
+        match X509Certificate::from_der(&der) {
+            Ok((rest, _)) if rest.is_empty() => Ok(Cert { der }),
+            Ok(_) => Err(CertError("trailing bytes after certificate".into())),
+            Err(e) => Err(CertError(e.to_string())),
+        }
+    }
+
+    /// Every `CERTIFICATE` block of a PEM text, in order.
+    pub fn from_pem_chain(pem: &[u8]) -> Result<Vec<Cert>, CertError> {
+        let mut out = Vec::new();
+        for p in x509_parser::pem::Pem::iter_from_buffer(pem) {
+            let p = p.map_err(|e| CertError(format!("PEM: {e}")))?;
+            if p.label == "CERTIFICATE" {
+                out.push(Cert::from_der(p.contents)?);
+            }
+        }
+        if out.is_empty() {
+            return Err(CertError("no CERTIFICATE block in PEM".into()));
+        }
+        Ok(out)
+    }
+
+    fn parsed(&self) -> X509Certificate<'_> {
+        // Checked in the constructor.
+        X509Certificate::from_der(&self.der).expect("validated at construction").1
+    }
+
+    pub fn sha256(&self) -> String {
+        sha256_hex(&self.der)
+    }
+
+    pub fn subject(&self) -> String {
+        rfc4514(self.parsed().subject())
+    }
+
+    pub fn public_key(&self) -> Result<PublicKey, crate::crypto::CryptoError> {
+        PublicKey::from_spki_der(self.parsed().public_key().raw)
+    }
+
+    pub fn is_self_signed(&self) -> bool {
+        let c = self.parsed();
+        c.subject().as_raw() == c.issuer().as_raw()
+    }
+
+    /// Validity window as Unix seconds.
+    pub fn validity(&self) -> (i64, i64) {
+        let c = self.parsed();
+        (c.validity().not_before.timestamp(), c.validity().not_after.timestamp())
+    }
+
+    pub fn chain_entry(&self) -> ChainCert {
+        ChainCert { subject: self.subject(), sha256: self.sha256() }
+    }
+
+    /// The signer identity this certificate states.
+    pub fn signer(&self) -> Signer {
+        let c = self.parsed();
+        let mut s = Signer {
+            subject: Some(rfc4514(c.subject())),
+            issuer: Some(rfc4514(c.issuer())),
+            serial: Some(hex::encode(c.raw_serial())),
+            not_before: rfc3339(c.validity().not_before.timestamp()),
+            not_after: rfc3339(c.validity().not_after.timestamp()),
+            sha256: Some(self.sha256()),
+            key_algorithm: self.public_key().ok().map(|k| k.algorithm_name()),
+            ..Signer::default()
+        };
+        let mut legacy_issuer = None;
+        for ext in c.extensions() {
+            match ext.parsed_extension() {
+                ParsedExtension::SubjectAlternativeName(san) => {
+                    s.san.extend(san.general_names.iter().filter_map(general_name));
+                }
+                _ => {
+                    let oid = ext.oid.to_id_string();
+                    let Some(n) = oid.strip_prefix("1.3.6.1.4.1.57264.1.") else { continue };
+                    let Ok(n) = n.parse::<u32>() else { continue };
+                    // .1-.6 carry raw UTF-8; .8 and later a DER UTF8String.
+                    let value = if n <= 6 {
+                        String::from_utf8(ext.value.to_vec()).ok()
+                    } else {
+                        der_utf8_string(ext.value)
+                    };
+                    let Some(value) = value else { continue };
+                    match n {
+                        1 => legacy_issuer = Some(value),
+                        8 => s.oidc_issuer = Some(value),
+                        _ => {
+                            if let Some(name) = fulcio_extension_name(n) {
+                                s.extensions.insert(name.to_string(), value);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if s.oidc_issuer.is_none() {
+            s.oidc_issuer = legacy_issuer;
+        }
+        s
+    }
+}
+
+/// Identity of a bare public key: its algorithm and key id (SHA-256 of the DER SPKI).
+pub fn key_signer(spki_der: &[u8]) -> Signer {
+    Signer {
+        key_id: Some(sha256_hex(spki_der)),
+        key_algorithm: PublicKey::from_spki_der(spki_der).ok().map(|k| k.algorithm_name()),
+        ..Signer::default()
+    }
+}
+
+fn general_name(g: &GeneralName) -> Option<String> {
+    Some(match g {
+        GeneralName::RFC822Name(v) => format!("email:{v}"),
+        GeneralName::URI(v) => format!("uri:{v}"),
+        GeneralName::DNSName(v) => format!("dns:{v}"),
+        GeneralName::IPAddress(b) => match b.len() {
+            4 => format!("ip:{}", std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).ok()?)),
+            16 => format!("ip:{}", std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*b).ok()?)),
+            _ => format!("ip:{}", hex::encode(b)),
+        },
+        GeneralName::OtherName(oid, value) => {
+            // Fulcio username identity: [0] EXPLICIT UTF8String under OID 1.3.6.1.4.1.57264.1.7.
+            let inner = der_explicit_utf8(value).unwrap_or_else(|| hex::encode(value));
+            format!("othername:{}:{inner}", oid.to_id_string())
+        }
+        GeneralName::DirectoryName(n) => format!("dirname:{}", rfc4514(n)),
+        _ => return None,
+    })
+}
+
+fn fulcio_extension_name(n: u32) -> Option<&'static str> {
+    Some(match n {
+        2 => "githubWorkflowTrigger",
+        3 => "githubWorkflowSha",
+        4 => "githubWorkflowName",
+        5 => "githubWorkflowRepository",
+        6 => "githubWorkflowRef",
+        9 => "buildSignerUri",
+        10 => "buildSignerDigest",
+        11 => "runnerEnvironment",
+        12 => "sourceRepositoryUri",
+        13 => "sourceRepositoryDigest",
+        14 => "sourceRepositoryRef",
+        15 => "sourceRepositoryIdentifier",
+        16 => "sourceRepositoryOwnerUri",
+        17 => "sourceRepositoryOwnerIdentifier",
+        18 => "buildConfigUri",
+        19 => "buildConfigDigest",
+        20 => "buildTrigger",
+        21 => "runInvocationUri",
+        22 => "sourceRepositoryVisibilityAtSigning",
+        23 => "deploymentEnvironment",
+        24 => "tokenSubject",
+        _ => return None,
+    })
+}
+
+/// A DER length and the rest, bounds-checked.
+fn der_len(b: &[u8]) -> Option<(usize, &[u8])> {
+    let (&first, rest) = b.split_first()?;
+    if first < 0x80 {
+        return Some((first as usize, rest));
+    }
+    let n = (first & 0x7f) as usize;
+    if n == 0 || n > 4 || rest.len() < n {
+        return None;
+    }
+    let len = rest[..n].iter().fold(0usize, |acc, &x| (acc << 8) | x as usize);
+    Some((len, &rest[n..]))
+}
+
+fn der_utf8_string(b: &[u8]) -> Option<String> {
+    let (&tag, rest) = b.split_first()?;
+    if tag != 0x0c {
+        return None;
+    }
+    let (len, rest) = der_len(rest)?;
+    String::from_utf8(rest.get(..len)?.to_vec()).ok()
+}
+
+fn der_explicit_utf8(b: &[u8]) -> Option<String> {
+    // x509-parser hands over the [0] EXPLICIT content or the whole TLV depending on version.
+    if let Some(s) = der_utf8_string(b) {
+        return Some(s);
+    }
+    let (&tag, rest) = b.split_first()?;
+    if tag != 0xa0 {
+        return None;
+    }
+    let (len, rest) = der_len(rest)?;
+    der_utf8_string(rest.get(..len)?)
+}
+
+/// RFC 4514 string of a distinguished name: most specific RDN first, values escaped.
+pub fn rfc4514(name: &X509Name) -> String {
+    let mut parts = Vec::new();
+    for rdn in name.iter().collect::<Vec<_>>().into_iter().rev() {
+        let attrs: Vec<String> = rdn
+            .iter()
+            .map(|a| {
+                let key = attr_name(&a.attr_type().to_id_string());
+                let value = match a.as_str() {
+                    Ok(v) => escape_rfc4514(v),
+                    Err(_) => format!("#{}", hex::encode(a.attr_value().data)),
+                };
+                format!("{key}={value}")
+            })
+            .collect();
+        parts.push(attrs.join("+"));
+    }
+    parts.join(", ")
+}
+
+fn attr_name(oid: &str) -> String {
+    match oid {
+        "2.5.4.3" => "CN",
+        "2.5.4.6" => "C",
+        "2.5.4.7" => "L",
+        "2.5.4.8" => "ST",
+        "2.5.4.9" => "STREET",
+        "2.5.4.10" => "O",
+        "2.5.4.11" => "OU",
+        "2.5.4.5" => "SERIALNUMBER",
+        "2.5.4.97" => "organizationIdentifier",
+        "0.9.2342.19200300.100.1.25" => "DC",
+        "0.9.2342.19200300.100.1.1" => "UID",
+        "1.2.840.113549.1.9.1" => "emailAddress",
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
+fn escape_rfc4514(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let last = v.chars().count().saturating_sub(1);
+    for (i, c) in v.chars().enumerate() {
+        let special = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';')
+            || (i == 0 && (c == '#' || c == ' '))
+            || (i == last && c == ' ');
+        if special {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn rfc3339(unix: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp(unix, 0).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
