@@ -247,11 +247,18 @@ pub struct ImageReport {
     pub media_type: String,
     pub status: Status,
     pub signatures: Vec<SignatureReport>,
+    /// Signature lookups that failed for this image (also listed in the report's `errors`).
+    /// An image with no signature found but failed lookups has status `error`, never `unsigned`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub discovery_errors: Vec<String>,
 }
 
 impl ImageReport {
     pub fn compute_status(&mut self) {
         self.status = Status::of(self.signatures.iter().map(|s| &s.verification.status));
+        if self.status == Status::Unsigned && !self.discovery_errors.is_empty() {
+            self.status = Status::Error;
+        }
     }
 }
 

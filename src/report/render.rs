@@ -1,2 +1,197 @@
-pub enum OutputFormat {}
-pub struct ReportWriter;
+//! The report writer: consumes crawl events, keeps the summary, and renders the chosen format.
+//! NDJSON is written as images complete; the other formats need the whole list and buffer it.
+
+use super::{
+    table, ErrorReport, ImageReport, OrphanReport, Report, ScanInfo, Status, Summary, Tool, Trailer, SCHEMA,
+};
+use crate::crawl::Event;
+use std::io::{self, Write};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    Table,
+    Wide,
+    Json,
+    Ndjson,
+    SigscanJson,
+}
+
+pub struct ReportWriter<W: Write> {
+    format: OutputFormat,
+    out: W,
+    summary: Summary,
+    images: Vec<ImageReport>,
+    orphans: Vec<OrphanReport>,
+    errors: Vec<ErrorReport>,
+    scan: ScanInfo,
+    color: bool,
+    width: u16,
+}
+
+impl<W: Write> ReportWriter<W> {
+    pub fn new(format: OutputFormat, out: W, scan: ScanInfo, color: bool, width: u16) -> Self {
+        ReportWriter {
+            format,
+            out,
+            summary: Summary::default(),
+            images: Vec::new(),
+            orphans: Vec::new(),
+            errors: Vec::new(),
+            scan,
+            color,
+            width,
+        }
+    }
+
+    pub fn handle(&mut self, event: Event) -> io::Result<()> {
+        match event {
+            Event::Repository => self.summary.repositories += 1,
+            Event::Image(mut image) => {
+                self.summary.count_image(&image);
+                if self.format == OutputFormat::Ndjson {
+                    image.schema = Some(SCHEMA.to_string());
+                    serde_json::to_writer(&mut self.out, &image)?;
+                    self.out.write_all(b"\n")?;
+                } else {
+                    self.images.push(*image);
+                }
+            }
+            Event::Orphan(o) => {
+                self.summary.orphans += 1;
+                self.orphans.push(o);
+            }
+            Event::Error(e) => {
+                self.summary.errors += 1;
+                self.errors.push(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Write what is left and return the summary.
+    pub fn finish(mut self, finished_at: String) -> io::Result<(Summary, bool)> {
+        self.summary.finish();
+        self.scan.finished_at = Some(finished_at);
+        self.scan.complete = self.errors.is_empty();
+        self.images.sort_by(|a, b| (&a.repository, &a.tags, &a.digest).cmp(&(&b.repository, &b.tags, &b.digest)));
+        self.orphans.sort_by(|a, b| (&a.repository, &a.artifact).cmp(&(&b.repository, &b.artifact)));
+        let complete = self.scan.complete;
+        match self.format {
+            OutputFormat::Ndjson => {
+                let trailer = Trailer {
+                    schema: SCHEMA.into(),
+                    tool: Tool::default(),
+                    scan: self.scan,
+                    summary: self.summary.clone(),
+                    orphans: self.orphans,
+                    errors: self.errors,
+                };
+                serde_json::to_writer(&mut self.out, &trailer)?;
+                self.out.write_all(b"\n")?;
+            }
+            OutputFormat::Json => {
+                let report = Report {
+                    schema: SCHEMA.into(),
+                    tool: Tool::default(),
+                    scan: self.scan,
+                    summary: self.summary.clone(),
+                    images: self.images,
+                    orphans: self.orphans,
+                    errors: self.errors,
+                };
+                serde_json::to_writer_pretty(&mut self.out, &report)?;
+                self.out.write_all(b"\n")?;
+            }
+            OutputFormat::SigscanJson => {
+                let name = self.scan.target.as_str().unwrap_or_default().to_string();
+                serde_json::to_writer(&mut self.out, &sigscan_json(&name, &self.images))?;
+                self.out.write_all(b"\n")?;
+            }
+            OutputFormat::Table | OutputFormat::Wide => {
+                let wide = self.format == OutputFormat::Wide;
+                if !self.images.is_empty() {
+                    writeln!(self.out, "{}", table::images(&self.images, wide, self.color, self.width))?;
+                }
+                if !self.orphans.is_empty() {
+                    writeln!(self.out, "\nOrphaned signature artifacts (their image is gone):")?;
+                    for o in &self.orphans {
+                        writeln!(self.out, "  {}  {}  signs {}", o.repository, o.artifact, o.subject)?;
+                    }
+                }
+                if !self.errors.is_empty() {
+                    writeln!(self.out, "\nErrors (the scan is incomplete):")?;
+                    for e in &self.errors {
+                        let place = match (&e.repository, &e.reference) {
+                            (Some(r), Some(t)) => format!("{r} {t}: "),
+                            (Some(r), None) => format!("{r}: "),
+                            _ => String::new(),
+                        };
+                        writeln!(self.out, "  [{}] {place}{}", e.code, e.message)?;
+                    }
+                }
+                writeln!(self.out, "{}", summary_line(&self.summary, complete))?;
+            }
+        }
+        self.out.flush()?;
+        Ok((self.summary, complete))
+    }
+}
+
+/// The closing line of the table.
+pub fn summary_line(s: &Summary, complete: bool) -> String {
+    let statuses = [Status::Verified, Status::Untrusted, Status::Unverified, Status::Invalid, Status::Unsupported, Status::Error, Status::Unsigned]
+        .iter()
+        .filter(|st| s.count(**st) > 0 || matches!(st, Status::Verified | Status::Invalid | Status::Unsigned))
+        .map(|st| format!("{} {}", s.count(*st), st.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut line = format!(
+        "{} repositories, {} tags, {} images, {} signatures: {statuses}. Signed {:.0}%, verified {:.0}%.",
+        s.repositories,
+        s.tags,
+        s.images,
+        s.signatures,
+        s.coverage.signed * 100.0,
+        s.coverage.verified * 100.0
+    );
+    if s.orphans > 0 {
+        line.push_str(&format!(" {} orphaned signature artifacts.", s.orphans));
+    }
+    if !complete {
+        line.push_str(&format!(" INCOMPLETE: {} errors.", s.errors));
+    }
+    line
+}
+
+/// The JSON shape Venafi SigScan prints, so existing jq pipelines keep working:
+/// `{"registry":{"signatures":[{"path","digest","thumbprints","subjectname"}]},"name"}`, one entry per
+/// tag and signature. `thumbprints` is SigScan's string form (quoted hex, comma-separated);
+/// `subjectname` is the leaf subject, or `Unknown KeyPair` for a key-only signature.
+pub fn sigscan_json(name: &str, images: &[ImageReport]) -> serde_json::Value {
+    let mut entries = Vec::new();
+    for image in images {
+        let paths: Vec<String> = if image.tags.is_empty() {
+            vec![format!("{}@{}", image.repository, image.digest)]
+        } else {
+            image.tags.iter().map(|t| format!("{}:{t}", image.repository)).collect()
+        };
+        for path in &paths {
+            for sig in &image.signatures {
+                let thumbprints = sig.chain.iter().map(|c| format!("\"{}\"", c.sha256)).collect::<Vec<_>>().join(",");
+                let subject = sig.signer.as_ref().and_then(|s| s.subject.clone());
+                let subjectname = match subject {
+                    Some(s) => s.replace(", ", ","),
+                    None if sig.chain.is_empty() => "Unknown KeyPair".to_string(),
+                    None => String::new(),
+                };
+                entries.push(serde_json::json!({
+                    "path": path,
+                    "digest": image.digest,
+                    "thumbprints": thumbprints,
+                    "subjectname": subjectname,
+                }));
+            }
+        }
+    }
+    serde_json::json!({"registry": {"signatures": entries}, "name": name})
+}

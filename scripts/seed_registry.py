@@ -1,0 +1,408 @@
+#!/usr/bin/env python3
+"""Seed an OCI registry with signed, unsigned and tampered images, and write what a correct
+scanner must report about them (the expectations file).
+
+The signatures are made here, independently of sigaudit: cosign-format signatures by a scripted
+signer on Python's `cryptography` (cosign's own wire format: COSIGN.md §1-3), and real Notary
+Project envelopes from $SIGAUDIT_CORPUS/notation (made by notation itself), pushed next to the
+exact manifest they sign. Everything goes over the registry HTTP API to 127.0.0.1.
+
+usage: seed_registry.py --registry 127.0.0.1:PORT --corpus DIR --out DIR [--referrers-api]
+
+--referrers-api: the registry implements the OCI referrers API (ferro-oci-server): referrers are
+pushed with `subject` only, without referrers tag-schema indexes, so that only the API finds them.
+"""
+
+import argparse
+import base64
+import datetime
+import hashlib
+import http.client
+import json
+import os
+import sys
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+SIMPLESIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
+DSSE = "application/vnd.dsse.envelope.v1+json"
+NOTARY = "application/vnd.cncf.notary.signature"
+BUNDLE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+EMPTY = b"{}"
+EMPTY_DIGEST = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+
+
+def sha256(b):
+    return "sha256:" + hashlib.sha256(b).hexdigest()
+
+
+def canon(obj):
+    """Compact JSON as Go's json.Marshal writes it (struct order is ours to choose)."""
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+class Registry:
+    def __init__(self, hostport):
+        self.hostport = hostport
+        self.conn = http.client.HTTPConnection(hostport, timeout=30)
+
+    def request(self, method, path, body=None, headers=None):
+        for attempt in range(2):
+            try:
+                self.conn.request(method, path, body=body, headers=headers or {})
+                r = self.conn.getresponse()
+                data = r.read()
+                return r.status, dict((k.lower(), v) for k, v in r.getheaders()), data
+            except (http.client.HTTPException, ConnectionError):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection(self.hostport, timeout=30)
+                if attempt:
+                    raise
+
+    def push_blob(self, repo, data):
+        digest = sha256(data)
+        st, _, _ = self.request("HEAD", f"/v2/{repo}/blobs/{digest}")
+        if st == 200:
+            return digest
+        st, h, body = self.request("POST", f"/v2/{repo}/blobs/uploads/", b"", {"Content-Length": "0"})
+        assert st == 202, (st, body)
+        loc = h["location"]
+        if loc.startswith("http"):
+            loc = "/" + loc.split("/", 3)[3]
+        sep = "&" if "?" in loc else "?"
+        st, _, body = self.request(
+            "PUT", f"{loc}{sep}digest={digest}", data,
+            {"Content-Type": "application/octet-stream", "Content-Length": str(len(data))})
+        assert st == 201, (st, body)
+        return digest
+
+    def push_manifest(self, repo, ref, data, media_type):
+        st, h, body = self.request(
+            "PUT", f"/v2/{repo}/manifests/{ref}", data,
+            {"Content-Type": media_type, "Content-Length": str(len(data))})
+        assert st == 201, (repo, ref, st, body)
+        return sha256(data)
+
+
+def descriptor(media_type, data, **extra):
+    d = {"mediaType": media_type, "digest": sha256(data), "size": len(data)}
+    d.update(extra)
+    return d
+
+
+class Seeder:
+    def __init__(self, reg, host, corpus, out, referrers_api):
+        self.reg, self.host, self.corpus, self.out = reg, host, corpus, out
+        self.referrers_api = referrers_api
+        self.expect = {"images": [], "orphans": [], "repositories": set()}
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.cert = self.make_cert(self.key, "sigaudit test signer", "signer@example.test")
+
+    # ---- keys and certificates ----
+    def make_cert(self, key, cn, email):
+        name = x509.Name([
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "sigaudit tests"),
+            x509.NameAttribute(NameOID.COMMON_NAME, cn),
+        ])
+        now = datetime.datetime(2025, 1, 1)
+        return (x509.CertificateBuilder()
+                .subject_name(name).issuer_name(name)
+                .public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=3650))
+                .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
+                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+                .sign(key, hashes.SHA256()))
+
+    def cert_pem(self):
+        return self.cert.public_bytes(serialization.Encoding.PEM).decode()
+
+    def write_key_files(self):
+        pub = self.key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        with open(os.path.join(self.out, "cosign.pub"), "wb") as f:
+            f.write(pub)
+        other = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        with open(os.path.join(self.out, "other.pub"), "wb") as f:
+            f.write(other)
+        with open(os.path.join(self.out, "signer.crt"), "w") as f:
+            f.write(self.cert_pem())
+
+    def sign(self, data):
+        return self.key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+    # ---- images ----
+    def image(self, repo, tags, seed):
+        layer = hashlib.sha512(seed.encode()).digest() * 8
+        config = canon({"architecture": "amd64", "os": "linux",
+                        "rootfs": {"type": "layers", "diff_ids": [sha256(layer)]}})
+        self.reg.push_blob(repo, layer)
+        self.reg.push_blob(repo, config)
+        manifest = canon({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                          "config": descriptor("application/vnd.oci.image.config.v1+json", config),
+                          "layers": [descriptor("application/vnd.oci.image.layer.v1.tar+gzip", layer)]})
+        for t in tags:
+            self.reg.push_manifest(repo, t, manifest, OCI_MANIFEST)
+        if not tags:
+            self.reg.push_manifest(repo, sha256(manifest), manifest, OCI_MANIFEST)
+        self.expect["repositories"].add(repo)
+        return {"digest": sha256(manifest), "mediaType": OCI_MANIFEST, "size": len(manifest), "bytes": manifest}
+
+    def index(self, repo, tag, seed):
+        children = []
+        for arch in ("amd64", "arm64"):
+            img = self.image(repo, [], f"{seed}-{arch}")
+            children.append({"mediaType": OCI_MANIFEST, "digest": img["digest"], "size": img["size"],
+                             "platform": {"architecture": arch, "os": "linux"}})
+        idx = canon({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": children})
+        self.reg.push_manifest(repo, tag, idx, OCI_INDEX)
+        return {"digest": sha256(idx), "mediaType": OCI_INDEX, "size": len(idx), "children": children}
+
+    def expect_image(self, repo, tags, img, status, signatures):
+        self.expect["images"].append({"repository": repo, "tags": sorted(tags), "digest": img["digest"],
+                                      "status": status, "signatures": signatures})
+
+    # ---- cosign legacy format ----
+    def simplesigning_payload(self, repo, digest):
+        return canon({"critical": {"identity": {"docker-reference": f"{self.host}/{repo}"},
+                                   "image": {"docker-manifest-digest": digest},
+                                   "type": "cosign container image signature"},
+                      "optional": None})
+
+    def cosign_layer(self, payload, with_cert=True, corrupt=False):
+        sig = bytearray(self.sign(payload))
+        if corrupt:
+            sig[-3] ^= 0x55
+        ann = {"dev.cosignproject.cosign/signature": base64.b64encode(bytes(sig)).decode()}
+        if with_cert:
+            ann["dev.sigstore.cosign/certificate"] = self.cert_pem()
+        return ann
+
+    def push_cosign(self, repo, subject_digest, layers, suffix="sig", media_type=SIMPLESIGNING):
+        """layers: [(blob bytes, annotations)]"""
+        descs = []
+        for blob, ann in layers:
+            self.reg.push_blob(repo, blob)
+            descs.append(descriptor(media_type, blob, annotations=ann))
+        config = canon({"architecture": "", "config": {}, "created": "0001-01-01T00:00:00Z",
+                        "history": [{"created": "0001-01-01T00:00:00Z"}], "os": "",
+                        "rootfs": {"type": "layers", "diff_ids": [d["digest"] for d in descs]}})
+        self.reg.push_blob(repo, config)
+        manifest = canon({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                          "config": descriptor("application/vnd.oci.image.config.v1+json", config),
+                          "layers": descs})
+        tag = subject_digest.replace(":", "-") + "." + suffix
+        self.reg.push_manifest(repo, tag, manifest, OCI_MANIFEST)
+        return tag, manifest
+
+    def dsse(self, statement):
+        payload = canon(statement)
+        pae = b"DSSEv1 %d %s %d " % (len("application/vnd.in-toto+json"), b"application/vnd.in-toto+json",
+                                      len(payload)) + payload
+        return {"payloadType": "application/vnd.in-toto+json", "payload": base64.b64encode(payload).decode(),
+                "signatures": [{"keyid": "", "sig": base64.b64encode(self.sign(pae)).decode()}]}
+
+    # ---- referrers ----
+    def push_referrer(self, repo, subject, manifest_obj, artifact_type):
+        data = canon(manifest_obj)
+        digest = self.reg.push_manifest(repo, sha256(data), data, OCI_MANIFEST)
+        if not self.referrers_api:
+            tag = subject["digest"].replace(":", "-")
+            st, _, body = self.reg.request("GET", f"/v2/{repo}/manifests/{tag}", headers={"Accept": OCI_INDEX})
+            index = json.loads(body) if st == 200 else {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}
+            entry = descriptor(OCI_MANIFEST, data, artifactType=artifact_type)
+            if manifest_obj.get("annotations"):
+                entry["annotations"] = manifest_obj["annotations"]
+            index["manifests"].append(entry)
+            self.reg.push_manifest(repo, tag, canon(index), OCI_INDEX)
+        return digest
+
+    def notary_signature(self, repo, subject, envelope, layer_type, shape="legacy", thumbprints=None):
+        self.reg.push_blob(repo, EMPTY)
+        self.reg.push_blob(repo, envelope)
+        m = {"schemaVersion": 2, "mediaType": OCI_MANIFEST}
+        if shape == "artifactType":
+            m["artifactType"] = NOTARY
+            m["config"] = {"mediaType": "application/vnd.oci.empty.v1+json", "digest": EMPTY_DIGEST, "size": 2}
+        else:
+            m["config"] = {"mediaType": NOTARY, "digest": EMPTY_DIGEST, "size": 2}
+        m["layers"] = [descriptor(layer_type, envelope)]
+        m["subject"] = {"mediaType": subject["mediaType"], "digest": subject["digest"], "size": subject["size"]}
+        ann = {"org.opencontainers.image.created": "2023-03-14T04:45:22Z"}
+        if thumbprints:
+            ann["io.cncf.notary.x509chain.thumbprint#S256"] = json.dumps(thumbprints)
+        m["annotations"] = ann
+        return self.push_referrer(repo, subject, m, NOTARY)
+
+    def bundle_referrer(self, repo, subject, statement_digest_hex):
+        statement = {"_type": "https://in-toto.io/Statement/v1",
+                     "subject": [{"digest": {"sha256": statement_digest_hex}}],
+                     "predicateType": "https://sigstore.dev/cosign/sign/v1", "predicate": {}}
+        bundle = canon({"mediaType": BUNDLE,
+                        "verificationMaterial": {
+                            "certificate": {"rawBytes": base64.b64encode(
+                                self.cert.public_bytes(serialization.Encoding.DER)).decode()},
+                            "tlogEntries": []},
+                        "dsseEnvelope": self.dsse(statement)})
+        self.reg.push_blob(repo, EMPTY)
+        self.reg.push_blob(repo, bundle)
+        m = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "artifactType": BUNDLE,
+             "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": EMPTY_DIGEST, "size": 2},
+             "layers": [descriptor(BUNDLE, bundle)],
+             "subject": {"mediaType": subject["mediaType"], "digest": subject["digest"], "size": subject["size"]},
+             "annotations": {"dev.sigstore.bundle.content": "dsse-envelope",
+                             "dev.sigstore.bundle.predicateType": "https://sigstore.dev/cosign/sign/v1"}}
+        return self.push_referrer(repo, subject, m, BUNDLE)
+
+    def push_layout(self, repo, layout):
+        """Push an OCI image layout as it is: blobs, then manifests (images first), tags from ref.name."""
+        index = json.load(open(os.path.join(layout, "index.json")))
+        blobs = os.path.join(layout, "blobs", "sha256")
+        for name in sorted(os.listdir(blobs)):
+            data = open(os.path.join(blobs, name), "rb").read()
+            self.reg.push_blob(repo, data)
+        entries = sorted(index["manifests"], key=lambda e: e["mediaType"] == OCI_INDEX)
+        for e in entries:
+            data = open(os.path.join(blobs, e["digest"].split(":")[1]), "rb").read()
+            ref = (e.get("annotations") or {}).get("org.opencontainers.image.ref.name", e["digest"])
+            self.reg.push_manifest(repo, ref, data, e["mediaType"])
+        self.expect["repositories"].add(repo)
+
+    # ---- the mix ----
+    def seed(self):
+        signer_subject = "CN=sigaudit test signer, O=sigaudit tests, C=US"
+        cert_sig = {"format": "cosign", "verdict": "untrusted", "signer": signer_subject}
+
+        # Key-only cosign signature; two tags share the digest.
+        web = self.image("apps/web", ["v1", "latest"], "web")
+        p = self.simplesigning_payload("apps/web", web["digest"])
+        web_layer = (p, self.cosign_layer(p, with_cert=False))
+        self.push_cosign("apps/web", web["digest"], [web_layer])
+        self.expect_image("apps/web", ["v1", "latest"], web, "unverified",
+                          [{"format": "cosign", "verdict": "unverified", "withKey": "verified"}])
+
+        # Certificate-bearing cosign signature plus a DSSE attestation.
+        api = self.image("apps/api", ["v1"], "api")
+        p = self.simplesigning_payload("apps/api", api["digest"])
+        self.push_cosign("apps/api", api["digest"], [(p, self.cosign_layer(p))])
+        env = canon(self.dsse({"_type": "https://in-toto.io/Statement/v0.1",
+                               "subject": [{"name": "apps/api", "digest": {"sha256": api["digest"][7:]}}],
+                               "predicateType": "https://cosign.sigstore.dev/attestation/v1",
+                               "predicate": {"Data": "ok"}}))
+        self.push_cosign("apps/api", api["digest"],
+                         [(env, {"dev.cosignproject.cosign/signature": "",
+                                 "dev.sigstore.cosign/certificate": self.cert_pem(),
+                                 "predicateType": "https://cosign.sigstore.dev/attestation/v1"})],
+                         suffix="att", media_type=DSSE)
+        self.expect_image("apps/api", ["v1"], api, "untrusted",
+                          [cert_sig, dict(cert_sig, kind="attestation")])
+
+        # Replayed: apps/web's valid signature copied next to another image.
+        worker = self.image("apps/worker", ["v1"], "worker")
+        self.push_cosign("apps/worker", worker["digest"], [web_layer])
+        self.expect_image("apps/worker", ["v1"], worker, "invalid",
+                          [{"format": "cosign", "verdict": "invalid", "reason": "replayed"}])
+
+        # Corrupted signature bytes.
+        batch = self.image("apps/batch", ["v1", "v1.0.1"], "batch")
+        p = self.simplesigning_payload("apps/batch", batch["digest"])
+        self.push_cosign("apps/batch", batch["digest"], [(p, self.cosign_layer(p, corrupt=True))])
+        self.expect_image("apps/batch", ["v1", "v1.0.1"], batch, "invalid",
+                          [{"format": "cosign", "verdict": "invalid", "reason": "does not verify"}])
+
+        # Unsigned.
+        unsigned = self.image("apps/unsigned", ["v1"], "unsigned")
+        self.expect_image("apps/unsigned", ["v1"], unsigned, "unsigned", [])
+
+        # Multi-arch index, signed as a whole; its platform manifests are not images.
+        idx = self.index("platform/multi", "v1", "multi")
+        p = self.simplesigning_payload("platform/multi", idx["digest"])
+        self.push_cosign("platform/multi", idx["digest"], [(p, self.cosign_layer(p))])
+        self.expect_image("platform/multi", ["v1"], idx, "untrusted", [cert_sig])
+
+        # Nested repository name.
+        deep = self.image("deep/a/b/c/d", ["v1"], "deep")
+        p = self.simplesigning_payload("deep/a/b/c/d", deep["digest"])
+        self.push_cosign("deep/a/b/c/d", deep["digest"], [(p, self.cosign_layer(p))])
+        self.expect_image("deep/a/b/c/d", ["v1"], deep, "untrusted", [cert_sig])
+
+        # An orphan: a signature whose image is gone.
+        ghost = sha256(b"an image that was deleted")
+        tag, _ = self.push_cosign("apps/web", ghost, [(self.simplesigning_payload("apps/web", ghost),
+                                                      self.cosign_layer(b"x", with_cert=False))])
+        self.expect["orphans"].append({"repository": "apps/web", "artifact": tag, "subject": ghost})
+
+        # Real notation envelopes next to the manifest they sign (alpine:v2 from notation-go).
+        layout = os.path.join(self.corpus, "notation", "oci-layout")
+        self.push_layout("notary/alpine", layout)
+        alpine_bytes = open(os.path.join(layout, "blobs", "sha256",
+                                         "19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0"), "rb").read()
+        alpine = {"digest": sha256(alpine_bytes), "mediaType": OCI_MANIFEST, "size": len(alpine_bytes)}
+        jws = open(os.path.join(self.corpus, "notation", "envelopes", "alpine-v2.jws.sig"), "rb").read()
+        cose = open(os.path.join(self.corpus, "notation", "envelopes", "alpine-v2.cose.sig"), "rb").read()
+        x5c = json.loads(jws)["header"]["x5c"]
+        thumbs = [hashlib.sha256(base64.b64decode(c)).hexdigest() for c in x5c]
+        self.notary_signature("notary/alpine", alpine, jws, "application/jose+json", "legacy", thumbs)
+        self.notary_signature("notary/alpine", alpine, cose, "application/cose", "artifactType")
+        notary_ok = {"format": "notation", "verdict": "untrusted",
+                     "signer": "CN=alpine, O=Notary, L=Seattle, ST=WA, C=US"}
+        self.expect_image("notary/alpine", ["v2"], alpine, "untrusted", [notary_ok, notary_ok])
+
+        # The same valid envelope copied next to another image: the attack SigScan misses.
+        other = self.image("notary/replayed", ["v1"], "replayed")
+        self.notary_signature("notary/replayed", other, jws, "application/jose+json", "legacy", thumbs)
+        self.expect_image("notary/replayed", ["v1"], other, "invalid",
+                          [{"format": "notation", "verdict": "invalid", "reason": "replayed"}])
+
+        # Sigstore bundle referrer (cosign v3 layout), and one replayed onto another image.
+        app = self.image("bundles/app", ["v1"], "bundle-app")
+        self.bundle_referrer("bundles/app", app, app["digest"][7:])
+        self.expect_image("bundles/app", ["v1"], app, "untrusted",
+                          [{"format": "sigstore-bundle", "verdict": "untrusted", "signer": signer_subject}])
+        stolen = self.image("bundles/replayed", ["v1"], "bundle-replayed")
+        self.bundle_referrer("bundles/replayed", stolen, app["digest"][7:])
+        self.expect_image("bundles/replayed", ["v1"], stolen, "invalid",
+                          [{"format": "sigstore-bundle", "verdict": "invalid", "reason": "replayed"}])
+
+        if not self.referrers_api:
+            # notation's own end-to-end layouts, with the referrers tag indexes notation wrote.
+            e2e = os.path.join(self.corpus, "notation", "suite", "notation-cli", "registry", "oci_layout")
+            for name, status in (("e2e-valid-signature", "untrusted"), ("e2e-invalid-signature", "invalid")):
+                repo = "notary/" + name
+                self.push_layout(repo, os.path.join(e2e, name))
+                v1 = open(os.path.join(e2e, name, "blobs", "sha256",
+                                       "b8479de3f88fb259a0a9ea82a5b2a052a1ef3c4ebbcfc61482d5ae4c831f8af9"), "rb").read()
+                img = {"digest": sha256(v1)}
+                self.expect_image(repo, ["v1"], img, status, [{"format": "notation", "verdict": status}])
+
+        self.write_key_files()
+        exp = dict(self.expect)
+        exp["repositories"] = sorted(self.expect["repositories"])
+        with open(os.path.join(self.out, "expected.json"), "w") as f:
+            json.dump(exp, f, indent=1, sort_keys=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--registry", required=True)
+    ap.add_argument("--corpus", default=os.environ.get("SIGAUDIT_CORPUS"))
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--referrers-api", action="store_true")
+    a = ap.parse_args()
+    if not a.corpus:
+        sys.exit("seed_registry.py: --corpus or SIGAUDIT_CORPUS is required")
+    if not a.registry.startswith("127.0.0.1:"):
+        sys.exit("seed_registry.py: only 127.0.0.1 registries are seeded")
+    os.makedirs(a.out, exist_ok=True)
+    Seeder(Registry(a.registry), a.registry, a.corpus, a.out, a.referrers_api).seed()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+//! Command-line arguments (clap derive). Turned into a validated configuration before any work.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sigaudit",
+    version,
+    about = "Audit container registries for signatures that really hold",
+    after_help = "Exit codes: 0 no policy failure; 1 an image has a status named by --fail-on; \
+2 usage or configuration error; 3 the scan is incomplete (errors were reported)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// More logs on stderr (-v debug, -vv trace). RUST_LOG also works.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Walk a registry's catalog and every tag; find and check every signature.
+    #[command(visible_alias = "repo")]
+    Registry(RegistryArgs),
+    /// Check named images (HOST/REPO:TAG or HOST/REPO@DIGEST).
+    Image(ImageArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RegistryArgs {
+    /// HOST[:PORT][/NAMESPACE]
+    pub target: String,
+    /// Only repositories matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Skip repositories matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Repository names, one per line, for registries without a catalog (Docker Hub, GHCR).
+    #[arg(long, value_name = "FILE")]
+    pub repos_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ImageArgs {
+    /// HOST[:PORT]/REPOSITORY[:TAG|@DIGEST]
+    #[arg(required = true)]
+    pub references: Vec<String>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Wide,
+    Json,
+    Ndjson,
+    SigscanJson,
+}
+
+#[derive(Args, Debug)]
+pub struct CommonArgs {
+    /// Report format.
+    #[arg(short, long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    /// Talk plain HTTP instead of HTTPS.
+    #[arg(long)]
+    pub plain_http: bool,
+    /// Requests in flight at most.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+    /// Cosign public key (PEM); key-only signatures that verify with one are `verified` (repeatable).
+    #[arg(long = "key", value_name = "FILE")]
+    pub keys: Vec<PathBuf>,
+    /// Exit 1 when an image has one of these statuses: invalid, unverified, untrusted, unsigned, error,
+    /// unsupported (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub fail_on: Vec<String>,
+    /// Registry user name (the password comes from --password-stdin or --password).
+    #[arg(short, long)]
+    pub username: Option<String>,
+    /// Read the password from standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Password on the command line (visible to other users of this machine: prefer --password-stdin).
+    #[arg(long, hide_env_values = true)]
+    pub password: Option<String>,
+    /// A registry bearer token, sent as is.
+    #[arg(long, hide_env_values = true)]
+    pub token: Option<String>,
+    /// Extra PEM CA certificates for the registry's TLS (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Vec<PathBuf>,
+    /// Accept any TLS certificate (dangerous; for test registries only).
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+    /// Retries per request on 429/5xx and connection faults.
+    #[arg(long, default_value_t = 6)]
+    pub retries: u32,
+    /// Print the requests made, by kind, to stderr when done.
+    #[arg(long)]
+    pub stats: bool,
+    /// Check signature expiry at this time (RFC 3339) instead of now, for reproducible audits.
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+}

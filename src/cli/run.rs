@@ -1,0 +1,248 @@
+//! From arguments to a scan to an exit status. All policy about exit codes lives here.
+
+use super::args::{CommonArgs, Output};
+use anyhow::{bail, Context, Result};
+use sigaudit::crawl::{Event, RepoFilter, Scan};
+use sigaudit::registry::{docker_config_credentials, ClientConfig, Credentials, RegistryClient, Secret};
+use sigaudit::report::{OutputFormat, ReportWriter, ScanInfo, Status, Summary};
+use sigaudit::trust::Trust;
+use std::io::{IsTerminal, Read};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How the process ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: done, no policy failure.
+    Success,
+    /// 1: an image or file has a status named by `--fail-on`.
+    PolicyFailure,
+    /// 2: usage or configuration error.
+    UsageError,
+    /// 3: the scan is incomplete: some repository or image could not be examined.
+    Incomplete,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::PolicyFailure => 1,
+            ExitStatus::UsageError => 2,
+            ExitStatus::Incomplete => 3,
+        }
+    }
+}
+
+/// Everything the scan needs, validated.
+pub struct Settings {
+    pub format: OutputFormat,
+    pub fail_on: Vec<Status>,
+    pub trust: Trust,
+    pub now: i64,
+    pub stats: bool,
+    pub concurrency: usize,
+    common_client: ClientConfig,
+    username: Option<String>,
+    password: Option<Secret>,
+    token: Option<Secret>,
+}
+
+impl Settings {
+    pub fn from_args(c: &CommonArgs) -> Result<Settings> {
+        let format = match c.output {
+            Output::Table => OutputFormat::Table,
+            Output::Wide => OutputFormat::Wide,
+            Output::Json => OutputFormat::Json,
+            Output::Ndjson => OutputFormat::Ndjson,
+            Output::SigscanJson => OutputFormat::SigscanJson,
+        };
+        let mut fail_on = Vec::new();
+        for word in &c.fail_on {
+            let s = Status::parse(word.trim()).with_context(|| {
+                format!("--fail-on: unknown status {word:?} (use invalid, unverified, untrusted, unsigned, unsupported, error)")
+            })?;
+            if s == Status::Verified {
+                bail!("--fail-on verified makes no sense");
+            }
+            fail_on.push(s);
+        }
+        let mut trust = Trust::default();
+        for path in &c.keys {
+            let pem = std::fs::read(path).with_context(|| format!("--key {}", path.display()))?;
+            trust.add_key_pem(&pem, &path.display().to_string()).with_context(|| format!("--key {}", path.display()))?;
+        }
+        let now = match &c.at {
+            None => chrono::Utc::now().timestamp(),
+            Some(t) => chrono::DateTime::parse_from_rfc3339(t).with_context(|| format!("--at {t:?}"))?.timestamp(),
+        };
+        if c.password.is_some() && c.password_stdin {
+            bail!("--password and --password-stdin exclude each other");
+        }
+        let password = if c.password_stdin {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).context("reading the password from standard input")?;
+            Some(Secret::new(s.trim_end_matches(['\n', '\r']).to_string()))
+        } else if let Some(p) = &c.password {
+            tracing::warn!("--password is visible to other users of this machine; prefer --password-stdin");
+            Some(Secret::new(p.clone()))
+        } else {
+            None
+        };
+        if password.is_some() && c.username.is_none() {
+            bail!("a password needs --username");
+        }
+        if c.insecure_skip_tls_verify {
+            tracing::warn!("--insecure-skip-tls-verify: the registry's TLS certificate is not checked");
+        }
+        let mut common_client = ClientConfig::new(String::new());
+        common_client.plain_http = c.plain_http;
+        common_client.concurrency = c.concurrency as usize;
+        common_client.timeout = Duration::from_secs(c.timeout.max(1));
+        common_client.max_retries = c.retries;
+        common_client.insecure_skip_tls_verify = c.insecure_skip_tls_verify;
+        for path in &c.tls_ca {
+            common_client.tls_ca_pem.push(std::fs::read(path).with_context(|| format!("--tls-ca {}", path.display()))?);
+        }
+        Ok(Settings {
+            format,
+            fail_on,
+            trust,
+            now,
+            stats: c.stats,
+            concurrency: c.concurrency as usize,
+            common_client,
+            username: c.username.clone(),
+            password,
+            token: c.token.clone().map(Secret::new),
+        })
+    }
+
+    /// A client for `host`, with credentials from the flags or else the docker config.
+    pub async fn client(&self, host: &str) -> Result<Arc<RegistryClient>> {
+        let mut cfg = self.common_client.clone();
+        cfg.host = host.to_string();
+        cfg.credentials = match (&self.token, &self.username, &self.password) {
+            (Some(t), _, _) => Some(Credentials::Bearer(t.clone())),
+            (None, Some(u), Some(p)) => Some(Credentials::Basic { username: u.clone(), password: p.clone() }),
+            (None, Some(u), None) => bail!("--username {u} needs --password-stdin"),
+            _ => {
+                let h = host.to_string();
+                // Credential helpers are processes: keep them off the async runtime.
+                tokio::task::spawn_blocking(move || docker_config_credentials(&h))
+                    .await?
+                    .map_err(|e| anyhow::anyhow!("docker config: {e}"))?
+            }
+        };
+        Ok(Arc::new(RegistryClient::new(cfg)?))
+    }
+}
+
+/// What a scan produced, for the exit status.
+pub struct Outcome {
+    pub summary: Summary,
+    pub complete: bool,
+}
+
+pub fn exit_status(settings: &Settings, outcome: &Outcome) -> ExitStatus {
+    if settings.fail_on.iter().any(|s| outcome.summary.count(*s) > 0) {
+        ExitStatus::PolicyFailure
+    } else if !outcome.complete {
+        ExitStatus::Incomplete
+    } else {
+        ExitStatus::Success
+    }
+}
+
+/// Run `work` with an event channel, rendering events to stdout as they come.
+pub async fn with_writer<F, Fut>(settings: &Settings, target: serde_json::Value, work: F) -> Result<Outcome>
+where
+    F: FnOnce(mpsc::Sender<Event>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (tx, mut rx) = mpsc::channel::<Event>(1024);
+    let scan = ScanInfo {
+        kind: "registry".into(),
+        target,
+        started_at: now_rfc3339(),
+        finished_at: None,
+        complete: false,
+    };
+    let stdout = std::io::stdout();
+    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let width = terminal_width();
+    let format = settings.format;
+    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<(Summary, bool)> {
+        let mut w = ReportWriter::new(format, std::io::BufWriter::new(stdout.lock()), scan, color, width);
+        while let Some(e) = rx.blocking_recv() {
+            w.handle(e)?;
+        }
+        w.finish(now_rfc3339())
+    });
+    work(tx).await;
+    let (summary, complete) = writer.await?.context("writing the report")?;
+    Ok(Outcome { summary, complete })
+}
+
+fn terminal_width() -> u16 {
+    if let Some(w) = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<u16>().ok()) {
+        return w.max(40);
+    }
+    if std::io::stdout().is_terminal() {
+        if let Some((w, _)) = terminal_size() {
+            return w;
+        }
+    }
+    120
+}
+
+fn terminal_size() -> Option<(u16, u16)> {
+    comfy_table::Table::new().width().map(|w| (w, 0))
+}
+
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+pub fn print_stats(label: &str, client: &RegistryClient) {
+    let s = client.stats().snapshot();
+    eprintln!(
+        "requests to {label}: total {} (ping {}, token {}, catalog {}, tag-list {}, manifest-head {}, manifest-get {}, blob {}, referrers {}); retries {}",
+        s.total, s.ping, s.token, s.catalog, s.tag_list, s.manifest_head, s.manifest_get, s.blob, s.referrers, s.retries
+    );
+}
+
+/// `HOST[:PORT][/NAMESPACE]`
+pub fn split_target(target: &str) -> Result<(String, Option<String>)> {
+    let t = target.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/');
+    let (host, ns) = match t.split_once('/') {
+        Some((h, n)) => (h, Some(n.to_string())),
+        None => (t, None),
+    };
+    if host.is_empty() || host.contains(['@', ' ']) {
+        bail!("registry target {target:?} is not HOST[:PORT][/NAMESPACE]");
+    }
+    if ns.as_deref().is_some_and(|n| n.contains(':') || n.contains('@')) {
+        bail!("registry target {target:?}: a namespace takes no tag or digest (use `sigaudit image`)");
+    }
+    Ok((host.to_string(), ns))
+}
+
+pub fn repo_filter(namespace: Option<String>, include: &[String], exclude: &[String]) -> Result<RepoFilter> {
+    let set = |globs: &[String], flag: &str| -> Result<Option<globset::GlobSet>> {
+        if globs.is_empty() {
+            return Ok(None);
+        }
+        let mut b = globset::GlobSetBuilder::new();
+        for g in globs {
+            b.add(globset::GlobBuilder::new(g).literal_separator(false).build().with_context(|| format!("{flag} {g:?}"))?);
+        }
+        Ok(Some(b.build()?))
+    };
+    Ok(RepoFilter { namespace, include: set(include, "--include")?, exclude: set(exclude, "--exclude")? })
+}
+
+pub fn new_scan(client: Arc<RegistryClient>, settings: &Settings, tx: mpsc::Sender<Event>) -> Arc<Scan> {
+    Scan::new(client, Arc::new(settings.trust.clone()), settings.now, tx)
+}

@@ -1,0 +1,153 @@
+//! The crawl pipeline: catalog pages → repositories → tag lists → images (one per digest) →
+//! signature discovery and verdicts → [`Event`]s sent to the report writer as they complete.
+//! Concurrency is bounded by the registry client's request permits, across repositories, not
+//! repository by repository; nothing holds the whole registry in memory.
+
+mod discover;
+mod repo;
+
+use crate::oci::Digest;
+use crate::registry::{ReferrersAnswer, RegistryClient};
+use crate::report::{ErrorReport, ImageReport, OrphanReport};
+use crate::trust::Trust;
+use futures::stream::{self, StreamExt};
+use globset::GlobSet;
+use std::sync::Arc;
+use tokio::sync::{mpsc, OnceCell};
+
+/// What the crawl reports, in completion order.
+#[derive(Debug)]
+pub enum Event {
+    Repository,
+    Image(Box<ImageReport>),
+    Orphan(OrphanReport),
+    Error(ErrorReport),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RepoFilter {
+    /// Only repositories under this prefix (`team/` for `HOST/team`).
+    pub namespace: Option<String>,
+    pub include: Option<GlobSet>,
+    pub exclude: Option<GlobSet>,
+}
+
+impl RepoFilter {
+    pub fn accepts(&self, repo: &str) -> bool {
+        if let Some(ns) = &self.namespace {
+            let ns = ns.trim_end_matches('/');
+            if repo != ns && !repo.starts_with(&format!("{ns}/")) {
+                return false;
+            }
+        }
+        if let Some(inc) = &self.include {
+            if !inc.is_match(repo) {
+                return false;
+            }
+        }
+        if let Some(exc) = &self.exclude {
+            if exc.is_match(repo) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Shared state of one scan.
+pub struct Scan {
+    pub client: Arc<RegistryClient>,
+    pub trust: Arc<Trust>,
+    /// Unix seconds used for time checks (signature expiry).
+    pub now: i64,
+    /// Whether the registry implements the referrers API; probed once.
+    referrers_api: OnceCell<bool>,
+    events: mpsc::Sender<Event>,
+}
+
+impl Scan {
+    pub fn new(client: Arc<RegistryClient>, trust: Arc<Trust>, now: i64, events: mpsc::Sender<Event>) -> Arc<Scan> {
+        Arc::new(Scan { client, trust, now, referrers_api: OnceCell::new(), events })
+    }
+
+    async fn emit(&self, e: Event) {
+        // The writer only goes away when the process is ending.
+        let _ = self.events.send(e).await;
+    }
+
+    async fn error(&self, repository: Option<&str>, reference: Option<&str>, code: &str, message: String) {
+        tracing::warn!(repository, reference, code, "{message}");
+        self.emit(Event::Error(ErrorReport {
+            repository: repository.map(str::to_string),
+            reference: reference.map(str::to_string),
+            code: code.into(),
+            message,
+        }))
+        .await;
+    }
+
+    /// Probe the referrers API once per registry (with the zero digest, as ORAS does).
+    async fn has_referrers_api(&self, repo: &str) -> bool {
+        *self
+            .referrers_api
+            .get_or_init(|| async {
+                let zero = Digest::parse(&format!("sha256:{}", "0".repeat(64))).expect("valid digest");
+                match self.client.referrers(repo, &zero).await {
+                    Ok(ReferrersAnswer::Supported(_)) => true,
+                    Ok(ReferrersAnswer::Unsupported) => false,
+                    Err(e) => {
+                        tracing::warn!("referrers API probe failed, using the referrers tag schema: {e}");
+                        false
+                    }
+                }
+            })
+            .await
+    }
+
+    /// Walk a registry: the catalog (or the given repositories), filtered, repositories in parallel.
+    pub async fn registry(self: &Arc<Self>, filter: &RepoFilter, repos: Option<Vec<String>>, parallel_repos: usize) {
+        let repo_stream: stream::BoxStream<'_, String> = match repos {
+            Some(list) => stream::iter(list).boxed(),
+            None => self.catalog().boxed(),
+        };
+        repo_stream
+            .filter(|r| std::future::ready(filter.accepts(r)))
+            .for_each_concurrent(parallel_repos.max(1), |repo| {
+                let scan = Arc::clone(self);
+                async move {
+                    scan.emit(Event::Repository).await;
+                    repo::scan_repository(&scan, &repo).await;
+                }
+            })
+            .await;
+    }
+
+    /// Catalog pages as a stream of repository names; a failing page ends the stream with an error.
+    fn catalog(self: &Arc<Self>) -> impl futures::Stream<Item = String> + '_ {
+        enum Cursor {
+            Start,
+            Next(url::Url),
+            Done,
+        }
+        stream::unfold(Cursor::Start, move |cursor| async move {
+            let page = match cursor {
+                Cursor::Done => return None,
+                Cursor::Start => self.client.catalog_first().await,
+                Cursor::Next(url) => self.client.catalog_next(url).await,
+            };
+            match page {
+                Ok((repos, next)) => Some((repos, next.map(Cursor::Next).unwrap_or(Cursor::Done))),
+                Err(e) => {
+                    self.error(None, None, "catalog-error", e.to_string()).await;
+                    Some((Vec::new(), Cursor::Done))
+                }
+            }
+        })
+        .flat_map(stream::iter)
+    }
+
+    /// Scan named images (`repo:tag` or `repo@digest` within this registry).
+    pub async fn images(self: &Arc<Self>, refs: Vec<(String, String)>) {
+        repo::scan_references(self, refs).await;
+    }
+}

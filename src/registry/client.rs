@@ -1,0 +1,583 @@
+use super::auth::{Challenge, Credentials, TokenResponse};
+use super::stats::{RequestKind, Stats};
+use super::{next_link, RegistryError, MAX_LIST_PAGE_BYTES, MAX_MANIFEST_BYTES};
+use crate::oci::{Digest, MANIFEST_ACCEPT, OCI_INDEX};
+use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, WWW_AUTHENTICATE};
+use reqwest::{Method, StatusCode};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Mutex, RwLock, Semaphore};
+use url::Url;
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// `host[:port]`
+    pub host: String,
+    pub plain_http: bool,
+    /// Requests in flight at most.
+    pub concurrency: usize,
+    pub credentials: Option<Credentials>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Retries of a request on 429/502/503/504, resets and timeouts.
+    pub max_retries: u32,
+    /// Upper bound of the time spent retrying one request.
+    pub max_retry_time: Duration,
+    /// Extra PEM roots for TLS.
+    pub tls_ca_pem: Vec<Vec<u8>>,
+    pub insecure_skip_tls_verify: bool,
+    /// Catalog page size asked for first (halved while the registry refuses it).
+    pub catalog_page_size: usize,
+}
+
+impl ClientConfig {
+    pub fn new(host: impl Into<String>) -> ClientConfig {
+        ClientConfig {
+            host: host.into(),
+            plain_http: false,
+            concurrency: 32,
+            credentials: None,
+            timeout: Duration::from_secs(60),
+            max_retries: 6,
+            max_retry_time: Duration::from_secs(120),
+            tls_ca_pem: Vec::new(),
+            insecure_skip_tls_verify: false,
+            catalog_page_size: 1000,
+        }
+    }
+}
+
+/// The authorization a request needs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Scope {
+    None,
+    Catalog,
+    Pull(String),
+}
+
+impl Scope {
+    fn token_scope(&self) -> Option<String> {
+        match self {
+            Scope::None => None,
+            Scope::Catalog => Some("registry:catalog:*".into()),
+            Scope::Pull(repo) => Some(format!("repository:{repo}:pull")),
+        }
+    }
+}
+
+/// What a manifest HEAD (or GET) says about a manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestHead {
+    pub digest: Digest,
+    pub media_type: String,
+    pub size: u64,
+}
+
+/// A fetched manifest or blob: the exact bytes and their digest, recomputed.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub bytes: Vec<u8>,
+    pub digest: Digest,
+    pub media_type: String,
+}
+
+/// The referrers API's answer for one digest.
+#[derive(Debug)]
+pub enum ReferrersAnswer {
+    /// The registry implements the API; the (merged) index pages.
+    Supported(Vec<oci_client::manifest::ImageIndexEntry>),
+    /// 404 (not NAME_UNKNOWN) or a non-index content type: no API here.
+    Unsupported,
+}
+
+struct Response {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+    url: Url,
+}
+
+pub struct RegistryClient {
+    http: reqwest::Client,
+    base: Url,
+    config: ClientConfig,
+    permits: Semaphore,
+    challenge: RwLock<Option<Challenge>>,
+    tokens: Mutex<HashMap<String, (String, Instant)>>,
+    stats: Arc<Stats>,
+}
+
+impl RegistryClient {
+    pub fn new(config: ClientConfig) -> Result<RegistryClient, RegistryError> {
+        let scheme = if config.plain_http { "http" } else { "https" };
+        let base = Url::parse(&format!("{scheme}://{}/", config.host))
+            .map_err(|_| RegistryError::Address(config.host.clone()))?;
+        if base.host_str().is_none() || base.path() != "/" {
+            return Err(RegistryError::Address(config.host.clone()));
+        }
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("sigaudit/", env!("CARGO_PKG_VERSION")))
+            .timeout(config.timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(config.concurrency.max(1))
+            // reqwest drops Authorization on redirects to another host (blob storage): credentials
+            // never leave the registry host.
+            .redirect(reqwest::redirect::Policy::limited(5));
+        let mut roots = Vec::new();
+        for pem in &config.tls_ca_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| RegistryError::Address(format!("--tls-ca: {e}")))?
+            {
+                roots.push(cert);
+            }
+        }
+        if !roots.is_empty() {
+            builder = builder.tls_certs_merge(roots);
+        }
+        if config.insecure_skip_tls_verify {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        let http = builder.build().map_err(|e| RegistryError::Address(format!("{}: {e}", config.host)))?;
+        Ok(RegistryClient {
+            http,
+            base,
+            permits: Semaphore::new(config.concurrency.max(1)),
+            config,
+            challenge: RwLock::new(None),
+            tokens: Mutex::new(HashMap::new()),
+            stats: Arc::new(Stats::default()),
+        })
+    }
+
+    pub fn host(&self) -> &str {
+        &self.config.host
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    fn url(&self, path: &str) -> Url {
+        self.base.join(path).expect("registry paths are valid")
+    }
+
+    /// `GET /v2/`: checks that a registry answers, and learns its authentication challenge.
+    pub async fn ping(&self) -> Result<(), RegistryError> {
+        let r = self.request(RequestKind::Ping, Method::GET, self.url("/v2/"), &Scope::None, None, 64 << 10).await?;
+        match r.status.as_u16() {
+            200..=299 => Ok(()),
+            _ => Err(status_error(&Method::GET, &r)),
+        }
+    }
+
+    /// One request with auth, bounded concurrency, retries and a capped body.
+    async fn request(
+        &self,
+        kind: RequestKind,
+        method: Method,
+        url: Url,
+        scope: &Scope,
+        accept: Option<&str>,
+        limit: usize,
+    ) -> Result<Response, RegistryError> {
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        let mut reauthorized = false;
+        loop {
+            let permit = self.permits.acquire().await.expect("semaphore never closed");
+            self.stats.count(kind);
+            let mut req = self.http.request(method.clone(), url.clone());
+            if let Some(a) = accept {
+                req = req.header(ACCEPT, a);
+            }
+            req = self.authorize(req, scope, &url).await?;
+            let outcome = match req.send().await {
+                Ok(res) => {
+                    let status = res.status();
+                    let headers = res.headers().clone();
+                    let final_url = res.url().clone();
+                    if method == Method::HEAD {
+                        Ok(Response { status, headers, body: Vec::new(), url: final_url })
+                    } else {
+                        read_capped(res, limit, &url).await.map(|body| Response { status, headers, body, url: final_url })
+                    }
+                }
+                Err(e) => Err(transport(&method, &url, &e)),
+            };
+            drop(permit);
+            let wait = match &outcome {
+                Ok(r) if r.status == StatusCode::UNAUTHORIZED && !reauthorized => {
+                    reauthorized = true;
+                    let challenge = r.headers.get_all(WWW_AUTHENTICATE).iter().filter_map(|v| v.to_str().ok()).find_map(Challenge::parse);
+                    if let Some(ch) = challenge {
+                        *self.challenge.write().await = Some(ch);
+                        if let Some(s) = scope.token_scope() {
+                            self.tokens.lock().await.remove(&s);
+                        }
+                        continue;
+                    }
+                    None
+                }
+                Ok(r) if matches!(r.status.as_u16(), 429 | 502 | 503 | 504) => Some(retry_after(&r.headers)),
+                Err(RegistryError::Transport { .. }) => Some(None),
+                _ => None,
+            };
+            match wait {
+                Some(hint) if attempt < self.config.max_retries => {
+                    let backoff = hint.unwrap_or_else(|| backoff(attempt));
+                    if started.elapsed() + backoff > self.config.max_retry_time {
+                        return outcome;
+                    }
+                    tracing::debug!(%url, attempt, ?backoff, "retrying");
+                    self.stats.retry();
+                    attempt += 1;
+                    tokio::time::sleep(backoff).await;
+                }
+                _ => return outcome,
+            }
+        }
+    }
+
+    async fn authorize(
+        &self,
+        req: reqwest::RequestBuilder,
+        scope: &Scope,
+        url: &Url,
+    ) -> Result<reqwest::RequestBuilder, RegistryError> {
+        if let Some(Credentials::Bearer(t)) = &self.config.credentials {
+            return Ok(req.bearer_auth(t.expose()));
+        }
+        let challenge = self.challenge.read().await.clone();
+        match challenge {
+            None => Ok(req),
+            Some(Challenge::Basic) => match &self.config.credentials {
+                Some(Credentials::Basic { username, password }) => Ok(req.basic_auth(username, Some(password.expose()))),
+                _ => Ok(req),
+            },
+            Some(Challenge::Bearer { realm, service, scope: challenge_scope }) => {
+                let wanted = scope.token_scope().or(challenge_scope);
+                let token = self.token(&realm, service.as_deref(), wanted.as_deref(), url).await?;
+                Ok(req.bearer_auth(token))
+            }
+        }
+    }
+
+    /// A bearer token for `scope`, reused until it expires.
+    async fn token(&self, realm: &str, service: Option<&str>, scope: Option<&str>, url: &Url) -> Result<String, RegistryError> {
+        let key = scope.unwrap_or("").to_string();
+        let mut tokens = self.tokens.lock().await;
+        if let Some((t, until)) = tokens.get(&key) {
+            if Instant::now() < *until {
+                return Ok(t.clone());
+            }
+        }
+        let mut realm_url = Url::parse(realm).map_err(|_| RegistryError::Auth {
+            url: url.to_string(),
+            message: format!("unusable token realm {realm:?}"),
+        })?;
+        {
+            let mut q = realm_url.query_pairs_mut();
+            if let Some(s) = service {
+                q.append_pair("service", s);
+            }
+            if let Some(s) = scope {
+                q.append_pair("scope", s);
+            }
+        }
+        self.stats.count(RequestKind::Token);
+        let mut req = self.http.get(realm_url.clone());
+        if let Some(Credentials::Basic { username, password }) = &self.config.credentials {
+            req = req.basic_auth(username, Some(password.expose()));
+        }
+        let res = req.send().await.map_err(|e| transport(&Method::GET, &realm_url, &e))?;
+        let status = res.status();
+        let body = read_capped(res, 1 << 20, &realm_url).await?;
+        if !status.is_success() {
+            return Err(RegistryError::Auth {
+                url: realm_url.to_string(),
+                message: format!("token endpoint answered HTTP {}", status.as_u16()),
+            });
+        }
+        let t: TokenResponse = serde_json::from_slice(&body).map_err(|_| RegistryError::Auth {
+            url: realm_url.to_string(),
+            message: "token endpoint answer is not a token".into(),
+        })?;
+        let token = t.token.or(t.access_token).ok_or_else(|| RegistryError::Auth {
+            url: realm_url.to_string(),
+            message: "token endpoint answer has no token".into(),
+        })?;
+        // Renew a little early; 60 s is the distribution default when the server says nothing.
+        let life = Duration::from_secs(t.expires_in.unwrap_or(60).max(10) - 5);
+        tokens.insert(key, (token.clone(), Instant::now() + life));
+        Ok(token)
+    }
+
+    /// One page of the catalog. `next` is the previous page's `Link` target.
+    async fn catalog_page(&self, url: Url) -> Result<(Vec<String>, Option<Url>), RegistryError> {
+        let r = self.request(RequestKind::Catalog, Method::GET, url.clone(), &Scope::Catalog, Some("application/json"), MAX_LIST_PAGE_BYTES).await?;
+        if !r.status.is_success() {
+            return Err(status_error(&Method::GET, &r));
+        }
+        #[derive(serde::Deserialize)]
+        struct Catalog {
+            #[serde(default)]
+            repositories: Option<Vec<String>>,
+        }
+        let c: Catalog = serde_json::from_slice(&r.body).map_err(|e| RegistryError::Protocol {
+            url: url.to_string(),
+            message: format!("catalog is not JSON: {e}"),
+        })?;
+        Ok((c.repositories.unwrap_or_default(), self.next_page(&r)?))
+    }
+
+    fn next_page(&self, r: &Response) -> Result<Option<Url>, RegistryError> {
+        let links = r.headers.get_all("link").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
+        let Some(target) = next_link(links) else { return Ok(None) };
+        let next = r.url.join(&target).map_err(|_| RegistryError::Protocol {
+            url: r.url.to_string(),
+            message: format!("unusable Link target {target:?}"),
+        })?;
+        // Never follow a page link to another host: credentials would go with it.
+        if next.host_str() != self.base.host_str() || next.port_or_known_default() != self.base.port_or_known_default() {
+            return Err(RegistryError::Protocol {
+                url: r.url.to_string(),
+                message: format!("Link to another host refused: {next}"),
+            });
+        }
+        Ok(Some(next))
+    }
+
+    /// The first catalog page at a size the registry accepts, then a page stream via `next`.
+    /// Registries may refuse a page size above their own limit with 400 PAGINATION_NUMBER_INVALID:
+    /// the size is then halved until accepted.
+    pub async fn catalog_first(&self) -> Result<(Vec<String>, Option<Url>), RegistryError> {
+        let mut n = self.config.catalog_page_size.max(1);
+        loop {
+            let mut url = self.url("/v2/_catalog");
+            url.query_pairs_mut().append_pair("n", &n.to_string());
+            match self.catalog_page(url).await {
+                Err(RegistryError::Status { status: 400, detail, .. })
+                    if n > 1 && detail.as_deref().is_some_and(|d| d.contains("PAGINATION_NUMBER_INVALID")) =>
+                {
+                    n /= 2;
+                    tracing::debug!(n, "catalog page size refused; halving");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    pub async fn catalog_next(&self, url: Url) -> Result<(Vec<String>, Option<Url>), RegistryError> {
+        self.catalog_page(url).await
+    }
+
+    /// Every tag of `repo`, following `Link` pages. `Ok(None)` if the repository is unknown.
+    pub async fn list_tags(&self, repo: &str) -> Result<Option<Vec<String>>, RegistryError> {
+        let mut url = self.url(&format!("/v2/{repo}/tags/list"));
+        let scope = Scope::Pull(repo.to_string());
+        let mut tags = Vec::new();
+        let mut pages = 0usize;
+        loop {
+            let r = self.request(RequestKind::TagList, Method::GET, url.clone(), &scope, Some("application/json"), MAX_LIST_PAGE_BYTES).await?;
+            if r.status == StatusCode::NOT_FOUND && pages == 0 {
+                return Ok(None);
+            }
+            if !r.status.is_success() {
+                return Err(status_error(&Method::GET, &r));
+            }
+            #[derive(serde::Deserialize)]
+            struct TagList {
+                #[serde(default)]
+                tags: Option<Vec<String>>,
+            }
+            let t: TagList = serde_json::from_slice(&r.body).map_err(|e| RegistryError::Protocol {
+                url: url.to_string(),
+                message: format!("tag list is not JSON: {e}"),
+            })?;
+            tags.extend(t.tags.unwrap_or_default());
+            pages += 1;
+            match self.next_page(&r)? {
+                Some(next) if pages < 100_000 => url = next,
+                _ => return Ok(Some(tags)),
+            }
+        }
+    }
+
+    /// `HEAD` a manifest: its digest, media type and size. `Ok(None)` when it does not exist.
+    /// A HEAD is the cheapest way to resolve a tag; if the registry omits `Docker-Content-Digest`
+    /// the manifest is fetched and hashed instead.
+    pub async fn head_manifest(&self, repo: &str, reference: &str) -> Result<Option<ManifestHead>, RegistryError> {
+        let url = self.url(&format!("/v2/{repo}/manifests/{reference}"));
+        let r = self.request(RequestKind::ManifestHead, Method::HEAD, url.clone(), &Scope::Pull(repo.into()), Some(MANIFEST_ACCEPT), 0).await?;
+        if r.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !r.status.is_success() {
+            return Err(status_error(&Method::HEAD, &r));
+        }
+        let digest = r.headers.get("docker-content-digest").and_then(|v| v.to_str().ok()).and_then(Digest::parse);
+        let media_type = header_str(&r.headers, CONTENT_TYPE.as_str());
+        let size = header_str(&r.headers, "content-length").and_then(|s| s.parse::<u64>().ok());
+        match (digest, media_type, size) {
+            (Some(digest), Some(media_type), Some(size)) => {
+                if let Some(asked) = Digest::parse(reference) {
+                    if asked != digest {
+                        return Err(RegistryError::DigestMismatch { url: url.to_string(), expected: asked.to_string(), actual: digest.to_string() });
+                    }
+                }
+                Ok(Some(ManifestHead { digest, media_type: base_media_type(&media_type), size }))
+            }
+            _ => Ok(self.get_manifest(repo, reference).await?.map(|f| ManifestHead {
+                size: f.bytes.len() as u64,
+                digest: f.digest,
+                media_type: f.media_type,
+            })),
+        }
+    }
+
+    /// `GET` a manifest, its digest recomputed from the bytes (and checked against a digest
+    /// reference). `Ok(None)` when it does not exist.
+    pub async fn get_manifest(&self, repo: &str, reference: &str) -> Result<Option<Fetched>, RegistryError> {
+        let url = self.url(&format!("/v2/{repo}/manifests/{reference}"));
+        let r = self.request(RequestKind::ManifestGet, Method::GET, url.clone(), &Scope::Pull(repo.into()), Some(MANIFEST_ACCEPT), MAX_MANIFEST_BYTES).await?;
+        if r.status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !r.status.is_success() {
+            return Err(status_error(&Method::GET, &r));
+        }
+        let digest = Digest::sha256_of(&r.body);
+        if let Some(asked) = Digest::parse(reference) {
+            if !asked.matches(&r.body) {
+                return Err(RegistryError::DigestMismatch { url: url.to_string(), expected: asked.to_string(), actual: digest.to_string() });
+            }
+        }
+        let media_type = header_str(&r.headers, CONTENT_TYPE.as_str())
+            .map(|m| base_media_type(&m))
+            .or_else(|| media_type_in(&r.body))
+            .unwrap_or_default();
+        Ok(Some(Fetched { bytes: r.body, digest, media_type }))
+    }
+
+    /// `GET` a blob of at most `limit` bytes and check it against its digest.
+    pub async fn get_blob(&self, repo: &str, digest: &Digest, limit: usize) -> Result<Vec<u8>, RegistryError> {
+        let url = self.url(&format!("/v2/{repo}/blobs/{digest}"));
+        let r = self.request(RequestKind::Blob, Method::GET, url.clone(), &Scope::Pull(repo.into()), None, limit).await?;
+        if !r.status.is_success() {
+            return Err(status_error(&Method::GET, &r));
+        }
+        if !digest.matches(&r.body) {
+            return Err(RegistryError::DigestMismatch {
+                url: url.to_string(),
+                expected: digest.to_string(),
+                actual: Digest::sha256_of(&r.body).to_string(),
+            });
+        }
+        Ok(r.body)
+    }
+
+    /// The referrers API for `digest`, all pages. A 404 that is not NAME_UNKNOWN, or an answer that
+    /// is not an image index, means the registry has no API.
+    pub async fn referrers(&self, repo: &str, digest: &Digest) -> Result<ReferrersAnswer, RegistryError> {
+        let mut url = self.url(&format!("/v2/{repo}/referrers/{digest}"));
+        let scope = Scope::Pull(repo.into());
+        let mut entries = Vec::new();
+        let mut pages = 0;
+        loop {
+            let r = self.request(RequestKind::Referrers, Method::GET, url.clone(), &scope, Some(OCI_INDEX), MAX_MANIFEST_BYTES).await?;
+            if r.status == StatusCode::NOT_FOUND {
+                if String::from_utf8_lossy(&r.body).contains("NAME_UNKNOWN") {
+                    return Err(status_error(&Method::GET, &r));
+                }
+                return Ok(ReferrersAnswer::Unsupported);
+            }
+            if !r.status.is_success() {
+                return Err(status_error(&Method::GET, &r));
+            }
+            let ct = header_str(&r.headers, CONTENT_TYPE.as_str()).map(|m| base_media_type(&m));
+            if ct.as_deref() != Some(OCI_INDEX) {
+                return Ok(ReferrersAnswer::Unsupported);
+            }
+            let index: oci_client::manifest::OciImageIndex = serde_json::from_slice(&r.body).map_err(|e| RegistryError::Protocol {
+                url: url.to_string(),
+                message: format!("referrers answer is not an image index: {e}"),
+            })?;
+            entries.extend(index.manifests);
+            pages += 1;
+            match self.next_page(&r)? {
+                Some(next) if pages < 1000 => url = next,
+                _ => return Ok(ReferrersAnswer::Supported(entries)),
+            }
+        }
+    }
+}
+
+fn header_str(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+/// `application/json; charset=utf-8` -> `application/json`
+fn base_media_type(m: &str) -> String {
+    m.split(';').next().unwrap_or(m).trim().to_string()
+}
+
+fn media_type_in(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v.get("mediaType")?.as_str().map(str::to_string)
+}
+
+async fn read_capped(mut res: reqwest::Response, limit: usize, url: &Url) -> Result<Vec<u8>, RegistryError> {
+    if res.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(RegistryError::TooLarge { url: url.to_string(), limit });
+    }
+    let mut body = Vec::new();
+    loop {
+        match res.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(RegistryError::TooLarge { url: url.to_string(), limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => return Err(transport(&Method::GET, url, &e)),
+        }
+    }
+}
+
+fn transport(method: &Method, url: &Url, e: &reqwest::Error) -> RegistryError {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    RegistryError::Transport { method: method.to_string(), url: url.to_string(), message }
+}
+
+fn status_error(method: &Method, r: &Response) -> RegistryError {
+    // The distribution error body: {"errors":[{"code","message"}]}; keep code and message only.
+    let detail = serde_json::from_slice::<serde_json::Value>(&r.body).ok().and_then(|v| {
+        let e = v.get("errors")?.get(0)?;
+        let code = e.get("code").and_then(|c| c.as_str()).unwrap_or("");
+        let msg = e.get("message").and_then(|c| c.as_str()).unwrap_or("");
+        Some(format!("{code}: {msg}").trim_matches([':', ' ']).to_string())
+    });
+    RegistryError::Status { method: method.to_string(), url: r.url.to_string(), status: r.status.as_u16(), detail }
+}
+
+/// `Retry-After` in seconds (capped at 60 s); HTTP dates fall back to the backoff.
+fn retry_after(h: &HeaderMap) -> Option<Duration> {
+    let s = header_str(h, "retry-after")?;
+    s.trim().parse::<u64>().ok().map(|n| Duration::from_secs(n.min(60)))
+}
+
+/// Exponential backoff with full jitter: 100 ms × 2^attempt, at most 10 s.
+fn backoff(attempt: u32) -> Duration {
+    let cap = Duration::from_millis(100 * (1u64 << attempt.min(7))).min(Duration::from_secs(10));
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let jitter = 0.5 + (nanos % 1000) as f64 / 2000.0;
+    cap.mul_f64(jitter)
+}
