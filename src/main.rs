@@ -12,7 +12,10 @@ use std::collections::BTreeMap;
 fn main() {
     let args = Cli::parse();
     init_logging(args.verbose);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let status = match runtime.block_on(dispatch(args.command)) {
         Ok(s) => s,
         Err(e) => {
@@ -29,8 +32,13 @@ fn init_logging(verbose: u8) {
         1 => "sigaudit=debug,info",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }
 
 async fn dispatch(command: Command) -> Result<ExitStatus> {
@@ -52,7 +60,10 @@ async fn dispatch(command: Command) -> Result<ExitStatus> {
                 ),
             };
             let client = settings.client(&host).await?;
-            client.ping().await.with_context(|| format!("registry {host} does not answer"))?;
+            client
+                .ping()
+                .await
+                .with_context(|| format!("registry {host} does not answer"))?;
             let target = serde_json::Value::String(a.target.clone());
             let parallel = settings.concurrency;
             let outcome = run::with_writer(&settings, target, |tx| {
@@ -70,17 +81,34 @@ async fn dispatch(command: Command) -> Result<ExitStatus> {
             // Group references by registry host.
             let mut by_host: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
             for r in &a.references {
-                let parsed: oci_client::Reference = r.parse().with_context(|| format!("image reference {r:?}"))?;
-                let reference = parsed.digest().map(str::to_string).or_else(|| parsed.tag().map(str::to_string)).unwrap_or_else(|| "latest".into());
-                by_host.entry(parsed.resolve_registry().to_string()).or_default().push((parsed.repository().to_string(), reference));
+                let parsed: oci_client::Reference = r
+                    .parse()
+                    .with_context(|| format!("image reference {r:?}"))?;
+                let reference = parsed
+                    .digest()
+                    .map(str::to_string)
+                    .or_else(|| parsed.tag().map(str::to_string))
+                    .unwrap_or_else(|| "latest".into());
+                by_host
+                    .entry(parsed.resolve_registry().to_string())
+                    .or_default()
+                    .push((parsed.repository().to_string(), reference));
             }
             let mut clients = Vec::new();
             for host in by_host.keys() {
                 let c = settings.client(host).await?;
-                c.ping().await.with_context(|| format!("registry {host} does not answer"))?;
+                c.ping()
+                    .await
+                    .with_context(|| format!("registry {host} does not answer"))?;
                 clients.push((host.clone(), c));
             }
-            let target = serde_json::Value::Array(a.references.iter().cloned().map(serde_json::Value::String).collect());
+            let target = serde_json::Value::Array(
+                a.references
+                    .iter()
+                    .cloned()
+                    .map(serde_json::Value::String)
+                    .collect(),
+            );
             let outcome = run::with_writer(&settings, target, |tx| {
                 let settings = &settings;
                 let clients = &clients;

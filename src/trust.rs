@@ -46,18 +46,26 @@ impl Trust {
         if self.keys.is_empty() {
             return (
                 Verdict::Unverified,
-                "key-only signature and no --key given: the signature bytes were not checked".into(),
+                "key-only signature and no --key given: the signature bytes were not checked"
+                    .into(),
                 None,
             );
         }
         for k in &self.keys {
             if verify(&k.key).is_ok() {
-                return (Verdict::Verified, format!("verified with key {} ({})", &k.key_id[..16], k.source), Some(k.key_id.clone()));
+                return (
+                    Verdict::Verified,
+                    format!("verified with key {} ({})", &k.key_id[..16], k.source),
+                    Some(k.key_id.clone()),
+                );
             }
         }
         (
             Verdict::Invalid,
-            format!("signature does not verify with any of the {} given key(s)", self.keys.len()),
+            format!(
+                "signature does not verify with any of the {} given key(s)",
+                self.keys.len()
+            ),
             None,
         )
     }

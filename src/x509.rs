@@ -19,7 +19,7 @@ pub struct Cert {
 impl Cert {
     pub fn from_der(der: Vec<u8>) -> Result<Cert, CertError> {
         match X509Certificate::from_der(&der) {
-            Ok((rest, _)) if rest.is_empty() => Ok(Cert { der }),
+            Ok(([], _)) => Ok(Cert { der }),
             Ok(_) => Err(CertError("trailing bytes after certificate".into())),
             Err(e) => Err(CertError(e.to_string())),
         }
@@ -42,7 +42,9 @@ impl Cert {
 
     fn parsed(&self) -> X509Certificate<'_> {
         // Checked in the constructor.
-        X509Certificate::from_der(&self.der).expect("validated at construction").1
+        X509Certificate::from_der(&self.der)
+            .expect("validated at construction")
+            .1
     }
 
     pub fn sha256(&self) -> String {
@@ -65,11 +67,17 @@ impl Cert {
     /// Validity window as Unix seconds.
     pub fn validity(&self) -> (i64, i64) {
         let c = self.parsed();
-        (c.validity().not_before.timestamp(), c.validity().not_after.timestamp())
+        (
+            c.validity().not_before.timestamp(),
+            c.validity().not_after.timestamp(),
+        )
     }
 
     pub fn chain_entry(&self) -> ChainCert {
-        ChainCert { subject: self.subject(), sha256: self.sha256() }
+        ChainCert {
+            subject: self.subject(),
+            sha256: self.sha256(),
+        }
     }
 
     /// The signer identity this certificate states.
@@ -89,11 +97,14 @@ impl Cert {
         for ext in c.extensions() {
             match ext.parsed_extension() {
                 ParsedExtension::SubjectAlternativeName(san) => {
-                    s.san.extend(san.general_names.iter().filter_map(general_name));
+                    s.san
+                        .extend(san.general_names.iter().filter_map(general_name));
                 }
                 _ => {
                     let oid = ext.oid.to_id_string();
-                    let Some(n) = oid.strip_prefix("1.3.6.1.4.1.57264.1.") else { continue };
+                    let Some(n) = oid.strip_prefix("1.3.6.1.4.1.57264.1.") else {
+                        continue;
+                    };
                     let Ok(n) = n.parse::<u32>() else { continue };
                     // .1-.6 carry raw UTF-8; .8 and later a DER UTF8String.
                     let value = if n <= 6 {
@@ -125,7 +136,9 @@ impl Cert {
 pub fn key_signer(spki_der: &[u8]) -> Signer {
     Signer {
         key_id: Some(sha256_hex(spki_der)),
-        key_algorithm: PublicKey::from_spki_der(spki_der).ok().map(|k| k.algorithm_name()),
+        key_algorithm: PublicKey::from_spki_der(spki_der)
+            .ok()
+            .map(|k| k.algorithm_name()),
         ..Signer::default()
     }
 }
@@ -136,8 +149,14 @@ fn general_name(g: &GeneralName) -> Option<String> {
         GeneralName::URI(v) => format!("uri:{v}"),
         GeneralName::DNSName(v) => format!("dns:{v}"),
         GeneralName::IPAddress(b) => match b.len() {
-            4 => format!("ip:{}", std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).ok()?)),
-            16 => format!("ip:{}", std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*b).ok()?)),
+            4 => format!(
+                "ip:{}",
+                std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).ok()?)
+            ),
+            16 => format!(
+                "ip:{}",
+                std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*b).ok()?)
+            ),
             _ => format!("ip:{}", hex::encode(b)),
         },
         GeneralName::OtherName(oid, value) => {
@@ -187,7 +206,9 @@ fn der_len(b: &[u8]) -> Option<(usize, &[u8])> {
     if n == 0 || n > 4 || rest.len() < n {
         return None;
     }
-    let len = rest[..n].iter().fold(0usize, |acc, &x| (acc << 8) | x as usize);
+    let len = rest[..n]
+        .iter()
+        .fold(0usize, |acc, &x| (acc << 8) | x as usize);
     Some((len, &rest[n..]))
 }
 

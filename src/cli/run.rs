@@ -3,7 +3,9 @@
 use super::args::{CommonArgs, Output};
 use anyhow::{bail, Context, Result};
 use sigaudit::crawl::{Event, RepoFilter, Scan};
-use sigaudit::registry::{docker_config_credentials, ClientConfig, Credentials, RegistryClient, Secret};
+use sigaudit::registry::{
+    docker_config_credentials, ClientConfig, Credentials, RegistryClient, Secret,
+};
 use sigaudit::report::{OutputFormat, ReportWriter, ScanInfo, Status, Summary};
 use sigaudit::trust::Trust;
 use std::io::{IsTerminal, Read};
@@ -71,21 +73,29 @@ impl Settings {
         let mut trust = Trust::default();
         for path in &c.keys {
             let pem = std::fs::read(path).with_context(|| format!("--key {}", path.display()))?;
-            trust.add_key_pem(&pem, &path.display().to_string()).with_context(|| format!("--key {}", path.display()))?;
+            trust
+                .add_key_pem(&pem, &path.display().to_string())
+                .with_context(|| format!("--key {}", path.display()))?;
         }
         let now = match &c.at {
             None => chrono::Utc::now().timestamp(),
-            Some(t) => chrono::DateTime::parse_from_rfc3339(t).with_context(|| format!("--at {t:?}"))?.timestamp(),
+            Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+                .with_context(|| format!("--at {t:?}"))?
+                .timestamp(),
         };
         if c.password.is_some() && c.password_stdin {
             bail!("--password and --password-stdin exclude each other");
         }
         let password = if c.password_stdin {
             let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).context("reading the password from standard input")?;
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("reading the password from standard input")?;
             Some(Secret::new(s.trim_end_matches(['\n', '\r']).to_string()))
         } else if let Some(p) = &c.password {
-            tracing::warn!("--password is visible to other users of this machine; prefer --password-stdin");
+            tracing::warn!(
+                "--password is visible to other users of this machine; prefer --password-stdin"
+            );
             Some(Secret::new(p.clone()))
         } else {
             None
@@ -94,7 +104,9 @@ impl Settings {
             bail!("a password needs --username");
         }
         if c.insecure_skip_tls_verify {
-            tracing::warn!("--insecure-skip-tls-verify: the registry's TLS certificate is not checked");
+            tracing::warn!(
+                "--insecure-skip-tls-verify: the registry's TLS certificate is not checked"
+            );
         }
         let mut common_client = ClientConfig::new(String::new());
         common_client.plain_http = c.plain_http;
@@ -103,7 +115,9 @@ impl Settings {
         common_client.max_retries = c.retries;
         common_client.insecure_skip_tls_verify = c.insecure_skip_tls_verify;
         for path in &c.tls_ca {
-            common_client.tls_ca_pem.push(std::fs::read(path).with_context(|| format!("--tls-ca {}", path.display()))?);
+            common_client
+                .tls_ca_pem
+                .push(std::fs::read(path).with_context(|| format!("--tls-ca {}", path.display()))?);
         }
         Ok(Settings {
             format,
@@ -125,7 +139,10 @@ impl Settings {
         cfg.host = host.to_string();
         cfg.credentials = match (&self.token, &self.username, &self.password) {
             (Some(t), _, _) => Some(Credentials::Bearer(t.clone())),
-            (None, Some(u), Some(p)) => Some(Credentials::Basic { username: u.clone(), password: p.clone() }),
+            (None, Some(u), Some(p)) => Some(Credentials::Basic {
+                username: u.clone(),
+                password: p.clone(),
+            }),
             (None, Some(u), None) => bail!("--username {u} needs --password-stdin"),
             _ => {
                 let h = host.to_string();
@@ -146,7 +163,11 @@ pub struct Outcome {
 }
 
 pub fn exit_status(settings: &Settings, outcome: &Outcome) -> ExitStatus {
-    if settings.fail_on.iter().any(|s| outcome.summary.count(*s) > 0) {
+    if settings
+        .fail_on
+        .iter()
+        .any(|s| outcome.summary.count(*s) > 0)
+    {
         ExitStatus::PolicyFailure
     } else if !outcome.complete {
         ExitStatus::Incomplete
@@ -156,7 +177,11 @@ pub fn exit_status(settings: &Settings, outcome: &Outcome) -> ExitStatus {
 }
 
 /// Run `work` with an event channel, rendering events to stdout as they come.
-pub async fn with_writer<F, Fut>(settings: &Settings, target: serde_json::Value, work: F) -> Result<Outcome>
+pub async fn with_writer<F, Fut>(
+    settings: &Settings,
+    target: serde_json::Value,
+    work: F,
+) -> Result<Outcome>
 where
     F: FnOnce(mpsc::Sender<Event>) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -174,7 +199,13 @@ where
     let width = terminal_width();
     let format = settings.format;
     let writer = tokio::task::spawn_blocking(move || -> std::io::Result<(Summary, bool)> {
-        let mut w = ReportWriter::new(format, std::io::BufWriter::new(stdout.lock()), scan, color, width);
+        let mut w = ReportWriter::new(
+            format,
+            std::io::BufWriter::new(stdout.lock()),
+            scan,
+            color,
+            width,
+        );
         while let Some(e) = rx.blocking_recv() {
             w.handle(e)?;
         }
@@ -186,7 +217,10 @@ where
 }
 
 fn terminal_width() -> u16 {
-    if let Some(w) = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<u16>().ok()) {
+    if let Some(w) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<u16>().ok())
+    {
         return w.max(40);
     }
     if std::io::stdout().is_terminal() {
@@ -215,7 +249,10 @@ pub fn print_stats(label: &str, client: &RegistryClient) {
 
 /// `HOST[:PORT][/NAMESPACE]`
 pub fn split_target(target: &str) -> Result<(String, Option<String>)> {
-    let t = target.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/');
+    let t = target
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
     let (host, ns) = match t.split_once('/') {
         Some((h, n)) => (h, Some(n.to_string())),
         None => (t, None),
@@ -223,26 +260,48 @@ pub fn split_target(target: &str) -> Result<(String, Option<String>)> {
     if host.is_empty() || host.contains(['@', ' ']) {
         bail!("registry target {target:?} is not HOST[:PORT][/NAMESPACE]");
     }
-    if ns.as_deref().is_some_and(|n| n.contains(':') || n.contains('@')) {
-        bail!("registry target {target:?}: a namespace takes no tag or digest (use `sigaudit image`)");
+    if ns
+        .as_deref()
+        .is_some_and(|n| n.contains(':') || n.contains('@'))
+    {
+        bail!(
+            "registry target {target:?}: a namespace takes no tag or digest (use `sigaudit image`)"
+        );
     }
     Ok((host.to_string(), ns))
 }
 
-pub fn repo_filter(namespace: Option<String>, include: &[String], exclude: &[String]) -> Result<RepoFilter> {
+pub fn repo_filter(
+    namespace: Option<String>,
+    include: &[String],
+    exclude: &[String],
+) -> Result<RepoFilter> {
     let set = |globs: &[String], flag: &str| -> Result<Option<globset::GlobSet>> {
         if globs.is_empty() {
             return Ok(None);
         }
         let mut b = globset::GlobSetBuilder::new();
         for g in globs {
-            b.add(globset::GlobBuilder::new(g).literal_separator(false).build().with_context(|| format!("{flag} {g:?}"))?);
+            b.add(
+                globset::GlobBuilder::new(g)
+                    .literal_separator(false)
+                    .build()
+                    .with_context(|| format!("{flag} {g:?}"))?,
+            );
         }
         Ok(Some(b.build()?))
     };
-    Ok(RepoFilter { namespace, include: set(include, "--include")?, exclude: set(exclude, "--exclude")? })
+    Ok(RepoFilter {
+        namespace,
+        include: set(include, "--include")?,
+        exclude: set(exclude, "--exclude")?,
+    })
 }
 
-pub fn new_scan(client: Arc<RegistryClient>, settings: &Settings, tx: mpsc::Sender<Event>) -> Arc<Scan> {
+pub fn new_scan(
+    client: Arc<RegistryClient>,
+    settings: &Settings,
+    tx: mpsc::Sender<Event>,
+) -> Arc<Scan> {
     Scan::new(client, Arc::new(settings.trust.clone()), settings.now, tx)
 }

@@ -6,13 +6,20 @@ pub fn next_link<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<String
     for value in values {
         for part in split_links(value) {
             let part = part.trim();
-            let Some(rest) = part.strip_prefix('<') else { continue };
-            let Some((target, params)) = rest.split_once('>') else { continue };
+            let Some(rest) = part.strip_prefix('<') else {
+                continue;
+            };
+            let Some((target, params)) = rest.split_once('>') else {
+                continue;
+            };
             let is_next = params.split(';').any(|p| {
                 let p = p.trim();
                 p.split_once('=').is_some_and(|(k, v)| {
                     k.trim().eq_ignore_ascii_case("rel")
-                        && v.trim().trim_matches('"').split_whitespace().any(|r| r.eq_ignore_ascii_case("next"))
+                        && v.trim()
+                            .trim_matches('"')
+                            .split_whitespace()
+                            .any(|r| r.eq_ignore_ascii_case("next"))
                 })
             });
             if is_next {

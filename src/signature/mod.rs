@@ -8,7 +8,7 @@ pub mod dsse;
 pub mod notation;
 
 use crate::oci::Digest;
-use crate::report::{ChainCert, Envelope, Signer, SignatureKind, Timestamp, Verdict};
+use crate::report::{ChainCert, Envelope, SignatureKind, Signer, Timestamp, Verdict};
 use crate::x509::Cert;
 
 /// The manifest a signature must name.

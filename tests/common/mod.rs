@@ -1,0 +1,338 @@
+//! Test harness: real registries on 127.0.0.1 (Debian's `docker-registry`, CNCF distribution 2.8,
+//! and `ferro-oci-server` for the OCI referrers API), seeded by scripts/seed_registry.py, and the
+//! built `sigaudit` binary run against them.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn corpus() -> PathBuf {
+    PathBuf::from(std::env::var("SIGAUDIT_CORPUS").expect(
+        "SIGAUDIT_CORPUS must point at the shared corpus (CI sets ../shared/corpus); run ./scripts/test.sh",
+    ))
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn require(path: &str, what: &str) -> String {
+    if Path::new(path).exists() {
+        return path.to_string();
+    }
+    if let Ok(p) = which(path) {
+        return p;
+    }
+    panic!("{path} is missing: {what} (./scripts/setup.sh installs it)");
+}
+
+fn which(name: &str) -> Result<String, ()> {
+    let path = std::env::var_os("PATH").ok_or(())?;
+    for dir in std::env::split_paths(&path) {
+        let p = dir.join(name);
+        if p.is_file() {
+            return Ok(p.display().to_string());
+        }
+    }
+    Err(())
+}
+
+/// A registry process on 127.0.0.1, killed when dropped.
+pub struct Registry {
+    child: Child,
+    pub addr: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Registry {
+    /// CNCF distribution 2.8 (Debian `docker-registry`) with a small catalog page limit.
+    pub fn distribution(catalog_max_entries: u32) -> Registry {
+        let bin = require(
+            "/usr/bin/docker-registry",
+            "apt-get install docker-registry",
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let config = format!(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\ncatalog:\n  maxentries: {catalog_max_entries}\n",
+            dir.path().join("data").display()
+        );
+        let cfg = dir.path().join("config.yml");
+        std::fs::write(&cfg, config).unwrap();
+        let child = Command::new(bin)
+            .arg("serve")
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start docker-registry");
+        let r = Registry {
+            child,
+            addr: format!("127.0.0.1:{port}"),
+            dir,
+        };
+        r.wait_ready();
+        r
+    }
+
+    /// ferro-oci-server 1.0.0, which implements the OCI referrers API.
+    pub fn ferro() -> Registry {
+        let bin = std::env::var("SIGAUDIT_FERRO").unwrap_or_else(|_| {
+            which("ferro-oci-server")
+                .or_else(|_| {
+                    let home = std::env::var("HOME").unwrap_or_default();
+                    let p = format!("{home}/.cargo/bin/ferro-oci-server");
+                    if Path::new(&p).exists() { Ok(p) } else { Err(()) }
+                })
+                .unwrap_or_else(|_| {
+                    panic!("ferro-oci-server is missing: cargo install ferro-oci-server --version 1.0.0 --locked (./scripts/setup.sh does it)")
+                })
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let child = Command::new(bin)
+            .env("FERRO_OCI_LISTEN", format!("127.0.0.1:{port}"))
+            .env("FERRO_OCI_STORAGE_DIR", dir.path().join("data"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ferro-oci-server");
+        let r = Registry {
+            child,
+            addr: format!("127.0.0.1:{port}"),
+            dir,
+        };
+        r.wait_ready();
+        r
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = TcpStream::connect(&self.addr) {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let req = format!(
+                    "GET /v2/ HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                    self.addr
+                );
+                if s.write_all(req.as_bytes()).is_ok() {
+                    let mut buf = String::new();
+                    let _ = s.read_to_string(&mut buf);
+                    if buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.1 401") {
+                        return;
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("registry on {} did not become ready", self.addr);
+    }
+
+    /// Seed with scripts/seed_registry.py; returns its output folder and expectations.
+    pub fn seed(&self, referrers_api: bool) -> Seeded {
+        let python = std::env::var("SIGAUDIT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+        let out = self.dir.path().join("seed");
+        let mut cmd = Command::new(&python);
+        cmd.arg(repo_root().join("scripts/seed_registry.py"))
+            .args(["--registry", &self.addr, "--out"])
+            .arg(&out)
+            .arg("--corpus")
+            .arg(corpus());
+        if referrers_api {
+            cmd.arg("--referrers-api");
+        }
+        let o = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("{python}: {e} (apt-get install python3-cryptography)"));
+        assert!(
+            o.status.success(),
+            "seeding failed:\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let expected: Value =
+            serde_json::from_slice(&std::fs::read(out.join("expected.json")).unwrap()).unwrap();
+        Seeded { dir: out, expected }
+    }
+}
+
+pub struct Seeded {
+    pub dir: PathBuf,
+    pub expected: Value,
+}
+
+/// Run the built binary.
+pub fn sigaudit<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    Command::new(env!("CARGO_BIN_EXE_sigaudit"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("DOCKER_CONFIG")
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .expect("run sigaudit")
+}
+
+pub fn stdout_json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// The report lists exactly the expected images (by repository and digest), each with its tags,
+/// status, and signatures (format, verdict, and where given kind, signer subject, reason text).
+pub fn assert_images_match(report: &Value, expected: &Value) {
+    use std::collections::BTreeMap;
+    let got: BTreeMap<(String, String), &Value> = report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                (
+                    i["repository"].as_str().unwrap().to_string(),
+                    i["digest"].as_str().unwrap().to_string(),
+                ),
+                i,
+            )
+        })
+        .collect();
+    let expected = expected["images"].as_array().unwrap();
+    assert_eq!(
+        got.len(),
+        report["images"].as_array().unwrap().len(),
+        "an image is listed twice"
+    );
+    assert_eq!(
+        got.len(),
+        expected.len(),
+        "images: {:#?}",
+        got.keys().collect::<Vec<_>>()
+    );
+    for e in expected {
+        let key = (
+            e["repository"].as_str().unwrap().to_string(),
+            e["digest"].as_str().unwrap().to_string(),
+        );
+        let image = got
+            .get(&key)
+            .unwrap_or_else(|| panic!("missing image {key:?}"));
+        assert_eq!(image["tags"], e["tags"], "{key:?}");
+        assert_eq!(
+            image["status"], e["status"],
+            "{key:?}: {:#}",
+            image["signatures"]
+        );
+        let sigs = image["signatures"].as_array().unwrap();
+        let want = e["signatures"].as_array().unwrap();
+        assert_eq!(sigs.len(), want.len(), "{key:?}: {:#}", image["signatures"]);
+        for w in want {
+            let found = sigs.iter().any(|s| {
+                s["format"] == w["format"]
+                    && s["verification"]["status"] == w["verdict"]
+                    && w.get("kind").is_none_or(|k| s["kind"] == *k)
+                    && w.get("signer").is_none_or(|n| s["signer"]["subject"] == *n)
+                    && w.get("reason").is_none_or(|r| {
+                        s["verification"]["reasons"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .any(|x| x.as_str().unwrap().contains(r.as_str().unwrap()))
+                    })
+            });
+            assert!(
+                found,
+                "{key:?}: no signature like {w} in {:#}",
+                image["signatures"]
+            );
+        }
+    }
+}
+
+/// A bare HTTP/1.1 request to a test registry on 127.0.0.1: (status, body).
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let text_end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .unwrap_or(buf.len());
+    let head = String::from_utf8_lossy(&buf[..text_end]).to_string();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let mut body = buf[text_end..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    (status, body)
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(line_end) = b.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let n =
+            usize::from_str_radix(String::from_utf8_lossy(&b[..line_end]).trim(), 16).unwrap_or(0);
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[line_end + 2..line_end + 2 + n]);
+        b = &b[line_end + 2 + n + 2..];
+    }
+}
