@@ -322,10 +322,21 @@ class Seeder:
         self.expect_image("apps/unsigned", ["v1"], unsigned, "unsigned", [])
 
         # Multi-arch index, signed as a whole; its platform manifests are not images.
+        # Signed as cosign --recursive does: the index and a platform manifest.
         idx = self.index("platform/multi", "v1", "multi")
         p = self.simplesigning_payload("platform/multi", idx["digest"])
         self.push_cosign("platform/multi", idx["digest"], [(p, self.cosign_layer(p))])
-        self.expect_image("platform/multi", ["v1"], idx, "untrusted", [cert_sig])
+        child = idx["children"][0]["digest"]
+        p = self.simplesigning_payload("platform/multi", child)
+        self.push_cosign("platform/multi", child, [(p, self.cosign_layer(p))])
+        self.expect_image("platform/multi", ["v1"], idx, "untrusted",
+                          [cert_sig, dict(cert_sig, subjectDigest=child)])
+
+        # A signed image pushed by digest only: an untagged image, not an orphan.
+        untagged = self.image("apps/api", [], "api-untagged")
+        p = self.simplesigning_payload("apps/api", untagged["digest"])
+        self.push_cosign("apps/api", untagged["digest"], [(p, self.cosign_layer(p))])
+        self.expect_image("apps/api", [], untagged, "untrusted", [cert_sig])
 
         # Nested repository name.
         deep = self.image("deep/a/b/c/d", ["v1"], "deep")

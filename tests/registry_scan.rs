@@ -332,12 +332,12 @@ fn table_is_readable_at_120_columns() {
     let lines: Vec<&str> = out.lines().collect();
     let (summary, status) = (lines[lines.len() - 2], lines[lines.len() - 1]);
     assert!(
-        summary.starts_with("13 repositories, 15 tags, 13 images, 14 signatures; signed 92%"),
+        summary.starts_with("13 repositories, 15 tags, 14 images, 16 signatures; signed 93%"),
         "{summary}"
     );
     assert_eq!(
         status,
-        "Status: 0 verified, 6 untrusted, 1 unverified, 5 invalid, 1 unsigned. 1 orphaned."
+        "Status: 0 verified, 7 untrusted, 1 unverified, 5 invalid, 1 unsigned. 1 orphaned."
     );
     assert!(!out.contains('\u{1b}'), "NO_COLOR: no escape sequences");
 }

@@ -261,6 +261,8 @@ pub fn assert_images_match(report: &Value, expected: &Value) {
                 s["format"] == w["format"]
                     && s["verification"]["status"] == w["verdict"]
                     && w.get("kind").is_none_or(|k| s["kind"] == *k)
+                    && w.get("subjectDigest")
+                        .is_none_or(|d| s["subjectDigest"] == *d)
                     && w.get("signer").is_none_or(|n| s["signer"]["subject"] == *n)
                     && w.get("reason").is_none_or(|r| {
                         s["verification"]["reasons"]
