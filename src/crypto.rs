@@ -55,53 +55,45 @@ impl std::fmt::Debug for PublicKey {
 impl PublicKey {
     /// Parse a DER SubjectPublicKeyInfo.
     pub fn from_spki_der(der: &[u8]) -> Result<PublicKey, CryptoError> {
-        let info = spki::SubjectPublicKeyInfoRef::try_from(der)
-            .map_err(|e| CryptoError::MalformedKey(e.to_string()))?;
+        let info =
+            spki::SubjectPublicKeyInfoRef::try_from(der).map_err(|e| CryptoError::MalformedKey(e.to_string()))?;
         let oid = info.algorithm.oid.to_string();
         let bad = |e: &dyn std::fmt::Display| CryptoError::MalformedKey(e.to_string());
         match oid.as_str() {
             // id-ecPublicKey: the curve is the parameter
             "1.2.840.10045.2.1" => {
-                let curve = info
-                    .algorithm
-                    .parameters_oid()
-                    .map_err(|e| bad(&e))?
-                    .to_string();
+                let curve = info.algorithm.parameters_oid().map_err(|e| bad(&e))?.to_string();
                 match curve.as_str() {
-                    "1.2.840.10045.3.1.7" => Ok(PublicKey::P256(
-                        p256::ecdsa::VerifyingKey::from_public_key_der(der).map_err(|e| bad(&e))?,
-                    )),
-                    "1.3.132.0.34" => Ok(PublicKey::P384(
-                        p384::ecdsa::VerifyingKey::from_public_key_der(der).map_err(|e| bad(&e))?,
-                    )),
+                    "1.2.840.10045.3.1.7" => {
+                        Ok(PublicKey::P256(p256::ecdsa::VerifyingKey::from_public_key_der(der).map_err(|e| bad(&e))?))
+                    }
+                    "1.3.132.0.34" => {
+                        Ok(PublicKey::P384(p384::ecdsa::VerifyingKey::from_public_key_der(der).map_err(|e| bad(&e))?))
+                    }
                     "1.3.132.0.35" => {
                         let point = info.subject_public_key.raw_bytes();
-                        let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(point)
-                            .map_err(|e| bad(&e))?;
+                        let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|e| bad(&e))?;
                         Ok(PublicKey::P521(Box::new(key)))
                     }
                     other => Err(CryptoError::UnsupportedKey(format!("EC curve {other}"))),
                 }
             }
-            "1.2.840.113549.1.1.1" => Ok(PublicKey::Rsa(
-                rsa::RsaPublicKey::from_public_key_der(der).map_err(|e| bad(&e))?,
-            )),
-            "1.3.101.112" => Ok(PublicKey::Ed25519(
-                ed25519_dalek::VerifyingKey::from_public_key_der(der).map_err(|e| bad(&e))?,
-            )),
+            "1.2.840.113549.1.1.1" => {
+                Ok(PublicKey::Rsa(rsa::RsaPublicKey::from_public_key_der(der).map_err(|e| bad(&e))?))
+            }
+            "1.3.101.112" => {
+                Ok(PublicKey::Ed25519(ed25519_dalek::VerifyingKey::from_public_key_der(der).map_err(|e| bad(&e))?))
+            }
             other => Err(CryptoError::UnsupportedKey(format!("algorithm {other}"))),
         }
     }
 
     /// Parse a PEM `PUBLIC KEY` (SubjectPublicKeyInfo).
     pub fn from_pem(pem: &[u8]) -> Result<PublicKey, CryptoError> {
-        let (_, p) = x509_parser::pem::parse_x509_pem(pem)
-            .map_err(|e| CryptoError::MalformedKey(format!("PEM: {e}")))?;
+        let (_, p) =
+            x509_parser::pem::parse_x509_pem(pem).map_err(|e| CryptoError::MalformedKey(format!("PEM: {e}")))?;
         if p.label != "PUBLIC KEY" {
-            return Err(CryptoError::MalformedKey(format!(
-                "expected PUBLIC KEY PEM, found {}",
-                p.label
-            )));
+            return Err(CryptoError::MalformedKey(format!("expected PUBLIC KEY PEM, found {}", p.label)));
         }
         PublicKey::from_spki_der(&p.contents)
     }
@@ -119,28 +111,20 @@ impl PublicKey {
     }
 
     /// ECDSA over `hash(msg)` with an ASN.1 DER signature (cosign, X.509-style).
-    pub fn verify_ecdsa_der(
-        &self,
-        hash: HashAlg,
-        msg: &[u8],
-        sig: &[u8],
-    ) -> Result<(), CryptoError> {
+    pub fn verify_ecdsa_der(&self, hash: HashAlg, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
         use ecdsa::signature::hazmat::PrehashVerifier;
         let prehash = hash.digest(msg);
         let ok = match self {
             PublicKey::P256(k) => {
-                let s = p256::ecdsa::DerSignature::from_bytes(sig)
-                    .map_err(|_| CryptoError::MalformedSignature)?;
+                let s = p256::ecdsa::DerSignature::from_bytes(sig).map_err(|_| CryptoError::MalformedSignature)?;
                 k.verify_prehash(&prehash, &s).is_ok()
             }
             PublicKey::P384(k) => {
-                let s = p384::ecdsa::DerSignature::from_bytes(sig)
-                    .map_err(|_| CryptoError::MalformedSignature)?;
+                let s = p384::ecdsa::DerSignature::from_bytes(sig).map_err(|_| CryptoError::MalformedSignature)?;
                 k.verify_prehash(&prehash, &s).is_ok()
             }
             PublicKey::P521(k) => {
-                let s = p521::ecdsa::Signature::from_der(sig)
-                    .map_err(|_| CryptoError::MalformedSignature)?;
+                let s = p521::ecdsa::Signature::from_der(sig).map_err(|_| CryptoError::MalformedSignature)?;
                 k.verify_prehash(&prehash, &s).is_ok()
             }
             _ => return Err(self.mismatch("ECDSA")),
@@ -149,28 +133,20 @@ impl PublicKey {
     }
 
     /// ECDSA with the fixed-width `r || s` encoding (JWS, COSE).
-    pub fn verify_ecdsa_raw(
-        &self,
-        hash: HashAlg,
-        msg: &[u8],
-        sig: &[u8],
-    ) -> Result<(), CryptoError> {
+    pub fn verify_ecdsa_raw(&self, hash: HashAlg, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
         use ecdsa::signature::hazmat::PrehashVerifier;
         let prehash = hash.digest(msg);
         let ok = match self {
             PublicKey::P256(k) if sig.len() == 64 => {
-                let s = p256::ecdsa::Signature::from_slice(sig)
-                    .map_err(|_| CryptoError::MalformedSignature)?;
+                let s = p256::ecdsa::Signature::from_slice(sig).map_err(|_| CryptoError::MalformedSignature)?;
                 k.verify_prehash(&prehash, &s).is_ok()
             }
             PublicKey::P384(k) if sig.len() == 96 => {
-                let s = p384::ecdsa::Signature::from_slice(sig)
-                    .map_err(|_| CryptoError::MalformedSignature)?;
+                let s = p384::ecdsa::Signature::from_slice(sig).map_err(|_| CryptoError::MalformedSignature)?;
                 k.verify_prehash(&prehash, &s).is_ok()
             }
             PublicKey::P521(k) if sig.len() == 132 => {
-                let s = p521::ecdsa::Signature::from_slice(sig)
-                    .map_err(|_| CryptoError::MalformedSignature)?;
+                let s = p521::ecdsa::Signature::from_slice(sig).map_err(|_| CryptoError::MalformedSignature)?;
                 k.verify_prehash(&prehash, &s).is_ok()
             }
             PublicKey::P256(_) | PublicKey::P384(_) | PublicKey::P521(_) => {
@@ -182,12 +158,7 @@ impl PublicKey {
     }
 
     /// RSASSA-PKCS1-v1_5 over `hash(msg)`.
-    pub fn verify_rsa_pkcs1(
-        &self,
-        hash: HashAlg,
-        msg: &[u8],
-        sig: &[u8],
-    ) -> Result<(), CryptoError> {
+    pub fn verify_rsa_pkcs1(&self, hash: HashAlg, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
         let PublicKey::Rsa(k) = self else {
             return Err(self.mismatch("RSA"));
         };
@@ -197,8 +168,7 @@ impl PublicKey {
             HashAlg::Sha384 => rsa::Pkcs1v15Sign::new::<Sha384>(),
             HashAlg::Sha512 => rsa::Pkcs1v15Sign::new::<Sha512>(),
         };
-        k.verify(scheme, &prehash, sig)
-            .map_err(|_| CryptoError::BadSignature)
+        k.verify(scheme, &prehash, sig).map_err(|_| CryptoError::BadSignature)
     }
 
     /// RSASSA-PSS with MGF1 of the same hash and salt length = hash length.
@@ -212,8 +182,7 @@ impl PublicKey {
             HashAlg::Sha384 => rsa::Pss::new::<Sha384>(),
             HashAlg::Sha512 => rsa::Pss::new::<Sha512>(),
         };
-        k.verify(scheme, &prehash, sig)
-            .map_err(|_| CryptoError::BadSignature)
+        k.verify(scheme, &prehash, sig).map_err(|_| CryptoError::BadSignature)
     }
 
     /// Ed25519 (pure) or, failing that, Ed25519ph (SHA-512 prehash), as cosign signs with both.
@@ -221,15 +190,13 @@ impl PublicKey {
         let PublicKey::Ed25519(k) = self else {
             return Err(self.mismatch("Ed25519"));
         };
-        let s = ed25519_dalek::Signature::from_slice(sig)
-            .map_err(|_| CryptoError::MalformedSignature)?;
+        let s = ed25519_dalek::Signature::from_slice(sig).map_err(|_| CryptoError::MalformedSignature)?;
         if k.verify_strict(msg, &s).is_ok() {
             return Ok(());
         }
         let mut h = Sha512::new();
         h.update(msg);
-        k.verify_prehashed_strict(h, None, &s)
-            .map_err(|_| CryptoError::BadSignature)
+        k.verify_prehashed_strict(h, None, &s).map_err(|_| CryptoError::BadSignature)
     }
 
     /// cosign's rules: the hash follows the key (P-256 SHA-256; P-384 SHA-384 then SHA-256; P-521
@@ -277,17 +244,12 @@ impl PublicKey {
             "ES256" => self.verify_ecdsa_raw(HashAlg::Sha256, msg, sig),
             "ES384" => self.verify_ecdsa_raw(HashAlg::Sha384, msg, sig),
             "ES512" => self.verify_ecdsa_raw(HashAlg::Sha512, msg, sig),
-            other => Err(CryptoError::UnsupportedKey(format!(
-                "signature algorithm {other}"
-            ))),
+            other => Err(CryptoError::UnsupportedKey(format!("signature algorithm {other}"))),
         }
     }
 
     fn mismatch(&self, alg: &str) -> CryptoError {
-        CryptoError::AlgorithmMismatch {
-            alg: alg.into(),
-            key: self.algorithm_name(),
-        }
+        CryptoError::AlgorithmMismatch { alg: alg.into(), key: self.algorithm_name() }
     }
 }
 
@@ -295,9 +257,7 @@ impl PublicKey {
 pub fn b64_std_lenient(s: &str) -> Option<Vec<u8>> {
     use base64::Engine;
     let cleaned: String = s.chars().filter(|c| *c != '\r' && *c != '\n').collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(cleaned.trim())
-        .ok()
+    base64::engine::general_purpose::STANDARD.decode(cleaned.trim()).ok()
 }
 
 /// Lowercase hex SHA-256.

@@ -12,10 +12,7 @@ use std::collections::BTreeMap;
 fn main() {
     let args = Cli::parse();
     init_logging(args.verbose);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let status = match runtime.block_on(dispatch(args.command)) {
         Ok(s) => s,
         Err(e) => {
@@ -32,13 +29,8 @@ fn init_logging(verbose: u8) {
         1 => "sigaudit=debug,info",
         _ => "trace",
     };
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
 }
 
 async fn dispatch(command: Command) -> Result<ExitStatus> {
@@ -60,10 +52,7 @@ async fn dispatch(command: Command) -> Result<ExitStatus> {
                 ),
             };
             let client = settings.client(&host).await?;
-            client
-                .ping()
-                .await
-                .with_context(|| format!("registry {host} does not answer"))?;
+            client.ping().await.with_context(|| format!("registry {host} does not answer"))?;
             let target = serde_json::Value::String(a.target.clone());
             let parallel = settings.concurrency;
             let outcome = run::with_writer(&settings, target, |tx| {
@@ -81,9 +70,7 @@ async fn dispatch(command: Command) -> Result<ExitStatus> {
             // Group references by registry host.
             let mut by_host: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
             for r in &a.references {
-                let parsed: oci_client::Reference = r
-                    .parse()
-                    .with_context(|| format!("image reference {r:?}"))?;
+                let parsed: oci_client::Reference = r.parse().with_context(|| format!("image reference {r:?}"))?;
                 let reference = parsed
                     .digest()
                     .map(str::to_string)
@@ -97,18 +84,11 @@ async fn dispatch(command: Command) -> Result<ExitStatus> {
             let mut clients = Vec::new();
             for host in by_host.keys() {
                 let c = settings.client(host).await?;
-                c.ping()
-                    .await
-                    .with_context(|| format!("registry {host} does not answer"))?;
+                c.ping().await.with_context(|| format!("registry {host} does not answer"))?;
                 clients.push((host.clone(), c));
             }
-            let target = serde_json::Value::Array(
-                a.references
-                    .iter()
-                    .cloned()
-                    .map(serde_json::Value::String)
-                    .collect(),
-            );
+            let target =
+                serde_json::Value::Array(a.references.iter().cloned().map(serde_json::Value::String).collect());
             let outcome = run::with_writer(&settings, target, |tx| {
                 let settings = &settings;
                 let clients = &clients;

@@ -42,11 +42,7 @@ impl Digest {
             "sha512" => 128,
             _ => return None,
         };
-        if hex.len() == len
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        if hex.len() == len && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
             Some(Digest(s.to_string()))
         } else {
             None
@@ -120,10 +116,7 @@ impl TagKind {
             Some((stem, suffix)) => (stem, Some(suffix)),
             None => (tag, None),
         };
-        let Some(digest) = stem
-            .split_once('-')
-            .and_then(|(alg, hex)| Digest::parse(&format!("{alg}:{hex}")))
-        else {
+        let Some(digest) = stem.split_once('-').and_then(|(alg, hex)| Digest::parse(&format!("{alg}:{hex}"))) else {
             return TagKind::Image;
         };
         match suffix {
@@ -145,43 +138,22 @@ mod tests {
     #[test]
     fn classifies_signature_tags() {
         let d = Digest::parse(&format!("sha256:{HEX}")).unwrap();
-        assert_eq!(
-            TagKind::of(&format!("sha256-{HEX}.sig")),
-            TagKind::CosignSignatures(d.clone())
-        );
-        assert_eq!(
-            TagKind::of(&format!("sha256-{HEX}.att")),
-            TagKind::CosignAttestations(d.clone())
-        );
-        assert_eq!(
-            TagKind::of(&format!("sha256-{HEX}.sbom")),
-            TagKind::CosignSbom(d.clone())
-        );
-        assert_eq!(
-            TagKind::of(&format!("sha256-{HEX}")),
-            TagKind::ReferrersIndex(d)
-        );
+        assert_eq!(TagKind::of(&format!("sha256-{HEX}.sig")), TagKind::CosignSignatures(d.clone()));
+        assert_eq!(TagKind::of(&format!("sha256-{HEX}.att")), TagKind::CosignAttestations(d.clone()));
+        assert_eq!(TagKind::of(&format!("sha256-{HEX}.sbom")), TagKind::CosignSbom(d.clone()));
+        assert_eq!(TagKind::of(&format!("sha256-{HEX}")), TagKind::ReferrersIndex(d));
         assert_eq!(TagKind::of("v1.2"), TagKind::Image);
         assert_eq!(TagKind::of("sha256-abc.sig"), TagKind::Image);
-        assert_eq!(
-            TagKind::of(&format!("sha256-{}.sig", HEX.to_uppercase())),
-            TagKind::Image
-        );
+        assert_eq!(TagKind::of(&format!("sha256-{}.sig", HEX.to_uppercase())), TagKind::Image);
         assert_eq!(TagKind::of(&format!("sha256-{HEX}.foo")), TagKind::Image);
     }
 
     #[test]
     fn digest_matches_bytes() {
         let d = Digest::sha256_of(b"{}");
-        assert_eq!(
-            d.as_str(),
-            "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
-        );
+        assert_eq!(d.as_str(), "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
         assert!(d.matches(b"{}"));
         assert!(!d.matches(b"{} "));
-        assert_eq!(
-            d.tag_stem(),
-            "sha256-44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
-        );
+        assert_eq!(d.tag_stem(), "sha256-44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
     }
 }

@@ -29,11 +29,7 @@ impl Trust {
             )));
         }
         let key = PublicKey::from_spki_der(&p.contents)?;
-        self.keys.push(TrustedKey {
-            key,
-            key_id: crate::crypto::sha256_hex(&p.contents),
-            source: source.to_string(),
-        });
+        self.keys.push(TrustedKey { key, key_id: crate::crypto::sha256_hex(&p.contents), source: source.to_string() });
         Ok(())
     }
 
@@ -46,8 +42,7 @@ impl Trust {
         if self.keys.is_empty() {
             return (
                 Verdict::Unverified,
-                "key-only signature and no --key given: the signature bytes were not checked"
-                    .into(),
+                "key-only signature and no --key given: the signature bytes were not checked".into(),
                 None,
             );
         }
@@ -60,21 +55,11 @@ impl Trust {
                 );
             }
         }
-        (
-            Verdict::Invalid,
-            format!(
-                "signature does not verify with any of the {} given key(s)",
-                self.keys.len()
-            ),
-            None,
-        )
+        (Verdict::Invalid, format!("signature does not verify with any of the {} given key(s)", self.keys.len()), None)
     }
 
     /// Decide a certificate-bearing signature whose integrity and binding hold.
     pub fn decide_certificate(&self) -> (Verdict, String) {
-        (
-            Verdict::Untrusted,
-            "signature valid for the certificate it carries; no trust anchor given for it".into(),
-        )
+        (Verdict::Untrusted, "signature valid for the certificate it carries; no trust anchor given for it".into())
     }
 }

@@ -42,9 +42,7 @@ impl Cert {
 
     fn parsed(&self) -> X509Certificate<'_> {
         // Checked in the constructor.
-        X509Certificate::from_der(&self.der)
-            .expect("validated at construction")
-            .1
+        X509Certificate::from_der(&self.der).expect("validated at construction").1
     }
 
     pub fn sha256(&self) -> String {
@@ -67,17 +65,11 @@ impl Cert {
     /// Validity window as Unix seconds.
     pub fn validity(&self) -> (i64, i64) {
         let c = self.parsed();
-        (
-            c.validity().not_before.timestamp(),
-            c.validity().not_after.timestamp(),
-        )
+        (c.validity().not_before.timestamp(), c.validity().not_after.timestamp())
     }
 
     pub fn chain_entry(&self) -> ChainCert {
-        ChainCert {
-            subject: self.subject(),
-            sha256: self.sha256(),
-        }
+        ChainCert { subject: self.subject(), sha256: self.sha256() }
     }
 
     /// The signer identity this certificate states.
@@ -97,8 +89,7 @@ impl Cert {
         for ext in c.extensions() {
             match ext.parsed_extension() {
                 ParsedExtension::SubjectAlternativeName(san) => {
-                    s.san
-                        .extend(san.general_names.iter().filter_map(general_name));
+                    s.san.extend(san.general_names.iter().filter_map(general_name));
                 }
                 _ => {
                     let oid = ext.oid.to_id_string();
@@ -107,11 +98,8 @@ impl Cert {
                     };
                     let Ok(n) = n.parse::<u32>() else { continue };
                     // .1-.6 carry raw UTF-8; .8 and later a DER UTF8String.
-                    let value = if n <= 6 {
-                        String::from_utf8(ext.value.to_vec()).ok()
-                    } else {
-                        der_utf8_string(ext.value)
-                    };
+                    let value =
+                        if n <= 6 { String::from_utf8(ext.value.to_vec()).ok() } else { der_utf8_string(ext.value) };
                     let Some(value) = value else { continue };
                     match n {
                         1 => legacy_issuer = Some(value),
@@ -136,9 +124,7 @@ impl Cert {
 pub fn key_signer(spki_der: &[u8]) -> Signer {
     Signer {
         key_id: Some(sha256_hex(spki_der)),
-        key_algorithm: PublicKey::from_spki_der(spki_der)
-            .ok()
-            .map(|k| k.algorithm_name()),
+        key_algorithm: PublicKey::from_spki_der(spki_der).ok().map(|k| k.algorithm_name()),
         ..Signer::default()
     }
 }
@@ -149,14 +135,8 @@ fn general_name(g: &GeneralName) -> Option<String> {
         GeneralName::URI(v) => format!("uri:{v}"),
         GeneralName::DNSName(v) => format!("dns:{v}"),
         GeneralName::IPAddress(b) => match b.len() {
-            4 => format!(
-                "ip:{}",
-                std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).ok()?)
-            ),
-            16 => format!(
-                "ip:{}",
-                std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*b).ok()?)
-            ),
+            4 => format!("ip:{}", std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).ok()?)),
+            16 => format!("ip:{}", std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*b).ok()?)),
             _ => format!("ip:{}", hex::encode(b)),
         },
         GeneralName::OtherName(oid, value) => {
@@ -206,9 +186,7 @@ fn der_len(b: &[u8]) -> Option<(usize, &[u8])> {
     if n == 0 || n > 4 || rest.len() < n {
         return None;
     }
-    let len = rest[..n]
-        .iter()
-        .fold(0usize, |acc, &x| (acc << 8) | x as usize);
+    let len = rest[..n].iter().fold(0usize, |acc, &x| (acc << 8) | x as usize);
     Some((len, &rest[n..]))
 }
 

@@ -11,10 +11,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 fn cosign_dir() -> PathBuf {
-    PathBuf::from(
-        std::env::var("SIGAUDIT_CORPUS").expect("SIGAUDIT_CORPUS (run ./scripts/test.sh)"),
-    )
-    .join("cosign")
+    PathBuf::from(std::env::var("SIGAUDIT_CORPUS").expect("SIGAUDIT_CORPUS (run ./scripts/test.sh)")).join("cosign")
 }
 
 fn read(rel: &str) -> Vec<u8> {
@@ -24,8 +21,7 @@ fn read(rel: &str) -> Vec<u8> {
 fn trust_with(keys: &[&str]) -> Trust {
     let mut t = Trust::default();
     for k in keys {
-        t.add_key_pem(&read(&format!("containers-image/keys/{k}")), k)
-            .unwrap();
+        t.add_key_pem(&read(&format!("containers-image/keys/{k}")), k).unwrap();
     }
     t
 }
@@ -44,24 +40,15 @@ fn dir_image(name: &str) -> DirImage {
         .as_str()
         .unwrap_or("application/vnd.docker.distribution.manifest.v1+prettyjws")
         .to_string();
-    let subject = Subject {
-        digest: Digest::sha256_of(&manifest),
-        media_type,
-        size: manifest.len() as u64,
-    };
+    let subject = Subject { digest: Digest::sha256_of(&manifest), media_type, size: manifest.len() as u64 };
     let mut layers = Vec::new();
     for n in 1..=2 {
         let path = cosign_dir().join(format!("containers-image/{name}/signature-{n}"));
         let Ok(raw) = std::fs::read(path) else { break };
-        let json = raw
-            .strip_prefix(b"\x00sigstore-json\n")
-            .expect("c/image signature prefix");
+        let json = raw.strip_prefix(b"\x00sigstore-json\n").expect("c/image signature prefix");
         let v: serde_json::Value = serde_json::from_slice(json).unwrap();
-        let payload = base64::engine::general_purpose::STANDARD
-            .decode(v["payload"].as_str().unwrap())
-            .unwrap();
-        let ann: BTreeMap<String, String> =
-            serde_json::from_value(v["annotations"].clone()).unwrap();
+        let payload = base64::engine::general_purpose::STANDARD.decode(v["payload"].as_str().unwrap()).unwrap();
+        let ann: BTreeMap<String, String> = serde_json::from_value(v["annotations"].clone()).unwrap();
         layers.push((v["mimeType"].as_str().unwrap().to_string(), payload, ann));
     }
     DirImage { subject, layers }
@@ -76,40 +63,18 @@ fn check(name: &str, n: usize, trust: &Trust) -> Checked {
 
 #[test]
 fn key_only_signature_is_unverified_then_verified_or_invalid_by_key() {
-    assert_eq!(
-        check("dir-img-cosign-valid", 0, &Trust::default()).verdict,
-        Verdict::Unverified
-    );
+    assert_eq!(check("dir-img-cosign-valid", 0, &Trust::default()).verdict, Verdict::Unverified);
     let ok = check("dir-img-cosign-valid", 0, &trust_with(&["cosign.pub"]));
     assert_eq!(ok.verdict, Verdict::Verified, "{:?}", ok.reasons);
-    assert_eq!(
-        ok.docker_reference.as_deref(),
-        Some("192.168.64.2:5000/cosign-signed-single-sample")
-    );
-    assert_eq!(
-        check("dir-img-cosign-valid", 0, &trust_with(&["cosign2.pub"])).verdict,
-        Verdict::Invalid
-    );
+    assert_eq!(ok.docker_reference.as_deref(), Some("192.168.64.2:5000/cosign-signed-single-sample"));
+    assert_eq!(check("dir-img-cosign-valid", 0, &trust_with(&["cosign2.pub"])).verdict, Verdict::Invalid);
     // Both keys given: the right one verifies.
     assert_eq!(
-        check(
-            "dir-img-cosign-valid-2",
-            1,
-            &trust_with(&["cosign2.pub", "cosign.pub"])
-        )
-        .verdict,
+        check("dir-img-cosign-valid-2", 1, &trust_with(&["cosign2.pub", "cosign.pub"])).verdict,
         Verdict::Verified
     );
     // Signed by containers/image (optional.creator/timestamp), same key.
-    assert_eq!(
-        check(
-            "dir-img-cosign-valid-with-tag",
-            0,
-            &trust_with(&["cosign.pub"])
-        )
-        .verdict,
-        Verdict::Verified
-    );
+    assert_eq!(check("dir-img-cosign-valid-with-tag", 0, &trust_with(&["cosign.pub"])).verdict, Verdict::Verified);
 }
 
 #[test]
@@ -120,14 +85,8 @@ fn key_with_rekor_bundle_names_the_key_it_records() {
     assert_eq!(signer.key_algorithm.as_deref(), Some("ecdsa-p256"));
     let key_id = signer.key_id.unwrap();
     let t = trust_with(&["cosign2.pub"]);
-    assert_eq!(
-        t.keys[0].key_id, key_id,
-        "the Rekor entry's key is cosign2.pub"
-    );
-    assert_eq!(
-        check("dir-img-cosign-key-rekor-valid", 0, &t).verdict,
-        Verdict::Verified
-    );
+    assert_eq!(t.keys[0].key_id, key_id, "the Rekor entry's key is cosign2.pub");
+    assert_eq!(check("dir-img-cosign-key-rekor-valid", 0, &t).verdict, Verdict::Verified);
 }
 
 #[test]
@@ -136,14 +95,8 @@ fn keyless_fulcio_signature_carries_its_identity() {
     assert_eq!(c.verdict, Verdict::Untrusted, "{:?}", c.reasons);
     let s = c.signer.unwrap();
     assert_eq!(s.san, vec!["email:mitr@redhat.com".to_string()]);
-    assert_eq!(
-        s.oidc_issuer.as_deref(),
-        Some("https://github.com/login/oauth")
-    );
-    assert_eq!(
-        s.issuer.as_deref(),
-        Some("CN=sigstore-intermediate, O=sigstore.dev")
-    );
+    assert_eq!(s.oidc_issuer.as_deref(), Some("https://github.com/login/oauth"));
+    assert_eq!(s.issuer.as_deref(), Some("CN=sigstore-intermediate, O=sigstore.dev"));
     assert_eq!(s.not_before.as_deref(), Some("2023-01-20T20:51:31Z"));
     assert_eq!(c.chain.len(), 3, "leaf, intermediate, root");
     assert!(c.reasons.iter().any(|r| r.contains("Rekor")));
@@ -156,35 +109,22 @@ fn custom_pki_rsa_signature_with_wrapped_base64_verifies() {
     let s = c.signer.unwrap();
     assert_eq!(s.key_algorithm.as_deref(), Some("rsa-4096"));
     assert!(
-        s.san.contains(&"email:qiwan@redhat.com".to_string())
-            && s.san.contains(&"dns:myhost.example.com".to_string())
+        s.san.contains(&"email:qiwan@redhat.com".to_string()) && s.san.contains(&"dns:myhost.example.com".to_string())
     );
 }
 
 #[test]
 fn signatures_next_to_another_manifest_are_invalid() {
-    for dir in [
-        "dir-img-cosign-manifest-digest-error",
-        "dir-img-cosign-modified-manifest",
-    ] {
+    for dir in ["dir-img-cosign-manifest-digest-error", "dir-img-cosign-modified-manifest"] {
         let c = check(dir, 0, &trust_with(&["cosign.pub"]));
         assert_eq!(c.verdict, Verdict::Invalid, "{dir}");
         assert!(c.reasons[0].contains("replayed"), "{:?}", c.reasons);
     }
     let mixed = trust_with(&["cosign.pub", "cosign2.pub"]);
-    assert_eq!(
-        check("dir-img-cosign-mixed", 0, &mixed).verdict,
-        Verdict::Invalid
-    );
-    assert_eq!(
-        check("dir-img-cosign-mixed", 1, &mixed).verdict,
-        Verdict::Verified
-    );
+    assert_eq!(check("dir-img-cosign-mixed", 0, &mixed).verdict, Verdict::Invalid);
+    assert_eq!(check("dir-img-cosign-mixed", 1, &mixed).verdict, Verdict::Verified);
     // Not a signature layer at all.
-    assert_ne!(
-        dir_image("dir-img-cosign-other-attachment").layers[0].0,
-        sigaudit::oci::COSIGN_SIMPLESIGNING
-    );
+    assert_ne!(dir_image("dir-img-cosign-other-attachment").layers[0].0, sigaudit::oci::COSIGN_SIMPLESIGNING);
 }
 
 fn key_vector(dir: &str, key: &str) -> (PublicKey, Vec<u8>, Vec<u8>) {
@@ -214,18 +154,13 @@ fn sigstore_rs_vectors_p256_and_obs_rsa() {
 #[test]
 fn keyless_2021_certificate_has_no_issuer_extension() {
     let cert =
-        sigaudit::x509::Cert::from_pem_chain(&read("sigstore-rs/keyless-2021-fulcio-v1/cert.pem"))
-            .unwrap()
-            .remove(0);
+        sigaudit::x509::Cert::from_pem_chain(&read("sigstore-rs/keyless-2021-fulcio-v1/cert.pem")).unwrap().remove(0);
     let payload = read("sigstore-rs/keyless-2021-fulcio-v1/payload.json");
     let sig = sigaudit::crypto::b64_std_lenient(
         &String::from_utf8(read("sigstore-rs/keyless-2021-fulcio-v1/signature.b64")).unwrap(),
     )
     .unwrap();
-    cert.public_key()
-        .unwrap()
-        .verify_cosign(&payload, &sig)
-        .unwrap();
+    cert.public_key().unwrap().verify_cosign(&payload, &sig).unwrap();
     let s = cert.signer();
     assert_eq!(s.san, vec!["email:flavio@castelli.me".to_string()]);
     assert_eq!(s.oidc_issuer, None);
@@ -242,32 +177,23 @@ fn bundle_subject(hex: &str) -> Subject {
 #[test]
 fn cosign_v3_image_bundle_names_its_github_actions_signer() {
     let bytes = read("sigstore-rs/bundle_v03-cosign-v3-image-signature.sigstore.json");
-    let subject =
-        bundle_subject("c811d58de79c92f03214e63aa339484e488d694ae8a6283b5f3f17a9faf50172");
+    let subject = bundle_subject("c811d58de79c92f03214e63aa339484e488d694ae8a6283b5f3f17a9faf50172");
     let c = check_bundle(&bytes, &subject, &Trust::default());
     assert_eq!(c.verdict, Verdict::Untrusted, "{:?}", c.reasons);
     assert_eq!(c.kind, SignatureKind::Signature);
     let s = c.signer.unwrap();
-    assert_eq!(
-        s.oidc_issuer.as_deref(),
-        Some("https://token.actions.githubusercontent.com")
-    );
+    assert_eq!(s.oidc_issuer.as_deref(), Some("https://token.actions.githubusercontent.com"));
     assert_eq!(
         s.san,
-        vec!["uri:https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/v1.34.0".to_string()]
+        vec!["uri:https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/v1.34.0"
+            .to_string()]
     );
     assert_eq!(
         s.extensions.get("sourceRepositoryUri").map(String::as_str),
         Some("https://github.com/kubewarden/kubewarden-controller")
     );
-    assert_eq!(
-        s.extensions.get("runnerEnvironment").map(String::as_str),
-        Some("github-hosted")
-    );
-    assert_eq!(
-        s.extensions.get("githubWorkflowRef").map(String::as_str),
-        Some("refs/tags/v1.34.0")
-    );
+    assert_eq!(s.extensions.get("runnerEnvironment").map(String::as_str), Some("github-hosted"));
+    assert_eq!(s.extensions.get("githubWorkflowRef").map(String::as_str), Some("refs/tags/v1.34.0"));
 
     let other = bundle_subject(&"ab".repeat(32));
     let c = check_bundle(&bytes, &other, &Trust::default());
@@ -278,19 +204,12 @@ fn cosign_v3_image_bundle_names_its_github_actions_signer() {
 #[test]
 fn cosign_attestation_bundle_is_an_attestation() {
     let bytes = read("cosign-testdata/oci-attestation.sigstore.json");
-    let subject =
-        bundle_subject("732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4");
+    let subject = bundle_subject("732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4");
     let c = check_bundle(&bytes, &subject, &Trust::default());
     assert_eq!(c.verdict, Verdict::Untrusted, "{:?}", c.reasons);
     assert_eq!(c.kind, SignatureKind::Attestation);
-    assert_eq!(
-        c.predicate_type.as_deref(),
-        Some("https://cosign.sigstore.dev/attestation/v1")
-    );
-    assert_eq!(
-        c.signer.unwrap().san,
-        vec!["email:cody@soyland.com".to_string()]
-    );
+    assert_eq!(c.predicate_type.as_deref(), Some("https://cosign.sigstore.dev/attestation/v1"));
+    assert_eq!(c.signer.unwrap().san, vec!["email:cody@soyland.com".to_string()]);
 }
 
 #[test]
@@ -299,29 +218,19 @@ fn othername_san_and_two_signature_dsse_bundles() {
     let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     use base64::Engine;
     let der = base64::engine::general_purpose::STANDARD
-        .decode(
-            v["verificationMaterial"]["certificate"]["rawBytes"]
-                .as_str()
-                .unwrap(),
-        )
+        .decode(v["verificationMaterial"]["certificate"]["rawBytes"].as_str().unwrap())
         .unwrap();
     let s = sigaudit::x509::Cert::from_der(der).unwrap().signer();
-    assert_eq!(
-        s.san,
-        vec!["othername:1.3.6.1.4.1.57264.1.7:foo!oidc.local".to_string()]
-    );
+    assert_eq!(s.san, vec!["othername:1.3.6.1.4.1.57264.1.7:foo!oidc.local".to_string()]);
     assert_eq!(s.oidc_issuer.as_deref(), Some("http://oidc.local:8080"));
 
     let two = read("sigstore-go/dsse-2sigs.sigstore.json");
     let v: serde_json::Value = serde_json::from_slice(&two).unwrap();
-    let payload = base64::engine::general_purpose::STANDARD
-        .decode(v["dsseEnvelope"]["payload"].as_str().unwrap())
-        .unwrap();
+    let payload =
+        base64::engine::general_purpose::STANDARD.decode(v["dsseEnvelope"]["payload"].as_str().unwrap()).unwrap();
     let statement: serde_json::Value = serde_json::from_slice(&payload).unwrap();
-    let hex = statement["subject"][0]["digest"]["sha256"]
-        .as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| "00".repeat(32));
+    let hex =
+        statement["subject"][0]["digest"]["sha256"].as_str().map(str::to_string).unwrap_or_else(|| "00".repeat(32));
     let c = check_bundle(&two, &bundle_subject(&hex), &Trust::default());
     assert_eq!(c.verdict, Verdict::Invalid);
     assert!(c.reasons[0].contains("exactly one"), "{:?}", c.reasons);

@@ -9,51 +9,33 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 fn corpus() -> PathBuf {
-    PathBuf::from(std::env::var("SIGAUDIT_CORPUS").expect(
-        "SIGAUDIT_CORPUS must point at the shared corpus (CI sets ../shared/corpus; see scripts/test.sh)",
-    ))
+    PathBuf::from(
+        std::env::var("SIGAUDIT_CORPUS")
+            .expect("SIGAUDIT_CORPUS must point at the shared corpus (CI sets ../shared/corpus; see scripts/test.sh)"),
+    )
 }
 
 fn alpine_v2() -> Subject {
     let layout = corpus().join("notation/oci-layout");
-    let digest =
-        Digest::parse("sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0")
-            .unwrap();
+    let digest = Digest::parse("sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0").unwrap();
     let bytes = std::fs::read(layout.join("blobs/sha256").join(digest.hex())).unwrap();
     assert!(digest.matches(&bytes));
-    Subject {
-        digest,
-        media_type: sigaudit::oci::OCI_MANIFEST.into(),
-        size: bytes.len() as u64,
-    }
+    Subject { digest, media_type: sigaudit::oci::OCI_MANIFEST.into(), size: bytes.len() as u64 }
 }
 
 fn check(file: &str, media_type: &str, subject: &Subject) -> sigaudit::signature::Checked {
     let bytes = std::fs::read(corpus().join("notation/envelopes").join(file)).unwrap();
-    check_envelope(
-        media_type,
-        &bytes,
-        &BTreeMap::new(),
-        subject,
-        &Trust::default(),
-        1_800_000_000,
-    )
+    check_envelope(media_type, &bytes, &BTreeMap::new(), subject, &Trust::default(), 1_800_000_000)
 }
 
 #[test]
 fn alpine_jws_and_cose_are_valid_for_their_manifest() {
     let subject = alpine_v2();
-    for (file, mt) in [
-        ("alpine-v2.jws.sig", sigaudit::oci::JOSE),
-        ("alpine-v2.cose.sig", sigaudit::oci::COSE),
-    ] {
+    for (file, mt) in [("alpine-v2.jws.sig", sigaudit::oci::JOSE), ("alpine-v2.cose.sig", sigaudit::oci::COSE)] {
         let c = check(file, mt, &subject);
         assert_eq!(c.verdict, Verdict::Untrusted, "{file}: {:?}", c.reasons);
         let signer = c.signer.unwrap();
-        assert_eq!(
-            signer.subject.as_deref(),
-            Some("CN=alpine, O=Notary, L=Seattle, ST=WA, C=US")
-        );
+        assert_eq!(signer.subject.as_deref(), Some("CN=alpine, O=Notary, L=Seattle, ST=WA, C=US"));
         assert!(signer.sha256.unwrap().starts_with("9f5f5aec"));
     }
 }
@@ -62,17 +44,10 @@ fn alpine_jws_and_cose_are_valid_for_their_manifest() {
 fn alpine_envelopes_replayed_on_another_manifest_are_invalid() {
     let mut other = alpine_v2();
     other.digest = Digest::sha256_of(b"another manifest");
-    for (file, mt) in [
-        ("alpine-v2.jws.sig", sigaudit::oci::JOSE),
-        ("alpine-v2.cose.sig", sigaudit::oci::COSE),
-    ] {
+    for (file, mt) in [("alpine-v2.jws.sig", sigaudit::oci::JOSE), ("alpine-v2.cose.sig", sigaudit::oci::COSE)] {
         let c = check(file, mt, &other);
         assert_eq!(c.verdict, Verdict::Invalid, "{file}");
-        assert!(
-            c.reasons.iter().any(|r| r.contains("replayed")),
-            "{:?}",
-            c.reasons
-        );
+        assert!(c.reasons.iter().any(|r| r.contains("replayed")), "{:?}", c.reasons);
     }
 }
 
@@ -80,16 +55,10 @@ fn alpine_envelopes_replayed_on_another_manifest_are_invalid() {
 fn size_and_media_type_are_part_of_the_binding() {
     let mut s = alpine_v2();
     s.size += 1;
-    assert_eq!(
-        check("alpine-v2.jws.sig", sigaudit::oci::JOSE, &s).verdict,
-        Verdict::Invalid
-    );
+    assert_eq!(check("alpine-v2.jws.sig", sigaudit::oci::JOSE, &s).verdict, Verdict::Invalid);
     let mut s = alpine_v2();
     s.media_type = sigaudit::oci::DOCKER_MANIFEST.into();
-    assert_eq!(
-        check("alpine-v2.cose.sig", sigaudit::oci::COSE, &s).verdict,
-        Verdict::Invalid
-    );
+    assert_eq!(check("alpine-v2.cose.sig", sigaudit::oci::COSE, &s).verdict, Verdict::Invalid);
 }
 
 #[test]
@@ -98,14 +67,7 @@ fn a_flipped_signature_byte_is_invalid() {
     let mut bytes = std::fs::read(corpus().join("notation/envelopes/alpine-v2.cose.sig")).unwrap();
     let n = bytes.len();
     bytes[n - 10] ^= 0x01; // inside the trailing signature bstr
-    let c = check_envelope(
-        sigaudit::oci::COSE,
-        &bytes,
-        &BTreeMap::new(),
-        &subject,
-        &Trust::default(),
-        0,
-    );
+    let c = check_envelope(sigaudit::oci::COSE, &bytes, &BTreeMap::new(), &subject, &Trust::default(), 0);
     assert_eq!(c.verdict, Verdict::Invalid, "{:?}", c.reasons);
 }
 
@@ -114,41 +76,23 @@ fn notation_suite_padded_payload_vector_fails() {
     // ca_invalid_sig_env.json differs from ca_valid_sig_env.json only by a '=' after the payload.
     let dir = corpus().join("notation/suite/notation-go");
     let find = |name: &str| -> PathBuf {
-        walk(&dir)
-            .into_iter()
-            .find(|p| p.file_name().unwrap() == name)
-            .unwrap_or_else(|| panic!("{name} in suite"))
+        walk(&dir).into_iter().find(|p| p.file_name().unwrap() == name).unwrap_or_else(|| panic!("{name} in suite"))
     };
     let valid = std::fs::read(find("ca_valid_sig_env.json")).unwrap();
     let invalid = std::fs::read(find("ca_invalid_sig_env.json")).unwrap();
     // Bind each to the descriptor its own payload names, so only integrity is in question.
     let subject = subject_named_by_jws(&valid);
-    let ok = check_envelope(
-        sigaudit::oci::JOSE,
-        &valid,
-        &BTreeMap::new(),
-        &subject,
-        &Trust::default(),
-        1_700_000_000,
-    );
+    let ok = check_envelope(sigaudit::oci::JOSE, &valid, &BTreeMap::new(), &subject, &Trust::default(), 1_700_000_000);
     assert_ne!(ok.verdict, Verdict::Invalid, "{:?}", ok.reasons);
-    let bad = check_envelope(
-        sigaudit::oci::JOSE,
-        &invalid,
-        &BTreeMap::new(),
-        &subject,
-        &Trust::default(),
-        1_700_000_000,
-    );
+    let bad =
+        check_envelope(sigaudit::oci::JOSE, &invalid, &BTreeMap::new(), &subject, &Trust::default(), 1_700_000_000);
     assert_eq!(bad.verdict, Verdict::Invalid, "{:?}", bad.reasons);
 }
 
 fn subject_named_by_jws(bytes: &[u8]) -> Subject {
     use base64::Engine;
     let v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
-    let p = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(v["payload"].as_str().unwrap())
-        .unwrap();
+    let p = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(v["payload"].as_str().unwrap()).unwrap();
     let p: serde_json::Value = serde_json::from_slice(&p).unwrap();
     let t = &p["targetArtifact"];
     Subject {

@@ -11,14 +11,7 @@ use common::{code, http, sigaudit, stdout_json, Registry};
 fn referrers_api_finds_notary_signatures_and_bundles() {
     let reg = Registry::ferro();
     let seeded = reg.seed(true);
-    let o = sigaudit([
-        "registry",
-        &reg.addr,
-        "--plain-http",
-        "-o",
-        "json",
-        "--stats",
-    ]);
+    let o = sigaudit(["registry", &reg.addr, "--plain-http", "-o", "json", "--stats"]);
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     let report = stdout_json(&o);
     assert_eq!(report["scan"]["complete"], true, "{}", report["errors"]);
@@ -32,26 +25,12 @@ fn referrers_api_finds_notary_signatures_and_bundles() {
     }
     // The API is probed once, then asked once per image and per signed platform manifest.
     let stderr = String::from_utf8_lossy(&o.stderr);
-    let referrers: usize = stderr
-        .split("referrers ")
-        .nth(1)
-        .unwrap()
-        .split(')')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let referrers: usize = stderr.split("referrers ").nth(1).unwrap().split(')').next().unwrap().parse().unwrap();
     let mut children: Vec<&str> = report["images"]
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|i| {
-            i["signatures"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter_map(|s| s["subjectDigest"].as_str())
-        })
+        .flat_map(|i| i["signatures"].as_array().unwrap().iter().filter_map(|s| s["subjectDigest"].as_str()))
         .collect();
     children.dedup();
     assert_eq!(children.len(), 1);
@@ -66,30 +45,15 @@ fn a_referrer_listed_twice_is_one_signature() {
     reg.seed(true);
     let target = format!("{}/notary/alpine:v2", reg.addr);
     let before = stdout_json(&sigaudit(["image", &target, "--plain-http", "-o", "json"]));
-    let sigs = before["images"][0]["signatures"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let sigs = before["images"][0]["signatures"].as_array().unwrap().clone();
     assert_eq!(sigs.len(), 2);
     for s in &sigs {
         let digest = s["manifestDigest"].as_str().unwrap();
         let accept = [("Accept", "application/vnd.oci.image.manifest.v1+json")];
-        let (st, manifest) = http(
-            &reg.addr,
-            "GET",
-            &format!("/v2/notary/alpine/manifests/{digest}"),
-            &accept,
-            b"",
-        );
+        let (st, manifest) = http(&reg.addr, "GET", &format!("/v2/notary/alpine/manifests/{digest}"), &accept, b"");
         assert_eq!(st, 200);
         let ct = [("Content-Type", "application/vnd.oci.image.manifest.v1+json")];
-        let (st, _) = http(
-            &reg.addr,
-            "PUT",
-            &format!("/v2/notary/alpine/manifests/{digest}"),
-            &ct,
-            &manifest,
-        );
+        let (st, _) = http(&reg.addr, "PUT", &format!("/v2/notary/alpine/manifests/{digest}"), &ct, &manifest);
         assert_eq!(st, 201);
     }
     let (_, listing) = http(
@@ -99,16 +63,12 @@ fn a_referrer_listed_twice_is_one_signature() {
         &[],
         b"",
     );
-    let listed = serde_json::from_slice::<serde_json::Value>(&listing).unwrap()["manifests"]
-        .as_array()
-        .unwrap()
-        .len();
-    assert!(listed > 2, "the registry no longer lists re-pushed referrers twice ({listed}); this test needs another way to duplicate");
-    let after = stdout_json(&sigaudit(["image", &target, "--plain-http", "-o", "json"]));
-    assert_eq!(
-        after["images"][0]["signatures"].as_array().unwrap().len(),
-        2,
-        "registry listed {listed} referrers"
+    let listed = serde_json::from_slice::<serde_json::Value>(&listing).unwrap()["manifests"].as_array().unwrap().len();
+    assert!(
+        listed > 2,
+        "the registry no longer lists re-pushed referrers twice ({listed}); this test needs another way to duplicate"
     );
+    let after = stdout_json(&sigaudit(["image", &target, "--plain-http", "-o", "json"]));
+    assert_eq!(after["images"][0]["signatures"].as_array().unwrap().len(), 2, "registry listed {listed} referrers");
     assert_eq!(after["images"][0]["status"], "untrusted");
 }

@@ -8,13 +8,8 @@ use common::{code, sigaudit, stdout_json, Registry};
 use serde_json::Value;
 
 fn scan_json(reg: &Registry, extra: &[&str]) -> (Value, std::process::Output) {
-    let mut args = vec![
-        "registry".to_string(),
-        reg.addr.clone(),
-        "--plain-http".into(),
-        "--output".into(),
-        "json".into(),
-    ];
+    let mut args =
+        vec!["registry".to_string(), reg.addr.clone(), "--plain-http".into(), "--output".into(), "json".into()];
     args.extend(extra.iter().map(|s| s.to_string()));
     let o = sigaudit(&args);
     (stdout_json(&o), o)
@@ -25,18 +20,9 @@ fn json_lists_every_image_once_with_its_digest_and_status_and_nothing_else() {
     let reg = Registry::distribution(3);
     let seeded = reg.seed(false);
     let (report, o) = scan_json(&reg, &[]);
-    assert_eq!(
-        code(&o),
-        0,
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_eq!(code(&o), 0, "stderr: {}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(report["schema"], "sigaudit.report/v1");
-    assert_eq!(
-        report["scan"]["complete"], true,
-        "errors: {}",
-        report["errors"]
-    );
+    assert_eq!(report["scan"]["complete"], true, "errors: {}", report["errors"]);
 
     common::assert_images_match(&report, &seeded.expected);
     let expected = seeded.expected["images"].as_array().unwrap();
@@ -44,15 +30,9 @@ fn json_lists_every_image_once_with_its_digest_and_status_and_nothing_else() {
     assert_eq!(report["orphans"].as_array().unwrap().len(), 1);
     let orphan = &report["orphans"][0];
     assert_eq!(orphan["subject"], seeded.expected["orphans"][0]["subject"]);
-    assert_eq!(
-        orphan["artifact"],
-        seeded.expected["orphans"][0]["artifact"]
-    );
+    assert_eq!(orphan["artifact"], seeded.expected["orphans"][0]["artifact"]);
     let s = &report["summary"];
-    assert_eq!(
-        s["repositories"],
-        seeded.expected["repositories"].as_array().unwrap().len()
-    );
+    assert_eq!(s["repositories"], seeded.expected["repositories"].as_array().unwrap().len());
     assert_eq!(s["images"], expected.len());
     let count = |st: &str| expected.iter().filter(|e| e["status"] == st).count();
     for st in ["untrusted", "unverified", "invalid", "unsigned", "verified"] {
@@ -65,44 +45,18 @@ fn notary_signer_identity_and_thumbprints_come_from_the_envelope() {
     let reg = Registry::distribution(100);
     reg.seed(false);
     let (report, _) = scan_json(&reg, &[]);
-    let alpine = report["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["repository"] == "notary/alpine")
-        .unwrap()
-        .clone();
-    let jws = alpine["signatures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["envelope"] == "jws")
-        .unwrap();
+    let alpine =
+        report["images"].as_array().unwrap().iter().find(|i| i["repository"] == "notary/alpine").unwrap().clone();
+    let jws = alpine["signatures"].as_array().unwrap().iter().find(|s| s["envelope"] == "jws").unwrap();
     assert_eq!(jws["discovery"], "referrers-tag");
-    assert!(jws["signer"]["sha256"]
-        .as_str()
-        .unwrap()
-        .starts_with("9f5f5aec"));
-    assert_eq!(
-        jws["signer"]["issuer"],
-        "CN=alpine, O=Notary, L=Seattle, ST=WA, C=US"
-    );
+    assert!(jws["signer"]["sha256"].as_str().unwrap().starts_with("9f5f5aec"));
+    assert_eq!(jws["signer"]["issuer"], "CN=alpine, O=Notary, L=Seattle, ST=WA, C=US");
     assert_eq!(jws["chain"][0]["sha256"], jws["signer"]["sha256"]);
     assert_eq!(jws["algorithm"], "PS256");
-    assert!(
-        jws["signedAt"].as_str().unwrap().starts_with("2023-"),
-        "{jws:#}"
-    );
+    assert!(jws["signedAt"].as_str().unwrap().starts_with("2023-"), "{jws:#}");
     // The manifest's thumbprint annotation was right: no mismatch reported.
-    assert!(!jws["verification"]["reasons"]
-        .to_string()
-        .contains("thumbprint"));
-    let cose = alpine["signatures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["envelope"] == "cose")
-        .unwrap();
+    assert!(!jws["verification"]["reasons"].to_string().contains("thumbprint"));
+    let cose = alpine["signatures"].as_array().unwrap().iter().find(|s| s["envelope"] == "cose").unwrap();
     assert_eq!(cose["signer"]["sha256"], jws["signer"]["sha256"]);
 }
 
@@ -111,43 +65,17 @@ fn catalog_paging_reaches_every_repository_at_the_registry_limit() {
     // maxentries 2: the registry refuses our first page size (400 PAGINATION_NUMBER_INVALID).
     let reg = Registry::distribution(2);
     let seeded = reg.seed(false);
-    let o = sigaudit([
-        "registry",
-        &reg.addr,
-        "--plain-http",
-        "-o",
-        "json",
-        "--stats",
-    ]);
+    let o = sigaudit(["registry", &reg.addr, "--plain-http", "-o", "json", "--stats"]);
     let report = stdout_json(&o);
-    let mut repos: Vec<&str> = report["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["repository"].as_str().unwrap())
-        .collect();
+    let mut repos: Vec<&str> =
+        report["images"].as_array().unwrap().iter().map(|i| i["repository"].as_str().unwrap()).collect();
     repos.dedup();
-    let want: Vec<&str> = seeded.expected["repositories"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r.as_str().unwrap())
-        .collect();
+    let want: Vec<&str> =
+        seeded.expected["repositories"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
     assert_eq!(repos, want);
     let stderr = String::from_utf8_lossy(&o.stderr);
-    let pages: usize = stderr
-        .split("catalog ")
-        .nth(1)
-        .unwrap()
-        .split(',')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(
-        pages > want.len() / 2,
-        "catalog requests: {pages} ({stderr})"
-    );
+    let pages: usize = stderr.split("catalog ").nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
+    assert!(pages > want.len() / 2, "catalog requests: {pages} ({stderr})");
 }
 
 #[test]
@@ -155,39 +83,20 @@ fn keys_verify_key_only_signatures_and_fail_on_sets_the_exit_code() {
     let reg = Registry::distribution(100);
     let seeded = reg.seed(false);
     let key = seeded.dir.join("cosign.pub");
-    let (report, o) = scan_json(
-        &reg,
-        &["--include", "apps/web", "--key", key.to_str().unwrap()],
-    );
+    let (report, o) = scan_json(&reg, &["--include", "apps/web", "--key", key.to_str().unwrap()]);
     assert_eq!(code(&o), 0);
     assert_eq!(report["images"].as_array().unwrap().len(), 1);
     let web = &report["images"][0];
     assert_eq!(web["status"], "verified", "{web:#}");
-    assert!(
-        web["signatures"][0]["signer"]["keyId"]
-            .as_str()
-            .unwrap()
-            .len()
-            == 64
-    );
+    assert!(web["signatures"][0]["signer"]["keyId"].as_str().unwrap().len() == 64);
 
     let other = seeded.dir.join("other.pub");
-    let (report, _) = scan_json(
-        &reg,
-        &["--include", "apps/web", "--key", other.to_str().unwrap()],
-    );
+    let (report, _) = scan_json(&reg, &["--include", "apps/web", "--key", other.to_str().unwrap()]);
     assert_eq!(report["images"][0]["status"], "invalid");
 
     let (_, o) = scan_json(&reg, &["--fail-on", "invalid"]);
-    assert_eq!(
-        code(&o),
-        1,
-        "an invalid image exists: --fail-on invalid exits 1"
-    );
-    let (_, o) = scan_json(
-        &reg,
-        &["--include", "apps/api", "--fail-on", "invalid,unsigned"],
-    );
+    assert_eq!(code(&o), 1, "an invalid image exists: --fail-on invalid exits 1");
+    let (_, o) = scan_json(&reg, &["--include", "apps/api", "--fail-on", "invalid,unsigned"]);
     assert_eq!(code(&o), 0, "apps/api is untrusted only");
     let (_, o) = scan_json(&reg, &["--include", "apps/api", "--fail-on", "untrusted"]);
     assert_eq!(code(&o), 1);
@@ -201,25 +110,13 @@ fn namespace_include_exclude_and_repos_file_select_repositories() {
     let reg = Registry::distribution(100);
     let seeded = reg.seed(false);
     let repos_of = |r: &Value| -> Vec<String> {
-        let mut v: Vec<String> = r["images"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["repository"].as_str().unwrap().to_string())
-            .collect();
+        let mut v: Vec<String> =
+            r["images"].as_array().unwrap().iter().map(|i| i["repository"].as_str().unwrap().to_string()).collect();
         v.dedup();
         v
     };
-    let o = sigaudit([
-        "registry",
-        &format!("{}/notary", reg.addr),
-        "--plain-http",
-        "-o",
-        "json",
-    ]);
-    assert!(repos_of(&stdout_json(&o))
-        .iter()
-        .all(|r| r.starts_with("notary/")));
+    let o = sigaudit(["registry", &format!("{}/notary", reg.addr), "--plain-http", "-o", "json"]);
+    assert!(repos_of(&stdout_json(&o)).iter().all(|r| r.starts_with("notary/")));
     assert_eq!(repos_of(&stdout_json(&o)).len(), 4);
 
     let (r, _) = scan_json(&reg, &["--include", "apps/*", "--exclude", "apps/w*"]);
@@ -238,16 +135,10 @@ fn ndjson_streams_one_image_per_line_then_the_summary() {
     let seeded = reg.seed(false);
     let o = sigaudit(["registry", &reg.addr, "--plain-http", "-o", "ndjson"]);
     assert_eq!(code(&o), 0);
-    let lines: Vec<Value> = String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines: Vec<Value> =
+        String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let (last, images) = lines.split_last().unwrap();
-    assert_eq!(
-        images.len(),
-        seeded.expected["images"].as_array().unwrap().len()
-    );
+    assert_eq!(images.len(), seeded.expected["images"].as_array().unwrap().len());
     for i in images {
         assert_eq!(i["schema"], "sigaudit.report/v1");
         assert!(i["digest"].as_str().unwrap().starts_with("sha256:"));
@@ -282,23 +173,11 @@ fn sigscan_json_keeps_the_sigscan_shape() {
             assert!(e[k].is_string(), "{k} in {e}");
         }
     }
-    let web = entries
-        .iter()
-        .find(|e| e["path"] == "apps/web:latest")
-        .unwrap();
+    let web = entries.iter().find(|e| e["path"] == "apps/web:latest").unwrap();
     assert_eq!(web["subjectname"], "Unknown KeyPair");
-    let alpine = entries
-        .iter()
-        .find(|e| e["path"] == "notary/alpine:v2")
-        .unwrap();
-    assert_eq!(
-        alpine["subjectname"],
-        "CN=alpine,O=Notary,L=Seattle,ST=WA,C=US"
-    );
-    assert!(alpine["thumbprints"]
-        .as_str()
-        .unwrap()
-        .starts_with("\"9f5f5aec"));
+    let alpine = entries.iter().find(|e| e["path"] == "notary/alpine:v2").unwrap();
+    assert_eq!(alpine["subjectname"], "CN=alpine,O=Notary,L=Seattle,ST=WA,C=US");
+    assert!(alpine["thumbprints"].as_str().unwrap().starts_with("\"9f5f5aec"));
 }
 
 #[test]
@@ -313,10 +192,7 @@ fn table_is_readable_at_120_columns() {
         .unwrap();
     let out = String::from_utf8(o.stdout).unwrap();
     for line in out.lines() {
-        assert!(
-            line.chars().count() <= 120,
-            "line longer than 120 columns: {line:?}"
-        );
+        assert!(line.chars().count() <= 120, "line longer than 120 columns: {line:?}");
     }
     for needle in [
         "REPOSITORY",
@@ -331,14 +207,8 @@ fn table_is_readable_at_120_columns() {
     }
     let lines: Vec<&str> = out.lines().collect();
     let (summary, status) = (lines[lines.len() - 2], lines[lines.len() - 1]);
-    assert!(
-        summary.starts_with("13 repositories, 15 tags, 14 images, 16 signatures; signed 93%"),
-        "{summary}"
-    );
-    assert_eq!(
-        status,
-        "Status: 0 verified, 7 untrusted, 1 unverified, 5 invalid, 1 unsigned. 1 orphaned."
-    );
+    assert!(summary.starts_with("13 repositories, 15 tags, 14 images, 16 signatures; signed 93%"), "{summary}");
+    assert_eq!(status, "Status: 0 verified, 7 untrusted, 1 unverified, 5 invalid, 1 unsigned. 1 orphaned.");
     assert!(!out.contains('\u{1b}'), "NO_COLOR: no escape sequences");
 }
 
@@ -346,12 +216,7 @@ fn table_is_readable_at_120_columns() {
 fn image_command_checks_named_references_and_merges_tags() {
     let reg = Registry::distribution(100);
     let seeded = reg.seed(false);
-    let web = seeded.expected["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["repository"] == "apps/web")
-        .unwrap();
+    let web = seeded.expected["images"].as_array().unwrap().iter().find(|i| i["repository"] == "apps/web").unwrap();
     let alpine = "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0";
     let o = sigaudit([
         "image",
@@ -371,44 +236,20 @@ fn image_command_checks_named_references_and_merges_tags() {
     assert_eq!(w["digest"], web["digest"]);
     assert_eq!(w["tags"], serde_json::json!(["latest", "v1"]));
     assert_eq!(w["status"], "unverified");
-    let a = imgs
-        .iter()
-        .find(|i| i["repository"] == "notary/alpine")
-        .unwrap();
+    let a = imgs.iter().find(|i| i["repository"] == "notary/alpine").unwrap();
     assert_eq!(a["status"], "untrusted");
     assert_eq!(a["signatures"].as_array().unwrap().len(), 2);
-    assert_eq!(
-        imgs.iter()
-            .find(|i| i["repository"] == "apps/unsigned")
-            .unwrap()["status"],
-        "unsigned"
-    );
+    assert_eq!(imgs.iter().find(|i| i["repository"] == "apps/unsigned").unwrap()["status"], "unsigned");
 
-    let o = sigaudit([
-        "image",
-        &format!("{}/apps/nothere:v1", reg.addr),
-        "--plain-http",
-        "-o",
-        "json",
-    ]);
+    let o = sigaudit(["image", &format!("{}/apps/nothere:v1", reg.addr), "--plain-http", "-o", "json"]);
     assert_eq!(code(&o), 3, "a missing image makes the scan incomplete");
     assert_eq!(stdout_json(&o)["errors"][0]["code"], "manifest-not-found");
 }
 
 #[test]
 fn unreachable_registry_is_a_clear_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let o = sigaudit([
-        "registry",
-        &format!("127.0.0.1:{port}"),
-        "--plain-http",
-        "--retries",
-        "0",
-    ]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let o = sigaudit(["registry", &format!("127.0.0.1:{port}"), "--plain-http", "--retries", "0"]);
     assert_eq!(code(&o), 2);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("does not answer"), "{err}");

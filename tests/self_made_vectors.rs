@@ -37,26 +37,17 @@ fn notary_jws_ecdsa_envelopes_verify_and_tampering_fails() {
     let subject = subject(&v);
     for alg in ["ES256", "ES384", "ES512"] {
         let bytes = std::fs::read(dir.path().join(v["jws"][alg].as_str().unwrap())).unwrap();
-        let c = check_envelope(
-            sigaudit::oci::JOSE,
-            &bytes,
-            &BTreeMap::new(),
-            &subject,
-            &Trust::default(),
-            1_800_000_000,
-        );
+        let c =
+            check_envelope(sigaudit::oci::JOSE, &bytes, &BTreeMap::new(), &subject, &Trust::default(), 1_800_000_000);
         assert_eq!(c.verdict, Verdict::Untrusted, "{alg}: {:?}", c.reasons);
         assert_eq!(c.algorithm.as_deref(), Some(alg));
 
         // Flip one bit of the signature: invalid.
         let mut env: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-        let mut sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(env["signature"].as_str().unwrap())
-            .unwrap();
+        let mut sig =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(env["signature"].as_str().unwrap()).unwrap();
         sig[5] ^= 0x01;
-        env["signature"] = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(&sig)
-            .into();
+        env["signature"] = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&sig).into();
         let c = check_envelope(
             sigaudit::oci::JOSE,
             &serde_json::to_vec(&env).unwrap(),
@@ -70,13 +61,9 @@ fn notary_jws_ecdsa_envelopes_verify_and_tampering_fails() {
     // An ES256 envelope claiming ES384: alg must follow the key.
     let bytes = std::fs::read(dir.path().join("ES256.jws")).unwrap();
     let mut env: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-    let p = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(env["protected"].as_str().unwrap())
-        .unwrap();
+    let p = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(env["protected"].as_str().unwrap()).unwrap();
     let p = String::from_utf8(p).unwrap().replace("ES256", "ES384");
-    env["protected"] = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(p)
-        .into();
+    env["protected"] = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(p).into();
     let c = check_envelope(
         sigaudit::oci::JOSE,
         &serde_json::to_vec(&env).unwrap(),
@@ -97,25 +84,13 @@ fn cosign_ed25519_key_signature_verifies_with_its_key_only() {
     let sig = std::fs::read_to_string(dir.path().join("ed25519.sig")).unwrap();
     let ann = BTreeMap::from([(sigaudit::signature::cosign::ANN_SIGNATURE.to_string(), sig)]);
     let mut trust = Trust::default();
-    trust
-        .add_key_pem(
-            &std::fs::read(dir.path().join("ed25519.pub")).unwrap(),
-            "ed25519.pub",
-        )
-        .unwrap();
+    trust.add_key_pem(&std::fs::read(dir.path().join("ed25519.pub")).unwrap(), "ed25519.pub").unwrap();
     let c = check_simplesigning(&ann, &payload, &subject(&v), &trust);
     assert_eq!(c.verdict, Verdict::Verified, "{:?}", c.reasons);
     assert_eq!(c.signer.unwrap().key_algorithm.as_deref(), Some("ed25519"));
     // Change the docker-reference inside the still-valid JSON: only the signature can catch it.
-    let tampered = String::from_utf8(payload)
-        .unwrap()
-        .replace("127.0.0.1/x", "127.0.0.1/y")
-        .into_bytes();
+    let tampered = String::from_utf8(payload).unwrap().replace("127.0.0.1/x", "127.0.0.1/y").into_bytes();
     let c = check_simplesigning(&ann, &tampered, &subject(&v), &trust);
     assert_eq!(c.verdict, Verdict::Invalid);
-    assert!(
-        c.reasons[0].contains("any of the 1 given key"),
-        "{:?}",
-        c.reasons
-    );
+    assert!(c.reasons[0].contains("any of the 1 given key"), "{:?}", c.reasons);
 }

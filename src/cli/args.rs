@@ -105,6 +105,9 @@ pub struct CommonArgs {
     /// Retries per request on 429/5xx and connection faults.
     #[arg(long, default_value_t = 6)]
     pub retries: u32,
+    /// At most this many requests per second to each registry (0: no limit).
+    #[arg(long, default_value_t = 0)]
+    pub rps: u32,
     /// Print the requests made, by kind, to stderr when done.
     #[arg(long)]
     pub stats: bool,

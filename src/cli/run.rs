@@ -3,9 +3,7 @@
 use super::args::{CommonArgs, Output};
 use anyhow::{bail, Context, Result};
 use sigaudit::crawl::{Event, RepoFilter, Scan};
-use sigaudit::registry::{
-    docker_config_credentials, ClientConfig, Credentials, RegistryClient, Secret,
-};
+use sigaudit::registry::{docker_config_credentials, ClientConfig, Credentials, RegistryClient, Secret};
 use sigaudit::report::{OutputFormat, ReportWriter, ScanInfo, Status, Summary};
 use sigaudit::trust::Trust;
 use std::io::{IsTerminal, Read};
@@ -79,23 +77,17 @@ impl Settings {
         }
         let now = match &c.at {
             None => chrono::Utc::now().timestamp(),
-            Some(t) => chrono::DateTime::parse_from_rfc3339(t)
-                .with_context(|| format!("--at {t:?}"))?
-                .timestamp(),
+            Some(t) => chrono::DateTime::parse_from_rfc3339(t).with_context(|| format!("--at {t:?}"))?.timestamp(),
         };
         if c.password.is_some() && c.password_stdin {
             bail!("--password and --password-stdin exclude each other");
         }
         let password = if c.password_stdin {
             let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .context("reading the password from standard input")?;
+            std::io::stdin().read_to_string(&mut s).context("reading the password from standard input")?;
             Some(Secret::new(s.trim_end_matches(['\n', '\r']).to_string()))
         } else if let Some(p) = &c.password {
-            tracing::warn!(
-                "--password is visible to other users of this machine; prefer --password-stdin"
-            );
+            tracing::warn!("--password is visible to other users of this machine; prefer --password-stdin");
             Some(Secret::new(p.clone()))
         } else {
             None
@@ -104,20 +96,17 @@ impl Settings {
             bail!("a password needs --username");
         }
         if c.insecure_skip_tls_verify {
-            tracing::warn!(
-                "--insecure-skip-tls-verify: the registry's TLS certificate is not checked"
-            );
+            tracing::warn!("--insecure-skip-tls-verify: the registry's TLS certificate is not checked");
         }
         let mut common_client = ClientConfig::new(String::new());
         common_client.plain_http = c.plain_http;
         common_client.concurrency = c.concurrency as usize;
         common_client.timeout = Duration::from_secs(c.timeout.max(1));
         common_client.max_retries = c.retries;
+        common_client.rps = c.rps;
         common_client.insecure_skip_tls_verify = c.insecure_skip_tls_verify;
         for path in &c.tls_ca {
-            common_client
-                .tls_ca_pem
-                .push(std::fs::read(path).with_context(|| format!("--tls-ca {}", path.display()))?);
+            common_client.tls_ca_pem.push(std::fs::read(path).with_context(|| format!("--tls-ca {}", path.display()))?);
         }
         Ok(Settings {
             format,
@@ -139,10 +128,7 @@ impl Settings {
         cfg.host = host.to_string();
         cfg.credentials = match (&self.token, &self.username, &self.password) {
             (Some(t), _, _) => Some(Credentials::Bearer(t.clone())),
-            (None, Some(u), Some(p)) => Some(Credentials::Basic {
-                username: u.clone(),
-                password: p.clone(),
-            }),
+            (None, Some(u), Some(p)) => Some(Credentials::Basic { username: u.clone(), password: p.clone() }),
             (None, Some(u), None) => bail!("--username {u} needs --password-stdin"),
             _ => {
                 let h = host.to_string();
@@ -163,11 +149,7 @@ pub struct Outcome {
 }
 
 pub fn exit_status(settings: &Settings, outcome: &Outcome) -> ExitStatus {
-    if settings
-        .fail_on
-        .iter()
-        .any(|s| outcome.summary.count(*s) > 0)
-    {
+    if settings.fail_on.iter().any(|s| outcome.summary.count(*s) > 0) {
         ExitStatus::PolicyFailure
     } else if !outcome.complete {
         ExitStatus::Incomplete
@@ -177,35 +159,20 @@ pub fn exit_status(settings: &Settings, outcome: &Outcome) -> ExitStatus {
 }
 
 /// Run `work` with an event channel, rendering events to stdout as they come.
-pub async fn with_writer<F, Fut>(
-    settings: &Settings,
-    target: serde_json::Value,
-    work: F,
-) -> Result<Outcome>
+pub async fn with_writer<F, Fut>(settings: &Settings, target: serde_json::Value, work: F) -> Result<Outcome>
 where
     F: FnOnce(mpsc::Sender<Event>) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     let (tx, mut rx) = mpsc::channel::<Event>(1024);
-    let scan = ScanInfo {
-        kind: "registry".into(),
-        target,
-        started_at: now_rfc3339(),
-        finished_at: None,
-        complete: false,
-    };
+    let scan =
+        ScanInfo { kind: "registry".into(), target, started_at: now_rfc3339(), finished_at: None, complete: false };
     let stdout = std::io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let width = terminal_width();
     let format = settings.format;
     let writer = tokio::task::spawn_blocking(move || -> std::io::Result<(Summary, bool)> {
-        let mut w = ReportWriter::new(
-            format,
-            std::io::BufWriter::new(stdout.lock()),
-            scan,
-            color,
-            width,
-        );
+        let mut w = ReportWriter::new(format, std::io::BufWriter::new(stdout.lock()), scan, color, width);
         while let Some(e) = rx.blocking_recv() {
             w.handle(e)?;
         }
@@ -217,10 +184,7 @@ where
 }
 
 fn terminal_width() -> u16 {
-    if let Some(w) = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse::<u16>().ok())
-    {
+    if let Some(w) = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<u16>().ok()) {
         return w.max(40);
     }
     if std::io::stdout().is_terminal() {
@@ -249,10 +213,7 @@ pub fn print_stats(label: &str, client: &RegistryClient) {
 
 /// `HOST[:PORT][/NAMESPACE]`
 pub fn split_target(target: &str) -> Result<(String, Option<String>)> {
-    let t = target
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .trim_end_matches('/');
+    let t = target.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/');
     let (host, ns) = match t.split_once('/') {
         Some((h, n)) => (h, Some(n.to_string())),
         None => (t, None),
@@ -260,22 +221,13 @@ pub fn split_target(target: &str) -> Result<(String, Option<String>)> {
     if host.is_empty() || host.contains(['@', ' ']) {
         bail!("registry target {target:?} is not HOST[:PORT][/NAMESPACE]");
     }
-    if ns
-        .as_deref()
-        .is_some_and(|n| n.contains(':') || n.contains('@'))
-    {
-        bail!(
-            "registry target {target:?}: a namespace takes no tag or digest (use `sigaudit image`)"
-        );
+    if ns.as_deref().is_some_and(|n| n.contains(':') || n.contains('@')) {
+        bail!("registry target {target:?}: a namespace takes no tag or digest (use `sigaudit image`)");
     }
     Ok((host.to_string(), ns))
 }
 
-pub fn repo_filter(
-    namespace: Option<String>,
-    include: &[String],
-    exclude: &[String],
-) -> Result<RepoFilter> {
+pub fn repo_filter(namespace: Option<String>, include: &[String], exclude: &[String]) -> Result<RepoFilter> {
     let set = |globs: &[String], flag: &str| -> Result<Option<globset::GlobSet>> {
         if globs.is_empty() {
             return Ok(None);
@@ -291,17 +243,9 @@ pub fn repo_filter(
         }
         Ok(Some(b.build()?))
     };
-    Ok(RepoFilter {
-        namespace,
-        include: set(include, "--include")?,
-        exclude: set(exclude, "--exclude")?,
-    })
+    Ok(RepoFilter { namespace, include: set(include, "--include")?, exclude: set(exclude, "--exclude")? })
 }
 
-pub fn new_scan(
-    client: Arc<RegistryClient>,
-    settings: &Settings,
-    tx: mpsc::Sender<Event>,
-) -> Arc<Scan> {
+pub fn new_scan(client: Arc<RegistryClient>, settings: &Settings, tx: mpsc::Sender<Event>) -> Arc<Scan> {
     Scan::new(client, Arc::new(settings.trust.clone()), settings.now, tx)
 }

@@ -8,8 +8,7 @@ use super::Scan;
 use crate::oci::{self, Digest};
 use crate::registry::{ReferrersAnswer, MAX_SIGNATURE_BLOB_BYTES};
 use crate::report::{
-    Discovery, Envelope, ImageReport, SignatureFormat, SignatureKind, SignatureReport, Status,
-    Verdict, Verification,
+    Discovery, Envelope, ImageReport, SignatureFormat, SignatureKind, SignatureReport, Status, Verdict, Verification,
 };
 use crate::signature::{bundle, cosign, notation, Checked, Subject};
 use oci_client::manifest::{ImageIndexEntry, OciImageManifest};
@@ -28,11 +27,7 @@ impl Hints {
     /// For images named on the command line: look everywhere; a 404 means "none".
     pub fn probe(d: &Digest) -> Hints {
         let stem = d.tag_stem();
-        Hints {
-            sig: Some(format!("{stem}.sig")),
-            att: Some(format!("{stem}.att")),
-            referrers_tag: Some(stem),
-        }
+        Hints { sig: Some(format!("{stem}.sig")), att: Some(format!("{stem}.att")), referrers_tag: Some(stem) }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -41,19 +36,13 @@ impl Hints {
 }
 
 pub(super) async fn discover(scan: &Arc<Scan>, repo: &str, image: Image) -> ImageReport {
-    let subject = Subject {
-        digest: image.head.digest.clone(),
-        media_type: image.head.media_type.clone(),
-        size: image.head.size,
-    };
+    let subject =
+        Subject { digest: image.head.digest.clone(), media_type: image.head.media_type.clone(), size: image.head.size };
     let mut found = Found::default();
     signatures_of(scan, repo, &subject, &image.hints, &mut found).await;
     for (child, hints) in &image.children {
-        let child_subject = Subject {
-            digest: child.digest.clone(),
-            media_type: child.media_type.clone(),
-            size: child.size,
-        };
+        let child_subject =
+            Subject { digest: child.digest.clone(), media_type: child.media_type.clone(), size: child.size };
         let before = found.signatures.len();
         signatures_of(scan, repo, &child_subject, hints, &mut found).await;
         for s in &mut found.signatures[before..] {
@@ -61,13 +50,7 @@ pub(super) async fn discover(scan: &Arc<Scan>, repo: &str, image: Image) -> Imag
         }
     }
     for e in &found.errors {
-        scan.error(
-            Some(repo),
-            Some(image.head.digest.as_str()),
-            "discovery-error",
-            e.clone(),
-        )
-        .await;
+        scan.error(Some(repo), Some(image.head.digest.as_str()), "discovery-error", e.clone()).await;
     }
     let mut report = ImageReport {
         schema: None,
@@ -89,13 +72,7 @@ struct Found {
     errors: Vec<String>,
 }
 
-async fn signatures_of(
-    scan: &Arc<Scan>,
-    repo: &str,
-    subject: &Subject,
-    hints: &Hints,
-    found: &mut Found,
-) {
+async fn signatures_of(scan: &Arc<Scan>, repo: &str, subject: &Subject, hints: &Hints, found: &mut Found) {
     if let Some(tag) = &hints.sig {
         cosign_tag(scan, repo, tag, subject, SignatureKind::Signature, found).await;
     }
@@ -126,14 +103,8 @@ async fn cosign_tag(
     let manifest: OciImageManifest = match serde_json::from_slice(&fetched.bytes) {
         Ok(m) => m,
         Err(e) => {
-            let c = Checked::new(envelope, kind)
-                .invalid(format!("signature manifest {tag} is unreadable: {e}"));
-            return found.signatures.push(report(
-                SignatureFormat::Cosign,
-                Discovery::Tag,
-                &fetched.digest,
-                c,
-            ));
+            let c = Checked::new(envelope, kind).invalid(format!("signature manifest {tag} is unreadable: {e}"));
+            return found.signatures.push(report(SignatureFormat::Cosign, Discovery::Tag, &fetched.digest, c));
         }
     };
     let wanted = match kind {
@@ -146,79 +117,49 @@ async fn cosign_tag(
             Ok(blob) => {
                 let ann = layer.annotations.clone().unwrap_or_default();
                 match kind {
-                    SignatureKind::Signature => {
-                        cosign::check_simplesigning(&ann, &blob, subject, &scan.trust)
-                    }
-                    SignatureKind::Attestation => {
-                        cosign::check_attestation(&ann, &blob, subject, &scan.trust)
-                    }
+                    SignatureKind::Signature => cosign::check_simplesigning(&ann, &blob, subject, &scan.trust),
+                    SignatureKind::Attestation => cosign::check_attestation(&ann, &blob, subject, &scan.trust),
                 }
             }
         };
-        found.signatures.push(report(
-            SignatureFormat::Cosign,
-            Discovery::Tag,
-            &fetched.digest,
-            checked,
-        ));
+        found.signatures.push(report(SignatureFormat::Cosign, Discovery::Tag, &fetched.digest, checked));
     }
 }
 
 async fn fetch_blob(scan: &Arc<Scan>, repo: &str, digest: &str) -> Result<Vec<u8>, String> {
-    let d =
-        Digest::parse(digest).ok_or_else(|| format!("layer digest {digest:?} is not a digest"))?;
-    scan.client
-        .get_blob(repo, &d, MAX_SIGNATURE_BLOB_BYTES)
-        .await
-        .map_err(|e| e.to_string())
+    let d = Digest::parse(digest).ok_or_else(|| format!("layer digest {digest:?} is not a digest"))?;
+    scan.client.get_blob(repo, &d, MAX_SIGNATURE_BLOB_BYTES).await.map_err(|e| e.to_string())
 }
 
 /// Referrers from the API (where the registry has it) and from the referrers tag schema, united by
 /// digest: a registry that gained the API later may not have indexed old signatures.
-async fn referrers(
-    scan: &Arc<Scan>,
-    repo: &str,
-    subject: &Subject,
-    tag: Option<&str>,
-    found: &mut Found,
-) {
+async fn referrers(scan: &Arc<Scan>, repo: &str, subject: &Subject, tag: Option<&str>, found: &mut Found) {
     let mut entries: BTreeMap<String, (ImageIndexEntry, Discovery)> = BTreeMap::new();
     if scan.has_referrers_api(repo).await {
         match scan.client.referrers(repo, &subject.digest).await {
             Ok(ReferrersAnswer::Supported(list)) => {
                 for e in list {
-                    entries
-                        .entry(e.digest.clone())
-                        .or_insert((e, Discovery::Referrers));
+                    entries.entry(e.digest.clone()).or_insert((e, Discovery::Referrers));
                 }
             }
-            Ok(ReferrersAnswer::Unsupported) => found.errors.push(format!(
-                "referrers API stopped answering for {}",
-                subject.digest
-            )),
-            Err(e) => found
-                .errors
-                .push(format!("referrers of {}: {e}", subject.digest)),
+            Ok(ReferrersAnswer::Unsupported) => {
+                found.errors.push(format!("referrers API stopped answering for {}", subject.digest))
+            }
+            Err(e) => found.errors.push(format!("referrers of {}: {e}", subject.digest)),
         }
     }
     if let Some(tag) = tag {
         match scan.client.get_manifest(repo, tag).await {
             Ok(None) => {}
             Err(e) => found.errors.push(format!("{tag}: {e}")),
-            Ok(Some(f)) => {
-                match serde_json::from_slice::<oci_client::manifest::OciImageIndex>(&f.bytes) {
-                    Ok(index) => {
-                        for e in index.manifests {
-                            entries
-                                .entry(e.digest.clone())
-                                .or_insert((e, Discovery::ReferrersTag));
-                        }
+            Ok(Some(f)) => match serde_json::from_slice::<oci_client::manifest::OciImageIndex>(&f.bytes) {
+                Ok(index) => {
+                    for e in index.manifests {
+                        entries.entry(e.digest.clone()).or_insert((e, Discovery::ReferrersTag));
                     }
-                    Err(e) => found
-                        .errors
-                        .push(format!("referrers tag {tag} is not an image index: {e}")),
                 }
-            }
+                Err(e) => found.errors.push(format!("referrers tag {tag} is not an image index: {e}")),
+            },
         }
     }
     for (_, (entry, discovery)) in entries {
@@ -266,18 +207,13 @@ async fn referrer(
     let digest = Digest::parse(&entry.digest);
     let fetched = match &digest {
         None => {
-            found.errors.push(format!(
-                "referrer digest {:?} is not a digest",
-                entry.digest
-            ));
+            found.errors.push(format!("referrer digest {:?} is not a digest", entry.digest));
             return None;
         }
         Some(d) => match scan.client.get_manifest(repo, d.as_str()).await {
             Ok(Some(f)) => f,
             Ok(None) => {
-                found
-                    .errors
-                    .push(format!("referrer {d} is listed but missing"));
+                found.errors.push(format!("referrer {d} is listed but missing"));
                 return None;
             }
             Err(e) => {
@@ -289,18 +225,12 @@ async fn referrer(
     let manifest: OciImageManifest = match serde_json::from_slice(&fetched.bytes) {
         Ok(m) => m,
         Err(e) => {
-            found.errors.push(format!(
-                "referrer {} is not an image manifest: {e}",
-                fetched.digest
-            ));
+            found.errors.push(format!("referrer {} is not an image manifest: {e}", fetched.digest));
             return None;
         }
     };
-    let ty = manifest
-        .artifact_type
-        .clone()
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| manifest.config.media_type.clone());
+    let ty =
+        manifest.artifact_type.clone().filter(|t| !t.is_empty()).unwrap_or_else(|| manifest.config.media_type.clone());
     let (format, envelope) = match artifact_kind(&ty) {
         ArtifactKind::Notary => (SignatureFormat::Notation, Envelope::Jws),
         ArtifactKind::Bundle => (SignatureFormat::SigstoreBundle, Envelope::Bundle),
@@ -343,16 +273,10 @@ async fn referrer(
             }
         }
         SignatureFormat::SigstoreBundle => {
-            let layers: Vec<_> = manifest
-                .layers
-                .iter()
-                .filter(|l| l.media_type.starts_with(oci::SIGSTORE_BUNDLE_PREFIX))
-                .collect();
+            let layers: Vec<_> =
+                manifest.layers.iter().filter(|l| l.media_type.starts_with(oci::SIGSTORE_BUNDLE_PREFIX)).collect();
             if layers.len() != 1 {
-                base.invalid(format!(
-                    "bundle referrer has {} bundle layers, expected exactly one",
-                    layers.len()
-                ))
+                base.invalid(format!("bundle referrer has {} bundle layers, expected exactly one", layers.len()))
             } else {
                 match fetch_blob(scan, repo, &layers[0].digest).await {
                     Err(e) => base.error(e),
@@ -362,15 +286,9 @@ async fn referrer(
         }
         SignatureFormat::Cosign => {
             let mut last = base.invalid("no simple-signing layer in the cosign referrer");
-            for layer in manifest
-                .layers
-                .iter()
-                .filter(|l| l.media_type == oci::COSIGN_SIMPLESIGNING)
-            {
+            for layer in manifest.layers.iter().filter(|l| l.media_type == oci::COSIGN_SIMPLESIGNING) {
                 last = match fetch_blob(scan, repo, &layer.digest).await {
-                    Err(e) => {
-                        Checked::new(Envelope::Simplesigning, SignatureKind::Signature).error(e)
-                    }
+                    Err(e) => Checked::new(Envelope::Simplesigning, SignatureKind::Signature).error(e),
                     Ok(blob) => cosign::check_simplesigning(
                         &layer.annotations.clone().unwrap_or_default(),
                         &blob,
@@ -385,22 +303,14 @@ async fn referrer(
     Some(report(format, discovery, &fetched.digest, checked))
 }
 
-fn report(
-    format: SignatureFormat,
-    discovery: Discovery,
-    manifest: &Digest,
-    c: Checked,
-) -> SignatureReport {
+fn report(format: SignatureFormat, discovery: Discovery, manifest: &Digest, c: Checked) -> SignatureReport {
     SignatureReport {
         format,
         envelope: c.envelope,
         kind: c.kind,
         discovery,
         manifest_digest: manifest.to_string(),
-        verification: Verification {
-            status: c.verdict,
-            reasons: c.reasons,
-        },
+        verification: Verification { status: c.verdict, reasons: c.reasons },
         signer: c.signer,
         chain: c.chain,
         signed_at: c.signed_at,

@@ -66,19 +66,8 @@ pub struct Scan {
 }
 
 impl Scan {
-    pub fn new(
-        client: Arc<RegistryClient>,
-        trust: Arc<Trust>,
-        now: i64,
-        events: mpsc::Sender<Event>,
-    ) -> Arc<Scan> {
-        Arc::new(Scan {
-            client,
-            trust,
-            now,
-            referrers_api: OnceCell::new(),
-            events,
-        })
+    pub fn new(client: Arc<RegistryClient>, trust: Arc<Trust>, now: i64, events: mpsc::Sender<Event>) -> Arc<Scan> {
+        Arc::new(Scan { client, trust, now, referrers_api: OnceCell::new(), events })
     }
 
     async fn emit(&self, e: Event) {
@@ -86,13 +75,7 @@ impl Scan {
         let _ = self.events.send(e).await;
     }
 
-    async fn error(
-        &self,
-        repository: Option<&str>,
-        reference: Option<&str>,
-        code: &str,
-        message: String,
-    ) {
+    async fn error(&self, repository: Option<&str>, reference: Option<&str>, code: &str, message: String) {
         tracing::warn!(repository, reference, code, "{message}");
         self.emit(Event::Error(ErrorReport {
             repository: repository.map(str::to_string),
@@ -108,15 +91,12 @@ impl Scan {
         *self
             .referrers_api
             .get_or_init(|| async {
-                let zero =
-                    Digest::parse(&format!("sha256:{}", "0".repeat(64))).expect("valid digest");
+                let zero = Digest::parse(&format!("sha256:{}", "0".repeat(64))).expect("valid digest");
                 match self.client.referrers(repo, &zero).await {
                     Ok(ReferrersAnswer::Supported(_)) => true,
                     Ok(ReferrersAnswer::Unsupported) => false,
                     Err(e) => {
-                        tracing::warn!(
-                            "referrers API probe failed, using the referrers tag schema: {e}"
-                        );
+                        tracing::warn!("referrers API probe failed, using the referrers tag schema: {e}");
                         false
                     }
                 }
@@ -125,12 +105,7 @@ impl Scan {
     }
 
     /// Walk a registry: the catalog (or the given repositories), filtered, repositories in parallel.
-    pub async fn registry(
-        self: &Arc<Self>,
-        filter: &RepoFilter,
-        repos: Option<Vec<String>>,
-        parallel_repos: usize,
-    ) {
+    pub async fn registry(self: &Arc<Self>, filter: &RepoFilter, repos: Option<Vec<String>>, parallel_repos: usize) {
         let repo_stream: stream::BoxStream<'_, String> = match repos {
             Some(list) => stream::iter(list).boxed(),
             None => self.catalog().boxed(),

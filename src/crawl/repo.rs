@@ -29,21 +29,12 @@ struct Artifacts {
 
 impl Artifacts {
     fn hints(&mut self, d: &Digest) -> Hints {
-        Hints {
-            sig: self.sig.remove(d),
-            att: self.att.remove(d),
-            referrers_tag: self.referrers_tag.remove(d),
-        }
+        Hints { sig: self.sig.remove(d), att: self.att.remove(d), referrers_tag: self.referrers_tag.remove(d) }
     }
 
     fn remaining(&self) -> Vec<Digest> {
-        let mut v: Vec<Digest> = self
-            .sig
-            .keys()
-            .chain(self.att.keys())
-            .chain(self.referrers_tag.keys())
-            .cloned()
-            .collect();
+        let mut v: Vec<Digest> =
+            self.sig.keys().chain(self.att.keys()).chain(self.referrers_tag.keys()).cloned().collect();
         v.sort();
         v.dedup();
         v
@@ -54,20 +45,9 @@ pub(super) async fn scan_repository(scan: &Arc<Scan>, repo: &str) {
     let tags = match scan.client.list_tags(repo).await {
         Ok(Some(t)) => t,
         Ok(None) => {
-            return scan
-                .error(
-                    Some(repo),
-                    None,
-                    "repository-not-found",
-                    format!("repository {repo} not found"),
-                )
-                .await
+            return scan.error(Some(repo), None, "repository-not-found", format!("repository {repo} not found")).await
         }
-        Err(e) => {
-            return scan
-                .error(Some(repo), None, "tag-list-error", e.to_string())
-                .await
-        }
+        Err(e) => return scan.error(Some(repo), None, "tag-list-error", e.to_string()).await,
     };
     let mut artifacts = Artifacts::default();
     let mut image_tags = Vec::new();
@@ -120,10 +100,7 @@ pub(super) async fn scan_repository(scan: &Arc<Scan>, repo: &str) {
                 )
                 .await
             }
-            Err(e) => {
-                scan.error(Some(repo), Some(&tag), "manifest-error", e.to_string())
-                    .await
-            }
+            Err(e) => scan.error(Some(repo), Some(&tag), "manifest-error", e.to_string()).await,
         }
     }
     for image in by_digest.values_mut() {
@@ -154,29 +131,18 @@ async fn attach_unmatched(
         return;
     }
     // Platform manifests of the indexes in this repository.
-    let indexes: Vec<Digest> = images
-        .values()
-        .filter(|i| oci::is_index(&i.head.media_type))
-        .map(|i| i.head.digest.clone())
-        .collect();
+    let indexes: Vec<Digest> =
+        images.values().filter(|i| oci::is_index(&i.head.media_type)).map(|i| i.head.digest.clone()).collect();
     for parent in indexes {
         let fetched = match scan.client.get_manifest(repo, parent.as_str()).await {
             Ok(Some(f)) => f,
             Ok(None) => continue,
             Err(e) => {
-                scan.error(
-                    Some(repo),
-                    Some(parent.as_str()),
-                    "manifest-error",
-                    e.to_string(),
-                )
-                .await;
+                scan.error(Some(repo), Some(parent.as_str()), "manifest-error", e.to_string()).await;
                 continue;
             }
         };
-        let Ok(index) =
-            serde_json::from_slice::<oci_client::manifest::OciImageIndex>(&fetched.bytes)
-        else {
+        let Ok(index) = serde_json::from_slice::<oci_client::manifest::OciImageIndex>(&fetched.bytes) else {
             continue;
         };
         for child in index.manifests {
@@ -185,59 +151,27 @@ async fn attach_unmatched(
             };
             let hints = artifacts.hints(&d);
             if !hints.is_empty() {
-                let head = ManifestHead {
-                    digest: d,
-                    media_type: child.media_type,
-                    size: child.size.max(0) as u64,
-                };
-                images
-                    .get_mut(&parent)
-                    .expect("parent listed")
-                    .children
-                    .push((head, hints));
+                let head = ManifestHead { digest: d, media_type: child.media_type, size: child.size.max(0) as u64 };
+                images.get_mut(&parent).expect("parent listed").children.push((head, hints));
             }
         }
     }
     for d in artifacts.remaining() {
         let hints = artifacts.hints(&d);
-        let artifact = hints
-            .sig
-            .clone()
-            .or(hints.att.clone())
-            .or(hints.referrers_tag.clone())
-            .unwrap_or_default();
+        let artifact = hints.sig.clone().or(hints.att.clone()).or(hints.referrers_tag.clone()).unwrap_or_default();
         match scan.client.get_manifest(repo, d.as_str()).await {
             Ok(None) => {
-                scan.emit(Event::Orphan(OrphanReport {
-                    repository: repo.into(),
-                    artifact,
-                    subject: d.to_string(),
-                }))
-                .await;
+                scan.emit(Event::Orphan(OrphanReport { repository: repo.into(), artifact, subject: d.to_string() }))
+                    .await;
             }
             Ok(Some(f)) if is_signature_artifact(&f.bytes) => {
                 tracing::debug!(repository = repo, %d, "signature of a signature artifact; not an image");
             }
             Ok(Some(f)) => {
-                let head = ManifestHead {
-                    digest: d.clone(),
-                    media_type: f.media_type,
-                    size: f.bytes.len() as u64,
-                };
-                images.insert(
-                    d,
-                    Image {
-                        head,
-                        tags: Vec::new(),
-                        children: Vec::new(),
-                        hints,
-                    },
-                );
+                let head = ManifestHead { digest: d.clone(), media_type: f.media_type, size: f.bytes.len() as u64 };
+                images.insert(d, Image { head, tags: Vec::new(), children: Vec::new(), hints });
             }
-            Err(e) => {
-                scan.error(Some(repo), Some(&artifact), "manifest-error", e.to_string())
-                    .await
-            }
+            Err(e) => scan.error(Some(repo), Some(&artifact), "manifest-error", e.to_string()).await,
         }
     }
 }
@@ -248,26 +182,20 @@ pub(super) fn is_signature_artifact(bytes: &[u8]) -> bool {
         return false;
     };
     let s = |p: &str| v.pointer(p).and_then(|x| x.as_str()).unwrap_or("");
-    let ty = if s("/artifactType").is_empty() {
-        s("/config/mediaType")
-    } else {
-        s("/artifactType")
-    };
+    let ty = if s("/artifactType").is_empty() { s("/config/mediaType") } else { s("/artifactType") };
     if ty == oci::NOTARY_SIGNATURE
         || ty.starts_with(oci::SIGSTORE_BUNDLE_PREFIX)
         || ty.starts_with("application/vnd.dev.cosign")
     {
         return true;
     }
-    v.pointer("/layers")
-        .and_then(|l| l.as_array())
-        .is_some_and(|l| {
-            !l.is_empty()
-                && l.iter().all(|x| {
-                    let m = x.get("mediaType").and_then(|m| m.as_str()).unwrap_or("");
-                    m == oci::COSIGN_SIMPLESIGNING || m == oci::DSSE_ENVELOPE
-                })
-        })
+    v.pointer("/layers").and_then(|l| l.as_array()).is_some_and(|l| {
+        !l.is_empty()
+            && l.iter().all(|x| {
+                let m = x.get("mediaType").and_then(|m| m.as_str()).unwrap_or("");
+                m == oci::COSIGN_SIMPLESIGNING || m == oci::DSSE_ENVELOPE
+            })
+    })
 }
 
 /// Named references (`image` subcommand): resolve each, merge tags per digest, discover by probing.
@@ -277,36 +205,21 @@ pub(super) async fn scan_references(scan: &Arc<Scan>, refs: Vec<(String, String)
         match scan.client.head_manifest(&repo, &reference).await {
             Ok(Some(h)) => {
                 let is_tag = Digest::parse(&reference).is_none();
-                let entry = images
-                    .entry((repo.clone(), h.digest.clone()))
-                    .or_insert_with(|| Image {
-                        hints: Hints::probe(&h.digest),
-                        head: h,
-                        tags: Vec::new(),
-                        children: Vec::new(),
-                    });
+                let entry = images.entry((repo.clone(), h.digest.clone())).or_insert_with(|| Image {
+                    hints: Hints::probe(&h.digest),
+                    head: h,
+                    tags: Vec::new(),
+                    children: Vec::new(),
+                });
                 if is_tag && !entry.tags.contains(&reference) {
                     entry.tags.push(reference);
                 }
             }
             Ok(None) => {
-                scan.error(
-                    Some(&repo),
-                    Some(&reference),
-                    "manifest-not-found",
-                    format!("{repo}:{reference} not found"),
-                )
-                .await
+                scan.error(Some(&repo), Some(&reference), "manifest-not-found", format!("{repo}:{reference} not found"))
+                    .await
             }
-            Err(e) => {
-                scan.error(
-                    Some(&repo),
-                    Some(&reference),
-                    "manifest-error",
-                    e.to_string(),
-                )
-                .await
-            }
+            Err(e) => scan.error(Some(&repo), Some(&reference), "manifest-error", e.to_string()).await,
         }
     }
     for image in images.values_mut() {

@@ -40,11 +40,7 @@ pub enum Credentials {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Challenge {
     Basic,
-    Bearer {
-        realm: String,
-        service: Option<String>,
-        scope: Option<String>,
-    },
+    Bearer { realm: String, service: Option<String>, scope: Option<String> },
 }
 
 impl Challenge {
@@ -74,11 +70,7 @@ fn auth_params(s: &str) -> HashMap<String, String> {
         let Some((key, after)) = rest.split_once('=') else {
             break;
         };
-        let key = key
-            .trim()
-            .trim_start_matches(',')
-            .trim()
-            .to_ascii_lowercase();
+        let key = key.trim().trim_start_matches(',').trim().to_ascii_lowercase();
         let after = after.trim_start();
         let (value, remaining) = if let Some(q) = after.strip_prefix('"') {
             let mut val = String::new();
@@ -155,16 +147,11 @@ pub fn docker_config_credentials(host: &str) -> Result<Option<Credentials>, Stri
         #[serde(default)]
         registrytoken: Option<String>,
     }
-    let cfg: Config =
-        serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let cfg: Config = serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     if let Some(helper) = cfg.cred_helpers.get(host) {
         return credential_helper(helper, host).map(Some);
     }
-    let entry = cfg
-        .auths
-        .iter()
-        .find(|(k, _)| auths_key_matches(k, host))
-        .map(|(_, v)| v);
+    let entry = cfg.auths.iter().find(|(k, _)| auths_key_matches(k, host)).map(|(_, v)| v);
     if let Some(e) = entry {
         if let Some(t) = &e.registrytoken {
             return Ok(Some(Credentials::Bearer(Secret::new(t.clone()))));
@@ -173,21 +160,14 @@ pub fn docker_config_credentials(host: &str) -> Result<Option<Credentials>, Stri
             let decoded = base64::engine::general_purpose::STANDARD
                 .decode(a.trim())
                 .map_err(|_| format!("{}: auths.{host}.auth is not base64", path.display()))?;
-            let decoded = String::from_utf8(decoded)
-                .map_err(|_| format!("{}: auth is not UTF-8", path.display()))?;
-            let (u, p) = decoded.split_once(':').ok_or_else(|| {
-                format!("{}: auths.{host}.auth is not user:password", path.display())
-            })?;
-            return Ok(Some(Credentials::Basic {
-                username: u.into(),
-                password: Secret::new(p),
-            }));
+            let decoded = String::from_utf8(decoded).map_err(|_| format!("{}: auth is not UTF-8", path.display()))?;
+            let (u, p) = decoded
+                .split_once(':')
+                .ok_or_else(|| format!("{}: auths.{host}.auth is not user:password", path.display()))?;
+            return Ok(Some(Credentials::Basic { username: u.into(), password: Secret::new(p) }));
         }
         if let (Some(u), Some(p)) = (&e.username, &e.password) {
-            return Ok(Some(Credentials::Basic {
-                username: u.clone(),
-                password: Secret::new(p.clone()),
-            }));
+            return Ok(Some(Credentials::Basic { username: u.clone(), password: Secret::new(p.clone()) }));
         }
     }
     if let Some(store) = &cfg.creds_store {
@@ -202,9 +182,7 @@ pub fn docker_config_credentials(host: &str) -> Result<Option<Credentials>, Stri
 }
 
 fn auths_key_matches(key: &str, host: &str) -> bool {
-    let k = key
-        .trim_start_matches("https://")
-        .trim_start_matches("http://");
+    let k = key.trim_start_matches("https://").trim_start_matches("http://");
     let k = k.split('/').next().unwrap_or(k);
     k == host || (host == "registry-1.docker.io" && k == "index.docker.io")
 }
@@ -225,9 +203,7 @@ fn credential_helper(name: &str, host: &str) -> Result<Credentials, String> {
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(host.as_bytes());
     }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("{program}: {e}"))?;
+    let out = child.wait_with_output().map_err(|e| format!("{program}: {e}"))?;
     if !out.status.success() {
         // The helper's message names the problem; it never contains the secret.
         let msg = String::from_utf8_lossy(&out.stdout).trim().to_string();
@@ -240,15 +216,11 @@ fn credential_helper(name: &str, host: &str) -> Result<Credentials, String> {
         #[serde(rename = "Secret")]
         secret: String,
     }
-    let a: HelperAnswer =
-        serde_json::from_slice(&out.stdout).map_err(|_| format!("{program}: unreadable answer"))?;
+    let a: HelperAnswer = serde_json::from_slice(&out.stdout).map_err(|_| format!("{program}: unreadable answer"))?;
     if a.username == "<token>" {
         Ok(Credentials::Bearer(Secret::new(a.secret)))
     } else {
-        Ok(Credentials::Basic {
-            username: a.username,
-            password: Secret::new(a.secret),
-        })
+        Ok(Credentials::Basic { username: a.username, password: Secret::new(a.secret) })
     }
 }
 
@@ -269,19 +241,13 @@ mod tests {
                 scope: Some("repository:a/b:pull".into())
             })
         );
-        assert_eq!(
-            Challenge::parse("Basic realm=\"x\""),
-            Some(Challenge::Basic)
-        );
+        assert_eq!(Challenge::parse("Basic realm=\"x\""), Some(Challenge::Basic));
         assert_eq!(Challenge::parse("Negotiate"), None);
     }
 
     #[test]
     fn secrets_do_not_print() {
-        let c = Credentials::Basic {
-            username: "u".into(),
-            password: Secret::new("hunter2"),
-        };
+        let c = Credentials::Basic { username: "u".into(), password: Secret::new("hunter2") };
         assert!(!format!("{c:?}").contains("hunter2"));
     }
 }

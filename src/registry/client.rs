@@ -29,6 +29,8 @@ pub struct ClientConfig {
     pub insecure_skip_tls_verify: bool,
     /// Catalog page size asked for first (halved while the registry refuses it).
     pub catalog_page_size: usize,
+    /// At most this many requests per second to this registry (0: unlimited).
+    pub rps: u32,
 }
 
 impl ClientConfig {
@@ -44,6 +46,7 @@ impl ClientConfig {
             tls_ca_pem: Vec::new(),
             insecure_skip_tls_verify: false,
             catalog_page_size: 1000,
+            rps: 0,
         }
     }
 }
@@ -106,6 +109,8 @@ pub struct RegistryClient {
     challenge: RwLock<Option<Challenge>>,
     tokens: Mutex<HashMap<String, (String, Instant)>>,
     stats: Arc<Stats>,
+    /// The earliest instant the next request may start, when `rps` is set.
+    next_slot: Mutex<Instant>,
 }
 
 impl RegistryClient {
@@ -138,9 +143,7 @@ impl RegistryClient {
         if config.insecure_skip_tls_verify {
             builder = builder.tls_danger_accept_invalid_certs(true);
         }
-        let http = builder
-            .build()
-            .map_err(|e| RegistryError::Address(format!("{}: {e}", config.host)))?;
+        let http = builder.build().map_err(|e| RegistryError::Address(format!("{}: {e}", config.host)))?;
         Ok(RegistryClient {
             http,
             base,
@@ -149,6 +152,7 @@ impl RegistryClient {
             challenge: RwLock::new(None),
             tokens: Mutex::new(HashMap::new()),
             stats: Arc::new(Stats::default()),
+            next_slot: Mutex::new(Instant::now()),
         })
     }
 
@@ -166,16 +170,7 @@ impl RegistryClient {
 
     /// `GET /v2/`: checks that a registry answers, and learns its authentication challenge.
     pub async fn ping(&self) -> Result<(), RegistryError> {
-        let r = self
-            .request(
-                RequestKind::Ping,
-                Method::GET,
-                self.url("/v2/"),
-                &Scope::None,
-                None,
-                64 << 10,
-            )
-            .await?;
+        let r = self.request(RequestKind::Ping, Method::GET, self.url("/v2/"), &Scope::None, None, 64 << 10).await?;
         match r.status.as_u16() {
             200..=299 => Ok(()),
             _ => Err(status_error(&Method::GET, &r)),
@@ -196,11 +191,8 @@ impl RegistryClient {
         let mut attempt = 0u32;
         let mut reauthorized = false;
         loop {
-            let permit = self
-                .permits
-                .acquire()
-                .await
-                .expect("semaphore never closed");
+            let permit = self.permits.acquire().await.expect("semaphore never closed");
+            self.pace().await;
             self.stats.count(kind);
             let mut req = self.http.request(method.clone(), url.clone());
             if let Some(a) = accept {
@@ -213,12 +205,7 @@ impl RegistryClient {
                     let headers = res.headers().clone();
                     let final_url = res.url().clone();
                     if method == Method::HEAD {
-                        Ok(Response {
-                            status,
-                            headers,
-                            body: Vec::new(),
-                            url: final_url,
-                        })
+                        Ok(Response { status, headers, body: Vec::new(), url: final_url })
                     } else {
                         read_capped(res, limit, &url).await.map(|body| Response {
                             status,
@@ -249,9 +236,7 @@ impl RegistryClient {
                     }
                     None
                 }
-                Ok(r) if matches!(r.status.as_u16(), 429 | 502 | 503 | 504) => {
-                    Some(retry_after(&r.headers))
-                }
+                Ok(r) if matches!(r.status.as_u16(), 429 | 502 | 503 | 504) => Some(retry_after(&r.headers)),
                 Err(RegistryError::Transport { .. }) => Some(None),
                 _ => None,
             };
@@ -269,6 +254,21 @@ impl RegistryClient {
                 _ => return outcome,
             }
         }
+    }
+
+    /// Space requests `1/rps` apart (a simple pacing limiter, shared by all tasks).
+    async fn pace(&self) {
+        if self.config.rps == 0 {
+            return;
+        }
+        let interval = Duration::from_secs_f64(1.0 / self.config.rps as f64);
+        let start = {
+            let mut next = self.next_slot.lock().await;
+            let start = (*next).max(Instant::now());
+            *next = start + interval;
+            start
+        };
+        tokio::time::sleep_until(start.into()).await;
     }
 
     async fn authorize(
@@ -289,15 +289,9 @@ impl RegistryClient {
                 }
                 _ => Ok(req),
             },
-            Some(Challenge::Bearer {
-                realm,
-                service,
-                scope: challenge_scope,
-            }) => {
+            Some(Challenge::Bearer { realm, service, scope: challenge_scope }) => {
                 let wanted = scope.token_scope().or(challenge_scope);
-                let token = self
-                    .token(&realm, service.as_deref(), wanted.as_deref(), url)
-                    .await?;
+                let token = self.token(&realm, service.as_deref(), wanted.as_deref(), url).await?;
                 Ok(req.bearer_auth(token))
             }
         }
@@ -336,10 +330,7 @@ impl RegistryClient {
         if let Some(Credentials::Basic { username, password }) = &self.config.credentials {
             req = req.basic_auth(username, Some(password.expose()));
         }
-        let res = req
-            .send()
-            .await
-            .map_err(|e| transport(&Method::GET, &realm_url, &e))?;
+        let res = req.send().await.map_err(|e| transport(&Method::GET, &realm_url, &e))?;
         let status = res.status();
         let body = read_capped(res, 1 << 20, &realm_url).await?;
         if !status.is_success() {
@@ -352,13 +343,10 @@ impl RegistryClient {
             url: realm_url.to_string(),
             message: "token endpoint answer is not a token".into(),
         })?;
-        let token = t
-            .token
-            .or(t.access_token)
-            .ok_or_else(|| RegistryError::Auth {
-                url: realm_url.to_string(),
-                message: "token endpoint answer has no token".into(),
-            })?;
+        let token = t.token.or(t.access_token).ok_or_else(|| RegistryError::Auth {
+            url: realm_url.to_string(),
+            message: "token endpoint answer has no token".into(),
+        })?;
         // Renew a little early; 60 s is the distribution default when the server says nothing.
         let life = Duration::from_secs(t.expires_in.unwrap_or(60).max(10) - 5);
         tokens.insert(key, (token.clone(), Instant::now() + life));
@@ -393,12 +381,7 @@ impl RegistryClient {
     }
 
     fn next_page(&self, r: &Response) -> Result<Option<Url>, RegistryError> {
-        let links = r
-            .headers
-            .get_all("link")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>();
+        let links = r.headers.get_all("link").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
         let Some(target) = next_link(links) else {
             return Ok(None);
         };
@@ -407,8 +390,7 @@ impl RegistryClient {
             message: format!("unusable Link target {target:?}"),
         })?;
         // Never follow a page link to another host: credentials would go with it.
-        if next.host_str() != self.base.host_str()
-            || next.port_or_known_default() != self.base.port_or_known_default()
+        if next.host_str() != self.base.host_str() || next.port_or_known_default() != self.base.port_or_known_default()
         {
             return Err(RegistryError::Protocol {
                 url: r.url.to_string(),
@@ -427,14 +409,8 @@ impl RegistryClient {
             let mut url = self.url("/v2/_catalog");
             url.query_pairs_mut().append_pair("n", &n.to_string());
             match self.catalog_page(url).await {
-                Err(RegistryError::Status {
-                    status: 400,
-                    detail,
-                    ..
-                }) if n > 1
-                    && detail
-                        .as_deref()
-                        .is_some_and(|d| d.contains("PAGINATION_NUMBER_INVALID")) =>
+                Err(RegistryError::Status { status: 400, detail, .. })
+                    if n > 1 && detail.as_deref().is_some_and(|d| d.contains("PAGINATION_NUMBER_INVALID")) =>
                 {
                     n /= 2;
                     tracing::debug!(n, "catalog page size refused; halving");
@@ -444,10 +420,7 @@ impl RegistryClient {
         }
     }
 
-    pub async fn catalog_next(
-        &self,
-        url: Url,
-    ) -> Result<(Vec<String>, Option<Url>), RegistryError> {
+    pub async fn catalog_next(&self, url: Url) -> Result<(Vec<String>, Option<Url>), RegistryError> {
         self.catalog_page(url).await
     }
 
@@ -479,11 +452,10 @@ impl RegistryClient {
                 #[serde(default)]
                 tags: Option<Vec<String>>,
             }
-            let t: TagList =
-                serde_json::from_slice(&r.body).map_err(|e| RegistryError::Protocol {
-                    url: url.to_string(),
-                    message: format!("tag list is not JSON: {e}"),
-                })?;
+            let t: TagList = serde_json::from_slice(&r.body).map_err(|e| RegistryError::Protocol {
+                url: url.to_string(),
+                message: format!("tag list is not JSON: {e}"),
+            })?;
             tags.extend(t.tags.unwrap_or_default());
             pages += 1;
             match self.next_page(&r)? {
@@ -496,11 +468,7 @@ impl RegistryClient {
     /// `HEAD` a manifest: its digest, media type and size. `Ok(None)` when it does not exist.
     /// A HEAD is the cheapest way to resolve a tag; if the registry omits `Docker-Content-Digest`
     /// the manifest is fetched and hashed instead.
-    pub async fn head_manifest(
-        &self,
-        repo: &str,
-        reference: &str,
-    ) -> Result<Option<ManifestHead>, RegistryError> {
+    pub async fn head_manifest(&self, repo: &str, reference: &str) -> Result<Option<ManifestHead>, RegistryError> {
         let url = self.url(&format!("/v2/{repo}/manifests/{reference}"));
         let r = self
             .request(
@@ -518,11 +486,7 @@ impl RegistryClient {
         if !r.status.is_success() {
             return Err(status_error(&Method::HEAD, &r));
         }
-        let digest = r
-            .headers
-            .get("docker-content-digest")
-            .and_then(|v| v.to_str().ok())
-            .and_then(Digest::parse);
+        let digest = r.headers.get("docker-content-digest").and_then(|v| v.to_str().ok()).and_then(Digest::parse);
         let media_type = header_str(&r.headers, CONTENT_TYPE.as_str());
         let size = header_str(&r.headers, "content-length").and_then(|s| s.parse::<u64>().ok());
         match (digest, media_type, size) {
@@ -536,30 +500,19 @@ impl RegistryClient {
                         });
                     }
                 }
-                Ok(Some(ManifestHead {
-                    digest,
-                    media_type: base_media_type(&media_type),
-                    size,
-                }))
+                Ok(Some(ManifestHead { digest, media_type: base_media_type(&media_type), size }))
             }
-            _ => Ok(self
-                .get_manifest(repo, reference)
-                .await?
-                .map(|f| ManifestHead {
-                    size: f.bytes.len() as u64,
-                    digest: f.digest,
-                    media_type: f.media_type,
-                })),
+            _ => Ok(self.get_manifest(repo, reference).await?.map(|f| ManifestHead {
+                size: f.bytes.len() as u64,
+                digest: f.digest,
+                media_type: f.media_type,
+            })),
         }
     }
 
     /// `GET` a manifest, its digest recomputed from the bytes (and checked against a digest
     /// reference). `Ok(None)` when it does not exist.
-    pub async fn get_manifest(
-        &self,
-        repo: &str,
-        reference: &str,
-    ) -> Result<Option<Fetched>, RegistryError> {
+    pub async fn get_manifest(&self, repo: &str, reference: &str) -> Result<Option<Fetched>, RegistryError> {
         let url = self.url(&format!("/v2/{repo}/manifests/{reference}"));
         let r = self
             .request(
@@ -591,31 +544,14 @@ impl RegistryClient {
             .map(|m| base_media_type(&m))
             .or_else(|| media_type_in(&r.body))
             .unwrap_or_default();
-        Ok(Some(Fetched {
-            bytes: r.body,
-            digest,
-            media_type,
-        }))
+        Ok(Some(Fetched { bytes: r.body, digest, media_type }))
     }
 
     /// `GET` a blob of at most `limit` bytes and check it against its digest.
-    pub async fn get_blob(
-        &self,
-        repo: &str,
-        digest: &Digest,
-        limit: usize,
-    ) -> Result<Vec<u8>, RegistryError> {
+    pub async fn get_blob(&self, repo: &str, digest: &Digest, limit: usize) -> Result<Vec<u8>, RegistryError> {
         let url = self.url(&format!("/v2/{repo}/blobs/{digest}"));
-        let r = self
-            .request(
-                RequestKind::Blob,
-                Method::GET,
-                url.clone(),
-                &Scope::Pull(repo.into()),
-                None,
-                limit,
-            )
-            .await?;
+        let r =
+            self.request(RequestKind::Blob, Method::GET, url.clone(), &Scope::Pull(repo.into()), None, limit).await?;
         if !r.status.is_success() {
             return Err(status_error(&Method::GET, &r));
         }
@@ -631,25 +567,14 @@ impl RegistryClient {
 
     /// The referrers API for `digest`, all pages. A 404 that is not NAME_UNKNOWN, or an answer that
     /// is not an image index, means the registry has no API.
-    pub async fn referrers(
-        &self,
-        repo: &str,
-        digest: &Digest,
-    ) -> Result<ReferrersAnswer, RegistryError> {
+    pub async fn referrers(&self, repo: &str, digest: &Digest) -> Result<ReferrersAnswer, RegistryError> {
         let mut url = self.url(&format!("/v2/{repo}/referrers/{digest}"));
         let scope = Scope::Pull(repo.into());
         let mut entries = Vec::new();
         let mut pages = 0;
         loop {
             let r = self
-                .request(
-                    RequestKind::Referrers,
-                    Method::GET,
-                    url.clone(),
-                    &scope,
-                    Some(OCI_INDEX),
-                    MAX_MANIFEST_BYTES,
-                )
+                .request(RequestKind::Referrers, Method::GET, url.clone(), &scope, Some(OCI_INDEX), MAX_MANIFEST_BYTES)
                 .await?;
             if r.status == StatusCode::NOT_FOUND {
                 if String::from_utf8_lossy(&r.body).contains("NAME_UNKNOWN") {
@@ -664,8 +589,8 @@ impl RegistryClient {
             if ct.as_deref() != Some(OCI_INDEX) {
                 return Ok(ReferrersAnswer::Unsupported);
             }
-            let index: oci_client::manifest::OciImageIndex = serde_json::from_slice(&r.body)
-                .map_err(|e| RegistryError::Protocol {
+            let index: oci_client::manifest::OciImageIndex =
+                serde_json::from_slice(&r.body).map_err(|e| RegistryError::Protocol {
                     url: url.to_string(),
                     message: format!("referrers answer is not an image index: {e}"),
                 })?;
@@ -680,9 +605,7 @@ impl RegistryClient {
 }
 
 fn header_str(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+    h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
 /// `application/json; charset=utf-8` -> `application/json`
@@ -695,26 +618,16 @@ fn media_type_in(body: &[u8]) -> Option<String> {
     v.get("mediaType")?.as_str().map(str::to_string)
 }
 
-async fn read_capped(
-    mut res: reqwest::Response,
-    limit: usize,
-    url: &Url,
-) -> Result<Vec<u8>, RegistryError> {
+async fn read_capped(mut res: reqwest::Response, limit: usize, url: &Url) -> Result<Vec<u8>, RegistryError> {
     if res.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(RegistryError::TooLarge {
-            url: url.to_string(),
-            limit,
-        });
+        return Err(RegistryError::TooLarge { url: url.to_string(), limit });
     }
     let mut body = Vec::new();
     loop {
         match res.chunk().await {
             Ok(Some(chunk)) => {
                 if body.len() + chunk.len() > limit {
-                    return Err(RegistryError::TooLarge {
-                        url: url.to_string(),
-                        limit,
-                    });
+                    return Err(RegistryError::TooLarge { url: url.to_string(), limit });
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -732,51 +645,31 @@ fn transport(method: &Method, url: &Url, e: &reqwest::Error) -> RegistryError {
         message.push_str(&s.to_string());
         source = s.source();
     }
-    RegistryError::Transport {
-        method: method.to_string(),
-        url: url.to_string(),
-        message,
-    }
+    RegistryError::Transport { method: method.to_string(), url: url.to_string(), message }
 }
 
 fn status_error(method: &Method, r: &Response) -> RegistryError {
     // The distribution error body: {"errors":[{"code","message"}]}; keep code and message only.
-    let detail = serde_json::from_slice::<serde_json::Value>(&r.body)
-        .ok()
-        .and_then(|v| {
-            let e = v.get("errors")?.get(0)?;
-            let code = e.get("code").and_then(|c| c.as_str()).unwrap_or("");
-            let msg = e.get("message").and_then(|c| c.as_str()).unwrap_or("");
-            Some(
-                format!("{code}: {msg}")
-                    .trim_matches([':', ' '])
-                    .to_string(),
-            )
-        });
-    RegistryError::Status {
-        method: method.to_string(),
-        url: r.url.to_string(),
-        status: r.status.as_u16(),
-        detail,
-    }
+    let detail = serde_json::from_slice::<serde_json::Value>(&r.body).ok().and_then(|v| {
+        let e = v.get("errors")?.get(0)?;
+        let code = e.get("code").and_then(|c| c.as_str()).unwrap_or("");
+        let msg = e.get("message").and_then(|c| c.as_str()).unwrap_or("");
+        Some(format!("{code}: {msg}").trim_matches([':', ' ']).to_string())
+    });
+    RegistryError::Status { method: method.to_string(), url: r.url.to_string(), status: r.status.as_u16(), detail }
 }
 
 /// `Retry-After` in seconds (capped at 60 s); HTTP dates fall back to the backoff.
 fn retry_after(h: &HeaderMap) -> Option<Duration> {
     let s = header_str(h, "retry-after")?;
-    s.trim()
-        .parse::<u64>()
-        .ok()
-        .map(|n| Duration::from_secs(n.min(60)))
+    s.trim().parse::<u64>().ok().map(|n| Duration::from_secs(n.min(60)))
 }
 
 /// Exponential backoff with full jitter: 100 ms × 2^attempt, at most 10 s.
 fn backoff(attempt: u32) -> Duration {
     let cap = Duration::from_millis(100 * (1u64 << attempt.min(7))).min(Duration::from_secs(10));
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     let jitter = 0.5 + (nanos % 1000) as f64 / 2000.0;
     cap.mul_f64(jitter)
 }

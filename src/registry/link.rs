@@ -16,10 +16,7 @@ pub fn next_link<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<String
                 let p = p.trim();
                 p.split_once('=').is_some_and(|(k, v)| {
                     k.trim().eq_ignore_ascii_case("rel")
-                        && v.trim()
-                            .trim_matches('"')
-                            .split_whitespace()
-                            .any(|r| r.eq_ignore_ascii_case("next"))
+                        && v.trim().trim_matches('"').split_whitespace().any(|r| r.eq_ignore_ascii_case("next"))
                 })
             });
             if is_next {
@@ -56,10 +53,7 @@ mod tests {
 
     #[test]
     fn finds_next_among_links() {
-        assert_eq!(
-            next_link(["</v2/_catalog?last=b&n=2>; rel=\"next\""]).as_deref(),
-            Some("/v2/_catalog?last=b&n=2")
-        );
+        assert_eq!(next_link(["</v2/_catalog?last=b&n=2>; rel=\"next\""]).as_deref(), Some("/v2/_catalog?last=b&n=2"));
         assert_eq!(
             next_link(["<https://x/a?b=1,2>; rel=\"prev\", </v2/t?last=z>; rel=next"]).as_deref(),
             Some("/v2/t?last=z")

@@ -30,26 +30,13 @@ pub const MAX_LIST_PAGE_BYTES: usize = 32 << 20;
 #[derive(Debug, Error)]
 pub enum RegistryError {
     #[error("{method} {url}: HTTP {status}{}", detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
-    Status {
-        method: String,
-        url: String,
-        status: u16,
-        detail: Option<String>,
-    },
+    Status { method: String, url: String, status: u16, detail: Option<String> },
     #[error("{method} {url}: {message}")]
-    Transport {
-        method: String,
-        url: String,
-        message: String,
-    },
+    Transport { method: String, url: String, message: String },
     #[error("{url}: response exceeds the {limit}-byte limit")]
     TooLarge { url: String, limit: usize },
     #[error("{url}: content digest mismatch: expected {expected}, got {actual}")]
-    DigestMismatch {
-        url: String,
-        expected: String,
-        actual: String,
-    },
+    DigestMismatch { url: String, expected: String, actual: String },
     #[error("{url}: {message}")]
     Protocol { url: String, message: String },
     #[error("authentication to {url} failed: {message}")]

@@ -59,14 +59,7 @@ impl Stats {
             retries: self.retries.load(Ordering::Relaxed),
             total: 0,
         };
-        s.total = s.ping
-            + s.token
-            + s.catalog
-            + s.tag_list
-            + s.manifest_head
-            + s.manifest_get
-            + s.blob
-            + s.referrers;
+        s.total = s.ping + s.token + s.catalog + s.tag_list + s.manifest_head + s.manifest_get + s.blob + s.referrers;
         s
     }
 }

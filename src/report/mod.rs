@@ -293,10 +293,7 @@ pub struct Tool {
 
 impl Default for Tool {
     fn default() -> Self {
-        Tool {
-            name: "sigaudit".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        }
+        Tool { name: "sigaudit".into(), version: env!("CARGO_PKG_VERSION").into() }
     }
 }
 
@@ -414,37 +411,16 @@ mod tests {
     #[test]
     fn status_is_best_verdict() {
         assert_eq!(Status::of(&[]), Status::Unsigned);
-        assert_eq!(
-            Status::of(&[Verdict::Invalid, Verdict::Untrusted]),
-            Status::Untrusted
-        );
-        assert_eq!(
-            Status::of(&[Verdict::Error, Verdict::Unsupported]),
-            Status::Unsupported
-        );
-        assert_eq!(
-            Status::of(&[Verdict::Unverified, Verdict::Verified]),
-            Status::Verified
-        );
+        assert_eq!(Status::of(&[Verdict::Invalid, Verdict::Untrusted]), Status::Untrusted);
+        assert_eq!(Status::of(&[Verdict::Error, Verdict::Unsupported]), Status::Unsupported);
+        assert_eq!(Status::of(&[Verdict::Unverified, Verdict::Verified]), Status::Verified);
     }
 
     #[test]
     fn verdict_words_serialize_lowercase() {
-        assert_eq!(
-            serde_json::to_string(&Verdict::Untrusted).unwrap(),
-            "\"untrusted\""
-        );
-        assert_eq!(
-            serde_json::to_string(&Status::Unsigned).unwrap(),
-            "\"unsigned\""
-        );
-        assert_eq!(
-            serde_json::to_string(&SignatureFormat::SigstoreBundle).unwrap(),
-            "\"sigstore-bundle\""
-        );
-        assert_eq!(
-            serde_json::to_string(&Discovery::ReferrersTag).unwrap(),
-            "\"referrers-tag\""
-        );
+        assert_eq!(serde_json::to_string(&Verdict::Untrusted).unwrap(), "\"untrusted\"");
+        assert_eq!(serde_json::to_string(&Status::Unsigned).unwrap(), "\"unsigned\"");
+        assert_eq!(serde_json::to_string(&SignatureFormat::SigstoreBundle).unwrap(), "\"sigstore-bundle\"");
+        assert_eq!(serde_json::to_string(&Discovery::ReferrersTag).unwrap(), "\"referrers-tag\"");
     }
 }

@@ -1,10 +1,7 @@
 //! The report writer: consumes crawl events, keeps the summary, and renders the chosen format.
 //! NDJSON is written as images complete; the other formats need the whole list and buffer it.
 
-use super::{
-    table, ErrorReport, ImageReport, OrphanReport, Report, ScanInfo, Status, Summary, Tool,
-    Trailer, SCHEMA,
-};
+use super::{table, ErrorReport, ImageReport, OrphanReport, Report, ScanInfo, Status, Summary, Tool, Trailer, SCHEMA};
 use crate::crawl::Event;
 use std::io::{self, Write};
 
@@ -74,11 +71,8 @@ impl<W: Write> ReportWriter<W> {
         self.summary.finish();
         self.scan.finished_at = Some(finished_at);
         self.scan.complete = self.errors.is_empty();
-        self.images.sort_by(|a, b| {
-            (&a.repository, &a.tags, &a.digest).cmp(&(&b.repository, &b.tags, &b.digest))
-        });
-        self.orphans
-            .sort_by(|a, b| (&a.repository, &a.artifact).cmp(&(&b.repository, &b.artifact)));
+        self.images.sort_by(|a, b| (&a.repository, &a.tags, &a.digest).cmp(&(&b.repository, &b.tags, &b.digest)));
+        self.orphans.sort_by(|a, b| (&a.repository, &a.artifact).cmp(&(&b.repository, &b.artifact)));
         let complete = self.scan.complete;
         match self.format {
             OutputFormat::Ndjson => {
@@ -114,21 +108,13 @@ impl<W: Write> ReportWriter<W> {
             OutputFormat::Table | OutputFormat::Wide => {
                 let wide = self.format == OutputFormat::Wide;
                 if !self.images.is_empty() {
-                    writeln!(
-                        self.out,
-                        "{}",
-                        table::images(&self.images, wide, self.color, self.width)
-                    )?;
+                    writeln!(self.out, "{}", table::images(&self.images, wide, self.color, self.width))?;
                 }
                 if !self.orphans.is_empty() {
-                    writeln!(
-                        self.out,
-                        "\nOrphaned signature artifacts (their image is gone):"
-                    )?;
+                    writeln!(self.out, "\nOrphaned signature artifacts (their image is gone):")?;
                     for o in &self.orphans {
                         let short = |s: &str| -> String {
-                            let (head, hex) =
-                                s.split_at(s.find([':', '-']).map(|i| i + 1).unwrap_or(0));
+                            let (head, hex) = s.split_at(s.find([':', '-']).map(|i| i + 1).unwrap_or(0));
                             let tail = hex.find('.').map(|i| &hex[i..]).unwrap_or("");
                             format!("{head}{}…{tail}", &hex[..hex.len().min(12)])
                         };
@@ -172,9 +158,7 @@ pub fn summary_line(s: &Summary, complete: bool) -> String {
         Status::Unsigned,
     ]
     .iter()
-    .filter(|st| {
-        s.count(**st) > 0 || matches!(st, Status::Verified | Status::Invalid | Status::Unsigned)
-    })
+    .filter(|st| s.count(**st) > 0 || matches!(st, Status::Verified | Status::Invalid | Status::Unsigned))
     .map(|st| format!("{} {}", s.count(*st), st.as_str()))
     .collect::<Vec<_>>()
     .join(", ");
@@ -206,20 +190,11 @@ pub fn sigscan_json(name: &str, images: &[ImageReport]) -> serde_json::Value {
         let paths: Vec<String> = if image.tags.is_empty() {
             vec![format!("{}@{}", image.repository, image.digest)]
         } else {
-            image
-                .tags
-                .iter()
-                .map(|t| format!("{}:{t}", image.repository))
-                .collect()
+            image.tags.iter().map(|t| format!("{}:{t}", image.repository)).collect()
         };
         for path in &paths {
             for sig in &image.signatures {
-                let thumbprints = sig
-                    .chain
-                    .iter()
-                    .map(|c| format!("\"{}\"", c.sha256))
-                    .collect::<Vec<_>>()
-                    .join(",");
+                let thumbprints = sig.chain.iter().map(|c| format!("\"{}\"", c.sha256)).collect::<Vec<_>>().join(",");
                 let subject = sig.signer.as_ref().and_then(|s| s.subject.clone());
                 let subjectname = match subject {
                     Some(s) => s.replace(", ", ","),

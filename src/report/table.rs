@@ -61,17 +61,9 @@ pub fn images(images: &[ImageReport], wide: bool, color: bool, width: u16) -> St
         // Wide is for wide terminals and `less -S`: one line per signature, never wrapped.
         t.set_content_arrangement(ContentArrangement::Disabled);
     } else {
-        t.set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(width);
+        t.set_content_arrangement(ContentArrangement::Dynamic).set_width(width);
     }
-    let mut header = vec![
-        "REPOSITORY",
-        "TAGS",
-        "DIGEST",
-        "STATUS",
-        "SIGNATURES",
-        "SIGNER",
-    ];
+    let mut header = vec!["REPOSITORY", "TAGS", "DIGEST", "STATUS", "SIGNATURES", "SIGNER"];
     if wide {
         header.push("REASONS");
     }
@@ -80,53 +72,28 @@ pub fn images(images: &[ImageReport], wide: bool, color: bool, width: u16) -> St
         let digest = if wide {
             image.digest.clone()
         } else {
-            image
-                .digest
-                .trim_start_matches("sha256:")
-                .chars()
-                .take(12)
-                .collect()
+            image.digest.trim_start_matches("sha256:").chars().take(12).collect()
         };
         let mut status = Cell::new(image.status.as_str());
         if color {
             status = status.fg(status_color(image.status));
         }
-        let sigs = image
-            .signatures
-            .iter()
-            .map(sig_label)
-            .collect::<Vec<_>>()
-            .join("\n");
+        let sigs = image.signatures.iter().map(sig_label).collect::<Vec<_>>().join("\n");
         let signers = image
             .signatures
             .iter()
             .map(|s| {
                 s.signer
                     .as_ref()
-                    .map(|x| {
-                        if wide {
-                            x.display_name()
-                        } else {
-                            short_signer(x)
-                        }
-                    })
+                    .map(|x| if wide { x.display_name() } else { short_signer(x) })
                     .filter(|n| !n.is_empty())
                     .unwrap_or_else(|| "-".into())
             })
             .collect::<Vec<_>>()
             .join("\n");
-        let mut sig_cell = Cell::new(if sigs.is_empty() {
-            "-".to_string()
-        } else {
-            sigs
-        });
+        let mut sig_cell = Cell::new(if sigs.is_empty() { "-".to_string() } else { sigs });
         if color && !image.signatures.is_empty() {
-            let worst = image
-                .signatures
-                .iter()
-                .map(|s| s.verification.status)
-                .max()
-                .unwrap_or(Verdict::Error);
+            let worst = image.signatures.iter().map(|s| s.verification.status).max().unwrap_or(Verdict::Error);
             if worst >= Verdict::Invalid {
                 sig_cell = sig_cell.fg(status_color(verdict_status(worst)));
             }
@@ -140,11 +107,7 @@ pub fn images(images: &[ImageReport], wide: bool, color: bool, width: u16) -> St
             Cell::new(signers),
         ];
         if wide {
-            let mut reasons: Vec<String> = image
-                .signatures
-                .iter()
-                .map(|s| s.verification.reasons.join("; "))
-                .collect();
+            let mut reasons: Vec<String> = image.signatures.iter().map(|s| s.verification.reasons.join("; ")).collect();
             reasons.extend(image.discovery_errors.iter().cloned());
             row.push(Cell::new(reasons.join("\n")));
         }

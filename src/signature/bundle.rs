@@ -85,10 +85,7 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
         Err(e) => return out.invalid(format!("Sigstore bundle: {e}")),
     };
     if !version_ok(&bundle.media_type) {
-        return out.unsupported(format!(
-            "Sigstore bundle media type {:?}",
-            bundle.media_type
-        ));
+        return out.unsupported(format!("Sigstore bundle media type {:?}", bundle.media_type));
     }
     let m = &bundle.verification_material;
     let certs: Vec<Cert> = {
@@ -97,6 +94,13 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
             (None, Some(ch)) => ch.certificates.iter().collect(),
             (None, None) => Vec::new(),
         };
+        if raw.len() > super::MAX_CHAIN {
+            return out.invalid(format!(
+                "certificate chain of {} exceeds the limit of {}",
+                raw.len(),
+                super::MAX_CHAIN
+            ));
+        }
         let mut certs = Vec::new();
         for r in raw {
             match b64("certificate rawBytes", &r.raw_bytes).map(Cert::from_der) {
@@ -112,10 +116,7 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
     }
 
     // Content: what is signed, and the check that it names this image.
-    let (message, sig): (Vec<u8>, Vec<u8>) = match (
-        &bundle.dsse_envelope,
-        &bundle.message_signature,
-    ) {
+    let (message, sig): (Vec<u8>, Vec<u8>) = match (&bundle.dsse_envelope, &bundle.message_signature) {
         (Some(env), _) => {
             out.envelope = Envelope::Dsse;
             let (pae, sig, statement) = match open_dsse(env) {
@@ -140,9 +141,7 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
                 Ok(d) => d,
                 Err(e) => return out.invalid(e),
             };
-            if ms.message_digest.algorithm != "SHA2_256"
-                || hex::encode(&digest) != subject.digest.hex()
-            {
+            if ms.message_digest.algorithm != "SHA2_256" || hex::encode(&digest) != subject.digest.hex() {
                 return out.invalid(format!(
                     "message digest {}:{} does not name this image ({})",
                     ms.message_digest.algorithm,
@@ -153,9 +152,7 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
             // A message signature signs the artifact; for an image that is the manifest, which we
             // only know by digest: verification is over the prehash and is done by the trust step
             // (issue: verify-bundle). Report it as unsupported rather than guess.
-            return out.unsupported(
-                "message-signature bundles over image manifests are not verified yet",
-            );
+            return out.unsupported("message-signature bundles over image manifests are not verified yet");
         }
         (None, None) => return out.invalid("bundle has neither dsseEnvelope nor messageSignature"),
     };
@@ -168,9 +165,7 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
         };
         out.algorithm = Some(key.algorithm_name());
         if let Err(e) = key.verify_cosign(&message, &sig) {
-            return out.invalid(format!(
-                "DSSE signature does not verify with the certificate's key: {e}"
-            ));
+            return out.invalid(format!("DSSE signature does not verify with the certificate's key: {e}"));
         }
         let (verdict, reason) = trust.decide_certificate();
         out.verdict = verdict;
@@ -188,11 +183,7 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
         out.reasons.push(format!(
             "{} transparency log entr{} present; not checked without a trusted root",
             m.tlog_entries.len(),
-            if m.tlog_entries.len() == 1 {
-                "y"
-            } else {
-                "ies"
-            }
+            if m.tlog_entries.len() == 1 { "y" } else { "ies" }
         ));
     }
     out

@@ -21,13 +21,13 @@ fn layer_certificates(ann: &BTreeMap<String, String>) -> Result<Vec<Cert>, Strin
     let Some(leaf) = ann.get(ANN_CERTIFICATE).filter(|s| !s.trim().is_empty()) else {
         return Ok(Vec::new());
     };
-    let mut certs = Cert::from_pem_chain(leaf.as_bytes())
-        .map_err(|e| format!("certificate annotation: {e}"))?;
+    let mut certs = Cert::from_pem_chain(leaf.as_bytes()).map_err(|e| format!("certificate annotation: {e}"))?;
     certs.truncate(1);
     if let Some(chain) = ann.get(ANN_CHAIN).filter(|s| !s.trim().is_empty()) {
-        certs.extend(
-            Cert::from_pem_chain(chain.as_bytes()).map_err(|e| format!("chain annotation: {e}"))?,
-        );
+        certs.extend(Cert::from_pem_chain(chain.as_bytes()).map_err(|e| format!("chain annotation: {e}"))?);
+    }
+    if certs.len() > super::MAX_CHAIN {
+        return Err(format!("certificate chain of {} exceeds the limit of {}", certs.len(), super::MAX_CHAIN));
     }
     Ok(certs)
 }
@@ -37,9 +37,7 @@ fn rekor_key_id(ann: &BTreeMap<String, String>) -> Option<(String, Vec<u8>)> {
     let bundle: serde_json::Value = serde_json::from_str(ann.get(ANN_BUNDLE)?).ok()?;
     let body = crate::crypto::b64_std_lenient(bundle.pointer("/Payload/body")?.as_str()?)?;
     let body: serde_json::Value = serde_json::from_slice(&body).ok()?;
-    let key_b64 = body
-        .pointer("/spec/signature/publicKey/content")?
-        .as_str()?;
+    let key_b64 = body.pointer("/spec/signature/publicKey/content")?.as_str()?;
     let pem = crate::crypto::b64_std_lenient(key_b64)?;
     let (_, p) = x509_parser::pem::parse_x509_pem(&pem).ok()?;
     (p.label == "PUBLIC KEY").then(|| (crate::crypto::sha256_hex(&p.contents), p.contents))
@@ -61,9 +59,7 @@ fn decide(
         };
         out.algorithm = Some(key.algorithm_name());
         if let Err(e) = verify(&key) {
-            return out.invalid(format!(
-                "signature does not verify with the certificate's key: {e}"
-            ));
+            return out.invalid(format!("signature does not verify with the certificate's key: {e}"));
         }
         let (verdict, reason) = trust.decide_certificate();
         out.verdict = verdict;
@@ -94,10 +90,7 @@ fn decide(
 fn get_ci<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
     // Go's encoding/json matches member names case-insensitively; cosign's own spec example
     // writes "Docker-manifest-digest".
-    v.as_object()?
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(key))
-        .map(|(_, v)| v)
+    v.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
 }
 
 /// One `.sig` layer: `payload` is the blob exactly as stored.
@@ -108,10 +101,7 @@ pub fn check_simplesigning(
     trust: &Trust,
 ) -> Checked {
     let mut out = Checked::new(Envelope::Simplesigning, SignatureKind::Signature);
-    let sig = match annotations
-        .get(ANN_SIGNATURE)
-        .map(|s| b64("signature annotation", s))
-    {
+    let sig = match annotations.get(ANN_SIGNATURE).map(|s| b64("signature annotation", s)) {
         None => return out.invalid("layer has no dev.cosignproject.cosign/signature annotation"),
         Some(Err(e)) => return out.invalid(e),
         Some(Ok(s)) if s.is_empty() => return out.invalid("empty signature annotation"),
@@ -136,9 +126,7 @@ pub fn check_simplesigning(
         .and_then(|i| get_ci(i, "docker-reference"))
         .and_then(|d| d.as_str())
         .map(str::to_string);
-    let ty = critical
-        .and_then(|c| get_ci(c, "type"))
-        .and_then(|t| t.as_str());
+    let ty = critical.and_then(|c| get_ci(c, "type")).and_then(|t| t.as_str());
     match named {
         None => return out.invalid("payload has no critical.image.docker-manifest-digest"),
         Some(d) if d != subject.digest.as_str() => {
@@ -150,14 +138,9 @@ pub fn check_simplesigning(
         Some(_) => {}
     }
     if ty != Some(SIMPLESIGNING_TYPE) {
-        return out.invalid(format!(
-            "payload type is {:?}, expected {SIMPLESIGNING_TYPE:?}",
-            ty.unwrap_or("")
-        ));
+        return out.invalid(format!("payload type is {:?}, expected {SIMPLESIGNING_TYPE:?}", ty.unwrap_or("")));
     }
-    out = decide(out, &certs, annotations, trust, |k| {
-        k.verify_cosign(payload, &sig)
-    });
+    out = decide(out, &certs, annotations, trust, |k| k.verify_cosign(payload, &sig));
     if out.verdict != Verdict::Invalid {
         note_unchecked_extras(&mut out, annotations);
     }
@@ -195,9 +178,7 @@ pub fn check_attestation(
             subject.digest
         ));
     }
-    out = decide(out, &certs, annotations, trust, |k| {
-        k.verify_cosign(&pae, &sig)
-    });
+    out = decide(out, &certs, annotations, trust, |k| k.verify_cosign(&pae, &sig));
     if out.verdict != Verdict::Invalid {
         note_unchecked_extras(&mut out, annotations);
     }
@@ -205,38 +186,24 @@ pub fn check_attestation(
 }
 
 /// Decode a one-signature DSSE envelope: its PAE bytes, signature and in-toto statement.
-pub(crate) fn open_dsse(
-    env: &dsse::Envelope,
-) -> Result<(Vec<u8>, Vec<u8>, dsse::Statement), String> {
+pub(crate) fn open_dsse(env: &dsse::Envelope) -> Result<(Vec<u8>, Vec<u8>, dsse::Statement), String> {
     if env.payload_type != dsse::IN_TOTO {
-        return Err(format!(
-            "DSSE payloadType is {:?}, expected {}",
-            env.payload_type,
-            dsse::IN_TOTO
-        ));
+        return Err(format!("DSSE payloadType is {:?}, expected {}", env.payload_type, dsse::IN_TOTO));
     }
     if env.signatures.len() != 1 {
-        return Err(format!(
-            "DSSE envelope has {} signatures, expected exactly one",
-            env.signatures.len()
-        ));
+        return Err(format!("DSSE envelope has {} signatures, expected exactly one", env.signatures.len()));
     }
     let payload = b64("DSSE payload", &env.payload)?;
     let sig = b64("DSSE signature", &env.signatures[0].sig)?;
-    let statement: dsse::Statement =
-        serde_json::from_slice(&payload).map_err(|e| format!("in-toto statement: {e}"))?;
+    let statement: dsse::Statement = serde_json::from_slice(&payload).map_err(|e| format!("in-toto statement: {e}"))?;
     Ok((dsse::pae(&env.payload_type, &payload), sig, statement))
 }
 
 fn note_unchecked_extras(out: &mut Checked, ann: &BTreeMap<String, String>) {
     if ann.contains_key(ANN_BUNDLE) {
-        out.reasons.push(
-            "Rekor bundle present; transparency log proof not checked without a trusted root"
-                .into(),
-        );
+        out.reasons.push("Rekor bundle present; transparency log proof not checked without a trusted root".into());
     }
     if ann.contains_key(ANN_TIMESTAMP) {
-        out.reasons
-            .push("RFC 3161 timestamp present; not checked without a trusted root".into());
+        out.reasons.push("RFC 3161 timestamp present; not checked without a trusted root".into());
     }
 }

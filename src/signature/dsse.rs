@@ -22,13 +22,7 @@ pub const IN_TOTO: &str = "application/vnd.in-toto+json";
 
 /// Pre-Authentication Encoding: `"DSSEv1" SP len(type) SP type SP len(body) SP body`.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "DSSEv1 {} {} {} ",
-        payload_type.len(),
-        payload_type,
-        payload.len()
-    )
-    .into_bytes();
+    let mut out = format!("DSSEv1 {} {} {} ", payload_type.len(), payload_type, payload.len()).into_bytes();
     out.extend_from_slice(payload);
     out
 }
@@ -55,18 +49,11 @@ pub struct StatementSubject {
 impl Statement {
     /// Whether some subject names `algorithm:hex`.
     pub fn names(&self, algorithm: &str, hex: &str) -> bool {
-        self.subject.iter().any(|s| {
-            s.digest
-                .get(algorithm)
-                .is_some_and(|h| h.eq_ignore_ascii_case(hex))
-        })
+        self.subject.iter().any(|s| s.digest.get(algorithm).is_some_and(|h| h.eq_ignore_ascii_case(hex)))
     }
 
     pub fn subject_digests(&self) -> Vec<String> {
-        self.subject
-            .iter()
-            .flat_map(|s| s.digest.iter().map(|(a, h)| format!("{a}:{h}")))
-            .collect()
+        self.subject.iter().flat_map(|s| s.digest.iter().map(|(a, h)| format!("{a}:{h}"))).collect()
     }
 }
 

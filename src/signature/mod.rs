@@ -74,6 +74,9 @@ impl Checked {
     }
 }
 
+/// Certificate chains longer than this are refused (hostile input).
+pub const MAX_CHAIN: usize = 10;
+
 /// Bounded, strict standard base64 (after stripping CR/LF) with a readable error.
 pub(crate) fn b64(field: &str, s: &str) -> Result<Vec<u8>, String> {
     crate::crypto::b64_std_lenient(s).ok_or_else(|| format!("{field} is not valid base64"))

@@ -61,9 +61,8 @@ pub fn check_envelope(
         crate::oci::JOSE => (EnvelopeKind::Jws, parse_jws(bytes)),
         crate::oci::COSE => (EnvelopeKind::Cose, parse_cose(bytes)),
         other => {
-            return Checked::new(EnvelopeKind::Jws, SignatureKind::Signature).invalid(format!(
-                "signature layer media type {other:?} is not a Notary envelope"
-            ))
+            return Checked::new(EnvelopeKind::Jws, SignatureKind::Signature)
+                .invalid(format!("signature layer media type {other:?} is not a Notary envelope"))
         }
     };
     let out = Checked::new(kind, SignatureKind::Signature);
@@ -83,6 +82,13 @@ fn check(
 ) -> Checked {
     out.algorithm = Some(env.alg.clone());
     // Certificates first, so that even a failing signature reports who it claims to be.
+    if env.certs.len() > super::MAX_CHAIN {
+        return out.invalid(format!(
+            "certificate chain of {} exceeds the limit of {}",
+            env.certs.len(),
+            super::MAX_CHAIN
+        ));
+    }
     let mut certs = Vec::new();
     for der in &env.certs {
         match Cert::from_der(der.clone()) {
@@ -102,30 +108,17 @@ fn check(
     };
     match key.notary_alg() {
         Some(a) if a == env.alg => {}
-        Some(a) => {
-            return out.invalid(format!(
-                "alg {} does not match the signing key, which implies {a}",
-                env.alg
-            ))
-        }
+        Some(a) => return out.invalid(format!("alg {} does not match the signing key, which implies {a}", env.alg)),
         None => {
-            return out.invalid(format!(
-                "signing key {} is not allowed by the Notary Project",
-                key.algorithm_name()
-            ))
+            return out.invalid(format!("signing key {} is not allowed by the Notary Project", key.algorithm_name()))
         }
     }
     if let Err(e) = key.verify_jose(&env.alg, &env.signed_bytes, &env.signature) {
-        return out.invalid(format!(
-            "envelope signature does not verify with the signing certificate: {e}"
-        ));
+        return out.invalid(format!("envelope signature does not verify with the signing certificate: {e}"));
     }
 
     if env.content_type.as_deref() != Some(PAYLOAD_TYPE) {
-        return out.invalid(format!(
-            "content type {:?}, expected {PAYLOAD_TYPE}",
-            env.content_type
-        ));
+        return out.invalid(format!("content type {:?}, expected {PAYLOAD_TYPE}", env.content_type));
     }
     if let Err(e) = check_headers(&env) {
         return out.invalid(e);
@@ -133,17 +126,10 @@ fn check(
     if let Some(plugin) = &env.plugin {
         return out.unsupported(format!("envelope requires verification plugin {plugin:?}"));
     }
-    if let Some(unknown) = env
-        .crit
-        .iter()
-        .find(|c| !KNOWN_CRITICAL.contains(&c.as_str()))
-    {
+    if let Some(unknown) = env.crit.iter().find(|c| !KNOWN_CRITICAL.contains(&c.as_str())) {
         return out.unsupported(format!("unknown critical header {unknown:?}"));
     }
-    out.signed_at = env
-        .signing_time
-        .or(env.authentic_signing_time)
-        .and_then(rfc3339);
+    out.signed_at = env.signing_time.or(env.authentic_signing_time).and_then(rfc3339);
 
     // Binding: the payload's targetArtifact is this manifest.
     #[derive(Deserialize)]
@@ -170,34 +156,20 @@ fn check(
         ));
     }
     if t.size != subject.size {
-        return out.invalid(format!(
-            "payload names size {}, the manifest has {} bytes",
-            t.size, subject.size
-        ));
+        return out.invalid(format!("payload names size {}, the manifest has {} bytes", t.size, subject.size));
     }
     if t.media_type != subject.media_type {
-        return out.invalid(format!(
-            "payload names media type {}, the manifest is {}",
-            t.media_type, subject.media_type
-        ));
+        return out
+            .invalid(format!("payload names media type {}, the manifest is {}", t.media_type, subject.media_type));
     }
     if let Some(exp) = env.expiry {
         if now >= exp {
-            return out.invalid(format!(
-                "signature expired at {}",
-                rfc3339(exp).unwrap_or_default()
-            ));
+            return out.invalid(format!("signature expired at {}", rfc3339(exp).unwrap_or_default()));
         }
     }
     if env.timestamp_token {
-        out.timestamp = Some(Timestamp {
-            authority: None,
-            time: String::new(),
-            verified: false,
-        });
-        out.reasons.push(
-            "RFC 3161 timestamp countersignature present; not checked without TSA roots".into(),
-        );
+        out.timestamp = Some(Timestamp { authority: None, time: String::new(), verified: false });
+        out.reasons.push("RFC 3161 timestamp countersignature present; not checked without TSA roots".into());
     }
     let (verdict, reason) = trust.decide_certificate();
     out.verdict = verdict;
@@ -225,8 +197,7 @@ fn check_headers(env: &Envelope) -> Result<(), String> {
             if env.authentic_signing_time.is_some() {
                 return Err("notary.x509 envelope must not carry authenticSigningTime".into());
             }
-            env.signing_time
-                .ok_or("notary.x509 envelope lacks signingTime")?
+            env.signing_time.ok_or("notary.x509 envelope lacks signingTime")?
         }
         Some("notary.x509.signingAuthority") => {
             if env.signing_time.is_some() {
@@ -235,14 +206,9 @@ fn check_headers(env: &Envelope) -> Result<(), String> {
             if !env.crit.iter().any(|c| c == AUTHENTIC_TIME) {
                 return Err(format!("{AUTHENTIC_TIME} must be critical"));
             }
-            env.authentic_signing_time
-                .ok_or("signingAuthority envelope lacks authenticSigningTime")?
+            env.authentic_signing_time.ok_or("signingAuthority envelope lacks authenticSigningTime")?
         }
-        other => {
-            return Err(format!(
-                "signing scheme {other:?} is not a Notary Project scheme"
-            ))
-        }
+        other => return Err(format!("signing scheme {other:?} is not a Notary Project scheme")),
     };
     if let Some(exp) = env.expiry {
         if exp <= signing {
@@ -259,16 +225,14 @@ fn compare_thumbprints(out: &mut Checked, annotations: &BTreeMap<String, String>
     let claimed: Vec<String> = match serde_json::from_str::<Vec<String>>(ann) {
         Ok(v) => v.into_iter().map(|s| s.to_ascii_lowercase()).collect(),
         Err(_) => {
-            out.reasons
-                .push("thumbprint annotation is not a JSON array of strings".into());
+            out.reasons.push("thumbprint annotation is not a JSON array of strings".into());
             return;
         }
     };
     let actual: Vec<String> = certs.iter().map(Cert::sha256).collect();
     if claimed != actual {
-        out.reasons.push(format!(
-            "manifest thumbprint annotation {claimed:?} does not match the envelope's chain {actual:?}"
-        ));
+        out.reasons
+            .push(format!("manifest thumbprint annotation {claimed:?} does not match the envelope's chain {actual:?}"));
     }
 }
 
@@ -306,19 +270,13 @@ fn parse_jws(bytes: &[u8]) -> Result<Envelope, String> {
     let signature = b64url("signature", &jws.signature)?;
     let protected: serde_json::Value =
         serde_json::from_slice(&protected_bytes).map_err(|e| format!("protected header: {e}"))?;
-    let obj = protected
-        .as_object()
-        .ok_or("protected header is not an object")?;
+    let obj = protected.as_object().ok_or("protected header is not an object")?;
     let text = |k: &str| obj.get(k).and_then(|v| v.as_str()).map(str::to_string);
     let crit = match obj.get("crit") {
         None => Vec::new(),
         Some(serde_json::Value::Array(a)) => a
             .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .ok_or("crit entries must be strings")
-            })
+            .map(|v| v.as_str().map(str::to_string).ok_or("crit entries must be strings"))
             .collect::<Result<_, _>>()?,
         Some(_) => return Err("crit is not an array".into()),
     };
@@ -338,10 +296,7 @@ fn parse_jws(bytes: &[u8]) -> Result<Envelope, String> {
                 .ok_or_else(|| "x5c entry is not standard base64".to_string())
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let timestamp_token = jws
-        .header
-        .keys()
-        .any(|k| k.eq_ignore_ascii_case("io.cncf.notary.timestampSignature"));
+    let timestamp_token = jws.header.keys().any(|k| k.eq_ignore_ascii_case("io.cncf.notary.timestampSignature"));
     let mut signed_bytes = jws.protected.clone().into_bytes();
     signed_bytes.push(b'.');
     signed_bytes.extend_from_slice(jws.payload.as_bytes());
@@ -397,10 +352,7 @@ fn parse_cose(bytes: &[u8]) -> Result<Envelope, String> {
         .collect();
     let mut present: Vec<String> = Vec::new();
     let text_value = |name: &str| -> Option<&ciborium::Value> {
-        h.rest
-            .iter()
-            .find(|(l, _)| matches!(l, Label::Text(t) if t == name))
-            .map(|(_, v)| v)
+        h.rest.iter().find(|(l, _)| matches!(l, Label::Text(t) if t == name)).map(|(_, v)| v)
     };
     for (l, _) in &h.rest {
         if let Label::Text(t) = l {
@@ -412,9 +364,7 @@ fn parse_cose(bytes: &[u8]) -> Result<Envelope, String> {
         match text_value(name) {
             None => Ok(None),
             Some(ciborium::Value::Tag(1, inner)) => match inner.as_ref() {
-                ciborium::Value::Integer(i) => i64::try_from(*i)
-                    .map(Some)
-                    .map_err(|_| format!("{name} out of range")),
+                ciborium::Value::Integer(i) => i64::try_from(*i).map(Some).map_err(|_| format!("{name} out of range")),
                 _ => Err(format!("{name} must be a tag-1 integer")),
             },
             Some(_) => Err(format!("{name} must be a CBOR tag-1 date")),

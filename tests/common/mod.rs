@@ -12,9 +12,11 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn corpus() -> PathBuf {
-    PathBuf::from(std::env::var("SIGAUDIT_CORPUS").expect(
-        "SIGAUDIT_CORPUS must point at the shared corpus (CI sets ../shared/corpus); run ./scripts/test.sh",
-    ))
+    PathBuf::from(
+        std::env::var("SIGAUDIT_CORPUS").expect(
+            "SIGAUDIT_CORPUS must point at the shared corpus (CI sets ../shared/corpus); run ./scripts/test.sh",
+        ),
+    )
 }
 
 pub fn repo_root() -> PathBuf {
@@ -22,11 +24,7 @@ pub fn repo_root() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn require(path: &str, what: &str) -> String {
@@ -67,10 +65,7 @@ impl Drop for Registry {
 impl Registry {
     /// CNCF distribution 2.8 (Debian `docker-registry`) with a small catalog page limit.
     pub fn distribution(catalog_max_entries: u32) -> Registry {
-        let bin = require(
-            "/usr/bin/docker-registry",
-            "apt-get install docker-registry",
-        );
+        let bin = require("/usr/bin/docker-registry", "apt-get install docker-registry");
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let config = format!(
@@ -86,11 +81,7 @@ impl Registry {
             .stderr(Stdio::null())
             .spawn()
             .expect("start docker-registry");
-        let r = Registry {
-            child,
-            addr: format!("127.0.0.1:{port}"),
-            dir,
-        };
+        let r = Registry { child, addr: format!("127.0.0.1:{port}"), dir };
         r.wait_ready();
         r
     }
@@ -117,11 +108,7 @@ impl Registry {
             .stderr(Stdio::null())
             .spawn()
             .expect("start ferro-oci-server");
-        let r = Registry {
-            child,
-            addr: format!("127.0.0.1:{port}"),
-            dir,
-        };
+        let r = Registry { child, addr: format!("127.0.0.1:{port}"), dir };
         r.wait_ready();
         r
     }
@@ -131,10 +118,7 @@ impl Registry {
         while Instant::now() < deadline {
             if let Ok(mut s) = TcpStream::connect(&self.addr) {
                 let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-                let req = format!(
-                    "GET /v2/ HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-                    self.addr
-                );
+                let req = format!("GET /v2/ HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr);
                 if s.write_all(req.as_bytes()).is_ok() {
                     let mut buf = String::new();
                     let _ = s.read_to_string(&mut buf);
@@ -161,16 +145,9 @@ impl Registry {
         if referrers_api {
             cmd.arg("--referrers-api");
         }
-        let o = cmd
-            .output()
-            .unwrap_or_else(|e| panic!("{python}: {e} (apt-get install python3-cryptography)"));
-        assert!(
-            o.status.success(),
-            "seeding failed:\n{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let expected: Value =
-            serde_json::from_slice(&std::fs::read(out.join("expected.json")).unwrap()).unwrap();
+        let o = cmd.output().unwrap_or_else(|e| panic!("{python}: {e} (apt-get install python3-cryptography)"));
+        assert!(o.status.success(), "seeding failed:\n{}", String::from_utf8_lossy(&o.stderr));
+        let expected: Value = serde_json::from_slice(&std::fs::read(out.join("expected.json")).unwrap()).unwrap();
         Seeded { dir: out, expected }
     }
 }
@@ -217,42 +194,16 @@ pub fn assert_images_match(report: &Value, expected: &Value) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| {
-            (
-                (
-                    i["repository"].as_str().unwrap().to_string(),
-                    i["digest"].as_str().unwrap().to_string(),
-                ),
-                i,
-            )
-        })
+        .map(|i| ((i["repository"].as_str().unwrap().to_string(), i["digest"].as_str().unwrap().to_string()), i))
         .collect();
     let expected = expected["images"].as_array().unwrap();
-    assert_eq!(
-        got.len(),
-        report["images"].as_array().unwrap().len(),
-        "an image is listed twice"
-    );
-    assert_eq!(
-        got.len(),
-        expected.len(),
-        "images: {:#?}",
-        got.keys().collect::<Vec<_>>()
-    );
+    assert_eq!(got.len(), report["images"].as_array().unwrap().len(), "an image is listed twice");
+    assert_eq!(got.len(), expected.len(), "images: {:#?}", got.keys().collect::<Vec<_>>());
     for e in expected {
-        let key = (
-            e["repository"].as_str().unwrap().to_string(),
-            e["digest"].as_str().unwrap().to_string(),
-        );
-        let image = got
-            .get(&key)
-            .unwrap_or_else(|| panic!("missing image {key:?}"));
+        let key = (e["repository"].as_str().unwrap().to_string(), e["digest"].as_str().unwrap().to_string());
+        let image = got.get(&key).unwrap_or_else(|| panic!("missing image {key:?}"));
         assert_eq!(image["tags"], e["tags"], "{key:?}");
-        assert_eq!(
-            image["status"], e["status"],
-            "{key:?}: {:#}",
-            image["signatures"]
-        );
+        assert_eq!(image["status"], e["status"], "{key:?}: {:#}", image["signatures"]);
         let sigs = image["signatures"].as_array().unwrap();
         let want = e["signatures"].as_array().unwrap();
         assert_eq!(sigs.len(), want.len(), "{key:?}: {:#}", image["signatures"]);
@@ -261,8 +212,7 @@ pub fn assert_images_match(report: &Value, expected: &Value) {
                 s["format"] == w["format"]
                     && s["verification"]["status"] == w["verdict"]
                     && w.get("kind").is_none_or(|k| s["kind"] == *k)
-                    && w.get("subjectDigest")
-                        .is_none_or(|d| s["subjectDigest"] == *d)
+                    && w.get("subjectDigest").is_none_or(|d| s["subjectDigest"] == *d)
                     && w.get("signer").is_none_or(|n| s["signer"]["subject"] == *n)
                     && w.get("reason").is_none_or(|r| {
                         s["verification"]["reasons"]
@@ -272,28 +222,16 @@ pub fn assert_images_match(report: &Value, expected: &Value) {
                             .any(|x| x.as_str().unwrap().contains(r.as_str().unwrap()))
                     })
             });
-            assert!(
-                found,
-                "{key:?}: no signature like {w} in {:#}",
-                image["signatures"]
-            );
+            assert!(found, "{key:?}: no signature like {w} in {:#}", image["signatures"]);
         }
     }
 }
 
 /// A bare HTTP/1.1 request to a test registry on 127.0.0.1: (status, body).
-pub fn http(
-    addr: &str,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> (u16, Vec<u8>) {
+pub fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
     let mut s = TcpStream::connect(addr).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -302,22 +240,11 @@ pub fn http(
     s.write_all(body).unwrap();
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).unwrap();
-    let text_end = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| p + 4)
-        .unwrap_or(buf.len());
+    let text_end = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4).unwrap_or(buf.len());
     let head = String::from_utf8_lossy(&buf[..text_end]).to_string();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
+    let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
     let mut body = buf[text_end..].to_vec();
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
         body = dechunk(&body);
     }
     (status, body)
@@ -329,8 +256,7 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
         let Some(line_end) = b.windows(2).position(|w| w == b"\r\n") else {
             return out;
         };
-        let n =
-            usize::from_str_radix(String::from_utf8_lossy(&b[..line_end]).trim(), 16).unwrap_or(0);
+        let n = usize::from_str_radix(String::from_utf8_lossy(&b[..line_end]).trim(), 16).unwrap_or(0);
         if n == 0 {
             return out;
         }
