@@ -17,6 +17,10 @@ need_apt=()
 /usr/bin/python3 -c 'import cryptography' 2>/dev/null || need_apt+=(python3-cryptography)
 command -v jq >/dev/null || need_apt+=(jq)
 command -v curl >/dev/null || need_apt+=(curl)
+if [ "$demo_only" = 0 ]; then
+  [ -x /usr/bin/openssl ] || need_apt+=(openssl)
+  [ -x /usr/bin/htpasswd ] || need_apt+=(apache2-utils)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}" >&2
   as_root apt-get update -qq

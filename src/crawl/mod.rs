@@ -136,7 +136,17 @@ impl Scan {
                 Cursor::Next(url) => self.client.catalog_next(url).await,
             };
             match page {
-                Ok((repos, next)) => Some((repos, next.map(Cursor::Next).unwrap_or(Cursor::Done))),
+                Ok(page) => {
+                    let next = match page.next {
+                        Ok(Some(url)) => Cursor::Next(url),
+                        Ok(None) => Cursor::Done,
+                        Err(e) => {
+                            self.error(None, None, "catalog-error", e.to_string()).await;
+                            Cursor::Done
+                        }
+                    };
+                    Some((page.repositories, next))
+                }
                 Err(e) => {
                     self.error(None, None, "catalog-error", e.to_string()).await;
                     Some((Vec::new(), Cursor::Done))

@@ -85,6 +85,13 @@ pub struct Fetched {
     pub media_type: String,
 }
 
+/// One catalog page: its repositories, and the next page (or why it cannot be followed).
+#[derive(Debug)]
+pub struct CatalogPage {
+    pub repositories: Vec<String>,
+    pub next: Result<Option<Url>, RegistryError>,
+}
+
 /// The referrers API's answer for one digest.
 #[derive(Debug)]
 pub enum ReferrersAnswer {
@@ -173,6 +180,16 @@ impl RegistryClient {
         let r = self.request(RequestKind::Ping, Method::GET, self.url("/v2/"), &Scope::None, None, 64 << 10).await?;
         match r.status.as_u16() {
             200..=299 => Ok(()),
+            401 => Err(RegistryError::Auth {
+                url: r.url.to_string(),
+                message: if self.config.credentials.is_some() {
+                    "the registry rejected the credentials".into()
+                } else {
+                    "the registry requires credentials: give --username with --password-stdin, --token, \
+                     or an entry in the docker config"
+                        .into()
+                },
+            }),
             _ => Err(status_error(&Method::GET, &r)),
         }
     }
@@ -354,7 +371,7 @@ impl RegistryClient {
     }
 
     /// One page of the catalog. `next` is the previous page's `Link` target.
-    async fn catalog_page(&self, url: Url) -> Result<(Vec<String>, Option<Url>), RegistryError> {
+    async fn catalog_page(&self, url: Url) -> Result<CatalogPage, RegistryError> {
         let r = self
             .request(
                 RequestKind::Catalog,
@@ -377,7 +394,8 @@ impl RegistryClient {
             url: url.to_string(),
             message: format!("catalog is not JSON: {e}"),
         })?;
-        Ok((c.repositories.unwrap_or_default(), self.next_page(&r)?))
+        // A bad Link must not discard the repositories this page did list.
+        Ok(CatalogPage { repositories: c.repositories.unwrap_or_default(), next: self.next_page(&r) })
     }
 
     fn next_page(&self, r: &Response) -> Result<Option<Url>, RegistryError> {
@@ -403,7 +421,7 @@ impl RegistryClient {
     /// The first catalog page at a size the registry accepts, then a page stream via `next`.
     /// Registries may refuse a page size above their own limit with 400 PAGINATION_NUMBER_INVALID:
     /// the size is then halved until accepted.
-    pub async fn catalog_first(&self) -> Result<(Vec<String>, Option<Url>), RegistryError> {
+    pub async fn catalog_first(&self) -> Result<CatalogPage, RegistryError> {
         let mut n = self.config.catalog_page_size.max(1);
         loop {
             let mut url = self.url("/v2/_catalog");
@@ -420,7 +438,7 @@ impl RegistryClient {
         }
     }
 
-    pub async fn catalog_next(&self, url: Url) -> Result<(Vec<String>, Option<Url>), RegistryError> {
+    pub async fn catalog_next(&self, url: Url) -> Result<CatalogPage, RegistryError> {
         self.catalog_page(url).await
     }
 

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -53,37 +55,52 @@ pub struct Registry {
     child: Child,
     pub addr: String,
     pub dir: tempfile::TempDir,
+    /// Helper processes (a token server) that live as long as the registry.
+    helpers: Vec<Child>,
 }
 
 impl Drop for Registry {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for c in std::iter::once(&mut self.child).chain(self.helpers.iter_mut()) {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
+}
+
+/// Extra sections of a distribution config: TLS and authentication.
+#[derive(Default)]
+pub struct Security {
+    /// (certificate, key) PEM paths
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// htpasswd file
+    pub htpasswd: Option<PathBuf>,
+    /// (realm URL, root certificate bundle of the token issuer)
+    pub token: Option<(String, PathBuf)>,
 }
 
 impl Registry {
     /// CNCF distribution 2.8 (Debian `docker-registry`) with a small catalog page limit.
     pub fn distribution(catalog_max_entries: u32) -> Registry {
-        let bin = require("/usr/bin/docker-registry", "apt-get install docker-registry");
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let config = format!(
-            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\ncatalog:\n  maxentries: {catalog_max_entries}\n",
-            dir.path().join("data").display()
-        );
-        let cfg = dir.path().join("config.yml");
-        std::fs::write(&cfg, config).unwrap();
-        let child = Command::new(bin)
-            .arg("serve")
-            .arg(&cfg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start docker-registry");
-        let r = Registry { child, addr: format!("127.0.0.1:{port}"), dir };
+        let (child, addr) = spawn_distribution(dir.path(), catalog_max_entries, &Security::default());
+        let r = Registry { child, addr, dir, helpers: Vec::new() };
         r.wait_ready();
         r
+    }
+
+    /// Stop this registry and serve the same storage again, on a new port, with TLS and auth.
+    pub fn restart_secured(&mut self, security: Security) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, addr) = spawn_distribution(self.dir.path(), 100, &security);
+        self.child = child;
+        self.addr = addr;
+        wait_port(&self.addr);
+    }
+
+    pub fn add_helper(&mut self, child: Child) {
+        self.helpers.push(child);
     }
 
     /// ferro-oci-server 1.0.0, which implements the OCI referrers API.
@@ -108,7 +125,7 @@ impl Registry {
             .stderr(Stdio::null())
             .spawn()
             .expect("start ferro-oci-server");
-        let r = Registry { child, addr: format!("127.0.0.1:{port}"), dir };
+        let r = Registry { child, addr: format!("127.0.0.1:{port}"), dir, helpers: Vec::new() };
         r.wait_ready();
         r
     }
@@ -152,24 +169,174 @@ impl Registry {
     }
 }
 
+fn spawn_distribution(dir: &Path, catalog_max_entries: u32, sec: &Security) -> (Child, String) {
+    let bin = require("/usr/bin/docker-registry", "apt-get install docker-registry");
+    let port = free_port();
+    let mut config = format!(
+        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+        dir.join("data").display()
+    );
+    if let Some((cert, key)) = &sec.tls {
+        config.push_str(&format!("  tls:\n    certificate: {}\n    key: {}\n", cert.display(), key.display()));
+    }
+    config.push_str(&format!("catalog:\n  maxentries: {catalog_max_entries}\n"));
+    if let Some(h) = &sec.htpasswd {
+        config.push_str(&format!("auth:\n  htpasswd:\n    realm: sigaudit-test\n    path: {}\n", h.display()));
+    }
+    if let Some((realm, bundle)) = &sec.token {
+        config.push_str(&format!(
+            "auth:\n  token:\n    realm: {realm}\n    service: sigaudit-test\n    issuer: sigaudit-test-issuer\n    rootcertbundle: {}\n",
+            bundle.display()
+        ));
+    }
+    let cfg = dir.join(format!("config-{port}.yml"));
+    std::fs::write(&cfg, config).unwrap();
+    let child = Command::new(bin)
+        .arg("serve")
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start docker-registry");
+    (child, format!("127.0.0.1:{port}"))
+}
+
+/// Wait until something listens on `addr` (for TLS registries, where a plain probe cannot talk).
+pub fn wait_port(addr: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if TcpStream::connect(addr).is_ok() {
+            std::thread::sleep(Duration::from_millis(100));
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing listens on {addr}");
+}
+
+/// A test CA and a server certificate for 127.0.0.1, made with openssl. Returns (ca, cert, key).
+pub fn openssl_server_cert(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let openssl = require("/usr/bin/openssl", "apt-get install openssl");
+    let run = |args: &[&str]| {
+        let o = Command::new(&openssl).args(args).current_dir(dir).output().unwrap();
+        assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=sigaudit test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "30",
+        "-extfile",
+        "server.ext",
+    ]);
+    (dir.join("ca.crt"), dir.join("server.crt"), dir.join("server.key"))
+}
+
+/// An htpasswd file with one bcrypt entry, made with apache2-utils' htpasswd -B.
+pub fn htpasswd(dir: &Path, user: &str, password: &str) -> PathBuf {
+    let bin = require("/usr/bin/htpasswd", "apt-get install apache2-utils");
+    let path = dir.join("htpasswd");
+    let o = Command::new(bin).args(["-B", "-b", "-c"]).arg(&path).args([user, password]).output().unwrap();
+    assert!(o.status.success(), "htpasswd: {}", String::from_utf8_lossy(&o.stderr));
+    path
+}
+
+/// Start tests/support/token_server.py on a free port; returns (child, realm URL, issuer bundle).
+pub fn token_server(dir: &Path, user: &str, password: &str) -> (Child, String, PathBuf) {
+    let python = std::env::var("SIGAUDIT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+    let port = free_port();
+    let child = Command::new(python)
+        .arg(repo_root().join("tests/support/token_server.py"))
+        .arg(port.to_string())
+        .args([user, password])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start token server");
+    wait_port(&format!("127.0.0.1:{port}"));
+    let bundle = dir.join("token-ca.crt");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !bundle.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, format!("http://127.0.0.1:{port}/token"), bundle)
+}
+
 pub struct Seeded {
     pub dir: PathBuf,
     pub expected: Value,
 }
 
-/// Run the built binary.
+/// Run the built binary (no docker config, no colour).
 pub fn sigaudit<I, S>(args: I) -> Output
 where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    Command::new(env!("CARGO_BIN_EXE_sigaudit"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("DOCKER_CONFIG")
-        .env("HOME", std::env::temp_dir())
-        .output()
-        .expect("run sigaudit")
+    sigaudit_cmd(args).output().expect("run sigaudit")
+}
+
+pub fn sigaudit_cmd<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sigaudit"));
+    c.args(args).env("NO_COLOR", "1").env_remove("DOCKER_CONFIG").env("HOME", std::env::temp_dir());
+    c
+}
+
+/// The parts of a report that must not depend on how the registry was reached.
+pub fn comparable(report: &Value) -> Value {
+    let mut summary = report["summary"].clone();
+    summary.as_object_mut().map(|o| o.remove("errors"));
+    serde_json::json!({"images": report["images"], "orphans": report["orphans"], "summary": summary})
 }
 
 pub fn stdout_json(o: &Output) -> Value {

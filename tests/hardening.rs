@@ -1,0 +1,276 @@
+//! Hardening: the same seeded registry reached directly, behind TLS + htpasswd with credentials from
+//! a docker config (and a credential helper), behind a Bearer token server, and through a
+//! fault-injecting proxy, must give identical results; hostile answers are reported, never fatal;
+//! secrets never appear in output or logs.
+
+mod common;
+
+use common::proxy::{Action, Proxy, Rule};
+use common::{code, comparable, sigaudit, sigaudit_cmd, stdout_json, Registry, Security};
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+const USER: &str = "auditor";
+const PASSWORD: &str = "s3cret-Pa55-zq9";
+
+fn direct(reg: &Registry) -> serde_json::Value {
+    let o = sigaudit(["registry", &reg.addr, "--plain-http", "-o", "json"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    stdout_json(&o)
+}
+
+fn assert_no_secret(o: &std::process::Output, secrets: &[&str]) {
+    for stream in [&o.stdout, &o.stderr] {
+        let text = String::from_utf8_lossy(stream);
+        for s in secrets {
+            assert!(!text.contains(s), "a secret appears in the output");
+        }
+    }
+}
+
+#[test]
+fn tls_and_htpasswd_with_a_docker_config_give_identical_results() {
+    let mut reg = Registry::distribution(100);
+    reg.seed(false);
+    let baseline = comparable(&direct(&reg));
+
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = common::openssl_server_cert(certs.path());
+    let htpasswd = common::htpasswd(certs.path(), USER, PASSWORD);
+    reg.restart_secured(Security { tls: Some((cert, key)), htpasswd: Some(htpasswd), token: None });
+
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    let config_dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config_dir.path().join("config.json"),
+        serde_json::json!({"auths": {&reg.addr: {"auth": basic}}}).to_string(),
+    )
+    .unwrap();
+
+    let o = sigaudit_cmd(["registry", &reg.addr, "-o", "json", "--tls-ca", ca.to_str().unwrap(), "-vv"])
+        .env("DOCKER_CONFIG", config_dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(comparable(&stdout_json(&o)), baseline);
+    assert_no_secret(&o, &[PASSWORD, &basic]);
+
+    // Without the CA: a clear TLS error, exit 2.
+    let o = sigaudit_cmd(["registry", &reg.addr, "-o", "json", "--retries", "0"])
+        .env("DOCKER_CONFIG", config_dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    let err = String::from_utf8_lossy(&o.stderr).to_lowercase();
+    assert!(err.contains("certificate") || err.contains("tls"), "{err}");
+
+    // Without credentials: told what to give.
+    let o = sigaudit(["registry", &reg.addr, "--tls-ca", ca.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("requires credentials"));
+
+    // Wrong password through --password-stdin: rejected, and not echoed.
+    let mut child =
+        sigaudit_cmd(["registry", &reg.addr, "--tls-ca", ca.to_str().unwrap(), "-u", USER, "--password-stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    child.stdin.take().unwrap().write_all(b"wrong-password-xyz\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("rejected the credentials"));
+    assert_no_secret(&o, &["wrong-password-xyz"]);
+
+    // A docker credential helper (credHelpers), through the helper protocol.
+    let bin = tempfile::tempdir().unwrap();
+    let helper = bin.path().join("docker-credential-sigaudit-test");
+    std::fs::write(
+        &helper,
+        format!("#!/bin/sh\nread host\n[ \"$1\" = get ] && [ \"$host\" = \"{}\" ] || exit 1\necho '{{\"Username\":\"{USER}\",\"Secret\":\"{PASSWORD}\"}}'\n", reg.addr),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(
+        config_dir.path().join("config.json"),
+        serde_json::json!({"credHelpers": {&reg.addr: "sigaudit-test"}}).to_string(),
+    )
+    .unwrap();
+    let path = format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap());
+    let o = sigaudit_cmd(["registry", &reg.addr, "-o", "json", "--tls-ca", ca.to_str().unwrap()])
+        .env("DOCKER_CONFIG", config_dir.path())
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(comparable(&stdout_json(&o)), baseline);
+    assert_no_secret(&o, &[PASSWORD]);
+}
+
+#[test]
+fn bearer_token_flow_reuses_tokens_and_gives_identical_results() {
+    let mut reg = Registry::distribution(100);
+    reg.seed(false);
+    let baseline = comparable(&direct(&reg));
+    let tokens = tempfile::tempdir().unwrap();
+    let (server, realm, bundle) = common::token_server(tokens.path(), USER, PASSWORD);
+    reg.add_helper(server);
+    reg.restart_secured(Security { tls: None, htpasswd: None, token: Some((realm, bundle)) });
+
+    let mut child = sigaudit_cmd([
+        "registry",
+        &reg.addr,
+        "--plain-http",
+        "-o",
+        "json",
+        "-u",
+        USER,
+        "--password-stdin",
+        "--stats",
+        "-vv",
+    ])
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    assert_eq!(comparable(&report), baseline);
+    assert_no_secret(&o, &[PASSWORD, "eyJ0eXAiOiJKV1Qi"]);
+
+    // One token per scope, reused: the catalog plus one per repository.
+    let log = std::fs::read_to_string(tokens.path().join("requests.log")).unwrap();
+    let repos = report["summary"]["repositories"].as_u64().unwrap() as usize;
+    assert!(log.contains("scope=registry%3Acatalog%3A"), "{log}");
+    assert!(log.contains("scope=repository%3Aapps%2Fweb%3Apull"), "{log}");
+    let token_requests = log.lines().count();
+    assert!(token_requests <= repos + 2, "{token_requests} token requests for {repos} repositories");
+}
+
+#[test]
+fn faults_and_retries_lose_nothing() {
+    let reg = Registry::distribution(100);
+    reg.seed(false);
+    let baseline = comparable(&direct(&reg));
+    // Every 5th request: 429 with Retry-After, 503, or a dropped connection, in turn.
+    let rule: Rule = Arc::new(|_m, _p, n| match (n % 5, (n / 5) % 3) {
+        (1, 0) => Action::Respond(
+            429,
+            vec![("Retry-After".into(), "1".into())],
+            b"{\"errors\":[{\"code\":\"TOOMANYREQUESTS\"}]}".to_vec(),
+        ),
+        (1, 1) => Action::Respond(503, vec![], b"unavailable".to_vec()),
+        (1, 2) => Action::Drop,
+        _ => Action::Forward,
+    });
+    let proxy = Proxy::start(&reg.addr, rule);
+    let o = sigaudit(["registry", &proxy.addr, "--plain-http", "-o", "json", "--stats"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    assert_eq!(report["scan"]["complete"], true);
+    assert_eq!(comparable(&report), baseline);
+    let faults = proxy.faults.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(faults >= 10, "only {faults} faults injected");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let retries: u64 = stderr.split("retries ").nth(1).unwrap().trim().parse().unwrap();
+    assert!(retries >= faults, "{retries} retries for {faults} faults: {stderr}");
+}
+
+#[test]
+fn hostile_answers_are_reported_and_the_scan_goes_on() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let baseline = direct(&reg);
+    let digest_of = |repo: &str| -> String {
+        seeded.expected["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["repository"] == repo && i["tags"][0] == "v1")
+            .unwrap()["digest"]
+            .as_str()
+            .unwrap()
+            .replace(':', "-")
+    };
+    let (api_sig, deep_sig) = (digest_of("apps/api"), digest_of("deep/a/b/c/d"));
+    let rule: Rule = Arc::new(move |_m, path, _n| {
+        if path.starts_with("/v2/apps/batch/tags/list") {
+            // 40 MiB tag list page.
+            let mut body = b"{\"name\":\"apps/batch\",\"tags\":[".to_vec();
+            body.extend(std::iter::repeat_n(b'a', 40 << 20));
+            return Action::Respond(200, vec![("Content-Type".into(), "application/json".into())], body);
+        }
+        if path == format!("/v2/apps/api/manifests/{api_sig}.sig") {
+            // A 5 MiB manifest.
+            return Action::Respond(
+                200,
+                vec![("Content-Type".into(), "application/vnd.oci.image.manifest.v1+json".into())],
+                vec![b' '; 5 << 20],
+            );
+        }
+        if path == format!("/v2/deep/a/b/c/d/manifests/{deep_sig}.sig") {
+            return Action::Respond(
+                200,
+                vec![("Content-Type".into(), "application/vnd.oci.image.manifest.v1+json".into())],
+                b"{\"schemaVersion\":2,\"layers\":[{\"mediaType\":".to_vec(),
+            );
+        }
+        if path.starts_with("/v2/apps/unsigned/tags/list") {
+            return Action::Delay(Duration::from_secs(4));
+        }
+        if path.starts_with("/v2/_catalog") {
+            return Action::RewriteHeaders(Box::new(|h| {
+                h.replacen("\r\n", "\r\nLink: <http://198.51.100.7/v2/_catalog?last=zzz>; rel=\"next\"\r\n", 1)
+            }));
+        }
+        Action::Forward
+    });
+    let proxy = Proxy::start(&reg.addr, rule);
+    let o = sigaudit(["registry", &proxy.addr, "--plain-http", "-o", "json", "--timeout", "2", "--retries", "1"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 3, "incomplete scan: exit 3 ({stderr})");
+    assert!(!stderr.contains("panicked"));
+    let report = stdout_json(&o);
+    assert_eq!(report["scan"]["complete"], false);
+    let errors = report["errors"].as_array().unwrap();
+    let has = |code: &str, needle: &str| {
+        errors.iter().any(|e| e["code"] == code && e["message"].as_str().unwrap().contains(needle))
+    };
+    assert!(has("catalog-error", "Link to another host refused"), "{errors:#?}");
+    assert!(has("tag-list-error", "limit"), "{errors:#?}");
+    assert!(errors.iter().any(|e| e["code"] == "tag-list-error" && e["repository"] == "apps/unsigned"), "{errors:#?}");
+    assert!(has("discovery-error", "limit"), "{errors:#?}");
+
+    // The 5 MiB .sig of apps/api is an error; its attestation still counts.
+    let find = |r: &serde_json::Value, repo: &str| -> serde_json::Value {
+        let images = r["images"].as_array().unwrap();
+        let found = images
+            .iter()
+            .find(|i| i["repository"] == repo && i["tags"].as_array().unwrap().iter().any(|t| t == "v1" || t == "v2"));
+        found.unwrap_or_else(|| panic!("{repo} missing: {:#}", r["images"])).clone()
+    };
+    let api = find(&report, "apps/api");
+    assert_eq!(api["signatures"].as_array().unwrap().len(), 1);
+    assert_eq!(api["signatures"][0]["kind"], "attestation");
+    assert!(!api["discoveryErrors"].as_array().unwrap().is_empty());
+    // The truncated .sig of deep/a/b/c/d is an invalid signature with the reason.
+    let deep = find(&report, "deep/a/b/c/d");
+    assert_eq!(deep["status"], "invalid");
+    assert!(deep["signatures"][0]["verification"]["reasons"][0].as_str().unwrap().contains("unreadable"));
+    // Every repository the hostile answers did not touch is as in a clean scan.
+    for repo in ["apps/web", "apps/worker", "notary/alpine", "notary/replayed", "bundles/app", "platform/multi"] {
+        assert_eq!(find(&report, repo), find(&baseline, repo), "{repo}");
+    }
+    assert!(report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["repository"] != "apps/batch" && i["repository"] != "apps/unsigned"));
+}
