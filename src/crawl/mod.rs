@@ -6,6 +6,8 @@
 mod discover;
 mod repo;
 
+pub use repo::is_signature_artifact;
+
 use crate::oci::Digest;
 use crate::registry::{ReferrersAnswer, RegistryClient};
 use crate::report::{ErrorReport, ImageReport, OrphanReport};

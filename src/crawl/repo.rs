@@ -177,7 +177,7 @@ async fn attach_unmatched(
 }
 
 /// Whether a manifest is itself a signature or attestation artifact rather than an image.
-pub(super) fn is_signature_artifact(bytes: &[u8]) -> bool {
+pub fn is_signature_artifact(bytes: &[u8]) -> bool {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) else {
         return false;
     };

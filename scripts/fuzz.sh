@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Run every cargo-fuzz target for a bounded time (FUZZ_SECONDS each, default 60), seeded from the
+# shared corpus. Exits 1 if any target finds a crash; the reproducer is under fuzz/artifacts/ and
+# belongs in tests/fuzz_regressions.rs once fixed.
+#   FUZZ_SECONDS=30 ./scripts/fuzz.sh [TARGET...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+# cargo-fuzz passes nightly-only flags (sanitizers, sancov); the machine's one toolchain is stable.
+export RUSTC_BOOTSTRAP=1
+seconds="${FUZZ_SECONDS:-60}"
+corpus="${SIGAUDIT_CORPUS:-../shared/corpus}"
+
+seed() { # target, files...
+  local dir="fuzz/corpus/$1"; shift
+  mkdir -p "$dir"
+  for f in "$@"; do [ -f "$f" ] && cp -n "$f" "$dir/" 2>/dev/null || true; done
+}
+if [ -d "$corpus" ]; then
+  seed notation_jws "$corpus"/notation/envelopes/*.sig "$corpus"/notation/suite/notation-go/mock/*.json
+  seed notation_cose "$corpus"/notation/envelopes/*cose*.sig
+  seed sigstore_bundle "$corpus"/sigstore/*.json "$corpus"/cosign/sigstore-rs/*.json "$corpus"/cosign/sigstore-go/*.sigstore.json
+  seed x509_identity "$corpus"/notation/truststore/* "$corpus"/cosign/containers-image/keys/*
+  seed manifests "$corpus"/notation/oci-layout/index.json "$corpus"/cosign/containers-image/*/manifest.json
+fi
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cd fuzz && cargo fuzz list)
+failed=()
+for t in "${targets[@]}"; do
+  echo "== fuzz $t for ${seconds}s"
+  if ! (cd fuzz && cargo fuzz run "$t" -- -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=1048576 2>&1 | tail -n 4); then
+    failed+=("$t")
+  fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: crashes in: ${failed[*]} (see fuzz/artifacts/)" >&2
+  exit 1
+fi
+echo "fuzz: ${#targets[@]} targets ran ${seconds}s each without a crash"
