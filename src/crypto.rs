@@ -20,8 +20,10 @@ pub enum CryptoError {
     AlgorithmMismatch { alg: String, key: String },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HashAlg {
+    Md5,
+    Sha1,
     Sha256,
     Sha384,
     Sha512,
@@ -29,10 +31,72 @@ pub enum HashAlg {
 
 impl HashAlg {
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        let mut h = self.hasher();
+        h.update(data);
+        h.finish()
+    }
+
+    pub fn hasher(self) -> Hasher {
         match self {
-            HashAlg::Sha256 => Sha256::digest(data).to_vec(),
-            HashAlg::Sha384 => Sha384::digest(data).to_vec(),
-            HashAlg::Sha512 => Sha512::digest(data).to_vec(),
+            HashAlg::Md5 => Hasher::Md5(md5::Md5::new()),
+            HashAlg::Sha1 => Hasher::Sha1(sha1::Sha1::new()),
+            HashAlg::Sha256 => Hasher::Sha256(Sha256::new()),
+            HashAlg::Sha384 => Hasher::Sha384(Sha384::new()),
+            HashAlg::Sha512 => Hasher::Sha512(Sha512::new()),
+        }
+    }
+
+    /// From a digest AlgorithmIdentifier OID.
+    pub fn from_oid(oid: &str) -> Option<HashAlg> {
+        Some(match oid {
+            "1.2.840.113549.2.5" => HashAlg::Md5,
+            "1.3.14.3.2.26" => HashAlg::Sha1,
+            "2.16.840.1.101.3.4.2.1" => HashAlg::Sha256,
+            "2.16.840.1.101.3.4.2.2" => HashAlg::Sha384,
+            "2.16.840.1.101.3.4.2.3" => HashAlg::Sha512,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            HashAlg::Md5 => "md5",
+            HashAlg::Sha1 => "sha1",
+            HashAlg::Sha256 => "sha256",
+            HashAlg::Sha384 => "sha384",
+            HashAlg::Sha512 => "sha512",
+        }
+    }
+}
+
+/// An incremental hash of any supported algorithm.
+#[derive(Clone)]
+pub enum Hasher {
+    Md5(md5::Md5),
+    Sha1(sha1::Sha1),
+    Sha256(Sha256),
+    Sha384(Sha384),
+    Sha512(Sha512),
+}
+
+impl Hasher {
+    pub fn update(&mut self, data: &[u8]) {
+        match self {
+            Hasher::Md5(h) => h.update(data),
+            Hasher::Sha1(h) => h.update(data),
+            Hasher::Sha256(h) => h.update(data),
+            Hasher::Sha384(h) => h.update(data),
+            Hasher::Sha512(h) => h.update(data),
+        }
+    }
+
+    pub fn finish(self) -> Vec<u8> {
+        match self {
+            Hasher::Md5(h) => h.finalize().to_vec(),
+            Hasher::Sha1(h) => h.finalize().to_vec(),
+            Hasher::Sha256(h) => h.finalize().to_vec(),
+            Hasher::Sha384(h) => h.finalize().to_vec(),
+            Hasher::Sha512(h) => h.finalize().to_vec(),
         }
     }
 }
@@ -162,13 +226,7 @@ impl PublicKey {
         let PublicKey::Rsa(k) = self else {
             return Err(self.mismatch("RSA"));
         };
-        let prehash = hash.digest(msg);
-        let scheme = match hash {
-            HashAlg::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
-            HashAlg::Sha384 => rsa::Pkcs1v15Sign::new::<Sha384>(),
-            HashAlg::Sha512 => rsa::Pkcs1v15Sign::new::<Sha512>(),
-        };
-        k.verify(scheme, &prehash, sig).map_err(|_| CryptoError::BadSignature)
+        k.verify(pkcs1_scheme(hash), &hash.digest(msg), sig).map_err(|_| CryptoError::BadSignature)
     }
 
     /// RSASSA-PSS with MGF1 of the same hash and salt length = hash length.
@@ -176,13 +234,8 @@ impl PublicKey {
         let PublicKey::Rsa(k) = self else {
             return Err(self.mismatch("RSA"));
         };
-        let prehash = hash.digest(msg);
-        let scheme = match hash {
-            HashAlg::Sha256 => rsa::Pss::new::<Sha256>(),
-            HashAlg::Sha384 => rsa::Pss::new::<Sha384>(),
-            HashAlg::Sha512 => rsa::Pss::new::<Sha512>(),
-        };
-        k.verify(scheme, &prehash, sig).map_err(|_| CryptoError::BadSignature)
+        let scheme = pss_scheme(hash)?;
+        k.verify(scheme, &hash.digest(msg), sig).map_err(|_| CryptoError::BadSignature)
     }
 
     /// Ed25519 (pure) or, failing that, Ed25519ph (SHA-512 prehash), as cosign signs with both.
@@ -197,6 +250,61 @@ impl PublicKey {
         let mut h = Sha512::new();
         h.update(msg);
         k.verify_prehashed_strict(h, None, &s).map_err(|_| CryptoError::BadSignature)
+    }
+
+    /// A CMS signature over a precomputed hash: RSA PKCS#1 v1.5 (falling back to the unprefixed
+    /// form old VeriSign timestamps use), RSA-PSS, or ECDSA with a DER signature (a hash shorter
+    /// than half the field, as SHA-1 with P-384, is left-padded: the same integer, SEC1 §4.1.4).
+    /// Returns a note when a legacy form was needed.
+    pub fn verify_cms_prehash(
+        &self,
+        hash: HashAlg,
+        prehash: &[u8],
+        sig: &[u8],
+        sig_alg_oid: &str,
+    ) -> Result<Option<&'static str>, CryptoError> {
+        use ecdsa::signature::hazmat::PrehashVerifier;
+        match self {
+            PublicKey::Rsa(k) => {
+                if sig_alg_oid == "1.2.840.113549.1.1.10" {
+                    let scheme = pss_scheme(hash)?;
+                    return k.verify(scheme, prehash, sig).map(|_| None).map_err(|_| CryptoError::BadSignature);
+                }
+                if k.verify(pkcs1_scheme(hash), prehash, sig).is_ok() {
+                    return Ok(None);
+                }
+                k.verify(rsa::Pkcs1v15Sign::new_unprefixed(), prehash, sig)
+                    .map(|_| Some("legacy RSA signature without DigestInfo prefix"))
+                    .map_err(|_| CryptoError::BadSignature)
+            }
+            PublicKey::P256(_) | PublicKey::P384(_) | PublicKey::P521(_) => {
+                let field = match self {
+                    PublicKey::P256(_) => 32,
+                    PublicKey::P384(_) => 48,
+                    _ => 66,
+                };
+                let mut h = prehash.to_vec();
+                if h.len() < field / 2 + 1 {
+                    let mut padded = vec![0u8; field.saturating_sub(h.len())];
+                    padded.extend_from_slice(&h);
+                    h = padded;
+                }
+                let ok = match self {
+                    PublicKey::P256(k) => p256::ecdsa::DerSignature::from_bytes(sig)
+                        .map_err(|_| CryptoError::MalformedSignature)
+                        .map(|s| k.verify_prehash(&h, &s).is_ok())?,
+                    PublicKey::P384(k) => p384::ecdsa::DerSignature::from_bytes(sig)
+                        .map_err(|_| CryptoError::MalformedSignature)
+                        .map(|s| k.verify_prehash(&h, &s).is_ok())?,
+                    PublicKey::P521(k) => p521::ecdsa::Signature::from_der(sig)
+                        .map_err(|_| CryptoError::MalformedSignature)
+                        .map(|s| k.verify_prehash(&h, &s).is_ok())?,
+                    _ => false,
+                };
+                ok.then_some(None).ok_or(CryptoError::BadSignature)
+            }
+            PublicKey::Ed25519(_) => Err(CryptoError::UnsupportedKey("Ed25519 in CMS".into())),
+        }
     }
 
     /// cosign's rules: the hash follows the key (P-256 SHA-256; P-384 SHA-384 then SHA-256; P-521
@@ -251,6 +359,27 @@ impl PublicKey {
     fn mismatch(&self, alg: &str) -> CryptoError {
         CryptoError::AlgorithmMismatch { alg: alg.into(), key: self.algorithm_name() }
     }
+}
+
+fn pkcs1_scheme(hash: HashAlg) -> rsa::Pkcs1v15Sign {
+    match hash {
+        HashAlg::Md5 => rsa::Pkcs1v15Sign::new::<md5::Md5>(),
+        HashAlg::Sha1 => rsa::Pkcs1v15Sign::new::<sha1::Sha1>(),
+        HashAlg::Sha256 => rsa::Pkcs1v15Sign::new::<Sha256>(),
+        HashAlg::Sha384 => rsa::Pkcs1v15Sign::new::<Sha384>(),
+        HashAlg::Sha512 => rsa::Pkcs1v15Sign::new::<Sha512>(),
+    }
+}
+
+/// RSA-PSS with MGF1 of the same hash and salt length = hash length.
+fn pss_scheme(hash: HashAlg) -> Result<rsa::Pss, CryptoError> {
+    Ok(match hash {
+        HashAlg::Sha1 => rsa::Pss::new::<sha1::Sha1>(),
+        HashAlg::Sha256 => rsa::Pss::new::<Sha256>(),
+        HashAlg::Sha384 => rsa::Pss::new::<Sha384>(),
+        HashAlg::Sha512 => rsa::Pss::new::<Sha512>(),
+        HashAlg::Md5 => return Err(CryptoError::UnsupportedKey("RSA-PSS with MD5".into())),
+    })
 }
 
 /// Decode standard base64, ignoring CR/LF as Go's decoder does (real cosign annotations wrap).

@@ -1,5 +1,8 @@
+pub mod cms;
 pub mod crawl;
 pub mod crypto;
+pub mod der;
+pub mod fs;
 pub mod oci;
 pub mod registry;
 pub mod report;

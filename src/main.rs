@@ -35,6 +35,21 @@ fn init_logging(verbose: u8) {
 
 async fn dispatch(command: Command) -> Result<ExitStatus> {
     match command {
+        Command::Fs(a) => {
+            let (format, fail_on, now) = run::report_settings(&a.report)?;
+            let exclude = run::repo_filter(None, &[], &a.exclude)?.exclude;
+            let opts = sigaudit::fs::FsOptions { follow_symlinks: a.follow_symlinks, exclude, jobs: a.jobs, now };
+            for p in &a.paths {
+                std::fs::symlink_metadata(p).with_context(|| format!("{}", p.display()))?;
+            }
+            let target = serde_json::Value::Array(a.paths.iter().map(|p| p.display().to_string().into()).collect());
+            let paths = a.paths.clone();
+            let outcome = run::with_writer(format, "filesystem", target, |tx| async move {
+                let _ = tokio::task::spawn_blocking(move || sigaudit::fs::scan(&paths, &opts, tx)).await;
+            })
+            .await?;
+            Ok(run::exit_status(&fail_on, &outcome))
+        }
         Command::Registry(a) => {
             let settings = Settings::from_args(&a.common)?;
             let (host, namespace) = run::split_target(&a.target)?;
@@ -55,7 +70,7 @@ async fn dispatch(command: Command) -> Result<ExitStatus> {
             client.ping().await.with_context(|| format!("registry {host} does not answer"))?;
             let target = serde_json::Value::String(a.target.clone());
             let parallel = settings.concurrency;
-            let outcome = run::with_writer(&settings, target, |tx| {
+            let outcome = run::with_writer(settings.format, "registry", target, |tx| {
                 let scan = run::new_scan(client.clone(), &settings, tx);
                 async move { scan.registry(&filter, repos, parallel).await }
             })
@@ -63,7 +78,7 @@ async fn dispatch(command: Command) -> Result<ExitStatus> {
             if settings.stats {
                 run::print_stats(&host, &client);
             }
-            Ok(run::exit_status(&settings, &outcome))
+            Ok(run::exit_status(&settings.fail_on, &outcome))
         }
         Command::Image(a) => {
             let settings = Settings::from_args(&a.common)?;
@@ -89,7 +104,7 @@ async fn dispatch(command: Command) -> Result<ExitStatus> {
             }
             let target =
                 serde_json::Value::Array(a.references.iter().cloned().map(serde_json::Value::String).collect());
-            let outcome = run::with_writer(&settings, target, |tx| {
+            let outcome = run::with_writer(settings.format, "registry", target, |tx| {
                 let settings = &settings;
                 let clients = &clients;
                 async move {
@@ -105,7 +120,7 @@ async fn dispatch(command: Command) -> Result<ExitStatus> {
                     run::print_stats(host, c);
                 }
             }
-            Ok(run::exit_status(&settings, &outcome))
+            Ok(run::exit_status(&settings.fail_on, &outcome))
         }
     }
 }

@@ -45,6 +45,10 @@ impl Cert {
         X509Certificate::from_der(&self.der).expect("validated at construction").1
     }
 
+    pub fn clone_cert(&self) -> Cert {
+        Cert { der: self.der.clone() }
+    }
+
     pub fn sha256(&self) -> String {
         sha256_hex(&self.der)
     }
@@ -55,6 +59,29 @@ impl Cert {
 
     pub fn public_key(&self) -> Result<PublicKey, crate::crypto::CryptoError> {
         PublicKey::from_spki_der(self.parsed().public_key().raw)
+    }
+
+    /// Whether this is the certificate a CMS signer names by issuer and serial number.
+    pub fn matches_issuer_serial(&self, issuer_der: &[u8], serial: &[u8]) -> bool {
+        let c = self.parsed();
+        let trim = |b: &[u8]| -> Vec<u8> { b.iter().skip_while(|x| **x == 0).copied().collect() };
+        c.issuer().as_raw() == issuer_der && trim(c.raw_serial()) == trim(serial)
+    }
+
+    /// Whether this certificate's subject key identifier is `ski`.
+    pub fn has_subject_key_id(&self, ski: &[u8]) -> bool {
+        self.parsed().extensions().iter().any(|e| match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(k) => k.0 == ski,
+            _ => false,
+        })
+    }
+
+    pub fn subject_raw(&self) -> Vec<u8> {
+        self.parsed().subject().as_raw().to_vec()
+    }
+
+    pub fn issuer_raw(&self) -> Vec<u8> {
+        self.parsed().issuer().as_raw().to_vec()
     }
 
     pub fn is_self_signed(&self) -> bool {

@@ -26,6 +26,41 @@ pub enum Command {
     Registry(RegistryArgs),
     /// Check named images (HOST/REPO:TAG or HOST/REPO@DIGEST).
     Image(ImageArgs),
+    /// Walk files and directories; verify signed PE (Authenticode) and JAR/APK files.
+    Fs(FsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct FsArgs {
+    /// Files or directories.
+    #[arg(required = true)]
+    pub paths: Vec<std::path::PathBuf>,
+    /// Follow symbolic links (off by default).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Skip paths (or file names) matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub jobs: usize,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Report and policy options shared by every scan.
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Report format.
+    #[arg(short, long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    /// Exit 1 when an item has one of these statuses: invalid, unverified, untrusted, unsigned, error,
+    /// unsupported (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub fail_on: Vec<String>,
+    /// Evaluate time rules (expiry) at this instant (RFC 3339) instead of now, for reproducible audits.
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -65,9 +100,8 @@ pub enum Output {
 
 #[derive(Args, Debug)]
 pub struct CommonArgs {
-    /// Report format.
-    #[arg(short, long, value_enum, default_value_t = Output::Table)]
-    pub output: Output,
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// Talk plain HTTP instead of HTTPS.
     #[arg(long)]
     pub plain_http: bool,
@@ -77,10 +111,6 @@ pub struct CommonArgs {
     /// Cosign public key (PEM); key-only signatures that verify with one are `verified` (repeatable).
     #[arg(long = "key", value_name = "FILE")]
     pub keys: Vec<PathBuf>,
-    /// Exit 1 when an image has one of these statuses: invalid, unverified, untrusted, unsigned, error,
-    /// unsupported (comma-separated or repeated).
-    #[arg(long, value_delimiter = ',', value_name = "LIST")]
-    pub fail_on: Vec<String>,
     /// Registry user name (the password comes from --password-stdin or --password).
     #[arg(short, long)]
     pub username: Option<String>,
@@ -111,7 +141,4 @@ pub struct CommonArgs {
     /// Print the requests made, by kind, to stderr when done.
     #[arg(long)]
     pub stats: bool,
-    /// Check signature expiry at this time (RFC 3339) instead of now, for reproducible audits.
-    #[arg(long, value_name = "RFC3339")]
-    pub at: Option<String>,
 }

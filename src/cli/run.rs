@@ -1,6 +1,6 @@
 //! From arguments to a scan to an exit status. All policy about exit codes lives here.
 
-use super::args::{CommonArgs, Output};
+use super::args::{CommonArgs, Output, ReportArgs};
 use anyhow::{bail, Context, Result};
 use sigaudit::crawl::{Event, RepoFilter, Scan};
 use sigaudit::registry::{docker_config_credentials, ClientConfig, Credentials, RegistryClient, Secret};
@@ -51,23 +51,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_args(c: &CommonArgs) -> Result<Settings> {
-        let format = match c.output {
-            Output::Table => OutputFormat::Table,
-            Output::Wide => OutputFormat::Wide,
-            Output::Json => OutputFormat::Json,
-            Output::Ndjson => OutputFormat::Ndjson,
-            Output::SigscanJson => OutputFormat::SigscanJson,
-        };
-        let mut fail_on = Vec::new();
-        for word in &c.fail_on {
-            let s = Status::parse(word.trim()).with_context(|| {
-                format!("--fail-on: unknown status {word:?} (use invalid, unverified, untrusted, unsigned, unsupported, error)")
-            })?;
-            if s == Status::Verified {
-                bail!("--fail-on verified makes no sense");
-            }
-            fail_on.push(s);
-        }
+        let (format, fail_on, now) = report_settings(&c.report)?;
         let mut trust = Trust::default();
         for path in &c.keys {
             let pem = std::fs::read(path).with_context(|| format!("--key {}", path.display()))?;
@@ -75,10 +59,6 @@ impl Settings {
                 .add_key_pem(&pem, &path.display().to_string())
                 .with_context(|| format!("--key {}", path.display()))?;
         }
-        let now = match &c.at {
-            None => chrono::Utc::now().timestamp(),
-            Some(t) => chrono::DateTime::parse_from_rfc3339(t).with_context(|| format!("--at {t:?}"))?.timestamp(),
-        };
         if c.password.is_some() && c.password_stdin {
             bail!("--password and --password-stdin exclude each other");
         }
@@ -142,14 +122,42 @@ impl Settings {
     }
 }
 
+/// Output format, `--fail-on` statuses and the evaluation time, shared by every scan.
+pub fn report_settings(r: &ReportArgs) -> Result<(OutputFormat, Vec<Status>, i64)> {
+    let format = match r.output {
+        Output::Table => OutputFormat::Table,
+        Output::Wide => OutputFormat::Wide,
+        Output::Json => OutputFormat::Json,
+        Output::Ndjson => OutputFormat::Ndjson,
+        Output::SigscanJson => OutputFormat::SigscanJson,
+    };
+    let mut fail_on = Vec::new();
+    for word in &r.fail_on {
+        let s = Status::parse(word.trim()).with_context(|| {
+            format!(
+                "--fail-on: unknown status {word:?} (use invalid, unverified, untrusted, unsigned, unsupported, error)"
+            )
+        })?;
+        if s == Status::Verified {
+            bail!("--fail-on verified makes no sense");
+        }
+        fail_on.push(s);
+    }
+    let now = match &r.at {
+        None => chrono::Utc::now().timestamp(),
+        Some(t) => chrono::DateTime::parse_from_rfc3339(t).with_context(|| format!("--at {t:?}"))?.timestamp(),
+    };
+    Ok((format, fail_on, now))
+}
+
 /// What a scan produced, for the exit status.
 pub struct Outcome {
     pub summary: Summary,
     pub complete: bool,
 }
 
-pub fn exit_status(settings: &Settings, outcome: &Outcome) -> ExitStatus {
-    if settings.fail_on.iter().any(|s| outcome.summary.count(*s) > 0) {
+pub fn exit_status(fail_on: &[Status], outcome: &Outcome) -> ExitStatus {
+    if fail_on.iter().any(|s| outcome.summary.count(*s) > 0) {
         ExitStatus::PolicyFailure
     } else if !outcome.complete {
         ExitStatus::Incomplete
@@ -159,18 +167,21 @@ pub fn exit_status(settings: &Settings, outcome: &Outcome) -> ExitStatus {
 }
 
 /// Run `work` with an event channel, rendering events to stdout as they come.
-pub async fn with_writer<F, Fut>(settings: &Settings, target: serde_json::Value, work: F) -> Result<Outcome>
+pub async fn with_writer<F, Fut>(
+    format: OutputFormat,
+    kind: &str,
+    target: serde_json::Value,
+    work: F,
+) -> Result<Outcome>
 where
     F: FnOnce(mpsc::Sender<Event>) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     let (tx, mut rx) = mpsc::channel::<Event>(1024);
-    let scan =
-        ScanInfo { kind: "registry".into(), target, started_at: now_rfc3339(), finished_at: None, complete: false };
+    let scan = ScanInfo { kind: kind.into(), target, started_at: now_rfc3339(), finished_at: None, complete: false };
     let stdout = std::io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let width = terminal_width();
-    let format = settings.format;
     let writer = tokio::task::spawn_blocking(move || -> std::io::Result<(Summary, bool)> {
         let mut w = ReportWriter::new(format, std::io::BufWriter::new(stdout.lock()), scan, color, width);
         while let Some(e) = rx.blocking_recv() {

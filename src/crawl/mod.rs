@@ -10,7 +10,7 @@ pub use repo::is_signature_artifact;
 
 use crate::oci::Digest;
 use crate::registry::{ReferrersAnswer, RegistryClient};
-use crate::report::{ErrorReport, ImageReport, OrphanReport};
+use crate::report::{ErrorReport, FileReport, ImageReport, OrphanReport};
 use crate::trust::Trust;
 use futures::stream::{self, StreamExt};
 use globset::GlobSet;
@@ -23,6 +23,10 @@ pub enum Event {
     Repository,
     Image(Box<ImageReport>),
     Orphan(OrphanReport),
+    /// A file of a supported type (filesystem scan).
+    File(Box<FileReport>),
+    /// A file of no supported type (filesystem scan; only counted).
+    Skipped,
     Error(ErrorReport),
 }
 

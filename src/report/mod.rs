@@ -262,6 +262,65 @@ impl ImageReport {
     }
 }
 
+/// One file of a supported type (filesystem scan).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct FileReport {
+    /// Present on NDJSON lines only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    pub path: String,
+    /// `pe`, `jar`, `apk`, or an unsupported signed format (`msi`, `cab`, `ps1`, `kmod`, `cat`).
+    #[serde(rename = "type")]
+    pub file_type: String,
+    /// SHA-256 of the whole file, lowercase hex.
+    pub sha256: String,
+    pub size: u64,
+    pub status: Status,
+    pub signatures: Vec<FileSignatureReport>,
+    /// Anomalies that do not decide the verdict (data after a signature, checksum, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct FileSignatureReport {
+    /// `authenticode` or `jar` (or the unsupported format's name).
+    pub format: String,
+    /// Where the signature sits: `0` primary, `0.1` its first nested signature; for JAR, the
+    /// signature file (`META-INF/SIGNER.SF`).
+    pub index: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest_algorithm: Option<String>,
+    pub verification: Verification,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<Signer>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub chain: Vec<ChainCert>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub countersigner: Option<Countersigner>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Countersigner {
+    pub subject: String,
+    pub sha256: String,
+    /// `pkcs9` (legacy Authenticode countersignature) or `rfc3161` (timestamp token).
+    pub kind: String,
+}
+
+impl FileReport {
+    pub fn compute_status(&mut self) {
+        self.status = Status::of(self.signatures.iter().map(|s| &s.verification.status));
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct OrphanReport {
@@ -308,12 +367,22 @@ pub struct ScanInfo {
     pub complete: bool,
 }
 
+/// Counts of a scan. Registry scans fill `repositories`, `tags`, `images`, `orphans`; filesystem
+/// scans fill `files` and `skipped`; the status counts are over images or files.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
-    pub repositories: u64,
-    pub tags: u64,
-    pub images: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repositories: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<u64>,
+    /// Files of no supported type (only counted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<u64>,
     pub signatures: u64,
     pub verified: u64,
     pub untrusted: u64,
@@ -321,29 +390,47 @@ pub struct Summary {
     pub invalid: u64,
     pub unsupported: u64,
     pub unsigned: u64,
-    /// Images whose signatures could not be checked (status `error`).
+    /// Images or files whose signatures could not be checked (status `error`).
     pub error: u64,
     /// Entries in `errors`.
     pub errors: u64,
-    pub orphans: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orphans: Option<u64>,
     pub coverage: Coverage,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Coverage {
-    /// Share of images with at least one signature, 0..1.
+    /// Share of images (files) with at least one signature, 0..1.
     pub signed: f64,
-    /// Share of images whose status is `verified`, 0..1.
+    /// Share of images (files) whose status is `verified`, 0..1.
     pub verified: f64,
 }
 
 impl Summary {
+    pub fn for_registry() -> Summary {
+        Summary { repositories: Some(0), tags: Some(0), images: Some(0), orphans: Some(0), ..Summary::default() }
+    }
+
+    pub fn for_files() -> Summary {
+        Summary { files: Some(0), skipped: Some(0), ..Summary::default() }
+    }
+
     pub fn count_image(&mut self, image: &ImageReport) {
-        self.images += 1;
-        self.tags += image.tags.len() as u64;
-        self.signatures += image.signatures.len() as u64;
-        match image.status {
+        *self.images.get_or_insert(0) += 1;
+        *self.tags.get_or_insert(0) += image.tags.len() as u64;
+        self.count_status(image.status, image.signatures.len());
+    }
+
+    pub fn count_file(&mut self, file: &FileReport) {
+        *self.files.get_or_insert(0) += 1;
+        self.count_status(file.status, file.signatures.len());
+    }
+
+    fn count_status(&mut self, status: Status, signatures: usize) {
+        self.signatures += signatures as u64;
+        match status {
             Status::Verified => self.verified += 1,
             Status::Untrusted => self.untrusted += 1,
             Status::Unverified => self.unverified += 1,
@@ -354,10 +441,16 @@ impl Summary {
         }
     }
 
+    /// Images or files counted.
+    pub fn items(&self) -> u64 {
+        self.images.unwrap_or(0) + self.files.unwrap_or(0)
+    }
+
     pub fn finish(&mut self) {
-        if self.images > 0 {
-            let n = self.images as f64;
-            self.coverage.signed = round3((self.images - self.unsigned) as f64 / n);
+        let items = self.items();
+        if items > 0 {
+            let n = items as f64;
+            self.coverage.signed = round3((items - self.unsigned) as f64 / n);
             self.coverage.verified = round3(self.verified as f64 / n);
         }
     }
@@ -387,8 +480,12 @@ pub struct Report {
     pub tool: Tool,
     pub scan: ScanInfo,
     pub summary: Summary,
-    pub images: Vec<ImageReport>,
-    pub orphans: Vec<OrphanReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<ImageReport>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<FileReport>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orphans: Option<Vec<OrphanReport>>,
     pub errors: Vec<ErrorReport>,
 }
 
@@ -400,7 +497,8 @@ pub struct Trailer {
     pub tool: Tool,
     pub scan: ScanInfo,
     pub summary: Summary,
-    pub orphans: Vec<OrphanReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orphans: Option<Vec<OrphanReport>>,
     pub errors: Vec<ErrorReport>,
 }
 

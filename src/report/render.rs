@@ -1,7 +1,9 @@
-//! The report writer: consumes crawl events, keeps the summary, and renders the chosen format.
-//! NDJSON is written as images complete; the other formats need the whole list and buffer it.
+//! The report writer: consumes scan events, keeps the summary, and renders the chosen format.
+//! NDJSON is written as images (files) complete; the other formats need the whole list.
 
-use super::{table, ErrorReport, ImageReport, OrphanReport, Report, ScanInfo, Status, Summary, Tool, Trailer, SCHEMA};
+use super::{
+    table, ErrorReport, FileReport, ImageReport, OrphanReport, Report, ScanInfo, Status, Summary, Tool, Trailer, SCHEMA,
+};
 use crate::crawl::Event;
 use std::io::{self, Write};
 
@@ -17,8 +19,10 @@ pub enum OutputFormat {
 pub struct ReportWriter<W: Write> {
     format: OutputFormat,
     out: W,
+    files_scan: bool,
     summary: Summary,
     images: Vec<ImageReport>,
+    files: Vec<FileReport>,
     orphans: Vec<OrphanReport>,
     errors: Vec<ErrorReport>,
     scan: ScanInfo,
@@ -27,12 +31,16 @@ pub struct ReportWriter<W: Write> {
 }
 
 impl<W: Write> ReportWriter<W> {
+    /// `scan.kind` is `registry` or `filesystem`.
     pub fn new(format: OutputFormat, out: W, scan: ScanInfo, color: bool, width: u16) -> Self {
+        let files_scan = scan.kind == "filesystem";
         ReportWriter {
             format,
             out,
-            summary: Summary::default(),
+            files_scan,
+            summary: if files_scan { Summary::for_files() } else { Summary::for_registry() },
             images: Vec::new(),
+            files: Vec::new(),
             orphans: Vec::new(),
             errors: Vec::new(),
             scan,
@@ -42,20 +50,30 @@ impl<W: Write> ReportWriter<W> {
     }
 
     pub fn handle(&mut self, event: Event) -> io::Result<()> {
+        let streaming = self.format == OutputFormat::Ndjson;
         match event {
-            Event::Repository => self.summary.repositories += 1,
+            Event::Repository => *self.summary.repositories.get_or_insert(0) += 1,
+            Event::Skipped => *self.summary.skipped.get_or_insert(0) += 1,
             Event::Image(mut image) => {
                 self.summary.count_image(&image);
-                if self.format == OutputFormat::Ndjson {
+                if streaming {
                     image.schema = Some(SCHEMA.to_string());
-                    serde_json::to_writer(&mut self.out, &image)?;
-                    self.out.write_all(b"\n")?;
+                    self.line(&*image)?;
                 } else {
                     self.images.push(*image);
                 }
             }
+            Event::File(mut file) => {
+                self.summary.count_file(&file);
+                if streaming {
+                    file.schema = Some(SCHEMA.to_string());
+                    self.line(&*file)?;
+                } else {
+                    self.files.push(*file);
+                }
+            }
             Event::Orphan(o) => {
-                self.summary.orphans += 1;
+                *self.summary.orphans.get_or_insert(0) += 1;
                 self.orphans.push(o);
             }
             Event::Error(e) => {
@@ -66,14 +84,21 @@ impl<W: Write> ReportWriter<W> {
         Ok(())
     }
 
-    /// Write what is left and return the summary.
+    fn line<T: serde::Serialize>(&mut self, v: &T) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, v)?;
+        self.out.write_all(b"\n")
+    }
+
+    /// Write what is left; returns the summary and whether the scan was complete.
     pub fn finish(mut self, finished_at: String) -> io::Result<(Summary, bool)> {
         self.summary.finish();
         self.scan.finished_at = Some(finished_at);
         self.scan.complete = self.errors.is_empty();
         self.images.sort_by(|a, b| (&a.repository, &a.tags, &a.digest).cmp(&(&b.repository, &b.tags, &b.digest)));
+        self.files.sort_by(|a, b| a.path.cmp(&b.path));
         self.orphans.sort_by(|a, b| (&a.repository, &a.artifact).cmp(&(&b.repository, &b.artifact)));
         let complete = self.scan.complete;
+        let orphans = (!self.files_scan).then_some(self.orphans);
         match self.format {
             OutputFormat::Ndjson => {
                 let trailer = Trailer {
@@ -81,20 +106,23 @@ impl<W: Write> ReportWriter<W> {
                     tool: Tool::default(),
                     scan: self.scan,
                     summary: self.summary.clone(),
-                    orphans: self.orphans,
+                    orphans,
                     errors: self.errors,
                 };
                 serde_json::to_writer(&mut self.out, &trailer)?;
                 self.out.write_all(b"\n")?;
             }
             OutputFormat::Json => {
+                let (images, files) =
+                    if self.files_scan { (None, Some(self.files)) } else { (Some(self.images), None) };
                 let report = Report {
                     schema: SCHEMA.into(),
                     tool: Tool::default(),
                     scan: self.scan,
                     summary: self.summary.clone(),
-                    images: self.images,
-                    orphans: self.orphans,
+                    images,
+                    files,
+                    orphans,
                     errors: self.errors,
                 };
                 serde_json::to_writer_pretty(&mut self.out, &report)?;
@@ -110,14 +138,12 @@ impl<W: Write> ReportWriter<W> {
                 if !self.images.is_empty() {
                     writeln!(self.out, "{}", table::images(&self.images, wide, self.color, self.width))?;
                 }
-                if !self.orphans.is_empty() {
+                if !self.files.is_empty() {
+                    writeln!(self.out, "{}", table::files(&self.files, wide, self.color, self.width))?;
+                }
+                if let Some(orphans) = orphans.filter(|o| !o.is_empty()) {
                     writeln!(self.out, "\nOrphaned signature artifacts (their image is gone):")?;
-                    for o in &self.orphans {
-                        let short = |s: &str| -> String {
-                            let (head, hex) = s.split_at(s.find([':', '-']).map(|i| i + 1).unwrap_or(0));
-                            let tail = hex.find('.').map(|i| &hex[i..]).unwrap_or("");
-                            format!("{head}{}…{tail}", &hex[..hex.len().min(12)])
-                        };
+                    for o in &orphans {
                         writeln!(
                             self.out,
                             "  {}  {}  signs missing {}",
@@ -132,7 +158,7 @@ impl<W: Write> ReportWriter<W> {
                     for e in &self.errors {
                         let place = match (&e.repository, &e.reference) {
                             (Some(r), Some(t)) => format!("{r} {t}: "),
-                            (Some(r), None) => format!("{r}: "),
+                            (Some(r), None) | (None, Some(r)) => format!("{r}: "),
                             _ => String::new(),
                         };
                         writeln!(self.out, "  [{}] {place}{}", e.code, e.message)?;
@@ -144,6 +170,13 @@ impl<W: Write> ReportWriter<W> {
         self.out.flush()?;
         Ok((self.summary, complete))
     }
+}
+
+/// `sha256:0123456789ab…` / `sha256-0123456789ab….sig`
+fn short(s: &str) -> String {
+    let (head, hex) = s.split_at(s.find([':', '-']).map(|i| i + 1).unwrap_or(0));
+    let tail = hex.find('.').map(|i| &hex[i..]).unwrap_or("");
+    format!("{head}{}…{tail}", &hex[..hex.len().min(12)])
 }
 
 /// The closing lines of the table: counts and coverage, then statuses (each fits 120 columns).
@@ -162,17 +195,23 @@ pub fn summary_line(s: &Summary, complete: bool) -> String {
     .map(|st| format!("{} {}", s.count(*st), st.as_str()))
     .collect::<Vec<_>>()
     .join(", ");
+    let counts = match s.files {
+        Some(files) => format!("{files} files ({} skipped: no supported type)", s.skipped.unwrap_or(0)),
+        None => format!(
+            "{} repositories, {} tags, {} images",
+            s.repositories.unwrap_or(0),
+            s.tags.unwrap_or(0),
+            s.images.unwrap_or(0)
+        ),
+    };
     let mut line = format!(
-        "{} repositories, {} tags, {} images, {} signatures; signed {:.0}%, verified {:.0}%.\nStatus: {statuses}.",
-        s.repositories,
-        s.tags,
-        s.images,
+        "{counts}, {} signatures; signed {:.0}%, verified {:.0}%.\nStatus: {statuses}.",
         s.signatures,
         s.coverage.signed * 100.0,
         s.coverage.verified * 100.0
     );
-    if s.orphans > 0 {
-        line.push_str(&format!(" {} orphaned.", s.orphans));
+    if let Some(o) = s.orphans.filter(|o| *o > 0) {
+        line.push_str(&format!(" {o} orphaned."));
     }
     if !complete {
         line.push_str(&format!(" INCOMPLETE: {} errors.", s.errors));

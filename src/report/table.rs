@@ -115,3 +115,64 @@ pub fn images(images: &[ImageReport], wide: bool, color: bool, width: u16) -> St
     }
     t.to_string()
 }
+
+/// The filesystem table: path, type, status, signer, countersigner, short sha256.
+pub fn files(files: &[super::FileReport], wide: bool, color: bool, width: u16) -> String {
+    let mut t = Table::new();
+    t.load_preset(UTF8_HORIZONTAL_ONLY);
+    if wide {
+        t.set_content_arrangement(ContentArrangement::Disabled);
+    } else {
+        t.set_content_arrangement(ContentArrangement::Dynamic).set_width(width);
+    }
+    let mut header = vec!["PATH", "TYPE", "STATUS", "SIGNER", "COUNTERSIGNER", "SHA256"];
+    if wide {
+        header.push("REASONS");
+    }
+    t.set_header(header);
+    for f in files {
+        let mut status = Cell::new(f.status.as_str());
+        if color {
+            status = status.fg(status_color(f.status));
+        }
+        let lines = |g: &dyn Fn(&super::FileSignatureReport) -> String| -> String {
+            f.signatures.iter().map(g).collect::<Vec<_>>().join("\n")
+        };
+        let signer = lines(&|s| {
+            let name =
+                s.signer.as_ref().map(|x| if wide { x.display_name() } else { short_signer(x) }).unwrap_or_default();
+            format!("{}: {}", s.verification.status.as_str(), if name.is_empty() { "-".into() } else { name })
+        });
+        let counter = lines(&|s| {
+            s.countersigner
+                .as_ref()
+                .map(|c| {
+                    let name =
+                        c.subject.split(", ").find_map(|r| r.strip_prefix("CN=")).unwrap_or(&c.subject).to_string();
+                    let time = s
+                        .timestamp
+                        .as_ref()
+                        .map(|t| format!(" {}", &t.time[..t.time.len().min(10)]))
+                        .unwrap_or_default();
+                    format!("{name}{time}")
+                })
+                .unwrap_or_else(|| "-".into())
+        });
+        let sha = if wide { f.sha256.clone() } else { f.sha256.chars().take(12).collect() };
+        let mut row = vec![
+            Cell::new(&f.path),
+            Cell::new(&f.file_type),
+            status,
+            Cell::new(if signer.is_empty() { "-".into() } else { signer }),
+            Cell::new(if counter.is_empty() { "-".into() } else { counter }),
+            Cell::new(sha),
+        ];
+        if wide {
+            let mut reasons: Vec<String> = f.signatures.iter().map(|s| s.verification.reasons.join("; ")).collect();
+            reasons.extend(f.notes.iter().cloned());
+            row.push(Cell::new(reasons.join("\n")));
+        }
+        t.add_row(row);
+    }
+    t.to_string()
+}

@@ -1,0 +1,221 @@
+//! Authenticode in PE/COFF files (SIGNED-FILES.md §2). goblin validates the headers; the image
+//! hash is computed linearly (everything but the CheckSum, the security directory entry and the
+//! certificate table), as osslsigncode and signify do, because the specification's section
+//! walk over- or under-counts on real files (and goblin's ranges panic on some). Every offset
+//! from the file is bounds-checked.
+
+use super::verdict;
+use crate::cms::{self, Failure};
+use crate::crypto::{HashAlg, Hasher};
+use crate::der;
+use crate::report::FileSignatureReport;
+use std::collections::BTreeMap;
+
+const SPC_INDIRECT_DATA: &str = "1.3.6.1.4.1.311.2.1.4";
+const NESTED_SIGNATURE: &str = "1.3.6.1.4.1.311.2.4.1";
+const MAX_SIGNATURES: usize = 16;
+
+/// The header facts the hash needs.
+struct Layout {
+    checksum: usize,
+    security_dir: usize,
+    table: Option<(usize, usize)>,
+}
+
+/// Whether `bytes` is a PE file goblin can read.
+pub fn is_pe(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"MZ") && layout(bytes).is_ok()
+}
+
+fn layout(bytes: &[u8]) -> Result<Layout, String> {
+    let header = goblin::pe::header::Header::parse(bytes).map_err(|e| format!("PE header: {e}"))?;
+    let opt = header.optional_header.ok_or("PE without optional header")?;
+    let e_lfanew = header.dos_header.pe_pointer as usize;
+    let opt_start = e_lfanew.checked_add(24).ok_or("bad e_lfanew")?;
+    let security_dir = match opt.standard_fields.magic {
+        0x10b => opt_start + 128,
+        0x20b => opt_start + 144,
+        m => return Err(format!("unknown optional header magic {m:#x}")),
+    };
+    if security_dir + 8 > bytes.len() || opt.windows_fields.number_of_rva_and_sizes < 5 {
+        return Ok(Layout { checksum: opt_start + 64, security_dir, table: None });
+    }
+    let rd = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4 bytes")) as usize;
+    let (off, size) = (rd(security_dir), rd(security_dir + 4));
+    let table = (size > 0).then_some((off, size));
+    Ok(Layout { checksum: opt_start + 64, security_dir, table })
+}
+
+/// The outcome for one PE file: its signatures and anomalies.
+pub struct Checked {
+    pub signatures: Vec<FileSignatureReport>,
+    pub notes: Vec<String>,
+}
+
+pub fn check(bytes: &[u8], now: i64) -> Checked {
+    let mut notes = Vec::new();
+    let lay = match layout(bytes) {
+        Ok(l) => l,
+        Err(e) => {
+            let r = verdict::fail(verdict::report("authenticode", "0".into()), Failure::Invalid(e));
+            return Checked { signatures: vec![r], notes };
+        }
+    };
+    let Some((table_off, table_size)) = lay.table else { return Checked { signatures: Vec::new(), notes } };
+    let table_end =
+        table_off.checked_add(table_size).filter(|e| *e <= bytes.len() && table_off >= lay.security_dir + 8);
+    let Some(table_end) = table_end else {
+        let f = Failure::Invalid("certificate table lies outside the file or over the headers".into());
+        return Checked { signatures: vec![verdict::fail(verdict::report("authenticode", "0".into()), f)], notes };
+    };
+    if table_end != bytes.len() {
+        notes.push(format!(
+            "{} bytes after the certificate table: not covered by the signature",
+            bytes.len() - table_end
+        ));
+    }
+
+    // WIN_CERTIFICATE entries, 8-byte aligned.
+    let mut blobs = Vec::new();
+    let mut pos = table_off;
+    while pos + 8 <= table_end && blobs.len() < MAX_SIGNATURES {
+        let len = u32::from_le_bytes(bytes[pos..pos + 4].try_into().expect("4 bytes")) as usize;
+        let (rev, kind) = (
+            u16::from_le_bytes([bytes[pos + 4], bytes[pos + 5]]),
+            u16::from_le_bytes([bytes[pos + 6], bytes[pos + 7]]),
+        );
+        if len < 8 || pos + len > table_end {
+            notes.push(format!("WIN_CERTIFICATE at {pos:#x} has a bad length {len}"));
+            break;
+        }
+        if kind == 2 && (rev == 0x0200 || rev == 0x0100) {
+            let body = &bytes[pos + 8..pos + len];
+            if let Ok((t, rest)) = der::read(body) {
+                if rest.iter().any(|b| *b != 0) {
+                    notes.push(format!("{} non-zero bytes after the PKCS#7 in its WIN_CERTIFICATE", rest.len()));
+                }
+                blobs.push(t.raw);
+            } else {
+                blobs.push(body);
+            }
+        } else {
+            notes.push(format!("WIN_CERTIFICATE of revision {rev:#x}, type {kind} skipped"));
+        }
+        pos += len.div_ceil(8) * 8;
+    }
+
+    // Parse every signature (nested ones too) before hashing, to know the algorithms.
+    let mut parsed: Vec<(String, &[u8])> = Vec::new();
+    for (i, b) in blobs.iter().enumerate() {
+        collect(b, i.to_string(), 0, &mut parsed);
+    }
+    let mut algs: Vec<HashAlg> = Vec::new();
+    let mut items = Vec::new();
+    for (index, blob) in &parsed {
+        let item = indirect_data(blob);
+        if let Ok((_, alg, _)) = &item {
+            if !algs.contains(alg) {
+                algs.push(*alg);
+            }
+        }
+        items.push((index.clone(), *blob, item));
+    }
+    let hashes = image_hashes(bytes, &lay, table_off, table_end, &algs);
+
+    let mut signatures = Vec::new();
+    for (index, blob, item) in items {
+        let r = verdict::report("authenticode", index);
+        let (content, alg, embedded) = match item {
+            Ok(x) => x,
+            Err(f) => {
+                signatures.push(verdict::fail(r, f));
+                continue;
+            }
+        };
+        let sd = match cms::parse_content_info(blob) {
+            Ok(sd) => sd,
+            Err(f) => {
+                signatures.push(verdict::fail(r, f));
+                continue;
+            }
+        };
+        let Some(si) = sd.signers.first() else {
+            signatures.push(verdict::fail(r, Failure::Invalid("no signer".into())));
+            continue;
+        };
+        let mut r = r;
+        r.digest_algorithm = Some(alg.name().into());
+        let computed = &hashes[&alg];
+        let content_ok = if computed.as_slice() == embedded {
+            Ok(())
+        } else {
+            Err(format!(
+                "image hash mismatch: signed {} {}, file has {}; the file was modified after signing",
+                alg.name(),
+                hex::encode(embedded),
+                hex::encode(computed)
+            ))
+        };
+        signatures.push(verdict::signer(r, si, &sd.certificates, content, content_ok, now));
+    }
+    Checked { signatures, notes }
+}
+
+/// The signature and its nested signatures (unsigned attribute 1.3.6.1.4.1.311.2.4.1).
+fn collect<'a>(blob: &'a [u8], index: String, depth: usize, out: &mut Vec<(String, &'a [u8])>) {
+    if out.len() >= MAX_SIGNATURES {
+        return;
+    }
+    out.push((index.clone(), blob));
+    if depth >= 3 {
+        return;
+    }
+    let Ok(sd) = cms::parse_content_info(blob) else { return };
+    let Some(si) = sd.signers.first() else { return };
+    for (i, nested) in si.unsigned_attr(NESTED_SIGNATURE).enumerate() {
+        collect(nested.raw, format!("{index}.{}", i + 1), depth + 1, out);
+    }
+}
+
+/// SpcIndirectDataContent: the signed content bytes (its value), the image hash algorithm and
+/// the embedded image hash.
+fn indirect_data(blob: &[u8]) -> Result<(&[u8], HashAlg, &[u8]), Failure> {
+    let sd = cms::parse_content_info(blob)?;
+    if sd.content_type != SPC_INDIRECT_DATA {
+        return Err(Failure::Invalid(format!("content type {} is not SpcIndirectDataContent", sd.content_type)));
+    }
+    let content =
+        sd.content.filter(|t| t.tag == der::SEQUENCE).ok_or(Failure::Invalid("no SpcIndirectDataContent".into()))?;
+    let kids = der::children(content.content)?;
+    let digest_info = kids.get(1).ok_or(Failure::Invalid("SpcIndirectDataContent lacks its DigestInfo".into()))?;
+    let (alg, rest) = der::expect(digest_info.content, der::SEQUENCE)?;
+    let (digest, _) = der::expect(rest, der::OCTET_STRING)?;
+    let alg = der::algorithm_oid(&alg)?;
+    let alg = HashAlg::from_oid(&alg).ok_or_else(|| Failure::Unsupported(format!("image hash algorithm {alg}")))?;
+    Ok((content.content, alg, digest.content))
+}
+
+/// The Authenticode image hash for each algorithm, one pass over the file.
+fn image_hashes(
+    bytes: &[u8],
+    lay: &Layout,
+    table_off: usize,
+    table_end: usize,
+    algs: &[HashAlg],
+) -> BTreeMap<HashAlg, Vec<u8>> {
+    let mut hashers: Vec<(HashAlg, Hasher)> = algs.iter().map(|a| (*a, a.hasher())).collect();
+    let ranges = [
+        (0, lay.checksum),
+        (lay.checksum + 4, lay.security_dir),
+        (lay.security_dir + 8, table_off),
+        (table_end, bytes.len()),
+    ];
+    for (a, b) in ranges {
+        if a < b && b <= bytes.len() {
+            for (_, h) in hashers.iter_mut() {
+                h.update(&bytes[a..b]);
+            }
+        }
+    }
+    hashers.into_iter().map(|(a, h)| (a, h.finish())).collect()
+}
