@@ -134,7 +134,7 @@ pub struct Checked {
 pub fn jar_kind(bytes: &[u8]) -> Option<&'static str> {
     let zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).ok()?;
     let names: Vec<&str> = zip.file_names().take(MAX_ENTRIES).collect();
-    if names.iter().any(|n| *n == "AndroidManifest.xml") {
+    if names.contains(&"AndroidManifest.xml") {
         return Some("apk");
     }
     names.iter().any(|n| n.eq_ignore_ascii_case("META-INF/MANIFEST.MF") || n.ends_with(".class")).then_some("jar")
