@@ -108,6 +108,8 @@ pub enum PublicKey {
     P521(Box<p521::ecdsa::VerifyingKey>),
     Rsa(rsa::RsaPublicKey),
     Ed25519(ed25519_dalek::VerifyingKey),
+    /// Only in legacy JAR signatures (`.DSA` block files).
+    Dsa(Box<dsa::VerifyingKey>),
 }
 
 impl std::fmt::Debug for PublicKey {
@@ -145,6 +147,9 @@ impl PublicKey {
             "1.2.840.113549.1.1.1" => {
                 Ok(PublicKey::Rsa(rsa::RsaPublicKey::from_public_key_der(der).map_err(|e| bad(&e))?))
             }
+            "1.2.840.10040.4.1" => {
+                Ok(PublicKey::Dsa(Box::new(dsa::VerifyingKey::from_public_key_der(der).map_err(|e| bad(&e))?)))
+            }
             "1.3.101.112" => {
                 Ok(PublicKey::Ed25519(ed25519_dalek::VerifyingKey::from_public_key_der(der).map_err(|e| bad(&e))?))
             }
@@ -171,6 +176,7 @@ impl PublicKey {
             PublicKey::P521(_) => "ecdsa-p521".into(),
             PublicKey::Rsa(k) => format!("rsa-{}", k.size() * 8),
             PublicKey::Ed25519(_) => "ed25519".into(),
+            PublicKey::Dsa(_) => "dsa".into(),
         }
     }
 
@@ -303,6 +309,10 @@ impl PublicKey {
                 };
                 ok.then_some(None).ok_or(CryptoError::BadSignature)
             }
+            PublicKey::Dsa(k) => {
+                let s = dsa::Signature::try_from(sig).map_err(|_| CryptoError::MalformedSignature)?;
+                k.verify_prehash(prehash, &s).map(|_| None).map_err(|_| CryptoError::BadSignature)
+            }
             PublicKey::Ed25519(_) => Err(CryptoError::UnsupportedKey("Ed25519 in CMS".into())),
         }
     }
@@ -323,6 +333,7 @@ impl PublicKey {
                 .verify_rsa_pkcs1(HashAlg::Sha256, msg, sig)
                 .or_else(|_| self.verify_rsa_pss(HashAlg::Sha256, msg, sig)),
             PublicKey::Ed25519(_) => self.verify_ed25519(msg, sig),
+            PublicKey::Dsa(_) => Err(self.mismatch("cosign")),
         }
     }
 
@@ -339,7 +350,7 @@ impl PublicKey {
             PublicKey::P256(_) => Some("ES256"),
             PublicKey::P384(_) => Some("ES384"),
             PublicKey::P521(_) => Some("ES512"),
-            PublicKey::Ed25519(_) => None,
+            PublicKey::Ed25519(_) | PublicKey::Dsa(_) => None,
         }
     }
 
