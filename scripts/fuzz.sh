@@ -22,6 +22,8 @@ if [ -d "$corpus" ]; then
   seed notation_cose "$corpus"/notation/envelopes/*cose*.sig
   seed sigstore_bundle "$corpus"/sigstore/*.json "$corpus"/cosign/sigstore-rs/*.json "$corpus"/cosign/sigstore-go/*.sigstore.json
   seed x509_identity "$corpus"/notation/truststore/* "$corpus"/cosign/containers-image/keys/*
+  seed signed_file "$corpus"/fs-suite/pe/*.exe "$corpus"/fs-suite/jar/*.jar "$corpus"/fs-suite/apk/*.apk
+  seed cms "$corpus"/notation/suite/notation-go/timestamp/countersignature/*.p7s
   seed manifests "$corpus"/notation/oci-layout/index.json "$corpus"/cosign/containers-image/*/manifest.json
 fi
 

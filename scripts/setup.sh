@@ -20,6 +20,8 @@ command -v curl >/dev/null || need_apt+=(curl)
 if [ "$demo_only" = 0 ]; then
   [ -x /usr/bin/openssl ] || need_apt+=(openssl)
   [ -x /usr/bin/htpasswd ] || need_apt+=(apache2-utils)
+  command -v osslsigncode >/dev/null || need_apt+=(osslsigncode)
+  command -v jarsigner >/dev/null || need_apt+=(openjdk-17-jdk-headless)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}" >&2

@@ -287,8 +287,8 @@ pub fn check(bytes: &[u8], file_type: &'static str, now: i64) -> Checked {
                 }
             }
         }
-        problems
-            .extend(entry_problems.iter().filter(|p| signed_names.iter().any(|n| p.starts_with(n.as_str()))).cloned());
+        // Any manifest entry that fails (modified, missing, refused as a bomb) breaks the archive.
+        problems.extend(entry_problems.iter().cloned());
         for n in &names {
             if !n.ends_with('/') && !is_signature_related(n) && !signed_names.contains(n) {
                 problems.push(format!("unsigned entry {n}"));
@@ -297,7 +297,9 @@ pub fn check(bytes: &[u8], file_type: &'static str, now: i64) -> Checked {
         let sd = match cms::parse_content_info(&block) {
             Ok(sd) => sd,
             Err(f) => {
-                out.signatures.push(verdict::fail(r, f));
+                let mut r = verdict::fail(r, f);
+                r.verification.reasons.extend(problems);
+                out.signatures.push(r);
                 continue;
             }
         };
