@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Benchmarks (figures printed, not asserted). Everything runs on 127.0.0.1.
+#   scripts/bench.sh [registry] [REPOS TAGS]   default 100 x 20 = 2,000 images (try 500 20, 2500 20)
+#   scripts/bench.sh fs [COPIES]               signed PE/JAR files vs sha256sum, osslsigncode, jarsigner
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SIGAUDIT_CORPUS="$(cd "${SIGAUDIT_CORPUS:-../shared/corpus}" && pwd)"
+mode="${1:-registry}"; [ "$mode" = registry ] || [ "$mode" = fs ] || { echo "usage: $0 [registry REPOS TAGS | fs COPIES]" >&2; exit 2; }
+[ $# -gt 0 ] && shift
+./scripts/setup.sh --demo >/dev/null 2>&1
+command -v hey >/dev/null || { apt-get install -y -qq hey >/dev/null 2>&1 || sudo apt-get install -y -qq hey >/dev/null; }
+cargo build --release --locked --quiet
+bin="$PWD/target/release/sigaudit"
+work="$(mktemp -d)"; pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Run a command under /usr/bin/time -v; print wall s, cpu s, max RSS MB.
+measure() { # label, command...
+  local label="$1"; shift
+  /usr/bin/time -v "$@" > "$work/out" 2> "$work/time" || true
+  local wall cpu rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/time")
+  cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u+s}' "$work/time")
+  rss=$(awk -F': ' '/Maximum resident/ {printf "%.1f", $2/1024}' "$work/time")
+  printf '%-34s wall %8.2f s   cpu %8.2f s   peak RSS %7s MB\n' "$label" "$wall" "$cpu" "$rss"
+  echo "$wall" > "$work/last_wall"
+}
+
+if [ "$mode" = registry ]; then
+  repos="${1:-100}"; tags="${2:-20}"
+  port=$(free_port)
+  cat > "$work/config.yml" <<YAML
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $work/data}}
+http: {addr: 127.0.0.1:$port}
+catalog: {maxentries: 1000}
+YAML
+  /usr/bin/docker-registry serve "$work/config.yml" > "$work/registry.log" 2>&1 & pids+=($!)
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+  start=$(date +%s.%N)
+  python3 scripts/bench_seed.py --registry "127.0.0.1:$port" --repos "$repos" --tags "$tags" --threads 16
+  echo "seeding ($((repos * tags)) images, concurrent uploads over the registry API): $(echo "$(date +%s.%N) - $start" | bc) s"
+
+  # The registry's ceiling: manifest HEAD requests per second, at the best concurrency.
+  url="http://127.0.0.1:$port/v2/bench/r00000/manifests/t00000"
+  accept="application/vnd.oci.image.manifest.v1+json"
+  best=0; best_c=0
+  for c in 8 16 32 64; do
+    rps=$(hey -n 20000 -c "$c" -m HEAD -H "Accept: $accept" "$url" | awk '/Requests\/sec/ {print int($2)}')
+    echo "  hey HEAD concurrency $c: $rps req/s"
+    [ "$rps" -gt "$best" ] && best=$rps && best_c=$c
+  done
+  pages=$(( (repos + 999) / 1000 ))
+  requests_floor=$(( repos + repos * tags + pages ))
+  floor=$(echo "scale=3; $requests_floor / $best" | bc)
+  echo "ceiling: $best req/s (concurrency $best_c); floor = ($repos repos + $((repos * tags)) tags + $pages catalog pages) / ceiling = $floor s"
+
+  for fmt in json ndjson; do
+    measure "scan -o $fmt" "$bin" registry "127.0.0.1:$port" --plain-http -o "$fmt" --stats --concurrency 32
+    wall=$(cat "$work/last_wall")
+    total=$(grep -o 'total [0-9]*' "$work/time" | awk '{print $2}')
+    sigs=$(grep -o 'blob [0-9]*' "$work/time" | awk '{print $2}')
+    echo "  $(grep -o 'requests to.*' "$work/time")"
+    echo "  ratio scan/floor: $(echo "scale=2; $wall / $floor" | bc)   requests per image: $(echo "scale=3; $total / ($repos * $tags)" | bc) (of which signature fetches: $((sigs * 2)))"
+  done
+else
+  copies="${1:-60}"
+  files="$work/files"; mkdir -p "$files"
+  ./scripts/make_fs_fixtures.sh "$work/fixtures" 2>/dev/null
+  srcs=("$SIGAUDIT_CORPUS/fs/putty.exe" "$SIGAUDIT_CORPUS/fs-suite/pe/real-7z1900-x64_signed.exe" "$SIGAUDIT_CORPUS/fs/hello-signed.jar"
+        "$work/fixtures/pe/deep/er/dual-nested.exe" "$work/fixtures/jar/lib/signed-tsa.jar")
+  for i in $(seq "$copies"); do for s in "${srcs[@]}"; do cp "$s" "$files/$i-$(basename "$s")"; done; done
+  n=$(ls "$files" | wc -l); mb=$(du -sm "$files" | cut -f1)
+  echo "$n files, $mb MB (copies of corpus samples and generated fixtures)"
+  cat "$files"/* > /dev/null  # warm the page cache for every contender alike
+  measure "sha256sum (read-and-hash floor)" sh -c "sha256sum $files/* > /dev/null"
+  floor=$(cat "$work/last_wall")
+  measure "sigaudit fs -o ndjson" "$bin" fs "$files" -o ndjson
+  echo "  ratio sigaudit/sha256sum: $(echo "scale=2; $(cat "$work/last_wall") / $floor" | bc)"
+  pe=$(ls "$files"/*putty.exe | head -10); jars=$(ls "$files"/*.jar | head -10)
+  measure "osslsigncode verify x10 (putty)" sh -c "for f in $(echo $pe); do osslsigncode verify -ignore-crl -in \$f >/dev/null 2>&1; done"
+  echo "  per file: $(echo "scale=3; $(cat "$work/last_wall") / 10" | bc) s"
+  measure "jarsigner -verify x10" sh -c "for f in $(echo $jars); do jarsigner -verify \$f >/dev/null 2>&1; done"
+  echo "  per file: $(echo "scale=3; $(cat "$work/last_wall") / 10" | bc) s"
+fi
