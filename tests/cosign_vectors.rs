@@ -235,3 +235,16 @@ fn othername_san_and_two_signature_dsse_bundles() {
     assert_eq!(c.verdict, Verdict::Invalid);
     assert!(c.reasons[0].contains("exactly one"), "{:?}", c.reasons);
 }
+
+#[test]
+fn certificate_chains_longer_than_ten_are_refused() {
+    let img = dir_image("dir-img-cosign-fulcio-rekor-valid");
+    let (_, payload, ann) = &img.layers[0];
+    let mut ann = ann.clone();
+    let chain = ann[sigaudit::signature::cosign::ANN_CHAIN].clone();
+    let long = vec![chain.trim_end(); 6].join("\n"); // 12 certificates + the leaf
+    ann.insert(sigaudit::signature::cosign::ANN_CHAIN.into(), long);
+    let c = check_simplesigning(&ann, payload, &img.subject, &Trust::default());
+    assert_eq!(c.verdict, Verdict::Invalid);
+    assert!(c.reasons[0].contains("exceeds the limit of 10"), "{:?}", c.reasons);
+}

@@ -274,3 +274,49 @@ fn hostile_answers_are_reported_and_the_scan_goes_on() {
         .iter()
         .all(|i| i["repository"] != "apps/batch" && i["repository"] != "apps/unsigned"));
 }
+
+#[test]
+fn blob_redirects_to_another_host_never_carry_credentials() {
+    let mut reg = Registry::distribution(100);
+    reg.seed(false);
+    let baseline = comparable(&direct(&reg));
+    let certs = tempfile::tempdir().unwrap();
+    let htpasswd = common::htpasswd(certs.path(), USER, PASSWORD);
+    reg.restart_secured(Security { tls: None, htpasswd: Some(htpasswd), token: None });
+
+    use base64::Engine;
+    let basic = format!(
+        "Authorization: Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
+    );
+    // "Object storage" on another host (127.0.0.2): it fetches from the registry with its own credentials.
+    let storage =
+        Proxy::start_on("127.0.0.2", &reg.addr, Arc::new(move |_m, _p, _n| Action::ForwardWithHeader(basic.clone())));
+    let storage_addr = storage.addr.clone();
+    // The registry answers every blob GET with a redirect to that storage.
+    let front = Proxy::start(
+        &reg.addr,
+        Arc::new(move |m, p, _n| {
+            if m == "GET" && p.contains("/blobs/sha256:") {
+                Action::Respond(307, vec![("Location".into(), format!("http://{storage_addr}{p}"))], Vec::new())
+            } else {
+                Action::Forward
+            }
+        }),
+    );
+    let mut child =
+        sigaudit_cmd(["registry", &front.addr, "--plain-http", "-o", "json", "-u", USER, "--password-stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(comparable(&stdout_json(&o)), baseline);
+    let fetched = storage.requests.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(fetched >= 10, "only {fetched} blob fetches went through the redirect");
+    assert_eq!(storage.authorized.load(std::sync::atomic::Ordering::SeqCst), 0, "credentials went to another host");
+    assert!(front.authorized.load(std::sync::atomic::Ordering::SeqCst) > 0);
+}

@@ -23,6 +23,8 @@ pub enum Action {
     Delay(Duration),
     /// Forward, but change the upstream answer's headers.
     RewriteHeaders(HeadRewrite),
+    /// Forward with this extra request header line (`Name: value`).
+    ForwardWithHeader(String),
 }
 
 pub type Rule = Arc<dyn Fn(&str, &str, u64) -> Action + Send + Sync>;
@@ -32,6 +34,8 @@ pub struct Proxy {
     stop: Arc<AtomicBool>,
     pub requests: Arc<AtomicU64>,
     pub faults: Arc<AtomicU64>,
+    /// Requests that arrived with an Authorization header.
+    pub authorized: Arc<AtomicU64>,
 }
 
 impl Drop for Proxy {
@@ -44,25 +48,32 @@ impl Drop for Proxy {
 impl Proxy {
     /// `rule(method, path, n)` decides; `n` counts requests from 0.
     pub fn start(upstream: &str, rule: Rule) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Proxy::start_on("127.0.0.1", upstream, rule)
+    }
+
+    /// On another loopback address (127.0.0.2 is "another host" for the client).
+    pub fn start_on(ip: &str, upstream: &str, rule: Rule) -> Proxy {
+        let listener = TcpListener::bind((ip, 0)).unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(AtomicU64::new(0));
         let faults = Arc::new(AtomicU64::new(0));
+        let authorized = Arc::new(AtomicU64::new(0));
         let (s, r, f, up) = (stop.clone(), requests.clone(), faults.clone(), upstream.to_string());
+        let a = authorized.clone();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (rule, r, f, up) = (rule.clone(), r.clone(), f.clone(), up.clone());
+                let (rule, r, f, up, a) = (rule.clone(), r.clone(), f.clone(), up.clone(), a.clone());
                 std::thread::spawn(move || {
-                    let _ = serve(conn, &up, &rule, &r, &f);
+                    let _ = serve(conn, &up, &rule, &r, &f, &a);
                 });
             }
         });
-        Proxy { addr, stop, requests, faults }
+        Proxy { addr, stop, requests, faults, authorized }
     }
 }
 
@@ -103,9 +114,20 @@ fn read_request(conn: &mut TcpStream) -> std::io::Result<Option<(String, String,
     Ok(Some((method, path, raw)))
 }
 
-fn serve(mut conn: TcpStream, upstream: &str, rule: &Rule, n: &AtomicU64, faults: &AtomicU64) -> std::io::Result<()> {
+fn serve(
+    mut conn: TcpStream,
+    upstream: &str,
+    rule: &Rule,
+    n: &AtomicU64,
+    faults: &AtomicU64,
+    authorized: &AtomicU64,
+) -> std::io::Result<()> {
     conn.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let Some((method, path, raw)) = read_request(&mut conn)? else { return Ok(()) };
+    let Some((method, path, mut raw)) = read_request(&mut conn)? else { return Ok(()) };
+    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(raw.len());
+    if String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase().contains("\r\nauthorization:") {
+        authorized.fetch_add(1, Ordering::SeqCst);
+    }
     let i = n.fetch_add(1, Ordering::SeqCst);
     let mut rewrite: Option<HeadRewrite> = None;
     match rule(&method, &path, i) {
@@ -134,6 +156,10 @@ fn serve(mut conn: TcpStream, upstream: &str, rule: &Rule, n: &AtomicU64, faults
         Action::RewriteHeaders(f) => {
             faults.fetch_add(1, Ordering::SeqCst);
             rewrite = Some(f);
+        }
+        Action::ForwardWithHeader(h) => {
+            let first_line_end = raw.windows(2).position(|w| w == b"\r\n").unwrap_or(0) + 2;
+            raw.splice(first_line_end..first_line_end, format!("{h}\r\n").into_bytes());
         }
     }
     let mut up = TcpStream::connect(upstream)?;
