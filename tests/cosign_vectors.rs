@@ -242,7 +242,7 @@ fn certificate_chains_longer_than_ten_are_refused() {
     let (_, payload, ann) = &img.layers[0];
     let mut ann = ann.clone();
     let chain = ann[sigaudit::signature::cosign::ANN_CHAIN].clone();
-    let long = vec![chain.trim_end(); 6].join("\n"); // 12 certificates + the leaf
+    let long = [chain.trim_end(); 6].join("\n"); // 12 certificates + the leaf
     ann.insert(sigaudit::signature::cosign::ANN_CHAIN.into(), long);
     let c = check_simplesigning(&ann, payload, &img.subject, &Trust::default());
     assert_eq!(c.verdict, Verdict::Invalid);
