@@ -360,6 +360,9 @@ class Seeder:
         cose = open(os.path.join(self.corpus, "notation", "envelopes", "alpine-v2.cose.sig"), "rb").read()
         x5c = json.loads(jws)["header"]["x5c"]
         thumbs = [hashlib.sha256(base64.b64decode(c)).hexdigest() for c in x5c]
+        alpine_pem = x509.load_der_x509_certificate(base64.b64decode(x5c[0])).public_bytes(serialization.Encoding.PEM)
+        with open(os.path.join(self.out, "alpine.crt"), "wb") as f:
+            f.write(alpine_pem)
         self.notary_signature("notary/alpine", alpine, jws, "application/jose+json", "legacy", thumbs)
         self.notary_signature("notary/alpine", alpine, cose, "application/cose", "artifactType")
         notary_ok = {"format": "notation", "verdict": "untrusted",

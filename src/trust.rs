@@ -4,6 +4,7 @@
 
 use crate::crypto::{CryptoError, PublicKey};
 use crate::report::Verdict;
+use crate::x509::{rfc3339, Cert};
 
 /// A public key the user trusts, with its id (SHA-256 of the DER SPKI) and where it came from.
 #[derive(Debug, Clone)]
@@ -13,9 +14,26 @@ pub struct TrustedKey {
     pub source: String,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Default)]
 pub struct Trust {
     pub keys: Vec<TrustedKey>,
+    /// Trust anchors for certificate-bearing signatures (`--ca-roots`).
+    pub anchors: Vec<Cert>,
+    /// Unix seconds at which certificate validity is judged when the signature states no
+    /// verified signing time.
+    pub now: i64,
+}
+
+impl Clone for Trust {
+    fn clone(&self) -> Trust {
+        Trust { keys: self.keys.clone(), anchors: self.anchors.iter().map(Cert::clone_cert).collect(), now: self.now }
+    }
+}
+
+impl std::fmt::Debug for Trust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Trust({} keys, {} anchors)", self.keys.len(), self.anchors.len())
+    }
 }
 
 impl Trust {
@@ -58,8 +76,74 @@ impl Trust {
         (Verdict::Invalid, format!("signature does not verify with any of the {} given key(s)", self.keys.len()), None)
     }
 
-    /// Decide a certificate-bearing signature whose integrity and binding hold.
-    pub fn decide_certificate(&self) -> (Verdict, String) {
-        (Verdict::Untrusted, "signature valid for the certificate it carries; no trust anchor given for it".into())
+    /// Add every certificate of a PEM bundle as a trust anchor.
+    pub fn add_ca_roots_pem(&mut self, pem: &[u8], source: &str) -> Result<usize, String> {
+        let certs = Cert::from_pem_chain(pem).map_err(|e| format!("{source}: {e}"))?;
+        let n = certs.len();
+        self.anchors.extend(certs);
+        Ok(n)
+    }
+
+    /// A path from `certs[0]` (the signer) through the other given certificates to an anchor,
+    /// every certificate's signature checked and every certificate valid at `at`; the signer must
+    /// allow code signing. Returns the anchor's subject.
+    pub fn chain_to_anchor(&self, certs: &[Cert], at: i64) -> Result<String, String> {
+        let leaf = certs.first().ok_or("no certificate")?;
+        if !leaf.allows_code_signing() {
+            return Err("the signing certificate's extended key usage does not allow code signing".into());
+        }
+        let valid = |c: &Cert| -> Result<(), String> {
+            let (nb, na) = c.validity();
+            if at < nb || at > na {
+                return Err(format!(
+                    "certificate {} is not valid at {} (valid {} to {})",
+                    c.subject(),
+                    rfc3339(at).unwrap_or_default(),
+                    rfc3339(nb).unwrap_or_default(),
+                    rfc3339(na).unwrap_or_default()
+                ));
+            }
+            Ok(())
+        };
+        let mut current = leaf;
+        for _ in 0..crate::signature::MAX_CHAIN {
+            valid(current)?;
+            if let Some(a) = self.anchors.iter().find(|a| a.der == current.der) {
+                return Ok(a.subject());
+            }
+            if let Some(a) =
+                self.anchors.iter().find(|a| a.subject_raw() == current.issuer_raw() && current.is_signed_by(a))
+            {
+                valid(a)?;
+                return Ok(a.subject());
+            }
+            if current.is_self_signed() {
+                break;
+            }
+            match certs
+                .iter()
+                .find(|c| c.der != current.der && c.subject_raw() == current.issuer_raw() && current.is_signed_by(c))
+            {
+                Some(next) => current = next,
+                None => break,
+            }
+        }
+        Err(format!("no path from {} to a given trust anchor", leaf.subject()))
+    }
+
+    /// Decide a certificate-bearing signature whose integrity and binding hold. `certs` is the
+    /// signer's certificate first, then the chain the signature carries; `at` is a verified
+    /// signing time, if any (else `now`).
+    pub fn decide_certificate(&self, certs: &[Cert], at: Option<i64>) -> (Verdict, String) {
+        if self.anchors.is_empty() {
+            return (
+                Verdict::Untrusted,
+                "signature valid for the certificate it carries; no trust anchor given (--ca-roots)".into(),
+            );
+        }
+        match self.chain_to_anchor(certs, at.unwrap_or(self.now)) {
+            Ok(anchor) => (Verdict::Verified, format!("signer chains to trust anchor {anchor}")),
+            Err(e) => (Verdict::Untrusted, format!("not trusted: {e}")),
+        }
     }
 }

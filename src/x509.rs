@@ -76,6 +76,32 @@ impl Cert {
         })
     }
 
+    /// Whether `issuer`'s key made this certificate's signature.
+    pub fn is_signed_by(&self, issuer: &Cert) -> bool {
+        let c = self.parsed();
+        let Ok(key) = issuer.public_key() else { return false };
+        let oid = c.signature_algorithm.algorithm.to_id_string();
+        use crate::crypto::HashAlg::*;
+        let hash = match oid.as_str() {
+            "1.2.840.113549.1.1.5" | "1.2.840.10045.4.1" => Sha1,
+            "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" => Sha256,
+            "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => Sha384,
+            "1.2.840.113549.1.1.13" | "1.2.840.10045.4.3.4" => Sha512,
+            _ => return false,
+        };
+        let tbs: &[u8] = c.tbs_certificate.as_ref();
+        key.verify_cms_prehash(hash, &hash.digest(tbs), &c.signature_value.data, &oid).is_ok()
+    }
+
+    /// Whether the certificate allows code signing: no EKU extension (any use), or one that
+    /// lists codeSigning or anyExtendedKeyUsage.
+    pub fn allows_code_signing(&self) -> bool {
+        match self.parsed().extended_key_usage() {
+            Ok(Some(eku)) => eku.value.code_signing || eku.value.any,
+            _ => true,
+        }
+    }
+
     pub fn subject_raw(&self) -> Vec<u8> {
         self.parsed().subject().as_raw().to_vec()
     }

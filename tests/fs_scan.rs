@@ -265,3 +265,36 @@ fn hostile_files_are_reported_and_the_scan_goes_on() {
         .iter()
         .any(|e| e["reference"].as_str().unwrap().ends_with("dangling.exe")));
 }
+
+#[test]
+fn ca_roots_make_the_test_pki_signers_verified() {
+    let root = corpus();
+    let anchor = root.join("fs-suite/pki/test-root.pem");
+    let o = sigaudit([
+        "fs",
+        root.join("fs-suite/pe").to_str().unwrap(),
+        root.join("fs-suite/jar").to_str().unwrap(),
+        "-o",
+        "json",
+        "--ca-roots",
+        anchor.to_str().unwrap(),
+        "--at",
+        "2026-11-22T00:00:00Z",
+    ]);
+    let got = files_by_path(&stdout_json(&o), &root);
+    for (path, status) in [
+        ("fs-suite/pe/pe-rsa-sha256-rfc3161.exe", "verified"),
+        ("fs-suite/pe/pe-dual-sha1-rsa+nested-sha256-ecdsa.exe", "verified"),
+        ("fs-suite/pe/pe-expired-ts-within-validity.exe", "verified"),
+        ("fs-suite/pe/pe-selfsigned-rfc3161.exe", "untrusted"),
+        ("fs-suite/pe/real-7z1900-x64_signed.exe", "untrusted"),
+        ("fs-suite/pe/pe-expired-nots.exe", "invalid"),
+        ("fs-suite/pe/pe-tampered-section-byte.exe", "invalid"),
+        ("fs-suite/jar/jar-two-signers.jar", "verified"),
+        ("fs-suite/jar/jar-rsa-selfsigned-tsa.jar", "untrusted"),
+    ] {
+        assert_eq!(got[path]["status"], status, "{path}: {:#}", got[path]["signatures"]);
+    }
+    let r = got["fs-suite/pe/pe-rsa-sha256-rfc3161.exe"]["signatures"][0]["verification"]["reasons"].to_string();
+    assert!(r.contains("CN=SigScan-RS Test Root CA"), "{r}");
+}

@@ -254,3 +254,41 @@ fn unreachable_registry_is_a_clear_error() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("does not answer"), "{err}");
 }
+
+#[test]
+fn keys_and_ca_roots_turn_good_signatures_verified_and_leave_bad_ones_invalid() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let arg = |f: &str| seeded.dir.join(f).display().to_string();
+    let (key, signer, alpine) = (arg("cosign.pub"), arg("signer.crt"), arg("alpine.crt"));
+    let (report, o) =
+        scan_json(&reg, &["--key", &key, "--ca-roots", &signer, "--ca-roots", &alpine, "--fail-on", "invalid"]);
+    assert_eq!(code(&o), 1, "replayed and tampered signatures remain: --fail-on invalid exits 1");
+    for image in report["images"].as_array().unwrap() {
+        let want = seeded.expected["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["repository"] == image["repository"] && e["digest"] == image["digest"])
+            .unwrap();
+        // Every good signature is made by the seeder's key or certificate, or is the alpine
+        // envelope; notation's own e2e signer is covered by no given anchor.
+        let covered = image["repository"] != "notary/e2e-valid-signature";
+        let expected = match want["status"].as_str().unwrap() {
+            "untrusted" | "unverified" if covered => "verified",
+            other => other,
+        };
+        assert_eq!(image["status"], expected, "{}: {:#}", image["repository"], image["signatures"]);
+        for s in image["signatures"].as_array().unwrap() {
+            let v = &s["verification"];
+            if v["status"] == "verified" {
+                let r = v["reasons"].to_string();
+                assert!(r.contains("trust anchor") || r.contains("verified with key"), "{r}");
+            }
+        }
+    }
+    // The notation e2e signer is not covered by these anchors.
+    let e2e =
+        report["images"].as_array().unwrap().iter().find(|i| i["repository"] == "notary/e2e-valid-signature").unwrap();
+    assert_eq!(e2e["status"], "untrusted");
+}

@@ -44,6 +44,9 @@ pub struct FsArgs {
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0)]
     pub jobs: usize,
+    /// PEM bundle of trust anchors for signers (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub ca_roots: Vec<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -108,6 +111,9 @@ pub struct CommonArgs {
     /// Requests in flight at most.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
+    /// PEM bundle of trust anchors for certificate-bearing signatures (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub ca_roots: Vec<PathBuf>,
     /// Cosign public key (PEM); key-only signatures that verify with one are `verified` (repeatable).
     #[arg(long = "key", value_name = "FILE")]
     pub keys: Vec<PathBuf>,

@@ -52,7 +52,7 @@ pub struct Settings {
 impl Settings {
     pub fn from_args(c: &CommonArgs) -> Result<Settings> {
         let (format, fail_on, now) = report_settings(&c.report)?;
-        let mut trust = Trust::default();
+        let mut trust = load_ca_roots(&c.ca_roots, now)?;
         for path in &c.keys {
             let pem = std::fs::read(path).with_context(|| format!("--key {}", path.display()))?;
             trust
@@ -120,6 +120,16 @@ impl Settings {
         };
         Ok(Arc::new(RegistryClient::new(cfg)?))
     }
+}
+
+/// Trust anchors from `--ca-roots` files; certificates are judged at `now`.
+pub fn load_ca_roots(paths: &[std::path::PathBuf], now: i64) -> Result<Trust> {
+    let mut trust = Trust { now, ..Trust::default() };
+    for path in paths {
+        let pem = std::fs::read(path).with_context(|| format!("--ca-roots {}", path.display()))?;
+        trust.add_ca_roots_pem(&pem, &path.display().to_string()).map_err(|e| anyhow::anyhow!("--ca-roots {e}"))?;
+    }
+    Ok(trust)
 }
 
 /// Output format, `--fail-on` statuses and the evaluation time, shared by every scan.

@@ -6,6 +6,7 @@ use super::verdict;
 use crate::cms::{self, Failure};
 use crate::crypto::HashAlg;
 use crate::report::FileSignatureReport;
+use crate::trust::Trust;
 use base64::Engine;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -173,7 +174,7 @@ fn read_entry(
     Ok(buf)
 }
 
-pub fn check(bytes: &[u8], file_type: &'static str, now: i64) -> Checked {
+pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
     let mut out = Checked { file_type, signatures: Vec::new(), notes: Vec::new() };
     let fail = |msg: String| vec![verdict::fail(verdict::report("jar", "-".into()), Failure::Invalid(msg))];
     let mut zip = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
@@ -311,7 +312,7 @@ pub fn check(bytes: &[u8], file_type: &'static str, now: i64) -> Checked {
         if r.digest_algorithm.as_deref() == Some("sha1") || si.hash().ok() == Some(HashAlg::Sha1) {
             r.verification.reasons.push("weak algorithm SHA-1 (JDK 17 treats such JARs as unsigned)".into());
         }
-        out.signatures.push(verdict::signer(r, si, &sd.certificates, &sf, content_ok, now));
+        out.signatures.push(verdict::signer(r, si, &sd.certificates, &sf, content_ok, trust));
     }
     // APK v2/v3: the signing block sits before the central directory; v1 alone cannot tell.
     let has_block = bytes.windows(16).any(|w| w == b"APK Sig Block 42");

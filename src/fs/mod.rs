@@ -9,6 +9,7 @@ mod verdict;
 
 use crate::crawl::Event;
 use crate::report::{ErrorReport, FileReport, Status, Verdict};
+use crate::trust::Trust;
 use globset::GlobSet;
 use sha2::{Digest as _, Sha256};
 use std::path::{Path, PathBuf};
@@ -24,8 +25,8 @@ pub struct FsOptions {
     pub exclude: Option<GlobSet>,
     /// Worker threads (0: one per core).
     pub jobs: usize,
-    /// Unix seconds for certificate time checks.
-    pub now: i64,
+    /// Trust anchors (`--ca-roots`) and the time certificates are judged at.
+    pub trust: Arc<Trust>,
 }
 
 /// What kind of file this is, by content.
@@ -83,15 +84,15 @@ fn detect(bytes: &[u8]) -> Kind {
 }
 
 /// Check one file's bytes: `None` if it is of no supported type.
-pub fn check_bytes(path: &str, bytes: &[u8], now: i64) -> Option<FileReport> {
+pub fn check_bytes(path: &str, bytes: &[u8], trust: &Trust) -> Option<FileReport> {
     let (file_type, signatures, notes) = match detect(bytes) {
         Kind::Other => return None,
         Kind::Pe => {
-            let c = pe::check(bytes, now);
+            let c = pe::check(bytes, trust);
             ("pe", c.signatures, c.notes)
         }
         Kind::Zip(t) => {
-            let c = jar::check(bytes, t, now);
+            let c = jar::check(bytes, t, trust);
             (c.file_type, c.signatures, c.notes)
         }
         Kind::UnsupportedSigned(t) => {
@@ -133,7 +134,7 @@ pub fn scan(roots: &[PathBuf], opts: &FsOptions, events: tokio::sync::mpsc::Send
             s.spawn(move || loop {
                 let next = rx.lock().expect("queue lock").recv();
                 let Ok(path) = next else { break };
-                let _ = events.blocking_send(check_path(&path, opts.now));
+                let _ = events.blocking_send(check_path(&path, &opts.trust));
             });
         }
         for root in roots {
@@ -190,7 +191,7 @@ fn walk(
     }
 }
 
-fn check_path(path: &Path, now: i64) -> Event {
+fn check_path(path: &Path, trust: &Trust) -> Event {
     let shown = path.display().to_string();
     match std::fs::metadata(path) {
         Ok(m) if m.len() > MAX_FILE_BYTES => {
@@ -200,7 +201,7 @@ fn check_path(path: &Path, now: i64) -> Event {
         _ => {}
     }
     match std::fs::read(path) {
-        Ok(bytes) => match check_bytes(&shown, &bytes, now) {
+        Ok(bytes) => match check_bytes(&shown, &bytes, trust) {
             Some(r) => Event::File(Box::new(r)),
             None => Event::Skipped,
         },

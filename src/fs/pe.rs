@@ -9,6 +9,7 @@ use crate::cms::{self, Failure};
 use crate::crypto::{HashAlg, Hasher};
 use crate::der;
 use crate::report::FileSignatureReport;
+use crate::trust::Trust;
 use std::collections::BTreeMap;
 
 const SPC_INDIRECT_DATA: &str = "1.3.6.1.4.1.311.2.1.4";
@@ -52,7 +53,7 @@ pub struct Checked {
     pub notes: Vec<String>,
 }
 
-pub fn check(bytes: &[u8], now: i64) -> Checked {
+pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
     let mut notes = Vec::new();
     let lay = match layout(bytes) {
         Ok(l) => l,
@@ -156,7 +157,7 @@ pub fn check(bytes: &[u8], now: i64) -> Checked {
                 hex::encode(computed)
             ))
         };
-        signatures.push(verdict::signer(r, si, &sd.certificates, content, content_ok, now));
+        signatures.push(verdict::signer(r, si, &sd.certificates, content, content_ok, trust));
     }
     Checked { signatures, notes }
 }

@@ -4,6 +4,7 @@
 
 use crate::cms::{self, Failure, SignerInfo};
 use crate::report::{Countersigner, FileSignatureReport, Timestamp, Verdict, Verification};
+use crate::trust::Trust;
 use crate::x509::{rfc3339, Cert};
 
 pub fn report(format: &str, index: String) -> FileSignatureReport {
@@ -38,8 +39,9 @@ pub fn signer(
     certs: &[Cert],
     message: &[u8],
     content_ok: Result<(), String>,
-    now: i64,
+    trust: &Trust,
 ) -> FileSignatureReport {
+    let now = trust.now;
     if let Some(i) = si.find_cert(certs) {
         r.signer = Some(certs[i].signer());
         r.chain = chain_from(&certs[i], certs);
@@ -114,10 +116,13 @@ pub fn signer(
     if leaf.is_self_signed() {
         r.verification.reasons.push("self-signed signing certificate".into());
     }
-    r.verification.status = Verdict::Untrusted;
-    r.verification
-        .reasons
-        .push("signature and content intact; no trust anchor given for the signer (--ca-roots not yet applied)".into());
+    // Trust: the signer's certificate first, then the rest the signature carries, judged at the
+    // verified timestamp if any.
+    let mut path = vec![leaf.clone_cert()];
+    path.extend(certs.iter().filter(|c| c.der != leaf.der).map(Cert::clone_cert));
+    let (verdict, reason) = trust.decide_certificate(&path, ts_time);
+    r.verification.status = verdict;
+    r.verification.reasons.push(format!("signature and content intact; {reason}"));
     r
 }
 

@@ -167,7 +167,7 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
         if let Err(e) = key.verify_cosign(&message, &sig) {
             return out.invalid(format!("DSSE signature does not verify with the certificate's key: {e}"));
         }
-        let (verdict, reason) = trust.decide_certificate();
+        let (verdict, reason) = trust.decide_certificate(&certs, None);
         out.verdict = verdict;
         out.reasons.push(reason);
     } else {

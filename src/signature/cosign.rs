@@ -61,7 +61,7 @@ fn decide(
         if let Err(e) = verify(&key) {
             return out.invalid(format!("signature does not verify with the certificate's key: {e}"));
         }
-        let (verdict, reason) = trust.decide_certificate();
+        let (verdict, reason) = trust.decide_certificate(certs, None);
         out.verdict = verdict;
         out.reasons.push(reason);
         return out;

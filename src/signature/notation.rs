@@ -171,7 +171,7 @@ fn check(
         out.timestamp = Some(Timestamp { authority: None, time: String::new(), verified: false });
         out.reasons.push("RFC 3161 timestamp countersignature present; not checked without TSA roots".into());
     }
-    let (verdict, reason) = trust.decide_certificate();
+    let (verdict, reason) = trust.decide_certificate(&certs, None);
     out.verdict = verdict;
     out.reasons.push(reason);
     out
