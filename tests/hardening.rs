@@ -66,6 +66,15 @@ fn tls_and_htpasswd_with_a_docker_config_give_identical_results() {
     let err = String::from_utf8_lossy(&o.stderr).to_lowercase();
     assert!(err.contains("certificate") || err.contains("tls"), "{err}");
 
+    // --insecure-skip-tls-verify: works without the CA, with a warning.
+    let o = sigaudit_cmd(["registry", &reg.addr, "-o", "json", "--insecure-skip-tls-verify"])
+        .env("DOCKER_CONFIG", config_dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(comparable(&stdout_json(&o)), baseline);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not checked"));
+
     // Without credentials: told what to give.
     let o = sigaudit(["registry", &reg.addr, "--tls-ca", ca.to_str().unwrap()]);
     assert_eq!(code(&o), 2);
