@@ -20,6 +20,18 @@ fn direct(reg: &Registry) -> serde_json::Value {
     stdout_json(&o)
 }
 
+/// Run sigaudit with `stdin` piped in (for --password-stdin).
+fn with_stdin(mut cmd: std::process::Command, stdin: &str) -> std::process::Output {
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn assert_no_secret(o: &std::process::Output, secrets: &[&str]) {
     for stream in [&o.stdout, &o.stderr] {
         let text = String::from_utf8_lossy(stream);
@@ -81,15 +93,10 @@ fn tls_and_htpasswd_with_a_docker_config_give_identical_results() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("requires credentials"));
 
     // Wrong password through --password-stdin: rejected, and not echoed.
-    let mut child =
-        sigaudit_cmd(["registry", &reg.addr, "--tls-ca", ca.to_str().unwrap(), "-u", USER, "--password-stdin"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-    child.stdin.take().unwrap().write_all(b"wrong-password-xyz\n").unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = with_stdin(
+        sigaudit_cmd(["registry", &reg.addr, "--tls-ca", ca.to_str().unwrap(), "-u", USER, "--password-stdin"]),
+        "wrong-password-xyz\n",
+    );
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("rejected the credentials"));
     assert_no_secret(&o, &["wrong-password-xyz"]);
@@ -130,25 +137,21 @@ fn bearer_token_flow_reuses_tokens_and_gives_identical_results() {
     reg.add_helper(server);
     reg.restart_secured(Security { tls: None, htpasswd: None, token: Some((realm, bundle)) });
 
-    let mut child = sigaudit_cmd([
-        "registry",
-        &reg.addr,
-        "--plain-http",
-        "-o",
-        "json",
-        "-u",
-        USER,
-        "--password-stdin",
-        "--stats",
-        "-vv",
-    ])
-    .stdin(std::process::Stdio::piped())
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped())
-    .spawn()
-    .unwrap();
-    child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = with_stdin(
+        sigaudit_cmd([
+            "registry",
+            &reg.addr,
+            "--plain-http",
+            "-o",
+            "json",
+            "-u",
+            USER,
+            "--password-stdin",
+            "--stats",
+            "-vv",
+        ]),
+        &format!("{PASSWORD}\n"),
+    );
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     let report = stdout_json(&o);
     assert_eq!(comparable(&report), baseline);
@@ -313,15 +316,10 @@ fn blob_redirects_to_another_host_never_carry_credentials() {
             }
         }),
     );
-    let mut child =
-        sigaudit_cmd(["registry", &front.addr, "--plain-http", "-o", "json", "-u", USER, "--password-stdin"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-    child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = with_stdin(
+        sigaudit_cmd(["registry", &front.addr, "--plain-http", "-o", "json", "-u", USER, "--password-stdin"]),
+        &format!("{PASSWORD}\n"),
+    );
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(comparable(&stdout_json(&o)), baseline);
     let fetched = storage.requests.load(std::sync::atomic::Ordering::SeqCst);

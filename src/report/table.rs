@@ -46,6 +46,24 @@ fn short_signer(s: &super::Signer) -> String {
     s.display_name()
 }
 
+/// A table with our preset; `wide` adds a REASONS column and never wraps (for wide terminals and
+/// `less -S`), otherwise cells wrap to fit `width`.
+fn new_table(header: &[&str], wide: bool, width: u16) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_HORIZONTAL_ONLY);
+    if wide {
+        t.set_content_arrangement(ContentArrangement::Disabled);
+    } else {
+        t.set_content_arrangement(ContentArrangement::Dynamic).set_width(width);
+    }
+    let mut header = header.to_vec();
+    if wide {
+        header.push("REASONS");
+    }
+    t.set_header(header);
+    t
+}
+
 fn tags_cell(tags: &[String]) -> String {
     match tags.len() {
         0 => "(untagged)".into(),
@@ -55,19 +73,7 @@ fn tags_cell(tags: &[String]) -> String {
 }
 
 pub fn images(images: &[ImageReport], wide: bool, color: bool, width: u16) -> String {
-    let mut t = Table::new();
-    t.load_preset(UTF8_HORIZONTAL_ONLY);
-    if wide {
-        // Wide is for wide terminals and `less -S`: one line per signature, never wrapped.
-        t.set_content_arrangement(ContentArrangement::Disabled);
-    } else {
-        t.set_content_arrangement(ContentArrangement::Dynamic).set_width(width);
-    }
-    let mut header = vec!["REPOSITORY", "TAGS", "DIGEST", "STATUS", "SIGNATURES", "SIGNER"];
-    if wide {
-        header.push("REASONS");
-    }
-    t.set_header(header);
+    let mut t = new_table(&["REPOSITORY", "TAGS", "DIGEST", "STATUS", "SIGNATURES", "SIGNER"], wide, width);
     for image in images {
         let digest = if wide {
             image.digest.clone()
@@ -118,18 +124,7 @@ pub fn images(images: &[ImageReport], wide: bool, color: bool, width: u16) -> St
 
 /// The filesystem table: path, type, status, signer, countersigner, short sha256.
 pub fn files(files: &[super::FileReport], wide: bool, color: bool, width: u16) -> String {
-    let mut t = Table::new();
-    t.load_preset(UTF8_HORIZONTAL_ONLY);
-    if wide {
-        t.set_content_arrangement(ContentArrangement::Disabled);
-    } else {
-        t.set_content_arrangement(ContentArrangement::Dynamic).set_width(width);
-    }
-    let mut header = vec!["PATH", "TYPE", "STATUS", "SIGNER", "COUNTERSIGNER", "SHA256"];
-    if wide {
-        header.push("REASONS");
-    }
-    t.set_header(header);
+    let mut t = new_table(&["PATH", "TYPE", "STATUS", "SIGNER", "COUNTERSIGNER", "SHA256"], wide, width);
     for f in files {
         let mut status = Cell::new(f.status.as_str());
         if color {
