@@ -8,7 +8,9 @@ export SIGAUDIT_CORPUS="$(cd "${SIGAUDIT_CORPUS:-../shared/corpus}" && pwd)"
 mode="${1:-registry}"; [ "$mode" = registry ] || [ "$mode" = fs ] || { echo "usage: $0 [registry REPOS TAGS | fs COPIES]" >&2; exit 2; }
 [ $# -gt 0 ] && shift
 ./scripts/setup.sh --demo >/dev/null 2>&1
-command -v hey >/dev/null || { apt-get install -y -qq hey >/dev/null 2>&1 || sudo apt-get install -y -qq hey >/dev/null; }
+for tool in hey bc; do
+  command -v "$tool" >/dev/null || { apt-get install -y -qq "$tool" >/dev/null 2>&1 || sudo apt-get install -y -qq "$tool" >/dev/null; }
+done
 cargo build --release --locked --quiet
 bin="$PWD/target/release/sigaudit"
 work="$(mktemp -d)"; pids=()
