@@ -34,6 +34,10 @@ echo
 echo "== with the cosign public key: key-only signatures become verified"
 $bin registry "127.0.0.1:$port/apps" --plain-http --key "$work/seed/cosign.pub" || true
 echo
+echo "== with trust material (--key, --ca-roots): good signatures verified, replayed and tampered ones invalid"
+$bin registry "127.0.0.1:$port" --plain-http --key "$work/seed/cosign.pub" \
+  --ca-roots "$work/seed/signer.crt" --ca-roots "$work/seed/alpine.crt" | tail -n 2 || true
+echo
 echo "== JSON for jq: every invalid signature and why"
 $bin registry "127.0.0.1:$port" --plain-http -o json \
   | jq -r '.images[] | . as $i | .signatures[] | select(.verification.status=="invalid")
