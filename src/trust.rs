@@ -22,11 +22,18 @@ pub struct Trust {
     /// Unix seconds at which certificate validity is judged when the signature states no
     /// verified signing time.
     pub now: i64,
+    /// Transparency logs from `--trusted-root` (their Fulcio CAs join `anchors`).
+    pub logs: Vec<crate::signature::rekor::TransparencyLog>,
 }
 
 impl Clone for Trust {
     fn clone(&self) -> Trust {
-        Trust { keys: self.keys.clone(), anchors: self.anchors.iter().map(Cert::clone_cert).collect(), now: self.now }
+        Trust {
+            keys: self.keys.clone(),
+            anchors: self.anchors.iter().map(Cert::clone_cert).collect(),
+            now: self.now,
+            logs: self.logs.clone(),
+        }
     }
 }
 
@@ -74,6 +81,14 @@ impl Trust {
             }
         }
         (Verdict::Invalid, format!("signature does not verify with any of the {} given key(s)", self.keys.len()), None)
+    }
+
+    /// Add a Sigstore trusted root: its Rekor logs, and its Fulcio CA certificates as anchors.
+    pub fn add_trusted_root(&mut self, json: &[u8]) -> Result<(), String> {
+        let (logs, cas) = crate::signature::rekor::parse_trusted_root(json)?;
+        self.logs.extend(logs);
+        self.anchors.extend(cas);
+        Ok(())
     }
 
     /// Add every certificate of a PEM bundle as a trust anchor.

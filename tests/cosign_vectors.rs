@@ -248,3 +248,39 @@ fn certificate_chains_longer_than_ten_are_refused() {
     assert_eq!(c.verdict, Verdict::Invalid);
     assert!(c.reasons[0].contains("exceeds the limit of 10"), "{:?}", c.reasons);
 }
+
+fn with_trusted_root(root: &str) -> Trust {
+    let mut t = Trust { now: 1_795_000_000, ..Trust::default() }; // 2026-11: Fulcio leaves long expired
+    t.add_trusted_root(&read(&format!("trusted-roots/{root}"))).unwrap();
+    t
+}
+
+#[test]
+fn rekor_set_dates_a_keyless_signature_so_its_fulcio_chain_verifies() {
+    // Without the trusted root the 10-minute Fulcio certificate is judged now: not trusted.
+    let c = check("dir-img-cosign-fulcio-rekor-valid", 0, &Trust::default());
+    assert_eq!(c.verdict, Verdict::Untrusted);
+    let c = check("dir-img-cosign-fulcio-rekor-valid", 0, &with_trusted_root("public-good.trusted_root.json"));
+    assert_eq!(c.verdict, Verdict::Verified, "{:?}", c.reasons);
+    assert_eq!(c.signed_at.as_deref(), Some("2023-01-20T20:51:33Z"));
+    assert!(c.reasons.iter().any(|r| r.contains("log index 11605770")), "{:?}", c.reasons);
+    assert!(c.reasons.iter().any(|r| r.contains("CN=sigstore")), "{:?}", c.reasons);
+}
+
+#[test]
+fn rekor_set_from_an_unknown_log_or_for_another_signature_is_invalid() {
+    // The staging root does not hold the production Rekor key.
+    let c = check("dir-img-cosign-fulcio-rekor-valid", 0, &with_trusted_root("staging.trusted_root.json"));
+    assert_eq!(c.verdict, Verdict::Invalid);
+    assert!(c.reasons[0].contains("not in the trusted root"), "{:?}", c.reasons);
+    // A genuine SET of the same log, but for another entry: the log signature holds, the body
+    // records another payload, so it proves nothing about this signature.
+    let img = dir_image("dir-img-cosign-fulcio-rekor-valid");
+    let (_, payload, ann) = &img.layers[0];
+    let mut ann = ann.clone();
+    let other_set = String::from_utf8(read("containers-image/rekor-set-unit/rekor-set")).unwrap();
+    ann.insert(sigaudit::signature::cosign::ANN_BUNDLE.into(), other_set.trim().to_string());
+    let c = check_simplesigning(&ann, payload, &img.subject, &with_trusted_root("public-good.trusted_root.json"));
+    assert_eq!(c.verdict, Verdict::Invalid, "{:?}", c.reasons);
+    assert!(c.reasons[0].contains("records another payload"), "{:?}", c.reasons);
+}

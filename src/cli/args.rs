@@ -114,6 +114,10 @@ pub struct CommonArgs {
     /// PEM bundle of trust anchors for certificate-bearing signatures (repeatable).
     #[arg(long, value_name = "FILE")]
     pub ca_roots: Vec<PathBuf>,
+    /// Sigstore trusted_root.json: Rekor log keys (SETs of legacy cosign signatures are verified,
+    /// and certificates judged at the integrated time) and Fulcio CAs (added as anchors).
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Vec<PathBuf>,
     /// Cosign public key (PEM); key-only signatures that verify with one are `verified` (repeatable).
     #[arg(long = "key", value_name = "FILE")]
     pub keys: Vec<PathBuf>,

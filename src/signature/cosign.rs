@@ -44,11 +44,13 @@ fn rekor_key_id(ann: &BTreeMap<String, String>) -> Option<(String, Vec<u8>)> {
 }
 
 /// Apply the signature decision shared by simple-signing and DSSE layers once the binding holds.
+/// `signed`: for simple-signing layers, the payload and signature bytes a Rekor entry must record.
 fn decide(
     mut out: Checked,
     certs: &[Cert],
     ann: &BTreeMap<String, String>,
     trust: &Trust,
+    signed: Option<(&[u8], &[u8])>,
     verify: impl Fn(&PublicKey) -> Result<(), crate::crypto::CryptoError>,
 ) -> Checked {
     if let Some(leaf) = certs.first() {
@@ -61,7 +63,20 @@ fn decide(
         if let Err(e) = verify(&key) {
             return out.invalid(format!("signature does not verify with the certificate's key: {e}"));
         }
-        let (verdict, reason) = trust.decide_certificate(certs, None);
+        // With a trusted root, the Rekor SET proves when the signature was logged: the
+        // certificate (Fulcio certificates live ten minutes) is judged at that time.
+        let mut at = None;
+        if let (Some(bundle), Some((payload, sig)), false) = (ann.get(ANN_BUNDLE), signed, trust.logs.is_empty()) {
+            match super::rekor::verify_set(bundle, payload, sig, &leaf.der, &trust.logs) {
+                Ok((time, index)) => {
+                    at = Some(time);
+                    out.signed_at = crate::x509::rfc3339(time);
+                    out.reasons.push(format!("Rekor SET verified: log index {index}"));
+                }
+                Err(e) => return out.invalid(format!("transparency log: {e}")),
+            }
+        }
+        let (verdict, reason) = trust.decide_certificate(certs, at);
         out.verdict = verdict;
         out.reasons.push(reason);
         return out;
@@ -140,7 +155,7 @@ pub fn check_simplesigning(
     if ty != Some(SIMPLESIGNING_TYPE) {
         return out.invalid(format!("payload type is {:?}, expected {SIMPLESIGNING_TYPE:?}", ty.unwrap_or("")));
     }
-    out = decide(out, &certs, annotations, trust, |k| k.verify_cosign(payload, &sig));
+    out = decide(out, &certs, annotations, trust, Some((payload, &sig)), |k| k.verify_cosign(payload, &sig));
     if out.verdict != Verdict::Invalid {
         note_unchecked_extras(&mut out, annotations);
     }
@@ -178,7 +193,7 @@ pub fn check_attestation(
             subject.digest
         ));
     }
-    out = decide(out, &certs, annotations, trust, |k| k.verify_cosign(&pae, &sig));
+    out = decide(out, &certs, annotations, trust, None, |k| k.verify_cosign(&pae, &sig));
     if out.verdict != Verdict::Invalid {
         note_unchecked_extras(&mut out, annotations);
     }
@@ -200,7 +215,7 @@ pub(crate) fn open_dsse(env: &dsse::Envelope) -> Result<(Vec<u8>, Vec<u8>, dsse:
 }
 
 fn note_unchecked_extras(out: &mut Checked, ann: &BTreeMap<String, String>) {
-    if ann.contains_key(ANN_BUNDLE) {
+    if ann.contains_key(ANN_BUNDLE) && !out.reasons.iter().any(|r| r.starts_with("Rekor SET verified")) {
         out.reasons.push("Rekor bundle present; transparency log proof not checked without a trusted root".into());
     }
     if ann.contains_key(ANN_TIMESTAMP) {

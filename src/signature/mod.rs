@@ -6,6 +6,7 @@ pub mod bundle;
 pub mod cosign;
 pub mod dsse;
 pub mod notation;
+pub mod rekor;
 
 use crate::oci::Digest;
 use crate::report::{ChainCert, Envelope, SignatureKind, Signer, Timestamp, Verdict};
