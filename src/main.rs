@@ -46,7 +46,18 @@ async fn dispatch(command: Command) -> Result<ExitStatus> {
             let target = serde_json::Value::Array(a.paths.iter().map(|p| p.display().to_string().into()).collect());
             let paths = a.paths.clone();
             let outcome = run::with_writer(format, "filesystem", target, |tx| async move {
-                let _ = tokio::task::spawn_blocking(move || sigaudit::fs::scan(&paths, &opts, tx)).await;
+                let report = tx.clone();
+                if let Err(e) = tokio::task::spawn_blocking(move || sigaudit::fs::scan(&paths, &opts, tx)).await {
+                    // A worker that died must not leave a report that looks complete.
+                    let message = format!("the filesystem scan stopped early: {e}");
+                    let error = sigaudit::report::ErrorReport {
+                        repository: None,
+                        reference: None,
+                        code: "file-error".into(),
+                        message,
+                    };
+                    let _ = report.send(sigaudit::crawl::Event::Error(error)).await;
+                }
             })
             .await?;
             Ok(run::exit_status(&fail_on, &outcome))

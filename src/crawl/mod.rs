@@ -102,7 +102,10 @@ impl Scan {
                     Ok(ReferrersAnswer::Supported(_)) => true,
                     Ok(ReferrersAnswer::Unsupported) => false,
                     Err(e) => {
-                        tracing::warn!("referrers API probe failed, using the referrers tag schema: {e}");
+                        // Not knowing whether the API exists means referrers only it lists could be
+                        // missed: report it (the scan is incomplete) rather than only log it.
+                        let msg = format!("referrers API probe failed, falling back to the referrers tag schema: {e}");
+                        self.error(Some(repo), None, "discovery-error", msg).await;
                         false
                     }
                 }
