@@ -106,35 +106,27 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
     }
 
     // Parse every signature (nested ones too) before hashing, to know the algorithms.
-    let mut parsed: Vec<(String, &[u8])> = Vec::new();
+    // Parse every signature (nested ones too) once, before hashing, to know the algorithms.
+    let mut parsed: Vec<(String, Result<cms::SignedData, Failure>)> = Vec::new();
     for (i, b) in blobs.iter().enumerate() {
         collect(b, i.to_string(), 0, &mut parsed);
     }
     let mut algs: Vec<HashAlg> = Vec::new();
-    let mut items = Vec::new();
-    for (index, blob) in &parsed {
-        let item = indirect_data(blob);
-        if let Ok((_, alg, _)) = &item {
-            if !algs.contains(alg) {
-                algs.push(*alg);
+    for (_, sd) in &parsed {
+        if let Some((_, alg, _)) = sd.as_ref().ok().and_then(|sd| indirect_data(sd).ok()) {
+            if !algs.contains(&alg) {
+                algs.push(alg);
             }
         }
-        items.push((index.clone(), *blob, item));
     }
     let hashes = image_hashes(bytes, &lay, table_off, table_end, &algs);
 
     let mut signatures = Vec::new();
-    for (index, blob, item) in items {
+    for (index, sd) in parsed {
         let r = verdict::report("authenticode", index);
-        let (content, alg, embedded) = match item {
+        let checked = sd.and_then(|sd| indirect_data(&sd).map(|item| (item, sd)));
+        let ((content, alg, embedded), sd) = match checked {
             Ok(x) => x,
-            Err(f) => {
-                signatures.push(verdict::fail(r, f));
-                continue;
-            }
-        };
-        let sd = match cms::parse_content_info(blob) {
-            Ok(sd) => sd,
             Err(f) => {
                 signatures.push(verdict::fail(r, f));
                 continue;
@@ -162,26 +154,32 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
     Checked { signatures, notes }
 }
 
-/// The signature and its nested signatures (unsigned attribute 1.3.6.1.4.1.311.2.4.1).
-fn collect<'a>(blob: &'a [u8], index: String, depth: usize, out: &mut Vec<(String, &'a [u8])>) {
+/// The signature and its nested signatures (unsigned attribute 1.3.6.1.4.1.311.2.4.1), each parsed once.
+fn collect<'a>(
+    blob: &'a [u8],
+    index: String,
+    depth: usize,
+    out: &mut Vec<(String, Result<cms::SignedData<'a>, Failure>)>,
+) {
     if out.len() >= MAX_SIGNATURES {
         return;
     }
-    out.push((index.clone(), blob));
-    if depth >= 3 {
-        return;
-    }
-    let Ok(sd) = cms::parse_content_info(blob) else { return };
-    let Some(si) = sd.signers.first() else { return };
-    for (i, nested) in si.unsigned_attr(NESTED_SIGNATURE).enumerate() {
-        collect(nested.raw, format!("{index}.{}", i + 1), depth + 1, out);
+    let sd = cms::parse_content_info(blob);
+    let nested: Vec<&'a [u8]> = match (&sd, depth < 3) {
+        (Ok(sd), true) => {
+            sd.signers.first().map(|si| si.unsigned_attr(NESTED_SIGNATURE).map(|t| t.raw).collect()).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    out.push((index.clone(), sd));
+    for (i, n) in nested.into_iter().enumerate() {
+        collect(n, format!("{index}.{}", i + 1), depth + 1, out);
     }
 }
 
 /// SpcIndirectDataContent: the signed content bytes (its value), the image hash algorithm and
 /// the embedded image hash.
-fn indirect_data(blob: &[u8]) -> Result<(&[u8], HashAlg, &[u8]), Failure> {
-    let sd = cms::parse_content_info(blob)?;
+fn indirect_data<'a>(sd: &cms::SignedData<'a>) -> Result<(&'a [u8], HashAlg, &'a [u8]), Failure> {
     if sd.content_type != SPC_INDIRECT_DATA {
         return Err(Failure::Invalid(format!("content type {} is not SpcIndirectDataContent", sd.content_type)));
     }
