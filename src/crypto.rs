@@ -182,22 +182,38 @@ impl PublicKey {
 
     /// ECDSA over `hash(msg)` with an ASN.1 DER signature (cosign, X.509-style).
     pub fn verify_ecdsa_der(&self, hash: HashAlg, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+        self.verify_ecdsa_der_prehash(&hash.digest(msg), sig)
+    }
+
+    /// ECDSA with a DER signature over a precomputed hash. A hash shorter than half the field (as
+    /// SHA-1 with P-384) is left-padded: the same integer, SEC1 §4.1.4.
+    fn verify_ecdsa_der_prehash(&self, prehash: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
         use ecdsa::signature::hazmat::PrehashVerifier;
-        let prehash = hash.digest(msg);
+        let field = match self {
+            PublicKey::P256(_) => 32,
+            PublicKey::P384(_) => 48,
+            PublicKey::P521(_) => 66,
+            _ => return Err(self.mismatch("ECDSA")),
+        };
+        let padded;
+        let h = if prehash.len() < field / 2 + 1 {
+            let mut p = vec![0u8; field.saturating_sub(prehash.len())];
+            p.extend_from_slice(prehash);
+            padded = p;
+            padded.as_slice()
+        } else {
+            prehash
+        };
+        let bad = |_| CryptoError::MalformedSignature;
         let ok = match self {
             PublicKey::P256(k) => {
-                let s = p256::ecdsa::DerSignature::from_bytes(sig).map_err(|_| CryptoError::MalformedSignature)?;
-                k.verify_prehash(&prehash, &s).is_ok()
+                k.verify_prehash(h, &p256::ecdsa::DerSignature::from_bytes(sig).map_err(bad)?).is_ok()
             }
             PublicKey::P384(k) => {
-                let s = p384::ecdsa::DerSignature::from_bytes(sig).map_err(|_| CryptoError::MalformedSignature)?;
-                k.verify_prehash(&prehash, &s).is_ok()
+                k.verify_prehash(h, &p384::ecdsa::DerSignature::from_bytes(sig).map_err(bad)?).is_ok()
             }
-            PublicKey::P521(k) => {
-                let s = p521::ecdsa::Signature::from_der(sig).map_err(|_| CryptoError::MalformedSignature)?;
-                k.verify_prehash(&prehash, &s).is_ok()
-            }
-            _ => return Err(self.mismatch("ECDSA")),
+            PublicKey::P521(k) => k.verify_prehash(h, &p521::ecdsa::Signature::from_der(sig).map_err(bad)?).is_ok(),
+            _ => false,
         };
         ok.then_some(()).ok_or(CryptoError::BadSignature)
     }
@@ -284,30 +300,7 @@ impl PublicKey {
                     .map_err(|_| CryptoError::BadSignature)
             }
             PublicKey::P256(_) | PublicKey::P384(_) | PublicKey::P521(_) => {
-                let field = match self {
-                    PublicKey::P256(_) => 32,
-                    PublicKey::P384(_) => 48,
-                    _ => 66,
-                };
-                let mut h = prehash.to_vec();
-                if h.len() < field / 2 + 1 {
-                    let mut padded = vec![0u8; field.saturating_sub(h.len())];
-                    padded.extend_from_slice(&h);
-                    h = padded;
-                }
-                let ok = match self {
-                    PublicKey::P256(k) => p256::ecdsa::DerSignature::from_bytes(sig)
-                        .map_err(|_| CryptoError::MalformedSignature)
-                        .map(|s| k.verify_prehash(&h, &s).is_ok())?,
-                    PublicKey::P384(k) => p384::ecdsa::DerSignature::from_bytes(sig)
-                        .map_err(|_| CryptoError::MalformedSignature)
-                        .map(|s| k.verify_prehash(&h, &s).is_ok())?,
-                    PublicKey::P521(k) => p521::ecdsa::Signature::from_der(sig)
-                        .map_err(|_| CryptoError::MalformedSignature)
-                        .map(|s| k.verify_prehash(&h, &s).is_ok())?,
-                    _ => false,
-                };
-                ok.then_some(None).ok_or(CryptoError::BadSignature)
+                self.verify_ecdsa_der_prehash(prehash, sig).map(|_| None)
             }
             PublicKey::Dsa(k) => {
                 let s = dsa::Signature::try_from(sig).map_err(|_| CryptoError::MalformedSignature)?;

@@ -8,7 +8,7 @@ use super::Scan;
 use crate::oci::{self, Digest};
 use crate::registry::{ReferrersAnswer, MAX_SIGNATURE_BLOB_BYTES};
 use crate::report::{
-    Discovery, Envelope, ImageReport, SignatureFormat, SignatureKind, SignatureReport, Status, Verdict, Verification,
+    Discovery, Envelope, ImageReport, SignatureFormat, SignatureKind, SignatureReport, Status, Verification,
 };
 use crate::signature::{bundle, cosign, notation, Checked, Subject};
 use oci_client::manifest::{ImageIndexEntry, OciImageManifest};
@@ -319,14 +319,5 @@ fn report(format: SignatureFormat, discovery: Discovery, manifest: &Digest, c: C
         predicate_type: c.predicate_type,
         docker_reference: c.docker_reference,
         subject_digest: None,
-    }
-}
-
-impl Checked {
-    /// A signature that could not be checked because fetching it failed.
-    fn error(mut self, reason: impl Into<String>) -> Checked {
-        self.verdict = Verdict::Error;
-        self.reasons.push(reason.into());
-        self
     }
 }

@@ -430,14 +430,18 @@ impl Summary {
 
     fn count_status(&mut self, status: Status, signatures: usize) {
         self.signatures += signatures as u64;
+        *self.slot(status) += 1;
+    }
+
+    fn slot(&mut self, status: Status) -> &mut u64 {
         match status {
-            Status::Verified => self.verified += 1,
-            Status::Untrusted => self.untrusted += 1,
-            Status::Unverified => self.unverified += 1,
-            Status::Invalid => self.invalid += 1,
-            Status::Unsupported => self.unsupported += 1,
-            Status::Error => self.error += 1,
-            Status::Unsigned => self.unsigned += 1,
+            Status::Verified => &mut self.verified,
+            Status::Untrusted => &mut self.untrusted,
+            Status::Unverified => &mut self.unverified,
+            Status::Invalid => &mut self.invalid,
+            Status::Unsupported => &mut self.unsupported,
+            Status::Error => &mut self.error,
+            Status::Unsigned => &mut self.unsigned,
         }
     }
 
@@ -456,15 +460,7 @@ impl Summary {
     }
 
     pub fn count(&self, status: Status) -> u64 {
-        match status {
-            Status::Verified => self.verified,
-            Status::Untrusted => self.untrusted,
-            Status::Unverified => self.unverified,
-            Status::Invalid => self.invalid,
-            Status::Unsupported => self.unsupported,
-            Status::Error => self.error,
-            Status::Unsigned => self.unsigned,
-        }
+        *self.clone().slot(status)
     }
 }
 

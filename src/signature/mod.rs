@@ -60,6 +60,13 @@ impl Checked {
         self
     }
 
+    /// A signature that could not be checked because fetching it failed.
+    pub fn error(mut self, reason: impl Into<String>) -> Checked {
+        self.verdict = Verdict::Error;
+        self.reasons.push(reason.into());
+        self
+    }
+
     pub fn unsupported(mut self, reason: impl Into<String>) -> Checked {
         self.verdict = Verdict::Unsupported;
         self.reasons.push(reason.into());
