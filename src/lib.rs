@@ -7,5 +7,6 @@ pub mod oci;
 pub mod registry;
 pub mod report;
 pub mod signature;
+pub mod sigstore;
 pub mod trust;
 pub mod x509;

@@ -35,6 +35,7 @@ fn init_logging(verbose: u8) {
 
 async fn dispatch(command: Command) -> Result<ExitStatus> {
     match command {
+        Command::VerifyBundle(a) => cli::bundle::run(&a),
         Command::Fs(a) => {
             let (format, fail_on, now) = run::report_settings(&a.report)?;
             let exclude = run::repo_filter(None, &[], &a.exclude)?.exclude;

@@ -28,6 +28,44 @@ pub enum Command {
     Image(ImageArgs),
     /// Walk files and directories; verify signed PE (Authenticode) and JAR/APK files.
     Fs(FsArgs),
+    /// Verify one Sigstore bundle over a file or a digest (exit 0 verified, 1 not).
+    VerifyBundle(VerifyBundleArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyBundleArgs {
+    /// The Sigstore bundle (JSON, v0.1 to v0.3).
+    #[arg(long, value_name = "FILE")]
+    pub bundle: PathBuf,
+    /// The signed artifact: `sha256:<hex>` is a digest, anything else a path.
+    #[arg(value_name = "FILE_OR_DIGEST")]
+    pub artifact: String,
+    #[command(flatten)]
+    pub signer: SignerArgs,
+    /// Print the outcome as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Who may have signed a Sigstore signature.
+#[derive(Args, Debug, Default)]
+pub struct SignerArgs {
+    /// Sigstore trusted_root.json: Fulcio CAs, Rekor and CT log keys, TSAs (repeatable; default: the
+    /// public-good root built in). Rekor SETs and bundles are verified with it.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Vec<PathBuf>,
+    /// Managed public key (PEM) the bundle must verify with (repeatable: any one).
+    #[arg(long = "key", value_name = "FILE")]
+    pub keys: Vec<PathBuf>,
+    /// Keyless: the certificate's identity (SAN) must equal this.
+    #[arg(long, value_name = "ID", conflicts_with = "certificate_identity_regexp")]
+    pub certificate_identity: Option<String>,
+    /// Keyless: the certificate's identity (SAN) must match this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub certificate_identity_regexp: Option<String>,
+    /// Keyless: the certificate's OIDC issuer must equal this.
+    #[arg(long, value_name = "URL")]
+    pub certificate_oidc_issuer: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -114,13 +152,8 @@ pub struct CommonArgs {
     /// PEM bundle of trust anchors for certificate-bearing signatures (repeatable).
     #[arg(long, value_name = "FILE")]
     pub ca_roots: Vec<PathBuf>,
-    /// Sigstore trusted_root.json: Rekor log keys (SETs of legacy cosign signatures are verified,
-    /// and certificates judged at the integrated time) and Fulcio CAs (added as anchors).
-    #[arg(long, value_name = "FILE")]
-    pub trusted_root: Vec<PathBuf>,
-    /// Cosign public key (PEM); key-only signatures that verify with one are `verified` (repeatable).
-    #[arg(long = "key", value_name = "FILE")]
-    pub keys: Vec<PathBuf>,
+    #[command(flatten)]
+    pub signer: SignerArgs,
     /// Registry user name (the password comes from --password-stdin or --password).
     #[arg(short, long)]
     pub username: Option<String>,

@@ -1,2 +1,3 @@
 pub mod args;
+pub mod bundle;
 pub mod run;

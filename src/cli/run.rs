@@ -53,11 +53,11 @@ impl Settings {
     pub fn from_args(c: &CommonArgs) -> Result<Settings> {
         let (format, fail_on, now) = report_settings(&c.report)?;
         let mut trust = load_ca_roots(&c.ca_roots, now)?;
-        for path in &c.trusted_root {
+        for path in &c.signer.trusted_root {
             let json = std::fs::read(path).with_context(|| format!("--trusted-root {}", path.display()))?;
             trust.add_trusted_root(&json).map_err(|e| anyhow::anyhow!("--trusted-root {}: {e}", path.display()))?;
         }
-        for path in &c.keys {
+        for path in &c.signer.keys {
             let pem = std::fs::read(path).with_context(|| format!("--key {}", path.display()))?;
             trust
                 .add_key_pem(&pem, &path.display().to_string())

@@ -1,0 +1,236 @@
+//! Sigstore bundle verification against a trusted root (COSIGN.md §3.5), used by
+//! `sigaudit verify-bundle` and for the bundles a registry scan finds.
+//!
+//! The Sigstore client rules (transparency-log entry consistency, inclusion proofs and checkpoints,
+//! SETs, RFC 3161 timestamps, SCTs, trusted-root validity windows, Rekor v2) come from the
+//! `sigstore-verify` crate: measured on the 70 cases of the Sigstore conformance suite, it decides
+//! every one right (tests/sigstore_conformance.rs), so none of that is written here. What it cannot
+//! do is a regular-expression identity (`--certificate-identity-regexp`): that is matched here,
+//! on the identity the crate returns after it verified the certificate.
+
+use regex::Regex;
+use sigstore_verify::trust_root::TrustedRoot;
+use sigstore_verify::types::{Artifact, Bundle, DerPublicKey, Sha256Hash};
+use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
+
+/// The Sigstore public-good trusted root, as shipped with `sigstore-verify`.
+pub const PUBLIC_GOOD_ROOT: &str = sigstore_verify::trust_root::SIGSTORE_PRODUCTION_TRUSTED_ROOT;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SigstoreError {
+    #[error("trusted root {source_name}: {message}")]
+    TrustedRoot { source_name: String, message: String },
+    #[error("public key: {0}")]
+    Key(String),
+}
+
+/// Who may have signed a keyless bundle.
+#[derive(Debug, Clone)]
+pub enum Identity {
+    Exact(String),
+    Regex(Regex),
+}
+
+impl Identity {
+    pub fn regex(pattern: &str) -> Result<Identity, regex::Error> {
+        // Unanchored, like cosign (Go's regexp.MatchString finds a match anywhere): users write
+        // `^…$` when they mean the whole identity, and their cosign policies carry over unchanged.
+        Ok(Identity::Regex(Regex::new(pattern)?))
+    }
+
+    fn matches(&self, value: &str) -> bool {
+        match self {
+            Identity::Exact(s) => s == value,
+            Identity::Regex(r) => r.is_match(value),
+        }
+    }
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Identity::Exact(s) => write!(f, "{s}"),
+            Identity::Regex(r) => write!(f, "/{}/", r.as_str()),
+        }
+    }
+}
+
+/// The signer constraint for one verification: a managed key, or a keyless identity.
+#[derive(Debug, Clone, Default)]
+pub struct SignerPolicy {
+    /// DER SubjectPublicKeyInfo of managed keys (any one may verify).
+    pub keys: Vec<(Vec<u8>, String)>,
+    pub identity: Option<Identity>,
+    pub issuer: Option<String>,
+}
+
+impl SignerPolicy {
+    pub fn add_key_pem(&mut self, pem: &str, source: &str) -> Result<(), SigstoreError> {
+        let key = DerPublicKey::from_pem(pem).map_err(|e| SigstoreError::Key(format!("{source}: {e}")))?;
+        self.keys.push((key.as_bytes().to_vec(), source.to_string()));
+        Ok(())
+    }
+}
+
+/// Loaded trusted roots, ready to verify many bundles (one that verifies is enough).
+pub struct SigstoreTrust {
+    roots: Vec<(Verifier, String)>,
+}
+
+impl std::fmt::Debug for SigstoreTrust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.roots.iter().map(|(_, n)| n.as_str()).collect();
+        write!(f, "SigstoreTrust({names:?})")
+    }
+}
+
+impl SigstoreTrust {
+    pub fn empty() -> SigstoreTrust {
+        SigstoreTrust { roots: Vec::new() }
+    }
+
+    pub fn add_json(&mut self, json: &str, source: &str) -> Result<(), SigstoreError> {
+        let err = |message: String| SigstoreError::TrustedRoot { source_name: source.to_string(), message };
+        let root = TrustedRoot::from_json(json).map_err(|e| err(e.to_string()))?;
+        let verifier = Verifier::new(&root).map_err(|e| err(e.to_string()))?;
+        self.roots.push((verifier, source.to_string()));
+        Ok(())
+    }
+
+    /// The public-good root built in, used when the user gives none.
+    pub fn public_good() -> SigstoreTrust {
+        let mut t = SigstoreTrust::empty();
+        t.add_json(PUBLIC_GOOD_ROOT, "built-in public-good root").expect("the built-in root parses");
+        t
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.roots.is_empty()
+    }
+}
+
+/// What was signed: the bytes, or only their SHA-256 (an image manifest known by digest).
+#[derive(Debug, Clone, Copy)]
+pub enum Subject<'a> {
+    Bytes(&'a [u8]),
+    Sha256([u8; 32]),
+}
+
+/// A bundle that verified: who signed, and what proved when.
+#[derive(Debug, Clone, Default)]
+pub struct Verified {
+    pub identity: Option<String>,
+    pub issuer: Option<String>,
+    /// The managed key that verified it (its source), for key bundles.
+    pub key: Option<String>,
+    /// Verified signing times (Rekor integrated time, RFC 3161), Unix seconds.
+    pub times: Vec<i64>,
+    pub tlog_verified: bool,
+    pub sct_verified: bool,
+    /// The trusted root that verified it.
+    pub root: String,
+}
+
+impl Verified {
+    /// One line for a report's reasons.
+    pub fn describe(&self) -> String {
+        let mut s = match (&self.key, &self.identity) {
+            (Some(k), _) => format!("bundle verified with key {k}"),
+            (None, Some(id)) => format!(
+                "bundle verified: {} (issuer {}) chains to a Fulcio CA of {}",
+                id,
+                self.issuer.as_deref().unwrap_or("?"),
+                self.root
+            ),
+            (None, None) => "bundle verified".to_string(),
+        };
+        if self.tlog_verified {
+            s.push_str("; transparency log inclusion verified");
+        }
+        if self.sct_verified {
+            s.push_str("; SCT verified");
+        }
+        s
+    }
+}
+
+/// Verify one bundle (its JSON bytes) over `subject` under `policy` with any of the trusted roots.
+/// The error is the reason it does not verify.
+pub fn verify_bundle(
+    json: &[u8],
+    subject: Subject<'_>,
+    policy: &SignerPolicy,
+    trust: &SigstoreTrust,
+) -> Result<Verified, String> {
+    let text = std::str::from_utf8(json).map_err(|_| "bundle is not UTF-8 JSON".to_string())?;
+    let bundle = Bundle::from_json(text).map_err(|e| format!("bundle: {e}"))?;
+    let mut errors = Vec::new();
+    for (verifier, source) in &trust.roots {
+        match verify_with(verifier, &bundle, subject, policy) {
+            Ok(mut v) => {
+                v.root = source.clone();
+                return Ok(v);
+            }
+            Err(e) if trust.roots.len() == 1 => return Err(e),
+            Err(e) => errors.push(format!("{source}: {e}")),
+        }
+    }
+    if errors.is_empty() {
+        return Err("no Sigstore trusted root".into());
+    }
+    Err(errors.join("; "))
+}
+
+fn verify_with(
+    verifier: &Verifier,
+    bundle: &Bundle,
+    subject: Subject<'_>,
+    policy: &SignerPolicy,
+) -> Result<Verified, String> {
+    let artifact = || match subject {
+        Subject::Bytes(b) => Artifact::from_blob(b),
+        Subject::Sha256(d) => Artifact::from_digest(Sha256Hash::new(d)),
+    };
+    if !policy.keys.is_empty() {
+        let mut last = String::new();
+        for (der, source) in &policy.keys {
+            let key = DerPublicKey::new(der.clone());
+            match verifier.verify(artifact(), bundle, &PublicKeyVerificationPolicy::new(key)) {
+                Ok(r) => {
+                    return Ok(Verified {
+                        key: Some(source.clone()),
+                        times: r.verified_timestamps().iter().map(|t| t.as_second()).collect(),
+                        tlog_verified: r.tlog_verified(),
+                        ..Default::default()
+                    })
+                }
+                Err(e) => last = format!("with key {source}: {e}"),
+            }
+        }
+        return Err(last);
+    }
+    let mut vp = match &policy.identity {
+        Some(Identity::Exact(id)) => VerificationPolicy::any_identity().require_identity(id.as_str()),
+        _ => VerificationPolicy::any_identity(),
+    };
+    if let Some(issuer) = &policy.issuer {
+        vp = vp.require_issuer(issuer.as_str());
+    }
+    let r = verifier.verify(artifact(), bundle, &vp).map_err(|e| e.to_string())?;
+    let identity = r.identity().map(|i| i.as_str().to_string());
+    if let Some(want) = &policy.identity {
+        match &identity {
+            Some(id) if want.matches(id) => {}
+            Some(id) => return Err(format!("signer identity {id} does not match {want}")),
+            None => return Err("the certificate names no identity".into()),
+        }
+    }
+    Ok(Verified {
+        identity,
+        issuer: r.issuer().map(str::to_string),
+        times: r.verified_timestamps().iter().map(|t| t.as_second()).collect(),
+        tlog_verified: r.tlog_verified(),
+        sct_verified: r.sct_verified(),
+        ..Default::default()
+    })
+}
