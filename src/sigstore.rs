@@ -65,10 +65,37 @@ pub struct SignerPolicy {
 }
 
 impl SignerPolicy {
+    /// Check a certificate's identity (its SAN values as the report writes them, `email:…`,
+    /// `uri:…`, `othername:<oid>:…`) and OIDC issuer against the constraints. One SAN value must
+    /// match, as in cosign.
+    pub fn check_identity(&self, san: &[String], issuer: Option<&str>) -> Result<(), String> {
+        if let Some(want) = &self.identity {
+            let values: Vec<&str> = san.iter().map(|v| san_value(v)).collect();
+            if !values.iter().any(|v| want.matches(v)) {
+                return Err(format!("signer identity {values:?} does not match {want}"));
+            }
+        }
+        if let Some(want) = &self.issuer {
+            if issuer != Some(want.as_str()) {
+                return Err(format!("signer OIDC issuer {:?} is not {want}", issuer.unwrap_or("(none)")));
+            }
+        }
+        Ok(())
+    }
+
     pub fn add_key_pem(&mut self, pem: &str, source: &str) -> Result<(), SigstoreError> {
         let key = DerPublicKey::from_pem(pem).map_err(|e| SigstoreError::Key(format!("{source}: {e}")))?;
         self.keys.push((key.as_bytes().to_vec(), source.to_string()));
         Ok(())
+    }
+}
+
+/// The value of a SAN as written in reports (`email:a@b`, `uri:https://…`, `othername:1.3…:v`).
+fn san_value(v: &str) -> &str {
+    match v.split_once(':') {
+        Some(("othername", rest)) => rest.split_once(':').map_or(rest, |(_, v)| v),
+        Some((_, rest)) => rest,
+        None => v,
     }
 }
 
@@ -154,16 +181,58 @@ impl Verified {
     }
 }
 
+/// Why a bundle does not verify.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    /// The evidence holds but the signer is not one the policy trusts (identity, issuer, a
+    /// certificate that does not chain to a trusted CA); otherwise the evidence itself is bad.
+    pub untrusted: bool,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+fn invalid(reason: impl Into<String>) -> Rejected {
+    Rejected { untrusted: false, reason: reason.into() }
+}
+
+/// Untrusted: the signer is not one the policy names, or evidence is missing or unknown to the
+/// trusted roots (no log entry or timestamp, a private CA or log). Invalid: evidence that is
+/// there and false (bad signature, proof, checkpoint, SET, entry that records something else).
+fn classify(e: sigstore_verify::Error) -> Rejected {
+    use sigstore_verify::bundle::Error as B;
+    use sigstore_verify::{Error as E, TimestampError as T, TransparencyLogError as L};
+    let untrusted = matches!(
+        e,
+        E::IdentityMismatch { .. }
+            | E::IssuerMismatch { .. }
+            | E::Certificate(_)
+            | E::TransparencyLog(L::UnknownLog { .. })
+            | E::Timestamp(T::NoVerifiedTimestamp(_))
+            | E::Bundle(
+                B::MissingInclusionProof(_)
+                    | B::MissingInclusionPromise(_)
+                    | B::MissingSigningTimeEvidence
+                    | B::MissingTimestamp
+                    | B::MissingCheckpoint
+            )
+    );
+    Rejected { untrusted, reason: e.to_string() }
+}
+
 /// Verify one bundle (its JSON bytes) over `subject` under `policy` with any of the trusted roots.
-/// The error is the reason it does not verify.
 pub fn verify_bundle(
     json: &[u8],
     subject: Subject<'_>,
     policy: &SignerPolicy,
     trust: &SigstoreTrust,
-) -> Result<Verified, String> {
-    let text = std::str::from_utf8(json).map_err(|_| "bundle is not UTF-8 JSON".to_string())?;
-    let bundle = Bundle::from_json(text).map_err(|e| format!("bundle: {e}"))?;
+) -> Result<Verified, Rejected> {
+    let text = std::str::from_utf8(json).map_err(|_| invalid("bundle is not UTF-8 JSON"))?;
+    let bundle = Bundle::from_json(text).map_err(|e| invalid(format!("bundle: {e}")))?;
     let mut errors = Vec::new();
     for (verifier, source) in &trust.roots {
         match verify_with(verifier, &bundle, subject, policy) {
@@ -172,13 +241,15 @@ pub fn verify_bundle(
                 return Ok(v);
             }
             Err(e) if trust.roots.len() == 1 => return Err(e),
-            Err(e) => errors.push(format!("{source}: {e}")),
+            Err(e) => errors.push((e.untrusted, format!("{source}: {e}"))),
         }
     }
     if errors.is_empty() {
-        return Err("no Sigstore trusted root".into());
+        return Err(invalid("no Sigstore trusted root"));
     }
-    Err(errors.join("; "))
+    // Untrusted if the evidence was sound under some root; invalid only if it failed under all.
+    let untrusted = errors.iter().any(|(u, _)| *u);
+    Err(Rejected { untrusted, reason: errors.into_iter().map(|(_, r)| r).collect::<Vec<_>>().join("; ") })
 }
 
 fn verify_with(
@@ -186,13 +257,13 @@ fn verify_with(
     bundle: &Bundle,
     subject: Subject<'_>,
     policy: &SignerPolicy,
-) -> Result<Verified, String> {
+) -> Result<Verified, Rejected> {
     let artifact = || match subject {
         Subject::Bytes(b) => Artifact::from_blob(b),
         Subject::Sha256(d) => Artifact::from_digest(Sha256Hash::new(d)),
     };
     if !policy.keys.is_empty() {
-        let mut last = String::new();
+        let mut last = invalid("no key");
         for (der, source) in &policy.keys {
             let key = DerPublicKey::new(der.clone());
             match verifier.verify(artifact(), bundle, &PublicKeyVerificationPolicy::new(key)) {
@@ -204,7 +275,10 @@ fn verify_with(
                         ..Default::default()
                     })
                 }
-                Err(e) => last = format!("with key {source}: {e}"),
+                Err(e) => {
+                    last = classify(e);
+                    last.reason = format!("with key {source}: {}", last.reason);
+                }
             }
         }
         return Err(last);
@@ -216,13 +290,14 @@ fn verify_with(
     if let Some(issuer) = &policy.issuer {
         vp = vp.require_issuer(issuer.as_str());
     }
-    let r = verifier.verify(artifact(), bundle, &vp).map_err(|e| e.to_string())?;
+    let r = verifier.verify(artifact(), bundle, &vp).map_err(classify)?;
     let identity = r.identity().map(|i| i.as_str().to_string());
     if let Some(want) = &policy.identity {
+        let untrusted = |reason: String| Rejected { untrusted: true, reason };
         match &identity {
             Some(id) if want.matches(id) => {}
-            Some(id) => return Err(format!("signer identity {id} does not match {want}")),
-            None => return Err("the certificate names no identity".into()),
+            Some(id) => return Err(untrusted(format!("signer identity {id} does not match {want}"))),
+            None => return Err(untrusted("the certificate names no identity".into())),
         }
     }
     Ok(Verified {

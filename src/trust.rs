@@ -22,8 +22,28 @@ pub struct Trust {
     /// Unix seconds at which certificate validity is judged when the signature states no
     /// verified signing time.
     pub now: i64,
-    /// Transparency logs from `--trusted-root` (their Fulcio CAs join `anchors`).
+    /// Transparency logs of the Sigstore trusted roots (`--trusted-root`, else the public-good root).
     pub logs: Vec<crate::signature::rekor::TransparencyLog>,
+    /// Fulcio CAs of the Sigstore trusted roots: anchors for cosign certificates only. Anyone can
+    /// get a Fulcio certificate, so chaining to one proves nothing about who signed without an
+    /// identity constraint (`sigstore.identity` / `sigstore.issuer`).
+    pub fulcio: Vec<Cert>,
+    /// Sigstore bundle verification and the keyless signer constraints.
+    pub sigstore: Option<std::sync::Arc<SigstorePolicy>>,
+}
+
+/// Trusted roots and signer constraints for Sigstore signatures.
+#[derive(Debug)]
+pub struct SigstorePolicy {
+    pub roots: crate::sigstore::SigstoreTrust,
+    pub signer: crate::sigstore::SignerPolicy,
+}
+
+impl SigstorePolicy {
+    /// Whether the user said who may sign keyless signatures.
+    pub fn constrains_identity(&self) -> bool {
+        self.signer.identity.is_some() || self.signer.issuer.is_some()
+    }
 }
 
 impl Clone for Trust {
@@ -33,6 +53,8 @@ impl Clone for Trust {
             anchors: self.anchors.iter().map(Cert::clone_cert).collect(),
             now: self.now,
             logs: self.logs.clone(),
+            fulcio: self.fulcio.iter().map(Cert::clone_cert).collect(),
+            sigstore: self.sigstore.clone(),
         }
     }
 }
@@ -83,11 +105,12 @@ impl Trust {
         (Verdict::Invalid, format!("signature does not verify with any of the {} given key(s)", self.keys.len()), None)
     }
 
-    /// Add a Sigstore trusted root: its Rekor logs, and its Fulcio CA certificates as anchors.
+    /// Add a Sigstore trusted root: its Rekor logs, and its Fulcio CA certificates as anchors
+    /// for cosign certificates.
     pub fn add_trusted_root(&mut self, json: &[u8]) -> Result<(), String> {
         let (logs, cas) = crate::signature::rekor::parse_trusted_root(json)?;
         self.logs.extend(logs);
-        self.anchors.extend(cas);
+        self.fulcio.extend(cas);
         Ok(())
     }
 
@@ -103,47 +126,50 @@ impl Trust {
     /// every certificate's signature checked and every certificate valid at `at`; the signer must
     /// allow code signing. Returns the anchor's subject.
     pub fn chain_to_anchor(&self, certs: &[Cert], at: i64) -> Result<String, String> {
-        let leaf = certs.first().ok_or("no certificate")?;
-        if !leaf.allows_code_signing() {
-            return Err("the signing certificate's extended key usage does not allow code signing".into());
-        }
-        let valid = |c: &Cert| -> Result<(), String> {
-            let (nb, na) = c.validity();
-            if at < nb || at > na {
-                return Err(format!(
-                    "certificate {} is not valid at {} (valid {} to {})",
-                    c.subject(),
-                    rfc3339(at).unwrap_or_default(),
-                    rfc3339(nb).unwrap_or_default(),
-                    rfc3339(na).unwrap_or_default()
-                ));
-            }
-            Ok(())
+        chain_to(&self.anchors, certs, at).map(|a| a.subject())
+    }
+
+    /// Decide a cosign certificate (legacy layer or bundle): it may chain to a `--ca-roots` anchor
+    /// or to a Fulcio CA, and must then satisfy the keyless identity constraints. A Fulcio
+    /// certificate without such a constraint is `untrusted`: any Sigstore user could have made it.
+    pub fn decide_cosign_certificate(&self, certs: &[Cert], at: Option<i64>) -> (Verdict, String) {
+        let at = at.unwrap_or(self.now);
+        let (anchor, fulcio) = match chain_to(&self.anchors, certs, at) {
+            Ok(a) => (a.subject(), false),
+            Err(e) => match chain_to(&self.fulcio, certs, at) {
+                Ok(a) => (a.subject(), true),
+                Err(_) if self.anchors.is_empty() && self.fulcio.is_empty() => {
+                    return (
+                        Verdict::Untrusted,
+                        "signature valid for the certificate it carries; no trust anchor given (--ca-roots)".into(),
+                    )
+                }
+                Err(f) => {
+                    return (
+                        Verdict::Untrusted,
+                        format!("not trusted: {}", if self.anchors.is_empty() { f } else { e }),
+                    )
+                }
+            },
         };
-        let mut current = leaf;
-        for _ in 0..crate::signature::MAX_CHAIN {
-            valid(current)?;
-            if let Some(a) = self.anchors.iter().find(|a| a.der == current.der) {
-                return Ok(a.subject());
-            }
-            if let Some(a) =
-                self.anchors.iter().find(|a| a.subject_raw() == current.issuer_raw() && current.is_signed_by(a))
-            {
-                valid(a)?;
-                return Ok(a.subject());
-            }
-            if current.is_self_signed() {
-                break;
-            }
-            match certs
-                .iter()
-                .find(|c| c.der != current.der && c.subject_raw() == current.issuer_raw() && current.is_signed_by(c))
-            {
-                Some(next) => current = next,
-                None => break,
-            }
+        let leaf = certs[0].signer();
+        match self.sigstore.as_deref().filter(|p| p.constrains_identity()) {
+            Some(p) => match p.signer.check_identity(&leaf.san, leaf.oidc_issuer.as_deref()) {
+                Ok(()) => (
+                    Verdict::Verified,
+                    format!("signer chains to trust anchor {anchor} and matches the identity policy"),
+                ),
+                Err(e) => (Verdict::Untrusted, format!("not trusted: {e}")),
+            },
+            None if fulcio => (
+                Verdict::Untrusted,
+                format!(
+                    "signer chains to Fulcio CA {anchor}, but no --certificate-identity[-regexp] or \
+                     --certificate-oidc-issuer says who may sign: any Sigstore user could have"
+                ),
+            ),
+            None => (Verdict::Verified, format!("signer chains to trust anchor {anchor}")),
         }
-        Err(format!("no path from {} to a given trust anchor", leaf.subject()))
     }
 
     /// Decide a certificate-bearing signature whose integrity and binding hold. `certs` is the
@@ -161,4 +187,48 @@ impl Trust {
             Err(e) => (Verdict::Untrusted, format!("not trusted: {e}")),
         }
     }
+}
+
+/// A path from `certs[0]` through the other certificates to one of `anchors` (see
+/// [`Trust::chain_to_anchor`]); returns the anchor.
+fn chain_to<'a>(anchors: &'a [Cert], certs: &[Cert], at: i64) -> Result<&'a Cert, String> {
+    let leaf = certs.first().ok_or("no certificate")?;
+    if !leaf.allows_code_signing() {
+        return Err("the signing certificate's extended key usage does not allow code signing".into());
+    }
+    let valid = |c: &Cert| -> Result<(), String> {
+        let (nb, na) = c.validity();
+        if at < nb || at > na {
+            return Err(format!(
+                "certificate {} is not valid at {} (valid {} to {})",
+                c.subject(),
+                rfc3339(at).unwrap_or_default(),
+                rfc3339(nb).unwrap_or_default(),
+                rfc3339(na).unwrap_or_default()
+            ));
+        }
+        Ok(())
+    };
+    let mut current = leaf;
+    for _ in 0..crate::signature::MAX_CHAIN {
+        valid(current)?;
+        if let Some(a) = anchors.iter().find(|a| a.der == current.der) {
+            return Ok(a);
+        }
+        if let Some(a) = anchors.iter().find(|a| a.subject_raw() == current.issuer_raw() && current.is_signed_by(a)) {
+            valid(a)?;
+            return Ok(a);
+        }
+        if current.is_self_signed() {
+            break;
+        }
+        match certs
+            .iter()
+            .find(|c| c.der != current.der && c.subject_raw() == current.issuer_raw() && current.is_signed_by(c))
+        {
+            Some(next) => current = next,
+            None => break,
+        }
+    }
+    Err(format!("no path from {} to a given trust anchor", leaf.subject()))
 }

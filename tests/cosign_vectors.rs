@@ -199,7 +199,27 @@ fn cosign_v3_image_bundle_names_its_github_actions_signer() {
     let c = check_bundle(&bytes, &other, &Trust::default());
     assert_eq!(c.verdict, Verdict::Invalid);
     assert!(c.reasons[0].contains("replayed"));
+
+    // Against the public-good root: with the release workflow as the allowed identity it is
+    // verified (tlog, SCT and time checked); any other identity leaves it untrusted.
+    let kw = "^https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/";
+    let c = check_bundle(&bytes, &subject, &with_identity(&format!("re:{kw}"), GITHUB));
+    assert_eq!(c.verdict, Verdict::Verified, "{:?}", c.reasons);
+    assert!(c.reasons.iter().any(|r| r.contains("transparency log inclusion verified")), "{:?}", c.reasons);
+    assert_eq!(c.signed_at.as_deref().map(|t| &t[..10]), Some("2026-04-09"));
+    let c = check_bundle(&bytes, &subject, &with_identity("mitr@redhat.com", GITHUB));
+    assert_eq!(c.verdict, Verdict::Untrusted, "{:?}", c.reasons);
+    // Under the staging root nothing of it is known: untrusted, not invalid.
+    let mut staging = with_identity(&format!("re:{kw}"), GITHUB);
+    let mut roots = sigaudit::sigstore::SigstoreTrust::empty();
+    roots.add_json(std::str::from_utf8(&read("trusted-roots/staging.trusted_root.json")).unwrap(), "staging").unwrap();
+    let signer = staging.sigstore.as_ref().unwrap().signer.clone();
+    staging.sigstore = Some(std::sync::Arc::new(sigaudit::trust::SigstorePolicy { roots, signer }));
+    let c = check_bundle(&bytes, &subject, &staging);
+    assert_ne!(c.verdict, Verdict::Verified, "{:?}", c.reasons);
 }
+
+const GITHUB: &str = "https://token.actions.githubusercontent.com";
 
 #[test]
 fn cosign_attestation_bundle_is_an_attestation() {
@@ -210,6 +230,9 @@ fn cosign_attestation_bundle_is_an_attestation() {
     assert_eq!(c.kind, SignatureKind::Attestation);
     assert_eq!(c.predicate_type.as_deref(), Some("https://cosign.sigstore.dev/attestation/v1"));
     assert_eq!(c.signer.unwrap().san, vec!["email:cody@soyland.com".to_string()]);
+    let c = check_bundle(&bytes, &subject, &with_identity("cody@soyland.com", "https://github.com/login/oauth"));
+    assert_eq!(c.verdict, Verdict::Verified, "{:?}", c.reasons);
+    assert_eq!(c.kind, SignatureKind::Attestation);
 }
 
 #[test]
@@ -260,11 +283,48 @@ fn rekor_set_dates_a_keyless_signature_so_its_fulcio_chain_verifies() {
     // Without the trusted root the 10-minute Fulcio certificate is judged now: not trusted.
     let c = check("dir-img-cosign-fulcio-rekor-valid", 0, &Trust::default());
     assert_eq!(c.verdict, Verdict::Untrusted);
+    // With it, the chain holds at the integrated time; but a Fulcio certificate proves nothing
+    // about who signed until an identity constraint says who may.
     let c = check("dir-img-cosign-fulcio-rekor-valid", 0, &with_trusted_root("public-good.trusted_root.json"));
+    assert_eq!(c.verdict, Verdict::Untrusted, "{:?}", c.reasons);
+    assert!(c.reasons.iter().any(|r| r.contains("any Sigstore user could have")), "{:?}", c.reasons);
+    let c = check(
+        "dir-img-cosign-fulcio-rekor-valid",
+        0,
+        &with_identity("mitr@redhat.com", "https://github.com/login/oauth"),
+    );
     assert_eq!(c.verdict, Verdict::Verified, "{:?}", c.reasons);
     assert_eq!(c.signed_at.as_deref(), Some("2023-01-20T20:51:33Z"));
     assert!(c.reasons.iter().any(|r| r.contains("log index 11605770")), "{:?}", c.reasons);
     assert!(c.reasons.iter().any(|r| r.contains("CN=sigstore")), "{:?}", c.reasons);
+    // A regular expression on the identity; the wrong identity or issuer is untrusted.
+    let c = check(
+        "dir-img-cosign-fulcio-rekor-valid",
+        0,
+        &with_identity("re:@redhat\\.com$", "https://github.com/login/oauth"),
+    );
+    assert_eq!(c.verdict, Verdict::Verified, "{:?}", c.reasons);
+    for (id, issuer) in
+        [("someone@redhat.com", "https://github.com/login/oauth"), ("mitr@redhat.com", "https://accounts.google.com")]
+    {
+        let c = check("dir-img-cosign-fulcio-rekor-valid", 0, &with_identity(id, issuer));
+        assert_eq!(c.verdict, Verdict::Untrusted, "{id} {issuer}: {:?}", c.reasons);
+        assert!(c.reasons.iter().any(|r| r.contains("does not match") || r.contains("is not")), "{:?}", c.reasons);
+    }
+}
+
+/// The public-good root with a keyless identity constraint (`re:` marks a regular expression).
+fn with_identity(identity: &str, issuer: &str) -> Trust {
+    use sigaudit::sigstore::{Identity, SignerPolicy, SigstoreTrust};
+    let mut t = with_trusted_root("public-good.trusted_root.json");
+    let identity = match identity.strip_prefix("re:") {
+        Some(re) => Identity::regex(re).unwrap(),
+        None => Identity::Exact(identity.into()),
+    };
+    let signer = SignerPolicy { identity: Some(identity), issuer: Some(issuer.into()), ..Default::default() };
+    t.sigstore =
+        Some(std::sync::Arc::new(sigaudit::trust::SigstorePolicy { roots: SigstoreTrust::public_good(), signer }));
+    t
 }
 
 #[test]

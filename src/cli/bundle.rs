@@ -78,7 +78,7 @@ pub fn run(a: &VerifyBundleArgs) -> Result<ExitStatus> {
                 "tlog_verified": v.tlog_verified,
                 "sct_verified": v.sct_verified,
             }),
-            Err(e) => serde_json::json!({"verified": false, "reason": e}),
+            Err(e) => serde_json::json!({"verified": false, "reason": e.reason, "untrusted": e.untrusted}),
         };
         println!("{value}");
     }

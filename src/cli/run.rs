@@ -63,6 +63,13 @@ impl Settings {
                 .add_key_pem(&pem, &path.display().to_string())
                 .with_context(|| format!("--key {}", path.display()))?;
         }
+        let (signer, roots) = super::bundle::signer_policy(&c.signer)?;
+        if c.signer.trusted_root.is_empty() {
+            trust
+                .add_trusted_root(sigaudit::sigstore::PUBLIC_GOOD_ROOT.as_bytes())
+                .map_err(|e| anyhow::anyhow!("built-in Sigstore root: {e}"))?;
+        }
+        trust.sigstore = Some(Arc::new(sigaudit::trust::SigstorePolicy { roots, signer }));
         if c.password.is_some() && c.password_stdin {
             bail!("--password and --password-stdin exclude each other");
         }

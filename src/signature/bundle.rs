@@ -149,10 +149,19 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
                     subject.digest
                 ));
             }
-            // A message signature signs the artifact; for an image that is the manifest, which we
-            // only know by digest: verification is over the prehash and is done by the trust step
-            // (issue: verify-bundle). Report it as unsupported rather than guess.
-            return out.unsupported("message-signature bundles over image manifests are not verified yet");
+            // A message signature signs the artifact; for an image that is the manifest, known
+            // here by digest: only the Sigstore verifier checks it (over the prehash).
+            out.set_certificates(&certs);
+            if certs.is_empty() && trust.keys.is_empty() {
+                let (verdict, reason, _) = trust.decide_key_only(|_| Ok(()));
+                out.verdict = verdict;
+                out.reasons.push(reason);
+                return out;
+            }
+            return match trust.sigstore.as_deref() {
+                Some(p) => sigstore_decide(out, bytes, subject, p, &certs, trust),
+                None => out.unsupported("message-signature bundle: no Sigstore trusted root to verify it with"),
+            };
         }
         (None, None) => return out.invalid("bundle has neither dsseEnvelope nor messageSignature"),
     };
@@ -167,9 +176,14 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
         if let Err(e) = key.verify_cosign(&message, &sig) {
             return out.invalid(format!("DSSE signature does not verify with the certificate's key: {e}"));
         }
-        let (verdict, reason) = trust.decide_certificate(&certs, None);
+        if let Some(p) = trust.sigstore.as_deref() {
+            return sigstore_decide(out, bytes, subject, p, &certs, trust);
+        }
+        let (verdict, reason) = trust.decide_cosign_certificate(&certs, None);
         out.verdict = verdict;
         out.reasons.push(reason);
+    } else if let Some(p) = trust.sigstore.as_deref().filter(|p| !p.signer.keys.is_empty()) {
+        return sigstore_decide(out, bytes, subject, p, &certs, trust);
     } else {
         let (verdict, reason, key_id) = trust.decide_key_only(|k| k.verify_cosign(&message, &sig));
         out.signer = Some(crate::report::Signer {
@@ -181,10 +195,70 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
     }
     if out.verdict != Verdict::Invalid && !m.tlog_entries.is_empty() {
         out.reasons.push(format!(
-            "{} transparency log entr{} present; not checked without a trusted root",
+            "{} transparency log entr{} present; not checked (no Sigstore trusted root)",
             m.tlog_entries.len(),
             if m.tlog_entries.len() == 1 { "y" } else { "ies" }
         ));
+    }
+    out
+}
+
+/// The trust step for a bundle whose content checks held (or, for message signatures, that only
+/// the Sigstore verifier can check): the Sigstore client rules against the trusted roots, then the
+/// signer constraints (COSIGN.md §3.5).
+fn sigstore_decide(
+    mut out: Checked,
+    bytes: &[u8],
+    subject: &Subject,
+    policy: &crate::trust::SigstorePolicy,
+    certs: &[Cert],
+    trust: &Trust,
+) -> Checked {
+    use crate::sigstore::{verify_bundle, Subject as Artifact};
+    let digest = match (subject.digest.algorithm(), hex::decode(subject.digest.hex())) {
+        ("sha256", Ok(d)) if d.len() == 32 => <[u8; 32]>::try_from(d).expect("32 bytes"),
+        _ => return out.unsupported(format!("Sigstore verification of a {} digest", subject.digest.algorithm())),
+    };
+    // A certificate bundle is judged by its certificate, a key bundle by the --key keys.
+    let signer = match certs.is_empty() {
+        true => std::borrow::Cow::Borrowed(&policy.signer),
+        false => std::borrow::Cow::Owned(crate::sigstore::SignerPolicy { keys: Vec::new(), ..policy.signer.clone() }),
+    };
+    match verify_bundle(bytes, Artifact::Sha256(digest), &signer, &policy.roots) {
+        Ok(v) => {
+            out.signed_at = v.times.iter().min().and_then(|t| crate::x509::rfc3339(*t));
+            if v.key.is_some() {
+                let key_id = policy.signer.keys.iter().find(|(_, s)| Some(s) == v.key.as_ref());
+                out.signer = Some(crate::report::Signer {
+                    key_id: key_id.map(|(der, _)| crate::crypto::sha256_hex(der)),
+                    ..out.signer.unwrap_or_default()
+                });
+                out.verdict = Verdict::Verified;
+            } else if policy.constrains_identity() {
+                out.verdict = Verdict::Verified;
+            } else {
+                out.verdict = Verdict::Untrusted;
+                out.reasons.push(v.describe());
+                out.reasons.push(
+                    "no --certificate-identity[-regexp] or --certificate-oidc-issuer says who may sign: \
+                     any Sigstore user could have"
+                        .into(),
+                );
+                return out;
+            }
+            out.reasons.push(v.describe());
+        }
+        // A private CA given with --ca-roots: the Sigstore roots do not know it.
+        Err(r) if r.untrusted && !certs.is_empty() && !trust.anchors.is_empty() => {
+            let (verdict, reason) = trust.decide_cosign_certificate(certs, None);
+            out.verdict = verdict;
+            out.reasons.push(format!("Sigstore verification: {r}"));
+            out.reasons.push(reason);
+        }
+        Err(r) => {
+            out.verdict = if r.untrusted { Verdict::Untrusted } else { Verdict::Invalid };
+            out.reasons.push(format!("Sigstore verification: {r}"));
+        }
     }
     out
 }

@@ -76,7 +76,7 @@ fn decide(
                 Err(e) => return out.invalid(format!("transparency log: {e}")),
             }
         }
-        let (verdict, reason) = trust.decide_certificate(certs, at);
+        let (verdict, reason) = trust.decide_cosign_certificate(certs, at);
         out.verdict = verdict;
         out.reasons.push(reason);
         return out;
@@ -216,9 +216,9 @@ pub(crate) fn open_dsse(env: &dsse::Envelope) -> Result<(Vec<u8>, Vec<u8>, dsse:
 
 fn note_unchecked_extras(out: &mut Checked, ann: &BTreeMap<String, String>) {
     if ann.contains_key(ANN_BUNDLE) && !out.reasons.iter().any(|r| r.starts_with("Rekor SET verified")) {
-        out.reasons.push("Rekor bundle present; transparency log proof not checked without a trusted root".into());
+        out.reasons.push("Rekor bundle present; not checked (no Sigstore trusted root)".into());
     }
     if ann.contains_key(ANN_TIMESTAMP) {
-        out.reasons.push("RFC 3161 timestamp present; not checked without a trusted root".into());
+        out.reasons.push("RFC 3161 timestamp annotation present; not checked".into());
     }
 }
