@@ -118,6 +118,11 @@ class Seeder:
                 .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=3650))
                 .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+                # The Notary Project certificate profile: keyUsage critical, digitalSignature only.
+                .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
+                                             key_encipherment=False, data_encipherment=False,
+                                             key_agreement=False, key_cert_sign=False, crl_sign=False,
+                                             encipher_only=False, decipher_only=False), critical=True)
                 .sign(key, hashes.SHA256()))
 
     def cert_pem(self):

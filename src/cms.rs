@@ -245,6 +245,8 @@ pub struct Countersignature {
     pub signer: Option<Cert>,
     pub time: Option<i64>,
     pub result: Result<(), Failure>,
+    /// Certificates an RFC 3161 token carries (the TSA's chain).
+    pub certificates: Vec<Cert>,
 }
 
 /// Every countersignature in the unsigned attributes of `si`, each checked against the signature
@@ -256,14 +258,26 @@ pub fn countersignatures(si: &SignerInfo, outer_certs: &[Cert]) -> Vec<Countersi
         let cs = match parse_signer_info(v) {
             Ok(cs) => cs,
             Err(e) => {
-                out.push(Countersignature { kind: "pkcs9", signer: None, time: None, result: Err(e) });
+                out.push(Countersignature {
+                    kind: "pkcs9",
+                    signer: None,
+                    time: None,
+                    result: Err(e),
+                    certificates: Vec::new(),
+                });
                 continue;
             }
         };
         let checked = cs.verify(outer_certs, si.signature);
         let signer = cs.find_cert(outer_certs).map(|i| outer_certs[i].clone_cert());
         let time = cs.signed_attr(SIGNING_TIME).and_then(|v| v.first().and_then(der::time));
-        out.push(Countersignature { kind: "pkcs9", signer, time, result: checked.map(|_| ()) });
+        out.push(Countersignature {
+            kind: "pkcs9",
+            signer,
+            time,
+            result: checked.map(|_| ()),
+            certificates: Vec::new(),
+        });
     }
     let tokens = si.unsigned_attr(MS_RFC3161_COUNTERSIGNATURE).chain(si.unsigned_attr(TIMESTAMP_TOKEN));
     for v in tokens.take(8) {
@@ -272,9 +286,11 @@ pub fn countersignatures(si: &SignerInfo, outer_certs: &[Cert]) -> Vec<Countersi
     out
 }
 
-/// An RFC 3161 TimeStampToken over `signature`.
-fn timestamp_token(token: &[u8], signature: &[u8], outer_certs: &[Cert]) -> Countersignature {
-    let mut cs = Countersignature { kind: "rfc3161", signer: None, time: None, result: Ok(()) };
+/// An RFC 3161 TimeStampToken over `signature`: the imprint, and the token's own signature.
+/// Whether its signer is a trusted TSA is the caller's decision.
+pub fn timestamp_token(token: &[u8], signature: &[u8], outer_certs: &[Cert]) -> Countersignature {
+    let mut cs =
+        Countersignature { kind: "rfc3161", signer: None, time: None, result: Ok(()), certificates: Vec::new() };
     let sd = match parse_content_info(token) {
         Ok(sd) => sd,
         Err(e) => {
@@ -315,6 +331,7 @@ fn timestamp_token(token: &[u8], signature: &[u8], outer_certs: &[Cert]) -> Coun
         cs.result = Err(invalid("timestamp token has no signer"));
         return cs;
     };
+    cs.certificates = sd.certificates.iter().map(Cert::clone_cert).collect();
     let mut certs: Vec<Cert> = sd.certificates.iter().map(Cert::clone_cert).collect();
     certs.extend(outer_certs.iter().map(Cert::clone_cert));
     let message = sd.content.map(|t| t.content).unwrap_or_default();

@@ -3,6 +3,7 @@ pub mod crawl;
 pub mod crypto;
 pub mod der;
 pub mod fs;
+pub mod notation_trust;
 pub mod oci;
 pub mod registry;
 pub mod report;

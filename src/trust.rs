@@ -30,6 +30,8 @@ pub struct Trust {
     pub fulcio: Vec<Cert>,
     /// Sigstore bundle verification and the keyless signer constraints.
     pub sigstore: Option<std::sync::Arc<SigstorePolicy>>,
+    /// notation's trust policy and trust store, for Notary Project signatures.
+    pub notation: Option<std::sync::Arc<crate::notation_trust::NotationTrust>>,
 }
 
 /// Trusted roots and signer constraints for Sigstore signatures.
@@ -55,6 +57,7 @@ impl Clone for Trust {
             logs: self.logs.clone(),
             fulcio: self.fulcio.iter().map(Cert::clone_cert).collect(),
             sigstore: self.sigstore.clone(),
+            notation: self.notation.clone(),
         }
     }
 }
@@ -196,6 +199,13 @@ fn chain_to<'a>(anchors: &'a [Cert], certs: &[Cert], at: i64) -> Result<&'a Cert
     if !leaf.allows_code_signing() {
         return Err("the signing certificate's extended key usage does not allow code signing".into());
     }
+    path_to(anchors, certs, at)
+}
+
+/// A path from `certs[0]` through the other certificates to one of `anchors`, each certificate's
+/// signature checked and each valid at `at`; no usage check. Returns the anchor.
+pub fn path_to<'a>(anchors: &'a [Cert], certs: &[Cert], at: i64) -> Result<&'a Cert, String> {
+    let leaf = certs.first().ok_or("no certificate")?;
     let valid = |c: &Cert| -> Result<(), String> {
         let (nb, na) = c.validity();
         if at < nb || at > na {

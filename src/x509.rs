@@ -102,6 +102,87 @@ impl Cert {
         }
     }
 
+    /// basicConstraints, if present: (critical, cA, pathLenConstraint).
+    pub fn basic_constraints(&self) -> Option<(bool, bool, Option<u32>)> {
+        match self.parsed().basic_constraints() {
+            Ok(Some(bc)) => Some((bc.critical, bc.value.ca, bc.value.path_len_constraint)),
+            _ => None,
+        }
+    }
+
+    /// keyUsage, if present: (critical, digitalSignature, keyCertSign, any other usage than those two).
+    pub fn key_usage(&self) -> Option<(bool, bool, bool, bool)> {
+        match self.parsed().key_usage() {
+            Ok(Some(ku)) => {
+                let k = ku.value;
+                let other = k.key_encipherment()
+                    || k.data_encipherment()
+                    || k.key_agreement()
+                    || k.crl_sign()
+                    || k.encipher_only()
+                    || k.decipher_only();
+                Some((ku.critical, k.digital_signature(), k.key_cert_sign(), other))
+            }
+            _ => None,
+        }
+    }
+
+    /// extendedKeyUsage, if present: (critical, purposes by name: serverAuth, clientAuth,
+    /// codeSigning, emailProtection, timeStamping, OCSPSigning, any, or the dotted OID).
+    pub fn extended_key_usage(&self) -> Option<(bool, Vec<String>)> {
+        match self.parsed().extended_key_usage() {
+            Ok(Some(e)) => {
+                let v = e.value;
+                let mut names: Vec<String> = [
+                    (v.server_auth, "serverAuth"),
+                    (v.client_auth, "clientAuth"),
+                    (v.code_signing, "codeSigning"),
+                    (v.email_protection, "emailProtection"),
+                    (v.time_stamping, "timeStamping"),
+                    (v.ocsp_signing, "OCSPSigning"),
+                    (v.any, "any"),
+                ]
+                .into_iter()
+                .filter(|(set, _)| *set)
+                .map(|(_, n)| n.to_string())
+                .collect();
+                names.extend(v.other.iter().map(|o| o.to_id_string()));
+                Some((e.critical, names))
+            }
+            _ => None,
+        }
+    }
+
+    /// The subject's attributes as Go's `pkix.Name` names them (C, O, OU, CN, L, ST, STREET,
+    /// POSTALCODE, SERIALNUMBER), in order. Notation matches trusted identities on these; an
+    /// attribute Go has no name for, or a multi-valued RDN, makes the subject unmatchable.
+    pub fn subject_attributes(&self) -> Result<Vec<(String, String)>, String> {
+        let c = self.parsed();
+        let mut out = Vec::new();
+        for rdn in c.subject().iter() {
+            if rdn.iter().count() != 1 {
+                return Err("the subject has a multi-valued RDN".into());
+            }
+            for a in rdn.iter() {
+                let name = match a.attr_type().to_id_string().as_str() {
+                    "2.5.4.6" => "C",
+                    "2.5.4.10" => "O",
+                    "2.5.4.11" => "OU",
+                    "2.5.4.3" => "CN",
+                    "2.5.4.7" => "L",
+                    "2.5.4.8" => "ST",
+                    "2.5.4.9" => "STREET",
+                    "2.5.4.17" => "POSTALCODE",
+                    "2.5.4.5" => "SERIALNUMBER",
+                    other => return Err(format!("the subject has attribute {other}, which has no name to match")),
+                };
+                let value = a.as_str().map_err(|_| format!("the subject's {name} is not a string"))?;
+                out.push((name.to_string(), value.to_string()));
+            }
+        }
+        Ok(out)
+    }
+
     pub fn subject_raw(&self) -> Vec<u8> {
         self.parsed().subject().as_raw().to_vec()
     }

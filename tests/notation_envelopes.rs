@@ -25,7 +25,7 @@ fn alpine_v2() -> Subject {
 
 fn check(file: &str, media_type: &str, subject: &Subject) -> sigaudit::signature::Checked {
     let bytes = std::fs::read(corpus().join("notation/envelopes").join(file)).unwrap();
-    check_envelope(media_type, &bytes, &BTreeMap::new(), subject, &Trust::default(), 1_800_000_000)
+    check_envelope(media_type, &bytes, &BTreeMap::new(), subject, "example.test/repo", &Trust::default(), 1_800_000_000)
 }
 
 #[test]
@@ -67,7 +67,15 @@ fn a_flipped_signature_byte_is_invalid() {
     let mut bytes = std::fs::read(corpus().join("notation/envelopes/alpine-v2.cose.sig")).unwrap();
     let n = bytes.len();
     bytes[n - 10] ^= 0x01; // inside the trailing signature bstr
-    let c = check_envelope(sigaudit::oci::COSE, &bytes, &BTreeMap::new(), &subject, &Trust::default(), 0);
+    let c = check_envelope(
+        sigaudit::oci::COSE,
+        &bytes,
+        &BTreeMap::new(),
+        &subject,
+        "example.test/repo",
+        &Trust::default(),
+        0,
+    );
     assert_eq!(c.verdict, Verdict::Invalid, "{:?}", c.reasons);
 }
 
@@ -82,10 +90,25 @@ fn notation_suite_padded_payload_vector_fails() {
     let invalid = std::fs::read(find("ca_invalid_sig_env.json")).unwrap();
     // Bind each to the descriptor its own payload names, so only integrity is in question.
     let subject = subject_named_by_jws(&valid);
-    let ok = check_envelope(sigaudit::oci::JOSE, &valid, &BTreeMap::new(), &subject, &Trust::default(), 1_700_000_000);
+    let ok = check_envelope(
+        sigaudit::oci::JOSE,
+        &valid,
+        &BTreeMap::new(),
+        &subject,
+        "example.test/repo",
+        &Trust::default(),
+        1_700_000_000,
+    );
     assert_ne!(ok.verdict, Verdict::Invalid, "{:?}", ok.reasons);
-    let bad =
-        check_envelope(sigaudit::oci::JOSE, &invalid, &BTreeMap::new(), &subject, &Trust::default(), 1_700_000_000);
+    let bad = check_envelope(
+        sigaudit::oci::JOSE,
+        &invalid,
+        &BTreeMap::new(),
+        &subject,
+        "example.test/repo",
+        &Trust::default(),
+        1_700_000_000,
+    );
     assert_eq!(bad.verdict, Verdict::Invalid, "{:?}", bad.reasons);
 }
 

@@ -37,8 +37,15 @@ fn notary_jws_ecdsa_envelopes_verify_and_tampering_fails() {
     let subject = subject(&v);
     for alg in ["ES256", "ES384", "ES512"] {
         let bytes = std::fs::read(dir.path().join(v["jws"][alg].as_str().unwrap())).unwrap();
-        let c =
-            check_envelope(sigaudit::oci::JOSE, &bytes, &BTreeMap::new(), &subject, &Trust::default(), 1_800_000_000);
+        let c = check_envelope(
+            sigaudit::oci::JOSE,
+            &bytes,
+            &BTreeMap::new(),
+            &subject,
+            "example.test/repo",
+            &Trust::default(),
+            1_800_000_000,
+        );
         assert_eq!(c.verdict, Verdict::Untrusted, "{alg}: {:?}", c.reasons);
         assert_eq!(c.algorithm.as_deref(), Some(alg));
 
@@ -53,6 +60,7 @@ fn notary_jws_ecdsa_envelopes_verify_and_tampering_fails() {
             &serde_json::to_vec(&env).unwrap(),
             &BTreeMap::new(),
             &subject,
+            "example.test/repo",
             &Trust::default(),
             0,
         );
@@ -69,6 +77,7 @@ fn notary_jws_ecdsa_envelopes_verify_and_tampering_fails() {
         &serde_json::to_vec(&env).unwrap(),
         &BTreeMap::new(),
         &subject,
+        "example.test/repo",
         &Trust::default(),
         0,
     );

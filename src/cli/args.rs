@@ -154,6 +154,14 @@ pub struct CommonArgs {
     pub ca_roots: Vec<PathBuf>,
     #[command(flatten)]
     pub signer: SignerArgs,
+    /// notation trust policy (trustpolicy.json, OCI) for Notary Project signatures
+    /// (default: notation's own, in $XDG_CONFIG_HOME/notation or ~/.config/notation, when present).
+    #[arg(long, value_name = "FILE")]
+    pub notation_trust_policy: Option<PathBuf>,
+    /// notation trust store: the directory holding x509/{ca,signingAuthority,tsa}/NAME/
+    /// (default: the truststore beside notation's trust policy).
+    #[arg(long, value_name = "DIR")]
+    pub notation_trust_store: Option<PathBuf>,
     /// Registry user name (the password comes from --password-stdin or --password).
     #[arg(short, long)]
     pub username: Option<String>,

@@ -70,6 +70,7 @@ impl Settings {
                 .map_err(|e| anyhow::anyhow!("built-in Sigstore root: {e}"))?;
         }
         trust.sigstore = Some(Arc::new(sigaudit::trust::SigstorePolicy { roots, signer }));
+        trust.notation = notation_trust(c.notation_trust_policy.as_deref(), c.notation_trust_store.as_deref())?;
         if c.password.is_some() && c.password_stdin {
             bail!("--password and --password-stdin exclude each other");
         }
@@ -280,4 +281,36 @@ pub fn repo_filter(namespace: Option<String>, include: &[String], exclude: &[Str
 
 pub fn new_scan(client: Arc<RegistryClient>, settings: &Settings, tx: mpsc::Sender<Event>) -> Arc<Scan> {
     Scan::new(client, Arc::new(settings.trust.clone()), settings.now, tx)
+}
+
+/// notation's trust policy and store: from the flags, else notation's configuration directory
+/// when it holds a policy. None when there is neither.
+fn notation_trust(
+    policy: Option<&std::path::Path>,
+    store: Option<&std::path::Path>,
+) -> Result<Option<Arc<sigaudit::notation_trust::NotationTrust>>> {
+    use sigaudit::notation_trust::{default_config_dir, policy_in, NotationTrust};
+    let config = default_config_dir();
+    let policy = match policy {
+        Some(p) => p.to_path_buf(),
+        None => match config.as_deref().and_then(policy_in) {
+            Some(p) => {
+                tracing::info!("using notation's trust policy {}", p.display());
+                p
+            }
+            None if store.is_some() => bail!("--notation-trust-store needs a trust policy (--notation-trust-policy)"),
+            None => return Ok(None),
+        },
+    };
+    let store = match store {
+        Some(s) => s.to_path_buf(),
+        None => match &config {
+            Some(c) => c.join("truststore"),
+            None => bail!("--notation-trust-policy needs --notation-trust-store (no notation configuration directory)"),
+        },
+    };
+    let text =
+        std::fs::read_to_string(&policy).with_context(|| format!("notation trust policy {}", policy.display()))?;
+    let trust = NotationTrust::load(&text, &policy.display().to_string(), &store)?;
+    Ok(Some(Arc::new(trust)))
 }

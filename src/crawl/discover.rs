@@ -266,6 +266,7 @@ async fn referrer(
                         &blob,
                         &manifest.annotations.clone().unwrap_or_default(),
                         subject,
+                        &format!("{}/{repo}", scan.client.host()),
                         &scan.trust,
                         scan.now,
                     ),

@@ -44,16 +44,20 @@ struct Envelope {
     payload: Vec<u8>,
     signed_bytes: Vec<u8>,
     signature: Vec<u8>,
-    timestamp_token: bool,
+    /// The RFC 3161 countersignature (`io.cncf.notary.timestampSignature`), DER; `Err` when the
+    /// header is there but is not a byte string.
+    timestamp_token: Option<Result<Vec<u8>, String>>,
 }
 
 /// Check one envelope blob of layer media type `media_type` against the manifest it must sign.
-/// `annotations` are the signature manifest's (for the thumbprint hint); `now` in Unix seconds.
+/// `annotations` are the signature manifest's (for the thumbprint hint); `scope` is
+/// `registry/repository` (for the notation trust policy); `now` in Unix seconds.
 pub fn check_envelope(
     media_type: &str,
     bytes: &[u8],
     annotations: &BTreeMap<String, String>,
     subject: &Subject,
+    scope: &str,
     trust: &Trust,
     now: i64,
 ) -> Checked {
@@ -67,7 +71,7 @@ pub fn check_envelope(
     };
     let out = Checked::new(kind, SignatureKind::Signature);
     match parsed {
-        Ok(env) => check(out, env, annotations, subject, trust, now),
+        Ok(env) => check(out, env, annotations, subject, scope, trust, now),
         Err(e) => out.invalid(format!("malformed envelope: {e}")),
     }
 }
@@ -77,6 +81,7 @@ fn check(
     env: Envelope,
     annotations: &BTreeMap<String, String>,
     subject: &Subject,
+    scope: &str,
     trust: &Trust,
     now: i64,
 ) -> Checked {
@@ -117,6 +122,9 @@ fn check(
         return out.invalid(format!("envelope signature does not verify with the signing certificate: {e}"));
     }
 
+    if let Err(e) = chain_shape(&certs) {
+        return out.invalid(format!("certificate chain: {e}"));
+    }
     if env.content_type.as_deref() != Some(PAYLOAD_TYPE) {
         return out.invalid(format!("content type {:?}, expected {PAYLOAD_TYPE}", env.content_type));
     }
@@ -162,19 +170,103 @@ fn check(
         return out
             .invalid(format!("payload names media type {}, the manifest is {}", t.media_type, subject.media_type));
     }
+    if let Some(policy) = trust.notation.as_deref() {
+        let token = match &env.timestamp_token {
+            Some(Ok(t)) => Some(t.as_slice()),
+            Some(Err(e)) => {
+                out.reasons.push(format!("timestamp countersignature: {e}"));
+                Some(&[][..])
+            }
+            None => None,
+        };
+        let facts = crate::notation_trust::Facts {
+            signing_authority: env.scheme.as_deref() == Some("notary.x509.signingAuthority"),
+            certs: &certs,
+            expiry: env.expiry,
+            authentic_signing_time: env.authentic_signing_time,
+            signature: &env.signature,
+            timestamp_token: token,
+        };
+        let j = policy.judge(scope, &facts, now);
+        if let Some((tsa, time)) = j.timestamp {
+            out.timestamp =
+                Some(Timestamp { authority: Some(tsa), time: rfc3339(time).unwrap_or_default(), verified: true });
+        } else if env.timestamp_token.is_some() {
+            out.timestamp = Some(Timestamp { authority: None, time: String::new(), verified: false });
+        }
+        out.verdict = j.verdict;
+        out.reasons.extend(j.reasons);
+        return out;
+    }
     if let Some(exp) = env.expiry {
         if now >= exp {
             return out.invalid(format!("signature expired at {}", rfc3339(exp).unwrap_or_default()));
         }
     }
-    if env.timestamp_token {
+    if env.timestamp_token.is_some() {
         out.timestamp = Some(Timestamp { authority: None, time: String::new(), verified: false });
-        out.reasons.push("RFC 3161 timestamp countersignature present; not checked without TSA roots".into());
+        out.reasons.push(
+            "RFC 3161 timestamp countersignature present; not checked without a notation trust policy with tsa: roots"
+                .into(),
+        );
     }
     let (verdict, reason) = trust.decide_certificate(&certs, None);
     out.verdict = verdict;
     out.reasons.push(reason);
     out
+}
+
+/// The Notary Project certificate profile (NOTATION.md §5.1), part of integrity: a chain from
+/// the leaf to a self-signed root, each certificate issued by the next; CA certificates with
+/// basicConstraints cA and a critical keyUsage with keyCertSign; the leaf with a critical keyUsage
+/// of digitalSignature only, not a CA, and no EKU purpose other than code signing.
+fn chain_shape(certs: &[Cert]) -> Result<(), String> {
+    let last = certs.last().ok_or("empty")?;
+    if !(last.is_self_signed() && last.is_signed_by(last)) {
+        return Err(format!("the last certificate {} is not self-signed", last.subject()));
+    }
+    for pair in certs.windows(2) {
+        let (c, parent) = (&pair[0], &pair[1]);
+        if c.issuer_raw() != parent.subject_raw() || !c.is_signed_by(parent) {
+            return Err(format!("{} is not issued by the next certificate, {}", c.subject(), parent.subject()));
+        }
+        if c.is_self_signed() && c.is_signed_by(c) {
+            return Err(format!("{} is self-signed but not last in the chain", c.subject()));
+        }
+    }
+    for (i, c) in certs.iter().enumerate().skip(1) {
+        match c.basic_constraints() {
+            Some((_, true, path_len)) => {
+                if let Some(n) = path_len {
+                    if (n as usize) < i - 1 {
+                        return Err(format!("{} has a pathLenConstraint of {n}, below its {} CAs", c.subject(), i - 1));
+                    }
+                }
+            }
+            _ => return Err(format!("CA certificate {} lacks basicConstraints cA=true", c.subject())),
+        }
+        match c.key_usage() {
+            Some((true, _, true, _)) => {}
+            _ => return Err(format!("CA certificate {} lacks a critical keyUsage with keyCertSign", c.subject())),
+        }
+    }
+    let leaf = &certs[0];
+    if let Some((_, true, _)) = leaf.basic_constraints() {
+        return Err(format!("signing certificate {} is a CA certificate", leaf.subject()));
+    }
+    match leaf.key_usage() {
+        Some((true, true, false, false)) => {}
+        Some((false, ..)) => return Err("the signing certificate's keyUsage is not critical".into()),
+        Some(_) => return Err("the signing certificate's keyUsage must be digitalSignature only".into()),
+        None => return Err("the signing certificate has no keyUsage".into()),
+    }
+    if let Some((_, purposes)) = leaf.extended_key_usage() {
+        let bad = ["serverAuth", "clientAuth", "emailProtection", "timeStamping", "OCSPSigning"];
+        if let Some(p) = purposes.iter().find(|p| bad.contains(&p.as_str())) {
+            return Err(format!("the signing certificate's extended key usage includes {p}"));
+        }
+    }
+    Ok(())
 }
 
 fn check_headers(env: &Envelope) -> Result<(), String> {
@@ -296,7 +388,12 @@ fn parse_jws(bytes: &[u8]) -> Result<Envelope, String> {
                 .ok_or_else(|| "x5c entry is not standard base64".to_string())
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let timestamp_token = jws.header.keys().any(|k| k.eq_ignore_ascii_case("io.cncf.notary.timestampSignature"));
+    let timestamp_token =
+        jws.header.iter().find(|(k, _)| k.eq_ignore_ascii_case("io.cncf.notary.timestampSignature")).map(|(_, v)| {
+            v.as_str()
+                .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+                .ok_or_else(|| "the timestampSignature header is not standard base64".to_string())
+        });
     let mut signed_bytes = jws.protected.clone().into_bytes();
     signed_bytes.push(b'.');
     signed_bytes.extend_from_slice(jws.payload.as_bytes());
@@ -379,7 +476,7 @@ fn parse_cose(bytes: &[u8]) -> Result<Envelope, String> {
         _ => None,
     };
     let mut certs = Vec::new();
-    let mut timestamp_token = false;
+    let mut timestamp_token = None;
     for (l, v) in &msg.unprotected.rest {
         match l {
             Label::Int(33) => match v {
@@ -394,7 +491,12 @@ fn parse_cose(bytes: &[u8]) -> Result<Envelope, String> {
                 ciborium::Value::Bytes(b) => certs.push(b.clone()),
                 _ => return Err("x5chain is not an array".into()),
             },
-            Label::Text(t) if t == "io.cncf.notary.timestampSignature" => timestamp_token = true,
+            Label::Text(t) if t == "io.cncf.notary.timestampSignature" => {
+                timestamp_token = Some(match v {
+                    ciborium::Value::Bytes(b) => Ok(b.clone()),
+                    _ => Err("the timestampSignature header is not a byte string".to_string()),
+                })
+            }
             _ => {}
         }
     }

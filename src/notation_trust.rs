@@ -1,0 +1,625 @@
+//! Notation's own trust configuration (NOTATION.md §5.2–5.4): `trustpolicy.json` (OCI policy,
+//! version 1.0) and the trust store layout `x509/{ca|signingAuthority|tsa}/<name>/*`, so teams
+//! reuse what they already have. The policy is validated as notation validates it, and a
+//! signature is judged by the statement whose registry scope names its repository: authenticity
+//! by exact certificate equality with the store of the signing scheme's type plus trusted
+//! identities on the leaf subject, expiry, and the authentic timestamp (RFC 3161 countersignature
+//! against `tsa:` roots, or the chain valid now), each enforced or logged by the level.
+
+use crate::cms;
+use crate::report::Verdict;
+use crate::x509::{rfc3339, Cert};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotationTrustError {
+    #[error("trust policy {path}: {message}")]
+    Policy { path: String, message: String },
+    #[error("trust store: {0}")]
+    Store(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StoreType {
+    Ca,
+    SigningAuthority,
+    Tsa,
+}
+
+impl StoreType {
+    fn parse(s: &str) -> Option<StoreType> {
+        match s {
+            "ca" => Some(StoreType::Ca),
+            "signingAuthority" => Some(StoreType::SigningAuthority),
+            "tsa" => Some(StoreType::Tsa),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            StoreType::Ca => "ca",
+            StoreType::SigningAuthority => "signingAuthority",
+            StoreType::Tsa => "tsa",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Strict,
+    Permissive,
+    Audit,
+    Skip,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Enforce,
+    Log,
+    Skip,
+}
+
+/// What to do when each check fails (integrity is always enforced).
+#[derive(Debug, Clone, Copy)]
+pub struct Actions {
+    pub authenticity: Action,
+    pub authentic_timestamp: Action,
+    pub expiry: Action,
+    pub revocation: Action,
+}
+
+impl Level {
+    fn actions(self) -> Actions {
+        use Action::*;
+        let (a, t, e, r) = match self {
+            Level::Strict => (Enforce, Enforce, Enforce, Enforce),
+            Level::Permissive => (Enforce, Log, Log, Log),
+            Level::Audit => (Log, Log, Log, Log),
+            Level::Skip => (Skip, Skip, Skip, Skip),
+        };
+        Actions { authenticity: a, authentic_timestamp: t, expiry: e, revocation: r }
+    }
+}
+
+/// A distinguished name as notation parses `x509.subject:` identities: attribute → value.
+type Dn = BTreeMap<String, String>;
+
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub level: Level,
+    pub actions: Actions,
+    /// `verifyTimestamp: afterCertExpiry` (else `always`).
+    pub timestamp_after_expiry_only: bool,
+    pub stores: Vec<(StoreType, String)>,
+    /// `None`: `*`, any identity.
+    pub identities: Option<Vec<Dn>>,
+}
+
+/// A validated OCI trust policy and the trust stores it names.
+pub struct NotationTrust {
+    pub statements: Vec<Statement>,
+    stores: BTreeMap<(StoreType, String), Vec<Cert>>,
+    pub source: String,
+}
+
+impl std::fmt::Debug for NotationTrust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NotationTrust({}, {} statements, {} stores)", self.source, self.statements.len(), self.stores.len())
+    }
+}
+
+/// notation's configuration directory: `$XDG_CONFIG_HOME/notation`, else `~/.config/notation`.
+pub fn default_config_dir() -> Option<PathBuf> {
+    let base = match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        Some(x) => PathBuf::from(x),
+        None => PathBuf::from(std::env::var_os("HOME")?).join(".config"),
+    };
+    Some(base.join("notation"))
+}
+
+/// The policy file notation would read in `dir`: `trustpolicy.oci.json`, else `trustpolicy.json`.
+pub fn policy_in(dir: &Path) -> Option<PathBuf> {
+    ["trustpolicy.oci.json", "trustpolicy.json"].iter().map(|f| dir.join(f)).find(|p| p.is_file())
+}
+
+impl NotationTrust {
+    /// Parse and validate `policy` (the JSON text of `source`), then load every trust store it
+    /// names from `store_dir` (the directory holding `x509/`).
+    pub fn load(policy: &str, source: &str, store_dir: &Path) -> Result<NotationTrust, NotationTrustError> {
+        let err = |message: String| NotationTrustError::Policy { path: source.to_string(), message };
+        let statements = parse_policy(policy).map_err(err)?;
+        let mut stores = BTreeMap::new();
+        for st in &statements {
+            for (ty, name) in &st.stores {
+                if !stores.contains_key(&(*ty, name.clone())) {
+                    let certs = load_store(store_dir, *ty, name).map_err(NotationTrustError::Store)?;
+                    stores.insert((*ty, name.clone()), certs);
+                }
+            }
+        }
+        Ok(NotationTrust { statements, stores, source: source.to_string() })
+    }
+
+    /// The statement for `scope` (`registry/repository`): an exact registry scope, else `*`.
+    pub fn statement_for(&self, scope: &str) -> Option<&Statement> {
+        self.statements
+            .iter()
+            .find(|s| s.scopes.iter().any(|x| x == scope))
+            .or_else(|| self.statements.iter().find(|s| s.scopes.iter().any(|x| x == "*")))
+    }
+
+    fn certs(&self, st: &Statement, ty: StoreType) -> Vec<&Cert> {
+        st.stores
+            .iter()
+            .filter(|(t, _)| *t == ty)
+            .flat_map(|k| self.stores.get(k).map(|v| v.iter()).into_iter().flatten())
+            .collect()
+    }
+}
+
+/// What the trust policy needs to know of one envelope whose integrity held.
+pub struct Facts<'a> {
+    pub signing_authority: bool,
+    /// The envelope's chain, leaf first.
+    pub certs: &'a [Cert],
+    pub expiry: Option<i64>,
+    pub authentic_signing_time: Option<i64>,
+    /// The raw primitive signature (what an RFC 3161 token's imprint covers).
+    pub signature: &'a [u8],
+    /// The `io.cncf.notary.timestampSignature` token (DER), if any.
+    pub timestamp_token: Option<&'a [u8]>,
+}
+
+/// The policy's decision on one signature.
+#[derive(Debug)]
+pub struct Judgement {
+    pub verdict: Verdict,
+    pub reasons: Vec<String>,
+    /// A verified timestamp: (TSA subject, time).
+    pub timestamp: Option<(String, i64)>,
+}
+
+impl NotationTrust {
+    /// Judge one envelope for the repository `scope` at `now`.
+    pub fn judge(&self, scope: &str, f: &Facts<'_>, now: i64) -> Judgement {
+        let mut j = Judgement { verdict: Verdict::Verified, reasons: Vec::new(), timestamp: None };
+        let Some(st) = self.statement_for(scope) else {
+            j.verdict = Verdict::Untrusted;
+            j.reasons.push(format!("no statement of the notation trust policy applies to {scope}"));
+            return j;
+        };
+        let label = format!("trust policy statement {:?} ({:?})", st.name, st.level);
+        if st.level == Level::Skip {
+            j.verdict = Verdict::Untrusted;
+            j.reasons.push(format!("{label}: level skip, nothing verified"));
+            return j;
+        }
+        // Each failed check is enforced (the verdict falls to `on_fail`) or logged.
+        let fail = |j: &mut Judgement, action: Action, on_fail: Verdict, what: &str, msg: String| match action {
+            Action::Enforce => {
+                if j.verdict == Verdict::Verified || on_fail == Verdict::Invalid {
+                    j.verdict = on_fail;
+                }
+                j.reasons.push(format!("{what} failed: {msg}"));
+            }
+            Action::Log => j.reasons.push(format!("{what} failed (logged by {label}): {msg}")),
+            Action::Skip => {}
+        };
+
+        // Authenticity: some envelope certificate byte-equals a certificate of the scheme's store.
+        let ty = if f.signing_authority { StoreType::SigningAuthority } else { StoreType::Ca };
+        let trusted = self.certs(st, ty);
+        match f.certs.iter().find_map(|c| trusted.iter().find(|t| t.der == c.der)) {
+            None => fail(
+                &mut j,
+                st.actions.authenticity,
+                Verdict::Untrusted,
+                "authenticity",
+                format!("the certificate chain contains no certificate of the {} trust stores of {label}", ty.name()),
+            ),
+            Some(anchor) => match identity_matches(st, &f.certs[0]) {
+                Ok(()) => j.reasons.push(format!("{label}: chain contains trusted {} {}", ty.name(), anchor.subject())),
+                Err(e) => fail(&mut j, st.actions.authenticity, Verdict::Untrusted, "authenticity", e),
+            },
+        }
+
+        if let Some(exp) = f.expiry.filter(|e| now >= *e) {
+            let msg = format!("the signature expired at {}", rfc3339(exp).unwrap_or_default());
+            fail(&mut j, st.actions.expiry, Verdict::Invalid, "expiry", msg);
+        }
+
+        // Authentic timestamp.
+        let within = |t: i64| -> Result<(), String> {
+            for c in f.certs {
+                let (nb, na) = c.validity();
+                if t < nb || t > na {
+                    return Err(format!(
+                        "{} is outside the validity of {} ({} to {})",
+                        rfc3339(t).unwrap_or_default(),
+                        c.subject(),
+                        rfc3339(nb).unwrap_or_default(),
+                        rfc3339(na).unwrap_or_default()
+                    ));
+                }
+            }
+            Ok(())
+        };
+        let tsa_roots = self.certs(st, StoreType::Tsa);
+        let ts_result = if f.signing_authority {
+            match f.authentic_signing_time {
+                Some(t) => within(t).map(|_| None),
+                None => Err("no authentic signing time".into()),
+            }
+        } else {
+            let expired_now = f.certs.iter().any(|c| now > c.validity().1);
+            let perform = !tsa_roots.is_empty() && (!st.timestamp_after_expiry_only || expired_now);
+            if perform {
+                match f.timestamp_token {
+                    None => Err("no timestamp countersignature was found in the signature envelope".into()),
+                    Some(token) => verify_timestamp(token, f.signature, &tsa_roots)
+                        .and_then(|(tsa, time)| within(time).map(|_| Some((tsa, time)))),
+                }
+            } else {
+                within(now).map(|_| None)
+            }
+        };
+        match ts_result {
+            Ok(Some((tsa, time))) => {
+                j.reasons
+                    .push(format!("RFC 3161 timestamp by {tsa} at {} verified", rfc3339(time).unwrap_or_default()));
+                j.timestamp = Some((tsa, time));
+            }
+            Ok(None) => {}
+            Err(e) => fail(&mut j, st.actions.authentic_timestamp, Verdict::Invalid, "authentic timestamp", e),
+        }
+        if st.actions.revocation != Action::Skip {
+            j.reasons.push("revocation not checked (needs OCSP/CRL over the network)".into());
+        }
+        j
+    }
+}
+
+/// Verify an RFC 3161 token over `signature` against `roots`: imprint, token signature, and a
+/// TSA certificate (EKU timeStamping) chaining to a root, valid at the time it states.
+fn verify_timestamp(token: &[u8], signature: &[u8], roots: &[&Cert]) -> Result<(String, i64), String> {
+    let cs = cms::timestamp_token(token, signature, &[]);
+    cs.result.map_err(|e| format!("timestamp countersignature: {e}"))?;
+    let time = cs.time.ok_or("timestamp token has no time")?;
+    let signer = cs.signer.ok_or("signing certificate not found in the timestamp token")?;
+    match signer.extended_key_usage() {
+        Some((_, purposes)) if purposes.iter().any(|p| p == "timeStamping") => {}
+        _ => return Err(format!("timestamp signer {} is not a timestamping certificate", signer.subject())),
+    }
+    let roots: Vec<Cert> = roots.iter().map(|c| c.clone_cert()).collect();
+    let mut chain = vec![signer.clone_cert()];
+    chain.extend(cs.certificates.iter().filter(|c| c.der != signer.der).map(Cert::clone_cert));
+    crate::trust::path_to(&roots, &chain, time).map_err(|e| format!("timestamp authority not trusted: {e}"))?;
+    Ok((signer.subject(), time))
+}
+
+fn identity_matches(st: &Statement, leaf: &Cert) -> Result<(), String> {
+    let Some(ids) = &st.identities else { return Ok(()) };
+    let attrs = leaf.subject_attributes().map_err(|e| format!("leaf subject cannot match x509.subject: {e}"))?;
+    let mut subject = Dn::new();
+    for (k, v) in attrs {
+        if subject.insert(k.clone(), v).is_some() {
+            return Err(format!("leaf subject repeats {k} and cannot match x509.subject identities"));
+        }
+    }
+    if ids.iter().any(|id| id.iter().all(|(k, v)| subject.get(k) == Some(v))) {
+        Ok(())
+    } else {
+        Err(format!("signing certificate subject {} does not match the trusted identities", leaf.subject()))
+    }
+}
+
+// ---- policy document ----
+
+fn parse_policy(text: &str) -> Result<Vec<Statement>, String> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    match doc.get("version").and_then(Value::as_str) {
+        Some("1.0") => {}
+        other => return Err(format!("version {other:?} is not supported (expected \"1.0\")")),
+    }
+    let list = doc.get("trustPolicies").and_then(Value::as_array).ok_or("trustPolicies missing")?;
+    if list.is_empty() {
+        return Err("trust policy document has no statements".into());
+    }
+    let mut statements: Vec<Statement> = Vec::new();
+    for v in list {
+        let st = parse_statement(v)?;
+        if statements.iter().any(|s| s.name == st.name) {
+            return Err(format!("multiple trust policy statements use the same name {:?}", st.name));
+        }
+        for scope in &st.scopes {
+            if statements.iter().any(|s| s.scopes.contains(scope)) {
+                return Err(format!("registry scope {scope:?} is present in multiple trust policy statements"));
+            }
+        }
+        statements.push(st);
+    }
+    Ok(statements)
+}
+
+fn strings(v: Option<&Value>, what: &str) -> Result<Vec<String>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|x| x.as_str().map(str::to_string).ok_or_else(|| format!("{what} entries must be strings")))
+            .collect(),
+        Some(_) => Err(format!("{what} must be an array")),
+    }
+}
+
+fn parse_statement(v: &Value) -> Result<Statement, String> {
+    let name = v.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).ok_or("a statement has no name")?;
+    let ctx = |m: String| format!("statement {name:?}: {m}");
+    let scopes = strings(v.get("registryScopes"), "registryScopes").map_err(ctx)?;
+    if scopes.is_empty() {
+        return Err(ctx("has zero registry scopes".into()));
+    }
+    if scopes.len() > 1 && scopes.iter().any(|s| s == "*") {
+        return Err(ctx("wildcard registry scope \"*\" cannot be combined with other scopes".into()));
+    }
+    for (i, s) in scopes.iter().enumerate() {
+        if scopes[..i].contains(s) {
+            return Err(ctx(format!("registry scope {s:?} is present in multiple trust policy statements")));
+        }
+        if s != "*" && !scope_ok(s) {
+            return Err(ctx(format!("registry scope {s:?} is not a valid repository (domain[:port]/repository)")));
+        }
+    }
+    let sv = v.get("signatureVerification").ok_or_else(|| ctx("signatureVerification missing".into()))?;
+    let level = match sv.get("level").and_then(Value::as_str) {
+        Some("strict") => Level::Strict,
+        Some("permissive") => Level::Permissive,
+        Some("audit") => Level::Audit,
+        Some("skip") => Level::Skip,
+        other => return Err(ctx(format!("signature verification level {other:?} is not supported"))),
+    };
+    let mut actions = level.actions();
+    if let Some(o) = sv.get("override") {
+        let o = o.as_object().ok_or_else(|| ctx("override must be an object".into()))?;
+        if level == Level::Skip && !o.is_empty() {
+            return Err(ctx("level skip cannot be overridden".into()));
+        }
+        for (k, a) in o {
+            let action = match a.as_str() {
+                Some("enforce") => Action::Enforce,
+                Some("log") => Action::Log,
+                Some("skip") => Action::Skip,
+                _ => return Err(ctx(format!("override {k:?}: action {a} is not enforce, log or skip"))),
+            };
+            match k.as_str() {
+                "integrity" => return Err(ctx("\"integrity\" verification can not be overridden".into())),
+                "authenticity" if action == Action::Skip => {
+                    return Err(ctx("\"authenticity\" verification can not be skipped".into()))
+                }
+                "authenticity" => actions.authenticity = action,
+                "authenticTimestamp" if action == Action::Skip => {
+                    return Err(ctx("\"authenticTimestamp\" verification can not be skipped".into()))
+                }
+                "authenticTimestamp" => actions.authentic_timestamp = action,
+                "expiry" if action == Action::Skip => {
+                    return Err(ctx("\"expiry\" verification can not be skipped".into()))
+                }
+                "expiry" => actions.expiry = action,
+                "revocation" => actions.revocation = action,
+                other => return Err(ctx(format!("verification type {other:?} is not supported"))),
+            }
+        }
+    }
+    let timestamp_after_expiry_only = match sv.get("verifyTimestamp").and_then(Value::as_str) {
+        None | Some("always") => false,
+        Some("afterCertExpiry") => true,
+        Some(other) => return Err(ctx(format!("verifyTimestamp {other:?} is not always or afterCertExpiry"))),
+    };
+    let store_values = strings(v.get("trustStores"), "trustStores").map_err(ctx)?;
+    let identity_values = strings(v.get("trustedIdentities"), "trustedIdentities").map_err(ctx)?;
+    if level == Level::Skip {
+        if !store_values.is_empty() || !identity_values.is_empty() {
+            return Err(ctx("level skip must not have trust stores or trusted identities".into()));
+        }
+        return Ok(Statement {
+            name: name.into(),
+            scopes,
+            level,
+            actions,
+            timestamp_after_expiry_only,
+            stores: Vec::new(),
+            identities: None,
+        });
+    }
+    if store_values.is_empty() || identity_values.is_empty() {
+        return Err(ctx("is either missing trust stores or trusted identities, both must be specified".into()));
+    }
+    let mut stores = Vec::new();
+    for s in &store_values {
+        let (ty, n) = s.split_once(':').ok_or_else(|| ctx(format!("malformed trust store value {s:?}")))?;
+        let ty = StoreType::parse(ty).ok_or_else(|| ctx(format!("trust store type {ty:?} is not supported")))?;
+        if !store_name_ok(n) {
+            return Err(ctx(format!("malformed trust store value {s:?}")));
+        }
+        if !stores.contains(&(ty, n.to_string())) {
+            stores.push((ty, n.to_string()));
+        }
+    }
+    let identities = parse_identities(&identity_values).map_err(ctx)?;
+    Ok(Statement { name: name.into(), scopes, level, actions, timestamp_after_expiry_only, stores, identities })
+}
+
+fn parse_identities(values: &[String]) -> Result<Option<Vec<Dn>>, String> {
+    if values.iter().any(|v| v == "*") {
+        if values.len() > 1 {
+            return Err("wildcard trusted identity \"*\" cannot be combined with other identities".into());
+        }
+        return Ok(None);
+    }
+    let mut dns: Vec<Dn> = Vec::new();
+    for v in values {
+        if v.trim().is_empty() {
+            return Err("has an empty trusted identity".into());
+        }
+        let (prefix, value) = v.split_once(':').ok_or_else(|| format!("trusted identity {v:?} lacks a prefix"))?;
+        if prefix.trim() != "x509.subject" {
+            continue; // other prefixes are tolerated and ignored, as in notation
+        }
+        let dn = parse_dn(value.trim()).map_err(|e| format!("trusted identity {v:?}: {e}"))?;
+        for k in ["C", "ST", "O"] {
+            if !dn.contains_key(k) {
+                return Err(format!("trusted identity {v:?} lacks the mandatory attribute {k}"));
+            }
+        }
+        dns.push(dn);
+    }
+    if dns.is_empty() {
+        return Err("has no x509.subject trusted identities".into());
+    }
+    for (i, a) in dns.iter().enumerate() {
+        for b in &dns[i + 1..] {
+            let subset = |x: &Dn, y: &Dn| x.iter().all(|(k, v)| y.get(k) == Some(v));
+            if subset(a, b) || subset(b, a) {
+                return Err("has overlapping x509 trustedIdentities".into());
+            }
+        }
+    }
+    Ok(Some(dns))
+}
+
+/// An RFC 4514 name as notation accepts it: single-valued RDNs, no repeated types, no `#` values.
+fn parse_dn(s: &str) -> Result<Dn, String> {
+    if s.is_empty() {
+        return Err("empty distinguished name".into());
+    }
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let n = chars.next().ok_or("dangling escape")?;
+                cur.push(n);
+            }
+            ',' | ';' => parts.push(std::mem::take(&mut cur)),
+            '+' => return Err("multi-valued RDNs are not supported".into()),
+            _ => cur.push(c),
+        }
+    }
+    parts.push(cur);
+    let mut dn = Dn::new();
+    for p in parts {
+        let (k, v) = p.split_once('=').ok_or_else(|| format!("{:?} is not TYPE=value", p.trim()))?;
+        let k = k.trim().to_ascii_uppercase();
+        let k = if k == "S" { "ST".to_string() } else { k };
+        let v = v.trim();
+        if v.starts_with('#') {
+            return Err("hex-encoded (=#) values are not supported".into());
+        }
+        if k.is_empty() || v.is_empty() {
+            return Err(format!("{:?} has an empty type or value", p.trim()));
+        }
+        if dn.insert(k.clone(), v.to_string()).is_some() {
+            return Err(format!("attribute {k} appears more than once"));
+        }
+    }
+    Ok(dn)
+}
+
+fn store_name_ok(n: &str) -> bool {
+    !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
+/// `domain[:port]/repository` as the distribution reference grammar has it (lowercase path
+/// components separated by `.`, `_`, `__` or `-`; no tag or digest).
+fn scope_ok(s: &str) -> bool {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        let comp = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*";
+        let domain = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?";
+        regex::Regex::new(&format!("^{domain}/{comp}(?:/{comp})*$")).expect("valid regex")
+    });
+    re.is_match(s)
+}
+
+// ---- trust store ----
+
+fn load_store(dir: &Path, ty: StoreType, name: &str) -> Result<Vec<Cert>, String> {
+    let path = dir.join("x509").join(ty.name()).join(name);
+    let meta = std::fs::symlink_metadata(&path)
+        .map_err(|_| format!("the trust store {name:?} of type {:?} does not exist ({})", ty.name(), path.display()))?;
+    if !meta.is_dir() {
+        return Err(format!("{} is not a directory", path.display()));
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .map(|e| e.map(|e| e.path()).map_err(|e| format!("{}: {e}", path.display())))
+        .collect::<Result<_, _>>()?;
+    files.sort();
+    let mut certs = Vec::new();
+    for f in files {
+        let m = std::fs::symlink_metadata(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+        if !m.is_file() {
+            return Err(format!("{}: trust stores hold only regular files (no directories or symlinks)", f.display()));
+        }
+        let bytes = std::fs::read(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+        let found = if bytes.starts_with(b"-----") || bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+            Cert::from_pem_chain(&bytes)
+        } else {
+            Cert::from_der(bytes).map(|c| vec![c])
+        }
+        .map_err(|e| format!("{}: {e}", f.display()))?;
+        for c in found {
+            let self_signed = c.is_self_signed() && c.is_signed_by(&c);
+            let ca = matches!(c.basic_constraints(), Some((_, true, _)));
+            if ty == StoreType::Tsa && !self_signed {
+                return Err(format!(
+                    "{}: {} is not a root certificate (tsa stores hold roots)",
+                    f.display(),
+                    c.subject()
+                ));
+            }
+            if !ca && !self_signed {
+                return Err(format!(
+                    "{}: {} is not a CA certificate or self-signed signing certificate",
+                    f.display(),
+                    c.subject()
+                ));
+            }
+            certs.push(c);
+        }
+    }
+    if certs.is_empty() {
+        return Err(format!("the trust store {} holds no certificate", path.display()));
+    }
+    Ok(certs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dn_parsing_follows_notation() {
+        let dn = parse_dn("C=US, S=WA, O=wabbit\\, inc., CN=x").unwrap();
+        assert_eq!(dn.get("ST").map(String::as_str), Some("WA"));
+        assert_eq!(dn.get("O").map(String::as_str), Some("wabbit, inc."));
+        assert!(parse_dn("C=US+O=x").is_err());
+        assert!(parse_dn("C=US,C=UK").is_err());
+        assert!(parse_dn("CN=#0101").is_err());
+    }
+
+    #[test]
+    fn scopes() {
+        assert!(scope_ok("registry.acme-rockets.io/software/net-monitor"));
+        assert!(scope_ok("localhost:5000/test-repo"));
+        assert!(!scope_ok("localhost:5000\\test-repo"));
+        assert!(!scope_ok("localhost:5000/repo:tag"));
+        assert!(!scope_ok("localhost:5000/Repo"));
+    }
+}
