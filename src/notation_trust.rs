@@ -132,13 +132,12 @@ impl NotationTrust {
     /// names from `store_dir` (the directory holding `x509/`).
     pub fn load(policy: &str, source: &str, store_dir: &Path) -> Result<NotationTrust, NotationTrustError> {
         let err = |message: String| NotationTrustError::Policy { path: source.to_string(), message };
-        let statements = parse_policy(policy).map_err(err)?;
+        let statements = validate_policy(policy).map_err(err)?;
         let mut stores = BTreeMap::new();
         for st in &statements {
             for (ty, name) in &st.stores {
-                if !stores.contains_key(&(*ty, name.clone())) {
-                    let certs = load_store(store_dir, *ty, name).map_err(NotationTrustError::Store)?;
-                    stores.insert((*ty, name.clone()), certs);
+                if let std::collections::btree_map::Entry::Vacant(e) = stores.entry((*ty, name.clone())) {
+                    e.insert(load_store(store_dir, *ty, name).map_err(NotationTrustError::Store)?);
                 }
             }
         }
@@ -320,7 +319,8 @@ fn identity_matches(st: &Statement, leaf: &Cert) -> Result<(), String> {
 
 // ---- policy document ----
 
-fn parse_policy(text: &str) -> Result<Vec<Statement>, String> {
+/// Parse and validate an OCI trust policy document as notation does.
+pub fn validate_policy(text: &str) -> Result<Vec<Statement>, String> {
     let doc: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
     match doc.get("version").and_then(Value::as_str) {
         Some("1.0") => {}

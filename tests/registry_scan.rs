@@ -292,3 +292,69 @@ fn keys_and_ca_roots_turn_good_signatures_verified_and_leave_bad_ones_invalid() 
         report["images"].as_array().unwrap().iter().find(|i| i["repository"] == "notary/e2e-valid-signature").unwrap();
     assert_eq!(e2e["status"], "untrusted");
 }
+
+#[test]
+fn notation_trust_policy_and_store_decide_notary_signatures_by_repository() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    // A notation trust store as notation lays it out: e2e's signer (notation's e2e tests) and the
+    // alpine signer (notation-go's), each a ca: store.
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("truststore");
+    for (name, cert) in [
+        ("e2e", common::corpus().join("notation/suite/notation-cli/config/localkeys/e2e.crt")),
+        ("alpine", seeded.dir.join("alpine.crt")),
+    ] {
+        let d = store.join("x509/ca").join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy(&cert, d.join(format!("{name}.crt"))).unwrap();
+    }
+    // Everything under `*` trusts both; notary/alpine has its own statement trusting e2e only.
+    let policy = dir.path().join("trustpolicy.json");
+    let alpine_scope = format!("{}/notary/alpine", reg.addr);
+    std::fs::write(
+        &policy,
+        serde_json::json!({"version": "1.0", "trustPolicies": [
+            {"name": "all", "registryScopes": ["*"], "signatureVerification": {"level": "strict"},
+             "trustStores": ["ca:e2e", "ca:alpine"], "trustedIdentities": ["*"]},
+            {"name": "alpine", "registryScopes": [alpine_scope], "signatureVerification": {"level": "strict"},
+             "trustStores": ["ca:e2e"], "trustedIdentities": ["x509.subject:C=US,ST=WA,O=Notary"]}]})
+        .to_string(),
+    )
+    .unwrap();
+    let (p, s) = (policy.display().to_string(), store.display().to_string());
+    let (report, o) = scan_json(&reg, &["--notation-trust-policy", &p, "--notation-trust-store", &s]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let status = |repo: &str| {
+        let i = report["images"].as_array().unwrap().iter().find(|i| i["repository"] == repo).unwrap();
+        (i["status"].as_str().unwrap().to_string(), i["signatures"][0]["verification"]["reasons"].to_string())
+    };
+    let (st, why) = status("notary/e2e-valid-signature");
+    assert_eq!(st, "verified", "{why}");
+    assert!(why.contains("statement \\\"all\\\"") && why.contains("CN=e2e"), "{why}");
+    let (st, why) = status("notary/alpine");
+    assert_eq!(st, "untrusted", "{why}");
+    assert!(why.contains("statement \\\"alpine\\\""), "{why}");
+    assert_eq!(status("notary/replayed").0, "invalid");
+    assert_eq!(status("notary/e2e-invalid-signature").0, "invalid");
+
+    // Without the narrower statement the alpine envelopes verify; a policy naming a store that
+    // does not exist is a configuration error (exit 2).
+    std::fs::write(
+        &policy,
+        serde_json::json!({"version": "1.0", "trustPolicies": [
+            {"name": "all", "registryScopes": ["*"], "signatureVerification": {"level": "strict"},
+             "trustStores": ["ca:e2e", "ca:alpine"], "trustedIdentities": ["*"]}]})
+        .to_string(),
+    )
+    .unwrap();
+    let (report, _) = scan_json(&reg, &["--notation-trust-policy", &p, "--notation-trust-store", &s]);
+    let alpine = report["images"].as_array().unwrap().iter().find(|i| i["repository"] == "notary/alpine").unwrap();
+    assert_eq!(alpine["status"], "verified", "{:#}", alpine["signatures"]);
+    assert_eq!(alpine["signatures"].as_array().unwrap().len(), 2, "JWS and COSE");
+    std::fs::remove_dir_all(store.join("x509/ca/alpine")).unwrap();
+    let o =
+        sigaudit(["registry", &reg.addr, "--plain-http", "--notation-trust-policy", &p, "--notation-trust-store", &s]);
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("does not exist"), "{}", String::from_utf8_lossy(&o.stderr));
+}
