@@ -11,6 +11,8 @@ use crate::x509::{rfc3339, Cert};
 pub struct TrustedKey {
     pub key: PublicKey,
     pub key_id: String,
+    /// DER SubjectPublicKeyInfo.
+    pub der: Vec<u8>,
     pub source: String,
 }
 
@@ -79,7 +81,8 @@ impl Trust {
             )));
         }
         let key = PublicKey::from_spki_der(&p.contents)?;
-        self.keys.push(TrustedKey { key, key_id: crate::crypto::sha256_hex(&p.contents), source: source.to_string() });
+        let key_id = crate::crypto::sha256_hex(&p.contents);
+        self.keys.push(TrustedKey { key, key_id, der: p.contents, source: source.to_string() });
         Ok(())
     }
 

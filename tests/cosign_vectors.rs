@@ -87,6 +87,18 @@ fn key_with_rekor_bundle_names_the_key_it_records() {
     let t = trust_with(&["cosign2.pub"]);
     assert_eq!(t.keys[0].key_id, key_id, "the Rekor entry's key is cosign2.pub");
     assert_eq!(check("dir-img-cosign-key-rekor-valid", 0, &t).verdict, Verdict::Verified);
+    // With the public-good root its SET is verified too and dates the signature; under the
+    // staging root the log is unknown, and a SET that cannot be verified is not ignored.
+    let mut t = with_trusted_root("public-good.trusted_root.json");
+    t.add_key_pem(&read("containers-image/keys/cosign2.pub"), "cosign2.pub").unwrap();
+    let c = check("dir-img-cosign-key-rekor-valid", 0, &t);
+    assert_eq!(c.verdict, Verdict::Verified, "{:?}", c.reasons);
+    assert!(c.reasons.iter().any(|r| r.contains("log index 11608800")), "{:?}", c.reasons);
+    assert_eq!(c.signed_at.as_deref(), Some("2023-01-20T21:57:39Z"));
+    let mut t = with_trusted_root("staging.trusted_root.json");
+    t.add_key_pem(&read("containers-image/keys/cosign2.pub"), "cosign2.pub").unwrap();
+    let c = check("dir-img-cosign-key-rekor-valid", 0, &t);
+    assert_eq!(c.verdict, Verdict::Invalid, "{:?}", c.reasons);
 }
 
 #[test]

@@ -89,6 +89,18 @@ fn decide(
     let (verdict, reason, key_id) = trust.decide_key_only(verify);
     if let Some(id) = key_id {
         let key = trust.keys.iter().find(|k| k.key_id == id);
+        // With a trusted root, a Rekor SET on a key signature must verify and record this key.
+        if let (Some(bundle), Some((payload, sig)), Some(k), false) =
+            (ann.get(ANN_BUNDLE), signed, key, trust.logs.is_empty())
+        {
+            match super::rekor::verify_set(bundle, payload, sig, &k.der, &trust.logs) {
+                Ok((time, index)) => {
+                    out.signed_at = crate::x509::rfc3339(time);
+                    out.reasons.push(format!("Rekor SET verified: log index {index}"));
+                }
+                Err(e) => return out.invalid(format!("transparency log: {e}")),
+            }
+        }
         out.signer = Some(crate::report::Signer {
             key_id: Some(id),
             key_algorithm: key.map(|k| k.key.algorithm_name()),
