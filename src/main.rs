@@ -4,16 +4,24 @@
 mod cli;
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use cli::args::{Cli, Command};
 use cli::run::{self, ExitStatus, Settings};
 use std::collections::BTreeMap;
 
 fn main() {
-    let args = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let args = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     init_logging(args.verbose);
+    let command = match with_config(args.command, args.config.as_deref(), &matches) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sigaudit: error: {e:#}");
+            std::process::exit(ExitStatus::UsageError.code());
+        }
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    let status = match runtime.block_on(dispatch(args.command)) {
+    let status = match runtime.block_on(dispatch(command)) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("sigaudit: error: {e:#}");
@@ -21,6 +29,20 @@ fn main() {
         }
     };
     std::process::exit(status.code());
+}
+
+/// Merge `--config` (or $SIGAUDIT_CONFIG) into the subcommand's arguments.
+fn with_config(mut command: Command, config: Option<&std::path::Path>, matches: &clap::ArgMatches) -> Result<Command> {
+    let Some(path) = config else { return Ok(command) };
+    let file = cli::config::ConfigFile::load(path)?;
+    let (_, m) = matches.subcommand().context("a subcommand")?;
+    match &mut command {
+        Command::Registry(a) => file.apply(&mut a.common, m)?,
+        Command::Image(a) => file.apply(&mut a.common, m)?,
+        Command::Fs(a) => file.apply_fs(a, m)?,
+        Command::VerifyBundle(a) => file.apply_signer(&mut a.signer),
+    }
+    Ok(command)
 }
 
 fn init_logging(verbose: u8) {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{code, sigaudit, stdout_json, Registry};
+use common::{code, comparable, sigaudit, stdout_json, Registry};
 use serde_json::Value;
 
 fn scan_json(reg: &Registry, extra: &[&str]) -> (Value, std::process::Output) {
@@ -357,4 +357,48 @@ fn notation_trust_policy_and_store_decide_notary_signatures_by_repository() {
         sigaudit(["registry", &reg.addr, "--plain-http", "--notation-trust-policy", &p, "--notation-trust-store", &s]);
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("does not exist"), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn a_config_file_gives_the_same_scan_as_the_flags() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let arg = |f: &str| seeded.dir.join(f).display().to_string();
+    let (by_flags, o1) = scan_json(
+        &reg,
+        &[
+            "--key",
+            &arg("cosign.pub"),
+            "--ca-roots",
+            &arg("signer.crt"),
+            "--ca-roots",
+            &arg("alpine.crt"),
+            "--fail-on",
+            "invalid",
+        ],
+    );
+    assert_eq!(code(&o1), 1);
+    // Paths relative to the file; output and fail-on from the file too.
+    let config = seeded.dir.join("sigaudit.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "key = [\"cosign.pub\"]\nca-roots = [{:?}]\nfail-on = [\"invalid\"]\noutput = \"json\"\nconcurrency = 4\n",
+            arg("signer.crt")
+        ),
+    )
+    .unwrap();
+    let c = config.display().to_string();
+    let o2 = sigaudit(["registry", &reg.addr, "--plain-http", "--config", &c, "--ca-roots", &arg("alpine.crt")]);
+    assert_eq!(code(&o2), 1, "{}", String::from_utf8_lossy(&o2.stderr));
+    assert_eq!(comparable(&stdout_json(&o2)), comparable(&by_flags));
+    // The command line wins over the file: a table instead of JSON.
+    let o3 = sigaudit(["registry", &reg.addr, "--plain-http", "--config", &c, "-o", "table"]);
+    assert!(serde_json::from_slice::<Value>(&o3.stdout).is_err());
+    assert!(String::from_utf8_lossy(&o3.stdout).contains("apps/web"));
+    // An unknown key is a configuration error.
+    std::fs::write(&config, "keys = [\"cosign.pub\"]\n").unwrap();
+    let o4 = sigaudit(["registry", &reg.addr, "--plain-http", "--config", &c]);
+    assert_eq!(code(&o4), 2);
+    assert!(String::from_utf8_lossy(&o4.stderr).contains("unknown field"), "{}", String::from_utf8_lossy(&o4.stderr));
 }

@@ -17,6 +17,10 @@ pub struct Cli {
     /// More logs on stderr (-v debug, -vv trace). RUST_LOG also works.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// TOML file of settings (keys are the long flag names; see README): trust material, policy,
+    /// connection. Command-line values win; lists add up.
+    #[arg(long, value_name = "FILE", global = true, env = "SIGAUDIT_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,3 +1,4 @@
 pub mod args;
 pub mod bundle;
+pub mod config;
 pub mod run;
