@@ -102,6 +102,10 @@ class Seeder:
         self.expect = {"images": [], "orphans": [], "repositories": set()}
         self.key = ec.generate_private_key(ec.SECP256R1())
         self.cert = self.make_cert(self.key, "sigaudit test signer", "signer@example.test")
+        # A transparency log of our own: its key signs Rekor SETs (COSIGN.md §1.5) and goes into
+        # trusted_root.json, so that a scan given that root can check them.
+        self.log_key = ec.generate_private_key(ec.SECP256R1())
+        self.log_index = 1000
 
     # ---- keys and certificates ----
     def make_cert(self, key, cn, email):
@@ -142,6 +146,64 @@ class Seeder:
 
     def sign(self, data):
         return self.key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+    # ---- our transparency log ----
+    def log_key_der(self):
+        return self.log_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def rekor_bundle(self, body):
+        """The dev.sigstore.cosign/bundle annotation for a log entry `body` (a dict)."""
+        self.log_index += 1
+        payload = {"body": base64.b64encode(canon(body)).decode(), "integratedTime": 1767225600,
+                   "logID": hashlib.sha256(self.log_key_der()).hexdigest(), "logIndex": self.log_index}
+        # RFC 8785 for these four members: sorted keys, compact.
+        msg = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        set_ = self.log_key.sign(msg, ec.ECDSA(hashes.SHA256()))
+        return json.dumps({"SignedEntryTimestamp": base64.b64encode(set_).decode(), "Payload": payload})
+
+    def pem_b64(self, pem):
+        return base64.b64encode(pem if isinstance(pem, bytes) else pem.encode()).decode()
+
+    def hashedrekord(self, payload, sig, signer_pem):
+        return {"apiVersion": "0.0.1", "kind": "hashedrekord",
+                "spec": {"data": {"hash": {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()}},
+                         "signature": {"content": base64.b64encode(sig).decode(),
+                                       "publicKey": {"content": self.pem_b64(signer_pem)}}}}
+
+    def intoto_v2(self, envelope_json, signer_pem):
+        env = json.loads(envelope_json)
+        payload = base64.b64decode(env["payload"])
+        twice = lambda s: base64.b64encode(s.encode()).decode()
+        return {"apiVersion": "0.0.2", "kind": "intoto",
+                "spec": {"content": {
+                    "envelope": {"payloadType": env["payloadType"], "payload": twice(env["payload"]),
+                                 "signatures": [{"sig": twice(env["signatures"][0]["sig"]),
+                                                 "publicKey": self.pem_b64(signer_pem)}]},
+                    "hash": {"algorithm": "sha256", "value": hashlib.sha256(envelope_json).hexdigest()},
+                    "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()}}}}
+
+    def dsse_v1(self, envelope_json, signer_pem):
+        env = json.loads(envelope_json)
+        payload = base64.b64decode(env["payload"])
+        return {"apiVersion": "0.0.1", "kind": "dsse",
+                "spec": {"envelopeHash": {"algorithm": "sha256", "value": hashlib.sha256(envelope_json).hexdigest()},
+                         "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()},
+                         "signatures": [{"signature": env["signatures"][0]["sig"],
+                                         "verifier": self.pem_b64(signer_pem)}]}}
+
+    def write_trusted_root(self):
+        """A Sigstore trusted_root.json naming our log (no CAs: the scan's anchors come from --ca-roots)."""
+        der = self.log_key_der()
+        root = {"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+                "tlogs": [{"baseUrl": "http://127.0.0.1/test-log", "hashAlgorithm": "SHA2_256",
+                           "publicKey": {"rawBytes": base64.b64encode(der).decode(),
+                                         "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                                         "validFor": {"start": "2025-01-01T00:00:00Z"}},
+                           "logId": {"keyId": base64.b64encode(hashlib.sha256(der).digest()).decode()}}],
+                "certificateAuthorities": [], "ctlogs": [], "timestampAuthorities": []}
+        with open(os.path.join(self.out, "trusted_root.json"), "w") as f:
+            json.dump(root, f, indent=1)
 
     # ---- images ----
     def image(self, repo, tags, seed):
@@ -401,6 +463,51 @@ class Seeder:
                 img = {"digest": sha256(v1)}
                 self.expect_image(repo, ["v1"], img, status, [{"format": "notation", "verdict": status}])
 
+        # Signatures logged in our transparency log: a key signature (hashedrekord) and an
+        # attestation (intoto 0.0.2) on one image, an attestation logged as dsse 0.0.1 on another,
+        # and one whose log entry records another envelope. Without our trusted_root.json the log
+        # is unknown: untrusted. With it (withTrust): verified, or invalid for the wrong entry.
+        pub_pem = self.key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        logged = self.image("logged/app", ["v1"], "logged-app")
+        p = self.simplesigning_payload("logged/app", logged["digest"])
+        sig = self.sign(p)
+        self.push_cosign("logged/app", logged["digest"],
+                         [(p, {"dev.cosignproject.cosign/signature": base64.b64encode(sig).decode(),
+                               "dev.sigstore.cosign/bundle": self.rekor_bundle(self.hashedrekord(p, sig, pub_pem))})])
+
+        def attestation(repo, img, body_of, envelope_for_log=None):
+            env = canon(self.dsse({"_type": "https://in-toto.io/Statement/v0.1",
+                                   "subject": [{"name": repo, "digest": {"sha256": img["digest"][7:]}}],
+                                   "predicateType": "https://slsa.dev/provenance/v0.2",
+                                   "predicate": {"builder": {"id": "test"}}}))
+            logged_env = envelope_for_log or env
+            self.push_cosign(repo, img["digest"],
+                             [(env, {"dev.cosignproject.cosign/signature": "",
+                                     "dev.sigstore.cosign/certificate": self.cert_pem(),
+                                     "dev.sigstore.cosign/bundle": self.rekor_bundle(
+                                         body_of(logged_env, self.cert_pem())),
+                                     "predicateType": "https://slsa.dev/provenance/v0.2"})],
+                             suffix="att", media_type=DSSE)
+            return env
+
+        app_env = attestation("logged/app", logged, self.intoto_v2)
+        self.expect_image("logged/app", ["v1"], logged, "untrusted",
+                          [{"format": "cosign", "verdict": "unverified", "withTrust": "verified"},
+                           dict(cert_sig, kind="attestation", withTrust="verified")])
+        self.expect["images"][-1]["withTrust"] = "verified"
+        dsse_img = self.image("logged/dsse", ["v1"], "logged-dsse")
+        attestation("logged/dsse", dsse_img, self.dsse_v1)
+        self.expect_image("logged/dsse", ["v1"], dsse_img, "untrusted",
+                          [dict(cert_sig, kind="attestation", withTrust="verified")])
+        self.expect["images"][-1]["withTrust"] = "verified"
+        wrong = self.image("logged/wrong-entry", ["v1"], "logged-wrong")
+        attestation("logged/wrong-entry", wrong, self.intoto_v2, envelope_for_log=app_env)
+        self.expect_image("logged/wrong-entry", ["v1"], wrong, "untrusted",
+                          [dict(cert_sig, kind="attestation", withTrust="invalid")])
+        self.expect["images"][-1]["withTrust"] = "invalid"
+
+        self.write_trusted_root()
         self.write_key_files()
         exp = dict(self.expect)
         exp["repositories"] = sorted(self.expect["repositories"])

@@ -98,7 +98,8 @@ fn key_with_rekor_bundle_names_the_key_it_records() {
     let mut t = with_trusted_root("staging.trusted_root.json");
     t.add_key_pem(&read("containers-image/keys/cosign2.pub"), "cosign2.pub").unwrap();
     let c = check("dir-img-cosign-key-rekor-valid", 0, &t);
-    assert_eq!(c.verdict, Verdict::Invalid, "{:?}", c.reasons);
+    assert_eq!(c.verdict, Verdict::Untrusted, "{:?}", c.reasons);
+    assert!(c.reasons[0].contains("not in the trusted root"), "{:?}", c.reasons);
 }
 
 #[test]
@@ -340,10 +341,10 @@ fn with_identity(identity: &str, issuer: &str) -> Trust {
 }
 
 #[test]
-fn rekor_set_from_an_unknown_log_or_for_another_signature_is_invalid() {
-    // The staging root does not hold the production Rekor key.
+fn rekor_set_from_an_unknown_log_is_untrusted_and_for_another_signature_invalid() {
+    // The staging root does not hold the production Rekor key: the SET cannot be judged.
     let c = check("dir-img-cosign-fulcio-rekor-valid", 0, &with_trusted_root("staging.trusted_root.json"));
-    assert_eq!(c.verdict, Verdict::Invalid);
+    assert_eq!(c.verdict, Verdict::Untrusted);
     assert!(c.reasons[0].contains("not in the trusted root"), "{:?}", c.reasons);
     // A genuine SET of the same log, but for another entry: the log signature holds, the body
     // records another payload, so it proves nothing about this signature.

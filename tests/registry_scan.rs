@@ -207,8 +207,8 @@ fn table_is_readable_at_120_columns() {
     }
     let lines: Vec<&str> = out.lines().collect();
     let (summary, status) = (lines[lines.len() - 2], lines[lines.len() - 1]);
-    assert!(summary.starts_with("13 repositories, 15 tags, 14 images, 16 signatures; signed 93%"), "{summary}");
-    assert_eq!(status, "Status: 0 verified, 7 untrusted, 1 unverified, 5 invalid, 1 unsigned. 1 orphaned.");
+    assert!(summary.starts_with("16 repositories, 18 tags, 17 images, 20 signatures; signed 94%"), "{summary}");
+    assert_eq!(status, "Status: 0 verified, 10 untrusted, 1 unverified, 5 invalid, 1 unsigned. 1 orphaned.");
     assert!(!out.contains('\u{1b}'), "NO_COLOR: no escape sequences");
 }
 
@@ -260,9 +260,13 @@ fn keys_and_ca_roots_turn_good_signatures_verified_and_leave_bad_ones_invalid() 
     let reg = Registry::distribution(100);
     let seeded = reg.seed(false);
     let arg = |f: &str| seeded.dir.join(f).display().to_string();
-    let (key, signer, alpine) = (arg("cosign.pub"), arg("signer.crt"), arg("alpine.crt"));
-    let (report, o) =
-        scan_json(&reg, &["--key", &key, "--ca-roots", &signer, "--ca-roots", &alpine, "--fail-on", "invalid"]);
+    let (key, signer, alpine, root) =
+        (arg("cosign.pub"), arg("signer.crt"), arg("alpine.crt"), arg("trusted_root.json"));
+    // The seeder's own transparency log is in its trusted_root.json.
+    let (report, o) = scan_json(
+        &reg,
+        &["--key", &key, "--ca-roots", &signer, "--ca-roots", &alpine, "--trusted-root", &root, "--fail-on", "invalid"],
+    );
     assert_eq!(code(&o), 1, "replayed and tampered signatures remain: --fail-on invalid exits 1");
     for image in report["images"].as_array().unwrap() {
         let want = seeded.expected["images"]
@@ -274,9 +278,10 @@ fn keys_and_ca_roots_turn_good_signatures_verified_and_leave_bad_ones_invalid() 
         // Every good signature is made by the seeder's key or certificate, or is the alpine
         // envelope; notation's own e2e signer is covered by no given anchor.
         let covered = image["repository"] != "notary/e2e-valid-signature";
-        let expected = match want["status"].as_str().unwrap() {
-            "untrusted" | "unverified" if covered => "verified",
-            other => other,
+        let expected = match (want["withTrust"].as_str(), want["status"].as_str().unwrap()) {
+            (Some(with_trust), _) => with_trust,
+            (None, "untrusted" | "unverified") if covered => "verified",
+            (None, other) => other,
         };
         assert_eq!(image["status"], expected, "{}: {:#}", image["repository"], image["signatures"]);
         for s in image["signatures"].as_array().unwrap() {
@@ -284,6 +289,12 @@ fn keys_and_ca_roots_turn_good_signatures_verified_and_leave_bad_ones_invalid() 
             if v["status"] == "verified" {
                 let r = v["reasons"].to_string();
                 assert!(r.contains("trust anchor") || r.contains("verified with key"), "{r}");
+                if image["repository"].as_str().unwrap().starts_with("logged/") {
+                    assert!(r.contains("Rekor SET verified"), "{r}");
+                }
+            }
+            if image["repository"] == "logged/wrong-entry" {
+                assert!(v["reasons"].to_string().contains("records another envelope"), "{}", v["reasons"]);
             }
         }
     }

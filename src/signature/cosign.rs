@@ -2,6 +2,7 @@
 //! and DSSE attestations in `.att` manifests, one layer = one signature. The signed bytes are the
 //! layer blob exactly as stored; the binding is `critical.image.docker-manifest-digest`.
 
+use super::rekor::Logged;
 use super::{b64, dsse, Checked, Subject};
 use crate::crypto::PublicKey;
 use crate::report::{Envelope, SignatureKind, Verdict};
@@ -44,13 +45,13 @@ fn rekor_key_id(ann: &BTreeMap<String, String>) -> Option<(String, Vec<u8>)> {
 }
 
 /// Apply the signature decision shared by simple-signing and DSSE layers once the binding holds.
-/// `signed`: for simple-signing layers, the payload and signature bytes a Rekor entry must record.
+/// `signed`: what a Rekor entry must record for this layer.
 fn decide(
     mut out: Checked,
     certs: &[Cert],
     ann: &BTreeMap<String, String>,
     trust: &Trust,
-    signed: Option<(&[u8], &[u8])>,
+    signed: Logged<'_>,
     verify: impl Fn(&PublicKey) -> Result<(), crate::crypto::CryptoError>,
 ) -> Checked {
     if let Some(leaf) = certs.first() {
@@ -65,17 +66,13 @@ fn decide(
         }
         // With a trusted root, the Rekor SET proves when the signature was logged: the
         // certificate (Fulcio certificates live ten minutes) is judged at that time.
-        let mut at = None;
-        if let (Some(bundle), Some((payload, sig)), false) = (ann.get(ANN_BUNDLE), signed, trust.logs.is_empty()) {
-            match super::rekor::verify_set(bundle, payload, sig, &leaf.der, &trust.logs) {
-                Ok((time, index)) => {
-                    at = Some(time);
-                    out.signed_at = crate::x509::rfc3339(time);
-                    out.reasons.push(format!("Rekor SET verified: log index {index}"));
-                }
-                Err(e) => return out.invalid(format!("transparency log: {e}")),
+        let at = match rekor_time(&mut out, ann, signed, &leaf.der, trust) {
+            Ok(at) => at,
+            Err(verdict) => {
+                out.verdict = verdict;
+                return out;
             }
-        }
+        };
         let (verdict, reason) = trust.decide_cosign_certificate(certs, at);
         out.verdict = verdict;
         out.reasons.push(reason);
@@ -90,15 +87,10 @@ fn decide(
     if let Some(id) = key_id {
         let key = trust.keys.iter().find(|k| k.key_id == id);
         // With a trusted root, a Rekor SET on a key signature must verify and record this key.
-        if let (Some(bundle), Some((payload, sig)), Some(k), false) =
-            (ann.get(ANN_BUNDLE), signed, key, trust.logs.is_empty())
-        {
-            match super::rekor::verify_set(bundle, payload, sig, &k.der, &trust.logs) {
-                Ok((time, index)) => {
-                    out.signed_at = crate::x509::rfc3339(time);
-                    out.reasons.push(format!("Rekor SET verified: log index {index}"));
-                }
-                Err(e) => return out.invalid(format!("transparency log: {e}")),
+        if let Some(k) = key {
+            if let Err(verdict) = rekor_time(&mut out, ann, signed, &k.der, trust) {
+                out.verdict = verdict;
+                return out;
             }
         }
         out.signer = Some(crate::report::Signer {
@@ -112,6 +104,32 @@ fn decide(
     out.verdict = verdict;
     out.reasons.push(reason);
     out
+}
+
+/// The Rekor SET of a layer, when it has one and trusted roots are loaded: the integrated time,
+/// or the verdict it forces (reason recorded): invalid for a false SET or one that records
+/// something else, untrusted for a log the roots do not know.
+fn rekor_time(
+    out: &mut Checked,
+    ann: &BTreeMap<String, String>,
+    logged: Logged<'_>,
+    signer_der: &[u8],
+    trust: &Trust,
+) -> Result<Option<i64>, Verdict> {
+    let Some(bundle) = ann.get(ANN_BUNDLE).filter(|_| !trust.logs.is_empty()) else {
+        return Ok(None);
+    };
+    match super::rekor::verify_set(bundle, logged, signer_der, &trust.logs) {
+        Ok((time, index)) => {
+            out.signed_at = crate::x509::rfc3339(time);
+            out.reasons.push(format!("Rekor SET verified: log index {index}"));
+            Ok(Some(time))
+        }
+        Err(e) => {
+            out.reasons.push(format!("transparency log: {e}"));
+            Err(if e.untrusted { Verdict::Untrusted } else { Verdict::Invalid })
+        }
+    }
 }
 
 fn get_ci<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
@@ -167,7 +185,8 @@ pub fn check_simplesigning(
     if ty != Some(SIMPLESIGNING_TYPE) {
         return out.invalid(format!("payload type is {:?}, expected {SIMPLESIGNING_TYPE:?}", ty.unwrap_or("")));
     }
-    out = decide(out, &certs, annotations, trust, Some((payload, &sig)), |k| k.verify_cosign(payload, &sig));
+    let logged = Logged::Payload { payload, sig: &sig };
+    out = decide(out, &certs, annotations, trust, logged, |k| k.verify_cosign(payload, &sig));
     if out.verdict != Verdict::Invalid {
         note_unchecked_extras(&mut out, annotations);
     }
@@ -205,7 +224,9 @@ pub fn check_attestation(
             subject.digest
         ));
     }
-    out = decide(out, &certs, annotations, trust, None, |k| k.verify_cosign(&pae, &sig));
+    let statement_bytes = b64("DSSE payload", &env.payload).unwrap_or_default();
+    let logged = Logged::Envelope { envelope, payload: &statement_bytes, sig: &sig };
+    out = decide(out, &certs, annotations, trust, logged, |k| k.verify_cosign(&pae, &sig));
     if out.verdict != Verdict::Invalid {
         note_unchecked_extras(&mut out, annotations);
     }
@@ -227,8 +248,10 @@ pub(crate) fn open_dsse(env: &dsse::Envelope) -> Result<(Vec<u8>, Vec<u8>, dsse:
 }
 
 fn note_unchecked_extras(out: &mut Checked, ann: &BTreeMap<String, String>) {
-    if ann.contains_key(ANN_BUNDLE) && !out.reasons.iter().any(|r| r.starts_with("Rekor SET verified")) {
-        out.reasons.push("Rekor bundle present; not checked (no Sigstore trusted root)".into());
+    let judged = |r: &String| r.starts_with("Rekor SET verified") || r.starts_with("transparency log");
+    if ann.contains_key(ANN_BUNDLE) && !out.reasons.iter().any(judged) {
+        out.reasons
+            .push("Rekor bundle present; not checked (no trusted root, or no key to check the signature)".into());
     }
     if ann.contains_key(ANN_TIMESTAMP) {
         out.reasons.push("RFC 3161 timestamp annotation present; not checked".into());

@@ -86,15 +86,48 @@ pub fn parse_trusted_root(json: &[u8]) -> Result<(Vec<TransparencyLog>, Vec<Cert
     Ok((logs, cas))
 }
 
-/// Verify the `dev.sigstore.cosign/bundle` annotation for a signature `sig` over `payload` by
-/// `signer` (the leaf certificate, or the key's DER SPKI). Returns the integrated time and log index.
+/// What a Rekor entry must record: a simple-signing payload and its signature (hashedrekord,
+/// rekord), or a DSSE envelope as stored in the layer (intoto 0.0.1/0.0.2, dsse 0.0.1).
+#[derive(Clone, Copy)]
+pub enum Logged<'a> {
+    Payload { payload: &'a [u8], sig: &'a [u8] },
+    Envelope { envelope: &'a [u8], payload: &'a [u8], sig: &'a [u8] },
+}
+
+/// Why a SET does not count: `untrusted` when the log is not one the trusted roots know (the
+/// evidence cannot be judged), otherwise it is false or proves nothing about this signature.
+#[derive(Debug)]
+pub struct SetError {
+    pub untrusted: bool,
+    pub message: String,
+}
+
+impl std::fmt::Display for SetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for SetError {
+    fn from(message: String) -> SetError {
+        SetError { untrusted: false, message }
+    }
+}
+
+impl From<&str> for SetError {
+    fn from(message: &str) -> SetError {
+        SetError { untrusted: false, message: message.into() }
+    }
+}
+
+/// Verify the `dev.sigstore.cosign/bundle` annotation for `logged` content signed by `signer`
+/// (the leaf certificate, or the key's DER SPKI). Returns the integrated time and log index.
 pub fn verify_set(
     annotation: &str,
-    payload: &[u8],
-    sig: &[u8],
+    logged: Logged<'_>,
     signer_der: &[u8],
     logs: &[TransparencyLog],
-) -> Result<(i64, i64), String> {
+) -> Result<(i64, i64), SetError> {
     #[derive(Deserialize)]
     struct Bundle {
         #[serde(rename = "SignedEntryTimestamp")]
@@ -112,10 +145,12 @@ pub fn verify_set(
         log_id: String,
     }
     let b: Bundle = serde_json::from_str(annotation).map_err(|e| format!("Rekor bundle: {e}"))?;
-    let log = logs
-        .iter()
-        .find(|l| l.log_id.eq_ignore_ascii_case(&b.payload.log_id))
-        .ok_or_else(|| format!("Rekor log {} is not in the trusted root", b.payload.log_id))?;
+    let Some(log) = logs.iter().find(|l| l.log_id.eq_ignore_ascii_case(&b.payload.log_id)) else {
+        return Err(SetError {
+            untrusted: true,
+            message: format!("Rekor log {} is not in the trusted root", b.payload.log_id),
+        });
+    };
     let t = b.payload.integrated_time;
     if log.valid_from.is_some_and(|f| t < f) || log.valid_to.is_some_and(|e| t > e) {
         return Err("integrated time lies outside the log key's validity in the trusted root".into());
@@ -131,29 +166,66 @@ pub fn verify_set(
     let set = b64_std_lenient(&b.set).ok_or("SignedEntryTimestamp is not base64")?;
     log.key.verify_cosign(&msg, &set).map_err(|_| "Rekor SET does not verify with the log key".to_string())?;
 
-    // The entry must be this signature: hash of the payload, signature bytes, certificate or key.
+    // The entry must be this signature: what was signed, the signature bytes, the signer.
     let body = b64_std_lenient(&b.payload.body).ok_or("Rekor body is not base64")?;
     let body: serde_json::Value = serde_json::from_slice(&body).map_err(|e| format!("Rekor body: {e}"))?;
     let kind = body["kind"].as_str().unwrap_or("");
-    if kind != "hashedrekord" && kind != "rekord" {
-        return Err(format!("Rekor entry kind {kind:?} is not a signature entry"));
-    }
+    let version = body["apiVersion"].as_str().unwrap_or("");
     let spec = &body["spec"];
-    if spec.pointer("/data/hash/algorithm").and_then(|a| a.as_str()) != Some("sha256")
-        || spec.pointer("/data/hash/value").and_then(|v| v.as_str()) != Some(sha256_hex(payload).as_str())
-    {
-        return Err("the Rekor entry records another payload".into());
+    let text = |p: &str| spec.pointer(p).and_then(|v| v.as_str());
+    let pem_der = |b64: Option<&str>| {
+        b64.and_then(b64_std_lenient)
+            .and_then(|pem| x509_parser::pem::parse_x509_pem(&pem).ok().map(|(_, p)| p.contents))
+    };
+    let sha256_is = |alg: Option<&str>, value: Option<&str>, data: &[u8]| {
+        alg == Some("sha256") && value.is_some_and(|v| v.eq_ignore_ascii_case(&sha256_hex(data)))
+    };
+    let (hash_ok, logged_sig, logged_signer) = match (logged, kind, version) {
+        (Logged::Payload { payload, .. }, "hashedrekord" | "rekord", _) => (
+            sha256_is(text("/data/hash/algorithm"), text("/data/hash/value"), payload),
+            text("/signature/content").and_then(b64_std_lenient),
+            pem_der(text("/signature/publicKey/content")),
+        ),
+        (Logged::Envelope { envelope, payload, .. }, "intoto", "0.0.1") => (
+            sha256_is(text("/content/hash/algorithm"), text("/content/hash/value"), envelope)
+                && text("/content/payloadHash/value").is_none_or(|_| {
+                    sha256_is(text("/content/payloadHash/algorithm"), text("/content/payloadHash/value"), payload)
+                }),
+            None,
+            pem_der(text("/publicKey")),
+        ),
+        (Logged::Envelope { envelope, payload, .. }, "intoto", "0.0.2") => (
+            sha256_is(text("/content/hash/algorithm"), text("/content/hash/value"), envelope)
+                && sha256_is(text("/content/payloadHash/algorithm"), text("/content/payloadHash/value"), payload),
+            // Double base64: the entry stores base64 of the envelope's base64 signature.
+            text("/content/envelope/signatures/0/sig")
+                .and_then(b64_std_lenient)
+                .and_then(|inner| String::from_utf8(inner).ok())
+                .and_then(|s| b64_std_lenient(&s)),
+            pem_der(text("/content/envelope/signatures/0/publicKey")),
+        ),
+        (Logged::Envelope { envelope, payload, .. }, "dsse", "0.0.1") => (
+            sha256_is(text("/envelopeHash/algorithm"), text("/envelopeHash/value"), envelope)
+                && sha256_is(text("/payloadHash/algorithm"), text("/payloadHash/value"), payload),
+            text("/signatures/0/signature").and_then(b64_std_lenient),
+            pem_der(text("/signatures/0/verifier")),
+        ),
+        _ => return Err(format!("Rekor entry kind {kind:?} {version} does not record this kind of signature").into()),
+    };
+    if !hash_ok {
+        return Err(match logged {
+            Logged::Payload { .. } => "the Rekor entry records another payload".into(),
+            Logged::Envelope { .. } => "the Rekor entry records another envelope".into(),
+        });
     }
-    let logged_sig = spec.pointer("/signature/content").and_then(|s| s.as_str()).and_then(b64_std_lenient);
-    if logged_sig.as_deref() != Some(sig) {
+    let sig = match logged {
+        Logged::Payload { sig, .. } | Logged::Envelope { sig, .. } => sig,
+    };
+    // intoto 0.0.1 does not record the signature; the envelope hash covers it.
+    if logged_sig.as_deref().is_some_and(|s| s != sig) || (logged_sig.is_none() && kind != "intoto") {
         return Err("the Rekor entry records another signature".into());
     }
-    let logged_key = spec
-        .pointer("/signature/publicKey/content")
-        .and_then(|s| s.as_str())
-        .and_then(b64_std_lenient)
-        .and_then(|pem| x509_parser::pem::parse_x509_pem(&pem).ok().map(|(_, p)| p.contents));
-    if logged_key.as_deref() != Some(signer_der) {
+    if logged_signer.as_deref() != Some(signer_der) {
         return Err("the Rekor entry records another certificate or key".into());
     }
     Ok((t, b.payload.log_index))
