@@ -34,9 +34,32 @@ echo
 echo "== with the cosign public key: key-only signatures become verified"
 $bin registry "127.0.0.1:$port/apps" --plain-http --key "$work/seed/cosign.pub" || true
 echo
-echo "== with trust material (--key, --ca-roots): good signatures verified, replayed and tampered ones invalid"
-$bin registry "127.0.0.1:$port" --plain-http --key "$work/seed/cosign.pub" \
-  --ca-roots "$work/seed/signer.crt" --ca-roots "$work/seed/alpine.crt" | tail -n 2 || true
+echo "== with trust material in a config file (keys, CA roots, the seeder's transparency log):"
+echo "   good signatures verified; replayed, tampered and wrongly logged ones invalid"
+cat > "$work/sigaudit.toml" <<TOML
+key = ["seed/cosign.pub"]
+ca-roots = ["seed/signer.crt", "seed/alpine.crt"]
+trusted-root = ["seed/trusted_root.json"]
+fail-on = ["invalid"]
+TOML
+$bin registry "127.0.0.1:$port" --plain-http --config "$work/sigaudit.toml" | tail -n 2 || true
+echo
+echo "== notation's own trust policy and trust store decide Notary signatures, per repository"
+mkdir -p "$work/truststore/x509/ca/e2e"
+cp "$SIGAUDIT_CORPUS/notation/suite/notation-cli/config/localkeys/e2e.crt" "$work/truststore/x509/ca/e2e/"
+$bin registry "127.0.0.1:$port/notary" --plain-http \
+  --notation-trust-policy "$SIGAUDIT_CORPUS/notation/suite/notation-cli/config/trustpolicies/trustpolicy.json" \
+  --notation-trust-store "$work/truststore" -o json \
+  | jq -r '.images[] | "\(.repository): \(.status)  \(.signatures[0].verification.reasons[0] // "")"'
+echo
+echo "== one Sigstore bundle (a real cosign v3 signature of kubewarden-controller) against the"
+echo "   built-in public-good root: verified for its identity and digest, refused for anyone else's"
+kw="$SIGAUDIT_CORPUS/cosign/sigstore-rs/bundle_v03-cosign-v3-image-signature.sigstore.json"
+kw_digest=sha256:c811d58de79c92f03214e63aa339484e488d694ae8a6283b5f3f17a9faf50172
+$bin verify-bundle --bundle "$kw" --certificate-oidc-issuer https://token.actions.githubusercontent.com \
+  --certificate-identity-regexp '^https://github.com/kubewarden/' "$kw_digest" || true
+$bin verify-bundle --bundle "$kw" --certificate-oidc-issuer https://token.actions.githubusercontent.com \
+  --certificate-identity-regexp '^https://github.com/someone-else/' "$kw_digest" || true
 echo
 echo "== JSON for jq: every invalid signature and why"
 $bin registry "127.0.0.1:$port" --plain-http -o json \
