@@ -177,6 +177,36 @@ fn keyless_2021_certificate_has_no_issuer_extension() {
     let s = cert.signer();
     assert_eq!(s.san, vec!["email:flavio@castelli.me".to_string()]);
     assert_eq!(s.oidc_issuer, None);
+
+    // As a registry layer: its 2021 `rekord` SET verifies with the production Rekor key, and the
+    // certificate chains to the 2021 Fulcio root at the integrated time (sigstore-verify cannot
+    // parse rekord entries; this path is ours).
+    let ann = BTreeMap::from([
+        (
+            sigaudit::signature::cosign::ANN_SIGNATURE.to_string(),
+            String::from_utf8(read("sigstore-rs/keyless-2021-fulcio-v1/signature.b64")).unwrap(),
+        ),
+        (
+            sigaudit::signature::cosign::ANN_CERTIFICATE.to_string(),
+            String::from_utf8(read("sigstore-rs/keyless-2021-fulcio-v1/cert.pem")).unwrap(),
+        ),
+        (
+            sigaudit::signature::cosign::ANN_BUNDLE.to_string(),
+            String::from_utf8(read("sigstore-rs/keyless-2021-fulcio-v1/bundle.json")).unwrap(),
+        ),
+    ]);
+    let p: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    let digest = p["critical"]["image"]["docker-manifest-digest"].as_str().unwrap();
+    let subject = bundle_subject(digest.strip_prefix("sha256:").unwrap());
+    let mut t = with_identity("flavio@castelli.me", "unused");
+    std::sync::Arc::get_mut(t.sigstore.as_mut().unwrap()).unwrap().signer.issuer = None;
+    let c = check_simplesigning(&ann, &payload, &subject, &t);
+    assert_eq!(c.verdict, Verdict::Verified, "{:?}", c.reasons);
+    assert!(c.reasons.iter().any(|r| r.contains("log index 783607")), "{:?}", c.reasons);
+    assert_eq!(c.signed_at.as_deref(), Some("2021-10-20T07:25:17Z"));
+    // Requiring an OIDC issuer the 2021 certificate does not state: untrusted.
+    let c = check_simplesigning(&ann, &payload, &subject, &with_identity("flavio@castelli.me", GITHUB));
+    assert_eq!(c.verdict, Verdict::Untrusted, "{:?}", c.reasons);
 }
 
 fn bundle_subject(hex: &str) -> Subject {
