@@ -29,7 +29,7 @@ pub struct Trust {
     /// Fulcio CAs of the Sigstore trusted roots: anchors for cosign certificates only. Anyone can
     /// get a Fulcio certificate, so chaining to one proves nothing about who signed without an
     /// identity constraint (`sigstore.identity` / `sigstore.issuer`).
-    pub fulcio: Vec<Cert>,
+    pub fulcio: Vec<crate::signature::rekor::FulcioCa>,
     /// Sigstore bundle verification and the keyless signer constraints.
     pub sigstore: Option<std::sync::Arc<SigstorePolicy>>,
     /// notation's trust policy and trust store, for Notary Project signatures.
@@ -57,7 +57,11 @@ impl Clone for Trust {
             anchors: self.anchors.iter().map(Cert::clone_cert).collect(),
             now: self.now,
             logs: self.logs.clone(),
-            fulcio: self.fulcio.iter().map(Cert::clone_cert).collect(),
+            fulcio: self
+                .fulcio
+                .iter()
+                .map(|f| crate::signature::rekor::FulcioCa { cert: f.cert.clone_cert(), ..*f })
+                .collect(),
             sigstore: self.sigstore.clone(),
             notation: self.notation.clone(),
         }
@@ -142,8 +146,8 @@ impl Trust {
         let at = at.unwrap_or(self.now);
         let (anchor, fulcio) = match chain_to(&self.anchors, certs, at) {
             Ok(a) => (a.subject(), false),
-            Err(e) => match chain_to(&self.fulcio, certs, at) {
-                Ok(a) => (a.subject(), true),
+            Err(e) => match self.fulcio_chain(certs, at) {
+                Ok(a) => (a, true),
                 Err(_) if self.anchors.is_empty() && self.fulcio.is_empty() => {
                     return (
                         Verdict::Untrusted,
@@ -192,6 +196,22 @@ impl Trust {
             Ok(anchor) => (Verdict::Verified, format!("signer chains to trust anchor {anchor}")),
             Err(e) => (Verdict::Untrusted, format!("not trusted: {e}")),
         }
+    }
+}
+
+impl Trust {
+    /// A path to a Fulcio CA whose trusted-root window contains `at`; returns its subject.
+    fn fulcio_chain(&self, certs: &[Cert], at: i64) -> Result<String, String> {
+        let current: Vec<Cert> = self
+            .fulcio
+            .iter()
+            .filter(|f| f.valid_from.is_none_or(|s| at >= s) && f.valid_to.is_none_or(|e| at <= e))
+            .map(|f| f.cert.clone_cert())
+            .collect();
+        if current.is_empty() && !self.fulcio.is_empty() {
+            return Err(format!("no Fulcio CA of the trusted root is valid at {}", rfc3339(at).unwrap_or_default()));
+        }
+        chain_to(&current, certs, at).map(|a| a.subject())
     }
 }
 

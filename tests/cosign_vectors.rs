@@ -387,3 +387,24 @@ fn rekor_set_from_an_unknown_log_is_untrusted_and_for_another_signature_invalid(
     assert_eq!(c.verdict, Verdict::Invalid, "{:?}", c.reasons);
     assert!(c.reasons[0].contains("records another payload"), "{:?}", c.reasons);
 }
+
+#[test]
+fn a_fulcio_ca_outside_its_trusted_root_window_does_not_count() {
+    // The public-good root with every CA's window closed before the signature was logged.
+    let mut root: serde_json::Value =
+        serde_json::from_slice(&read("trusted-roots/public-good.trusted_root.json")).unwrap();
+    for ca in root["certificateAuthorities"].as_array_mut().unwrap() {
+        ca["validFor"]["end"] = "2022-01-01T00:00:00Z".into();
+    }
+    let mut t = with_identity("mitr@redhat.com", "https://github.com/login/oauth");
+    t.fulcio.clear();
+    t.logs.clear();
+    t.add_trusted_root(&serde_json::to_vec(&root).unwrap()).unwrap();
+    let c = check("dir-img-cosign-fulcio-rekor-valid", 0, &t);
+    assert_eq!(c.verdict, Verdict::Untrusted, "{:?}", c.reasons);
+    assert!(
+        c.reasons.iter().any(|r| r.contains("no Fulcio CA of the trusted root is valid at 2023-01-20")),
+        "{:?}",
+        c.reasons
+    );
+}

@@ -16,8 +16,15 @@ pub struct TransparencyLog {
     pub valid_to: Option<i64>,
 }
 
+/// A Fulcio CA certificate of a trusted root, with the root's validity window for that CA.
+pub struct FulcioCa {
+    pub cert: Cert,
+    pub valid_from: Option<i64>,
+    pub valid_to: Option<i64>,
+}
+
 /// The parts of a Sigstore trusted root used here: Rekor logs and Fulcio CA certificates.
-pub fn parse_trusted_root(json: &[u8]) -> Result<(Vec<TransparencyLog>, Vec<Cert>), String> {
+pub fn parse_trusted_root(json: &[u8]) -> Result<(Vec<TransparencyLog>, Vec<FulcioCa>), String> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Root {
@@ -49,6 +56,8 @@ pub fn parse_trusted_root(json: &[u8]) -> Result<(Vec<TransparencyLog>, Vec<Cert
     #[serde(rename_all = "camelCase")]
     struct Ca {
         cert_chain: Chain,
+        #[serde(default)]
+        valid_for: Option<Window>,
     }
     #[derive(Deserialize)]
     struct Chain {
@@ -78,9 +87,14 @@ pub fn parse_trusted_root(json: &[u8]) -> Result<(Vec<TransparencyLog>, Vec<Cert
     }
     let mut cas = Vec::new();
     for ca in root.certificate_authorities {
+        let w = ca.valid_for.as_ref();
         for c in ca.cert_chain.certificates {
             let der = b64_std_lenient(&c.raw_bytes).ok_or("trusted root: certificate is not base64")?;
-            cas.push(Cert::from_der(der).map_err(|e| format!("trusted root: {e}"))?);
+            cas.push(FulcioCa {
+                cert: Cert::from_der(der).map_err(|e| format!("trusted root: {e}"))?,
+                valid_from: w.and_then(|w| time(&w.start)),
+                valid_to: w.and_then(|w| time(&w.end)),
+            });
         }
     }
     Ok((logs, cas))
