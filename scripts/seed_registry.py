@@ -20,7 +20,9 @@ import hashlib
 import http.client
 import json
 import os
+import subprocess
 import sys
+import tempfile
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -192,6 +194,65 @@ class Seeder:
                          "signatures": [{"signature": env["signatures"][0]["sig"],
                                          "verifier": self.pem_b64(signer_pem)}]}}
 
+    # ---- a timestamp authority of our own (openssl ts) ----
+    def make_tsa(self):
+        now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        name = lambda cn: x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+                                     x509.NameAttribute(NameOID.ORGANIZATION_NAME, "sigaudit tests"),
+                                     x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+        ku = lambda sign, cert: x509.KeyUsage(digital_signature=sign, content_commitment=False,
+                                              key_encipherment=False, data_encipherment=False,
+                                              key_agreement=False, key_cert_sign=cert, crl_sign=cert,
+                                              encipher_only=False, decipher_only=False)
+        self.tsa_root_key = ec.generate_private_key(ec.SECP256R1())
+        self.tsa_root = (x509.CertificateBuilder().subject_name(name("sigaudit test TSA root"))
+                         .issuer_name(name("sigaudit test TSA root"))
+                         .public_key(self.tsa_root_key.public_key()).serial_number(x509.random_serial_number())
+                         .not_valid_before(datetime.datetime(2025, 1, 1)).not_valid_after(datetime.datetime(2045, 1, 1))
+                         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                         .add_extension(ku(False, True), critical=True)
+                         .sign(self.tsa_root_key, hashes.SHA256()))
+        self.tsa_key = ec.generate_private_key(ec.SECP256R1())
+        self.tsa_cert = (x509.CertificateBuilder().subject_name(name("sigaudit test TSA"))
+                         .issuer_name(self.tsa_root.subject)
+                         .public_key(self.tsa_key.public_key()).serial_number(x509.random_serial_number())
+                         .not_valid_before(datetime.datetime(2025, 1, 1)).not_valid_after(datetime.datetime(2045, 1, 1))
+                         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                         .add_extension(ku(True, False), critical=True)
+                         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+                         .sign(self.tsa_root_key, hashes.SHA256()))
+        # A signer whose certificate lives two hours around now: expired at any later --at, so
+        # only the timestamp can prove it signed in time.
+        self.short_key = ec.generate_private_key(ec.SECP256R1())
+        self.short_cert = (x509.CertificateBuilder().subject_name(name("sigaudit short-lived signer"))
+                           .issuer_name(name("sigaudit short-lived signer"))
+                           .public_key(self.short_key.public_key()).serial_number(x509.random_serial_number())
+                           .not_valid_before(now - datetime.timedelta(hours=1))
+                           .not_valid_after(now + datetime.timedelta(hours=1))
+                           .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+                           .sign(self.short_key, hashes.SHA256()))
+
+    def timestamp(self, data):
+        """A DER TimeStampResp over sha256(data), made by `openssl ts -reply` with our TSA."""
+        pem = lambda c: c.public_bytes(serialization.Encoding.PEM)
+        with tempfile.TemporaryDirectory() as t:
+            f = lambda n: os.path.join(t, n)
+            open(f("data"), "wb").write(data)
+            open(f("tsa.crt"), "wb").write(pem(self.tsa_cert))
+            open(f("root.crt"), "wb").write(pem(self.tsa_root))
+            open(f("tsa.key"), "wb").write(self.tsa_key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+            open(f("serial"), "w").write("01\n")
+            open(f("tsa.cnf"), "w").write(
+                "[ tsa ]\ndefault_tsa = c\n[ c ]\nserial = %s\ncrypto_device = builtin\n"
+                "default_policy = 1.2.3.4.1\nsigner_digest = sha256\ndigests = sha256\naccuracy = secs:1\n"
+                "ordering = yes\ntsa_name = no\ness_cert_id_chain = no\ness_cert_id_alg = sha256\n" % f("serial"))
+            run = lambda *a: subprocess.run(["openssl", "ts", *a], check=True, capture_output=True)
+            run("-query", "-data", f("data"), "-sha256", "-cert", "-no_nonce", "-out", f("q"))
+            run("-reply", "-config", f("tsa.cnf"), "-queryfile", f("q"), "-signer", f("tsa.crt"),
+                "-inkey", f("tsa.key"), "-chain", f("root.crt"), "-out", f("r"))
+            return open(f("r"), "rb").read()
+
     def write_trusted_root(self):
         """A Sigstore trusted_root.json naming our log (no CAs: the scan's anchors come from --ca-roots)."""
         der = self.log_key_der()
@@ -201,7 +262,14 @@ class Seeder:
                                          "keyDetails": "PKIX_ECDSA_P256_SHA_256",
                                          "validFor": {"start": "2025-01-01T00:00:00Z"}},
                            "logId": {"keyId": base64.b64encode(hashlib.sha256(der).digest()).decode()}}],
-                "certificateAuthorities": [], "ctlogs": [], "timestampAuthorities": []}
+                "certificateAuthorities": [], "ctlogs": [],
+                "timestampAuthorities": [{
+                    "subject": {"organization": "sigaudit tests", "commonName": "sigaudit test TSA"},
+                    "uri": "http://127.0.0.1/test-tsa",
+                    "certChain": {"certificates": [
+                        {"rawBytes": base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode()}
+                        for c in (self.tsa_cert, self.tsa_root)]},
+                    "validFor": {"start": "2025-01-01T00:00:00Z"}}]}
         with open(os.path.join(self.out, "trusted_root.json"), "w") as f:
             json.dump(root, f, indent=1)
 
@@ -506,6 +574,30 @@ class Seeder:
         self.expect_image("logged/wrong-entry", ["v1"], wrong, "untrusted",
                           [dict(cert_sig, kind="attestation", withTrust="invalid")])
         self.expect["images"][-1]["withTrust"] = "invalid"
+
+        # RFC 3161 timestamps (dev.sigstore.cosign/rfc3161timestamp) by our TSA over the signature
+        # of a short-lived certificate; and one whose token stamps another signature.
+        self.make_tsa()
+        short_pem = self.short_cert.public_bytes(serialization.Encoding.PEM).decode()
+        for repo, wrong in (("stamped/app", False), ("stamped/wrong", True)):
+            img = self.image(repo, ["v1"], repo)
+            p = self.simplesigning_payload(repo, img["digest"])
+            sig = self.short_key.sign(p, ec.ECDSA(hashes.SHA256()))
+            stamped = self.short_key.sign(b"another payload", ec.ECDSA(hashes.SHA256())) if wrong else sig
+            token = base64.b64encode(self.timestamp(stamped)).decode()
+            self.push_cosign(repo, img["digest"],
+                             [(p, {"dev.cosignproject.cosign/signature": base64.b64encode(sig).decode(),
+                                   "dev.sigstore.cosign/certificate": short_pem,
+                                   "dev.sigstore.cosign/rfc3161timestamp": json.dumps({"SignedRFC3161Timestamp": token})})])
+            # Under the public-good root the TSA is unknown (untrusted); a token over another
+            # signature is invalid whatever the root.
+            status = "invalid" if wrong else "untrusted"
+            self.expect_image(repo, ["v1"], img, status,
+                              [{"format": "cosign", "verdict": status, "signer": "CN=sigaudit short-lived signer, O=sigaudit tests, C=US",
+                                "withTrust": status}])
+            self.expect["images"][-1]["withTrust"] = status
+        with open(os.path.join(self.out, "short-lived.crt"), "w") as f:
+            f.write(short_pem)
 
         self.write_trusted_root()
         self.write_key_files()

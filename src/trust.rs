@@ -30,6 +30,8 @@ pub struct Trust {
     /// get a Fulcio certificate, so chaining to one proves nothing about who signed without an
     /// identity constraint (`sigstore.identity` / `sigstore.issuer`).
     pub fulcio: Vec<crate::signature::rekor::FulcioCa>,
+    /// Timestamp authorities of the Sigstore trusted roots (RFC 3161 annotations of cosign layers).
+    pub tsas: Vec<crate::signature::rekor::TimestampAuthority>,
     /// Sigstore bundle verification and the keyless signer constraints.
     pub sigstore: Option<std::sync::Arc<SigstorePolicy>>,
     /// notation's trust policy and trust store, for Notary Project signatures.
@@ -61,6 +63,14 @@ impl Clone for Trust {
                 .fulcio
                 .iter()
                 .map(|f| crate::signature::rekor::FulcioCa { cert: f.cert.clone_cert(), ..*f })
+                .collect(),
+            tsas: self
+                .tsas
+                .iter()
+                .map(|t| crate::signature::rekor::TimestampAuthority {
+                    chain: t.chain.iter().map(Cert::clone_cert).collect(),
+                    ..*t
+                })
                 .collect(),
             sigstore: self.sigstore.clone(),
             notation: self.notation.clone(),
@@ -118,9 +128,10 @@ impl Trust {
     /// Add a Sigstore trusted root: its Rekor logs, and its Fulcio CA certificates as anchors
     /// for cosign certificates.
     pub fn add_trusted_root(&mut self, json: &[u8]) -> Result<(), String> {
-        let (logs, cas) = crate::signature::rekor::parse_trusted_root(json)?;
-        self.logs.extend(logs);
-        self.fulcio.extend(cas);
+        let parts = crate::signature::rekor::parse_trusted_root(json)?;
+        self.logs.extend(parts.logs);
+        self.fulcio.extend(parts.cas);
+        self.tsas.extend(parts.tsas);
         Ok(())
     }
 

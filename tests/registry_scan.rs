@@ -207,8 +207,8 @@ fn table_is_readable_at_120_columns() {
     }
     let lines: Vec<&str> = out.lines().collect();
     let (summary, status) = (lines[lines.len() - 2], lines[lines.len() - 1]);
-    assert!(summary.starts_with("16 repositories, 18 tags, 17 images, 20 signatures; signed 94%"), "{summary}");
-    assert_eq!(status, "Status: 0 verified, 10 untrusted, 1 unverified, 5 invalid, 1 unsigned. 1 orphaned.");
+    assert!(summary.starts_with("18 repositories, 20 tags, 19 images, 22 signatures; signed 95%"), "{summary}");
+    assert_eq!(status, "Status: 0 verified, 11 untrusted, 1 unverified, 6 invalid, 1 unsigned. 1 orphaned.");
     assert!(!out.contains('\u{1b}'), "NO_COLOR: no escape sequences");
 }
 
@@ -412,4 +412,42 @@ fn a_config_file_gives_the_same_scan_as_the_flags() {
     let o4 = sigaudit(["registry", &reg.addr, "--plain-http", "--config", &c]);
     assert_eq!(code(&o4), 2);
     assert!(String::from_utf8_lossy(&o4.stderr).contains("unknown field"), "{}", String::from_utf8_lossy(&o4.stderr));
+}
+
+#[test]
+fn an_rfc3161_timestamp_dates_a_cosign_signature_whose_certificate_has_expired() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let arg = |f: &str| seeded.dir.join(f).display().to_string();
+    let (root, short) = (arg("trusted_root.json"), arg("short-lived.crt"));
+    let scan = |image: &str, extra: &[&str]| {
+        let mut a = vec![
+            "image".to_string(),
+            format!("{}/{image}:v1", reg.addr),
+            "--plain-http".into(),
+            "-o".into(),
+            "json".into(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        let o = sigaudit(&a);
+        let sig = stdout_json(&o)["images"][0]["signatures"][0].clone();
+        (sig["verification"]["status"].as_str().unwrap().to_string(), sig)
+    };
+    // The seeder's TSA in its trusted root, the short-lived signer as anchor: verified now...
+    let (status, sig) = scan("stamped/app", &["--trusted-root", &root, "--ca-roots", &short]);
+    assert_eq!(status, "verified", "{sig:#}");
+    assert_eq!(sig["timestamp"]["verified"], true);
+    assert_eq!(sig["timestamp"]["authority"], "CN=sigaudit test TSA, O=sigaudit tests, C=US");
+    // ...and in 2030, when the certificate has long expired: the timestamp proves it signed in time.
+    let (status, sig) =
+        scan("stamped/app", &["--trusted-root", &root, "--ca-roots", &short, "--at", "2030-01-01T00:00:00Z"]);
+    assert_eq!(status, "verified", "{sig:#}");
+    // Without the timestamp authority (public-good root), the token proves nothing.
+    let (status, sig) = scan("stamped/app", &["--ca-roots", &short, "--at", "2030-01-01T00:00:00Z"]);
+    assert_eq!(status, "untrusted", "{sig:#}");
+    assert!(sig["verification"]["reasons"].to_string().contains("timestamp authority not trusted"), "{sig:#}");
+    // A token over another signature is invalid.
+    let (status, sig) = scan("stamped/wrong", &["--trusted-root", &root, "--ca-roots", &short]);
+    assert_eq!(status, "invalid", "{sig:#}");
+    assert!(sig["verification"]["reasons"].to_string().contains("imprint does not match"), "{sig:#}");
 }

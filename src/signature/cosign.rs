@@ -66,13 +66,28 @@ fn decide(
         }
         // With a trusted root, the Rekor SET proves when the signature was logged: the
         // certificate (Fulcio certificates live ten minutes) is judged at that time.
-        let at = match rekor_time(&mut out, ann, signed, &leaf.der, trust) {
+        let set_time = match rekor_time(&mut out, ann, signed, &leaf.der, trust) {
             Ok(at) => at,
             Err(verdict) => {
                 out.verdict = verdict;
                 return out;
             }
         };
+        let tsa_time = match timestamp_time(&mut out, ann, signed, trust) {
+            Ok(t) => t,
+            Err(verdict) => {
+                out.verdict = verdict;
+                return out;
+            }
+        };
+        // The certificate is judged at a verified time, and must hold at every one.
+        if let (Some(_), Some(t)) = (set_time, tsa_time) {
+            let (nb, na) = leaf.validity();
+            if t < nb || t > na {
+                return out.invalid("the signing certificate is not valid at the RFC 3161 timestamp");
+            }
+        }
+        let at = set_time.or(tsa_time);
         let (verdict, reason) = trust.decide_cosign_certificate(certs, at);
         out.verdict = verdict;
         out.reasons.push(reason);
@@ -130,6 +145,49 @@ fn rekor_time(
             Err(if e.untrusted { Verdict::Untrusted } else { Verdict::Invalid })
         }
     }
+}
+
+/// The RFC 3161 timestamp annotation of a layer, when it has one and the trusted roots name
+/// timestamp authorities: its time, or the verdict it forces. The imprint covers the raw
+/// signature; for `.att` layers cosign's legacy attest path stamped the envelope instead, so
+/// both are tried there (COSIGN.md §1.6).
+fn timestamp_time(
+    out: &mut Checked,
+    ann: &BTreeMap<String, String>,
+    logged: Logged<'_>,
+    trust: &Trust,
+) -> Result<Option<i64>, Verdict> {
+    let Some(value) = ann.get(ANN_TIMESTAMP).filter(|_| !trust.tsas.is_empty()) else {
+        return Ok(None);
+    };
+    let candidates: Vec<&[u8]> = match logged {
+        Logged::Payload { sig, .. } => vec![sig],
+        Logged::Envelope { envelope, sig, .. } => vec![sig, envelope],
+    };
+    let mut failure = None;
+    for signed in candidates {
+        match super::rekor::verify_timestamp_annotation(value, signed, &trust.tsas) {
+            Ok((time, tsa)) => {
+                out.reasons.push(format!(
+                    "RFC 3161 timestamp verified: {tsa} at {}",
+                    crate::x509::rfc3339(time).unwrap_or_default()
+                ));
+                out.timestamp = Some(crate::report::Timestamp {
+                    authority: Some(tsa),
+                    time: crate::x509::rfc3339(time).unwrap_or_default(),
+                    verified: true,
+                });
+                if out.signed_at.is_none() {
+                    out.signed_at = crate::x509::rfc3339(time);
+                }
+                return Ok(Some(time));
+            }
+            Err(e) => failure = Some(e),
+        }
+    }
+    let e = failure.expect("at least one candidate");
+    out.reasons.push(format!("RFC 3161 timestamp: {e}"));
+    Err(if e.untrusted { Verdict::Untrusted } else { Verdict::Invalid })
 }
 
 fn get_ci<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
@@ -253,7 +311,7 @@ fn note_unchecked_extras(out: &mut Checked, ann: &BTreeMap<String, String>) {
         out.reasons
             .push("Rekor bundle present; not checked (no trusted root, or no key to check the signature)".into());
     }
-    if ann.contains_key(ANN_TIMESTAMP) {
+    if ann.contains_key(ANN_TIMESTAMP) && !out.reasons.iter().any(|r| r.starts_with("RFC 3161 timestamp")) {
         out.reasons.push("RFC 3161 timestamp annotation present; not checked".into());
     }
 }

@@ -23,8 +23,23 @@ pub struct FulcioCa {
     pub valid_to: Option<i64>,
 }
 
-/// The parts of a Sigstore trusted root used here: Rekor logs and Fulcio CA certificates.
-pub fn parse_trusted_root(json: &[u8]) -> Result<(Vec<TransparencyLog>, Vec<FulcioCa>), String> {
+/// A timestamp authority of a trusted root: its certificate chain (all trusted, as in
+/// sigstore-go) and the root's validity window for it.
+pub struct TimestampAuthority {
+    pub chain: Vec<Cert>,
+    pub valid_from: Option<i64>,
+    pub valid_to: Option<i64>,
+}
+
+/// The parts of a Sigstore trusted root used for legacy cosign signatures.
+pub struct RootParts {
+    pub logs: Vec<TransparencyLog>,
+    pub cas: Vec<FulcioCa>,
+    pub tsas: Vec<TimestampAuthority>,
+}
+
+/// The parts of a Sigstore trusted root used here: Rekor logs, Fulcio CAs, timestamp authorities.
+pub fn parse_trusted_root(json: &[u8]) -> Result<RootParts, String> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Root {
@@ -32,6 +47,8 @@ pub fn parse_trusted_root(json: &[u8]) -> Result<(Vec<TransparencyLog>, Vec<Fulc
         tlogs: Vec<Tlog>,
         #[serde(default)]
         certificate_authorities: Vec<Ca>,
+        #[serde(default)]
+        timestamp_authorities: Vec<Ca>,
     }
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -97,7 +114,21 @@ pub fn parse_trusted_root(json: &[u8]) -> Result<(Vec<TransparencyLog>, Vec<Fulc
             });
         }
     }
-    Ok((logs, cas))
+    let mut tsas = Vec::new();
+    for ca in root.timestamp_authorities {
+        let w = ca.valid_for.as_ref();
+        let mut chain = Vec::new();
+        for c in ca.cert_chain.certificates {
+            let der = b64_std_lenient(&c.raw_bytes).ok_or("trusted root: certificate is not base64")?;
+            chain.push(Cert::from_der(der).map_err(|e| format!("trusted root: {e}"))?);
+        }
+        tsas.push(TimestampAuthority {
+            chain,
+            valid_from: w.and_then(|w| time(&w.start)),
+            valid_to: w.and_then(|w| time(&w.end)),
+        });
+    }
+    Ok(RootParts { logs, cas, tsas })
 }
 
 /// What a Rekor entry must record: a simple-signing payload and its signature (hashedrekord,
@@ -243,4 +274,55 @@ pub fn verify_set(
         return Err("the Rekor entry records another certificate or key".into());
     }
     Ok((t, b.payload.log_index))
+}
+
+/// Verify the `dev.sigstore.cosign/rfc3161timestamp` annotation (COSIGN.md §1.6): a DER
+/// TimeStampResp whose token's imprint covers `signed` (the raw signature bytes), signed by a TSA
+/// of the trusted roots (its chain, the time inside the root's window for it). Returns the time
+/// and the TSA's subject.
+pub fn verify_timestamp_annotation(
+    annotation: &str,
+    signed: &[u8],
+    tsas: &[TimestampAuthority],
+) -> Result<(i64, String), SetError> {
+    #[derive(Deserialize)]
+    struct Ann {
+        #[serde(rename = "SignedRFC3161Timestamp")]
+        token: String,
+    }
+    let a: Ann = serde_json::from_str(annotation).map_err(|e| format!("RFC 3161 timestamp annotation: {e}"))?;
+    let resp = b64_std_lenient(&a.token).ok_or("RFC 3161 timestamp is not base64")?;
+    // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken ContentInfo OPTIONAL }.
+    let token = (|| {
+        let (outer, _) = crate::der::expect(&resp, crate::der::SEQUENCE).ok()?;
+        let (status, rest) = crate::der::expect(outer.content, crate::der::SEQUENCE).ok()?;
+        let (code, _) = crate::der::expect(status.content, crate::der::INTEGER).ok()?;
+        if code.content.iter().any(|b| *b != 0) && code.content != [1] {
+            return None; // neither granted (0) nor grantedWithMods (1)
+        }
+        let (token, _) = crate::der::expect(rest, crate::der::SEQUENCE).ok()?;
+        Some(token.raw)
+    })()
+    .ok_or("RFC 3161 timestamp response is malformed or not granted")?;
+    let cs = crate::cms::timestamp_token(token, signed, &[]);
+    cs.result.map_err(|e| format!("RFC 3161 timestamp: {e}"))?;
+    let time = cs.time.ok_or("RFC 3161 timestamp has no time")?;
+    let signer = cs.signer.ok_or("RFC 3161 timestamp: signing certificate not found in the token")?;
+    if tsas.is_empty() {
+        return Err(SetError { untrusted: true, message: "no timestamp authority in the trusted root".into() });
+    }
+    let mut last = String::new();
+    for tsa in tsas {
+        if tsa.valid_from.is_some_and(|f| time < f) || tsa.valid_to.is_some_and(|e| time > e) {
+            last = "the timestamp lies outside its authority's validity in the trusted root".into();
+            continue;
+        }
+        let mut chain = vec![signer.clone_cert()];
+        chain.extend(cs.certificates.iter().filter(|c| c.der != signer.der).map(Cert::clone_cert));
+        match crate::trust::path_to(&tsa.chain, &chain, time) {
+            Ok(_) => return Ok((time, signer.subject())),
+            Err(e) => last = e,
+        }
+    }
+    Err(SetError { untrusted: true, message: format!("RFC 3161 timestamp authority not trusted: {last}") })
 }
