@@ -2,10 +2,12 @@
 # Benchmarks (figures printed, not asserted). Everything runs on 127.0.0.1.
 #   scripts/bench.sh [registry] [REPOS TAGS]   default 100 x 20 = 2,000 images (try 500 20, 2500 20)
 #   scripts/bench.sh fs [COPIES]               signed PE/JAR files vs sha256sum, osslsigncode, jarsigner
+#   scripts/bench.sh bundles [ROUNDS]          verify-bundle over the 70 Sigstore conformance cases (file and digest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SIGAUDIT_CORPUS="$(cd "${SIGAUDIT_CORPUS:-../shared/corpus}" && pwd)"
-mode="${1:-registry}"; [ "$mode" = registry ] || [ "$mode" = fs ] || { echo "usage: $0 [registry REPOS TAGS | fs COPIES]" >&2; exit 2; }
+mode="${1:-registry}"
+case "$mode" in registry|fs|bundles) ;; *) echo "usage: $0 [registry REPOS TAGS | fs COPIES | bundles ROUNDS]" >&2; exit 2;; esac
 [ $# -gt 0 ] && shift
 ./scripts/setup.sh --demo >/dev/null 2>&1
 for tool in hey bc; do
@@ -70,6 +72,30 @@ YAML
     echo "  $(grep -o 'requests to.*' "$work/time")"
     echo "  ratio scan/floor: $(echo "scale=2; $wall / $floor" | bc)   requests per image: $(echo "scale=3; $total / ($repos * $tags)" | bc) (of which signature fetches: $((sigs * 2)))"
   done
+elif [ "$mode" = bundles ]; then
+  rounds="${1:-3}"
+  conf="$SIGAUDIT_CORPUS/sigstore/conformance"
+  id="https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
+  # One command line per case and subject form, as the conformance test builds them.
+  : > "$work/cmds"
+  for d in "$conf"/*/; do
+    d="${d%/}"; art="$conf/a.txt"; [ -f "$d/artifact" ] && art="$d/artifact"
+    args="--bundle $d/bundle.sigstore.json"
+    if [ -f "$d/key.pub" ]; then args="$args --key $d/key.pub"
+    else
+      i="$id"; [ -f "$d/identity" ] && i="$(cat "$d/identity")"
+      iss=https://token.actions.githubusercontent.com; [ -f "$d/issuer" ] && iss="$(cat "$d/issuer")"
+      args="$args --certificate-identity $i --certificate-oidc-issuer $iss"
+    fi
+    [ -f "$d/trusted_root.json" ] && args="$args --trusted-root $d/trusted_root.json"
+    echo "$bin verify-bundle $args $art" >> "$work/cmds"
+    echo "$bin verify-bundle $args sha256:$(sha256sum "$art" | cut -d' ' -f1)" >> "$work/cmds"
+  done
+  n=$(( $(wc -l < "$work/cmds") * rounds ))
+  measure "process start floor x$n (--version)" sh -c "for i in \$(seq $n); do $bin --version >/dev/null; done"
+  floor=$(cat "$work/last_wall")
+  measure "verify-bundle x$n (conformance cases)" sh -c "for r in \$(seq $rounds); do while read -r c; do \$c >/dev/null 2>&1; done < $work/cmds; done"
+  echo "  per verification: $(echo "scale=2; $(cat "$work/last_wall") * 1000 / $n" | bc) ms (process start alone $(echo "scale=2; $floor * 1000 / $n" | bc) ms)"
 else
   copies="${1:-60}"
   files="$work/files"; mkdir -p "$files"
