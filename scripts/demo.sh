@@ -34,11 +34,12 @@ echo
 echo "== with the cosign public key: key-only signatures become verified"
 $bin registry "127.0.0.1:$port/apps" --plain-http --key "$work/seed/cosign.pub" || true
 echo
-echo "== with trust material in a config file (keys, CA roots, the seeder's transparency log):"
+echo "== with trust material in a config file (keys, CA roots, the seeder's transparency log and TSA):"
 echo "   good signatures verified; replayed, tampered and wrongly logged ones invalid"
 cat > "$work/sigaudit.toml" <<TOML
 key = ["seed/cosign.pub"]
-ca-roots = ["seed/signer.crt", "seed/alpine.crt"]
+ca-roots = ["seed/signer.crt", "seed/alpine.crt", "seed/short-lived.crt",
+            "$SIGAUDIT_CORPUS/notation/suite/notation-cli/config/localkeys/e2e.crt"]
 trusted-root = ["seed/trusted_root.json"]
 fail-on = ["invalid"]
 TOML

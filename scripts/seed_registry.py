@@ -592,10 +592,11 @@ class Seeder:
             # Under the public-good root the TSA is unknown (untrusted); a token over another
             # signature is invalid whatever the root.
             status = "invalid" if wrong else "untrusted"
+            with_trust = "invalid" if wrong else "verified"  # with our root and short-lived.crt as anchor
             self.expect_image(repo, ["v1"], img, status,
                               [{"format": "cosign", "verdict": status, "signer": "CN=sigaudit short-lived signer, O=sigaudit tests, C=US",
-                                "withTrust": status}])
-            self.expect["images"][-1]["withTrust"] = status
+                                "withTrust": with_trust}])
+            self.expect["images"][-1]["withTrust"] = with_trust
         with open(os.path.join(self.out, "short-lived.crt"), "w") as f:
             f.write(short_pem)
 
