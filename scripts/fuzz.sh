@@ -25,6 +25,14 @@ if [ -d "$corpus" ]; then
   seed signed_file "$corpus"/fs-suite/pe/*.exe "$corpus"/fs-suite/jar/*.jar "$corpus"/fs-suite/apk/*.apk
   seed cms "$corpus"/notation/suite/notation-go/timestamp/countersignature/*.p7s
   seed manifests "$corpus"/notation/oci-layout/index.json "$corpus"/cosign/containers-image/*/manifest.json
+  # trust_evidence: the first byte picks the parser (0/1 Rekor bundle, 2 RFC 3161, 3 Sigstore bundle).
+  mkdir -p fuzz/corpus/trust_evidence
+  for f in "$corpus"/cosign/containers-image/rekor-set-unit/rekor-set "$corpus"/cosign/sigstore-rs/keyless-2021-fulcio-v1/bundle.json; do
+    [ -f "$f" ] && { printf '\000'; cat "$f"; } > "fuzz/corpus/trust_evidence/$(basename "$f").0"
+  done
+  for f in "$corpus"/sigstore/conformance/*/bundle.sigstore.json; do
+    { printf '\003'; cat "$f"; } > "fuzz/corpus/trust_evidence/$(basename "$(dirname "$f")").3"
+  done
 fi
 
 targets=("$@")
