@@ -132,9 +132,35 @@ pub fn time(t: &Tlv) -> Option<i64> {
     Some(dt.and_utc().timestamp())
 }
 
+/// Encode one TLV (definite length).
+pub fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
+    let n = content.len();
+    let mut out = vec![tag];
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let bytes: Vec<u8> = n.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend_from_slice(&bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encode_round_trips_short_and_long_lengths() {
+        for n in [0usize, 127, 128, 255, 256, 70_000] {
+            let content = vec![7u8; n];
+            let b = encode(OCTET_STRING, &content);
+            let (t, rest) = expect(&b, OCTET_STRING).unwrap();
+            assert!(rest.is_empty());
+            assert_eq!(t.content, &content[..], "{n}");
+        }
+    }
 
     #[test]
     fn reads_nested_tlvs_and_refuses_truncation() {

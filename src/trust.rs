@@ -26,6 +26,8 @@ pub struct Trust {
     pub now: i64,
     /// Transparency logs of the Sigstore trusted roots (`--trusted-root`, else the public-good root).
     pub logs: Vec<crate::signature::rekor::TransparencyLog>,
+    /// Certificate transparency logs of the Sigstore trusted roots (SCTs of Fulcio certificates).
+    pub ctlogs: Vec<crate::signature::rekor::TransparencyLog>,
     /// Fulcio CAs of the Sigstore trusted roots: anchors for cosign certificates only. Anyone can
     /// get a Fulcio certificate, so chaining to one proves nothing about who signed without an
     /// identity constraint (`sigstore.identity` / `sigstore.issuer`).
@@ -59,6 +61,7 @@ impl Clone for Trust {
             anchors: self.anchors.iter().map(Cert::clone_cert).collect(),
             now: self.now,
             logs: self.logs.clone(),
+            ctlogs: self.ctlogs.clone(),
             fulcio: self
                 .fulcio
                 .iter()
@@ -130,6 +133,7 @@ impl Trust {
     pub fn add_trusted_root(&mut self, json: &[u8]) -> Result<(), String> {
         let parts = crate::signature::rekor::parse_trusted_root(json)?;
         self.logs.extend(parts.logs);
+        self.ctlogs.extend(parts.ctlogs);
         self.fulcio.extend(parts.cas);
         self.tsas.extend(parts.tsas);
         Ok(())
@@ -172,6 +176,27 @@ impl Trust {
                     )
                 }
             },
+        };
+        // A Fulcio certificate must also have been logged in certificate transparency (its
+        // embedded SCT), as cosign and sigstore-go require.
+        let anchor = if fulcio {
+            let leaf = &certs[0];
+            let issuer = certs[1..]
+                .iter()
+                .chain(self.fulcio.iter().map(|f| &f.cert))
+                .find(|c| c.subject_raw() == leaf.issuer_raw() && leaf.is_signed_by(c));
+            let Some(issuer) = issuer else {
+                return (Verdict::Untrusted, "the Fulcio certificate's issuer is not at hand for its SCT".into());
+            };
+            match crate::signature::sct::verify_embedded(leaf, issuer, &self.ctlogs) {
+                Ok((log, _)) => format!("{anchor} (SCT of CT log {} verified)", &log[..16]),
+                Err(e) => {
+                    let verdict = if e.untrusted { Verdict::Untrusted } else { Verdict::Invalid };
+                    return (verdict, format!("chains to Fulcio CA {anchor}, but: {}", e.message));
+                }
+            }
+        } else {
+            anchor
         };
         let leaf = certs[0].signer();
         match self.sigstore.as_deref().filter(|p| p.constrains_identity()) {

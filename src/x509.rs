@@ -183,6 +183,41 @@ impl Cert {
         Ok(out)
     }
 
+    /// The DER of an extension's value (the content of its extnValue OCTET STRING).
+    pub fn extension_value(&self, oid: &str) -> Option<Vec<u8>> {
+        self.parsed().extensions().iter().find(|e| e.oid.to_id_string() == oid).map(|e| e.value.to_vec())
+    }
+
+    /// The DER SubjectPublicKeyInfo.
+    pub fn spki_der(&self) -> Vec<u8> {
+        self.parsed().public_key().raw.to_vec()
+    }
+
+    /// The TBSCertificate re-encoded without the extension `oid` (RFC 6962 precertificate
+    /// reconstruction for SCTs). None if the TBS does not parse as expected.
+    pub fn tbs_without_extension(&self, oid: &str) -> Option<Vec<u8>> {
+        use crate::der;
+        let c = self.parsed();
+        let (tbs, _) = der::expect(c.tbs_certificate.as_ref(), der::SEQUENCE).ok()?;
+        let mut content = Vec::new();
+        for field in der::children(tbs.content).ok()? {
+            if field.tag != 0xa3 {
+                content.extend_from_slice(field.raw);
+                continue;
+            }
+            let (exts, _) = der::expect(field.content, der::SEQUENCE).ok()?;
+            let mut kept = Vec::new();
+            for ext in der::children(exts.content).ok()? {
+                let (id, _) = der::expect(ext.content, der::OID).ok()?;
+                if der::oid_string(id.content) != oid {
+                    kept.extend_from_slice(ext.raw);
+                }
+            }
+            content.extend(der::encode(0xa3, &der::encode(der::SEQUENCE, &kept)));
+        }
+        Some(der::encode(der::SEQUENCE, &content))
+    }
+
     pub fn subject_raw(&self) -> Vec<u8> {
         self.parsed().subject().as_raw().to_vec()
     }

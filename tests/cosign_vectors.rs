@@ -200,13 +200,13 @@ fn keyless_2021_certificate_has_no_issuer_extension() {
     let subject = bundle_subject(digest.strip_prefix("sha256:").unwrap());
     let mut t = with_identity("flavio@castelli.me", "unused");
     std::sync::Arc::get_mut(t.sigstore.as_mut().unwrap()).unwrap().signer.issuer = None;
+    // Its SET verifies and dates it; but it predates certificate transparency for Fulcio and
+    // carries no SCT, which cosign 2 and sigstore-go require: untrusted, and the reasons say why.
     let c = check_simplesigning(&ann, &payload, &subject, &t);
-    assert_eq!(c.verdict, Verdict::Verified, "{:?}", c.reasons);
-    assert!(c.reasons.iter().any(|r| r.contains("log index 783607")), "{:?}", c.reasons);
-    assert_eq!(c.signed_at.as_deref(), Some("2021-10-20T07:25:17Z"));
-    // Requiring an OIDC issuer the 2021 certificate does not state: untrusted.
-    let c = check_simplesigning(&ann, &payload, &subject, &with_identity("flavio@castelli.me", GITHUB));
     assert_eq!(c.verdict, Verdict::Untrusted, "{:?}", c.reasons);
+    assert!(c.reasons.iter().any(|r| r.contains("log index 783607")), "{:?}", c.reasons);
+    assert!(c.reasons.iter().any(|r| r.contains("carries no SCT")), "{:?}", c.reasons);
+    assert_eq!(c.signed_at.as_deref(), Some("2021-10-20T07:25:17Z"));
 }
 
 fn bundle_subject(hex: &str) -> Subject {
@@ -340,6 +340,20 @@ fn rekor_set_dates_a_keyless_signature_so_its_fulcio_chain_verifies() {
     assert_eq!(c.signed_at.as_deref(), Some("2023-01-20T20:51:33Z"));
     assert!(c.reasons.iter().any(|r| r.contains("log index 11605770")), "{:?}", c.reasons);
     assert!(c.reasons.iter().any(|r| r.contains("CN=sigstore")), "{:?}", c.reasons);
+    // Its embedded SCT (ctfe.sigstore.dev/2022) verifies over the rebuilt precertificate.
+    assert!(c.reasons.iter().any(|r| r.contains("SCT of CT log dd3d306ac6c71132")), "{:?}", c.reasons);
+    // A root without that CT log: the SCT cannot be judged.
+    let mut root: serde_json::Value =
+        serde_json::from_slice(&read("trusted-roots/public-good.trusted_root.json")).unwrap();
+    root["ctlogs"] = serde_json::json!([]);
+    let mut t = with_identity("mitr@redhat.com", "https://github.com/login/oauth");
+    t.fulcio.clear();
+    t.logs.clear();
+    t.ctlogs.clear();
+    t.add_trusted_root(&serde_json::to_vec(&root).unwrap()).unwrap();
+    let c = check("dir-img-cosign-fulcio-rekor-valid", 0, &t);
+    assert_eq!(c.verdict, Verdict::Untrusted, "{:?}", c.reasons);
+    assert!(c.reasons.iter().any(|r| r.contains("which the trusted root does not hold")), "{:?}", c.reasons);
     // A regular expression on the identity; the wrong identity or issuer is untrusted.
     let c = check(
         "dir-img-cosign-fulcio-rekor-valid",

@@ -7,6 +7,7 @@ pub mod cosign;
 pub mod dsse;
 pub mod notation;
 pub mod rekor;
+pub mod sct;
 
 use crate::oci::Digest;
 use crate::report::{ChainCert, Envelope, SignatureKind, Signer, Timestamp, Verdict};

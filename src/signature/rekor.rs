@@ -34,6 +34,8 @@ pub struct TimestampAuthority {
 /// The parts of a Sigstore trusted root used for legacy cosign signatures.
 pub struct RootParts {
     pub logs: Vec<TransparencyLog>,
+    /// Certificate transparency logs (for the SCTs of Fulcio certificates).
+    pub ctlogs: Vec<TransparencyLog>,
     pub cas: Vec<FulcioCa>,
     pub tsas: Vec<TimestampAuthority>,
 }
@@ -45,6 +47,8 @@ pub fn parse_trusted_root(json: &[u8]) -> Result<RootParts, String> {
     struct Root {
         #[serde(default)]
         tlogs: Vec<Tlog>,
+        #[serde(default)]
+        ctlogs: Vec<Tlog>,
         #[serde(default)]
         certificate_authorities: Vec<Ca>,
         #[serde(default)]
@@ -89,19 +93,24 @@ pub fn parse_trusted_root(json: &[u8]) -> Result<RootParts, String> {
     let time = |s: &Option<String>| {
         s.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).map(|t| t.timestamp())
     };
-    let mut logs = Vec::new();
-    for t in root.tlogs {
-        let der = b64_std_lenient(&t.public_key.raw_bytes).ok_or("trusted root: log key is not base64")?;
-        // Keys of other algorithms (Rekor v2 Ed25519 logs are fine too) are kept if they parse.
-        let Ok(key) = PublicKey::from_spki_der(&der) else { continue };
-        let w = t.public_key.valid_for.as_ref();
-        logs.push(TransparencyLog {
-            log_id: sha256_hex(&der),
-            key,
-            valid_from: w.and_then(|w| time(&w.start)),
-            valid_to: w.and_then(|w| time(&w.end)),
-        });
-    }
+    let parse_logs = |list: Vec<Tlog>| -> Result<Vec<TransparencyLog>, String> {
+        let mut logs = Vec::new();
+        for t in list {
+            let der = b64_std_lenient(&t.public_key.raw_bytes).ok_or("trusted root: log key is not base64")?;
+            // Keys of other algorithms (Rekor v2 Ed25519 logs are fine too) are kept if they parse.
+            let Ok(key) = PublicKey::from_spki_der(&der) else { continue };
+            let w = t.public_key.valid_for.as_ref();
+            logs.push(TransparencyLog {
+                log_id: sha256_hex(&der),
+                key,
+                valid_from: w.and_then(|w| time(&w.start)),
+                valid_to: w.and_then(|w| time(&w.end)),
+            });
+        }
+        Ok(logs)
+    };
+    let logs = parse_logs(root.tlogs)?;
+    let ctlogs = parse_logs(root.ctlogs)?;
     let mut cas = Vec::new();
     for ca in root.certificate_authorities {
         let w = ca.valid_for.as_ref();
@@ -128,7 +137,7 @@ pub fn parse_trusted_root(json: &[u8]) -> Result<RootParts, String> {
             valid_to: w.and_then(|w| time(&w.end)),
         });
     }
-    Ok(RootParts { logs, cas, tsas })
+    Ok(RootParts { logs, ctlogs, cas, tsas })
 }
 
 /// What a Rekor entry must record: a simple-signing payload and its signature (hashedrekord,
