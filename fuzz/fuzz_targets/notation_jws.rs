@@ -9,6 +9,7 @@ fuzz_target!(|data: &[u8]| {
         data,
         &Default::default(),
         &common::subject(),
+        "example.test/repo",
         &trust,
         1_800_000_000,
     );
