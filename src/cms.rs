@@ -269,7 +269,7 @@ pub fn countersignatures(si: &SignerInfo, outer_certs: &[Cert]) -> Vec<Countersi
             }
         };
         let checked = cs.verify(outer_certs, si.signature);
-        let signer = cs.find_cert(outer_certs).map(|i| outer_certs[i].clone_cert());
+        let signer = cs.find_cert(outer_certs).map(|i| outer_certs[i].clone());
         let time = cs.signed_attr(SIGNING_TIME).and_then(|v| v.first().and_then(der::time));
         out.push(Countersignature {
             kind: "pkcs9",
@@ -331,14 +331,14 @@ pub fn timestamp_token(token: &[u8], signature: &[u8], outer_certs: &[Cert]) -> 
         cs.result = Err(invalid("timestamp token has no signer"));
         return cs;
     };
-    cs.certificates = sd.certificates.iter().map(Cert::clone_cert).collect();
-    let mut certs: Vec<Cert> = sd.certificates.iter().map(Cert::clone_cert).collect();
-    certs.extend(outer_certs.iter().map(Cert::clone_cert));
+    cs.certificates = sd.certificates.iter().map(Cert::clone).collect();
+    let mut certs: Vec<Cert> = sd.certificates.iter().map(Cert::clone).collect();
+    certs.extend(outer_certs.iter().map(Cert::clone));
     let message = sd.content.map(|t| t.content).unwrap_or_default();
     match signer.verify(&certs, message) {
-        Ok(c) => cs.signer = Some(certs[c.cert].clone_cert()),
+        Ok(c) => cs.signer = Some(certs[c.cert].clone()),
         Err(e) => {
-            cs.signer = signer.find_cert(&certs).map(|i| certs[i].clone_cert());
+            cs.signer = signer.find_cert(&certs).map(|i| certs[i].clone());
             cs.result = Err(e);
         }
     }

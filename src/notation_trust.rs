@@ -294,9 +294,9 @@ fn verify_timestamp(token: &[u8], signature: &[u8], roots: &[&Cert]) -> Result<(
         Some((_, purposes)) if purposes.iter().any(|p| p == "timeStamping") => {}
         _ => return Err(format!("timestamp signer {} is not a timestamping certificate", signer.subject())),
     }
-    let roots: Vec<Cert> = roots.iter().map(|c| c.clone_cert()).collect();
-    let mut chain = vec![signer.clone_cert()];
-    chain.extend(cs.certificates.iter().filter(|c| c.der != signer.der).map(Cert::clone_cert));
+    let roots: Vec<Cert> = roots.iter().copied().cloned().collect();
+    let mut chain = vec![signer.clone()];
+    chain.extend(cs.certificates.iter().filter(|c| c.der != signer.der).map(Cert::clone));
     crate::trust::path_to(&roots, &chain, time).map_err(|e| format!("timestamp authority not trusted: {e}"))?;
     Ok((signer.subject(), time))
 }

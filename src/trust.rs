@@ -16,7 +16,7 @@ pub struct TrustedKey {
     pub source: String,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Trust {
     pub keys: Vec<TrustedKey>,
     /// Trust anchors for certificate-bearing signatures (`--ca-roots`).
@@ -51,33 +51,6 @@ impl SigstorePolicy {
     /// Whether the user said who may sign keyless signatures.
     pub fn constrains_identity(&self) -> bool {
         self.signer.identity.is_some() || self.signer.issuer.is_some()
-    }
-}
-
-impl Clone for Trust {
-    fn clone(&self) -> Trust {
-        Trust {
-            keys: self.keys.clone(),
-            anchors: self.anchors.iter().map(Cert::clone_cert).collect(),
-            now: self.now,
-            logs: self.logs.clone(),
-            ctlogs: self.ctlogs.clone(),
-            fulcio: self
-                .fulcio
-                .iter()
-                .map(|f| crate::signature::rekor::FulcioCa { cert: f.cert.clone_cert(), ..*f })
-                .collect(),
-            tsas: self
-                .tsas
-                .iter()
-                .map(|t| crate::signature::rekor::TimestampAuthority {
-                    chain: t.chain.iter().map(Cert::clone_cert).collect(),
-                    ..*t
-                })
-                .collect(),
-            sigstore: self.sigstore.clone(),
-            notation: self.notation.clone(),
-        }
     }
 }
 
@@ -242,7 +215,7 @@ impl Trust {
             .fulcio
             .iter()
             .filter(|f| f.valid_from.is_none_or(|s| at >= s) && f.valid_to.is_none_or(|e| at <= e))
-            .map(|f| f.cert.clone_cert())
+            .map(|f| f.cert.clone())
             .collect();
         if current.is_empty() && !self.fulcio.is_empty() {
             return Err(format!("no Fulcio CA of the trusted root is valid at {}", rfc3339(at).unwrap_or_default()));

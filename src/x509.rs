@@ -12,6 +12,7 @@ use x509_parser::prelude::*;
 pub struct CertError(pub String);
 
 /// A parsed certificate that keeps its DER bytes.
+#[derive(Clone)]
 pub struct Cert {
     pub der: Vec<u8>,
 }
@@ -43,10 +44,6 @@ impl Cert {
     fn parsed(&self) -> X509Certificate<'_> {
         // Checked in the constructor.
         X509Certificate::from_der(&self.der).expect("validated at construction").1
-    }
-
-    pub fn clone_cert(&self) -> Cert {
-        Cert { der: self.der.clone() }
     }
 
     pub fn sha256(&self) -> String {

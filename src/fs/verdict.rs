@@ -118,8 +118,8 @@ pub fn signer(
     }
     // Trust: the signer's certificate first, then the rest the signature carries, judged at the
     // verified timestamp if any.
-    let mut path = vec![leaf.clone_cert()];
-    path.extend(certs.iter().filter(|c| c.der != leaf.der).map(Cert::clone_cert));
+    let mut path = vec![leaf.clone()];
+    path.extend(certs.iter().filter(|c| c.der != leaf.der).map(Cert::clone));
     let (verdict, reason) = trust.decide_certificate(&path, ts_time);
     r.verification.status = verdict;
     r.verification.reasons.push(format!("signature and content intact; {reason}"));
@@ -129,14 +129,14 @@ pub fn signer(
 /// The signer's certificate and the issuers found among `certs`, leaf first (at most 10).
 fn chain_from(leaf: &Cert, certs: &[Cert]) -> Vec<crate::report::ChainCert> {
     let mut chain = vec![leaf.chain_entry()];
-    let mut current = leaf.clone_cert();
+    let mut current = leaf.clone();
     while chain.len() < 10 && !current.is_self_signed() {
         let Some(issuer) = certs.iter().find(|c| c.subject_raw() == current.issuer_raw() && c.der != current.der)
         else {
             break;
         };
         chain.push(issuer.chain_entry());
-        current = issuer.clone_cert();
+        current = issuer.clone();
     }
     chain
 }

@@ -17,6 +17,7 @@ pub struct TransparencyLog {
 }
 
 /// A Fulcio CA certificate of a trusted root, with the root's validity window for that CA.
+#[derive(Clone)]
 pub struct FulcioCa {
     pub cert: Cert,
     pub valid_from: Option<i64>,
@@ -25,6 +26,7 @@ pub struct FulcioCa {
 
 /// A timestamp authority of a trusted root: its certificate chain (all trusted, as in
 /// sigstore-go) and the root's validity window for it.
+#[derive(Clone)]
 pub struct TimestampAuthority {
     pub chain: Vec<Cert>,
     pub valid_from: Option<i64>,
@@ -326,8 +328,8 @@ pub fn verify_timestamp_annotation(
             last = "the timestamp lies outside its authority's validity in the trusted root".into();
             continue;
         }
-        let mut chain = vec![signer.clone_cert()];
-        chain.extend(cs.certificates.iter().filter(|c| c.der != signer.der).map(Cert::clone_cert));
+        let mut chain = vec![signer.clone()];
+        chain.extend(cs.certificates.iter().filter(|c| c.der != signer.der).map(Cert::clone));
         match crate::trust::path_to(&tsa.chain, &chain, time) {
             Ok(_) => return Ok((time, signer.subject())),
             Err(e) => last = e,
