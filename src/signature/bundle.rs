@@ -119,7 +119,7 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
     let (message, sig): (Vec<u8>, Vec<u8>) = match (&bundle.dsse_envelope, &bundle.message_signature) {
         (Some(env), _) => {
             out.envelope = Envelope::Dsse;
-            let (pae, sig, statement) = match open_dsse(env) {
+            let super::cosign::OpenedDsse { pae, sig, statement, .. } = match open_dsse(env) {
                 Ok(x) => x,
                 Err(e) => return out.invalid(e),
             };

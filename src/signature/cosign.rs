@@ -268,7 +268,7 @@ pub fn check_attestation(
         Ok(c) => c,
         Err(e) => return out.invalid(e),
     };
-    let (pae, sig, statement) = match open_dsse(&env) {
+    let OpenedDsse { payload, pae, sig, statement } = match open_dsse(&env) {
         Ok(x) => x,
         Err(e) => return out.invalid(e),
     };
@@ -282,8 +282,7 @@ pub fn check_attestation(
             subject.digest
         ));
     }
-    let statement_bytes = b64("DSSE payload", &env.payload).unwrap_or_default();
-    let logged = Logged::Envelope { envelope, payload: &statement_bytes, sig: &sig };
+    let logged = Logged::Envelope { envelope, payload: &payload, sig: &sig };
     out = decide(out, &certs, annotations, trust, logged, |k| k.verify_cosign(&pae, &sig));
     if out.verdict != Verdict::Invalid {
         note_unchecked_extras(&mut out, annotations);
@@ -291,8 +290,18 @@ pub fn check_attestation(
     out
 }
 
-/// Decode a one-signature DSSE envelope: its PAE bytes, signature and in-toto statement.
-pub(crate) fn open_dsse(env: &dsse::Envelope) -> Result<(Vec<u8>, Vec<u8>, dsse::Statement), String> {
+/// A one-signature DSSE envelope, decoded.
+pub(crate) struct OpenedDsse {
+    /// The decoded payload (the in-toto statement's bytes).
+    pub payload: Vec<u8>,
+    /// What the signature covers: PAE(payloadType, payload).
+    pub pae: Vec<u8>,
+    pub sig: Vec<u8>,
+    pub statement: dsse::Statement,
+}
+
+/// Decode a one-signature DSSE envelope: its payload, PAE bytes, signature and in-toto statement.
+pub(crate) fn open_dsse(env: &dsse::Envelope) -> Result<OpenedDsse, String> {
     if env.payload_type != dsse::IN_TOTO {
         return Err(format!("DSSE payloadType is {:?}, expected {}", env.payload_type, dsse::IN_TOTO));
     }
@@ -302,7 +311,7 @@ pub(crate) fn open_dsse(env: &dsse::Envelope) -> Result<(Vec<u8>, Vec<u8>, dsse:
     let payload = b64("DSSE payload", &env.payload)?;
     let sig = b64("DSSE signature", &env.signatures[0].sig)?;
     let statement: dsse::Statement = serde_json::from_slice(&payload).map_err(|e| format!("in-toto statement: {e}"))?;
-    Ok((dsse::pae(&env.payload_type, &payload), sig, statement))
+    Ok(OpenedDsse { pae: dsse::pae(&env.payload_type, &payload), payload, sig, statement })
 }
 
 fn note_unchecked_extras(out: &mut Checked, ann: &BTreeMap<String, String>) {
