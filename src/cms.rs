@@ -286,6 +286,30 @@ pub fn countersignatures(si: &SignerInfo, outer_certs: &[Cert]) -> Vec<Countersi
     out
 }
 
+/// An RFC 3161 token that holds on its own: its time, and its signer's chain as the token carries
+/// it (the TSA certificate first).
+pub struct StampedTime {
+    pub time: i64,
+    pub chain: Vec<Cert>,
+}
+
+/// Check a TimeStampToken over `signed` (Notary and cosign alike): the imprint, the token's
+/// signature, and a signer whose extended key usage is timeStamping (RFC 3161 §2.3). Whether its
+/// authority is trusted is the caller's decision: `trust::path_to(roots, &chain, time)`.
+pub fn verify_timestamp_token(token: &[u8], signed: &[u8]) -> Result<StampedTime, String> {
+    let cs = timestamp_token(token, signed, &[]);
+    cs.result.map_err(|e| e.to_string())?;
+    let time = cs.time.ok_or("the token has no time")?;
+    let signer = cs.signer.ok_or("signing certificate not found in the timestamp token")?;
+    match signer.extended_key_usage() {
+        Some((_, purposes)) if purposes.iter().any(|p| p == "timeStamping") => {}
+        _ => return Err(format!("timestamp signer {} is not a timestamping certificate", signer.subject())),
+    }
+    let mut chain: Vec<Cert> = cs.certificates.into_iter().filter(|c| c.der != signer.der).collect();
+    chain.insert(0, signer);
+    Ok(StampedTime { time, chain })
+}
+
 /// An RFC 3161 TimeStampToken over `signature`: the imprint, and the token's own signature.
 /// Whether its signer is a trusted TSA is the caller's decision.
 pub fn timestamp_token(token: &[u8], signature: &[u8], outer_certs: &[Cert]) -> Countersignature {
@@ -332,7 +356,7 @@ pub fn timestamp_token(token: &[u8], signature: &[u8], outer_certs: &[Cert]) -> 
         return cs;
     };
     cs.certificates = sd.certificates.iter().map(Cert::clone).collect();
-    let mut certs: Vec<Cert> = sd.certificates.iter().map(Cert::clone).collect();
+    let mut certs = cs.certificates.clone();
     certs.extend(outer_certs.iter().map(Cert::clone));
     let message = sd.content.map(|t| t.content).unwrap_or_default();
     match signer.verify(&certs, message) {

@@ -283,22 +283,11 @@ impl NotationTrust {
     }
 }
 
-/// Verify an RFC 3161 token over `signature` against `roots`: imprint, token signature, and a
-/// TSA certificate (EKU timeStamping) chaining to a root, valid at the time it states.
+/// Verify an RFC 3161 token over `signature` against the `tsa:` roots, valid at the time it states.
 fn verify_timestamp(token: &[u8], signature: &[u8], roots: &[&Cert]) -> Result<(String, i64), String> {
-    let cs = cms::timestamp_token(token, signature, &[]);
-    cs.result.map_err(|e| format!("timestamp countersignature: {e}"))?;
-    let time = cs.time.ok_or("timestamp token has no time")?;
-    let signer = cs.signer.ok_or("signing certificate not found in the timestamp token")?;
-    match signer.extended_key_usage() {
-        Some((_, purposes)) if purposes.iter().any(|p| p == "timeStamping") => {}
-        _ => return Err(format!("timestamp signer {} is not a timestamping certificate", signer.subject())),
-    }
-    let roots: Vec<Cert> = roots.iter().copied().cloned().collect();
-    let mut chain = vec![signer.clone()];
-    chain.extend(cs.certificates.iter().filter(|c| c.der != signer.der).map(Cert::clone));
-    crate::trust::path_to(&roots, &chain, time).map_err(|e| format!("timestamp authority not trusted: {e}"))?;
-    Ok((signer.subject(), time))
+    let ts = cms::verify_timestamp_token(token, signature).map_err(|e| format!("timestamp countersignature: {e}"))?;
+    crate::trust::path_to(roots, &ts.chain, ts.time).map_err(|e| format!("timestamp authority not trusted: {e}"))?;
+    Ok((ts.chain[0].subject(), ts.time))
 }
 
 fn identity_matches(st: &Statement, leaf: &Cert) -> Result<(), String> {

@@ -5,6 +5,7 @@
 use crate::crypto::{CryptoError, PublicKey};
 use crate::report::Verdict;
 use crate::x509::{rfc3339, Cert};
+use std::borrow::Borrow;
 
 /// A public key the user trusts, with its id (SHA-256 of the DER SPKI) and where it came from.
 #[derive(Debug, Clone)]
@@ -211,11 +212,11 @@ impl Trust {
 impl Trust {
     /// A path to a Fulcio CA whose trusted-root window contains `at`; returns its subject.
     fn fulcio_chain(&self, certs: &[Cert], at: i64) -> Result<String, String> {
-        let current: Vec<Cert> = self
+        let current: Vec<&Cert> = self
             .fulcio
             .iter()
             .filter(|f| f.valid_from.is_none_or(|s| at >= s) && f.valid_to.is_none_or(|e| at <= e))
-            .map(|f| f.cert.clone())
+            .map(|f| &f.cert)
             .collect();
         if current.is_empty() && !self.fulcio.is_empty() {
             return Err(format!("no Fulcio CA of the trusted root is valid at {}", rfc3339(at).unwrap_or_default()));
@@ -226,7 +227,7 @@ impl Trust {
 
 /// A path from `certs[0]` through the other certificates to one of `anchors` (see
 /// [`Trust::chain_to_anchor`]); returns the anchor.
-fn chain_to<'a>(anchors: &'a [Cert], certs: &[Cert], at: i64) -> Result<&'a Cert, String> {
+fn chain_to<'a, A: Borrow<Cert>>(anchors: &'a [A], certs: &[Cert], at: i64) -> Result<&'a Cert, String> {
     let leaf = certs.first().ok_or("no certificate")?;
     if !leaf.allows_code_signing() {
         return Err("the signing certificate's extended key usage does not allow code signing".into());
@@ -235,8 +236,10 @@ fn chain_to<'a>(anchors: &'a [Cert], certs: &[Cert], at: i64) -> Result<&'a Cert
 }
 
 /// A path from `certs[0]` through the other certificates to one of `anchors`, each certificate's
-/// signature checked and each valid at `at`; no usage check. Returns the anchor.
-pub fn path_to<'a>(anchors: &'a [Cert], certs: &[Cert], at: i64) -> Result<&'a Cert, String> {
+/// signature checked and each valid at `at`; no usage check. Returns the anchor. `anchors` may
+/// be owned or borrowed certificates, so callers that select a subset need not copy them.
+pub fn path_to<'a, A: Borrow<Cert>>(anchors: &'a [A], certs: &[Cert], at: i64) -> Result<&'a Cert, String> {
+    let anchors = || anchors.iter().map(Borrow::borrow);
     let leaf = certs.first().ok_or("no certificate")?;
     let valid = |c: &Cert| -> Result<(), String> {
         let (nb, na) = c.validity();
@@ -254,10 +257,10 @@ pub fn path_to<'a>(anchors: &'a [Cert], certs: &[Cert], at: i64) -> Result<&'a C
     let mut current = leaf;
     for _ in 0..crate::signature::MAX_CHAIN {
         valid(current)?;
-        if let Some(a) = anchors.iter().find(|a| a.der == current.der) {
+        if let Some(a) = anchors().find(|a| a.der == current.der) {
             return Ok(a);
         }
-        if let Some(a) = anchors.iter().find(|a| a.subject_raw() == current.issuer_raw() && current.is_signed_by(a)) {
+        if let Some(a) = anchors().find(|a| a.subject_raw() == current.issuer_raw() && current.is_signed_by(a)) {
             valid(a)?;
             return Ok(a);
         }

@@ -289,7 +289,8 @@ pub fn verify_set(
 
 /// Verify the `dev.sigstore.cosign/rfc3161timestamp` annotation (COSIGN.md §1.6): a DER
 /// TimeStampResp whose token's imprint covers `signed` (the raw signature bytes), signed by a TSA
-/// of the trusted roots (its chain, the time inside the root's window for it). Returns the time
+/// of the trusted roots (`cms::verify_timestamp_token`, then its chain, the time inside the root's
+/// window for it). Returns the time
 /// and the TSA's subject.
 pub fn verify_timestamp_annotation(
     annotation: &str,
@@ -315,23 +316,18 @@ pub fn verify_timestamp_annotation(
         Some(token.raw)
     })()
     .ok_or("RFC 3161 timestamp response is malformed or not granted")?;
-    let cs = crate::cms::timestamp_token(token, signed, &[]);
-    cs.result.map_err(|e| format!("RFC 3161 timestamp: {e}"))?;
-    let time = cs.time.ok_or("RFC 3161 timestamp has no time")?;
-    let signer = cs.signer.ok_or("RFC 3161 timestamp: signing certificate not found in the token")?;
+    let ts = crate::cms::verify_timestamp_token(token, signed).map_err(|e| format!("RFC 3161 timestamp: {e}"))?;
     if tsas.is_empty() {
         return Err(SetError { untrusted: true, message: "no timestamp authority in the trusted root".into() });
     }
     let mut last = String::new();
     for tsa in tsas {
-        if tsa.valid_from.is_some_and(|f| time < f) || tsa.valid_to.is_some_and(|e| time > e) {
+        if tsa.valid_from.is_some_and(|f| ts.time < f) || tsa.valid_to.is_some_and(|e| ts.time > e) {
             last = "the timestamp lies outside its authority's validity in the trusted root".into();
             continue;
         }
-        let mut chain = vec![signer.clone()];
-        chain.extend(cs.certificates.iter().filter(|c| c.der != signer.der).map(Cert::clone));
-        match crate::trust::path_to(&tsa.chain, &chain, time) {
-            Ok(_) => return Ok((time, signer.subject())),
+        match crate::trust::path_to(&tsa.chain, &ts.chain, ts.time) {
+            Ok(_) => return Ok((ts.time, ts.chain[0].subject())),
             Err(e) => last = e,
         }
     }
