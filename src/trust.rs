@@ -71,9 +71,14 @@ impl Trust {
                 p.label
             )));
         }
-        let key = PublicKey::from_spki_der(&p.contents)?;
-        let key_id = crate::crypto::sha256_hex(&p.contents);
-        self.keys.push(TrustedKey { key, key_id, der: p.contents, source: source.to_string() });
+        self.add_key_der(p.contents, source)
+    }
+
+    /// Trust a public key given as DER SubjectPublicKeyInfo.
+    pub fn add_key_der(&mut self, der: Vec<u8>, source: &str) -> Result<(), CryptoError> {
+        let key = PublicKey::from_spki_der(&der)?;
+        let key_id = crate::crypto::sha256_hex(&der);
+        self.keys.push(TrustedKey { key, key_id, der, source: source.to_string() });
         Ok(())
     }
 

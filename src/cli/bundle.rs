@@ -6,8 +6,16 @@ use super::run::ExitStatus;
 use anyhow::{bail, Context, Result};
 use sigaudit::sigstore::{verify_bundle, Identity, SignerPolicy, SigstoreTrust, Subject};
 
-/// The Sigstore signer policy and trusted roots the flags describe.
-pub fn signer_policy(a: &SignerArgs) -> Result<(SignerPolicy, SigstoreTrust)> {
+/// The Sigstore signer policy and trusted roots the flags describe, each file read once.
+pub struct SignerMaterial {
+    pub policy: SignerPolicy,
+    pub roots: SigstoreTrust,
+    /// The trusted roots as (source, JSON): the `--trusted-root` files, else the built-in
+    /// public-good root. Registry scans also read them for legacy cosign layers.
+    pub root_jsons: Vec<(String, String)>,
+}
+
+pub fn signer_policy(a: &SignerArgs) -> Result<SignerMaterial> {
     let mut policy = SignerPolicy::default();
     for path in &a.keys {
         let pem = std::fs::read_to_string(path).with_context(|| format!("--key {}", path.display()))?;
@@ -19,15 +27,19 @@ pub fn signer_policy(a: &SignerArgs) -> Result<(SignerPolicy, SigstoreTrust)> {
         (None, None) => None,
     };
     policy.issuer = a.certificate_oidc_issuer.clone();
-    let mut trust = SigstoreTrust::empty();
+    let mut root_jsons = Vec::new();
     for path in &a.trusted_root {
         let json = std::fs::read_to_string(path).with_context(|| format!("--trusted-root {}", path.display()))?;
-        trust.add_json(&json, &path.display().to_string())?;
+        root_jsons.push((path.display().to_string(), json));
     }
-    if trust.is_empty() {
-        trust = SigstoreTrust::public_good();
+    if root_jsons.is_empty() {
+        root_jsons.push(("built-in public-good root".into(), sigaudit::sigstore::PUBLIC_GOOD_ROOT.into()));
     }
-    Ok((policy, trust))
+    let mut roots = SigstoreTrust::empty();
+    for (source, json) in &root_jsons {
+        roots.add_json(json, source)?;
+    }
+    Ok(SignerMaterial { policy, roots, root_jsons })
 }
 
 /// `sha256:<64 hex>` is a digest; anything else names a file.
@@ -41,7 +53,7 @@ fn parse_digest(s: &str) -> Option<Result<[u8; 32]>> {
 
 pub fn run(a: &VerifyBundleArgs) -> Result<ExitStatus> {
     let (policy, trust) = match signer_policy(&a.signer) {
-        Ok(x) => x,
+        Ok(m) => (m.policy, m.roots),
         // Trust material that is there but does not parse verifies nothing: "not verified", as
         // the verify-bundle contract has it (exit 1), not a usage error.
         Err(e) if e.downcast_ref::<sigaudit::sigstore::SigstoreError>().is_some() => {

@@ -53,22 +53,15 @@ impl Settings {
     pub fn from_args(c: &CommonArgs) -> Result<Settings> {
         let (format, fail_on, now) = report_settings(&c.report)?;
         let mut trust = load_ca_roots(&c.ca_roots, now)?;
-        for path in &c.signer.trusted_root {
-            let json = std::fs::read(path).with_context(|| format!("--trusted-root {}", path.display()))?;
-            trust.add_trusted_root(&json).map_err(|e| anyhow::anyhow!("--trusted-root {}: {e}", path.display()))?;
+        // Keys and trusted roots are read once, for bundles and legacy cosign layers alike.
+        let material = super::bundle::signer_policy(&c.signer)?;
+        for (source, json) in &material.root_jsons {
+            trust.add_trusted_root(json.as_bytes()).map_err(|e| anyhow::anyhow!("trusted root {source}: {e}"))?;
         }
-        for path in &c.signer.keys {
-            let pem = std::fs::read(path).with_context(|| format!("--key {}", path.display()))?;
-            trust
-                .add_key_pem(&pem, &path.display().to_string())
-                .with_context(|| format!("--key {}", path.display()))?;
+        for (der, source) in &material.policy.keys {
+            trust.add_key_der(der.clone(), source).with_context(|| format!("--key {source}"))?;
         }
-        let (signer, roots) = super::bundle::signer_policy(&c.signer)?;
-        if c.signer.trusted_root.is_empty() {
-            trust
-                .add_trusted_root(sigaudit::sigstore::PUBLIC_GOOD_ROOT.as_bytes())
-                .map_err(|e| anyhow::anyhow!("built-in Sigstore root: {e}"))?;
-        }
+        let (roots, signer) = (material.roots, material.policy);
         trust.sigstore = Some(Arc::new(sigaudit::trust::SigstorePolicy { roots, signer }));
         trust.notation = notation_trust(c.notation_trust_policy.as_deref(), c.notation_trust_store.as_deref())?;
         if c.password.is_some() && c.password_stdin {
