@@ -82,6 +82,11 @@ impl Trust {
         Ok(())
     }
 
+    /// The verdict on a key-only signature when no `--key` was given.
+    pub fn no_key_given() -> (Verdict, String) {
+        (Verdict::Unverified, "key-only signature and no --key given: the signature bytes were not checked".into())
+    }
+
     /// Decide a key-only signature: `verify` checks the signature with one key.
     /// Returns the verdict, a reason, and the id of the key that verified it.
     pub fn decide_key_only(
@@ -89,11 +94,8 @@ impl Trust {
         verify: impl Fn(&PublicKey) -> Result<(), CryptoError>,
     ) -> (Verdict, String, Option<String>) {
         if self.keys.is_empty() {
-            return (
-                Verdict::Unverified,
-                "key-only signature and no --key given: the signature bytes were not checked".into(),
-                None,
-            );
+            let (verdict, reason) = Trust::no_key_given();
+            return (verdict, reason, None);
         }
         for k in &self.keys {
             if verify(&k.key).is_ok() {

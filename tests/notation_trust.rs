@@ -65,10 +65,10 @@ fn named_subject(bytes: &[u8]) -> Subject {
 
 fn check(path: &Path, scope: &str, trust: &Trust) -> Checked {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    check_bytes(&bytes, path.extension().is_some_and(|e| e == "json"), scope, trust, path)
+    check_bytes(&bytes, scope, trust, path)
 }
 
-fn check_bytes(bytes: &[u8], _json: bool, scope: &str, trust: &Trust, what: &Path) -> Checked {
+fn check_bytes(bytes: &[u8], scope: &str, trust: &Trust, what: &Path) -> Checked {
     let media_type = if bytes.first() == Some(&b'{') { sigaudit::oci::JOSE } else { sigaudit::oci::COSE };
     let c = check_envelope(media_type, bytes, &BTreeMap::new(), &named_subject(bytes), scope, trust, NOW);
     eprintln!("{}: {:?} {:?}", what.display(), c.verdict, c.reasons);
@@ -234,7 +234,7 @@ fn bad_timestamp_tokens_are_rejected() {
         env["header"]["io.cncf.notary.timestampSignature"] =
             base64::engine::general_purpose::STANDARD.encode(token).into();
         let bytes = serde_json::to_vec(&env).unwrap();
-        let c = check_bytes(&bytes, true, SCOPE, &always, Path::new(file));
+        let c = check_bytes(&bytes, SCOPE, &always, Path::new(file));
         assert_eq!(c.verdict, Verdict::Invalid, "{file}");
         assert!(c.reasons.iter().any(|r| r.contains(why)), "{file}: {:?}", c.reasons);
         assert!(!c.timestamp.unwrap().verified);

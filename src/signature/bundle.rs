@@ -153,7 +153,7 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
             // here by digest: only the Sigstore verifier checks it (over the prehash).
             out.set_certificates(&certs);
             if certs.is_empty() && trust.keys.is_empty() {
-                let (verdict, reason, _) = trust.decide_key_only(|_| Ok(()));
+                let (verdict, reason) = Trust::no_key_given();
                 out.verdict = verdict;
                 out.reasons.push(reason);
                 return out;

@@ -5,7 +5,7 @@
 //! Bundles' SCTs are checked by sigstore-verify; this covers the `.sig`/`.att` layers it cannot.
 
 use super::rekor::TransparencyLog;
-use crate::crypto::sha256_hex;
+use crate::crypto::HashAlg;
 use crate::der;
 use crate::x509::Cert;
 
@@ -43,7 +43,7 @@ pub fn verify_embedded(leaf: &Cert, issuer: &Cert, ctlogs: &[TransparencyLog]) -
     let (inner, _) = der::expect(&ext, der::OCTET_STRING).map_err(|e| invalid(format!("SCT list: {e}")))?;
     let scts = parse_list(inner.content).ok_or_else(|| invalid("SCT list is malformed"))?;
     let tbs = leaf.tbs_without_extension(SCT_LIST_OID).ok_or_else(|| invalid("cannot rebuild the precertificate"))?;
-    let issuer_key_hash = hex::decode(sha256_hex(&issuer.spki_der())).expect("hex");
+    let issuer_key_hash = HashAlg::Sha256.digest(&issuer.spki_der());
     let mut last = SctError { untrusted: true, message: "no SCT in the list".into() };
     for sct in scts {
         let id = hex::encode(sct.log_id);
