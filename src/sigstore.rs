@@ -8,6 +8,7 @@
 //! do is a regular-expression identity (`--certificate-identity-regexp`): that is matched here,
 //! on the identity the crate returns after it verified the certificate.
 
+pub use crate::trust::Rejection;
 use regex::Regex;
 use sigstore_verify::trust_root::TrustedRoot;
 use sigstore_verify::types::{Artifact, Bundle, DerPublicKey, Sha256Hash};
@@ -130,10 +131,6 @@ impl SigstoreTrust {
         t.add_json(PUBLIC_GOOD_ROOT, "built-in public-good root").expect("the built-in root parses");
         t
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.roots.is_empty()
-    }
 }
 
 /// What was signed: the bytes, or only their SHA-256 (an image manifest known by digest).
@@ -181,29 +178,10 @@ impl Verified {
     }
 }
 
-/// Why a bundle does not verify.
-#[derive(Debug, Clone)]
-pub struct Rejected {
-    /// The evidence holds but the signer is not one the policy trusts (identity, issuer, a
-    /// certificate that does not chain to a trusted CA); otherwise the evidence itself is bad.
-    pub untrusted: bool,
-    pub reason: String,
-}
-
-impl std::fmt::Display for Rejected {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.reason)
-    }
-}
-
-fn invalid(reason: impl Into<String>) -> Rejected {
-    Rejected { untrusted: false, reason: reason.into() }
-}
-
 /// Untrusted: the signer is not one the policy names, or evidence is missing or unknown to the
 /// trusted roots (no log entry or timestamp, a private CA or log). Invalid: evidence that is
 /// there and false (bad signature, proof, checkpoint, SET, entry that records something else).
-fn classify(e: sigstore_verify::Error) -> Rejected {
+fn classify(e: sigstore_verify::Error) -> Rejection {
     use sigstore_verify::bundle::Error as B;
     use sigstore_verify::{Error as E, TimestampError as T, TransparencyLogError as L};
     let untrusted = matches!(
@@ -221,7 +199,7 @@ fn classify(e: sigstore_verify::Error) -> Rejected {
                     | B::MissingCheckpoint
             )
     );
-    Rejected { untrusted, reason: e.to_string() }
+    Rejection { untrusted, reason: e.to_string() }
 }
 
 /// Verify one bundle (its JSON bytes) over `subject` under `policy` with any of the trusted roots.
@@ -230,9 +208,9 @@ pub fn verify_bundle(
     subject: Subject<'_>,
     policy: &SignerPolicy,
     trust: &SigstoreTrust,
-) -> Result<Verified, Rejected> {
-    let text = std::str::from_utf8(json).map_err(|_| invalid("bundle is not UTF-8 JSON"))?;
-    let bundle = Bundle::from_json(text).map_err(|e| invalid(format!("bundle: {e}")))?;
+) -> Result<Verified, Rejection> {
+    let text = std::str::from_utf8(json).map_err(|_| Rejection::invalid("bundle is not UTF-8 JSON"))?;
+    let bundle = Bundle::from_json(text).map_err(|e| Rejection::invalid(format!("bundle: {e}")))?;
     let mut errors = Vec::new();
     for (verifier, source) in &trust.roots {
         match verify_with(verifier, &bundle, subject, policy) {
@@ -245,11 +223,11 @@ pub fn verify_bundle(
         }
     }
     if errors.is_empty() {
-        return Err(invalid("no Sigstore trusted root"));
+        return Err(Rejection::invalid("no Sigstore trusted root"));
     }
     // Untrusted if the evidence was sound under some root; invalid only if it failed under all.
     let untrusted = errors.iter().any(|(u, _)| *u);
-    Err(Rejected { untrusted, reason: errors.into_iter().map(|(_, r)| r).collect::<Vec<_>>().join("; ") })
+    Err(Rejection { untrusted, reason: errors.into_iter().map(|(_, r)| r).collect::<Vec<_>>().join("; ") })
 }
 
 fn verify_with(
@@ -257,13 +235,13 @@ fn verify_with(
     bundle: &Bundle,
     subject: Subject<'_>,
     policy: &SignerPolicy,
-) -> Result<Verified, Rejected> {
+) -> Result<Verified, Rejection> {
     let artifact = || match subject {
         Subject::Bytes(b) => Artifact::from_blob(b),
         Subject::Sha256(d) => Artifact::from_digest(Sha256Hash::new(d)),
     };
     if !policy.keys.is_empty() {
-        let mut last = invalid("no key");
+        let mut last = Rejection::invalid("no key");
         for (der, source) in &policy.keys {
             let key = DerPublicKey::new(der.clone());
             match verifier.verify(artifact(), bundle, &PublicKeyVerificationPolicy::new(key)) {
@@ -293,7 +271,7 @@ fn verify_with(
     let r = verifier.verify(artifact(), bundle, &vp).map_err(classify)?;
     let identity = r.identity().map(|i| i.as_str().to_string());
     if let Some(want) = &policy.identity {
-        let untrusted = |reason: String| Rejected { untrusted: true, reason };
+        let untrusted = Rejection::untrusted;
         match &identity {
             Some(id) if want.matches(id) => {}
             Some(id) => return Err(untrusted(format!("signer identity {id} does not match {want}"))),

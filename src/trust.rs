@@ -7,6 +7,52 @@ use crate::report::Verdict;
 use crate::x509::{rfc3339, Cert};
 use std::borrow::Borrow;
 
+/// Why a piece of evidence (a SET, SCT, timestamp, bundle) does not make a signature `verified`:
+/// `untrusted` when it cannot be judged with the trust material or names a signer it does not
+/// cover (an unknown log, CA or TSA, a missing SCT, another identity); otherwise the evidence is
+/// false or proves something else, and the signature is `invalid`.
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    pub untrusted: bool,
+    pub reason: String,
+}
+
+impl Rejection {
+    pub fn invalid(reason: impl Into<String>) -> Rejection {
+        Rejection { untrusted: false, reason: reason.into() }
+    }
+
+    pub fn untrusted(reason: impl Into<String>) -> Rejection {
+        Rejection { untrusted: true, reason: reason.into() }
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        if self.untrusted {
+            Verdict::Untrusted
+        } else {
+            Verdict::Invalid
+        }
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl From<String> for Rejection {
+    fn from(reason: String) -> Rejection {
+        Rejection::invalid(reason)
+    }
+}
+
+impl From<&str> for Rejection {
+    fn from(reason: &str) -> Rejection {
+        Rejection::invalid(reason)
+    }
+}
+
 /// A public key the user trusts, with its id (SHA-256 of the DER SPKI) and where it came from.
 #[derive(Debug, Clone)]
 pub struct TrustedKey {
@@ -171,10 +217,7 @@ impl Trust {
             };
             match crate::signature::sct::verify_embedded(leaf, issuer, &self.ctlogs) {
                 Ok((log, _)) => format!("{anchor} (SCT of CT log {} verified)", &log[..16]),
-                Err(e) => {
-                    let verdict = if e.untrusted { Verdict::Untrusted } else { Verdict::Invalid };
-                    return (verdict, format!("chains to Fulcio CA {anchor}, but: {}", e.message));
-                }
+                Err(e) => return (e.verdict(), format!("chains to Fulcio CA {anchor}, but: {e}")),
             }
         } else {
             anchor

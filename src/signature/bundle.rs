@@ -256,7 +256,7 @@ fn sigstore_decide(
             out.reasons.push(reason);
         }
         Err(r) => {
-            out.verdict = if r.untrusted { Verdict::Untrusted } else { Verdict::Invalid };
+            out.verdict = r.verdict();
             out.reasons.push(format!("Sigstore verification: {r}"));
         }
     }

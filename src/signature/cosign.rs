@@ -142,7 +142,7 @@ fn rekor_time(
         }
         Err(e) => {
             out.reasons.push(format!("transparency log: {e}"));
-            Err(if e.untrusted { Verdict::Untrusted } else { Verdict::Invalid })
+            Err(e.verdict())
         }
     }
 }
@@ -187,7 +187,7 @@ fn timestamp_time(
     }
     let e = failure.expect("at least one candidate");
     out.reasons.push(format!("RFC 3161 timestamp: {e}"));
-    Err(if e.untrusted { Verdict::Untrusted } else { Verdict::Invalid })
+    Err(e.verdict())
 }
 
 fn get_ci<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {

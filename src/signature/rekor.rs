@@ -4,6 +4,7 @@
 //! (payload hash, signature bytes, certificate or key), without which a SET proves nothing about it.
 
 use crate::crypto::{b64_std_lenient, sha256_hex, PublicKey};
+use crate::trust::Rejection;
 use crate::x509::Cert;
 use serde::Deserialize;
 
@@ -150,32 +151,6 @@ pub enum Logged<'a> {
     Envelope { envelope: &'a [u8], payload: &'a [u8], sig: &'a [u8] },
 }
 
-/// Why a SET does not count: `untrusted` when the log is not one the trusted roots know (the
-/// evidence cannot be judged), otherwise it is false or proves nothing about this signature.
-#[derive(Debug)]
-pub struct SetError {
-    pub untrusted: bool,
-    pub message: String,
-}
-
-impl std::fmt::Display for SetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl From<String> for SetError {
-    fn from(message: String) -> SetError {
-        SetError { untrusted: false, message }
-    }
-}
-
-impl From<&str> for SetError {
-    fn from(message: &str) -> SetError {
-        SetError { untrusted: false, message: message.into() }
-    }
-}
-
 /// Verify the `dev.sigstore.cosign/bundle` annotation for `logged` content signed by `signer`
 /// (the leaf certificate, or the key's DER SPKI). Returns the integrated time and log index.
 pub fn verify_set(
@@ -183,7 +158,7 @@ pub fn verify_set(
     logged: Logged<'_>,
     signer_der: &[u8],
     logs: &[TransparencyLog],
-) -> Result<(i64, i64), SetError> {
+) -> Result<(i64, i64), Rejection> {
     #[derive(Deserialize)]
     struct Bundle {
         #[serde(rename = "SignedEntryTimestamp")]
@@ -202,10 +177,7 @@ pub fn verify_set(
     }
     let b: Bundle = serde_json::from_str(annotation).map_err(|e| format!("Rekor bundle: {e}"))?;
     let Some(log) = logs.iter().find(|l| l.log_id.eq_ignore_ascii_case(&b.payload.log_id)) else {
-        return Err(SetError {
-            untrusted: true,
-            message: format!("Rekor log {} is not in the trusted root", b.payload.log_id),
-        });
+        return Err(Rejection::untrusted(format!("Rekor log {} is not in the trusted root", b.payload.log_id)));
     };
     let t = b.payload.integrated_time;
     if log.valid_from.is_some_and(|f| t < f) || log.valid_to.is_some_and(|e| t > e) {
@@ -296,7 +268,7 @@ pub fn verify_timestamp_annotation(
     annotation: &str,
     signed: &[u8],
     tsas: &[TimestampAuthority],
-) -> Result<(i64, String), SetError> {
+) -> Result<(i64, String), Rejection> {
     #[derive(Deserialize)]
     struct Ann {
         #[serde(rename = "SignedRFC3161Timestamp")]
@@ -318,7 +290,7 @@ pub fn verify_timestamp_annotation(
     .ok_or("RFC 3161 timestamp response is malformed or not granted")?;
     let ts = crate::cms::verify_timestamp_token(token, signed).map_err(|e| format!("RFC 3161 timestamp: {e}"))?;
     if tsas.is_empty() {
-        return Err(SetError { untrusted: true, message: "no timestamp authority in the trusted root".into() });
+        return Err(Rejection::untrusted("no timestamp authority in the trusted root"));
     }
     let mut last = String::new();
     for tsa in tsas {
@@ -331,5 +303,5 @@ pub fn verify_timestamp_annotation(
             Err(e) => last = e,
         }
     }
-    Err(SetError { untrusted: true, message: format!("RFC 3161 timestamp authority not trusted: {last}") })
+    Err(Rejection::untrusted(format!("RFC 3161 timestamp authority not trusted: {last}")))
 }

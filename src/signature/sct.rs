@@ -7,6 +7,7 @@
 use super::rekor::TransparencyLog;
 use crate::crypto::HashAlg;
 use crate::der;
+use crate::trust::Rejection;
 use crate::x509::Cert;
 
 pub const SCT_LIST_OID: &str = "1.3.6.1.4.1.11129.2.4.2";
@@ -19,44 +20,31 @@ struct Sct<'a> {
     signature: &'a [u8],
 }
 
-/// Why no SCT counts: `untrusted` when there is none or its log is unknown, else it is false.
-#[derive(Debug)]
-pub struct SctError {
-    pub untrusted: bool,
-    pub message: String,
-}
-
-fn invalid(message: impl Into<String>) -> SctError {
-    SctError { untrusted: false, message: message.into() }
-}
-
 /// Verify the leaf's embedded SCTs (issued by `issuer`) against `ctlogs`: one must verify.
 /// Returns the log's id (hex) and the SCT time in Unix seconds.
-pub fn verify_embedded(leaf: &Cert, issuer: &Cert, ctlogs: &[TransparencyLog]) -> Result<(String, i64), SctError> {
+pub fn verify_embedded(leaf: &Cert, issuer: &Cert, ctlogs: &[TransparencyLog]) -> Result<(String, i64), Rejection> {
     let Some(ext) = leaf.extension_value(SCT_LIST_OID) else {
-        return Err(SctError {
-            untrusted: true,
-            message: "the certificate carries no SCT: it is not shown to be in a certificate transparency log".into(),
-        });
+        return Err(Rejection::untrusted(
+            "the certificate carries no SCT: it is not shown to be in a certificate transparency log",
+        ));
     };
     // The extension value is an OCTET STRING holding the TLS-encoded SignedCertificateTimestampList.
-    let (inner, _) = der::expect(&ext, der::OCTET_STRING).map_err(|e| invalid(format!("SCT list: {e}")))?;
-    let scts = parse_list(inner.content).ok_or_else(|| invalid("SCT list is malformed"))?;
-    let tbs = leaf.tbs_without_extension(SCT_LIST_OID).ok_or_else(|| invalid("cannot rebuild the precertificate"))?;
+    let (inner, _) = der::expect(&ext, der::OCTET_STRING).map_err(|e| Rejection::invalid(format!("SCT list: {e}")))?;
+    let scts = parse_list(inner.content).ok_or_else(|| Rejection::invalid("SCT list is malformed"))?;
+    let tbs = leaf
+        .tbs_without_extension(SCT_LIST_OID)
+        .ok_or_else(|| Rejection::invalid("cannot rebuild the precertificate"))?;
     let issuer_key_hash = HashAlg::Sha256.digest(&issuer.spki_der());
-    let mut last = SctError { untrusted: true, message: "no SCT in the list".into() };
+    let mut last = Rejection::untrusted("no SCT in the list");
     for sct in scts {
         let id = hex::encode(sct.log_id);
         let Some(log) = ctlogs.iter().find(|l| l.log_id.eq_ignore_ascii_case(&id)) else {
-            last = SctError {
-                untrusted: true,
-                message: format!("SCT from CT log {id}, which the trusted root does not hold"),
-            };
+            last = Rejection::untrusted(format!("SCT from CT log {id}, which the trusted root does not hold"));
             continue;
         };
         let t = (sct.timestamp_ms / 1000) as i64;
         if log.valid_from.is_some_and(|f| t < f) || log.valid_to.is_some_and(|e| t > e) {
-            last = invalid(format!("SCT time lies outside CT log {id}'s validity in the trusted root"));
+            last = Rejection::invalid(format!("SCT time lies outside CT log {id}'s validity in the trusted root"));
             continue;
         }
         // digitally-signed struct (RFC 6962 §3.2), precert_entry.
@@ -66,7 +54,7 @@ pub fn verify_embedded(leaf: &Cert, issuer: &Cert, ctlogs: &[TransparencyLog]) -
         m.extend_from_slice(&issuer_key_hash);
         let n = tbs.len();
         if n >= 1 << 24 {
-            return Err(invalid("precertificate too large"));
+            return Err(Rejection::invalid("precertificate too large"));
         }
         m.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
         m.extend_from_slice(&tbs);
@@ -74,7 +62,7 @@ pub fn verify_embedded(leaf: &Cert, issuer: &Cert, ctlogs: &[TransparencyLog]) -
         m.extend_from_slice(sct.extensions);
         match log.key.verify_cosign(&m, sct.signature) {
             Ok(()) => return Ok((id, t)),
-            Err(_) => last = invalid(format!("the SCT of CT log {id} does not verify")),
+            Err(_) => last = Rejection::invalid(format!("the SCT of CT log {id} does not verify")),
         }
     }
     Err(last)
