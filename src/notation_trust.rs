@@ -233,21 +233,7 @@ impl NotationTrust {
         }
 
         // Authentic timestamp.
-        let within = |t: i64| -> Result<(), String> {
-            for c in f.certs {
-                let (nb, na) = c.validity();
-                if t < nb || t > na {
-                    return Err(format!(
-                        "{} is outside the validity of {} ({} to {})",
-                        rfc3339(t).unwrap_or_default(),
-                        c.subject(),
-                        rfc3339(nb).unwrap_or_default(),
-                        rfc3339(na).unwrap_or_default()
-                    ));
-                }
-            }
-            Ok(())
-        };
+        let within = |t: i64| f.certs.iter().try_for_each(|c| c.valid_at(t));
         let tsa_roots = self.certs(st, StoreType::Tsa);
         let ts_result = if f.signing_authority {
             match f.authentic_signing_time {

@@ -291,19 +291,7 @@ fn chain_to<'a, A: Borrow<Cert>>(anchors: &'a [A], certs: &[Cert], at: i64) -> R
 pub fn path_to<'a, A: Borrow<Cert>>(anchors: &'a [A], certs: &[Cert], at: i64) -> Result<&'a Cert, String> {
     let anchors = || anchors.iter().map(Borrow::borrow);
     let leaf = certs.first().ok_or("no certificate")?;
-    let valid = |c: &Cert| -> Result<(), String> {
-        let (nb, na) = c.validity();
-        if at < nb || at > na {
-            return Err(format!(
-                "certificate {} is not valid at {} (valid {} to {})",
-                c.subject(),
-                rfc3339(at).unwrap_or_default(),
-                rfc3339(nb).unwrap_or_default(),
-                rfc3339(na).unwrap_or_default()
-            ));
-        }
-        Ok(())
-    };
+    let valid = |c: &Cert| c.valid_at(at);
     let mut current = leaf;
     for _ in 0..crate::signature::MAX_CHAIN {
         valid(current)?;

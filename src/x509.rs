@@ -234,6 +234,21 @@ impl Cert {
         (c.validity().not_before.timestamp(), c.validity().not_after.timestamp())
     }
 
+    /// Whether the certificate is valid at `t` (Unix seconds); the error says when it was.
+    pub fn valid_at(&self, t: i64) -> Result<(), String> {
+        let (nb, na) = self.validity();
+        if t < nb || t > na {
+            return Err(format!(
+                "certificate {} is not valid at {}: outside the validity {} to {}",
+                self.subject(),
+                rfc3339(t).unwrap_or_default(),
+                rfc3339(nb).unwrap_or_default(),
+                rfc3339(na).unwrap_or_default()
+            ));
+        }
+        Ok(())
+    }
+
     pub fn chain_entry(&self) -> ChainCert {
         ChainCert { subject: self.subject(), sha256: self.sha256() }
     }

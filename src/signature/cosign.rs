@@ -82,9 +82,8 @@ fn decide(
         };
         // The certificate is judged at a verified time, and must hold at every one.
         if let (Some(_), Some(t)) = (set_time, tsa_time) {
-            let (nb, na) = leaf.validity();
-            if t < nb || t > na {
-                return out.invalid("the signing certificate is not valid at the RFC 3161 timestamp");
+            if let Err(e) = leaf.valid_at(t) {
+                return out.invalid(format!("RFC 3161 timestamp: {e}"));
             }
         }
         let at = set_time.or(tsa_time);
