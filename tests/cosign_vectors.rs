@@ -260,6 +260,7 @@ fn cosign_v3_image_bundle_names_its_github_actions_signer() {
     staging.sigstore = Some(std::sync::Arc::new(sigaudit::trust::SigstorePolicy { roots, signer }));
     let c = check_bundle(&bytes, &subject, &staging);
     assert_ne!(c.verdict, Verdict::Verified, "{:?}", c.reasons);
+    assert_eq!(c.verdict, Verdict::Untrusted, "an unknown log or CA is untrusted, not invalid: {:?}", c.reasons);
 }
 
 const GITHUB: &str = "https://token.actions.githubusercontent.com";
