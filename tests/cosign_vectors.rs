@@ -317,9 +317,24 @@ fn certificate_chains_longer_than_ten_are_refused() {
 }
 
 fn with_trusted_root(root: &str) -> Trust {
+    trust_from_root(&read(&format!("trusted-roots/{root}")))
+}
+
+fn trust_from_root(json: &[u8]) -> Trust {
     let mut t = Trust { now: 1_795_000_000, ..Trust::default() }; // 2026-11: Fulcio leaves long expired
-    t.add_trusted_root(&read(&format!("trusted-roots/{root}"))).unwrap();
+    t.add_trusted_root(json).unwrap();
     t
+}
+
+/// mitr@redhat.com's identity policy over the public-good root as `edit` changes it.
+fn mitr_with_edited_root(edit: impl FnOnce(&mut serde_json::Value)) -> Trust {
+    let mut root: serde_json::Value =
+        serde_json::from_slice(&read("trusted-roots/public-good.trusted_root.json")).unwrap();
+    edit(&mut root);
+    Trust {
+        sigstore: with_identity("mitr@redhat.com", "https://github.com/login/oauth").sigstore,
+        ..trust_from_root(&serde_json::to_vec(&root).unwrap())
+    }
 }
 
 #[test]
@@ -344,14 +359,7 @@ fn rekor_set_dates_a_keyless_signature_so_its_fulcio_chain_verifies() {
     // Its embedded SCT (ctfe.sigstore.dev/2022) verifies over the rebuilt precertificate.
     assert!(c.reasons.iter().any(|r| r.contains("SCT of CT log dd3d306ac6c71132")), "{:?}", c.reasons);
     // A root without that CT log: the SCT cannot be judged.
-    let mut root: serde_json::Value =
-        serde_json::from_slice(&read("trusted-roots/public-good.trusted_root.json")).unwrap();
-    root["ctlogs"] = serde_json::json!([]);
-    let mut t = with_identity("mitr@redhat.com", "https://github.com/login/oauth");
-    t.fulcio.clear();
-    t.logs.clear();
-    t.ctlogs.clear();
-    t.add_trusted_root(&serde_json::to_vec(&root).unwrap()).unwrap();
+    let t = mitr_with_edited_root(|root| root["ctlogs"] = serde_json::json!([]));
     let c = check("dir-img-cosign-fulcio-rekor-valid", 0, &t);
     assert_eq!(c.verdict, Verdict::Untrusted, "{:?}", c.reasons);
     assert!(c.reasons.iter().any(|r| r.contains("which the trusted root does not hold")), "{:?}", c.reasons);
@@ -406,15 +414,11 @@ fn rekor_set_from_an_unknown_log_is_untrusted_and_for_another_signature_invalid(
 #[test]
 fn a_fulcio_ca_outside_its_trusted_root_window_does_not_count() {
     // The public-good root with every CA's window closed before the signature was logged.
-    let mut root: serde_json::Value =
-        serde_json::from_slice(&read("trusted-roots/public-good.trusted_root.json")).unwrap();
-    for ca in root["certificateAuthorities"].as_array_mut().unwrap() {
-        ca["validFor"]["end"] = "2022-01-01T00:00:00Z".into();
-    }
-    let mut t = with_identity("mitr@redhat.com", "https://github.com/login/oauth");
-    t.fulcio.clear();
-    t.logs.clear();
-    t.add_trusted_root(&serde_json::to_vec(&root).unwrap()).unwrap();
+    let t = mitr_with_edited_root(|root| {
+        for ca in root["certificateAuthorities"].as_array_mut().unwrap() {
+            ca["validFor"]["end"] = "2022-01-01T00:00:00Z".into();
+        }
+    });
     let c = check("dir-img-cosign-fulcio-rekor-valid", 0, &t);
     assert_eq!(c.verdict, Verdict::Untrusted, "{:?}", c.reasons);
     assert!(
