@@ -7,6 +7,9 @@ use crate::report::Verdict;
 use crate::x509::{rfc3339, Cert};
 use std::borrow::Borrow;
 
+/// The reason for a valid certificate-bearing signature when no anchor was given at all.
+const NO_ANCHOR: &str = "signature valid for the certificate it carries; no trust anchor given (--ca-roots)";
+
 /// Why a piece of evidence (a SET, SCT, timestamp, bundle) does not make a signature `verified`:
 /// `untrusted` when it cannot be judged with the trust material or names a signer it does not
 /// cover (an unknown log, CA or TSA, a missing SCT, another identity); otherwise the evidence is
@@ -191,10 +194,7 @@ impl Trust {
             Err(e) => match self.fulcio_chain(certs, at) {
                 Ok(a) => (a, true),
                 Err(_) if self.anchors.is_empty() && self.fulcio.is_empty() => {
-                    return (
-                        Verdict::Untrusted,
-                        "signature valid for the certificate it carries; no trust anchor given (--ca-roots)".into(),
-                    )
+                    return (Verdict::Untrusted, NO_ANCHOR.into())
                 }
                 Err(f) => {
                     return (
@@ -247,10 +247,7 @@ impl Trust {
     /// signing time, if any (else `now`).
     pub fn decide_certificate(&self, certs: &[Cert], at: Option<i64>) -> (Verdict, String) {
         if self.anchors.is_empty() {
-            return (
-                Verdict::Untrusted,
-                "signature valid for the certificate it carries; no trust anchor given (--ca-roots)".into(),
-            );
+            return (Verdict::Untrusted, NO_ANCHOR.into());
         }
         match self.chain_to_anchor(certs, at.unwrap_or(self.now)) {
             Ok(anchor) => (Verdict::Verified, format!("signer chains to trust anchor {anchor}")),
