@@ -18,6 +18,10 @@ pub enum CryptoError {
     BadSignature,
     #[error("algorithm {alg} does not fit a {key} key")]
     AlgorithmMismatch { alg: String, key: String },
+    #[error("unsupported signature algorithm {0}")]
+    UnsupportedAlgorithm(String),
+    #[error("{0} is broken and not accepted")]
+    WeakAlgorithm(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -274,39 +278,22 @@ impl PublicKey {
         k.verify_prehashed_strict(h, None, &s).map_err(|_| CryptoError::BadSignature)
     }
 
-    /// A CMS signature over a precomputed hash: RSA PKCS#1 v1.5 (falling back to the unprefixed
-    /// form old VeriSign timestamps use), RSA-PSS, or ECDSA with a DER signature (a hash shorter
-    /// than half the field, as SHA-1 with P-384, is left-padded: the same integer, SEC1 §4.1.4).
-    /// Returns a note when a legacy form was needed.
-    pub fn verify_cms_prehash(
-        &self,
-        hash: HashAlg,
-        prehash: &[u8],
-        sig: &[u8],
-        sig_alg_oid: &str,
-    ) -> Result<Option<&'static str>, CryptoError> {
-        use ecdsa::signature::hazmat::PrehashVerifier;
+    /// A signature over a SHA-256 digest known only as such (a Sigstore message signature over
+    /// an image manifest): ECDSA (DER) over the prehash, or RSA PKCS#1 v1.5 then PSS with SHA-256.
+    /// Ed25519 signs the message itself, so it cannot be checked from a digest.
+    pub fn verify_sha256_prehash(&self, digest: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+        if digest.len() != 32 {
+            return Err(CryptoError::MalformedSignature);
+        }
         match self {
-            PublicKey::Rsa(k) => {
-                if sig_alg_oid == "1.2.840.113549.1.1.10" {
-                    let scheme = pss_scheme(hash)?;
-                    return k.verify(scheme, prehash, sig).map(|_| None).map_err(|_| CryptoError::BadSignature);
-                }
-                if k.verify(pkcs1_scheme(hash), prehash, sig).is_ok() {
-                    return Ok(None);
-                }
-                k.verify(rsa::Pkcs1v15Sign::new_unprefixed(), prehash, sig)
-                    .map(|_| Some("legacy RSA signature without DigestInfo prefix"))
-                    .map_err(|_| CryptoError::BadSignature)
+            PublicKey::P256(_) | PublicKey::P384(_) | PublicKey::P521(_) => self.verify_ecdsa_der_prehash(digest, sig),
+            PublicKey::Rsa(k) => k
+                .verify(pkcs1_scheme(HashAlg::Sha256), digest, sig)
+                .or_else(|_| k.verify(rsa::Pss::new::<Sha256>(), digest, sig))
+                .map_err(|_| CryptoError::BadSignature),
+            PublicKey::Ed25519(_) | PublicKey::Dsa(_) => {
+                Err(CryptoError::UnsupportedKey(format!("{} over a digest", self.algorithm_name())))
             }
-            PublicKey::P256(_) | PublicKey::P384(_) | PublicKey::P521(_) => {
-                self.verify_ecdsa_der_prehash(prehash, sig).map(|_| None)
-            }
-            PublicKey::Dsa(k) => {
-                let s = dsa::Signature::try_from(sig).map_err(|_| CryptoError::MalformedSignature)?;
-                k.verify_prehash(prehash, &s).map(|_| None).map_err(|_| CryptoError::BadSignature)
-            }
-            PublicKey::Ed25519(_) => Err(CryptoError::UnsupportedKey("Ed25519 in CMS".into())),
         }
     }
 
@@ -363,6 +350,240 @@ impl PublicKey {
     fn mismatch(&self, alg: &str) -> CryptoError {
         CryptoError::AlgorithmMismatch { alg: alg.into(), key: self.algorithm_name() }
     }
+}
+
+/// A signature algorithm as an AlgorithmIdentifier names it: the scheme, the hash it binds and
+/// the key family it needs. One table for certificates (where the identifier alone decides) and
+/// CMS signers (where it must agree with the digest algorithm).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigScheme {
+    /// RSASSA-PKCS1-v1_5 with a DigestInfo of this hash.
+    RsaPkcs1(HashAlg),
+    /// `rsaEncryption` used as a signature algorithm (CMS): PKCS#1 v1.5 with the signer's digest.
+    RsaEncryption,
+    /// RSASSA-PSS with MGF1 of the same hash and this salt length.
+    RsaPss(HashAlg, usize),
+    Ecdsa(HashAlg),
+    /// `id-ecPublicKey` used as a signature algorithm (CMS): ECDSA with the signer's digest.
+    EcPublicKey,
+    Ed25519,
+    Dsa(Option<HashAlg>),
+}
+
+const MD5_WITH_RSA: &str = "1.2.840.113549.1.1.4";
+pub const RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
+
+impl SigScheme {
+    /// The scheme an AlgorithmIdentifier names. `params` is the DER of its parameters, if any
+    /// (needed for RSASSA-PSS). MD5 is refused as broken.
+    pub fn from_algorithm(oid: &str, params: Option<&[u8]>) -> Result<SigScheme, CryptoError> {
+        use HashAlg::*;
+        Ok(match oid {
+            MD5_WITH_RSA | "1.2.840.113549.2.5" => return Err(CryptoError::WeakAlgorithm("MD5".into())),
+            "1.2.840.113549.1.1.1" => SigScheme::RsaEncryption,
+            "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => SigScheme::RsaPkcs1(Sha1),
+            "1.2.840.113549.1.1.11" => SigScheme::RsaPkcs1(Sha256),
+            "1.2.840.113549.1.1.12" => SigScheme::RsaPkcs1(Sha384),
+            "1.2.840.113549.1.1.13" => SigScheme::RsaPkcs1(Sha512),
+            RSASSA_PSS => {
+                let (hash, salt) = pss_params(params)?;
+                SigScheme::RsaPss(hash, salt)
+            }
+            "1.2.840.10045.4.1" => SigScheme::Ecdsa(Sha1),
+            "1.2.840.10045.4.3.2" => SigScheme::Ecdsa(Sha256),
+            "1.2.840.10045.4.3.3" => SigScheme::Ecdsa(Sha384),
+            "1.2.840.10045.4.3.4" => SigScheme::Ecdsa(Sha512),
+            "1.2.840.10045.2.1" => SigScheme::EcPublicKey,
+            "1.3.101.112" => SigScheme::Ed25519,
+            "1.2.840.10040.4.1" => SigScheme::Dsa(None),
+            "1.2.840.10040.4.3" => SigScheme::Dsa(Some(Sha1)),
+            "2.16.840.1.101.3.4.3.2" => SigScheme::Dsa(Some(Sha256)),
+            other => return Err(CryptoError::UnsupportedAlgorithm(other.to_string())),
+        })
+    }
+
+    /// The hash the identifier itself binds, if it names one.
+    pub fn hash(self) -> Option<HashAlg> {
+        match self {
+            SigScheme::RsaPkcs1(h) | SigScheme::RsaPss(h, _) | SigScheme::Ecdsa(h) => Some(h),
+            SigScheme::Dsa(h) => h,
+            SigScheme::RsaEncryption | SigScheme::EcPublicKey | SigScheme::Ed25519 => None,
+        }
+    }
+
+    fn family(self) -> &'static str {
+        match self {
+            SigScheme::RsaPkcs1(_) | SigScheme::RsaEncryption | SigScheme::RsaPss(..) => "RSA",
+            SigScheme::Ecdsa(_) | SigScheme::EcPublicKey => "ECDSA",
+            SigScheme::Ed25519 => "Ed25519",
+            SigScheme::Dsa(_) => "DSA",
+        }
+    }
+
+    fn fits(self, key: &PublicKey) -> bool {
+        matches!(
+            (self.family(), key),
+            ("RSA", PublicKey::Rsa(_))
+                | ("ECDSA", PublicKey::P256(_) | PublicKey::P384(_) | PublicKey::P521(_))
+                | ("Ed25519", PublicKey::Ed25519(_))
+                | ("DSA", PublicKey::Dsa(_))
+        )
+    }
+}
+
+/// RSASSA-PSS-params (RFC 4055): the hash (MGF1 must use the same one) and the salt length;
+/// trailerField must be 1. Absent fields take their defaults (SHA-1, MGF1-SHA-1, 20).
+fn pss_params(params: Option<&[u8]>) -> Result<(HashAlg, usize), CryptoError> {
+    use crate::der;
+    let bad = |m: &str| CryptoError::UnsupportedAlgorithm(format!("RSASSA-PSS parameters: {m}"));
+    let params = params.ok_or_else(|| bad("missing"))?;
+    let (seq, _) = der::expect(params, der::SEQUENCE).map_err(|_| bad("not a SEQUENCE"))?;
+    let (mut hash, mut mgf_hash, mut salt) = (HashAlg::Sha1, HashAlg::Sha1, 20usize);
+    let hash_of = |alg: &[u8]| -> Result<HashAlg, CryptoError> {
+        let (t, _) = der::expect(alg, der::SEQUENCE).map_err(|_| bad("bad AlgorithmIdentifier"))?;
+        let oid = der::algorithm_oid(&t).map_err(|_| bad("bad AlgorithmIdentifier"))?;
+        HashAlg::from_oid(&oid).ok_or_else(|| bad(&format!("hash {oid}")))
+    };
+    for field in der::children(seq.content).map_err(|_| bad("malformed"))? {
+        match field.tag {
+            0xa0 => hash = hash_of(field.content)?,
+            0xa1 => {
+                let (mgf, _) = der::expect(field.content, der::SEQUENCE).map_err(|_| bad("bad MGF"))?;
+                let (oid, rest) = der::expect(mgf.content, der::OID).map_err(|_| bad("bad MGF"))?;
+                if der::oid_string(oid.content) != "1.2.840.113549.1.1.8" {
+                    return Err(bad("mask generation function is not MGF1"));
+                }
+                mgf_hash = hash_of(rest)?;
+            }
+            0xa2 => {
+                let (n, _) = der::expect(field.content, der::INTEGER).map_err(|_| bad("bad salt length"))?;
+                if n.content.len() > 2 {
+                    return Err(bad("salt length too large"));
+                }
+                salt = n.content.iter().fold(0usize, |a, b| (a << 8) | *b as usize);
+            }
+            0xa3 => {
+                let (n, _) = der::expect(field.content, der::INTEGER).map_err(|_| bad("bad trailer field"))?;
+                if n.content != [1] {
+                    return Err(bad("trailer field is not 1"));
+                }
+            }
+            _ => return Err(bad("unknown field")),
+        }
+    }
+    if hash != mgf_hash {
+        return Err(bad("MGF1 hash differs from the message hash"));
+    }
+    if hash == HashAlg::Md5 {
+        return Err(CryptoError::WeakAlgorithm("MD5".into()));
+    }
+    Ok((hash, salt))
+}
+
+impl PublicKey {
+    /// A signature by an AlgorithmIdentifier over `msg`, as in a certificate or CRL: the
+    /// identifier alone decides the scheme and the hash, and the key must be of its family (an
+    /// RSA signature never satisfies an ECDSA identifier). PKCS#1 v1.5 needs its DigestInfo;
+    /// Ed25519 is the pure scheme.
+    pub fn verify_algorithm(
+        &self,
+        oid: &str,
+        params: Option<&[u8]>,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), CryptoError> {
+        let scheme = SigScheme::from_algorithm(oid, params)?;
+        if !scheme.fits(self) {
+            return Err(self.mismatch(scheme.family()));
+        }
+        match (scheme, self) {
+            (SigScheme::RsaPkcs1(h), PublicKey::Rsa(k)) => {
+                k.verify(pkcs1_scheme(h), &h.digest(msg), sig).map_err(|_| CryptoError::BadSignature)
+            }
+            (SigScheme::RsaPss(h, salt), PublicKey::Rsa(k)) => {
+                k.verify(pss_scheme_salt(h, salt)?, &h.digest(msg), sig).map_err(|_| CryptoError::BadSignature)
+            }
+            (SigScheme::Ecdsa(h), _) => self.verify_ecdsa_der_prehash(&h.digest(msg), sig),
+            (SigScheme::Ed25519, PublicKey::Ed25519(k)) => {
+                let s = ed25519_dalek::Signature::from_slice(sig).map_err(|_| CryptoError::MalformedSignature)?;
+                k.verify_strict(msg, &s).map_err(|_| CryptoError::BadSignature)
+            }
+            (SigScheme::Dsa(Some(h)), PublicKey::Dsa(k)) => {
+                use ecdsa::signature::hazmat::PrehashVerifier;
+                let s = dsa::Signature::try_from(sig).map_err(|_| CryptoError::MalformedSignature)?;
+                k.verify_prehash(&h.digest(msg), &s).map_err(|_| CryptoError::BadSignature)
+            }
+            (other, _) => Err(CryptoError::UnsupportedAlgorithm(format!("{other:?} without a hash"))),
+        }
+    }
+
+    /// A CMS SignerInfo's signature over `prehash` (the signer's digest, `hash`, of the signed
+    /// attributes or content). The signatureAlgorithm must fit the key, and when it names a hash
+    /// that hash must be the digest algorithm. `rsaEncryption` signatures fall back to the
+    /// unprefixed PKCS#1 form old VeriSign timestamps use (returned as a note).
+    pub fn verify_cms(
+        &self,
+        hash: HashAlg,
+        prehash: &[u8],
+        sig: &[u8],
+        sig_alg_oid: &str,
+        sig_alg_params: Option<&[u8]>,
+    ) -> Result<Option<&'static str>, CryptoError> {
+        use ecdsa::signature::hazmat::PrehashVerifier;
+        if hash == HashAlg::Md5 {
+            return Err(CryptoError::WeakAlgorithm("MD5".into()));
+        }
+        let scheme = SigScheme::from_algorithm(sig_alg_oid, sig_alg_params)?;
+        if !scheme.fits(self) {
+            return Err(self.mismatch(scheme.family()));
+        }
+        if let Some(named) = scheme.hash() {
+            if named != hash {
+                return Err(CryptoError::UnsupportedAlgorithm(format!(
+                    "signature algorithm {sig_alg_oid} names {} but the digest algorithm is {}",
+                    named.name(),
+                    hash.name()
+                )));
+            }
+        }
+        match (scheme, self) {
+            (SigScheme::RsaEncryption, PublicKey::Rsa(k)) => {
+                if k.verify(pkcs1_scheme(hash), prehash, sig).is_ok() {
+                    return Ok(None);
+                }
+                k.verify(rsa::Pkcs1v15Sign::new_unprefixed(), prehash, sig)
+                    .map(|_| Some("legacy RSA signature without DigestInfo prefix"))
+                    .map_err(|_| CryptoError::BadSignature)
+            }
+            (SigScheme::RsaPkcs1(_), PublicKey::Rsa(k)) => {
+                k.verify(pkcs1_scheme(hash), prehash, sig).map(|_| None).map_err(|_| CryptoError::BadSignature)
+            }
+            (SigScheme::RsaPss(_, salt), PublicKey::Rsa(k)) => k
+                .verify(pss_scheme_salt(hash, salt)?, prehash, sig)
+                .map(|_| None)
+                .map_err(|_| CryptoError::BadSignature),
+            (SigScheme::Ecdsa(_) | SigScheme::EcPublicKey, _) => {
+                self.verify_ecdsa_der_prehash(prehash, sig).map(|_| None)
+            }
+            (SigScheme::Dsa(_), PublicKey::Dsa(k)) => {
+                let s = dsa::Signature::try_from(sig).map_err(|_| CryptoError::MalformedSignature)?;
+                k.verify_prehash(prehash, &s).map(|_| None).map_err(|_| CryptoError::BadSignature)
+            }
+            (SigScheme::Ed25519, _) => Err(CryptoError::UnsupportedKey("Ed25519 in CMS".into())),
+            _ => Err(CryptoError::UnsupportedAlgorithm(sig_alg_oid.to_string())),
+        }
+    }
+}
+
+/// RSA-PSS with MGF1 of the same hash and the given salt length.
+fn pss_scheme_salt(hash: HashAlg, salt: usize) -> Result<rsa::Pss, CryptoError> {
+    Ok(match hash {
+        HashAlg::Sha1 => rsa::Pss::new_with_salt::<sha1::Sha1>(salt),
+        HashAlg::Sha256 => rsa::Pss::new_with_salt::<Sha256>(salt),
+        HashAlg::Sha384 => rsa::Pss::new_with_salt::<Sha384>(salt),
+        HashAlg::Sha512 => rsa::Pss::new_with_salt::<Sha512>(salt),
+        HashAlg::Md5 => return Err(CryptoError::WeakAlgorithm("MD5".into())),
+    })
 }
 
 fn pkcs1_scheme(hash: HashAlg) -> rsa::Pkcs1v15Sign {
