@@ -5,6 +5,7 @@ pub mod der;
 pub mod fs;
 pub mod notation_trust;
 pub mod oci;
+pub mod pki;
 pub mod registry;
 pub mod report;
 pub mod signature;

@@ -11,19 +11,221 @@ use x509_parser::prelude::*;
 #[error("malformed certificate: {0}")]
 pub struct CertError(pub String);
 
-/// A parsed certificate that keeps its DER bytes.
+/// A parsed certificate that keeps its DER bytes, with the facts path validation needs read
+/// once at construction ([`Facts`]).
 #[derive(Clone)]
 pub struct Cert {
     pub der: Vec<u8>,
+    facts: std::sync::Arc<Facts>,
+}
+
+impl std::fmt::Debug for Cert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Cert({})", self.subject())
+    }
+}
+
+/// An extension's criticality and value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ext<T> {
+    pub critical: bool,
+    pub value: T,
+}
+
+/// keyUsage bits (RFC 5280 §4.2.1.3).
+pub mod ku {
+    pub const DIGITAL_SIGNATURE: u16 = 1;
+    pub const NON_REPUDIATION: u16 = 1 << 1;
+    pub const KEY_ENCIPHERMENT: u16 = 1 << 2;
+    pub const DATA_ENCIPHERMENT: u16 = 1 << 3;
+    pub const KEY_AGREEMENT: u16 = 1 << 4;
+    pub const KEY_CERT_SIGN: u16 = 1 << 5;
+    pub const CRL_SIGN: u16 = 1 << 6;
+}
+
+/// Extended key usage purposes by OID.
+pub mod eku {
+    pub const ANY: &str = "2.5.29.37.0";
+    pub const SERVER_AUTH: &str = "1.3.6.1.5.5.7.3.1";
+    pub const CLIENT_AUTH: &str = "1.3.6.1.5.5.7.3.2";
+    pub const CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
+    pub const EMAIL_PROTECTION: &str = "1.3.6.1.5.5.7.3.4";
+    pub const TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
+    pub const OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
+
+    /// The short name of a purpose, or its dotted OID.
+    pub fn name(oid: &str) -> &str {
+        match oid {
+            ANY => "anyExtendedKeyUsage",
+            SERVER_AUTH => "serverAuth",
+            CLIENT_AUTH => "clientAuth",
+            CODE_SIGNING => "codeSigning",
+            EMAIL_PROTECTION => "emailProtection",
+            TIME_STAMPING => "timeStamping",
+            OCSP_SIGNING => "OCSPSigning",
+            other => other,
+        }
+    }
+}
+
+/// What a certificate says about itself, read once: names, validity, the constraining
+/// extensions, the signature algorithm and the bytes it covers, and the defects that make it
+/// unusable in a certification path whatever its issuer (RFC 5280 §4.2: an extension twice, a
+/// critical extension not processed here, an extension that does not parse).
+struct Facts {
+    version: u32,
+    subject_raw: Vec<u8>,
+    issuer_raw: Vec<u8>,
+    not_before: i64,
+    not_after: i64,
+    basic_constraints: Option<Ext<(bool, Option<u32>)>>,
+    key_usage: Option<Ext<u16>>,
+    eku: Option<Ext<Vec<String>>>,
+    name_constraints: bool,
+    skid: Option<Vec<u8>>,
+    /// The outer signatureAlgorithm: OID and DER parameters.
+    sig_oid: String,
+    sig_params: Option<Vec<u8>>,
+    /// Whether TBSCertificate.signature equals the outer signatureAlgorithm (RFC 5280 §4.1.1.2).
+    sig_consistent: bool,
+    tbs: std::ops::Range<usize>,
+    signature: Vec<u8>,
+    key: Result<PublicKey, String>,
+    defects: Vec<String>,
+}
+
+/// Extensions whose meaning this validator applies (or which constrain nothing it relies on);
+/// any other critical extension makes the certificate unusable, as RFC 5280 §4.2 requires.
+const HANDLED_EXTENSIONS: &[&str] = &[
+    "2.5.29.19", // basicConstraints
+    "2.5.29.15", // keyUsage
+    "2.5.29.37", // extKeyUsage
+    "2.5.29.17", // subjectAltName
+    "2.5.29.18", // issuerAltName
+    "2.5.29.14", // subjectKeyIdentifier
+    "2.5.29.35", // authorityKeyIdentifier
+    "2.5.29.32", // certificatePolicies (no policy is required here)
+];
+
+fn read_facts(der: &[u8], c: &X509Certificate<'_>) -> Result<Facts, CertError> {
+    use crate::der as d;
+    let bad = |m: &str| CertError(m.to_string());
+    let (outer, _) = d::expect(der, d::SEQUENCE).map_err(|_| bad("not a SEQUENCE"))?;
+    let (tbs, rest) = d::expect(outer.content, d::SEQUENCE).map_err(|_| bad("no TBSCertificate"))?;
+    let (alg, rest) = d::expect(rest, d::SEQUENCE).map_err(|_| bad("no signatureAlgorithm"))?;
+    let (sig, _) = d::expect(rest, 0x03).map_err(|_| bad("no signature BIT STRING"))?;
+    // TBSCertificate: [0] version?, serial, signature AlgorithmIdentifier, ...
+    let mut fields = d::children(tbs.content).map_err(|_| bad("malformed TBSCertificate"))?.into_iter();
+    let mut serial = fields.next();
+    if serial.is_some_and(|t| t.tag == 0xa0) {
+        serial = fields.next();
+    }
+    let inner_alg = fields.next().filter(|_| serial.is_some()).ok_or_else(|| bad("no TBS signature"))?;
+    let (alg_oid, params) = d::expect(alg.content, d::OID).map_err(|_| bad("bad signatureAlgorithm"))?;
+    let tbs_start = tbs.raw.as_ptr() as usize - der.as_ptr() as usize;
+    let signature = match sig.content.split_first() {
+        Some((0, bits)) => bits.to_vec(),
+        _ => return Err(bad("signature BIT STRING has unused bits")),
+    };
+
+    let mut defects = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut f = Facts {
+        version: c.version().0 + 1,
+        subject_raw: c.subject().as_raw().to_vec(),
+        issuer_raw: c.issuer().as_raw().to_vec(),
+        not_before: c.validity().not_before.timestamp(),
+        not_after: c.validity().not_after.timestamp(),
+        basic_constraints: None,
+        key_usage: None,
+        eku: None,
+        name_constraints: false,
+        skid: None,
+        sig_oid: d::oid_string(alg_oid.content),
+        sig_params: (!params.is_empty() && params != [0x05, 0x00]).then(|| params.to_vec()),
+        sig_consistent: inner_alg.raw == alg.raw,
+        tbs: tbs_start..tbs_start + tbs.raw.len(),
+        signature,
+        key: PublicKey::from_spki_der(c.public_key().raw).map_err(|e| e.to_string()),
+        defects: Vec::new(),
+    };
+    if !c.extensions().is_empty() && f.version < 3 {
+        defects.push(format!("a version {} certificate carries extensions", f.version));
+    }
+    for ext in c.extensions() {
+        let oid = ext.oid.to_id_string();
+        if !seen.insert(oid.clone()) {
+            defects.push(format!("extension {oid} appears more than once"));
+            continue;
+        }
+        if let Some(e) = ext.parsed_extension().error() {
+            defects.push(format!("extension {oid} does not parse: {e}"));
+            continue;
+        }
+        let critical = ext.critical;
+        match ext.parsed_extension() {
+            ParsedExtension::BasicConstraints(bc) => {
+                f.basic_constraints = Some(Ext { critical, value: (bc.ca, bc.path_len_constraint) })
+            }
+            ParsedExtension::KeyUsage(k) => f.key_usage = Some(Ext { critical, value: k.flags }),
+            ParsedExtension::ExtendedKeyUsage(e) => {
+                let mut v: Vec<String> = [
+                    (e.any, eku::ANY),
+                    (e.server_auth, eku::SERVER_AUTH),
+                    (e.client_auth, eku::CLIENT_AUTH),
+                    (e.code_signing, eku::CODE_SIGNING),
+                    (e.email_protection, eku::EMAIL_PROTECTION),
+                    (e.time_stamping, eku::TIME_STAMPING),
+                    (e.ocsp_signing, eku::OCSP_SIGNING),
+                ]
+                .into_iter()
+                .filter(|(set, _)| *set)
+                .map(|(_, o)| o.to_string())
+                .collect();
+                v.extend(e.other.iter().map(|o| o.to_id_string()));
+                f.eku = Some(Ext { critical, value: v });
+            }
+            ParsedExtension::SubjectKeyIdentifier(k) => f.skid = Some(k.0.to_vec()),
+            ParsedExtension::NameConstraints(_) => f.name_constraints = true,
+            _ => {}
+        }
+        if critical && !HANDLED_EXTENSIONS.contains(&oid.as_str()) {
+            defects.push(format!("critical extension {oid} is not processed here"));
+        }
+    }
+    if let Some(Ext { value: (false, Some(_)), .. }) = f.basic_constraints {
+        defects.push("basicConstraints has a pathLenConstraint without cA".into());
+    }
+    if !f.sig_consistent {
+        defects.push("the TBS signature algorithm differs from the certificate's signatureAlgorithm".into());
+    }
+    if explicit_ec_parameters(c.public_key().raw) {
+        defects.push("EC key with explicit curve parameters (the CVE-2020-0601 spoofing vector)".into());
+    }
+    f.defects = defects;
+    Ok(f)
+}
+
+/// Whether an SPKI is an EC key whose curve is given by explicit parameters, not a named curve.
+fn explicit_ec_parameters(spki: &[u8]) -> bool {
+    use crate::der as d;
+    let parts = || -> Option<bool> {
+        let (seq, _) = d::expect(spki, d::SEQUENCE).ok()?;
+        let (alg, _) = d::expect(seq.content, d::SEQUENCE).ok()?;
+        let (oid, params) = d::expect(alg.content, d::OID).ok()?;
+        Some(d::oid_string(oid.content) == "1.2.840.10045.2.1" && params.first() == Some(&d::SEQUENCE))
+    };
+    parts().unwrap_or(false)
 }
 
 impl Cert {
     pub fn from_der(der: Vec<u8>) -> Result<Cert, CertError> {
-        match X509Certificate::from_der(&der) {
-            Ok(([], _)) => Ok(Cert { der }),
-            Ok(_) => Err(CertError("trailing bytes after certificate".into())),
-            Err(e) => Err(CertError(e.to_string())),
-        }
+        let facts = match X509Certificate::from_der(&der) {
+            Ok(([], c)) => read_facts(&der, &c)?,
+            Ok(_) => return Err(CertError("trailing bytes after certificate".into())),
+            Err(e) => return Err(CertError(e.to_string())),
+        };
+        Ok(Cert { der, facts: std::sync::Arc::new(facts) })
     }
 
     /// Every `CERTIFICATE` block of a PEM text, in order.
@@ -46,6 +248,64 @@ impl Cert {
         X509Certificate::from_der(&self.der).expect("validated at construction").1
     }
 
+    /// Rule violations that make this certificate unusable in any certification path.
+    pub fn defects(&self) -> &[String] {
+        &self.facts.defects
+    }
+
+    /// X.509 version (1, 2 or 3).
+    pub fn version(&self) -> u32 {
+        self.facts.version
+    }
+
+    /// basicConstraints, if present.
+    pub fn basic_constraints_ext(&self) -> Option<&Ext<(bool, Option<u32>)>> {
+        self.facts.basic_constraints.as_ref()
+    }
+
+    /// Whether basicConstraints says cA=TRUE.
+    pub fn is_ca(&self) -> bool {
+        matches!(self.facts.basic_constraints, Some(Ext { value: (true, _), .. }))
+    }
+
+    /// keyUsage bits ([`ku`]), if present.
+    pub fn key_usage_ext(&self) -> Option<&Ext<u16>> {
+        self.facts.key_usage.as_ref()
+    }
+
+    /// extendedKeyUsage purposes as dotted OIDs ([`eku`]), if present.
+    pub fn eku(&self) -> Option<&Ext<Vec<String>>> {
+        self.facts.eku.as_ref()
+    }
+
+    /// Whether the certificate carries nameConstraints (not processed here).
+    pub fn has_name_constraints(&self) -> bool {
+        self.facts.name_constraints
+    }
+
+    pub fn subject_key_id(&self) -> Option<&[u8]> {
+        self.facts.skid.as_deref()
+    }
+
+    /// The outer signatureAlgorithm's OID.
+    pub fn signature_algorithm(&self) -> &str {
+        &self.facts.sig_oid
+    }
+
+    /// Whether TBSCertificate.signature and the outer signatureAlgorithm are the same.
+    pub fn signature_algorithm_consistent(&self) -> bool {
+        self.facts.sig_consistent
+    }
+
+    /// Whether `issuer`'s key made this certificate's signature, by the algorithm the
+    /// certificate names (the key must be of that algorithm's family; MD5 is refused).
+    pub fn verify_signed_by(&self, issuer: &Cert) -> Result<(), String> {
+        let key = issuer.facts.key.as_ref().map_err(|e| format!("issuer key: {e}"))?;
+        let f = &self.facts;
+        key.verify_algorithm(&f.sig_oid, f.sig_params.as_deref(), &self.der[f.tbs.clone()], &f.signature)
+            .map_err(|e| e.to_string())
+    }
+
     pub fn sha256(&self) -> String {
         sha256_hex(&self.der)
     }
@@ -55,7 +315,7 @@ impl Cert {
     }
 
     pub fn public_key(&self) -> Result<PublicKey, crate::crypto::CryptoError> {
-        PublicKey::from_spki_der(self.parsed().public_key().raw)
+        self.facts.key.clone().map_err(crate::crypto::CryptoError::MalformedKey)
     }
 
     /// Whether this is the certificate a CMS signer names by issuer and serial number.
@@ -73,81 +333,29 @@ impl Cert {
         })
     }
 
-    /// Whether `issuer`'s key made this certificate's signature.
+    /// Whether `issuer`'s key made this certificate's signature (see [`Cert::verify_signed_by`]).
     pub fn is_signed_by(&self, issuer: &Cert) -> bool {
-        let c = self.parsed();
-        let Ok(key) = issuer.public_key() else { return false };
-        let oid = c.signature_algorithm.algorithm.to_id_string();
-        use crate::crypto::HashAlg::*;
-        let hash = match oid.as_str() {
-            "1.2.840.113549.1.1.5" | "1.2.840.10045.4.1" => Sha1,
-            "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" => Sha256,
-            "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => Sha384,
-            "1.2.840.113549.1.1.13" | "1.2.840.10045.4.3.4" => Sha512,
-            _ => return false,
-        };
-        let tbs: &[u8] = c.tbs_certificate.as_ref();
-        key.verify_cms_prehash(hash, &hash.digest(tbs), &c.signature_value.data, &oid).is_ok()
-    }
-
-    /// Whether the certificate allows code signing: no EKU extension (any use), or one that
-    /// lists codeSigning or anyExtendedKeyUsage.
-    pub fn allows_code_signing(&self) -> bool {
-        match self.parsed().extended_key_usage() {
-            Ok(Some(eku)) => eku.value.code_signing || eku.value.any,
-            _ => true,
-        }
+        self.verify_signed_by(issuer).is_ok()
     }
 
     /// basicConstraints, if present: (critical, cA, pathLenConstraint).
     pub fn basic_constraints(&self) -> Option<(bool, bool, Option<u32>)> {
-        match self.parsed().basic_constraints() {
-            Ok(Some(bc)) => Some((bc.critical, bc.value.ca, bc.value.path_len_constraint)),
-            _ => None,
-        }
+        self.facts.basic_constraints.as_ref().map(|e| (e.critical, e.value.0, e.value.1))
     }
 
     /// keyUsage, if present: (critical, digitalSignature, keyCertSign, any other usage than those two).
     pub fn key_usage(&self) -> Option<(bool, bool, bool, bool)> {
-        match self.parsed().key_usage() {
-            Ok(Some(ku)) => {
-                let k = ku.value;
-                let other = k.key_encipherment()
-                    || k.data_encipherment()
-                    || k.key_agreement()
-                    || k.crl_sign()
-                    || k.encipher_only()
-                    || k.decipher_only();
-                Some((ku.critical, k.digital_signature(), k.key_cert_sign(), other))
-            }
-            _ => None,
-        }
+        self.facts.key_usage.as_ref().map(|e| {
+            let k = e.value;
+            let other = k & !(ku::DIGITAL_SIGNATURE | ku::KEY_CERT_SIGN) != 0;
+            (e.critical, k & ku::DIGITAL_SIGNATURE != 0, k & ku::KEY_CERT_SIGN != 0, other)
+        })
     }
 
     /// extendedKeyUsage, if present: (critical, purposes by name: serverAuth, clientAuth,
-    /// codeSigning, emailProtection, timeStamping, OCSPSigning, any, or the dotted OID).
+    /// codeSigning, emailProtection, timeStamping, OCSPSigning, anyExtendedKeyUsage, or the dotted OID).
     pub fn extended_key_usage(&self) -> Option<(bool, Vec<String>)> {
-        match self.parsed().extended_key_usage() {
-            Ok(Some(e)) => {
-                let v = e.value;
-                let mut names: Vec<String> = [
-                    (v.server_auth, "serverAuth"),
-                    (v.client_auth, "clientAuth"),
-                    (v.code_signing, "codeSigning"),
-                    (v.email_protection, "emailProtection"),
-                    (v.time_stamping, "timeStamping"),
-                    (v.ocsp_signing, "OCSPSigning"),
-                    (v.any, "any"),
-                ]
-                .into_iter()
-                .filter(|(set, _)| *set)
-                .map(|(_, n)| n.to_string())
-                .collect();
-                names.extend(v.other.iter().map(|o| o.to_id_string()));
-                Some((e.critical, names))
-            }
-            _ => None,
-        }
+        self.facts.eku.as_ref().map(|e| (e.critical, e.value.iter().map(|o| eku::name(o).to_string()).collect()))
     }
 
     /// The subject's attributes as Go's `pkix.Name` names them (C, O, OU, CN, L, ST, STREET,
@@ -215,23 +423,23 @@ impl Cert {
         Some(der::encode(der::SEQUENCE, &content))
     }
 
-    pub fn subject_raw(&self) -> Vec<u8> {
-        self.parsed().subject().as_raw().to_vec()
+    pub fn subject_raw(&self) -> &[u8] {
+        &self.facts.subject_raw
     }
 
-    pub fn issuer_raw(&self) -> Vec<u8> {
-        self.parsed().issuer().as_raw().to_vec()
+    pub fn issuer_raw(&self) -> &[u8] {
+        &self.facts.issuer_raw
     }
 
+    /// Self-issued: subject and issuer are the same name (whether the key signed it is
+    /// [`Cert::is_signed_by`]`(self)`).
     pub fn is_self_signed(&self) -> bool {
-        let c = self.parsed();
-        c.subject().as_raw() == c.issuer().as_raw()
+        self.facts.subject_raw == self.facts.issuer_raw
     }
 
     /// Validity window as Unix seconds.
     pub fn validity(&self) -> (i64, i64) {
-        let c = self.parsed();
-        (c.validity().not_before.timestamp(), c.validity().not_after.timestamp())
+        (self.facts.not_before, self.facts.not_after)
     }
 
     /// Whether the certificate is valid at `t` (Unix seconds); the error says when it was.
