@@ -51,6 +51,8 @@ pub struct SignerInfo<'a> {
     /// The `[0] IMPLICIT` signed attributes, as encoded.
     pub signed_attrs: Option<Tlv<'a>>,
     pub sig_alg: String,
+    /// The signatureAlgorithm's parameters (DER), if any besides NULL.
+    pub sig_alg_params: Option<&'a [u8]>,
     pub signature: &'a [u8],
     pub unsigned_attrs: Vec<(String, Vec<Tlv<'a>>)>,
 }
@@ -151,11 +153,13 @@ pub fn parse_signer_info<'a>(t: &Tlv<'a>) -> Result<SignerInfo<'a>, Failure> {
         let (u, _) = der::expect(rest, 0xa1)?;
         unsigned_attrs = attributes(u.content)?;
     }
+    let (_, params) = der::expect(sig_alg.content, der::OID)?;
     Ok(SignerInfo {
         sid,
         digest_alg: der::algorithm_oid(&digest_alg)?,
         signed_attrs,
         sig_alg: der::algorithm_oid(&sig_alg)?,
+        sig_alg_params: (!params.is_empty() && params != [0x05, 0x00]).then_some(params),
         signature: signature.content,
         unsigned_attrs,
     })
@@ -201,9 +205,14 @@ impl<'a> SignerInfo<'a> {
         })
     }
 
-    /// Check the signature over `message` (the content, or the detached data).
-    pub fn verify(&self, certs: &[Cert], message: &[u8]) -> Result<SignerCheck, Failure> {
+    /// Check the signature over `message` (the content, or the detached data). `content_type`
+    /// is the SignedData's eContentType, which the contentType signed attribute must equal
+    /// (RFC 5652 §5.3, §11.1); `None` for a countersignature, which has no such attribute.
+    pub fn verify(&self, certs: &[Cert], message: &[u8], content_type: Option<&str>) -> Result<SignerCheck, Failure> {
         let hash = self.hash()?;
+        if hash == HashAlg::Md5 {
+            return Err(invalid("digest algorithm MD5 is broken and not accepted"));
+        }
         let mut notes = Vec::new();
         let prehash = match &self.signed_attrs {
             Some(attrs) => {
@@ -213,8 +222,18 @@ impl<'a> SignerInfo<'a> {
                 if md.content != hash.digest(message).as_slice() {
                     return Err(invalid("messageDigest attribute does not match the signed content"));
                 }
-                if self.signed_attr(CONTENT_TYPE).is_none() {
-                    notes.push("no contentType signed attribute".into());
+                if let Some(expected) = content_type {
+                    let attr = self.signed_attr(CONTENT_TYPE);
+                    let named = attr.as_ref().and_then(|v| v.first()).filter(|t| t.tag == der::OID);
+                    match named.map(|t| der::oid_string(t.content)) {
+                        None => return Err(invalid("the signed attributes lack contentType (RFC 5652 §5.3)")),
+                        Some(ct) if ct != expected => {
+                            return Err(invalid(format!(
+                                "the contentType signed attribute {ct} is not the signed content's type {expected}"
+                            )))
+                        }
+                        Some(_) => {}
+                    }
                 }
                 let mut tbs = attrs.raw.to_vec();
                 tbs[0] = der::SET;
@@ -224,13 +243,13 @@ impl<'a> SignerInfo<'a> {
         };
         let cert = self.find_cert(certs).ok_or_else(|| invalid("the signer's certificate is not in the signature"))?;
         let key = certs[cert].public_key().map_err(|e| Failure::Unsupported(format!("signer key: {e}")))?;
-        match key.verify_cms_prehash(hash, &prehash, self.signature, &self.sig_alg) {
+        use crate::crypto::CryptoError as C;
+        match key.verify_cms(hash, &prehash, self.signature, &self.sig_alg, self.sig_alg_params) {
             Ok(Some(note)) => notes.push(note.into()),
             Ok(None) => {}
-            Err(crate::crypto::CryptoError::BadSignature) => {
-                return Err(invalid("signature does not verify with the signer's key"))
-            }
-            Err(crate::crypto::CryptoError::UnsupportedKey(k)) => return Err(Failure::Unsupported(k)),
+            Err(C::BadSignature) => return Err(invalid("signature does not verify with the signer's key")),
+            Err(C::UnsupportedKey(k)) => return Err(Failure::Unsupported(k)),
+            Err(e @ C::UnsupportedAlgorithm(_)) => return Err(Failure::Unsupported(e.to_string())),
             Err(e) => return Err(invalid(e.to_string())),
         }
         let signing_time = self.signed_attr(SIGNING_TIME).and_then(|v| v.first().and_then(der::time));
@@ -268,7 +287,7 @@ pub fn countersignatures(si: &SignerInfo, outer_certs: &[Cert]) -> Vec<Countersi
                 continue;
             }
         };
-        let checked = cs.verify(outer_certs, si.signature);
+        let checked = cs.verify(outer_certs, si.signature, None);
         let signer = cs.find_cert(outer_certs).map(|i| outer_certs[i].clone());
         let time = cs.signed_attr(SIGNING_TIME).and_then(|v| v.first().and_then(der::time));
         out.push(Countersignature {
@@ -293,18 +312,15 @@ pub struct StampedTime {
     pub chain: Vec<Cert>,
 }
 
-/// Check a TimeStampToken over `signed` (Notary and cosign alike): the imprint, the token's
-/// signature, and a signer whose extended key usage is timeStamping (RFC 3161 §2.3). Whether its
-/// authority is trusted is the caller's decision: `trust::path_to(roots, &chain, time)`.
+/// Check a TimeStampToken over `signed` (Notary and cosign alike): the imprint and the token's
+/// signature. Whether its signer is a timestamp authority the trust material names is the
+/// caller's decision, through [`crate::pki::path`] with the timestamping purpose (which requires
+/// the timeStamping EKU, RFC 3161 §2.3).
 pub fn verify_timestamp_token(token: &[u8], signed: &[u8]) -> Result<StampedTime, String> {
     let cs = timestamp_token(token, signed, &[]);
     cs.result.map_err(|e| e.to_string())?;
     let time = cs.time.ok_or("the token has no time")?;
     let signer = cs.signer.ok_or("signing certificate not found in the timestamp token")?;
-    match signer.extended_key_usage() {
-        Some((_, purposes)) if purposes.iter().any(|p| p == "timeStamping") => {}
-        _ => return Err(format!("timestamp signer {} is not a timestamping certificate", signer.subject())),
-    }
     let mut chain: Vec<Cert> = cs.certificates.into_iter().filter(|c| c.der != signer.der).collect();
     chain.insert(0, signer);
     Ok(StampedTime { time, chain })
@@ -359,7 +375,7 @@ pub fn timestamp_token(token: &[u8], signature: &[u8], outer_certs: &[Cert]) -> 
     let mut certs = cs.certificates.clone();
     certs.extend(outer_certs.iter().map(Cert::clone));
     let message = sd.content.map(|t| t.content).unwrap_or_default();
-    match signer.verify(&certs, message) {
+    match signer.verify(&certs, message, Some(TST_INFO)) {
         Ok(c) => cs.signer = Some(certs[c.cert].clone()),
         Err(e) => {
             cs.signer = signer.find_cert(&certs).map(|i| certs[i].clone());

@@ -206,7 +206,15 @@ impl NotationTrust {
                 }
                 j.reasons.push(format!("{what} failed: {msg}"));
             }
-            Action::Log => j.reasons.push(format!("{what} failed (logged by {label}): {msg}")),
+            // notation passes a check its level only logs; `verified` here means every check
+            // held, so a logged failure leaves the signature `untrusted`, with the reason.
+            Action::Log => {
+                if j.verdict == Verdict::Verified {
+                    j.verdict = Verdict::Untrusted;
+                }
+                j.reasons
+                    .push(format!("{what} failed (logged by {label}; notation passes it, this report does not): {msg}"))
+            }
             Action::Skip => {}
         };
 
@@ -272,7 +280,8 @@ impl NotationTrust {
 /// Verify an RFC 3161 token over `signature` against the `tsa:` roots, valid at the time it states.
 fn verify_timestamp(token: &[u8], signature: &[u8], roots: &[&Cert]) -> Result<(String, i64), String> {
     let ts = cms::verify_timestamp_token(token, signature).map_err(|e| format!("timestamp countersignature: {e}"))?;
-    crate::trust::path_to(roots, &ts.chain, ts.time).map_err(|e| format!("timestamp authority not trusted: {e}"))?;
+    crate::pki::path::validate_chain(&ts.chain, roots, &crate::pki::path::TIMESTAMPING, ts.time)
+        .map_err(|e| format!("timestamp authority not trusted: {e}"))?;
     Ok((ts.chain[0].subject(), ts.time))
 }
 

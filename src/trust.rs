@@ -3,9 +3,9 @@
 //! (../shared/docs/REPORT.md). Public keys given with `--key` make key-only signatures checkable.
 
 use crate::crypto::{CryptoError, PublicKey};
+use crate::pki::path::{self, Purpose};
 use crate::report::Verdict;
 use crate::x509::{rfc3339, Cert};
-use std::borrow::Borrow;
 
 /// The reason for a valid certificate-bearing signature when no anchor was given at all.
 const NO_ANCHOR: &str = "signature valid for the certificate it carries; no trust anchor given (--ca-roots)";
@@ -71,6 +71,9 @@ pub struct Trust {
     pub keys: Vec<TrustedKey>,
     /// Trust anchors for certificate-bearing signatures (`--ca-roots`).
     pub anchors: Vec<Cert>,
+    /// Trust anchors for timestamp authorities of signed files (`--tsa-roots`); when empty,
+    /// `anchors` serve.
+    pub tsa_anchors: Vec<Cert>,
     /// Unix seconds at which certificate validity is judged when the signature states no
     /// verified signing time.
     pub now: i64,
@@ -98,9 +101,10 @@ pub struct SigstorePolicy {
 }
 
 impl SigstorePolicy {
-    /// Whether the user said who may sign keyless signatures.
+    /// Whether the user said who may sign keyless signatures: an identity (SAN), exact or by
+    /// regular expression. An OIDC issuer alone is not one: any account at that issuer passes.
     pub fn constrains_identity(&self) -> bool {
-        self.signer.identity.is_some() || self.signer.issuer.is_some()
+        self.signer.identity.is_some()
     }
 }
 
@@ -177,11 +181,32 @@ impl Trust {
         Ok(n)
     }
 
-    /// A path from `certs[0]` (the signer) through the other given certificates to an anchor,
-    /// every certificate's signature checked and every certificate valid at `at`; the signer must
-    /// allow code signing. Returns the anchor's subject.
-    pub fn chain_to_anchor(&self, certs: &[Cert], at: i64) -> Result<String, String> {
-        chain_to(&self.anchors, certs, at).map(|a| a.subject())
+    /// A path from `certs[0]` (the signer) through the other given certificates to a
+    /// `--ca-roots` anchor, valid for `purpose` at `at` ([`crate::pki::path`]). Returns the
+    /// anchor's subject.
+    pub fn chain_to_anchor(&self, certs: &[Cert], purpose: &Purpose, at: i64) -> Result<String, String> {
+        path::validate_chain(certs, &self.anchors, purpose, at).map(|p| p.anchor.subject()).map_err(|e| e.to_string())
+    }
+
+    /// The anchors a timestamp authority must chain to: `--tsa-roots` when given, else `--ca-roots`.
+    pub fn timestamp_anchors(&self) -> &[Cert] {
+        if self.tsa_anchors.is_empty() {
+            &self.anchors
+        } else {
+            &self.tsa_anchors
+        }
+    }
+
+    /// Judge a timestamp: its signer (`chain[0]`, with the certificates the token or signature
+    /// carries) must be a timestamping certificate chaining to a timestamp anchor at `time`.
+    /// Returns the anchor's subject.
+    pub fn timestamp_authority(&self, chain: &[Cert], time: i64) -> Result<String, String> {
+        if self.timestamp_anchors().is_empty() {
+            return Err("no trust anchor given for timestamp authorities (--ca-roots or --tsa-roots)".into());
+        }
+        path::validate_chain(chain, self.timestamp_anchors(), &path::TIMESTAMPING, time)
+            .map(|p| p.anchor.subject())
+            .map_err(|e| e.to_string())
     }
 
     /// Decide a cosign certificate (legacy layer or bundle): it may chain to a `--ca-roots` anchor
@@ -189,8 +214,8 @@ impl Trust {
     /// certificate without such a constraint is `untrusted`: any Sigstore user could have made it.
     pub fn decide_cosign_certificate(&self, certs: &[Cert], at: Option<i64>) -> (Verdict, String) {
         let at = at.unwrap_or(self.now);
-        let (anchor, fulcio) = match chain_to(&self.anchors, certs, at) {
-            Ok(a) => (a.subject(), false),
+        let (anchor, fulcio) = match path::validate_chain(certs, &self.anchors, &path::CODE_SIGNING, at) {
+            Ok(p) => (p.anchor.subject(), false),
             Err(e) => match self.fulcio_chain(certs, at) {
                 Ok(a) => (a, true),
                 Err(_) if self.anchors.is_empty() && self.fulcio.is_empty() => {
@@ -199,7 +224,7 @@ impl Trust {
                 Err(f) => {
                     return (
                         Verdict::Untrusted,
-                        format!("not trusted: {}", if self.anchors.is_empty() { f } else { e }),
+                        format!("not trusted: {}", if self.anchors.is_empty() { f } else { e.to_string() }),
                     )
                 }
             },
@@ -223,33 +248,44 @@ impl Trust {
             anchor
         };
         let leaf = certs[0].signer();
-        match self.sigstore.as_deref().filter(|p| p.constrains_identity()) {
-            Some(p) => match p.signer.check_identity(&leaf.san, leaf.oidc_issuer.as_deref()) {
-                Ok(()) => (
-                    Verdict::Verified,
-                    format!("signer chains to trust anchor {anchor} and matches the identity policy"),
-                ),
-                Err(e) => (Verdict::Untrusted, format!("not trusted: {e}")),
-            },
-            None if fulcio => (
+        let policy = self.sigstore.as_deref();
+        match policy {
+            Some(p) if p.constrains_identity() || (!fulcio && p.signer.issuer.is_some()) => {
+                match p.signer.check_identity(&leaf.san, leaf.oidc_issuer.as_deref()) {
+                    Ok(()) => (
+                        Verdict::Verified,
+                        format!("signer chains to trust anchor {anchor} and matches the identity policy"),
+                    ),
+                    Err(e) => (Verdict::Untrusted, format!("not trusted: {e}")),
+                }
+            }
+            Some(p) if fulcio && p.signer.issuer.is_some() => (
                 Verdict::Untrusted,
                 format!(
-                    "signer chains to Fulcio CA {anchor}, but no --certificate-identity[-regexp] or \
-                     --certificate-oidc-issuer says who may sign: any Sigstore user could have"
+                    "signer chains to Fulcio CA {anchor}, but an OIDC issuer alone is not an identity policy: any \
+                     account at {} could have signed; add --certificate-identity or --certificate-identity-regexp",
+                    p.signer.issuer.as_deref().unwrap_or_default()
                 ),
             ),
-            None => (Verdict::Verified, format!("signer chains to trust anchor {anchor}")),
+            _ if fulcio => (
+                Verdict::Untrusted,
+                format!(
+                    "signer chains to Fulcio CA {anchor}, but no --certificate-identity[-regexp] says who may sign: \
+                     any Sigstore user could have"
+                ),
+            ),
+            _ => (Verdict::Verified, format!("signer chains to trust anchor {anchor}")),
         }
     }
 
     /// Decide a certificate-bearing signature whose integrity and binding hold. `certs` is the
     /// signer's certificate first, then the chain the signature carries; `at` is a verified
-    /// signing time, if any (else `now`).
-    pub fn decide_certificate(&self, certs: &[Cert], at: Option<i64>) -> (Verdict, String) {
+    /// signing time, if any (else `now`); `purpose` what the signer must be good for.
+    pub fn decide_certificate(&self, certs: &[Cert], at: Option<i64>, purpose: &Purpose) -> (Verdict, String) {
         if self.anchors.is_empty() {
             return (Verdict::Untrusted, NO_ANCHOR.into());
         }
-        match self.chain_to_anchor(certs, at.unwrap_or(self.now)) {
+        match self.chain_to_anchor(certs, purpose, at.unwrap_or(self.now)) {
             Ok(anchor) => (Verdict::Verified, format!("signer chains to trust anchor {anchor}")),
             Err(e) => (Verdict::Untrusted, format!("not trusted: {e}")),
         }
@@ -268,47 +304,8 @@ impl Trust {
         if current.is_empty() && !self.fulcio.is_empty() {
             return Err(format!("no Fulcio CA of the trusted root is valid at {}", rfc3339(at).unwrap_or_default()));
         }
-        chain_to(&current, certs, at).map(|a| a.subject())
+        path::validate_chain(certs, &current, &path::CODE_SIGNING, at)
+            .map(|p| p.anchor.subject())
+            .map_err(|e| e.to_string())
     }
-}
-
-/// A path from `certs[0]` through the other certificates to one of `anchors` (see
-/// [`Trust::chain_to_anchor`]); returns the anchor.
-fn chain_to<'a, A: Borrow<Cert>>(anchors: &'a [A], certs: &[Cert], at: i64) -> Result<&'a Cert, String> {
-    let leaf = certs.first().ok_or("no certificate")?;
-    if !leaf.allows_code_signing() {
-        return Err("the signing certificate's extended key usage does not allow code signing".into());
-    }
-    path_to(anchors, certs, at)
-}
-
-/// A path from `certs[0]` through the other certificates to one of `anchors`, each certificate's
-/// signature checked and each valid at `at`; no usage check. Returns the anchor. `anchors` may
-/// be owned or borrowed certificates, so callers that select a subset need not copy them.
-pub fn path_to<'a, A: Borrow<Cert>>(anchors: &'a [A], certs: &[Cert], at: i64) -> Result<&'a Cert, String> {
-    let anchors = || anchors.iter().map(Borrow::borrow);
-    let leaf = certs.first().ok_or("no certificate")?;
-    let valid = |c: &Cert| c.valid_at(at);
-    let mut current = leaf;
-    for _ in 0..crate::signature::MAX_CHAIN {
-        valid(current)?;
-        if let Some(a) = anchors().find(|a| a.der == current.der) {
-            return Ok(a);
-        }
-        if let Some(a) = anchors().find(|a| a.subject_raw() == current.issuer_raw() && current.is_signed_by(a)) {
-            valid(a)?;
-            return Ok(a);
-        }
-        if current.is_self_signed() {
-            break;
-        }
-        match certs
-            .iter()
-            .find(|c| c.der != current.der && c.subject_raw() == current.issuer_raw() && current.is_signed_by(c))
-        {
-            Some(next) => current = next,
-            None => break,
-        }
-    }
-    Err(format!("no path from {} to a given trust anchor", leaf.subject()))
 }

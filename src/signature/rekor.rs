@@ -196,7 +196,7 @@ pub fn verify_set(
 
     // The entry must be this signature: what was signed, the signature bytes, the signer.
     let body = b64_std_lenient(&b.payload.body).ok_or("Rekor body is not base64")?;
-    let body: serde_json::Value = serde_json::from_slice(&body).map_err(|e| format!("Rekor body: {e}"))?;
+    let body = super::json::parse_unique(&body).map_err(|e| format!("Rekor body: {e}"))?;
     let kind = body["kind"].as_str().unwrap_or("");
     let version = body["apiVersion"].as_str().unwrap_or("");
     let spec = &body["spec"];
@@ -288,7 +288,7 @@ pub fn verify_timestamp_annotation(
         Some(token.raw)
     })()
     .ok_or("RFC 3161 timestamp response is malformed or not granted")?;
-    let ts = crate::cms::verify_timestamp_token(token, signed).map_err(|e| format!("RFC 3161 timestamp: {e}"))?;
+    let ts = crate::cms::verify_timestamp_token(token, signed)?;
     if tsas.is_empty() {
         return Err(Rejection::untrusted("no timestamp authority in the trusted root"));
     }
@@ -298,10 +298,10 @@ pub fn verify_timestamp_annotation(
             last = "the timestamp lies outside its authority's validity in the trusted root".into();
             continue;
         }
-        match crate::trust::path_to(&tsa.chain, &ts.chain, ts.time) {
+        match crate::pki::path::validate_chain(&ts.chain, &tsa.chain, &crate::pki::path::TIMESTAMPING, ts.time) {
             Ok(_) => return Ok((ts.time, ts.chain[0].subject())),
-            Err(e) => last = e,
+            Err(e) => last = e.to_string(),
         }
     }
-    Err(Rejection::untrusted(format!("RFC 3161 timestamp authority not trusted: {last}")))
+    Err(Rejection::untrusted(format!("timestamp authority not trusted: {last}")))
 }
