@@ -5,7 +5,7 @@
 use super::verdict;
 use crate::cms::{self, Failure};
 use crate::crypto::HashAlg;
-use crate::report::FileSignatureReport;
+use crate::report::{FileSignatureReport, Verdict};
 use crate::trust::Trust;
 use base64::Engine;
 use std::collections::BTreeMap;
@@ -118,11 +118,80 @@ fn digests(s: &Section, suffix: &str) -> Vec<(HashAlg, Vec<u8>)> {
         .collect()
 }
 
-fn matches_any(ds: &[(HashAlg, Vec<u8>)], data: &[u8]) -> Option<bool> {
-    if ds.is_empty() {
+/// Whether `data` matches **every** digest a section lists that we check: `None` when it lists
+/// none, `Some(false)` when one differs (the JDK checks them all; any one would let a matching
+/// weak digest excuse a failing strong one). MD5 digests are broken and never count.
+fn matches_all(ds: &[(HashAlg, Vec<u8>)], data: &[u8]) -> Option<bool> {
+    let checked: Vec<&(HashAlg, Vec<u8>)> = ds.iter().filter(|(alg, _)| *alg != HashAlg::Md5).collect();
+    if checked.is_empty() {
         return None;
     }
-    Some(ds.iter().any(|(alg, d)| alg.digest(data) == *d))
+    Some(checked.iter().all(|(alg, d)| alg.digest(data) == *d))
+}
+
+/// Whether every digest a section lists that counts is SHA-1 (or it lists none but MD5).
+fn only_weak(ds: &[(HashAlg, Vec<u8>)]) -> bool {
+    !ds.is_empty() && ds.iter().all(|(alg, _)| matches!(alg, HashAlg::Sha1 | HashAlg::Md5))
+}
+
+/// Entry names as the central directory lists them, duplicates included (the zip crate keeps
+/// one entry per name). `None` if the directory cannot be walked (the zip crate has already
+/// read the archive, so that only happens for exotic layouts).
+fn central_directory_names(bytes: &[u8]) -> Option<Vec<String>> {
+    let u16_at = |o: usize| bytes.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
+    let u32_at = |o: usize| bytes.get(o..o + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4")) as usize);
+    let u64_at = |o: usize| bytes.get(o..o + 8).map(|b| u64::from_le_bytes(b.try_into().expect("8")) as usize);
+    let search_from = bytes.len().saturating_sub(22 + 65_535);
+    let eocd = (search_from..bytes.len().saturating_sub(21)).rev().find(|&i| bytes[i..i + 4] == *b"PK\x05\x06")?;
+    let (mut count, mut cd) = (u16_at(eocd + 10)?, u32_at(eocd + 16)?);
+    if count == 0xffff || cd == 0xffff_ffff {
+        // ZIP64: the locator sits just before the end record and points at the ZIP64 end record.
+        let loc = eocd.checked_sub(20)?;
+        if bytes.get(loc..loc + 4)? != b"PK\x06\x07" {
+            return None;
+        }
+        let z = u64_at(loc + 8)?;
+        if bytes.get(z..z + 4)? != b"PK\x06\x06" {
+            return None;
+        }
+        count = u64_at(z + 32)?;
+        cd = u64_at(z + 48)?;
+    }
+    let mut names = Vec::new();
+    let mut pos = cd;
+    for _ in 0..count.min(MAX_ENTRIES + 1) {
+        if bytes.get(pos..pos + 4)? != b"PK\x01\x02" {
+            return None;
+        }
+        let (n, e, c) = (u16_at(pos + 28)?, u16_at(pos + 30)?, u16_at(pos + 32)?);
+        names.push(String::from_utf8_lossy(bytes.get(pos + 46..pos + 46 + n)?).into_owned());
+        pos += 46 + n + e + c;
+    }
+    Some(names)
+}
+
+/// id-data: the eContentType of a JAR's detached signature.
+const ID_DATA: &str = "1.2.840.113549.1.7.1";
+
+/// The JDK's rule for SHA-1 in signed JARs (jdk.jar.disabledAlgorithms "SHA1 denyAfter
+/// 2019-01-01", JDK 17+): the JAR is treated as unsigned unless a trusted timestamp dates the
+/// signature before 2019. Such a signature is never better than `invalid` here.
+fn sha1_rule(mut r: FileSignatureReport) -> FileSignatureReport {
+    const DENY_AFTER: &str = "2019-01-01T00:00:00Z";
+    let stamped_before = r.timestamp.as_ref().is_some_and(|t| t.verified && t.time.as_str() < DENY_AFTER);
+    if stamped_before {
+        r.verification.reasons.push("weak algorithm SHA-1, accepted as the JDK does: timestamped before 2019".into());
+        return r;
+    }
+    if matches!(r.verification.status, Verdict::Verified | Verdict::Untrusted | Verdict::Unverified) {
+        r.verification.status = Verdict::Invalid;
+    }
+    r.verification.reasons.insert(
+        0,
+        "weak algorithm SHA-1 without a trusted timestamp before 2019: the JDK (17+) treats this JAR as unsigned"
+            .into(),
+    );
+    r
 }
 
 pub struct Checked {
@@ -200,8 +269,27 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
     if sf_names.is_empty() {
         return out;
     }
+    // Names a reader could resolve to more than one entry make the archive ambiguous: what we
+    // verify need not be what runs. java.util.jar.JarFile reads the manifest named exactly
+    // META-INF/MANIFEST.MF (else its case variant) and signature files by their upper-case names.
+    let mut ambiguous: Vec<String> = Vec::new();
+    let listed = central_directory_names(bytes).unwrap_or_else(|| names.clone());
+    let mut seen = std::collections::BTreeMap::<&str, usize>::new();
+    for n in &listed {
+        *seen.entry(n.as_str()).or_default() += 1;
+    }
+    for (n, k) in seen.iter().filter(|(n, k)| **k > 1 && !n.ends_with('/')) {
+        ambiguous.push(format!("the archive holds {k} entries named {n}: which one a reader takes is not defined"));
+    }
+    let variants = |upper: &str| -> Vec<&String> { names.iter().filter(|n| n.to_ascii_uppercase() == upper).collect() };
+    let manifests = variants("META-INF/MANIFEST.MF");
+    if manifests.len() > 1 {
+        ambiguous
+            .push(format!("the archive holds {} manifests differing only in case: {manifests:?}", manifests.len()));
+    }
     let mut total = 0u64;
-    let Some(manifest_name) = names.iter().find(|n| n.eq_ignore_ascii_case("META-INF/MANIFEST.MF")).cloned() else {
+    let manifest_name = names.iter().find(|n| *n == "META-INF/MANIFEST.MF").or(manifests.first().copied()).cloned();
+    let Some(manifest_name) = manifest_name else {
         out.signatures = fail("signature files present but no META-INF/MANIFEST.MF".into());
         return out;
     };
@@ -217,22 +305,26 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
         msections.iter().skip(1).filter_map(|s| s.attrs.get("Name").map(|n| (n.clone(), s))).collect();
 
     // Entry digests in the manifest against the archive: once, shared by all signers.
-    let mut entry_problems: Vec<String> = Vec::new();
+    let mut entry_problems: Vec<String> = ambiguous;
+    let mut weak_entries = false;
     for (name, s) in &entries {
         let ds = digests(s, "-Digest");
         if ds.is_empty() {
             continue;
         }
+        weak_entries |= only_weak(&ds);
         if !names.contains(name) {
             entry_problems.push(format!("manifest lists {name}, which the archive lacks"));
             continue;
         }
         match read_entry(&mut zip, name, MAX_ENTRY_BYTES, &mut total) {
-            Ok(data) => {
-                if matches_any(&ds, &data) == Some(false) {
-                    entry_problems.push(format!("{name} was modified: its digest does not match the manifest"));
+            Ok(data) => match matches_all(&ds, &data) {
+                Some(true) => {}
+                Some(false) => {
+                    entry_problems.push(format!("{name} was modified: its digest does not match the manifest"))
                 }
-            }
+                None => entry_problems.push(format!("{name} has only MD5 digests in the manifest, which are broken")),
+            },
             Err(e) => entry_problems.push(e),
         }
     }
@@ -241,12 +333,20 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
     for sf_name in &sf_names {
         let base = &sf_name[..sf_name.len() - 3];
         let mut r = verdict::report("jar", sf_name.clone());
-        let block_name = names.iter().find(|n| {
-            let u = n.to_ascii_uppercase();
-            let b = base.to_ascii_uppercase();
-            u == format!("{b}.RSA") || u == format!("{b}.DSA") || u == format!("{b}.EC")
-        });
-        let Some(block_name) = block_name.cloned() else {
+        let b = base.to_ascii_uppercase();
+        let blocks: Vec<&String> = names
+            .iter()
+            .filter(|n| {
+                let u = n.to_ascii_uppercase();
+                u == format!("{b}.RSA") || u == format!("{b}.DSA") || u == format!("{b}.EC")
+            })
+            .collect();
+        if variants(&sf_name.to_ascii_uppercase()).len() > 1 || blocks.len() > 1 {
+            let what = format!("{sf_name}: more than one signature file or block differing only in case or type");
+            out.signatures.push(verdict::fail(r, Failure::Invalid(what)));
+            continue;
+        }
+        let Some(block_name) = blocks.first().map(|b| (*b).clone()) else {
             out.signatures.push(verdict::fail(r, Failure::Invalid(format!("{sf_name} has no signature block file"))));
             continue;
         };
@@ -268,23 +368,33 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
         if main.attrs.get("X-Android-APK-Signed").is_some_and(|v| v.contains('2') || v.contains('3')) {
             apk_v2_claimed.set(true);
         }
-        r.digest_algorithm = digests(main, "-Digest-Manifest").first().map(|(a, _)| a.name().to_string());
+        let whole = digests(main, "-Digest-Manifest");
+        r.digest_algorithm = whole.first().map(|(a, _)| a.name().to_string());
         // The .SF against the manifest: whole manifest, else main attributes and each section.
         let mut problems: Vec<String> = Vec::new();
+        let mut weak = weak_entries;
         let signed_names: Vec<String> = ssections.iter().skip(1).filter_map(|s| s.attrs.get("Name").cloned()).collect();
-        if matches_any(&digests(main, "-Digest-Manifest"), &manifest) != Some(true) {
-            if matches_any(&digests(main, "-Digest-Manifest-Main-Attributes"), &msections[0].raw) == Some(false) {
+        if matches_all(&whole, &manifest) == Some(true) {
+            weak |= only_weak(&whole);
+        } else {
+            let main_attrs = digests(main, "-Digest-Manifest-Main-Attributes");
+            weak |= only_weak(&main_attrs);
+            if matches_all(&main_attrs, &msections[0].raw) == Some(false) {
                 problems.push("the manifest's main attributes were modified after signing".into());
             }
             for s in ssections.iter().skip(1) {
                 let Some(name) = s.attrs.get("Name") else { continue };
+                let ds = digests(s, "-Digest");
+                weak |= only_weak(&ds);
                 match entries.get(name) {
                     None => problems.push(format!("{sf_name} signs {name}, which the manifest lacks")),
-                    Some(ms) => {
-                        if matches_any(&digests(s, "-Digest"), &ms.raw) == Some(false) {
-                            problems.push(format!("the manifest section of {name} was modified after signing"));
+                    Some(ms) => match matches_all(&ds, &ms.raw) {
+                        Some(true) => {}
+                        Some(false) => {
+                            problems.push(format!("the manifest section of {name} was modified after signing"))
                         }
-                    }
+                        None => problems.push(format!("{sf_name} has no digest we accept for the section of {name}")),
+                    },
                 }
             }
         }
@@ -309,16 +419,16 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
             continue;
         };
         let content_ok = if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) };
-        if r.digest_algorithm.as_deref() == Some("sha1") || si.hash().ok() == Some(HashAlg::Sha1) {
-            r.verification.reasons.push("weak algorithm SHA-1 (JDK 17 treats such JARs as unsigned)".into());
-        }
-        out.signatures.push(verdict::signer(r, si, &sd.certificates, &sf, content_ok, trust));
+        weak |= si.hash().ok() == Some(HashAlg::Sha1);
+        let expect = verdict::Expect { content_type: ID_DATA, purpose: &crate::pki::path::JAR_SIGNING };
+        let r = verdict::signer(r, si, &sd.certificates, &sf, content_ok, trust, &expect);
+        out.signatures.push(if weak { sha1_rule(r) } else { r });
     }
     // APK v2/v3: the signing block sits before the central directory; v1 alone cannot tell.
     let has_block = bytes.windows(16).any(|w| w == b"APK Sig Block 42");
     if apk_v2_claimed.get() && !has_block {
         for s in &mut out.signatures {
-            s.verification.status = crate::report::Verdict::Invalid;
+            s.verification.status = Verdict::Invalid;
             s.verification.reasons.insert(
                 0,
                 "the .SF says the APK is signed with scheme v2/v3, but its signing block is gone: stripped".into(),

@@ -21,6 +21,9 @@ struct Layout {
     checksum: usize,
     security_dir: usize,
     table: Option<(usize, usize)>,
+    /// Where the raw data of the last section ends (the highest PointerToRawData +
+    /// SizeOfRawData): the certificate table is not part of the image, so it must lie after it.
+    sections_end: usize,
 }
 
 /// Whether `bytes` is a PE file goblin can read.
@@ -38,13 +41,32 @@ fn layout(bytes: &[u8]) -> Result<Layout, String> {
         0x20b => opt_start + 144,
         m => return Err(format!("unknown optional header magic {m:#x}")),
     };
+    let sections_end = sections_end(bytes, e_lfanew, header.coff_header.number_of_sections as usize)
+        .ok_or("the section table lies outside the file")?;
     if security_dir + 8 > bytes.len() || opt.windows_fields.number_of_rva_and_sizes < 5 {
-        return Ok(Layout { checksum: opt_start + 64, security_dir, table: None });
+        return Ok(Layout { checksum: opt_start + 64, security_dir, table: None, sections_end });
     }
     let rd = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4 bytes")) as usize;
     let (off, size) = (rd(security_dir), rd(security_dir + 4));
     let table = (size > 0).then_some((off, size));
-    Ok(Layout { checksum: opt_start + 64, security_dir, table })
+    Ok(Layout { checksum: opt_start + 64, security_dir, table, sections_end })
+}
+
+/// The end of the raw data of every section: the highest PointerToRawData + SizeOfRawData of the
+/// section headers (40 bytes each, after the COFF header and the optional header).
+fn sections_end(bytes: &[u8], e_lfanew: usize, count: usize) -> Option<usize> {
+    let opt_size = u16::from_le_bytes(bytes.get(e_lfanew + 20..e_lfanew + 22)?.try_into().ok()?) as usize;
+    let table = e_lfanew.checked_add(24)?.checked_add(opt_size)?;
+    let mut end = 0usize;
+    for i in 0..count.min(96) {
+        let h = bytes.get(table + 40 * i..table + 40 * (i + 1))?;
+        let size = u32::from_le_bytes(h[16..20].try_into().ok()?) as usize;
+        let ptr = u32::from_le_bytes(h[20..24].try_into().ok()?) as usize;
+        if size > 0 {
+            end = end.max(ptr.checked_add(size)?);
+        }
+    }
+    Some(end)
 }
 
 /// The outcome for one PE file: its signatures and anomalies.
@@ -69,9 +91,27 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
         let f = Failure::Invalid("certificate table lies outside the file or over the headers".into());
         return Checked { signatures: vec![verdict::fail(verdict::report("authenticode", "0".into()), f)], notes };
     };
+    // The table is not part of the image: it must follow the raw data of every section, 8-byte
+    // aligned (PE/COFF specification, "The Attribute Certificate Table"; osslsigncode refuses
+    // anything else). A table over section data would leave those bytes out of the hash.
+    let misplaced = if table_off < lay.sections_end {
+        Some(format!(
+            "the certificate table at {table_off:#x} overlaps or precedes section data, which ends at {:#x}",
+            lay.sections_end
+        ))
+    } else if table_off % 8 != 0 {
+        Some(format!("the certificate table at {table_off:#x} is not 8-byte aligned"))
+    } else {
+        None
+    };
+    if let Some(m) = misplaced {
+        let f = Failure::Invalid(format!("{m}: the file is not a well-formed signed image"));
+        return Checked { signatures: vec![verdict::fail(verdict::report("authenticode", "0".into()), f)], notes };
+    }
     if table_end != bytes.len() {
         notes.push(format!(
-            "{} bytes after the certificate table: not covered by the signature",
+            "{} bytes after the certificate table: they are hashed with the image (the signature covers them), \
+             but tools that expect the table at the end of the file (osslsigncode) ignore the signature",
             bytes.len() - table_end
         ));
     }
@@ -105,7 +145,6 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
         pos += len.div_ceil(8) * 8;
     }
 
-    // Parse every signature (nested ones too) before hashing, to know the algorithms.
     // Parse every signature (nested ones too) once, before hashing, to know the algorithms.
     let mut parsed: Vec<(String, Result<cms::SignedData, Failure>)> = Vec::new();
     for (i, b) in blobs.iter().enumerate() {
@@ -138,8 +177,18 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
         };
         let mut r = r;
         r.digest_algorithm = Some(alg.name().into());
+        // SpcPeImagePageHashes V1/V2 (1.3.6.1.4.1.311.2.3.1/2), serialized inside the indirect data.
+        let page_hashes = [0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x03];
+        if content.windows(page_hashes.len()).any(|w| w == page_hashes) {
+            let note = "page hashes present: not checked (the image hash, which is, covers every page)".to_string();
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
         let computed = &hashes[&alg];
-        let content_ok = if computed.as_slice() == embedded {
+        let content_ok = if alg == HashAlg::Md5 {
+            Err("image hash algorithm MD5 is broken (collisions can be made) and not accepted".into())
+        } else if computed.as_slice() == embedded {
             Ok(())
         } else {
             Err(format!(
@@ -149,7 +198,14 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
                 hex::encode(computed)
             ))
         };
-        signatures.push(verdict::signer(r, si, &sd.certificates, content, content_ok, trust));
+        let expect = verdict::Expect { content_type: SPC_INDIRECT_DATA, purpose: &crate::pki::path::CODE_SIGNING };
+        let mut r = verdict::signer(r, si, &sd.certificates, content, content_ok, trust, &expect);
+        if alg == HashAlg::Sha1 {
+            r.verification
+                .reasons
+                .push("weak algorithm: SHA-1 image hash (it never outranks a SHA-2 signature of the same file)".into());
+        }
+        signatures.push(r);
     }
     Checked { signatures, notes }
 }

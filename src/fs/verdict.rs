@@ -3,6 +3,7 @@
 //! validity, SIGNED-FILES.md §2.5).
 
 use crate::cms::{self, Failure, SignerInfo};
+use crate::pki::path::Purpose;
 use crate::report::{Countersigner, FileSignatureReport, Timestamp, Verdict, Verification};
 use crate::trust::Trust;
 use crate::x509::{rfc3339, Cert};
@@ -30,6 +31,21 @@ pub fn fail(mut r: FileSignatureReport, f: Failure) -> FileSignatureReport {
     r
 }
 
+/// What a file signature is checked against: the signed content's type (the contentType
+/// signed attribute must name it) and what its signer must be good for.
+pub struct Expect<'p> {
+    pub content_type: &'p str,
+    pub purpose: &'p Purpose,
+}
+
+/// A countersignature (timestamp) whose token verified: when, by whom, and whether its authority
+/// chains to a timestamp anchor (only then does it count).
+struct Stamp {
+    time: i64,
+    authority: String,
+    trusted: Result<String, String>,
+}
+
 /// Check `si` over `message` and fill `r`; `certs` are the SignedData's certificates.
 /// `content_ok` carries an earlier content check (image hash, manifest digests): its failure
 /// makes the signature invalid after the identity is recorded.
@@ -40,6 +56,7 @@ pub fn signer(
     message: &[u8],
     content_ok: Result<(), String>,
     trust: &Trust,
+    expect: &Expect,
 ) -> FileSignatureReport {
     let now = trust.now;
     if let Some(i) = si.find_cert(certs) {
@@ -49,7 +66,7 @@ pub fn signer(
     if r.digest_algorithm.is_none() {
         r.digest_algorithm = si.hash().ok().map(|h| h.name().to_string());
     }
-    let checked = match si.verify(certs, message) {
+    let checked = match si.verify(certs, message, Some(expect.content_type)) {
         Ok(c) => c,
         Err(f) => return fail(r, f),
     };
@@ -60,54 +77,44 @@ pub fn signer(
         r.verification.reasons.insert(0, e);
         return r;
     }
-    // Countersignatures: the first that verifies gives the timestamp; failing ones are reported.
-    let mut ts_time = None;
-    for cs in cms::countersignatures(si, certs) {
-        let name = cs.signer.as_ref().map(|c| c.subject()).unwrap_or_else(|| "unknown".into());
-        match &cs.result {
-            Ok(()) => {
-                if r.countersigner.is_none() {
-                    if let Some(c) = &cs.signer {
-                        r.countersigner =
-                            Some(Countersigner { subject: c.subject(), sha256: c.sha256(), kind: cs.kind.into() });
-                    }
-                    r.timestamp = cs.time.and_then(rfc3339).map(|time| Timestamp {
-                        authority: Some(name.clone()),
-                        time,
-                        verified: true,
-                    });
-                    ts_time = cs.time;
-                }
-            }
-            Err(f) => {
-                r.verification.status = Verdict::Invalid;
-                r.verification.reasons.push(format!("{} countersignature by {name}: {f}", cs.kind));
-                return r;
-            }
-        }
-    }
-    // Time rules on the signing certificate.
+    let stamp = timestamps(&mut r, si, certs, trust);
+    let trusted_time = stamp.as_ref().filter(|s| s.trusted.is_ok()).map(|s| s.time);
+
+    // Time rules on the signing certificate: only a timestamp whose authority is trusted can
+    // date the signature; an untrusted one (anyone can append one) is reported, nothing more.
     let leaf = &certs[checked.cert];
     let (not_before, not_after) = leaf.validity();
-    match ts_time {
-        Some(t) if t < not_before || t > not_after => {
+    let day = |t: i64| rfc3339(t).unwrap_or_default();
+    match (trusted_time, stamp.as_ref()) {
+        (Some(t), _) if t < not_before || t > not_after => {
             r.verification.status = Verdict::Invalid;
+            r.verification
+                .reasons
+                .push(format!("the trusted timestamp {} lies outside the signing certificate's validity", day(t)));
+            return r;
+        }
+        (Some(t), _) if now > not_after => r.verification.reasons.push(format!(
+            "signing certificate expired {}, but the trusted timestamp {} proves signing within its validity",
+            day(not_after),
+            day(t)
+        )),
+        (None, Some(s)) if now > not_after && s.time >= not_before && s.time <= not_after => {
+            r.verification.status = Verdict::Untrusted;
             r.verification.reasons.push(format!(
-                "timestamp {} lies outside the signing certificate's validity",
-                rfc3339(t).unwrap_or_default()
+                "signing certificate expired {}; the timestamp by {} at {} would prove signing within its \
+                 validity, but it does not count: {}",
+                day(not_after),
+                s.authority,
+                day(s.time),
+                s.trusted.as_ref().err().map(String::as_str).unwrap_or_default()
             ));
             return r;
         }
-        Some(t) if now > not_after => r.verification.reasons.push(format!(
-            "signing certificate expired {}, but the timestamp {} proves signing within its validity",
-            rfc3339(not_after).unwrap_or_default(),
-            rfc3339(t).unwrap_or_default()
-        )),
-        None if now > not_after => {
+        (None, _) if now > not_after => {
             r.verification.status = Verdict::Invalid;
             r.verification.reasons.push(format!(
-                "signing certificate expired {} and no timestamp proves earlier signing",
-                rfc3339(not_after).unwrap_or_default()
+                "signing certificate expired {} and no trusted timestamp proves earlier signing",
+                day(not_after)
             ));
             return r;
         }
@@ -117,13 +124,70 @@ pub fn signer(
         r.verification.reasons.push("self-signed signing certificate".into());
     }
     // Trust: the signer's certificate first, then the rest the signature carries, judged at the
-    // verified timestamp if any.
+    // trusted timestamp if any.
     let mut path = vec![leaf.clone()];
     path.extend(certs.iter().filter(|c| c.der != leaf.der).map(Cert::clone));
-    let (verdict, reason) = trust.decide_certificate(&path, ts_time);
+    let (verdict, reason) = trust.decide_certificate(&path, trusted_time, expect.purpose);
     r.verification.status = verdict;
     r.verification.reasons.push(format!("signature and content intact; {reason}"));
     r
+}
+
+/// Every countersignature of `si`, reported; the first whose authority is trusted (else the
+/// first that verified) is the signature's timestamp. A countersignature sits in unsigned
+/// attributes anyone can append to, so one that fails or is not trusted is a reason, never a
+/// verdict on the signature it countersigns.
+fn timestamps(r: &mut FileSignatureReport, si: &SignerInfo, certs: &[Cert], trust: &Trust) -> Option<Stamp> {
+    let mut best: Option<(Stamp, Countersigner)> = None;
+    for cs in cms::countersignatures(si, certs) {
+        let name = cs.signer.as_ref().map(|c| c.subject()).unwrap_or_else(|| "an unknown signer".into());
+        let (Ok(()), Some(signer), Some(time)) = (&cs.result, &cs.signer, cs.time) else {
+            let why = match &cs.result {
+                Err(f) => f.to_string(),
+                Ok(()) => "no time or signer".into(),
+            };
+            r.verification.reasons.push(format!("{} countersignature by {name} ignored: {why}", cs.kind));
+            continue;
+        };
+        let mut chain = vec![signer.clone()];
+        chain.extend(cs.certificates.iter().chain(certs).filter(|c| c.der != signer.der).cloned());
+        let trusted = trust.timestamp_authority(&chain, time);
+        if let Err(e) = &trusted {
+            r.verification.reasons.push(format!(
+                "{} timestamp by {name} at {}: not trusted: {e}",
+                cs.kind,
+                rfc3339(time).unwrap_or_default()
+            ));
+        }
+        let better = match &best {
+            None => true,
+            Some((b, _)) => b.trusted.is_err() && trusted.is_ok(),
+        };
+        if better {
+            let c = Countersigner { subject: name.clone(), sha256: signer.sha256(), kind: cs.kind.into() };
+            best = Some((Stamp { time, authority: name, trusted }, c));
+        }
+    }
+    let (stamp, countersigner) = best?;
+    r.countersigner = Some(countersigner);
+    r.timestamp = rfc3339(stamp.time).map(|time| Timestamp {
+        authority: Some(stamp.authority.clone()),
+        time,
+        verified: stamp.trusted.is_ok(),
+    });
+    if let Ok(anchor) = &stamp.trusted {
+        r.verification.reasons.push(format!(
+            "{} timestamp by {} at {} verified: its authority chains to {anchor}",
+            countersigner_kind(r),
+            stamp.authority,
+            rfc3339(stamp.time).unwrap_or_default()
+        ));
+    }
+    Some(stamp)
+}
+
+fn countersigner_kind(r: &FileSignatureReport) -> &str {
+    r.countersigner.as_ref().map(|c| c.kind.as_str()).unwrap_or("")
 }
 
 /// The signer's certificate and the issuers found among `certs`, leaf first (at most 10).
