@@ -94,7 +94,8 @@ fn mock_envelopes_under_each_level() {
     for f in ["ca_invalid_sig_env.json", "sa_invalid_sig_env.json"] {
         assert_eq!(check(&mock(f), ACME, &strict).verdict, Verdict::Invalid, "{f}");
     }
-    // Expired signatures: strict fails; permissive and audit log it.
+    // Expired signatures: strict fails; permissive and audit log it, and notation then passes
+    // them, but this report's `verified` means every check held: a logged failure is untrusted.
     for f in ["ca_expired_sig_env.json", "sa_expired_sig_env.json"] {
         let c = check(&mock(f), ACME, &strict);
         assert_eq!(c.verdict, Verdict::Invalid, "{f}");
@@ -102,7 +103,7 @@ fn mock_envelopes_under_each_level() {
         for level in ["permissive", "audit"] {
             let t = trust(&policy(ACME, level, &stores, &[ROOT_ID], ""), &store());
             let c = check(&mock(f), ACME, &t);
-            assert_eq!(c.verdict, Verdict::Verified, "{f} {level}");
+            assert_eq!(c.verdict, Verdict::Untrusted, "{f} {level}");
             assert!(c.reasons.iter().any(|r| r.contains("expiry failed (logged")), "{:?}", c.reasons);
         }
         // An override turns it back on.
@@ -116,9 +117,19 @@ fn mock_envelopes_under_each_level() {
     assert_eq!(check(&mock("sa_valid_sig_env.json"), ACME, &ca_only).verdict, Verdict::Untrusted);
     let sa_only = trust(&policy(ACME, "strict", &["signingAuthority:valid-trust-store"], &[ROOT_ID], ""), &store());
     assert_eq!(check(&mock("ca_valid_sig_env.json"), ACME, &sa_only).verdict, Verdict::Untrusted);
-    // Audit logs authenticity failures.
+    // Audit logs authenticity failures: notation passes them; here an untrusted signer stays
+    // untrusted, with notation's level and reason.
     let audit = trust(&policy(ACME, "audit", &["signingAuthority:valid-trust-store"], &[ROOT_ID], ""), &store());
-    assert_eq!(check(&mock("ca_valid_sig_env.json"), ACME, &audit).verdict, Verdict::Verified);
+    let c = check(&mock("ca_valid_sig_env.json"), ACME, &audit);
+    assert_eq!(c.verdict, Verdict::Untrusted);
+    assert!(
+        c.reasons.iter().any(|r| r.contains("authenticity failed (logged by") && r.contains("Audit")),
+        "{:?}",
+        c.reasons
+    );
+    // With every check holding, audit is as good as strict.
+    let audit_ok = trust(&policy(ACME, "audit", &stores, &[ROOT_ID], ""), &store());
+    assert_eq!(check(&mock("ca_valid_sig_env.json"), ACME, &audit_ok).verdict, Verdict::Verified);
     // Trusted identities: a subset of the leaf subject matches; another country does not.
     let subset = trust(&policy(ACME, "strict", &stores, &["x509.subject:C=US,ST=WA,O=Notary"], ""), &store());
     assert_eq!(check(&mock("ca_valid_sig_env.json"), ACME, &subset).verdict, Verdict::Verified);

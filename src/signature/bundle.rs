@@ -80,10 +80,12 @@ fn version_ok(media_type: &str) -> bool {
 
 pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
     let mut out = Checked::new(Envelope::Bundle, SignatureKind::Signature);
-    let bundle: Bundle = match serde_json::from_slice(bytes) {
-        Ok(b) => b,
-        Err(e) => return out.invalid(format!("Sigstore bundle: {e}")),
-    };
+    // Keys that fold together are refused: the Sigstore library and this parser must read one bundle.
+    let bundle: Bundle =
+        match super::json::parse_unique(bytes).and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string())) {
+            Ok(b) => b,
+            Err(e) => return out.invalid(format!("Sigstore bundle: {e}")),
+        };
     if !version_ok(&bundle.media_type) {
         return out.unsupported(format!("Sigstore bundle media type {:?}", bundle.media_type));
     }
@@ -150,17 +152,56 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
                 ));
             }
             // A message signature signs the artifact; for an image that is the manifest, known
-            // here by digest: only the Sigstore verifier checks it (over the prehash).
+            // here by digest. The signature is checked over that digest (the prehash) with the
+            // certificate's or a given key before anything else: a verdict never rests on the
+            // chain alone.
             out.set_certificates(&certs);
-            if certs.is_empty() && trust.keys.is_empty() {
-                let (verdict, reason) = Trust::no_key_given();
-                out.verdict = verdict;
-                out.reasons.push(reason);
-                return out;
+            let sig = match b64("message signature", &ms.signature) {
+                Ok(s) => s,
+                Err(e) => return out.invalid(e),
+            };
+            if let Some(leaf) = certs.first() {
+                let key = match leaf.public_key() {
+                    Ok(k) => k,
+                    Err(e) => return out.unsupported(format!("certificate key: {e}")),
+                };
+                out.algorithm = Some(key.algorithm_name());
+                match key.verify_sha256_prehash(&digest, &sig) {
+                    Ok(()) => {}
+                    Err(e @ crate::crypto::CryptoError::UnsupportedKey(_)) => {
+                        return out.unsupported(format!("message signature: {e}"))
+                    }
+                    Err(e) => {
+                        return out
+                            .invalid(format!("message signature does not verify with the certificate's key: {e}"))
+                    }
+                }
+            } else {
+                let (verdict, reason, key_id) = trust.decide_key_only(|k| k.verify_sha256_prehash(&digest, &sig));
+                out.signer = Some(crate::report::Signer {
+                    key_id: key_id.or_else(|| m.public_key.as_ref().and_then(|k| k.hint.clone())),
+                    ..Default::default()
+                });
+                if verdict != Verdict::Verified {
+                    out.verdict = verdict;
+                    out.reasons.push(reason);
+                    return out;
+                }
             }
             return match trust.sigstore.as_deref() {
                 Some(p) => sigstore_decide(out, bytes, subject, p, &certs, trust),
-                None => out.unsupported("message-signature bundle: no Sigstore trusted root to verify it with"),
+                None if certs.is_empty() => {
+                    let (verdict, reason, _) = trust.decide_key_only(|k| k.verify_sha256_prehash(&digest, &sig));
+                    out.verdict = verdict;
+                    out.reasons.push(reason);
+                    out
+                }
+                None => {
+                    let (verdict, reason) = trust.decide_cosign_certificate(&certs, None);
+                    out.verdict = verdict;
+                    out.reasons.push(reason);
+                    out
+                }
             };
         }
         (None, None) => return out.invalid("bundle has neither dsseEnvelope nor messageSignature"),
@@ -183,6 +224,14 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
         out.verdict = verdict;
         out.reasons.push(reason);
     } else if let Some(p) = trust.sigstore.as_deref().filter(|p| !p.signer.keys.is_empty()) {
+        // Our own check first: a key bundle whose envelope no given key verifies is invalid
+        // whatever the Sigstore library would say.
+        let (verdict, reason, _) = trust.decide_key_only(|k| k.verify_cosign(&message, &sig));
+        if verdict != Verdict::Verified {
+            out.verdict = verdict;
+            out.reasons.push(reason);
+            return out;
+        }
         return sigstore_decide(out, bytes, subject, p, &certs, trust);
     } else {
         let (verdict, reason, key_id) = trust.decide_key_only(|k| k.verify_cosign(&message, &sig));
@@ -239,11 +288,13 @@ fn sigstore_decide(
             } else {
                 out.verdict = Verdict::Untrusted;
                 out.reasons.push(v.describe());
-                out.reasons.push(
-                    "no --certificate-identity[-regexp] or --certificate-oidc-issuer says who may sign: \
-                     any Sigstore user could have"
-                        .into(),
-                );
+                out.reasons.push(match &policy.signer.issuer {
+                    Some(issuer) => format!(
+                        "an OIDC issuer alone is not an identity policy: any account at {issuer} could have \
+                         signed; add --certificate-identity or --certificate-identity-regexp"
+                    ),
+                    None => "no --certificate-identity[-regexp] says who may sign: any Sigstore user could have".into(),
+                });
                 return out;
             }
             out.reasons.push(v.describe());

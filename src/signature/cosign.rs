@@ -191,8 +191,8 @@ fn timestamp_time(
 
 fn get_ci<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
     // Go's encoding/json matches member names case-insensitively; cosign's own spec example
-    // writes "Docker-manifest-digest".
-    v.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
+    // writes "Docker-manifest-digest". Keys that fold together were refused at parsing.
+    super::json::get(v, key)
 }
 
 /// One `.sig` layer: `payload` is the blob exactly as stored.
@@ -214,9 +214,9 @@ pub fn check_simplesigning(
         Err(e) => return out.invalid(e),
     };
     // Binding: parse the payload only to read it; the signature covers the raw bytes.
-    let doc: serde_json::Value = match serde_json::from_slice(payload) {
+    let doc = match super::json::parse_unique(payload) {
         Ok(v) => v,
-        Err(e) => return out.invalid(format!("payload is not JSON: {e}")),
+        Err(e) => return out.invalid(format!("payload is not JSON cosign would read the same way: {e}")),
     };
     let critical = get_ci(&doc, "critical");
     let named = critical
@@ -259,7 +259,7 @@ pub fn check_attestation(
 ) -> Checked {
     let mut out = Checked::new(Envelope::Dsse, SignatureKind::Attestation);
     out.predicate_type = annotations.get("predicateType").cloned();
-    let env: dsse::Envelope = match serde_json::from_slice(envelope) {
+    let env: dsse::Envelope = match dsse::Envelope::parse(envelope) {
         Ok(e) => e,
         Err(e) => return out.invalid(format!("DSSE envelope: {e}")),
     };
@@ -309,7 +309,7 @@ pub(crate) fn open_dsse(env: &dsse::Envelope) -> Result<OpenedDsse, String> {
     }
     let payload = b64("DSSE payload", &env.payload)?;
     let sig = b64("DSSE signature", &env.signatures[0].sig)?;
-    let statement: dsse::Statement = serde_json::from_slice(&payload).map_err(|e| format!("in-toto statement: {e}"))?;
+    let statement = dsse::Statement::parse(&payload).map_err(|e| format!("in-toto statement: {e}"))?;
     Ok(OpenedDsse { pae: dsse::pae(&env.payload_type, &payload), payload, sig, statement })
 }
 

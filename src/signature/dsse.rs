@@ -20,6 +20,14 @@ pub struct EnvelopeSignature {
 
 pub const IN_TOTO: &str = "application/vnd.in-toto+json";
 
+impl Envelope {
+    /// Parse an envelope as Go's DSSE decoder reads it (field names by case fold), refusing keys
+    /// that fold together ([`super::json`]).
+    pub fn parse(bytes: &[u8]) -> Result<Envelope, String> {
+        super::json::from_signed(bytes, &["payloadType", "payload", "signatures", "keyid", "sig"])
+    }
+}
+
 /// Pre-Authentication Encoding: `"DSSEv1" SP len(type) SP type SP len(body) SP body`.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let mut out = format!("DSSEv1 {} {} {} ", payload_type.len(), payload_type, payload.len()).into_bytes();
@@ -47,6 +55,12 @@ pub struct StatementSubject {
 }
 
 impl Statement {
+    /// Parse a statement as in-toto's Go decoder reads it (field names by case fold), refusing
+    /// keys that fold together ([`super::json`]).
+    pub fn parse(bytes: &[u8]) -> Result<Statement, String> {
+        super::json::from_signed(bytes, &["_type", "subject", "predicateType", "name", "digest"])
+    }
+
     /// Whether some subject names `algorithm:hex`.
     pub fn names(&self, algorithm: &str, hex: &str) -> bool {
         self.subject.iter().any(|s| s.digest.get(algorithm).is_some_and(|h| h.eq_ignore_ascii_case(hex)))

@@ -5,6 +5,7 @@
 pub mod bundle;
 pub mod cosign;
 pub mod dsse;
+pub mod json;
 pub mod notation;
 pub mod rekor;
 pub mod sct;

@@ -152,7 +152,8 @@ fn check(
         digest: String,
         size: u64,
     }
-    let payload: Payload = match serde_json::from_slice(&env.payload) {
+    let fields = ["targetArtifact", "mediaType", "digest", "size"];
+    let payload: Payload = match super::json::from_signed(&env.payload, &fields) {
         Ok(p) => p,
         Err(e) => return out.invalid(format!("payload: {e}")),
     };
@@ -210,7 +211,7 @@ fn check(
                 .into(),
         );
     }
-    let (verdict, reason) = trust.decide_certificate(&certs, None);
+    let (verdict, reason) = trust.decide_certificate(&certs, None, &crate::pki::path::CODE_SIGNING);
     out.verdict = verdict;
     out.reasons.push(reason);
     out
@@ -356,12 +357,12 @@ fn parse_jws(bytes: &[u8]) -> Result<Envelope, String> {
         header: BTreeMap<String, serde_json::Value>,
         signature: String,
     }
-    let jws: Jws = serde_json::from_slice(bytes).map_err(|e| format!("JWS JSON: {e}"))?;
+    let jws: Jws = super::json::from_signed(bytes, &["payload", "protected", "header", "signature"])
+        .map_err(|e| format!("JWS JSON: {e}"))?;
     let protected_bytes = b64url("protected", &jws.protected)?;
     let payload = b64url("payload", &jws.payload)?;
     let signature = b64url("signature", &jws.signature)?;
-    let protected: serde_json::Value =
-        serde_json::from_slice(&protected_bytes).map_err(|e| format!("protected header: {e}"))?;
+    let protected = super::json::parse_unique(&protected_bytes).map_err(|e| format!("protected header: {e}"))?;
     let obj = protected.as_object().ok_or("protected header is not an object")?;
     let text = |k: &str| obj.get(k).and_then(|v| v.as_str()).map(str::to_string);
     let crit = match obj.get("crit") {
