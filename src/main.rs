@@ -61,7 +61,7 @@ async fn dispatch(command: Command) -> Result<ExitStatus> {
         Command::Fs(a) => {
             let (format, fail_on, now) = run::report_settings(&a.report)?;
             let exclude = run::repo_filter(None, &[], &a.exclude)?.exclude;
-            let trust = std::sync::Arc::new(run::load_ca_roots(&a.ca_roots, now)?);
+            let trust = std::sync::Arc::new(run::load_ca_roots(&a.ca_roots, &a.tsa_roots, now)?);
             let opts = sigaudit::fs::FsOptions { follow_symlinks: a.follow_symlinks, exclude, jobs: a.jobs, trust };
             for p in &a.paths {
                 std::fs::symlink_metadata(p).with_context(|| format!("{}", p.display()))?;

@@ -173,11 +173,19 @@ impl Trust {
         Ok(())
     }
 
-    /// Add every certificate of a PEM bundle as a trust anchor.
-    pub fn add_ca_roots_pem(&mut self, pem: &[u8], source: &str) -> Result<usize, String> {
-        let certs = Cert::from_pem_chain(pem).map_err(|e| format!("{source}: {e}"))?;
+    /// Add every certificate of a PEM bundle (or one DER certificate) as a trust anchor.
+    pub fn add_ca_roots_pem(&mut self, bytes: &[u8], source: &str) -> Result<usize, String> {
+        let certs = read_certificates(bytes).map_err(|e| format!("{source}: {e}"))?;
         let n = certs.len();
         self.anchors.extend(certs);
+        Ok(n)
+    }
+
+    /// Add every certificate of a PEM bundle (or one DER certificate) as a timestamp anchor.
+    pub fn add_tsa_roots(&mut self, bytes: &[u8], source: &str) -> Result<usize, String> {
+        let certs = read_certificates(bytes).map_err(|e| format!("{source}: {e}"))?;
+        let n = certs.len();
+        self.tsa_anchors.extend(certs);
         Ok(n)
     }
 
@@ -290,6 +298,14 @@ impl Trust {
             Err(e) => (Verdict::Untrusted, format!("not trusted: {e}")),
         }
     }
+}
+
+/// The certificates of a PEM bundle, or the one certificate of a DER file.
+fn read_certificates(bytes: &[u8]) -> Result<Vec<Cert>, crate::x509::CertError> {
+    if bytes.first() == Some(&0x30) {
+        return Cert::from_der(bytes.to_vec()).map(|c| vec![c]);
+    }
+    Cert::from_pem_chain(bytes)
 }
 
 impl Trust {

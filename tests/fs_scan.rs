@@ -137,8 +137,12 @@ const CORPUS: &[(&str, &str)] = &[
     ("fs-suite/pe/pe-modified-checksum-still-valid.exe", "untrusted"),
     ("fs-suite/pe/pe-appended-after-certtable.exe", "invalid"),
     ("fs-suite/pe/pe-certtable-trailing-junk.exe", "untrusted"),
+    // Verifiers disagree: signify (and UEFI firmware) verify each WIN_CERTIFICATE entry, as we do;
+    // osslsigncode 2.9 accepts only one entry ("Corrupted attribute certificate table").
     ("fs-suite/pe/pe-two-wincert-entries.exe", "untrusted"),
-    ("fs-suite/pe/real-7z1900-x64_signed.exe", "untrusted"), // integrity holds; the CurveBall chain needs trust checks
+    // Integrity holds; without anchors nothing is trusted. The CurveBall defence itself is
+    // tested with the spoofed root as an anchor: curveball_root_with_explicit_parameters_is_refused.
+    ("fs-suite/pe/real-7z1900-x64_signed.exe", "untrusted"),
     ("fs-suite/jar/unsigned-base.jar", "unsigned"),
     ("fs-suite/jar/jar-rsa-sha256-tsa.jar", "untrusted"),
     ("fs-suite/jar/jar-ecdsa-p256-nots.jar", "untrusted"),
@@ -313,4 +317,42 @@ fn ca_roots_make_the_test_pki_signers_verified() {
     }
     let r = got["fs-suite/pe/pe-rsa-sha256-rfc3161.exe"]["signatures"][0]["verification"]["reasons"].to_string();
     assert!(r.contains("CN=SigScan-RS Test Root CA"), "{r}");
+}
+
+/// CVE-2020-0601 ("CurveBall"): the 7-Zip sample's signer is issued by a root whose EC key has
+/// explicit curve parameters (a spoof that copies a trusted root's public point with another
+/// generator). Even with that root itself given as an anchor, the path is refused, as
+/// `openssl verify -x509_strict` refuses it ("Certificate public key has explicit ECC
+/// parameters"); the time is inside both certificates' validity, so that is the only reason.
+#[test]
+fn curveball_root_with_explicit_parameters_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let pe = corpus().join("fs-suite/pe/real-7z1900-x64_signed.exe");
+    let sig = dir.path().join("sig.der");
+    let o = Command::new("osslsigncode").args(["extract-signature", "-in"]).arg(&pe).arg("-out").arg(&sig).output();
+    assert!(o.expect("osslsigncode (./scripts/setup.sh installs it)").status.success());
+    let o =
+        Command::new("openssl").args(["pkcs7", "-inform", "DER", "-print_certs", "-in"]).arg(&sig).output().unwrap();
+    let pem = String::from_utf8(o.stdout).unwrap();
+    let blocks: Vec<&str> = pem.split_inclusive("-----END CERTIFICATE-----").collect();
+    let root = dir.path().join("ollypwn-root.pem");
+    std::fs::write(&root, blocks[1].trim_start()).unwrap();
+    let chain = dir.path().join("chain.pem");
+    std::fs::write(&chain, &pem).unwrap();
+    let at = "2020-02-01T00:00:00Z";
+    let openssl = Command::new("openssl")
+        .args(["verify", "-x509_strict", "-attime", "1580515200", "-CAfile"])
+        .arg(&root)
+        .arg(&chain)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&openssl.stdout).to_string() + &String::from_utf8_lossy(&openssl.stderr);
+    assert!(!openssl.status.success() && said.contains("explicit ECC parameters"), "openssl: {said}");
+
+    let o = sigaudit(["fs", pe.to_str().unwrap(), "-o", "json", "--ca-roots", root.to_str().unwrap(), "--at", at]);
+    let report = stdout_json(&o);
+    let s = &report["files"][0]["signatures"][0];
+    assert_eq!(s["verification"]["status"], "untrusted", "{s:#}");
+    let reasons = s["verification"]["reasons"].to_string();
+    assert!(reasons.contains("explicit curve parameters"), "{reasons}");
 }

@@ -227,6 +227,36 @@ fn an_expired_certificate_is_trusted_when_an_authentic_timestamp_proves_it_signe
 }
 
 #[test]
+fn without_a_notation_policy_ca_roots_and_tsa_roots_date_an_expired_signature() {
+    // The pinned testTSA signing certificate (expired 2024-06-18) as --ca-roots; GlobalSign's
+    // root as --tsa-roots: the RFC 3161 token's authority (EKU timeStamping, critical) chains
+    // to it, so the chain is judged at the token's time. Without the timestamp anchor, the token
+    // does not count and the expired chain is untrusted now.
+    let env: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sig_env("jwsExpiredWithTimestamp.sig")).unwrap()).unwrap();
+    let leaf = base64::engine::general_purpose::STANDARD.decode(env["header"]["x5c"][0].as_str().unwrap()).unwrap();
+    let root = std::fs::read(store().join("x509/tsa/test-timestamp/globalsignRoot.cer")).unwrap();
+    let mut with_tsa = Trust { now: NOW, ..Trust::default() };
+    with_tsa.add_ca_roots_pem(&leaf, "testTSA").unwrap();
+    let without = with_tsa.clone();
+    with_tsa.add_tsa_roots(&root, "globalsign").unwrap();
+    for f in ["jwsExpiredWithTimestamp.sig", "coseExpiredWithTimestamp.sig"] {
+        let c = check(&sig_env(f), SCOPE, &with_tsa);
+        assert_eq!(c.verdict, Verdict::Verified, "{f}: {:?}", c.reasons);
+        assert!(c.timestamp.unwrap().verified);
+        assert!(c.reasons.iter().any(|r| r.contains("its authority chains to CN=GlobalSign")), "{:?}", c.reasons);
+        let c = check(&sig_env(f), SCOPE, &without);
+        assert_eq!(c.verdict, Verdict::Untrusted, "{f}: {:?}", c.reasons);
+        assert!(c.reasons.iter().any(|r| r.contains("does not count")), "{:?}", c.reasons);
+    }
+    // The signing certificate as a timestamp anchor proves nothing: it is not a TSA.
+    let mut wrong = without.clone();
+    wrong.add_tsa_roots(&leaf, "testTSA").unwrap();
+    let c = check(&sig_env("jwsExpiredWithTimestamp.sig"), SCOPE, &wrong);
+    assert_eq!(c.verdict, Verdict::Untrusted, "{:?}", c.reasons);
+}
+
+#[test]
 fn bad_timestamp_tokens_are_rejected() {
     // notation-go's countersignature negatives, put into the untimestamped envelope.
     let always = trust(&policy("*", "strict", &TS_STORES, &["*"], r#","verifyTimestamp":"always""#), &store());

@@ -89,6 +89,10 @@ pub struct FsArgs {
     /// PEM bundle of trust anchors for signers (repeatable).
     #[arg(long, value_name = "FILE")]
     pub ca_roots: Vec<PathBuf>,
+    /// PEM bundle of trust anchors for timestamp authorities (repeatable; default: --ca-roots).
+    /// A timestamp counts only when its signer has the timeStamping EKU and chains to one.
+    #[arg(long, value_name = "FILE")]
+    pub tsa_roots: Vec<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -156,6 +160,9 @@ pub struct CommonArgs {
     /// PEM bundle of trust anchors for certificate-bearing signatures (repeatable).
     #[arg(long, value_name = "FILE")]
     pub ca_roots: Vec<PathBuf>,
+    /// PEM bundle of trust anchors for timestamp authorities (repeatable; default: --ca-roots).
+    #[arg(long, value_name = "FILE")]
+    pub tsa_roots: Vec<PathBuf>,
     #[command(flatten)]
     pub signer: SignerArgs,
     /// notation trust policy (trustpolicy.json, OCI) for Notary Project signatures

@@ -30,6 +30,8 @@ pub struct ConfigFile {
     #[serde(default)]
     ca_roots: Vec<PathBuf>,
     #[serde(default)]
+    tsa_roots: Vec<PathBuf>,
+    #[serde(default)]
     trusted_root: Vec<PathBuf>,
     certificate_identity: Option<String>,
     certificate_identity_regexp: Option<String>,
@@ -65,7 +67,13 @@ impl ConfigFile {
                 *p = base.join(&*p);
             }
         };
-        c.key.iter_mut().chain(&mut c.ca_roots).chain(&mut c.trusted_root).chain(&mut c.tls_ca).for_each(rebase);
+        c.key
+            .iter_mut()
+            .chain(&mut c.ca_roots)
+            .chain(&mut c.tsa_roots)
+            .chain(&mut c.trusted_root)
+            .chain(&mut c.tls_ca)
+            .for_each(rebase);
         c.notation_trust_policy.iter_mut().chain(&mut c.notation_trust_store).for_each(rebase);
         Ok(c)
     }
@@ -99,6 +107,7 @@ impl ConfigFile {
         self.report(&mut c.report, m)?;
         self.signer(&mut c.signer);
         c.ca_roots.extend(self.ca_roots.iter().cloned());
+        c.tsa_roots.extend(self.tsa_roots.iter().cloned());
         c.tls_ca.extend(self.tls_ca.iter().cloned());
         if c.notation_trust_policy.is_none() {
             c.notation_trust_policy.clone_from(&self.notation_trust_policy);
@@ -137,6 +146,7 @@ impl ConfigFile {
     pub fn apply_fs(&self, f: &mut FsArgs, m: &ArgMatches) -> Result<()> {
         self.report(&mut f.report, m)?;
         f.ca_roots.extend(self.ca_roots.iter().cloned());
+        f.tsa_roots.extend(self.tsa_roots.iter().cloned());
         f.exclude.extend(self.exclude.iter().cloned());
         if let (Some(v), true) = (self.follow_symlinks, defaulted(m, "follow_symlinks")) {
             f.follow_symlinks = v;

@@ -52,7 +52,7 @@ pub struct Settings {
 impl Settings {
     pub fn from_args(c: &CommonArgs) -> Result<Settings> {
         let (format, fail_on, now) = report_settings(&c.report)?;
-        let mut trust = load_ca_roots(&c.ca_roots, now)?;
+        let mut trust = load_ca_roots(&c.ca_roots, &c.tsa_roots, now)?;
         // Keys and trusted roots are read once, for bundles and legacy cosign layers alike.
         let material = super::bundle::signer_policy(&c.signer)?;
         for (source, json) in &material.root_jsons {
@@ -127,12 +127,16 @@ impl Settings {
     }
 }
 
-/// Trust anchors from `--ca-roots` files; certificates are judged at `now`.
-pub fn load_ca_roots(paths: &[std::path::PathBuf], now: i64) -> Result<Trust> {
+/// Trust anchors from `--ca-roots` and `--tsa-roots` files; certificates are judged at `now`.
+pub fn load_ca_roots(ca: &[std::path::PathBuf], tsa: &[std::path::PathBuf], now: i64) -> Result<Trust> {
     let mut trust = Trust { now, ..Trust::default() };
-    for path in paths {
+    for path in ca {
         let pem = std::fs::read(path).with_context(|| format!("--ca-roots {}", path.display()))?;
         trust.add_ca_roots_pem(&pem, &path.display().to_string()).map_err(|e| anyhow::anyhow!("--ca-roots {e}"))?;
+    }
+    for path in tsa {
+        let pem = std::fs::read(path).with_context(|| format!("--tsa-roots {}", path.display()))?;
+        trust.add_tsa_roots(&pem, &path.display().to_string()).map_err(|e| anyhow::anyhow!("--tsa-roots {e}"))?;
     }
     Ok(trust)
 }

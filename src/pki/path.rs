@@ -197,19 +197,19 @@ impl<'a, A: Borrow<Cert>> Search<'a, '_, A> {
             self.note(format!("no issuer of {} among the given certificates and anchors", current.subject()));
         }
         for (issuer, is_anchor) in candidates {
-            if self.checks >= SIGNATURE_BUDGET {
-                return None;
-            }
-            self.checks += 1;
             let role = if is_anchor { "trust anchor" } else { "issuer" };
-            if let Err(e) = current.verify_signed_by(issuer) {
-                self.note(format!("{} is not signed by {role} {}: {e}", current.subject(), issuer.subject()));
-                continue;
-            }
             // Certificates between the leaf and this issuer that count against its pathLen.
             let below = path.iter().skip(1).filter(|c| !c.is_self_signed()).count();
             if let Err(rule) = check_issuer(issuer, self.purpose, self.at, below) {
                 self.note(format!("{role} {}: {rule}", issuer.subject()));
+                continue;
+            }
+            if self.checks >= SIGNATURE_BUDGET {
+                return None;
+            }
+            self.checks += 1;
+            if let Err(e) = current.verify_signed_by(issuer) {
+                self.note(format!("{} is not signed by {role} {}: {e}", current.subject(), issuer.subject()));
                 continue;
             }
             if is_anchor {

@@ -204,14 +204,37 @@ fn check(
             return out.invalid(format!("signature expired at {}", rfc3339(exp).unwrap_or_default()));
         }
     }
-    if env.timestamp_token.is_some() {
-        out.timestamp = Some(Timestamp { authority: None, time: String::new(), verified: false });
-        out.reasons.push(
-            "RFC 3161 timestamp countersignature present; not checked without a notation trust policy with tsa: roots"
-                .into(),
-        );
+    // Without a notation policy, an RFC 3161 countersignature counts when its authority chains
+    // to the timestamp anchors (--tsa-roots, else --ca-roots): the chain is then judged at its
+    // time, so an expired signing certificate is still trusted if it signed in time.
+    let mut at = None;
+    match &env.timestamp_token {
+        None => {}
+        Some(Err(e)) => out.reasons.push(format!("timestamp countersignature ignored: {e}")),
+        Some(Ok(token)) => {
+            let checked = crate::cms::verify_timestamp_token(token, &env.signature).and_then(|ts| {
+                let authority = trust.timestamp_authority(&ts.chain, ts.time)?;
+                certs.iter().try_for_each(|c| c.valid_at(ts.time))?;
+                Ok((ts, authority))
+            });
+            match checked {
+                Ok((ts, authority)) => {
+                    let time = rfc3339(ts.time).unwrap_or_default();
+                    out.reasons.push(format!(
+                        "RFC 3161 timestamp by {} at {time} verified: its authority chains to {authority}",
+                        ts.chain[0].subject()
+                    ));
+                    out.timestamp = Some(Timestamp { authority: Some(ts.chain[0].subject()), time, verified: true });
+                    at = Some(ts.time);
+                }
+                Err(e) => {
+                    out.timestamp = Some(Timestamp { authority: None, time: String::new(), verified: false });
+                    out.reasons.push(format!("RFC 3161 timestamp countersignature does not count: {e}"));
+                }
+            }
+        }
     }
-    let (verdict, reason) = trust.decide_certificate(&certs, None, &crate::pki::path::CODE_SIGNING);
+    let (verdict, reason) = trust.decide_certificate(&certs, at, &crate::pki::path::CODE_SIGNING);
     out.verdict = verdict;
     out.reasons.push(reason);
     out
