@@ -33,6 +33,22 @@ if [ -d "$corpus" ]; then
   for f in "$corpus"/sigstore/conformance/*/bundle.sigstore.json; do
     { printf '\003'; cat "$f"; } > "fuzz/corpus/trust_evidence/$(basename "$(dirname "$f")").3"
   done
+  # path_validation: purpose byte, anchor mask, time, then DER certificates (the test PKIs' chains).
+  mkdir -p fuzz/corpus/path_validation
+  /usr/bin/python3 - "$corpus" fuzz/corpus/path_validation <<'PY'
+import base64, pathlib, re, sys
+corpus, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+def ders(p):
+    t = p.read_bytes()
+    if t.startswith(b"0"):
+        return [t]
+    return [base64.b64decode(b"".join(m.split())) for m in re.findall(rb"-----BEGIN CERTIFICATE-----(.*?)-----END", t, re.S)]
+pki = corpus / "fs-suite/pki"
+chain = [d for f in ("test-signer-ec.pem", "test-ca.pem", "test-root.pem") if (pki / f).exists() for d in ders(pki / f)]
+stores = [d for f in sorted((corpus / "notation/truststore").glob("*")) for d in ders(f)]
+for i, (purpose, mask, certs) in enumerate([(0, 0b100, chain), (1, 0b100, chain), (2, 0b110, chain), (1, 0b1, stores)]):
+    (out / f"seed{i}").write_bytes(bytes([purpose, mask]) + (700_000_000).to_bytes(4, "big") + b"".join(certs))
+PY
 fi
 
 targets=("$@")

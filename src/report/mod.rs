@@ -316,8 +316,18 @@ pub struct Countersigner {
 }
 
 impl FileReport {
+    /// The best signature verdict; a SHA-1 or MD5 signature never outranks a SHA-2 signature of
+    /// the same file (a dual-signed file whose SHA-256 signature fails is not rescued by its
+    /// SHA-1 one).
     pub fn compute_status(&mut self) {
-        self.status = Status::of(self.signatures.iter().map(|s| &s.verification.status));
+        let weak = |s: &&FileSignatureReport| matches!(s.digest_algorithm.as_deref(), Some("sha1" | "md5"));
+        let strong: Vec<&FileSignatureReport> = self.signatures.iter().filter(|s| !weak(s)).collect();
+        let counted = if strong.is_empty() || strong.len() == self.signatures.len() {
+            self.signatures.iter().collect()
+        } else {
+            strong
+        };
+        self.status = Status::of(counted.iter().map(|s| &s.verification.status));
     }
 }
 
