@@ -85,13 +85,25 @@ fn section(raw: &[u8], lines: &[(usize, usize)], text: &[u8]) -> Section {
             attrs.insert(k, v);
         }
         if let Some((k, v)) = line.split_once(':') {
-            current = Some((k.trim().to_string(), v.strip_prefix(' ').unwrap_or(v).to_string()));
+            // Attribute names are case-insensitive (java.util.jar.Attributes.Name): kept lower-case.
+            current = Some((k.trim().to_ascii_lowercase(), v.strip_prefix(' ').unwrap_or(v).to_string()));
         }
     }
     if let Some((k, v)) = current {
         attrs.insert(k, v);
     }
     Section { raw: raw.to_vec(), attrs }
+}
+
+/// Entry names that more than one (non-main) section of a manifest or signature file names.
+fn repeated_names(sections: &[Section]) -> Vec<String> {
+    let mut seen = std::collections::BTreeMap::<&str, usize>::new();
+    for s in sections.iter().skip(1) {
+        if let Some(n) = s.attrs.get("name") {
+            *seen.entry(n.as_str()).or_default() += 1;
+        }
+    }
+    seen.into_iter().filter(|(_, k)| *k > 1).map(|(n, _)| n.to_string()).collect()
 }
 
 /// `SHA-256-Digest` -> SHA-256, etc.
@@ -112,7 +124,8 @@ fn digests(s: &Section, suffix: &str) -> Vec<(HashAlg, Vec<u8>)> {
         .iter()
         .filter_map(|(k, v)| {
             let alg = digest_alg(k.strip_suffix(suffix)?)?;
-            let d = base64::engine::general_purpose::STANDARD.decode(v.trim()).ok()?;
+            // A digest that is not base64 can match nothing (it still counts as listed).
+            let d = base64::engine::general_purpose::STANDARD.decode(v.trim()).unwrap_or_default();
             Some((alg, d))
         })
         .collect()
@@ -302,16 +315,27 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
     };
     let msections = sections(&manifest);
     let entries: BTreeMap<String, &Section> =
-        msections.iter().skip(1).filter_map(|s| s.attrs.get("Name").map(|n| (n.clone(), s))).collect();
+        msections.iter().skip(1).filter_map(|s| s.attrs.get("name").map(|n| (n.clone(), s))).collect();
+    // Two sections for one name: the JDK merges them, so which digest counts is not ours to guess.
+    ambiguous.extend(
+        repeated_names(&msections).into_iter().map(|n| format!("the manifest has more than one section for {n}")),
+    );
 
     // Entry digests in the manifest against the archive: once, shared by all signers.
     let mut entry_problems: Vec<String> = ambiguous;
     let mut weak_entries = false;
+    // Entries whose manifest section states a digest we check: only these can be signed.
+    let mut digested: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for (name, s) in &entries {
-        let ds = digests(s, "-Digest");
+        let ds = digests(s, "-digest");
+        if ds.iter().all(|(alg, _)| *alg == HashAlg::Md5) && !ds.is_empty() {
+            entry_problems.push(format!("{name} has only MD5 digests in the manifest, which are broken"));
+            continue;
+        }
         if ds.is_empty() {
             continue;
         }
+        digested.insert(name.as_str());
         weak_entries |= only_weak(&ds);
         if !names.contains(name) {
             entry_problems.push(format!("manifest lists {name}, which the archive lacks"));
@@ -365,26 +389,31 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
             out.signatures.push(verdict::fail(r, Failure::Invalid(format!("{sf_name} is empty"))));
             continue;
         };
-        if main.attrs.get("X-Android-APK-Signed").is_some_and(|v| v.contains('2') || v.contains('3')) {
+        if let Some(n) = repeated_names(&ssections).first() {
+            let what = format!("{sf_name} has more than one section for {n}");
+            out.signatures.push(verdict::fail(r, Failure::Invalid(what)));
+            continue;
+        }
+        if main.attrs.get("x-android-apk-signed").is_some_and(|v| v.contains('2') || v.contains('3')) {
             apk_v2_claimed.set(true);
         }
-        let whole = digests(main, "-Digest-Manifest");
+        let whole = digests(main, "-digest-manifest");
         r.digest_algorithm = whole.first().map(|(a, _)| a.name().to_string());
         // The .SF against the manifest: whole manifest, else main attributes and each section.
         let mut problems: Vec<String> = Vec::new();
         let mut weak = weak_entries;
-        let signed_names: Vec<String> = ssections.iter().skip(1).filter_map(|s| s.attrs.get("Name").cloned()).collect();
+        let signed_names: Vec<String> = ssections.iter().skip(1).filter_map(|s| s.attrs.get("name").cloned()).collect();
         if matches_all(&whole, &manifest) == Some(true) {
             weak |= only_weak(&whole);
         } else {
-            let main_attrs = digests(main, "-Digest-Manifest-Main-Attributes");
+            let main_attrs = digests(main, "-digest-manifest-main-attributes");
             weak |= only_weak(&main_attrs);
             if matches_all(&main_attrs, &msections[0].raw) == Some(false) {
                 problems.push("the manifest's main attributes were modified after signing".into());
             }
             for s in ssections.iter().skip(1) {
-                let Some(name) = s.attrs.get("Name") else { continue };
-                let ds = digests(s, "-Digest");
+                let Some(name) = s.attrs.get("name") else { continue };
+                let ds = digests(s, "-digest");
                 weak |= only_weak(&ds);
                 match entries.get(name) {
                     None => problems.push(format!("{sf_name} signs {name}, which the manifest lacks")),
@@ -401,7 +430,10 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
         // Any manifest entry that fails (modified, missing, refused as a bomb) breaks the archive.
         problems.extend(entry_problems.iter().cloned());
         for n in &names {
-            if !n.ends_with('/') && !is_signature_related(n) && !signed_names.contains(n) {
+            if !n.ends_with('/')
+                && !is_signature_related(n)
+                && (!signed_names.contains(n) || !digested.contains(n.as_str()))
+            {
                 problems.push(format!("unsigned entry {n}"));
             }
         }
@@ -450,7 +482,7 @@ mod tests {
         let s = sections(m);
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].raw, b"Manifest-Version: 1.0\r\nCreated-By: x\r\n\r\n");
-        assert_eq!(s[1].attrs["Name"], "a/very/long/name.txt");
+        assert_eq!(s[1].attrs["name"], "a/very/long/name.txt");
         assert_eq!(s[1].raw, &m[40..]);
     }
 }
