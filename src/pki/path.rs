@@ -46,7 +46,11 @@ pub struct Purpose {
 pub enum LeafEku {
     /// It must be present and allow the purpose.
     Required,
-    /// It must be present, critical, and name exactly the purpose (RFC 3161 §2.3).
+    /// It must be present and name exactly the purpose (RFC 3161 §2.3, which also wants it
+    /// critical; GitHub's timestamp authority marks it non-critical, and Go's verifier accepts that).
+    Exclusive,
+    /// It must be present, critical, and name exactly the purpose (`openssl verify -purpose
+    /// timestampsign`).
     ExclusiveCritical,
     /// If present it must allow the purpose (the JDK's rule for signed JARs).
     IfPresent,
@@ -76,13 +80,13 @@ pub const JAR_SIGNING: Purpose = Purpose {
     leaf_ku_only: None,
 };
 
-/// Timestamp authorities (RFC 3161 §2.3; also PKCS#9 countersigners): a critical EKU of exactly
+/// Timestamp authorities (RFC 3161 §2.3; also PKCS#9 countersigners): an EKU of exactly
 /// timeStamping, keyUsage only digitalSignature and/or nonRepudiation; CAs that carry an EKU
 /// must allow timestamping.
 pub const TIMESTAMPING: Purpose = Purpose {
     name: "timestamping",
     eku: eku::TIME_STAMPING,
-    leaf_eku: LeafEku::ExclusiveCritical,
+    leaf_eku: LeafEku::Exclusive,
     any_eku: false,
     nested: true,
     leaf_ku_any: ku::DIGITAL_SIGNATURE | ku::NON_REPUDIATION,
@@ -251,10 +255,11 @@ pub fn check_leaf(leaf: &Cert, purpose: &Purpose, at: i64) -> Result<(), String>
     match (leaf.eku(), purpose.leaf_eku) {
         (None, LeafEku::IfPresent) => {}
         (None, _) => return Err(format!("no extendedKeyUsage; {name} needs {}", eku::name(purpose.eku))),
-        (Some(e), LeafEku::ExclusiveCritical) => {
-            if e.value != [purpose.eku] || !e.critical {
+        (Some(e), LeafEku::Exclusive | LeafEku::ExclusiveCritical) => {
+            if e.value != [purpose.eku] || (purpose.leaf_eku == LeafEku::ExclusiveCritical && !e.critical) {
+                let critical = if purpose.leaf_eku == LeafEku::ExclusiveCritical { ", critical" } else { "" };
                 return Err(format!(
-                    "extendedKeyUsage {} ({}); {name} needs exactly {}, critical",
+                    "extendedKeyUsage {} ({}); {name} needs exactly {}{critical}",
                     names(&e.value),
                     if e.critical { "critical" } else { "not critical" },
                     eku::name(purpose.eku)
