@@ -221,6 +221,7 @@ impl Trust {
     /// or to a Fulcio CA, and must then satisfy the keyless identity constraints. A Fulcio
     /// certificate without such a constraint is `untrusted`: any Sigstore user could have made it.
     pub fn decide_cosign_certificate(&self, certs: &[Cert], at: Option<i64>) -> (Verdict, String) {
+        let dated = at.is_some();
         let at = at.unwrap_or(self.now);
         let (anchor, fulcio) = match path::validate_chain(certs, &self.anchors, &path::CODE_SIGNING, at) {
             Ok(p) => (p.anchor.subject(), false),
@@ -237,6 +238,18 @@ impl Trust {
                 }
             },
         };
+        // A Fulcio certificate lives about ten minutes: only a verified Rekor entry or RFC 3161
+        // timestamp shows the signature was made while it was valid (cosign and sigstore-go
+        // require one); "now" inside its window proves nothing.
+        if fulcio && !dated {
+            return (
+                Verdict::Untrusted,
+                format!(
+                    "chains to Fulcio CA {anchor}, but no verified Rekor entry or RFC 3161 timestamp dates the \
+                     signature inside the short-lived certificate's validity"
+                ),
+            );
+        }
         // A Fulcio certificate must also have been logged in certificate transparency (its
         // embedded SCT), as cosign and sigstore-go require.
         let anchor = if fulcio {

@@ -63,7 +63,8 @@ impl Statement {
 
     /// Whether some subject names `algorithm:hex`.
     pub fn names(&self, algorithm: &str, hex: &str) -> bool {
-        self.subject.iter().any(|s| s.digest.get(algorithm).is_some_and(|h| h.eq_ignore_ascii_case(hex)))
+        // Exactly, as cosign compares them: an upper-case hex digest names no image there.
+        self.subject.iter().any(|s| s.digest.get(algorithm).is_some_and(|h| h == hex))
     }
 
     pub fn subject_digests(&self) -> Vec<String> {

@@ -1,6 +1,6 @@
 //! Signed JSON read the way the signers' own verifiers read it, or refused. Go's encoding/json
-//! (cosign, notation, in-toto) matches object keys to fields case-insensitively, with Unicode
-//! case folding (`ſ` matches `s`, `K` the Kelvin sign matches `k`), and the last of duplicate keys
+//! (cosign, notation, in-toto) matches object keys to a struct's (ASCII) field names
+//! case-insensitively with Unicode simple case folding, and the last of several matching keys
 //! wins; serde matches exactly and keeps the first. A payload with two keys that fold to the
 //! same name could therefore bind a signature to one digest here and to another in cosign, so
 //! any object with such keys is refused, and the keys that remain are matched by their fold.
@@ -8,10 +8,18 @@
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-/// A key as Go's case-insensitive matching sees it (simple case folding, approximated by
-/// upper-casing then lower-casing every character).
+/// A key as Go's decoder compares it with an ASCII field name: ASCII letters without case, and
+/// the only two non-ASCII runes whose simple case folding reaches an ASCII letter, `ſ` (U+017F,
+/// folds with `s`) and the Kelvin sign (U+212A, folds with `k`). Any other rune folds to no
+/// ASCII letter in Go (not `ı`, not the ligature `ﬆ`), so it is kept as it is.
 pub fn fold(key: &str) -> String {
-    key.chars().flat_map(char::to_uppercase).flat_map(char::to_lowercase).collect()
+    key.chars()
+        .map(|c| match c {
+            '\u{017f}' => 's',
+            '\u{212a}' => 'k',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
 }
 
 /// Parse `bytes` as JSON, refusing any object with two keys that fold to the same name.
@@ -40,6 +48,21 @@ pub fn canonical_keys(v: Value, fields: &[&str]) -> Value {
             Value::Object(out)
         }
         Value::Array(a) => Value::Array(a.into_iter().map(|v| canonical_keys(v, fields)).collect()),
+        other => other,
+    }
+}
+
+/// [`canonical_keys`] on the top-level object only (a header whose nested values are kept as they are).
+pub fn canonical_keys_top(v: Value, fields: &[&str]) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let f = fold(&k);
+                    (fields.iter().find(|n| fold(n) == f).map_or(k, |n| n.to_string()), v)
+                })
+                .collect(),
+        ),
         other => other,
     }
 }
@@ -132,6 +155,9 @@ mod tests {
         assert!(parse_unique("{\"docker-manifest-digest\":1,\"docker-manifeſt-digest\":2}".as_bytes()).is_err());
         assert!(parse_unique("[{\"kind\":1,\"\u{212a}ind\":2}]".as_bytes()).is_err());
         assert!(parse_unique(br#"{"a":{"b":1},"c":[{"b":2}]}"#).is_ok());
+        // Go folds neither the dotless i nor the st ligature to ASCII: these are other keys.
+        assert!(parse_unique("{\"digest\":1,\"dıgest\":2}".as_bytes()).is_ok());
+        assert!(parse_unique("{\"digest\":1,\"digeﬆ\":2}".as_bytes()).is_ok());
     }
 
     #[test]
@@ -141,5 +167,7 @@ mod tests {
         assert_eq!(d, "sha256:x");
         let c = canonical_keys(v, &["critical", "image"]);
         assert!(c.get("critical").and_then(|c| c.get("image")).is_some());
+        let v = parse_unique("{\"docker-manifeﬆ-digest\":\"x\"}".as_bytes()).unwrap();
+        assert!(get(&v, "docker-manifest-digest").is_none());
     }
 }

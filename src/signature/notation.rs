@@ -18,14 +18,9 @@ const SCHEME: &str = "io.cncf.notary.signingScheme";
 const SIGNING_TIME: &str = "io.cncf.notary.signingTime";
 const AUTHENTIC_TIME: &str = "io.cncf.notary.authenticSigningTime";
 const EXPIRY: &str = "io.cncf.notary.expiry";
-const KNOWN_CRITICAL: [&str; 6] = [
-    SCHEME,
-    SIGNING_TIME,
-    AUTHENTIC_TIME,
-    EXPIRY,
-    "io.cncf.notary.verificationPlugin",
-    "io.cncf.notary.verificationPluginMinVersion",
-];
+const PLUGIN: &str = "io.cncf.notary.verificationPlugin";
+const PLUGIN_MIN_VERSION: &str = "io.cncf.notary.verificationPluginMinVersion";
+const KNOWN_CRITICAL: [&str; 6] = [SCHEME, SIGNING_TIME, AUTHENTIC_TIME, EXPIRY, PLUGIN, PLUGIN_MIN_VERSION];
 
 /// An envelope reduced to what the rules need, whatever its encoding.
 #[derive(Debug, Default)]
@@ -385,7 +380,11 @@ fn parse_jws(bytes: &[u8]) -> Result<Envelope, String> {
     let protected_bytes = b64url("protected", &jws.protected)?;
     let payload = b64url("payload", &jws.payload)?;
     let signature = b64url("signature", &jws.signature)?;
+    // notation-core-go reads the known headers into a struct (keys by case fold) and keeps the
+    // rest by exact name: fold the known ones to their spelling, as it does.
     let protected = super::json::parse_unique(&protected_bytes).map_err(|e| format!("protected header: {e}"))?;
+    let known = ["alg", "cty", "crit", SCHEME, SIGNING_TIME, AUTHENTIC_TIME, EXPIRY, PLUGIN, PLUGIN_MIN_VERSION];
+    let protected = super::json::canonical_keys_top(protected, &known);
     let obj = protected.as_object().ok_or("protected header is not an object")?;
     let text = |k: &str| obj.get(k).and_then(|v| v.as_str()).map(str::to_string);
     let crit = match obj.get("crit") {
@@ -399,7 +398,7 @@ fn parse_jws(bytes: &[u8]) -> Result<Envelope, String> {
     let x5c = jws
         .header
         .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("x5c"))
+        .find(|(k, _)| super::json::fold(k) == "x5c")
         .map(|(_, v)| v)
         .ok_or("unprotected header has no x5c")?;
     let certs = x5c
@@ -413,7 +412,7 @@ fn parse_jws(bytes: &[u8]) -> Result<Envelope, String> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let timestamp_token =
-        jws.header.iter().find(|(k, _)| k.eq_ignore_ascii_case("io.cncf.notary.timestampSignature")).map(|(_, v)| {
+        jws.header.iter().find(|(k, _)| super::json::fold(k) == "io.cncf.notary.timestampsignature").map(|(_, v)| {
             v.as_str()
                 .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
                 .ok_or_else(|| "the timestampSignature header is not standard base64".to_string())
@@ -430,7 +429,7 @@ fn parse_jws(bytes: &[u8]) -> Result<Envelope, String> {
         signing_time: json_time(&protected, SIGNING_TIME)?,
         authentic_signing_time: json_time(&protected, AUTHENTIC_TIME)?,
         expiry: json_time(&protected, EXPIRY)?,
-        plugin: text("io.cncf.notary.verificationPlugin"),
+        plugin: text(PLUGIN),
         certs,
         payload,
         signed_bytes,
