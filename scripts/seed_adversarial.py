@@ -615,6 +615,10 @@ class Adversary(base.Seeder):
                                        % (digest, kelvin, other))),
                 "case-only": doc(crit('{"Docker-Manifest-Digest":"%s"}' % digest)),
                 "long-s-only": doc(crit('{"docker-manife%st-digest":"%s"}' % (long_s, digest))),
+                # Characters whose full upper case is ASCII but which Go does not fold to it:
+                # U+FB06 (ligature st, upper case "ST") and U+0131 (dotless i, upper case "I").
+                "st-ligature-only": doc(crit('{"docker-manife\ufb06-digest":"%s"}' % digest)),
+                "dotless-i-only": '{"cr\u0131tical":%s,"optional":null}' % crit(img(digest)),
             }[variant]
             return v.encode()
 
@@ -625,6 +629,8 @@ class Adversary(base.Seeder):
                 "subject-long-s": head + '"subject":%s,"%subject":%s,"predicate":{}}' % (s(digest), long_s, s(other)),
                 "digest-case": head + '"subject":[{"name":"img","digest":{"sha256":"%s"},"Digest":{"sha256":"%s"}}],'
                                       '"predicate":{}}' % (digest[7:], other[7:]),
+                "digest-st-ligature": head + '"subject":[{"name":"img","dige\ufb06":{"sha256":"%s"}}],"predicate":{}}'
+                                             % digest[7:],
             }.get(variant, head + '"subject":%s,"predicate":{}}' % s(digest))
             return v.encode()
 
@@ -653,6 +659,7 @@ class Adversary(base.Seeder):
                 "target-case": '{"targetArtifact":%s,"TargetArtifact":%s}' % (target(d), target(other)),
                 "digest-long-s": '{"targetArtifact":{"mediaType":"%s","digest":"%s","dige%st":"%s","size":%d}}'
                                  % (mt, d, long_s, other, size),
+                "digest-dotless-i": '{"targetArtifact":{"mediaType":"%s","d\u0131gest":"%s","size":%d}}' % (mt, d, size),
             }.get(variant, '{"targetArtifact":%s}' % target(d)).encode()
             protected = None
             if variant == "protected-cty-case":
@@ -660,6 +667,12 @@ class Adversary(base.Seeder):
                                    "io.cncf.notary.signingScheme": "notary.x509",
                                    "io.cncf.notary.signingTime": "2026-01-01T00:00:00Z"})
                 protected = protected[:-1] + b',"Cty":"application/octet-stream"}'
+            if variant == "protected-expiry-case":
+                # Only a case variant of io.cncf.notary.expiry, long past: Go's struct reads it.
+                protected = canon({"alg": "ES256", "crit": ["io.cncf.notary.signingScheme"], "cty": NOTARY_PAYLOAD,
+                                   "io.cncf.notary.signingScheme": "notary.x509",
+                                   "io.cncf.notary.signingTime": "2026-01-01T00:00:00Z",
+                                   "io.cncf.notary.Expiry": "2026-02-01T00:00:00Z"})
             if variant == "jws-payload-case":
                 other_payload = ('{"targetArtifact":%s}' % target(other)).encode()
 
@@ -671,6 +684,10 @@ class Adversary(base.Seeder):
             env, _ = self.jws(lk, [leaf, root], img, payload=payload, protected=protected)
             return env
 
+        # Payloads without keys that fold together in which Go binds something else than a
+        # reader that folds by full case mapping would: invalid too.
+        go_reads_otherwise = {"st-ligature-only", "dotless-i-only", "digest-st-ligature", "digest-dotless-i",
+                              "protected-expiry-case"}
         # (id, kind, variant, duplicate by construction, how)
         rows = [
             ("ss-plain", "simplesigning", "plain", False, "control: a plain payload"),
@@ -688,6 +705,10 @@ class Adversary(base.Seeder):
              "control: only Docker-Manifest-Digest (cosign's spec spells it so)"),
             ("ss-long-s-only", "simplesigning", "long-s-only", False,
              "control: only docker-manifeſt-digest (U+017F), which Go folds to the field"),
+            ("ss-st-ligature-only", "simplesigning", "st-ligature-only", False,
+             "only docker-manife\ufb06-digest (U+FB06 ligature st): Go does not fold it to the field"),
+            ("ss-dotless-i-only", "simplesigning", "dotless-i-only", False,
+             "only cr\u0131tical (U+0131 dotless i): Go does not fold it to critical"),
             ("att-plain", "dsse", "plain", False, "control: a plain DSSE attestation"),
             ("att-subject-long-s", "dsse", "subject-long-s", True,
              "in-toto subject (this image) then ſubject (U+017F, another)"),
@@ -697,6 +718,8 @@ class Adversary(base.Seeder):
              "DSSE payload (signed, this image) then Payload (unsigned, another)"),
             ("att-keyid-kelvin", "dsse", "keyid-kelvin", True,
              "DSSE signature keyid then \u212aeyid (Kelvin sign): binds nothing, still two names for one field"),
+            ("att-digest-st-ligature", "dsse", "digest-st-ligature", False,
+             "in-toto subject dige\ufb06 (U+FB06 ligature st) only: Go does not fold it to digest"),
             ("nv-plain", "notary", "plain", False, "control: a plain Notary JWS"),
             ("nv-target-case", "notary", "target-case", True,
              "payload targetArtifact (this image) then TargetArtifact (another)"),
@@ -706,6 +729,10 @@ class Adversary(base.Seeder):
              "JWS payload (signed, this image) then Payload (another)"),
             ("nv-protected-cty-case", "notary", "protected-cty-case", True,
              "protected header cty (the Notary payload type) then Cty (application/octet-stream)"),
+            ("nv-digest-dotless-i", "notary", "digest-dotless-i", False,
+             "targetArtifact d\u0131gest (U+0131 dotless i) only: Go does not fold it to digest"),
+            ("nv-protected-expiry-case", "notary", "protected-expiry-case", False,
+             "protected header io.cncf.notary.Expiry (2026-02-01, passed) only: Go's struct reads it as the expiry"),
         ]
         for id_, kind, variant, dup, how in rows:
             repo = f"adv8/{id_}"
@@ -729,7 +756,7 @@ class Adversary(base.Seeder):
             self.case(id=f"c8-{id_}", cls=8,
                       rule="signed JSON with keys Go's encoding/json folds together is invalid",
                       how=how, repository=repo, digest=img["digest"], args=args,
-                      expect="invalid" if dup else "verified",
+                      expect="invalid" if dup or variant in go_reads_otherwise else "verified",
                       independent={"payload_file": f, "kind": kind, "duplicate": dup, "other_digest": other})
 
 

@@ -317,16 +317,12 @@ fn serde_reading(kind: &str, bytes: &[u8]) -> Vec<String> {
     }
 }
 
-/// Class 8: signed JSON (cosign simple-signing payloads, DSSE envelopes and in-toto statements,
-/// Notary JWS and payloads) with keys that Go's encoding/json folds together — duplicates, case
-/// variants, `ſ`/`s` and the Kelvin sign/`k` — is `invalid`: we never bind a signature to another
-/// digest than cosign or notation would. Payloads that Go reads one way and serde another are
-/// invalid; a payload without duplicates whose Go reading names this image verifies.
-#[test]
-fn class8_signed_json_is_read_as_go_reads_it_or_refused() {
+/// Judge class 8's cases that `select` picks against Go's reading; returns the number of
+/// payloads Go and plain serde bind to different digests.
+fn class8(select: impl Fn(&str) -> bool, expect_cases: usize) -> usize {
     let reg = Registry::distribution(100);
-    let cases = seed(&reg, 8);
-    assert_eq!(cases.len(), 18);
+    let cases: Vec<Value> = seed(&reg, 8).into_iter().filter(|c| select(c["id"].as_str().unwrap())).collect();
+    assert_eq!(cases.len(), expect_cases);
     let tmp = tempfile::tempdir().unwrap();
     let gojson = go_decoder(tmp.path());
     let mut t = Table::new("case | how | independent (Go encoding/json binds) | ours | expected");
@@ -343,8 +339,10 @@ fn class8_signed_json_is_read_as_go_reads_it_or_refused() {
         let serde_digests = serde_reading(kind, &std::fs::read(file).unwrap());
         let this = case["digest"].as_str().unwrap();
         let go_binds_this = go_digests == [this];
-        // notation refuses a protected header whose content type is not its payload type.
+        // notation refuses a protected header whose content type is not its payload type, and a
+        // signature whose expiry (as its struct reads it) has passed at the scan's time.
         let cty_ok = kind != "notary" || go["cty"] == "application/vnd.cncf.notary.payload.v1+json";
+        let expired = go["expiry"].as_str().is_some_and(|e| e <= "2030-01-01T00:00:00Z");
         let duplicate = ind["duplicate"].as_bool().unwrap();
         // Plain serde reads nothing where only a folded spelling is present (cosign's spec spells
         // `Docker-manifest-digest`): that is a difference of reach, not of binding.
@@ -355,11 +353,12 @@ fn class8_signed_json_is_read_as_go_reads_it_or_refused() {
         // Independent: the Go verifier accepts when it binds this image (the signature is sound
         // by construction: the seeder signed the exact bytes). Rule: any duplicate, or a payload
         // Go and serde read differently, is refused whatever Go binds.
-        let accepts = go_binds_this && cty_ok && !duplicate && !serde_differs;
+        let accepts = go_binds_this && cty_ok && !expired && !duplicate && !serde_differs;
         let why = format!(
-            "Go binds {}{}; serde reads {}{}",
+            "Go binds {}{}{}; serde reads {}{}",
             if go_binds_this { "this image".to_string() } else { format!("{go_digests:?}") },
             if cty_ok { String::new() } else { format!(", cty {}", go["cty"]) },
+            if expired { format!(", expiry {} (passed)", go["expiry"]) } else { String::new() },
             if serde_digests.is_empty() {
                 "nothing".to_string()
             } else if serde_digests == [this] {
@@ -373,6 +372,34 @@ fn class8_signed_json_is_read_as_go_reads_it_or_refused() {
         t.check(case, accepts, &why, &got, &reasons);
     }
     t.rows.push(format!("{differentials} payload(s) that Go and serde bind to different digests"));
-    assert!(differentials >= 5, "the fixtures no longer show Go and serde disagreeing");
     t.finish();
+    differentials
+}
+
+/// Cases whose keys Go does not fold to a field name although their full upper case does
+/// (U+FB06 ligature st, U+0131 dotless i), and a protected-header case variant Go's struct reads.
+fn go_reads_otherwise(id: &str) -> bool {
+    ["ligature", "dotless-i", "protected-expiry"].iter().any(|k| id.contains(k))
+}
+
+/// Class 8: signed JSON (cosign simple-signing payloads, DSSE envelopes and in-toto statements,
+/// Notary JWS and payloads) with keys that Go's encoding/json folds together — duplicates, case
+/// variants, `ſ`/`s` and the Kelvin sign/`k` — is `invalid`: we never bind a signature to another
+/// digest than cosign or notation would. Payloads that Go reads one way and serde another are
+/// invalid; a payload without duplicates whose Go reading names this image verifies.
+#[test]
+fn class8_signed_json_is_read_as_go_reads_it_or_refused() {
+    let differentials = class8(|id| !go_reads_otherwise(id), 18);
+    assert!(differentials >= 5, "the fixtures no longer show Go and serde disagreeing");
+}
+
+/// Class 8, the other direction: a key that Go does NOT fold to a field name must not be bound
+/// to it either. `json::fold` (upper then lower case, full mappings) folds U+FB06 `ﬆ` to "st" and
+/// U+0131 `ı` to "i", which Go's encoding/json (simple folding) does not: a payload naming the
+/// image only under `docker-manifeﬆ-digest`, `crıtical` or `dıgest` binds nothing in cosign or
+/// notation, and must not verify here. Likewise a protected header whose only expiry is spelt
+/// `io.cncf.notary.Expiry`: notation's struct reads it, and the signature has expired.
+#[test]
+fn class8_keys_go_does_not_fold_bind_nothing() {
+    class8(go_reads_otherwise, 5);
 }

@@ -1,5 +1,6 @@
 // gojson decodes signed JSON the way the Go verifiers do (encoding/json into their structs), and
-// prints what they bind to: the image digest(s) and, for Notary JWS, the protected content type.
+// prints what they bind to: the image digest(s) and, for Notary JWS, the protected content type
+// and expiry.
 // Standard library only; the struct shapes are written from the public definitions:
 //   - cosign: github.com/sigstore/sigstore pkg/signature/payload SimpleContainerImage
 //   - DSSE: github.com/secure-systems-lab/go-securesystemslib dsse.Envelope
@@ -8,7 +9,7 @@
 //     jwsProtectedHeader, github.com/notaryproject/notation-go envelope.Payload (an OCI descriptor)
 //
 // usage: gojson KIND FILE   (KIND: simplesigning | dsse | notary)
-// output: {"digests":[...],"cty":"...","error":"..."}
+// output: {"digests":[...],"cty":"...","expiry":"...","error":"..."}
 package main
 
 import (
@@ -95,6 +96,7 @@ type Descriptor struct {
 type result struct {
 	Digests []string `json:"digests"`
 	Cty     string   `json:"cty,omitempty"`
+	Expiry  string   `json:"expiry,omitempty"`
 	Error   string   `json:"error,omitempty"`
 }
 
@@ -139,6 +141,7 @@ func decode(kind string, b []byte) (result, error) {
 			return r, err
 		}
 		r.Cty = h.ContentType
+		r.Expiry = h.Expiry
 		payload, err := base64.RawURLEncoding.DecodeString(j.Payload)
 		if err != nil {
 			return r, err
