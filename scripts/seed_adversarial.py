@@ -629,6 +629,8 @@ class Adversary(base.Seeder):
                 "subject-long-s": head + '"subject":%s,"%subject":%s,"predicate":{}}' % (s(digest), long_s, s(other)),
                 "digest-case": head + '"subject":[{"name":"img","digest":{"sha256":"%s"},"Digest":{"sha256":"%s"}}],'
                                       '"predicate":{}}' % (digest[7:], other[7:]),
+                "digest-upper-hex": head + '"subject":[{"name":"img","digest":{"sha256":"%s"}}],"predicate":{}}'
+                                           % digest[7:].upper(),
                 "digest-st-ligature": head + '"subject":[{"name":"img","dige\ufb06":{"sha256":"%s"}}],"predicate":{}}'
                                              % digest[7:],
             }.get(variant, head + '"subject":%s,"predicate":{}}' % s(digest))
@@ -687,7 +689,7 @@ class Adversary(base.Seeder):
         # Payloads without keys that fold together in which Go binds something else than a
         # reader that folds by full case mapping would: invalid too.
         go_reads_otherwise = {"st-ligature-only", "dotless-i-only", "digest-st-ligature", "digest-dotless-i",
-                              "protected-expiry-case"}
+                              "protected-expiry-case", "digest-upper-hex"}
         # (id, kind, variant, duplicate by construction, how)
         rows = [
             ("ss-plain", "simplesigning", "plain", False, "control: a plain payload"),
@@ -720,6 +722,8 @@ class Adversary(base.Seeder):
              "DSSE signature keyid then \u212aeyid (Kelvin sign): binds nothing, still two names for one field"),
             ("att-digest-st-ligature", "dsse", "digest-st-ligature", False,
              "in-toto subject dige\ufb06 (U+FB06 ligature st) only: Go does not fold it to digest"),
+            ("att-digest-upper-hex", "dsse", "digest-upper-hex", False,
+             "in-toto subject digest in upper-case hex: cosign compares \"sha256:\"+hex with the digest exactly"),
             ("nv-plain", "notary", "plain", False, "control: a plain Notary JWS"),
             ("nv-target-case", "notary", "target-case", True,
              "payload targetArtifact (this image) then TargetArtifact (another)"),
