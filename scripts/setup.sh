@@ -22,6 +22,8 @@ if [ "$demo_only" = 0 ]; then
   [ -x /usr/bin/htpasswd ] || need_apt+=(apache2-utils)
   command -v osslsigncode >/dev/null || need_apt+=(osslsigncode)
   command -v jarsigner >/dev/null || need_apt+=(openjdk-17-jdk-headless)
+  # Go's own encoding/json, the independent reader of signed JSON (tests/adversarial_registry.rs).
+  [ -x /usr/bin/go ] || need_apt+=(golang-go)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}" >&2

@@ -1,0 +1,3 @@
+module sigaudit.test/gojson
+
+go 1.19
