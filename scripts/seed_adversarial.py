@@ -432,8 +432,13 @@ class Adversary(base.Seeder):
         serial = x509.random_serial_number()
         oidc = x509.UnrecognizedExtension(ObjectIdentifier("1.3.6.1.4.1.57264.1.8"),
                                           der_enc(0x0c, issuer_url.encode()))
+        # Short-lived, as Fulcio's are: only the Rekor entry's integrated time (2026-01-01T00:00:00Z,
+        # the base seeder's log) dates the signature inside it; the scans run at 2030.
+        integrated = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
         kw = dict(ca=False, ku=("digital_signature",), eku=[ExtendedKeyUsageOID.CODE_SIGNING],
-                  san=[x509.RFC822Name(identity)], serial=serial)
+                  san=[x509.RFC822Name(identity)], serial=serial,
+                  not_before=integrated - datetime.timedelta(minutes=5),
+                  not_after=integrated + datetime.timedelta(minutes=5))
         pre = make_cert("keyless", lk, (fulcio, fk), extra=[(oidc, False)], **kw)
         # RFC 6962 §3.2: the SCT signs the precertificate entry (this TBS, without the SCT list).
         ts = 1767225600000
@@ -452,8 +457,12 @@ class Adversary(base.Seeder):
         leaf = make_cert("keyless", lk, (fulcio, fk), extra=[(oidc, False), (sct_ext, False)], **kw)
         assert leaf.tbs_certificate_bytes != tbs
         b64 = lambda b: base64.b64encode(b).decode()
+        log_der = self.log_key_der()
         root = {"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-                "tlogs": [],
+                "tlogs": [{"baseUrl": "http://127.0.0.1/test-log", "hashAlgorithm": "SHA2_256",
+                           "publicKey": {"rawBytes": b64(log_der), "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+                                         "validFor": {"start": "2025-01-01T00:00:00Z"}},
+                           "logId": {"keyId": b64(hashlib.sha256(log_der).digest())}}],
                 "certificateAuthorities": [{
                     "subject": {"organization": "sigaudit adversarial", "commonName": "adversarial fulcio"},
                     "uri": "http://127.0.0.1/fulcio",
@@ -477,8 +486,15 @@ class Adversary(base.Seeder):
         img = self.image(repo, ["v1"], repo)
         p = self.simplesigning_payload(repo, img["digest"])
         layer = self.cosign_cert_layer(p, lk, [leaf])
-        self.push_cosign(repo, img["digest"], [layer])
         sig = base64.b64decode(layer[1]["dev.cosignproject.cosign/signature"])
+        # The Rekor SET (hashedrekord of this payload, signature and certificate), as cosign keeps it.
+        layer[1]["dev.sigstore.cosign/bundle"] = self.rekor_bundle(self.hashedrekord(p, sig, pem(leaf)))
+        self.push_cosign(repo, img["digest"], [layer])
+        # The same signature without its log entry: nothing dates it inside the short-lived leaf.
+        bare_repo = "adv4/keyless-unlogged"
+        bare_img = self.image(bare_repo, ["v1"], bare_repo)
+        bare_p = self.simplesigning_payload(bare_repo, bare_img["digest"])
+        self.push_cosign(bare_repo, bare_img["digest"], [self.cosign_cert_layer(bare_p, lk, [leaf])])
         try:
             leaf.public_key().verify(sig, p, ec.ECDSA(hashes.SHA256()))
             sig_verdict = "ok"
@@ -507,7 +523,18 @@ class Adversary(base.Seeder):
                       independent={"cryptography_signature": sig_verdict, "cryptography_sct": sct_verdict,
                                    "cosign2_identity_rule": policy,
                                    "chain": {"leaf": leaf_file, "untrusted": None, "root": fulcio_file,
-                                             "intermediates": [], "attime": AT_EPOCH}})
+                                             "intermediates": [], "attime": int(integrated.timestamp())}})
+        self.case(id="c4-identity-unlogged", cls=4,
+                  rule="a Fulcio certificate counts only at a verified time: a Rekor entry or an RFC 3161 timestamp",
+                  how="the right identity and issuer, but no Rekor bundle on the layer (cosign 2 refuses without "
+                      "--insecure-ignore-tlog)",
+                  repository=bare_repo, digest=bare_img["digest"],
+                  args=common + ["--certificate-identity", identity, "--certificate-oidc-issuer", issuer_url],
+                  expect="untrusted",
+                  independent={"cryptography_signature": sig_verdict, "cryptography_sct": sct_verdict,
+                               "cosign2_identity_rule": "refused: no transparency log entry",
+                               "chain": {"leaf": leaf_file, "untrusted": None, "root": fulcio_file,
+                                         "intermediates": [], "attime": AT_EPOCH}})
 
     # ---- class 5: notation levels that only log a failure ----
     def class5(self):

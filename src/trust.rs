@@ -227,6 +227,15 @@ impl Trust {
             Ok(p) => (p.anchor.subject(), false),
             Err(e) => match self.fulcio_chain(certs, at) {
                 Ok(a) => (a, true),
+                // A Fulcio certificate judged at "now" has long expired: say what is missing.
+                Err(_) if !dated && certs.first().is_some_and(|c| self.fulcio_chain(certs, c.validity().0).is_ok()) => {
+                    return (
+                        Verdict::Untrusted,
+                        "chains to a Fulcio CA, but no verified Rekor entry or RFC 3161 timestamp dates the \
+                         signature inside the short-lived certificate's validity"
+                            .into(),
+                    )
+                }
                 Err(_) if self.anchors.is_empty() && self.fulcio.is_empty() => {
                     return (Verdict::Untrusted, NO_ANCHOR.into())
                 }
