@@ -131,6 +131,15 @@ fn digests(s: &Section, suffix: &str) -> Vec<(HashAlg, Vec<u8>)> {
         .collect()
 }
 
+/// Digest attributes of a section (`<alg><suffix>`) whose algorithm is not one we check.
+fn unknown_digests(s: &Section, suffix: &str) -> Vec<String> {
+    s.attrs
+        .keys()
+        .filter_map(|k| k.strip_suffix(suffix).filter(|alg| !alg.is_empty() && digest_alg(alg).is_none()))
+        .map(|alg| alg.to_uppercase())
+        .collect()
+}
+
 /// Whether `data` matches **every** digest a section lists that we check: `None` when it lists
 /// none, `Some(false)` when one differs (the JDK checks them all; any one would let a matching
 /// weak digest excuse a failing strong one). MD5 digests are broken and never count.
@@ -223,8 +232,17 @@ pub fn jar_kind(bytes: &[u8]) -> Option<&'static str> {
     names.iter().any(|n| n.eq_ignore_ascii_case("META-INF/MANIFEST.MF") || n.ends_with(".class")).then_some("jar")
 }
 
+/// The name of a signature file without its `.SF` extension (however its case is written).
+fn sf_base(name: &str) -> Option<&str> {
+    let cut = name.char_indices().rev().nth(2)?.0;
+    (name[cut..].to_uppercase() == ".SF").then(|| &name[..cut])
+}
+
+/// Names are compared as `String.toUpperCase(Locale.ENGLISH)` compares them in the JDK (full
+/// Unicode upper-casing: `ı` and `ſ` become I and S), so what the JDK takes for a signature file
+/// or the manifest, we do too.
 fn is_signature_related(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
+    let upper = name.to_uppercase();
     let Some(rest) = upper.strip_prefix("META-INF/") else { return false };
     if rest.contains('/') {
         return false;
@@ -274,8 +292,8 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
     let sf_names: Vec<String> = names
         .iter()
         .filter(|n| {
-            let u = n.to_ascii_uppercase();
-            u.starts_with("META-INF/") && u.ends_with(".SF") && !u["META-INF/".len()..].contains('/')
+            let u = n.to_uppercase();
+            u.starts_with("META-INF/") && sf_base(n).is_some() && !u["META-INF/".len()..].contains('/')
         })
         .cloned()
         .collect();
@@ -294,7 +312,7 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
     for (n, k) in seen.iter().filter(|(n, k)| **k > 1 && !n.ends_with('/')) {
         ambiguous.push(format!("the archive holds {k} entries named {n}: which one a reader takes is not defined"));
     }
-    let variants = |upper: &str| -> Vec<&String> { names.iter().filter(|n| n.to_ascii_uppercase() == upper).collect() };
+    let variants = |upper: &str| -> Vec<&String> { names.iter().filter(|n| n.to_uppercase() == upper).collect() };
     let manifests = variants("META-INF/MANIFEST.MF");
     if manifests.len() > 1 {
         ambiguous
@@ -324,6 +342,8 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
     // Entry digests in the manifest against the archive: once, shared by all signers.
     let mut entry_problems: Vec<String> = ambiguous;
     let mut weak_entries = false;
+    // Entries digested only with algorithms we do not check: never better than `unsupported`.
+    let mut unsupported: Vec<String> = Vec::new();
     // Entries whose manifest section states a digest we check: only these can be signed.
     let mut digested: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for (name, s) in &entries {
@@ -333,6 +353,13 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
             continue;
         }
         if ds.is_empty() {
+            let unknown = unknown_digests(s, "-digest");
+            if !unknown.is_empty() {
+                unsupported
+                    .push(format!("{name} is digested only with {}, which is not supported here", unknown.join(", ")));
+                // Signed, with an algorithm we cannot check: the verdict says unsupported.
+                digested.insert(name.as_str());
+            }
             continue;
         }
         digested.insert(name.as_str());
@@ -355,17 +382,17 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
     let apk_v2_claimed = std::cell::Cell::new(false);
 
     for sf_name in &sf_names {
-        let base = &sf_name[..sf_name.len() - 3];
+        let base = sf_base(sf_name).expect("a signature file name");
         let mut r = verdict::report("jar", sf_name.clone());
-        let b = base.to_ascii_uppercase();
+        let b = base.to_uppercase();
         let blocks: Vec<&String> = names
             .iter()
             .filter(|n| {
-                let u = n.to_ascii_uppercase();
+                let u = n.to_uppercase();
                 u == format!("{b}.RSA") || u == format!("{b}.DSA") || u == format!("{b}.EC")
             })
             .collect();
-        if variants(&sf_name.to_ascii_uppercase()).len() > 1 || blocks.len() > 1 {
+        if variants(&sf_name.to_uppercase()).len() > 1 || blocks.len() > 1 {
             let what = format!("{sf_name}: more than one signature file or block differing only in case or type");
             out.signatures.push(verdict::fail(r, Failure::Invalid(what)));
             continue;
@@ -422,6 +449,10 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
                         Some(false) => {
                             problems.push(format!("the manifest section of {name} was modified after signing"))
                         }
+                        None if !unknown_digests(s, "-digest").is_empty() => unsupported.push(format!(
+                            "{sf_name} digests the section of {name} only with {}, which is not supported here",
+                            unknown_digests(s, "-digest").join(", ")
+                        )),
                         None => problems.push(format!("{sf_name} has no digest we accept for the section of {name}")),
                     },
                 }
@@ -453,7 +484,13 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
         let content_ok = if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) };
         weak |= si.hash().ok() == Some(HashAlg::Sha1);
         let expect = verdict::Expect { content_type: ID_DATA, purpose: &crate::pki::path::JAR_SIGNING };
-        let r = verdict::signer(r, si, &sd.certificates, &sf, content_ok, trust, &expect);
+        let mut r = verdict::signer(r, si, &sd.certificates, &sf, content_ok, trust, &expect);
+        if !unsupported.is_empty()
+            && matches!(r.verification.status, Verdict::Verified | Verdict::Untrusted | Verdict::Unverified)
+        {
+            r.verification.status = Verdict::Unsupported;
+            r.verification.reasons.splice(0..0, unsupported.iter().cloned());
+        }
         out.signatures.push(if weak { sha1_rule(r) } else { r });
     }
     // APK v2/v3: the signing block sits before the central directory; v1 alone cannot tell.
