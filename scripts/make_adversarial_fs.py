@@ -47,6 +47,32 @@ PASS = "changeit"
 NESTED_SIGNATURE = "1.3.6.1.4.1.311.2.4.1"
 RFC3161_COUNTERSIGNATURE = "1.3.6.1.4.1.311.3.3.1"
 CASES = {}
+# What a build of 4194fab (before the lead's fixes for issue 10) made of each fixture, found with
+# scripts/check_adversarial_fs.py: "status" = the wrong status (the suite catches that
+# regression), "reason" = the right status for another reason, "passes" = already right.
+BEFORE_FIX = {
+    "status": [
+        "jar/cms-contenttype-mismatch.jar", "jar/names-duplicate-entry.jar", "jar/names-manifest-case-variant-after.jar",
+        "jar/names-sf-case-variant.jar", "jar/ts-other-root-expired-signer.jar", "jar/weak-md5-digests.jar",
+        "jar/weak-section-sha1-right-sha256-wrong.jar", "jar/weak-section-sha256-right-sha1-wrong.jar",
+        "jar/weak-sha1-no-timestamp.jar", "jar/weak-sha1-trusted-ts-now.jar", "jar/weak-sha1-untrusted-ts-2018.jar",
+        "pe/cms-contenttype-not-indirect-data.exe", "pe/layout-table-before-last-section.exe",
+        "pe/layout-table-misaligned.exe", "pe/layout-table-over-last-section.exe",
+        "pe/pki-backtrack-same-key-dead-end.exe", "pe/pki-ca-without-keycertsign.exe",
+        "pe/pki-ecdsa-oid-over-rsa-signature.exe", "pe/pki-intermediate-eku-excludes-codesigning.exe",
+        "pe/pki-issuer-end-entity.exe", "pe/pki-issuer-no-basic-constraints.exe", "pe/pki-issuer-tls-server.exe",
+        "pe/pki-pathlen-exceeded.exe", "pe/ts-corrupted-pkcs9-countersignature.exe", "pe/ts-corrupted-rfc3161-token.exe",
+        "pe/ts-eku-not-critical-expired-signer.exe", "pe/ts-no-eku-expired-signer.exe",
+        "pe/ts-other-root-expired-signer.exe", "pe/ts-pkcs9-no-eku-expired-signer.exe",
+        "pe/ts-untrusted-does-not-set-time.exe", "pe/weak-md5-image-hash.exe",
+        "pe/weak-sha1-outranks-invalid-sha256.exe", "pe/weak-sha1-outranks-untrusted-sha256.exe",
+        "pe/layout-section-97-inside-table.exe",
+    ],
+    "reason": [
+        "jar/control-sha1-trusted-ts-2018.jar", "jar/names-manifest-case-variant.jar",
+        "pe/control-expired-signer-trusted-ts.exe", "pe/ts-other-root-valid-signer.exe",
+    ],
+}
 TSAS = {}
 EXPIRED = []
 
@@ -220,7 +246,8 @@ def case(path, cls, rule, made, status, reason, tools, expect, differs=None):
     agrees = (status == "verified") == (expect == "accepts")
     if not agrees and not differs:
         sys.exit(f"make_adversarial_fs: {path}: we say {status}, {ref['tool']} {expect}, and no reason is given")
-    CASES[path] = {"class": cls, "rule": rule, "made": made, "status": status, "reason": reason,
+    before = next((k for k, v in BEFORE_FIX.items() if path in v), "passes")
+    CASES[path] = {"before_fix": before, "class": cls, "rule": rule, "made": made, "status": status, "reason": reason,
                    "independent": expect, "tools": tools, "differs": differs if not agrees else None}
 
 
@@ -667,7 +694,42 @@ def layout_cases(unsigned, leaf, ca, P, R):
     m = off3 - 4
     open(P("layout-table-misaligned.exe"), "wb").write(
         set_table(s3[:m] + s3[off3 : off3 + length3] + s3[m:off3], m, length3))
-    for t in ("layout.tmp", "shifted.input", "layout2.tmp", "overlay.input", "layout3.tmp"):
+    # (d) A 97th section whose raw data lies inside the certificate table, after the PKCS#7: the
+    # headers grown to hold 97 section headers (raw data moved down, RVAs unchanged), section 97
+    # pointing at bytes appended to the table after signing. Bytes in the table are not hashed, so
+    # what the loader maps there is whatever anyone appends.
+    e = struct.unpack_from("<I", u, 0x3C)[0]
+    opt = e + 24
+    t = opt + struct.unpack_from("<H", u, e + 20)[0]
+    n = struct.unpack_from("<H", u, e + 6)[0]
+    old_hdr = struct.unpack_from("<I", u, opt + 60)[0]
+    new_hdr = (t + 97 * 40 + 0x1FF) & ~0x1FF
+    shift = new_hdr - old_hdr
+    g = bytearray(u[:old_hdr] + b"\0" * shift + u[old_hdr:])
+    top = 0
+    for i in range(n):
+        h = t + 40 * i
+        vs, va, size, ptr = struct.unpack_from("<IIII", g, h + 8)
+        if ptr:
+            struct.pack_into("<I", g, h + 20, ptr + shift)
+        top = max(top, va + vs)
+    va97 = (top + 0xFFF) & ~0xFFF
+    h97 = t + 96 * 40
+    struct.pack_into("<8sIIIIIIHHI", g, h97, b".evil", 0x200, va97, 0x200, len(g) + length, 0, 0, 0, 0, 0x60000020)
+    struct.pack_into("<H", g, e + 6, 97)
+    struct.pack_into("<I", g, opt + 56, va97 + 0x1000)  # SizeOfImage
+    struct.pack_into("<I", g, opt + 60, new_hdr)  # SizeOfHeaders
+    open(P("sections97.input"), "wb").write(g)
+    osslsign(leaf, [ca], P("sections97.input"), P("layout4.tmp"))
+    s4 = open(P("layout4.tmp"), "rb").read()
+    off4, length4 = pe_table(s4)
+    assert (off4, length4) == (len(g), length), "the table is not where section 97 expects it"
+    # The bytes go inside the one WIN_CERTIFICATE, after its PKCS#7 (osslsigncode wants one entry).
+    grown = bytearray(s4 + b"\xcc" * 0x200)
+    struct.pack_into("<I", grown, off4, length4 + 0x200)
+    open(P("layout-section-97-inside-table.exe"), "wb").write(set_table(grown, off4, length4 + 0x200))
+    for t in ("layout.tmp", "shifted.input", "layout2.tmp", "overlay.input", "layout3.tmp", "sections97.input",
+              "layout4.tmp"):
         os.remove(P(t))
     made = "osslsigncode sign; Python: the certificate table moved by byte edits (the image hash is unchanged)"
     for n, rule, reason, expect, differs in (
@@ -679,6 +741,12 @@ def layout_cases(unsigned, leaf, ca, P, R):
          "overlaps or precedes section data", "refuses", None),
         ("layout-table-misaligned.exe", "the certificate table must be 8-byte aligned", "not 8-byte aligned",
          "refuses", None),
+        ("layout-section-97-inside-table.exe",
+         "the certificate table must follow every section's raw data: here the 97th section's raw data lies in "
+         "the table, after the PKCS#7 (unhashed bytes anyone can append)",
+         "overlaps or precedes section data", "accepts",
+         "osslsigncode does not compare the sections with the table; the loader maps section 97 from unhashed "
+         "bytes of the certificate table, so what runs is not what was signed"),
     ):
         case(R(n), 6, rule, made, "invalid", reason, [osslsigncode_verify(R(n))], expect, differs)
 
