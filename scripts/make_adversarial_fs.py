@@ -14,6 +14,7 @@ The trust anchor for every check is pki/root.crt (our `--ca-roots`, osslsigncode
 -TSA-CAfile, jarsigner's truststore pki/trust.p12). pki/other-root.crt is a root nobody trusts."""
 import base64
 import datetime
+import hashlib
 import json
 import os
 import shutil
@@ -66,7 +67,8 @@ BEFORE_FIX = {
         "pe/ts-other-root-expired-signer.exe", "pe/ts-pkcs9-no-eku-expired-signer.exe",
         "pe/ts-untrusted-does-not-set-time.exe", "pe/weak-md5-image-hash.exe",
         "pe/weak-sha1-outranks-invalid-sha256.exe", "pe/weak-sha1-outranks-untrusted-sha256.exe",
-        "pe/layout-section-97-inside-table.exe",
+        "pe/layout-section-97-inside-table.exe", "jar/weak-entry-digest-sha3-only-modified.jar",
+        "jar/weak-entry-digest-name-case-modified.jar",
     ],
     "reason": [
         "jar/control-sha1-trusted-ts-2018.jar", "jar/names-manifest-case-variant.jar",
@@ -884,7 +886,6 @@ def jar_cases(root, ca, leaf, other_root, forge):
 
     # Sections listing two digests, one of them wrong: built by Python, then signed by jarsigner
     # (which keeps the existing digests it does not compute).
-    import hashlib
     data = b"hello, two digests\n"
     right = {"SHA-256": hashlib.sha256(data).digest(), "SHA1": hashlib.sha1(data).digest()}
     # jarsigner replaces a wrong digest of its own algorithm, so the second is signed with SHA-384.
@@ -913,14 +914,61 @@ def jar_cases(root, ca, leaf, other_root, forge):
                      "checks only SHA-256; two digests naming different contents mean the entry is not what was "
                      "signed, so it is invalid here" if expect == "accepts" else None)
 
+    # An entry whose manifest section names only a digest algorithm we do not compute (SHA3-256,
+    # which the JDK does), modified after signing. Signed by Python (.SF and block): jarsigner
+    # would add its own SHA-256 digest to the section.
+    original, replaced = b"hello, signed with SHA3-256\n", b"hello, replaced after signing\n"
+    manifest = (b"Manifest-Version: 1.0\r\nCreated-By: sigaudit adversarial\r\n\r\n"
+                b"Name: hello.txt\r\nSHA3-256-Digest: " + base64.b64encode(hashlib.sha3_256(original).digest())
+                + b"\r\n\r\n")
+    section = manifest[manifest.index(b"Name: "):]
+    sf = (b"Signature-Version: 1.0\r\nSHA-256-Digest-Manifest: " + base64.b64encode(hashlib.sha256(manifest).digest())
+          + b"\r\nCreated-By: sigaudit adversarial\r\n\r\nName: hello.txt\r\nSHA-256-Digest: "
+          + base64.b64encode(hashlib.sha256(section).digest()) + b"\r\n\r\n")
+    certs = [x509.load_der_x509_certificate(i.der) for i in (leaf, ca, root)]
+    block = signed_data(ID_DATA, None, certs, [signer_info(certs[0], leaf.key, [
+        attribute(ID_CONTENT_TYPE, oid(ID_DATA)), attribute(ID_SIGNING_TIME, utctime(NOW)),
+        attribute(ID_MESSAGE_DIGEST, octets(hashlib.sha256(sf).digest()))])])
+    n = "weak-entry-digest-sha3-only-modified.jar"
+    with zipfile.ZipFile(J(n), "w", zipfile.ZIP_DEFLATED) as z:
+        for entry, data in (("META-INF/MANIFEST.MF", manifest), ("META-INF/SIGNER.SF", sf),
+                            ("META-INF/SIGNER.RSA", block), ("hello.txt", replaced)):
+            z.writestr(zi(entry), data)
+    f = R(n)
+    case(f, 9, "an entry whose manifest digests are all of an algorithm not computed here (SHA3-256) is not "
+         "checked, so it cannot be verified: here it was modified after signing",
+         "Python: manifest with a SHA3-256 entry digest, .SF and PKCS#7 block signed with cryptography; the entry "
+         "replaced after signing", "unsupported", "SHA3-256", [jarsigner_verify(f)], "refuses")
+
+    # The same hole by name: manifest attribute names are case-insensitive (java.util.jar.Attributes.Name),
+    # so jarsigner keeps a "SHA-256-DIGEST" it finds and checks it; the entry is then replaced.
+    manifest = (b"Manifest-Version: 1.0\r\nCreated-By: sigaudit adversarial\r\n\r\nName: hello.txt\r\n"
+                b"SHA-256-DIGEST: " + base64.b64encode(hashlib.sha256(original).digest()) + b"\r\n\r\n")
+    inp = J("lower.input.jar")
+    with zipfile.ZipFile(inp, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zi("META-INF/MANIFEST.MF"), manifest)
+        z.writestr(zi("hello.txt"), original)
+    jsign(leaf, [ca], J("lower.signed.jar"), inp=inp)
+    with zipfile.ZipFile(J("lower.signed.jar")) as z:
+        assert b"SHA-256-DIGEST" in z.read("META-INF/MANIFEST.MF"), "jarsigner rewrote the digest name"
+    n = "weak-entry-digest-name-case-modified.jar"
+    rezip(J("lower.signed.jar"), J(n), lambda items: [(i, replaced if i.filename == "hello.txt" else d)
+                                                       for i, d in items])
+    os.remove(inp)
+    os.remove(J("lower.signed.jar"))
+    f = R(n)
+    case(f, 9, "manifest attribute names are case-insensitive: an entry digest named SHA-256-DIGEST is checked "
+         "(here the entry was modified after signing)",
+         "Python zipfile writes a manifest with 'SHA-256-DIGEST', jarsigner signs it (keeping the name), Python "
+         "zipfile replaces the entry", "invalid", "hello.txt was modified", [jarsigner_verify(f)], "refuses")
+
     # --- class 10: the block's contentType signed attribute ---
     for n, ctype, status, expect_ref in (("control-cms-rebuilt.jar", ID_DATA, "verified", "accepts"),
                                          ("cms-contenttype-mismatch.jar", ID_TST_INFO, "invalid", "refuses")):
         with zipfile.ZipFile(good) as z:
             sf = z.read("META-INF/SIGNER.SF")
-        import hashlib as h
         attrs = [attribute(ID_CONTENT_TYPE, oid(ctype)), attribute(ID_SIGNING_TIME, utctime(NOW)),
-                 attribute(ID_MESSAGE_DIGEST, octets(h.sha256(sf).digest()))]
+                 attribute(ID_MESSAGE_DIGEST, octets(hashlib.sha256(sf).digest()))]
         leaf_cert = x509.load_der_x509_certificate(leaf.der)
         ca_cert = x509.load_der_x509_certificate(ca.der)
         root_cert = x509.load_der_x509_certificate(root.der)
