@@ -724,6 +724,8 @@ def describe(case):
     out = " <- ".join(parts)
     if case["decoys"]:
         out += "; impostor (same name, other key) listed before " + ",".join(case["profiles"][i]["role"] for i in case["decoys"])
+    if case.get("anchor"):
+        out += f"; {case['profiles'][case['anchor']]['role']} is the trust anchor"
     for pos, overrides in case.get("twins", []):
         out += f"; a copy of {case['profiles'][pos]['role']} (same name and key) with {overrides} listed before it"
     return f"built for {case['target']}; changed {', '.join(case['mutations']) or 'nothing'}: {out}"
@@ -764,8 +766,11 @@ def write_case(out, pool, case, rng, auth_level=None):
         decoy_ders[pos] = build_cert(prof, names[pos], keys[pos], names[pos - 1], keys[pos - 1], prof["alg"], None, None,
                                      200 + pos)
     anchors = ([decoy_ders[0]] if 0 in decoy_ders else []) + [ders[0]]
+    first = case.get("anchor", 0)  # an intermediate as the trust anchor (nothing above it given)
+    if first:
+        anchors = [ders[first]]
     untrusted = []
-    for pos in range(1, len(ders) - 1):
+    for pos in range(first + 1, len(ders) - 1):
         if pos in decoy_ders:
             untrusted.append(decoy_ders[pos])
         untrusted.append(ders[pos])
@@ -828,13 +833,16 @@ DIVERGENCES = [
     ("sslserver", False, True, "an intermediate listed twice under one name and key, first as a non-CA: the "
      "validator tries the next candidate (issue 10: path building backtracks); OpenSSL 3.0 keeps the first "
      "issuer that matches by name and key identifier, and fails on it",
-     [ca_profile("root"), ca_profile("int1"), leaf_profile()], [(1, {"bc": "ca=false"})]),
+     [ca_profile("root"), ca_profile("int1"), leaf_profile()], {"twins": [(1, {"bc": "ca=false"})]}),
     ("sslserver", True, False, "a leaf whose issuer name is its CA's subject with PrintableString for UTF8String: "
      "OpenSSL compares names canonically (RFC 5280 7.1); the validator compares the bytes, so finds no issuer",
      [ca_profile("root"), leaf_profile(issuer_name="printable")]),
     ("sslserver", True, False, "RSA-PSS with SHA-256 and MGF1 with SHA-1: OpenSSL accepts any MGF1 hash; "
      "the validator (crypto.rs) takes only MGF1 with the message hash",
      [ca_profile("root"), leaf_profile(alg="pss-sha256-mgf1sha1")]),
+    ("sslserver", False, True, "an intermediate CA given as the trust anchor: OpenSSL wants a self-signed root "
+     "unless -partial_chain; the validator takes any CA certificate it is given as an anchor (RFC 5280 6.1.1 (d))",
+     [ca_profile("root"), ca_profile("int1"), leaf_profile()], {"anchor": 1}),
 ]
 
 
@@ -851,9 +859,10 @@ def targeted_cases():
         case = {"index": None, "target": "sslserver", "profiles": profiles, "mutations": [f"{where} signed with MD5"],
                 "decoys": []}
         out.append((case, 1, None))
-    for purpose, openssl_accepts, we_accept, why, profiles, *twins in DIVERGENCES:
+    for purpose, openssl_accepts, we_accept, why, profiles, *extra in DIVERGENCES:
         case = {"index": None, "target": purpose, "profiles": [dict(p) for p in profiles],
-                "mutations": ["nothing (a known divergence)"], "decoys": [], "twins": twins[0] if twins else []}
+                "mutations": ["nothing (a known divergence)"], "decoys": []}
+        case.update(extra[0] if extra else {})
         out.append((case, None, {"purpose": purpose, "openssl_accepts": openssl_accepts, "we_accept": we_accept,
                                  "why": why}))
     return out
