@@ -344,7 +344,7 @@ def is_probable_prime(n, rng):
     while d % 2 == 0:
         d //= 2
         r += 1
-    for _ in range(24):
+    for _ in range(16):
         a = rng.randrange(2, n - 2)
         x = pow(a, d, n)
         if x in (1, n - 1):
@@ -358,7 +358,7 @@ def is_probable_prime(n, rng):
     return True
 
 
-SMALL_PRIMES = [p for p in range(3, 2000) if all(p % q for q in range(2, int(p**0.5) + 1))]
+SMALL_PRIMES = [p for p in range(3, 10000) if all(p % q for q in range(2, int(p**0.5) + 1))]
 
 
 def prime(rng, bits, e=65537):
@@ -368,12 +368,17 @@ def prime(rng, bits, e=65537):
             return n
 
 
-def rsa_key(rng, bits=2048):
-    e = 65537
+def rsa_primes(tag, bits=2048):
+    """Two primes for an RSA key, from a generator seeded by `tag` (run in worker processes)."""
+    rng = random.Random(tag)
     while True:
         p, q = prime(rng, bits // 2), prime(rng, bits // 2)
         if p != q and (p * q).bit_length() == bits:
-            break
+            return p, q
+
+
+def rsa_key(p, q):
+    e = 65537
     phi = (p - 1) * (q - 1)
     d = pow(e, -1, phi)
     pub = rsa.RSAPublicNumbers(e, p * q)
@@ -393,9 +398,12 @@ KEY_TYPES = ["rsa", "p256", "p384", "ed25519"]
 
 
 class KeyPool:
-    def __init__(self, rng):
+    """Six keys of each type, all from the seed. A case takes distinct keys for its certificates."""
+
+    def __init__(self, seed, pmap=map):
+        rng = random.Random(f"{seed}:keys")
         self.keys = {
-            "rsa": [rsa_key(rng) for _ in range(6)],
+            "rsa": [rsa_key(p, q) for p, q in pmap(rsa_primes, [f"{seed}:rsa:{i}" for i in range(6)])],
             "p256": [ec_key(rng, ec.SECP256R1()) for _ in range(6)],
             "p384": [ec_key(rng, ec.SECP384R1()) for _ in range(6)],
             "ed25519": [ed_key(rng) for _ in range(6)],
@@ -894,17 +902,20 @@ def main():
         sys.exit(__doc__)
     global POOL
     seed, count, out = int(args[0]), int(args[1]), args[2]
-    POOL = KeyPool(random.Random(f"{seed}:keys"))
     os.makedirs(out, exist_ok=True)
     indices = [only] if only is not None else range(count + len(targeted_cases()))
     jobs = [(seed, i, count, out) for i in indices]
     workers = min(4, os.cpu_count() or 1)
-    if workers > 1 and len(jobs) > 1:
+    if workers > 1:
         import multiprocessing
 
-        with multiprocessing.get_context("fork").Pool(workers) as p:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(workers) as p:
+            POOL = KeyPool(seed, p.map)
+        with ctx.Pool(workers) as p:  # forked after POOL is set, so the workers share it
             cases = p.map(one_case, jobs, chunksize=8)
     else:
+        POOL = KeyPool(seed)
         cases = [one_case(j) for j in jobs]
     with open(os.path.join(out, "cases.json"), "w") as f:
         json.dump({"seed": seed, "count": count, "at": AT, "cases": cases}, f, indent=1)
