@@ -465,7 +465,8 @@ EKU_CHOICES = {  # name -> (purposes, critical)
 }
 TARGETED_EKU = {"ts+unknown!": (["ts", "unknown"], True)}
 BC_CHOICES = ["-", "ca=false", "ca=true", "ca=true,pl=0", "ca=true,pl=1", "ca=true,pl=2"]
-VALIDITY_CHOICES = ["valid", "expired", "not-yet-valid"]
+# "to-2055" and "from-2051" put a GeneralizedTime in the certificate (UTCTime ends with 2049).
+VALIDITY_CHOICES = ["valid", "to-2055", "expired", "not-yet-valid", "from-2051"]
 SIG_ALGS = {
     "rsa": ["rsa-sha256"] * 4 + ["rsa-sha384", "rsa-sha1", "rsa-sha512", "pss-sha256", "pss-sha384", "pss-sha256-max", "pss-sha1-default"],
     "p256": ["ecdsa-sha256"] * 3 + ["ecdsa-sha384", "ecdsa-sha1", "ecdsa-sha512"],
@@ -498,7 +499,7 @@ def good_ca(rng, target, below):
         eku = rng.choice(["-"] * 6 + ["server", "server+code", "server+any", "server+client"])
     else:  # OpenSSL's timestampsign does not constrain CAs by EKU
         eku = rng.choice(["-"] * 6 + ["code", "ts", "server", "any"])
-    return {"bc": bc, "ku": ku, "eku": eku, "validity": "valid"}
+    return {"bc": bc, "ku": ku, "eku": eku, "validity": rng.choice(["valid"] * 7 + ["to-2055"])}
 
 
 def good_leaf(rng, target):
@@ -512,7 +513,7 @@ def good_leaf(rng, target):
         bc = rng.choice(["-", "ca=false", "ca=false"])
         ku = rng.choice(["-", "ds", "ds", "nr", "ds+nr"])
         eku = "ts!"
-    return {"bc": bc, "ku": ku, "eku": eku, "validity": "valid"}
+    return {"bc": bc, "ku": ku, "eku": eku, "validity": rng.choice(["valid"] * 7 + ["to-2055"])}
 
 
 EXT_CHOICES = {  # one more extension, to exercise the rule on critical extensions
@@ -623,6 +624,10 @@ def validity(v):
         return AT - 400 * DAY, AT - 10 * DAY
     if v == "until-at":
         return AT - 30 * DAY, AT
+    if v == "to-2055":
+        return AT - 30 * DAY, 2682374400  # 2055-01-01
+    if v == "from-2051":
+        return 2556144000, 2682374400  # 2051-01-01 to 2055-01-01
     return AT + 10 * DAY, AT + 400 * DAY
 
 
