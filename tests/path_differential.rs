@@ -23,17 +23,21 @@
 //! judge: `any_eku: true` (JAR signing), covered by the unit tests of `pki::path` only.
 //!
 //! The rest of the path rules do not depend on the purpose and are exercised by every case:
-//! basicConstraints, keyUsage keyCertSign, pathLenConstraint, validity at the judging time,
-//! the signature algorithm each certificate names (RSA PKCS#1 v1.5 with SHA-1/256/384/512,
-//! RSA-PSS, ECDSA with P-256/P-384, Ed25519) and forged links, and issuers listed twice under
-//! one name (path building must get past the impostor). Two targeted cases sign with MD5, which
-//! OpenSSL's default level accepts and we refuse on purpose; they are judged at
-//! `-auth_level 1`, which refuses MD5 too.
+//! basicConstraints, keyUsage keyCertSign, pathLenConstraint (with self-issued intermediates,
+//! which do not count), validity at the judging time (UTCTime and GeneralizedTime), critical
+//! extensions, EC keys with explicit parameters, the signature algorithm each certificate names
+//! (RSA PKCS#1 v1.5 with SHA-1/256/384/512, RSA-PSS, ECDSA with P-256/P-384, Ed25519, with their
+//! parameters encoded either way) and forged links, and issuers listed twice under one name
+//! (path building must get past the impostor). Two targeted cases sign with MD5, which OpenSSL's
+//! default level accepts and we refuse on purpose; they are judged at `-auth_level 1`, which
+//! refuses MD5 too.
 //!
-//! Where we differ from OpenSSL on purpose (strict-profile rules for issuing CAs that do not
-//! change what a certificate means, critical extensions one side processes and the other does
-//! not, the notAfter boundary, RFC 3161's single EKU), one targeted case each pins both verdicts
-//! (scripts/pki_cases.py DIVERGENCES says why); the random set never makes those.
+//! Where we differ from OpenSSL on purpose, one targeted case each pins both verdicts (the
+//! why is in scripts/pki_cases.py DIVERGENCES); the random set never makes those: strict-profile
+//! rules for issuing CAs that do not change what a certificate means, critical extensions one
+//! side processes and the other does not, the notAfter boundary, RFC 3161's single EKU,
+//! backtracking over issuers of the same name and key, names compared byte for byte, RSA-PSS
+//! with another MGF1 hash, an intermediate given as the trust anchor.
 //!
 //! Needs `openssl` and Python 3 with `cryptography` (scripts/setup.sh installs both).
 //! SIGAUDIT_PKI_SEED and SIGAUDIT_PKI_CASES change the seed and the number of random cases;
