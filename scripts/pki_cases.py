@@ -7,12 +7,14 @@ usage: pki_cases.py SEED COUNT OUT_DIR [--case N]
      the targeted ones; with --case, only case N (each case has a generator of its own, seeded
      by SEED and N, so any one can be made again alone).
 
-Each case is a self-signed root, 0-2 intermediates and a leaf, every certificate with a random
-combination of basicConstraints, pathLenConstraint, keyUsage, extendedKeyUsage, validity, key
-type and the signature algorithm of the link above it, plus links forged here (an RSA signature
-under an ECDSA identifier, PKCS#1 v1.5 without DigestInfo, a DigestInfo of another hash, the
-wrong key, a TBS algorithm that differs from the outer one, malformed ECDSA/Ed25519/RSA
-signatures). Most cases start from a chain that is sound for one of the two purposes the test
+Each case is a self-signed root, 0-3 intermediates (sometimes one self-issued) and a leaf, every
+certificate with a random combination of basicConstraints, pathLenConstraint, keyUsage,
+extendedKeyUsage, validity, one more extension (critical or not), key type (RSA-2048, P-256,
+P-384, Ed25519; EC keys sometimes with explicit parameters) and the signature algorithm of the
+link above it, plus links forged here (an RSA signature under an ECDSA identifier, PKCS#1 v1.5
+without DigestInfo, a DigestInfo of another hash, the wrong key, a TBS algorithm that differs
+from the outer one, malformed ECDSA/Ed25519/RSA signatures) and impostor issuers (same name,
+another key) listed before the real ones. Most cases start from a chain that is sound for one of the two purposes the test
 checks (OpenSSL's `sslserver` and `timestampsign`) and then change one to three random fields, so
 that both verdicts are common. Every field OpenSSL's strict profile checks and the validator does
 not model is kept compliant: version 3, non-empty names, SKID on every certificate, AKID (key
@@ -274,7 +276,7 @@ def sign_link(issuer, alg, forge, tbs_in, wrong_key, params="usual"):
         other = "sha384" if h != "sha384" else "sha512"
         sig = rsa_raw_sign(signer, pkcs1_pad(signer, digest_info(other, tbs)))
     elif forge == "tbs-alg-differs":
-        sig = sign_plain(signer, signed_alg_name(kind, h, outer), tbs)
+        sig = sign_plain(signer, signed_alg_name(outer), tbs)
     elif kind == "pss":
         salt_used = salt
         if forge == "pss-salt-differs":
@@ -309,11 +311,12 @@ def curve_order(key):
     return CURVE_ORDER[key.curve.name]
 
 
-def signed_alg_name(kind, h, outer_der):
-    for hh, o in RSA_OID.items():
+def signed_alg_name(outer_der):
+    """The plain algorithm name of an AlgorithmIdentifier made by alg_rsa or alg_ecdsa."""
+    for hh in RSA_OID:
         if outer_der == alg_rsa(hh):
             return "rsa-" + hh
-    for hh, o in ECDSA_OID.items():
+    for hh in ECDSA_OID:
         if outer_der == alg_ecdsa(hh):
             return "ecdsa-" + hh
     raise ValueError("no plain name for the outer algorithm")

@@ -349,8 +349,9 @@ fn path_validation_agrees_with_openssl_verify_x509_strict() {
     let total: usize = tallies.values().map(|t| t.compared).sum();
     let secs = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64 / 1e9;
     println!(
-        "path differential (seed {seed}): {} cases, {total} chain verdicts compared in {:.1?} (generation {:.1?}; \
+        "path differential ({}): {} cases, {total} chain verdicts compared in {:.1?} (generation {:.1?}; \
          {workers} threads spent {:.1}s in openssl verify, {:.1}s in pki::path)",
+        given.as_ref().map_or(format!("seed {seed}"), |d| format!("cases in {}", d.display())),
         cases.len(),
         started.elapsed(),
         generated,
