@@ -105,6 +105,10 @@ impl Hasher {
     }
 }
 
+/// RSA moduli accepted: at least 1024 bits (smaller ones are factorable), at most 16384.
+const MIN_RSA_BITS: usize = 1024;
+const MAX_RSA_BITS: usize = 16384;
+
 #[derive(Clone)]
 pub enum PublicKey {
     P256(p256::ecdsa::VerifyingKey),
@@ -149,7 +153,20 @@ impl PublicKey {
                 }
             }
             "1.2.840.113549.1.1.1" => {
-                Ok(PublicKey::Rsa(rsa::RsaPublicKey::from_public_key_der(der).map_err(|e| bad(&e))?))
+                // The rsa crate's default refuses keys over 4096 bits, which real CAs use; keys under
+                // 1024 bits are factorable and refused (as the JDK's jdk.jar.disabledAlgorithms does).
+                use rsa::pkcs1::der::Decode;
+                let pk =
+                    rsa::pkcs1::RsaPublicKey::from_der(info.subject_public_key.raw_bytes()).map_err(|e| bad(&e))?;
+                let n = rsa::BigUint::from_bytes_be(pk.modulus.as_bytes());
+                let e = rsa::BigUint::from_bytes_be(pk.public_exponent.as_bytes());
+                if n.bits() < MIN_RSA_BITS {
+                    return Err(CryptoError::UnsupportedKey(format!(
+                        "RSA key of {} bits: under {MIN_RSA_BITS}, it is not accepted",
+                        n.bits()
+                    )));
+                }
+                Ok(PublicKey::Rsa(rsa::RsaPublicKey::new_with_max_size(n, e, MAX_RSA_BITS).map_err(|e| bad(&e))?))
             }
             "1.2.840.10040.4.1" => {
                 Ok(PublicKey::Dsa(Box::new(dsa::VerifyingKey::from_public_key_der(der).map_err(|e| bad(&e))?)))

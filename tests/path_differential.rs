@@ -397,7 +397,10 @@ fn path_validation_agrees_with_openssl_verify_x509_strict() {
 fn production_purposes_are_compositions_of_the_mirrored_rules() {
     // Timestamping: timestampsign's leaf rules, sslserver's nesting.
     assert_eq!(TIMESTAMPING.eku, OPENSSL_TIMESTAMPSIGN.eku);
-    assert_eq!(TIMESTAMPING.leaf_eku, OPENSSL_TIMESTAMPSIGN.leaf_eku);
+    // The same exclusive-EKU branch as timestampsign's, without the criticality test (GitHub's
+    // timestamp authority marks the EKU non-critical, as Go's verifier allows).
+    assert_eq!(OPENSSL_TIMESTAMPSIGN.leaf_eku, sigaudit::pki::path::LeafEku::ExclusiveCritical);
+    assert_eq!(TIMESTAMPING.leaf_eku, sigaudit::pki::path::LeafEku::Exclusive);
     assert_eq!(TIMESTAMPING.any_eku, OPENSSL_TIMESTAMPSIGN.any_eku);
     assert_eq!(TIMESTAMPING.leaf_ku_any, OPENSSL_TIMESTAMPSIGN.leaf_ku_any);
     assert_eq!(TIMESTAMPING.leaf_ku_only, OPENSSL_TIMESTAMPSIGN.leaf_ku_only);

@@ -117,8 +117,14 @@ pub struct PathError {
 
 impl PathError {
     fn new(leaf: &Cert, reasons: Vec<String>) -> PathError {
-        PathError { leaf: leaf.subject(), reasons }
+        PathError { leaf: label(leaf), reasons }
     }
+}
+
+/// A certificate as a reason names it: its subject and the start of its SHA-256 thumbprint, so
+/// that same-named certificates (an impostor issuer, a re-keyed CA) are told apart.
+fn label(c: &Cert) -> String {
+    format!("{} [sha256 {}]", c.subject(), &c.sha256()[..12])
 }
 
 /// Validate `certs[0]` (the signer) for `purpose` at `at` (Unix seconds) through the other
@@ -147,7 +153,7 @@ pub fn validate<'a, A: Borrow<Cert>>(
         return Err(PathError::new(leaf, vec!["no trust anchor was given".into()]));
     }
     if let Err(rule) = check_leaf(leaf, purpose, at) {
-        return Err(PathError::new(leaf, vec![format!("{}: {rule}", leaf.subject())]));
+        return Err(PathError::new(leaf, vec![format!("{}: {rule}", label(leaf))]));
     }
     // A leaf that is itself an anchor (a pinned signer certificate).
     if let Some(a) = anchors.iter().map(Borrow::borrow).find(|a| a.der == leaf.der) {
@@ -163,7 +169,7 @@ pub fn validate<'a, A: Borrow<Cert>>(
                 reasons.push(format!("path building stopped after {SIGNATURE_BUDGET} signature checks"));
             }
             if reasons.is_empty() {
-                reasons.push(format!("no issuer of {} among the given certificates and anchors", leaf.subject()));
+                reasons.push(format!("no issuer of {} among the given certificates and anchors", label(leaf)));
             }
             Err(PathError::new(leaf, reasons))
         }
@@ -198,14 +204,14 @@ impl<'a, A: Borrow<Cert>> Search<'a, '_, A> {
             .filter(|(c, _)| !path.iter().any(|p| p.der == c.der))
             .collect();
         if candidates.is_empty() {
-            self.note(format!("no issuer of {} among the given certificates and anchors", current.subject()));
+            self.note(format!("no issuer of {} among the given certificates and anchors", label(current)));
         }
         for (issuer, is_anchor) in candidates {
             let role = if is_anchor { "trust anchor" } else { "issuer" };
             // Certificates between the leaf and this issuer that count against its pathLen.
             let below = path.iter().skip(1).filter(|c| !c.is_self_signed()).count();
             if let Err(rule) = check_issuer(issuer, self.purpose, self.at, below) {
-                self.note(format!("{role} {}: {rule}", issuer.subject()));
+                self.note(format!("{role} {}: {rule}", label(issuer)));
                 continue;
             }
             if self.checks >= SIGNATURE_BUDGET {
@@ -213,7 +219,7 @@ impl<'a, A: Borrow<Cert>> Search<'a, '_, A> {
             }
             self.checks += 1;
             if let Err(e) = current.verify_signed_by(issuer) {
-                self.note(format!("{} is not signed by {role} {}: {e}", current.subject(), issuer.subject()));
+                self.note(format!("{} is not signed by {role} {}: {e}", label(current), label(issuer)));
                 continue;
             }
             if is_anchor {
