@@ -38,10 +38,8 @@ fn sig_label(s: &SignatureReport) -> String {
 
 /// The signer for a narrow table: the subject's CN when it has one, else the display name.
 fn short_signer(s: &super::Signer) -> String {
-    if let Some(subject) = &s.subject {
-        if let Some(cn) = subject.split(", ").find_map(|rdn| rdn.strip_prefix("CN=")) {
-            return cn.to_string();
-        }
+    if let Some(cn) = s.subject.as_deref().and_then(|subject| crate::dn::attribute(subject, "CN")) {
+        return cn;
     }
     s.display_name()
 }
@@ -142,8 +140,7 @@ pub fn files(files: &[super::FileReport], wide: bool, color: bool, width: u16) -
             s.countersigner
                 .as_ref()
                 .map(|c| {
-                    let name =
-                        c.subject.split(", ").find_map(|r| r.strip_prefix("CN=")).unwrap_or(&c.subject).to_string();
+                    let name = crate::dn::attribute(&c.subject, "CN").unwrap_or_else(|| c.subject.clone());
                     let time = s
                         .timestamp
                         .as_ref()
