@@ -224,8 +224,8 @@ fn unescape(v: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'\\' && i + 1 < b.len() {
-            let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-            if let Some(x) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            let hex = b.get(i + 1..i + 3).filter(|h| h.iter().all(u8::is_ascii_hexdigit));
+            if let Some(x) = hex.and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()) {
                 bytes.push(x);
                 i += 3;
             } else {
