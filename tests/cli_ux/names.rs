@@ -1,7 +1,7 @@
 //! Signer names decoded as openssl decodes them, and never cut.
 
-use crate::common::{code, repo_root, sigaudit_cmd, stdout_json};
-use crate::{python, tool};
+use crate::common::{code, sigaudit_cmd, stdout_json};
+use crate::{make_names, path_str, signed_jar, text, tool};
 use std::path::Path;
 
 /// What openssl shows for a certificate's subject: RFC 2253 escaping with UTF-8 left readable and
@@ -22,10 +22,6 @@ fn openssl_subject(pem: &Path) -> String {
     );
     let line = String::from_utf8(o.stdout).expect("openssl writes UTF-8 with -nameopt utf8");
     line.trim_end_matches('\n').strip_prefix("subject=").expect("subject=").to_string()
-}
-
-fn make_names(dir: &Path) {
-    tool(&python(), &[repo_root().join("tests/support/make_names.py").to_str().unwrap(), dir.to_str().unwrap()], dir);
 }
 
 #[test]
@@ -52,30 +48,21 @@ fn names_of_every_string_type_read_as_openssl_reads_them() {
 #[test]
 fn a_jar_signed_by_a_t61_name_shows_the_whole_name() {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    make_names(d);
-    tool(
-        "openssl",
-        &[
-            "pkcs12", "-export", "-in", "signer.pem", "-inkey", "signer.key", "-name", "signer", "-out",
-            "signer.p12", "-passout", "pass:changeit",
-        ],
-        d,
-    );
-    std::fs::create_dir(d.join("jars")).unwrap();
-    std::fs::write(d.join("hello.txt"), "hello\n").unwrap();
-    tool("jar", &["cf", "jars/app.jar", "hello.txt"], d);
-    tool(
-        "jarsigner",
-        &["-keystore", "signer.p12", "-storetype", "PKCS12", "-storepass", "changeit", "jars/app.jar", "signer"],
-        d,
-    );
-    let want = openssl_subject(&d.join("signer.pem"));
+    let (jar, signer) = signed_jar(dir.path());
+    let want = openssl_subject(&signer);
     assert_eq!(want, r"CN=Eclipse.org Foundation\, Inc, O=Eclipse.org Foundation\, Inc, C=CA");
 
-    let jars = d.join("jars");
-    let o = sigaudit_cmd(["fs", jars.to_str().unwrap(), "-o", "json"]).output().unwrap();
+    let o = sigaudit_cmd(["fs", path_str(&jar), "-o", "json"]).output().unwrap();
     assert_eq!(code(&o), 0);
     let report = stdout_json(&o);
     assert_eq!(report["files"][0]["signatures"][0]["signer"]["subject"], want.as_str());
+
+    // The table names the signer by its CN, whole, comma included, and not behind its status.
+    for columns in ["80", "120"] {
+        let o = sigaudit_cmd(["fs", path_str(&jar)]).env("COLUMNS", columns).output().unwrap();
+        let table = text(&o);
+        let row = table.lines().find(|l| l.ends_with("signed.jar")).unwrap_or_else(|| panic!("{table}"));
+        assert!(row.contains("  Eclipse.org Foundation, Inc  "), "{table}");
+        assert!(!table.contains("Foundation\\") && !table.contains("untrusted: "), "{table}");
+    }
 }
