@@ -56,3 +56,49 @@ fn verify_bundle_takes_sha512_and_sha384_digests() {
     assert_eq!(code(&o), 2);
     assert!(errtext(&o).contains("records the artifact's SHA-256"), "{}", errtext(&o));
 }
+
+#[test]
+fn image_references_take_sha384_and_sha512_digests() {
+    use crate::common::proxy::{Action, Proxy};
+    use crate::common::{http, stdout_json, Registry};
+    use sha2::Digest as _;
+    let reg = Registry::distribution(100);
+    reg.seed(false);
+    let accept = [("Accept", "application/vnd.oci.image.manifest.v1+json")];
+    let (status, manifest) = http(&reg.addr, "GET", "/v2/apps/web/manifests/v1", &accept, b"");
+    assert_eq!(status, 200);
+    let d384 = format!("sha384:{}", hex::encode(sha2::Sha384::digest(&manifest)));
+    let d512 = format!("sha512:{}", hex::encode(sha2::Sha512::digest(&manifest)));
+    // Neither test registry serves other digests than sha256: this proxy answers for them as a
+    // registry that does (zot, for one), with the manifest and its digest in the algorithm asked.
+    let (a, b) = (d384.clone(), d512.clone());
+    let rule = std::sync::Arc::new(move |_m: &str, p: &str, _n: u64| {
+        for d in [&a, &b] {
+            if p == format!("/v2/apps/web/manifests/{d}") {
+                let headers = vec![
+                    ("Content-Type".to_string(), "application/vnd.oci.image.manifest.v1+json".to_string()),
+                    ("Docker-Content-Digest".to_string(), d.to_string()),
+                ];
+                return Action::Respond(200, headers, manifest.clone());
+            }
+        }
+        Action::Forward
+    });
+    let proxy = Proxy::start(&reg.addr, rule);
+    let o = sigaudit([
+        "image",
+        &format!("{}/apps/web@{d384}", proxy.addr),
+        &format!("{}/apps/web@{d512}", proxy.addr),
+        "--plain-http",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", errtext(&o));
+    let report = stdout_json(&o);
+    let images = report["images"].as_array().unwrap();
+    let mut digests: Vec<&str> = images.iter().map(|i| i["digest"].as_str().unwrap()).collect();
+    digests.sort();
+    assert_eq!(digests, [d384.as_str(), d512.as_str()]);
+    // A digest is not a tag.
+    assert!(images.iter().all(|i| i["tags"].as_array().unwrap().is_empty()), "{report:#}");
+}
