@@ -13,7 +13,7 @@ use std::time::Duration;
 bundles and Notary Project signatures on images; Authenticode (PE) and JAR/APK signatures on files. \
 Each signature is verified, bound to what it signs, and its signer named.",
     after_help = "Exit codes: 0 no policy failure; 1 an image has a status named by --fail-on; \
-2 usage or configuration error; 3 the scan is incomplete (errors were reported)."
+2 usage or configuration error; 3 the scan is incomplete (errors were reported, or the --deadline passed)."
 )]
 pub struct Cli {
     #[command(subcommand)]

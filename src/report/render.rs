@@ -213,7 +213,7 @@ impl<W: Write> ReportWriter<W> {
                     let line = format!("Showing {shown} of {} {what} (--only {label}).", self.summary.items());
                     writeln!(self.out, "{}", table::wrap(&line, width, ""))?;
                 }
-                writeln!(self.out, "{}", summary_line(&self.summary, complete))?;
+                writeln!(self.out, "{}", table::wrap(&summary_line(&self.summary, complete), width, ""))?;
             }
         }
         self.out.flush()?;

@@ -142,14 +142,14 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
 }
 
 /// How a column gives way when the table is wider than the terminal.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Give {
     /// Never narrower than its content.
     Keep,
-    /// Shortened from the left (`…/dir/file.jar`), down to this many columns.
-    Left(usize),
-    /// Wrapped onto more lines, down to this many columns.
-    Wrap(usize),
+    /// Shortened from the left (`…/dir/file.jar`).
+    Left,
+    /// Wrapped onto more lines.
+    Wrap,
 }
 
 struct Column {
@@ -166,10 +166,11 @@ struct Row {
 }
 
 /// Lay out `rows` under `columns` in `width` terminal columns: two spaces between columns, the
-/// last one unpadded. Columns give way in the order `order` names them until the table fits.
+/// last one unpadded. Columns give way in the order `order` names them, each down to the width
+/// given there (a column may come twice, the second time narrower), until the table fits.
 fn plain_table(
     columns: &[Column],
-    order: &[usize],
+    order: &[(usize, usize)],
     rows: &[Row],
     status_col: usize,
     color: bool,
@@ -182,15 +183,15 @@ fn plain_table(
             widths[i] = widths[i].max(width_of(cell));
         }
     }
-    for &i in order {
+    for &(i, min) in order {
         let excess = (widths.iter().sum::<usize>() + 2 * (n - 1)).saturating_sub(width);
         if excess == 0 {
             break;
         }
-        let min = match columns[i].give {
-            Give::Keep => continue,
-            Give::Left(m) | Give::Wrap(m) => m.max(width_of(columns[i].header)),
-        };
+        if columns[i].give == Give::Keep {
+            continue;
+        }
+        let min = min.max(width_of(columns[i].header));
         widths[i] = widths[i].saturating_sub(excess).max(min.min(widths[i]));
     }
     let header = Row { cells: columns.iter().map(|c| c.header.to_string()).collect(), status: None, details: vec![] };
@@ -201,8 +202,8 @@ fn plain_table(
             .iter()
             .enumerate()
             .map(|(i, cell)| match columns[i].give {
-                Give::Left(_) => vec![shorten_left(cell, widths[i])],
-                Give::Wrap(_) if width_of(cell) > widths[i] => wrap_lines(cell, widths[i]),
+                Give::Left => vec![shorten_left(cell, widths[i])],
+                Give::Wrap if width_of(cell) > widths[i] => wrap_lines(cell, widths[i]),
                 _ => vec![cell.clone()],
             })
             .collect();
@@ -244,12 +245,12 @@ fn detail(text: &str, indent: usize, width: usize) -> Vec<String> {
 
 pub fn images(images: &[ImageReport], wide: bool, color: bool, width: usize) -> String {
     let columns = [
-        Column { header: "REPOSITORY", give: Give::Left(16) },
-        Column { header: "TAGS", give: Give::Wrap(10) },
+        Column { header: "REPOSITORY", give: Give::Left },
+        Column { header: "TAGS", give: Give::Wrap },
         Column { header: "DIGEST", give: Give::Keep },
         Column { header: "STATUS", give: Give::Keep },
-        Column { header: "SIGNATURES", give: Give::Keep },
-        Column { header: "SIGNER", give: Give::Wrap(14) },
+        Column { header: "SIGNATURES", give: Give::Wrap },
+        Column { header: "SIGNER", give: Give::Wrap },
     ];
     let mut rows = Vec::new();
     for image in images {
@@ -298,8 +299,9 @@ pub fn images(images: &[ImageReport], wide: bool, color: bool, width: usize) -> 
             last.details = details;
         }
     }
-    // The signer wraps first, then the tags; a repository is shortened last.
-    plain_table(&columns, &[5, 1, 0], &rows, 3, color, width)
+    // The signer wraps first, then the tags; a long repository name is shortened, then the
+    // signatures wrap, and only then do the tags and the repository name give way further.
+    plain_table(&columns, &[(5, 14), (1, 10), (0, 20), (4, 13), (1, 6), (0, 12)], &rows, 3, color, width)
 }
 
 /// The distinct signer names of a file's signatures, in order.
@@ -332,9 +334,9 @@ pub fn files(files: &[FileReport], wide: bool, color: bool, width: usize) -> Str
     let columns = [
         Column { header: "STATUS", give: Give::Keep },
         Column { header: "TYPE", give: Give::Keep },
-        Column { header: "SIGNER", give: Give::Wrap(16) },
+        Column { header: "SIGNER", give: Give::Wrap },
         Column { header: "TIMESTAMP", give: Give::Keep },
-        Column { header: "PATH", give: Give::Left(20) },
+        Column { header: "PATH", give: Give::Left },
     ];
     let rows: Vec<Row> = files
         .iter()
@@ -351,7 +353,7 @@ pub fn files(files: &[FileReport], wide: bool, color: bool, width: usize) -> Str
         })
         .collect();
     // The path is shortened first; a signer name wraps only if that is not enough.
-    plain_table(&columns, &[4, 2], &rows, 0, color, width)
+    plain_table(&columns, &[(4, 20), (2, 16)], &rows, 0, color, width)
 }
 
 fn file_details(f: &FileReport, width: usize) -> Vec<String> {
