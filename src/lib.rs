@@ -2,6 +2,7 @@ pub mod cms;
 pub mod crawl;
 pub mod crypto;
 pub mod der;
+pub mod dn;
 pub mod fs;
 pub mod notation_trust;
 pub mod oci;

@@ -29,8 +29,8 @@ pub fn is_index(media_type: &str) -> bool {
     media_type == OCI_INDEX || media_type == DOCKER_MANIFEST_LIST
 }
 
-/// A content digest `algorithm:hex`. Only sha256 is produced by the registries we meet; sha512 is
-/// accepted for naming but cannot be recomputed here.
+/// A content digest `algorithm:hex`: sha256, or sha384 and sha512, which OCI registries may serve
+/// too (the registries we test with produce only sha256).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest(String);
 
@@ -39,6 +39,7 @@ impl Digest {
         let (alg, hex) = s.split_once(':')?;
         let len = match alg {
             "sha256" => 64,
+            "sha384" => 96,
             "sha512" => 128,
             _ => return None,
         };
@@ -57,10 +58,8 @@ impl Digest {
     pub fn matches(&self, bytes: &[u8]) -> bool {
         match self.algorithm() {
             "sha256" => hex::encode(Sha256::digest(bytes)) == self.hex(),
-            "sha512" => {
-                use sha2::Sha512;
-                hex::encode(Sha512::digest(bytes)) == self.hex()
-            }
+            "sha384" => hex::encode(sha2::Sha384::digest(bytes)) == self.hex(),
+            "sha512" => hex::encode(sha2::Sha512::digest(bytes)) == self.hex(),
             _ => false,
         }
     }
@@ -155,5 +154,13 @@ mod tests {
         assert!(d.matches(b"{}"));
         assert!(!d.matches(b"{} "));
         assert_eq!(d.tag_stem(), "sha256-44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+        // Image references by digest may use sha384 and sha512 as well.
+        for (alg, hex) in
+            [("sha384", hex::encode(sha2::Sha384::digest(b"{}"))), ("sha512", hex::encode(sha2::Sha512::digest(b"{}")))]
+        {
+            let d = Digest::parse(&format!("{alg}:{hex}")).unwrap();
+            assert!(d.matches(b"{}") && !d.matches(b"{} "));
+        }
+        assert!(Digest::parse(&format!("sha384:{}", "a".repeat(64))).is_none());
     }
 }

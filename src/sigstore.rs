@@ -11,7 +11,7 @@
 pub use crate::trust::Rejection;
 use regex::Regex;
 use sigstore_verify::trust_root::TrustedRoot;
-use sigstore_verify::types::{Artifact, Bundle, DerPublicKey, Sha256Hash};
+use sigstore_verify::types::{Artifact, ArtifactDigest, Bundle, DerPublicKey, HashAlgorithm, Sha256Hash};
 use sigstore_verify::{PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
 
 /// The Sigstore public-good trusted root, as shipped with `sigstore-verify`.
@@ -133,11 +133,14 @@ impl SigstoreTrust {
     }
 }
 
-/// What was signed: the bytes, or only their SHA-256 (an image manifest known by digest).
+/// What was signed: the bytes, or only their SHA-256 (an image manifest known by digest), or
+/// only their SHA-512 (npm names packages by it), which sigstore-verify matches against a DSSE
+/// statement's subjects only.
 #[derive(Debug, Clone, Copy)]
 pub enum Subject<'a> {
     Bytes(&'a [u8]),
     Sha256([u8; 32]),
+    Sha512([u8; 64]),
 }
 
 /// A bundle that verified: who signed, and what proved when.
@@ -246,6 +249,9 @@ fn verify_with(
     let artifact = || match subject {
         Subject::Bytes(b) => Artifact::from_blob(b),
         Subject::Sha256(d) => Artifact::from_digest(Sha256Hash::new(d)),
+        Subject::Sha512(d) => Artifact::from_digest(
+            ArtifactDigest::new(HashAlgorithm::Sha2512, d.to_vec()).expect("64 bytes are a SHA-512"),
+        ),
     };
     if !policy.keys.is_empty() {
         let mut last = Rejection::invalid("no key");

@@ -601,58 +601,9 @@ fn der_explicit_utf8(b: &[u8]) -> Option<String> {
     der_utf8_string(rest.get(..len)?)
 }
 
-/// RFC 4514 string of a distinguished name: most specific RDN first, values escaped.
+/// RFC 4514 string of a distinguished name, decoded as openssl shows it (see `crate::dn`).
 pub fn rfc4514(name: &X509Name) -> String {
-    let mut parts = Vec::new();
-    for rdn in name.iter().collect::<Vec<_>>().into_iter().rev() {
-        let attrs: Vec<String> = rdn
-            .iter()
-            .map(|a| {
-                let key = attr_name(&a.attr_type().to_id_string());
-                let value = match a.as_str() {
-                    Ok(v) => escape_rfc4514(v),
-                    Err(_) => format!("#{}", hex::encode(a.attr_value().data)),
-                };
-                format!("{key}={value}")
-            })
-            .collect();
-        parts.push(attrs.join("+"));
-    }
-    parts.join(", ")
-}
-
-fn attr_name(oid: &str) -> String {
-    match oid {
-        "2.5.4.3" => "CN",
-        "2.5.4.6" => "C",
-        "2.5.4.7" => "L",
-        "2.5.4.8" => "ST",
-        "2.5.4.9" => "STREET",
-        "2.5.4.10" => "O",
-        "2.5.4.11" => "OU",
-        "2.5.4.5" => "SERIALNUMBER",
-        "2.5.4.97" => "organizationIdentifier",
-        "0.9.2342.19200300.100.1.25" => "DC",
-        "0.9.2342.19200300.100.1.1" => "UID",
-        "1.2.840.113549.1.9.1" => "emailAddress",
-        other => return other.to_string(),
-    }
-    .to_string()
-}
-
-fn escape_rfc4514(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    let last = v.chars().count().saturating_sub(1);
-    for (i, c) in v.chars().enumerate() {
-        let special = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';')
-            || (i == 0 && (c == '#' || c == ' '))
-            || (i == last && c == ' ');
-        if special {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
+    crate::dn::rfc4514(name.as_raw())
 }
 
 pub fn rfc3339(unix: i64) -> Option<String> {

@@ -85,7 +85,8 @@ fn a_tree_of_generated_fixtures_and_unrelated_files_gets_the_right_verdicts() {
     let skipped = report["summary"]["skipped"].as_u64().unwrap();
     assert!(skipped >= 4, "skipped {skipped}");
 
-    // --follow-symlinks reports the link; --exclude drops a subtree and file names.
+    // --follow-symlinks takes the link, to a file already reported under its own path: noted, not
+    // checked twice; --exclude drops a subtree and file names.
     let o = sigaudit([
         "fs",
         tree.to_str().unwrap(),
@@ -97,8 +98,15 @@ fn a_tree_of_generated_fixtures_and_unrelated_files_gets_the_right_verdicts() {
         "--exclude",
         "*.key",
     ]);
-    let got = files_by_path(&stdout_json(&o), &tree);
-    assert!(got.contains_key("misc/link.exe"));
+    let report = stdout_json(&o);
+    let got = files_by_path(&report, &tree);
+    assert!(got.contains_key("pe/signed-nots.exe") && !got.contains_key("misc/link.exe"));
+    let link = format!("{}/misc/link.exe", tree.display());
+    assert!(report["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["path"] == link.as_str() && n["code"] == "already-walked"));
     assert!(got.keys().all(|k| !k.starts_with("jar/")), "{:?}", got.keys());
     // --fail-on invalid: exit 1.
     let o = sigaudit(["fs", tree.to_str().unwrap(), "--fail-on", "invalid"]);

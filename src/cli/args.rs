@@ -1,15 +1,19 @@
 //! Command-line arguments (clap derive). Turned into a validated configuration before any work.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum, ValueHint};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "sigaudit",
     version,
-    about = "Audit container registries for signatures that really hold",
+    about = "Audit container registries and files for signatures that really hold",
+    long_about = "Audit container registries and files for signatures that really hold: cosign, Sigstore \
+bundles and Notary Project signatures on images; Authenticode (PE) and JAR/APK signatures on files. \
+Each signature is verified, bound to what it signs, and its signer named.",
     after_help = "Exit codes: 0 no policy failure; 1 an image has a status named by --fail-on; \
-2 usage or configuration error; 3 the scan is incomplete (errors were reported)."
+2 usage or configuration error; 3 the scan is incomplete (errors were reported, or the --deadline passed)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -19,7 +23,7 @@ pub struct Cli {
     pub verbose: u8,
     /// TOML file of settings (keys are the long flag names; see README): trust material, policy,
     /// connection. Command-line values win; lists add up.
-    #[arg(long, value_name = "FILE", global = true, env = "SIGAUDIT_CONFIG")]
+    #[arg(long, value_name = "FILE", global = true, env = "SIGAUDIT_CONFIG", value_hint = ValueHint::FilePath)]
     pub config: Option<PathBuf>,
 }
 
@@ -34,15 +38,42 @@ pub enum Command {
     Fs(FsArgs),
     /// Verify one Sigstore bundle over a file or a digest (exit 0 verified, 1 not).
     VerifyBundle(VerifyBundleArgs),
+    /// Write shell completions or man pages, generated from these very arguments.
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    #[command(subcommand)]
+    pub what: Generate,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Generate {
+    /// Completions for a shell, on standard output.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Man pages (sigaudit.1 and one per command) into a directory.
+    Man {
+        #[arg(value_hint = ValueHint::DirPath)]
+        dir: PathBuf,
+    },
+    /// The keys a --config file may hold, one per line with the commands that take it.
+    ConfigKeys,
 }
 
 #[derive(Args, Debug)]
 pub struct VerifyBundleArgs {
     /// The Sigstore bundle (JSON, v0.1 to v0.3).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub bundle: PathBuf,
-    /// The signed artifact: `sha256:<hex>` is a digest, anything else a path.
-    #[arg(value_name = "FILE_OR_DIGEST")]
+    /// The signed artifact: a digest `sha256:<hex>`, `sha384:<hex>` or `sha512:<hex>`, anything
+    /// else a file. A DSSE bundle's in-toto subject is compared with the digest (sha256, sha512);
+    /// a message signature needs the file or its sha256 (the log entry records the SHA-256).
+    #[arg(value_name = "FILE_OR_DIGEST", value_hint = ValueHint::FilePath)]
     pub artifact: String,
     #[command(flatten)]
     pub signer: SignerArgs,
@@ -56,10 +87,10 @@ pub struct VerifyBundleArgs {
 pub struct SignerArgs {
     /// Sigstore trusted_root.json: Fulcio CAs, Rekor and CT log keys, TSAs (repeatable; default: the
     /// public-good root built in). Rekor SETs and bundles are verified with it.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub trusted_root: Vec<PathBuf>,
     /// Managed public key (PEM) the bundle must verify with (repeatable: any one).
-    #[arg(long = "key", value_name = "FILE")]
+    #[arg(long = "key", value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub keys: Vec<PathBuf>,
     /// Keyless: the certificate's identity (SAN) must equal this.
     #[arg(long, value_name = "ID", conflicts_with = "certificate_identity_regexp")]
@@ -75,11 +106,16 @@ pub struct SignerArgs {
 #[derive(Args, Debug)]
 pub struct FsArgs {
     /// Files or directories.
-    #[arg(required = true)]
+    #[arg(required = true, value_hint = ValueHint::AnyPath)]
     pub paths: Vec<std::path::PathBuf>,
-    /// Follow symbolic links (off by default).
+    /// Follow symbolic links (off by default). A link back into the walk (a loop) or to a file
+    /// already reported is noted, not walked again.
     #[arg(long)]
     pub follow_symlinks: bool,
+    /// Stay on the file system of each given path: directories and files on other file systems
+    /// (mount points, links to them) are noted, not walked.
+    #[arg(long)]
+    pub one_file_system: bool,
     /// Skip paths (or file names) matching this glob (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
@@ -87,7 +123,7 @@ pub struct FsArgs {
     #[arg(long, default_value_t = 0)]
     pub jobs: usize,
     /// PEM bundle of trust anchors for signers (repeatable).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub ca_roots: Vec<PathBuf>,
     /// PEM bundle of trust anchors for timestamp authorities (repeatable; default: --ca-roots).
     /// A timestamp counts only when its signer has the timeStamping EKU and chains to one.
@@ -107,14 +143,54 @@ pub struct ReportArgs {
     /// unsupported (comma-separated or repeated).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub fail_on: Vec<String>,
-    /// Evaluate time rules (expiry) at this instant (RFC 3339) instead of now, for reproducible audits.
+    /// Evaluate time rules (expiry) at this instant instead of now, for reproducible audits: an
+    /// RFC 3339 time such as 2026-01-31T00:00:00Z.
     #[arg(long, value_name = "RFC3339")]
     pub at: Option<String>,
+    /// List only some items, in the table and in JSON alike (the summary still counts every one):
+    /// `failing` (the statuses named by --fail-on; without it invalid and error), `signed` (any
+    /// but unsigned), or statuses (comma-separated).
+    #[arg(long, value_name = "WHICH", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Stop the whole scan after this long (e.g. 90s, 15m, 1h30m): what was examined is
+    /// reported, the report is marked incomplete (error `deadline-exceeded`) and the exit code is 3.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub deadline: Option<Duration>,
+}
+
+/// `90s`, `15m`, `1h30m`, `2d`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("{s:?} is not a duration: use a number and a unit, e.g. 90s, 15m, 1h30m, 2d");
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let (mut total, mut number) = (0u64, String::new());
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            _ => return Err(bad()),
+        };
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(bad)?;
+        number.clear();
+    }
+    if !number.is_empty() || s.is_empty() {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
 }
 
 #[derive(Args, Debug)]
 pub struct RegistryArgs {
-    /// HOST[:PORT][/NAMESPACE]
+    /// HOST[:PORT][/NAMESPACE]; an `http://` prefix means --plain-http, `https://` forbids it.
+    #[arg(value_hint = ValueHint::Url)]
     pub target: String,
     /// Only repositories matching this glob (repeatable).
     #[arg(long, value_name = "GLOB")]
@@ -123,7 +199,7 @@ pub struct RegistryArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
     /// Repository names, one per line, for registries without a catalog (Docker Hub, GHCR).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub repos_file: Option<PathBuf>,
     #[command(flatten)]
     pub common: CommonArgs,
@@ -131,7 +207,8 @@ pub struct RegistryArgs {
 
 #[derive(Args, Debug)]
 pub struct ImageArgs {
-    /// HOST[:PORT]/REPOSITORY[:TAG|@DIGEST]
+    /// HOST[:PORT]/REPOSITORY[:TAG|@DIGEST] (DIGEST: sha256, sha384 or sha512); an `http://`
+    /// prefix means --plain-http for that registry, `https://` forbids it.
     #[arg(required = true)]
     pub references: Vec<String>,
     #[command(flatten)]
@@ -158,7 +235,7 @@ pub struct CommonArgs {
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
     /// PEM bundle of trust anchors for certificate-bearing signatures (repeatable).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub ca_roots: Vec<PathBuf>,
     /// PEM bundle of trust anchors for timestamp authorities (repeatable; default: --ca-roots).
     #[arg(long, value_name = "FILE")]
@@ -167,11 +244,11 @@ pub struct CommonArgs {
     pub signer: SignerArgs,
     /// notation trust policy (trustpolicy.json, OCI) for Notary Project signatures
     /// (default: notation's own, in $XDG_CONFIG_HOME/notation or ~/.config/notation, when present).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub notation_trust_policy: Option<PathBuf>,
     /// notation trust store: the directory holding x509/{ca,signingAuthority,tsa}/NAME/
     /// (default: the truststore beside notation's trust policy).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub notation_trust_store: Option<PathBuf>,
     /// Registry user name (the password comes from --password-stdin or --password).
     #[arg(short, long)]
@@ -186,7 +263,7 @@ pub struct CommonArgs {
     #[arg(long, hide_env_values = true)]
     pub token: Option<String>,
     /// Extra PEM CA certificates for the registry's TLS (repeatable).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub tls_ca: Vec<PathBuf>,
     /// Accept any TLS certificate (dangerous; for test registries only).
     #[arg(long)]
@@ -203,4 +280,43 @@ pub struct CommonArgs {
     /// Print the requests made, by kind, to stderr when done.
     #[arg(long)]
     pub stats: bool,
+}
+
+/// Help for `--key` where it verifies signatures found in a registry (not one bundle).
+const SCAN_KEY_HELP: &str = "cosign public key (PEM: ECDSA P-256/384/521, RSA, Ed25519; repeatable): key-only \
+cosign signatures (legacy .sig layers, with or without a Rekor SET) and key bundles that verify with one \
+are verified, with none invalid";
+
+/// The command line as clap sees it, everywhere (parsing, the config file, completions, man
+/// pages): a flag given twice takes its last value, so the config file can give values that the
+/// command line then overrides.
+pub fn command() -> clap::Command {
+    Cli::command().mut_subcommands(|sub| {
+        let sub = sub.args_override_self(true);
+        match sub.get_name() {
+            "registry" | "image" => sub.mut_arg("keys", |a| a.help(SCAN_KEY_HELP)),
+            _ => sub,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172800)));
+        assert_eq!(parse_duration("300"), Ok(Duration::from_secs(300)));
+        for bad in ["", "m", "10x", "1h30", "-5s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        command().debug_assert();
+    }
 }

@@ -42,13 +42,51 @@ pub fn signer_policy(a: &SignerArgs) -> Result<SignerMaterial> {
     Ok(SignerMaterial { policy, roots, root_jsons })
 }
 
-/// `sha256:<64 hex>` is a digest; anything else names a file.
-fn parse_digest(s: &str) -> Option<Result<[u8; 32]>> {
-    let hex = s.strip_prefix("sha256:")?;
+/// An artifact named by its digest.
+#[derive(Debug, PartialEq, Eq)]
+enum Digest {
+    Sha256([u8; 32]),
+    Sha384(Vec<u8>),
+    Sha512([u8; 64]),
+}
+
+/// `sha256:<64 hex>`, `sha384:<96 hex>` or `sha512:<128 hex>` is a digest; anything else names a file.
+fn parse_digest(s: &str) -> Option<Result<Digest>> {
+    let (alg, hex) = s.split_once(':')?;
+    let len = match alg {
+        "sha256" => 32,
+        "sha384" => 48,
+        "sha512" => 64,
+        _ => return None,
+    };
     Some(match hex::decode(hex) {
-        Ok(v) if v.len() == 32 => Ok(v.try_into().expect("32 bytes")),
-        _ => Err(anyhow::anyhow!("{s:?}: a sha256 digest is 64 hex digits")),
+        Ok(v) if v.len() == len => Ok(match alg {
+            "sha256" => Digest::Sha256(v.try_into().expect("32 bytes")),
+            "sha384" => Digest::Sha384(v),
+            _ => Digest::Sha512(v.try_into().expect("64 bytes")),
+        }),
+        _ => Err(anyhow::anyhow!("{s:?}: a {alg} digest is {} hex digits", len * 2)),
     })
+}
+
+/// What sigstore-verify 0.15 can check a digest against. A DSSE bundle's in-toto subjects are
+/// matched by SHA-256 or SHA-512; a message signature only by SHA-256, the hash its log entry
+/// records. Other cases are usage errors, said plainly, never a silent "not verified".
+fn subject_of<'a>(digest: &Digest, bundle: &[u8]) -> Result<Subject<'a>> {
+    let dsse =
+        serde_json::from_slice::<serde_json::Value>(bundle).ok().is_some_and(|b| b.get("dsseEnvelope").is_some());
+    match digest {
+        Digest::Sha256(d) => Ok(Subject::Sha256(*d)),
+        Digest::Sha512(d) if dsse => Ok(Subject::Sha512(*d)),
+        Digest::Sha512(_) | Digest::Sha384(_) if !dsse => bail!(
+            "this bundle holds a message signature, whose transparency-log entry records the artifact's \
+             SHA-256: give the file or its sha256 digest"
+        ),
+        _ => bail!(
+            "a DSSE bundle's in-toto subjects are matched by sha256 or sha512 digests (sigstore-verify 0.15 \
+             has no SHA-384 subject match): give the file, or its sha256 or sha512 digest"
+        ),
+    }
 }
 
 pub fn run(a: &VerifyBundleArgs) -> Result<ExitStatus> {
@@ -71,7 +109,7 @@ pub fn run(a: &VerifyBundleArgs) -> Result<ExitStatus> {
     let bundle = std::fs::read(&a.bundle).with_context(|| format!("--bundle {}", a.bundle.display()))?;
     let bytes;
     let subject = match parse_digest(&a.artifact) {
-        Some(d) => Subject::Sha256(d?),
+        Some(d) => subject_of(&d?, &bundle)?,
         None => {
             bytes = std::fs::read(&a.artifact).with_context(|| format!("artifact {}", a.artifact))?;
             Subject::Bytes(&bytes)

@@ -1,161 +1,169 @@
 //! `--config FILE`: trust material, policy and connection settings in one TOML file, so a cron
-//! job's command line stays short and the trust decisions live in a reviewed file. Keys are the
-//! long flag names; lists add to the flags given on the command line, and a value given on the
-//! command line wins over the file. Relative paths are relative to the file. One file can serve
-//! every command: each takes the keys that apply to it.
+//! job's command line stays short and the trust decisions live in a reviewed file.
+//!
+//! Keys are the long flag names, and a key means exactly what its flag means: the file is turned
+//! into flags placed before the command line's own, and clap parses them together. So every key
+//! works for every command that has that flag, and for no other (one file can serve every
+//! command: each takes the keys that apply to it); lists add to the flags given on the command
+//! line; for a single value the command line wins; a value that does not parse is the flag's
+//! own error. Relative paths are relative to the file. A key that is no command's flag is an
+//! error, and so are the keys left to the command line on purpose (secrets, the bundle to verify,
+//! turning TLS verification off).
 //!
 //! ```toml
 //! key = ["keys/cosign.pub"]
 //! ca-roots = ["/etc/ssl/our-code-signing-roots.pem"]
 //! certificate-identity-regexp = "^https://github.com/our-org/"
 //! certificate-oidc-issuer = "https://token.actions.githubusercontent.com"
-//! notation-trust-policy = "notation/trustpolicy.json"
-//! notation-trust-store = "notation/truststore"
 //! fail-on = ["invalid", "unsigned", "error"]
 //! output = "json"
+//! deadline = "30m"
 //! ```
 
-use super::args::{CommonArgs, FsArgs, Output, ReportArgs, SignerArgs};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::parser::ValueSource;
-use clap::ArgMatches;
-use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use clap::{ArgMatches, Command, ValueHint};
+use std::ffi::OsString;
+use std::path::Path;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ConfigFile {
-    #[serde(default)]
-    key: Vec<PathBuf>,
-    #[serde(default)]
-    ca_roots: Vec<PathBuf>,
-    #[serde(default)]
-    tsa_roots: Vec<PathBuf>,
-    #[serde(default)]
-    trusted_root: Vec<PathBuf>,
-    certificate_identity: Option<String>,
-    certificate_identity_regexp: Option<String>,
-    certificate_oidc_issuer: Option<String>,
-    notation_trust_policy: Option<PathBuf>,
-    notation_trust_store: Option<PathBuf>,
-    #[serde(default)]
-    fail_on: Vec<String>,
-    output: Option<String>,
-    at: Option<String>,
-    // Registry connection.
-    #[serde(default)]
-    tls_ca: Vec<PathBuf>,
-    username: Option<String>,
-    plain_http: Option<bool>,
-    concurrency: Option<u16>,
-    timeout: Option<u64>,
-    retries: Option<u32>,
-    rps: Option<u32>,
-    // Filesystem scans.
-    #[serde(default)]
-    exclude: Vec<String>,
-    follow_symlinks: Option<bool>,
-}
+/// Flags a config file may not set: secrets, what one run verifies, and the TLS switch-off.
+const COMMAND_LINE_ONLY: &[&str] =
+    &["password", "password-stdin", "token", "insecure-skip-tls-verify", "bundle", "json", "config", "help", "version"];
 
-impl ConfigFile {
-    pub fn load(path: &Path) -> Result<ConfigFile> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("--config {}", path.display()))?;
-        let mut c: ConfigFile = toml::from_str(&text).with_context(|| format!("--config {}", path.display()))?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        let rebase = |p: &mut PathBuf| {
-            if p.is_relative() {
-                *p = base.join(&*p);
+/// Every key a config file may hold, with the commands it applies to (for the README and tests).
+pub fn keys(cmd: &Command) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        for arg in sub.get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if arg.is_global_set() || COMMAND_LINE_ONLY.contains(&long) {
+                continue;
             }
-        };
-        c.key
-            .iter_mut()
-            .chain(&mut c.ca_roots)
-            .chain(&mut c.tsa_roots)
-            .chain(&mut c.trusted_root)
-            .chain(&mut c.tls_ca)
-            .for_each(rebase);
-        c.notation_trust_policy.iter_mut().chain(&mut c.notation_trust_store).for_each(rebase);
-        Ok(c)
-    }
-
-    fn report(&self, r: &mut ReportArgs, m: &ArgMatches) -> Result<()> {
-        r.fail_on.extend(self.fail_on.iter().cloned());
-        if let (Some(o), true) = (&self.output, defaulted(m, "output")) {
-            r.output = <Output as clap::ValueEnum>::from_str(o, true)
-                .map_err(|_| anyhow::anyhow!("--config: output {o:?} is not one of table, wide, json, ndjson"))?;
-        }
-        if r.at.is_none() {
-            r.at.clone_from(&self.at);
-        }
-        Ok(())
-    }
-
-    fn signer(&self, s: &mut SignerArgs) {
-        s.keys.extend(self.key.iter().cloned());
-        s.trusted_root.extend(self.trusted_root.iter().cloned());
-        if s.certificate_identity.is_none() && s.certificate_identity_regexp.is_none() {
-            s.certificate_identity.clone_from(&self.certificate_identity);
-            s.certificate_identity_regexp.clone_from(&self.certificate_identity_regexp);
-        }
-        if s.certificate_oidc_issuer.is_none() {
-            s.certificate_oidc_issuer.clone_from(&self.certificate_oidc_issuer);
+            match out.iter_mut().find(|(k, _)| k == long) {
+                Some((_, cmds)) => cmds.push(sub.get_name().to_string()),
+                None => out.push((long.to_string(), vec![sub.get_name().to_string()])),
+            }
         }
     }
-
-    /// Merge into a registry or image command's arguments (`m`: that subcommand's matches).
-    pub fn apply(&self, c: &mut CommonArgs, m: &ArgMatches) -> Result<()> {
-        self.report(&mut c.report, m)?;
-        self.signer(&mut c.signer);
-        c.ca_roots.extend(self.ca_roots.iter().cloned());
-        c.tsa_roots.extend(self.tsa_roots.iter().cloned());
-        c.tls_ca.extend(self.tls_ca.iter().cloned());
-        if c.notation_trust_policy.is_none() {
-            c.notation_trust_policy.clone_from(&self.notation_trust_policy);
-        }
-        if c.notation_trust_store.is_none() {
-            c.notation_trust_store.clone_from(&self.notation_trust_store);
-        }
-        if c.username.is_none() {
-            c.username.clone_from(&self.username);
-        }
-        if let (Some(v), true) = (self.plain_http, defaulted(m, "plain_http")) {
-            c.plain_http = v;
-        }
-        if let (Some(v), true) = (self.concurrency, defaulted(m, "concurrency")) {
-            anyhow::ensure!((1..=1024).contains(&v), "--config: concurrency must be 1 to 1024");
-            c.concurrency = v;
-        }
-        if let (Some(v), true) = (self.timeout, defaulted(m, "timeout")) {
-            c.timeout = v;
-        }
-        if let (Some(v), true) = (self.retries, defaulted(m, "retries")) {
-            c.retries = v;
-        }
-        if let (Some(v), true) = (self.rps, defaulted(m, "rps")) {
-            c.rps = v;
-        }
-        Ok(())
-    }
-
-    /// Merge into a verify-bundle command's arguments.
-    pub fn apply_signer(&self, s: &mut SignerArgs) {
-        self.signer(s);
-    }
-
-    /// Merge into an fs command's arguments.
-    pub fn apply_fs(&self, f: &mut FsArgs, m: &ArgMatches) -> Result<()> {
-        self.report(&mut f.report, m)?;
-        f.ca_roots.extend(self.ca_roots.iter().cloned());
-        f.tsa_roots.extend(self.tsa_roots.iter().cloned());
-        f.exclude.extend(self.exclude.iter().cloned());
-        if let (Some(v), true) = (self.follow_symlinks, defaulted(m, "follow_symlinks")) {
-            f.follow_symlinks = v;
-        }
-        Ok(())
-    }
+    out
 }
 
-/// Whether the argument `id` was left at its default (not given on the command line).
-fn defaulted(m: &ArgMatches, id: &str) -> bool {
-    !matches!(m.value_source(id), Some(ValueSource::CommandLine) | Some(ValueSource::EnvVariable))
+/// The command line with the config file's settings spliced in after the subcommand's name.
+/// `matches` are the command line's own (already validated); `argv` its words.
+pub fn splice(cmd: &Command, argv: &[OsString], matches: &ArgMatches, path: &Path) -> Result<Vec<OsString>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("--config {}", path.display()))?;
+    let table: toml::Table = toml::from_str(&text).with_context(|| format!("--config {}", path.display()))?;
+    let Some((name, sub_matches)) = matches.subcommand() else { return Ok(argv.to_vec()) };
+    let sub = cmd.find_subcommand(name).context("the subcommand")?;
+    let known = keys(cmd);
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut flags: Vec<OsString> = Vec::new();
+    for (key, value) in &table {
+        if !known.iter().any(|(k, _)| k == key) {
+            if COMMAND_LINE_ONLY.contains(&key.as_str()) {
+                bail!("--config {}: {key} can only be given on the command line", path.display());
+            }
+            bail!(
+                "--config {}: unknown field {key:?} (a key is a long flag name: {})",
+                path.display(),
+                known.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")
+            );
+        }
+        let Some(arg) = sub.get_arguments().find(|a| a.get_long() == Some(key)) else {
+            tracing::debug!("--config: {key} does not apply to `{name}`");
+            continue;
+        };
+        // A flag the command line gives, or one it conflicts with (--certificate-identity
+        // against --certificate-identity-regexp), leaves the file's value out for a single value.
+        let given = |id: &str| matches!(sub_matches.value_source(id), Some(ValueSource::CommandLine));
+        let multiple = matches!(arg.get_action(), clap::ArgAction::Append);
+        if !multiple && sub.get_arg_conflicts_with(arg).iter().any(|c| given(c.get_id().as_str())) {
+            continue;
+        }
+        let is_path = matches!(arg.get_value_hint(), ValueHint::FilePath | ValueHint::DirPath | ValueHint::AnyPath);
+        let takes_value = arg.get_action().takes_values();
+        let word = |v: &toml::Value| -> Result<OsString> {
+            let s = match v {
+                toml::Value::String(s) if is_path && Path::new(s).is_relative() => {
+                    return Ok(format!("--{key}={}", base.join(s).display()).into())
+                }
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                other => bail!("--config {}: {key} = {other} is not a value", path.display()),
+            };
+            Ok(format!("--{key}={s}").into())
+        };
+        match value {
+            toml::Value::Boolean(b) if !takes_value => {
+                if *b {
+                    flags.push(format!("--{key}").into());
+                }
+            }
+            toml::Value::Array(items) if multiple || items.len() == 1 => {
+                for item in items {
+                    flags.push(word(item)?);
+                }
+            }
+            toml::Value::Array(_) => bail!("--config {}: {key} takes one value, not a list", path.display()),
+            _ if !takes_value => bail!("--config {}: {key} is a switch: true or false", path.display()),
+            v => flags.push(word(v)?),
+        }
+    }
+    let at = subcommand_position(argv).context("the subcommand's position")?;
+    let mut out = argv[..=at].to_vec();
+    out.extend(flags);
+    out.extend_from_slice(&argv[at + 1..]);
+    Ok(out)
+}
+
+/// Where the subcommand's name is: the first word that is not a top-level option (only `-v`,
+/// `--config FILE`, `--help` and `--version` come before it).
+fn subcommand_position(argv: &[OsString]) -> Option<usize> {
+    let mut i = 1;
+    while i < argv.len() {
+        let w = argv[i].to_string_lossy();
+        if w == "--config" {
+            i += 2;
+            continue;
+        }
+        if !w.starts_with('-') {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The settings a scan ran with, for the report: every flag given (on the command line or by the
+/// config file), by long name, as given; secrets left out. Defaults are not listed.
+pub fn settings(sub: &Command, m: &ArgMatches) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    for arg in sub.get_arguments() {
+        let id = arg.get_id().as_str();
+        let Some(long) = arg.get_long() else { continue };
+        if matches!(long, "password" | "token" | "help" | "version") || arg.is_global_set() {
+            continue;
+        }
+        if !matches!(m.value_source(id), Some(ValueSource::CommandLine) | Some(ValueSource::EnvVariable)) {
+            continue;
+        }
+        if !arg.get_action().takes_values() {
+            out.insert(long.to_string(), true.into());
+            continue;
+        }
+        let values: Vec<serde_json::Value> = m
+            .get_raw(id)
+            .into_iter()
+            .flatten()
+            .map(|v| serde_json::Value::String(v.to_string_lossy().into_owned()))
+            .collect();
+        let value = match arg.get_action() {
+            clap::ArgAction::Append => serde_json::Value::Array(values),
+            _ => values.into_iter().next().unwrap_or_default(),
+        };
+        out.insert(long.to_string(), value);
+    }
+    out
 }

@@ -4,11 +4,12 @@ use super::args::{CommonArgs, Output, ReportArgs};
 use anyhow::{bail, Context, Result};
 use sigaudit::crawl::{Event, RepoFilter, Scan};
 use sigaudit::registry::{docker_config_credentials, ClientConfig, Credentials, RegistryClient, Secret};
-use sigaudit::report::{OutputFormat, ReportWriter, ScanInfo, Status, Summary};
+use sigaudit::report::ErrorReport;
+use sigaudit::report::{OutputFormat, RenderOptions, ReportWriter, ScanInfo, Status, Summary};
 use sigaudit::trust::Trust;
 use std::io::{IsTerminal, Read};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// How the process ends.
@@ -37,10 +38,11 @@ impl ExitStatus {
 
 /// Everything the scan needs, validated.
 pub struct Settings {
-    pub format: OutputFormat,
-    pub fail_on: Vec<Status>,
+    pub report: ReportSettings,
     pub trust: Trust,
-    pub now: i64,
+    /// Whether any trust material was given (keys, anchors, an identity policy, a notation
+    /// policy): without it nothing can be `verified`, and the table says so first.
+    pub trust_given: bool,
     pub stats: bool,
     pub concurrency: usize,
     common_client: ClientConfig,
@@ -51,8 +53,8 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_args(c: &CommonArgs) -> Result<Settings> {
-        let (format, fail_on, now) = report_settings(&c.report)?;
-        let mut trust = load_ca_roots(&c.ca_roots, &c.tsa_roots, now)?;
+        let report = ReportSettings::from_args(&c.report)?;
+        let mut trust = load_ca_roots(&c.ca_roots, &c.tsa_roots, report.now)?;
         // Keys and trusted roots are read once, for bundles and legacy cosign layers alike.
         let material = super::bundle::signer_policy(&c.signer)?;
         for (source, json) in &material.root_jsons {
@@ -64,6 +66,13 @@ impl Settings {
         let (roots, signer) = (material.roots, material.policy);
         trust.sigstore = Some(Arc::new(sigaudit::trust::SigstorePolicy { roots, signer }));
         trust.notation = notation_trust(c.notation_trust_policy.as_deref(), c.notation_trust_store.as_deref())?;
+        let signer = &c.signer;
+        let trust_given = !signer.keys.is_empty()
+            || !c.ca_roots.is_empty()
+            || signer.certificate_identity.is_some()
+            || signer.certificate_identity_regexp.is_some()
+            || signer.certificate_oidc_issuer.is_some()
+            || trust.notation.is_some();
         if c.password.is_some() && c.password_stdin {
             bail!("--password and --password-stdin exclude each other");
         }
@@ -84,7 +93,6 @@ impl Settings {
             tracing::warn!("--insecure-skip-tls-verify: the registry's TLS certificate is not checked");
         }
         let mut common_client = ClientConfig::new(String::new());
-        common_client.plain_http = c.plain_http;
         common_client.concurrency = c.concurrency as usize;
         common_client.timeout = Duration::from_secs(c.timeout.max(1));
         common_client.max_retries = c.retries;
@@ -94,10 +102,9 @@ impl Settings {
             common_client.tls_ca_pem.push(std::fs::read(path).with_context(|| format!("--tls-ca {}", path.display()))?);
         }
         Ok(Settings {
-            format,
-            fail_on,
+            report,
             trust,
-            now,
+            trust_given,
             stats: c.stats,
             concurrency: c.concurrency as usize,
             common_client,
@@ -107,10 +114,12 @@ impl Settings {
         })
     }
 
-    /// A client for `host`, with credentials from the flags or else the docker config.
-    pub async fn client(&self, host: &str) -> Result<Arc<RegistryClient>> {
+    /// A client for `host` (over plain HTTP when `plain_http`), with credentials from the flags
+    /// or else the docker config.
+    pub async fn client(&self, host: &str, plain_http: bool) -> Result<Arc<RegistryClient>> {
         let mut cfg = self.common_client.clone();
         cfg.host = host.to_string();
+        cfg.plain_http = plain_http;
         cfg.credentials = match (&self.token, &self.username, &self.password) {
             (Some(t), _, _) => Some(Credentials::Bearer(t.clone())),
             (None, Some(u), Some(p)) => Some(Credentials::Basic { username: u.clone(), password: p.clone() }),
@@ -141,32 +150,82 @@ pub fn load_ca_roots(ca: &[std::path::PathBuf], tsa: &[std::path::PathBuf], now:
     Ok(trust)
 }
 
-/// Output format, `--fail-on` statuses and the evaluation time, shared by every scan.
-pub fn report_settings(r: &ReportArgs) -> Result<(OutputFormat, Vec<Status>, i64)> {
-    let format = match r.output {
-        Output::Table => OutputFormat::Table,
-        Output::Wide => OutputFormat::Wide,
-        Output::Json => OutputFormat::Json,
-        Output::Ndjson => OutputFormat::Ndjson,
-        Output::SigscanJson => OutputFormat::SigscanJson,
-    };
-    let mut fail_on = Vec::new();
-    for word in &r.fail_on {
-        let s = Status::parse(word.trim()).with_context(|| {
-            format!(
-                "--fail-on: unknown status {word:?} (use invalid, unverified, untrusted, unsigned, unsupported, error)"
-            )
-        })?;
-        if s == Status::Verified {
-            bail!("--fail-on verified makes no sense");
+/// Output format, policy, evaluation time, filter and deadline: what every scan shares.
+pub struct ReportSettings {
+    pub format: OutputFormat,
+    pub fail_on: Vec<Status>,
+    /// Unix seconds time rules are evaluated at (`--at`, else now).
+    pub now: i64,
+    /// `--only`: the statuses listed, and the filter's name for the table.
+    pub only: Option<(Vec<Status>, String)>,
+    /// When the whole scan must stop (`--deadline`, counted from the start).
+    pub deadline: Option<(Instant, Duration)>,
+}
+
+impl ReportSettings {
+    pub fn from_args(r: &ReportArgs) -> Result<ReportSettings> {
+        let format = match r.output {
+            Output::Table => OutputFormat::Table,
+            Output::Wide => OutputFormat::Wide,
+            Output::Json => OutputFormat::Json,
+            Output::Ndjson => OutputFormat::Ndjson,
+            Output::SigscanJson => OutputFormat::SigscanJson,
+        };
+        let statuses = "invalid, unverified, untrusted, unsigned, unsupported, error";
+        let mut fail_on = Vec::new();
+        for word in &r.fail_on {
+            let s = Status::parse(word.trim())
+                .with_context(|| format!("--fail-on: unknown status {word:?} (use {statuses})"))?;
+            if s == Status::Verified {
+                bail!("--fail-on verified makes no sense");
+            }
+            fail_on.push(s);
         }
-        fail_on.push(s);
+        let now = match &r.at {
+            None => chrono::Utc::now().timestamp(),
+            Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+                .with_context(|| {
+                    format!(
+                        "--at {t:?} is not an RFC 3339 time: give a date, a time and a zone, e.g. 2026-01-31T00:00:00Z"
+                    )
+                })?
+                .timestamp(),
+        };
+        let only = if r.only.is_empty() { None } else { Some(only_filter(&r.only, &fail_on)?) };
+        let deadline = r.deadline.map(|d| (Instant::now() + d, d));
+        Ok(ReportSettings { format, fail_on, now, only, deadline })
     }
-    let now = match &r.at {
-        None => chrono::Utc::now().timestamp(),
-        Some(t) => chrono::DateTime::parse_from_rfc3339(t).with_context(|| format!("--at {t:?}"))?.timestamp(),
-    };
-    Ok((format, fail_on, now))
+}
+
+/// `--only failing|signed|STATUS,…` as the set of statuses listed.
+fn only_filter(words: &[String], fail_on: &[Status]) -> Result<(Vec<Status>, String)> {
+    let all = [
+        Status::Verified,
+        Status::Untrusted,
+        Status::Unverified,
+        Status::Invalid,
+        Status::Unsupported,
+        Status::Error,
+        Status::Unsigned,
+    ];
+    let mut set = Vec::new();
+    for w in words.iter().map(|w| w.trim()) {
+        let add: Vec<Status> = match w {
+            "failing" if fail_on.is_empty() => vec![Status::Invalid, Status::Error],
+            "failing" => fail_on.to_vec(),
+            "signed" => all.iter().copied().filter(|s| *s != Status::Unsigned).collect(),
+            other => vec![Status::parse(other).with_context(|| {
+                format!("--only {other:?}: use failing, signed, or statuses (verified, untrusted, unverified, invalid, unsupported, error, unsigned)")
+            })?],
+        };
+        for s in add {
+            if !set.contains(&s) {
+                set.push(s);
+            }
+        }
+    }
+    set.sort();
+    Ok((set, words.join(",")))
 }
 
 /// What a scan produced, for the exit status.
@@ -185,30 +244,73 @@ pub fn exit_status(fail_on: &[Status], outcome: &Outcome) -> ExitStatus {
     }
 }
 
-/// Run `work` with an event channel, rendering events to stdout as they come.
-pub async fn with_writer<F, Fut>(
-    format: OutputFormat,
-    kind: &str,
-    target: serde_json::Value,
-    work: F,
-) -> Result<Outcome>
+/// What the report says about the scan before it runs.
+pub struct ReportSetup<'a> {
+    pub report: &'a ReportSettings,
+    /// `registry` or `filesystem`.
+    pub kind: &'a str,
+    pub target: serde_json::Value,
+    /// SigScan JSON's `name` (or `directories`).
+    pub name: String,
+    /// The flags in effect, for `scan.settings`.
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// Shown first in a table.
+    pub hint: Option<String>,
+}
+
+/// Run `work` with an event channel, rendering events to stdout as they come. A `--deadline`
+/// that passes stops `work`: what was reported stays, and the report is marked incomplete.
+pub async fn with_writer<F, Fut>(setup: ReportSetup<'_>, work: F) -> Result<Outcome>
 where
     F: FnOnce(mpsc::Sender<Event>) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
     let (tx, mut rx) = mpsc::channel::<Event>(1024);
-    let scan = ScanInfo { kind: kind.into(), target, started_at: now_rfc3339(), finished_at: None, complete: false };
+    let scan = ScanInfo {
+        kind: setup.kind.into(),
+        target: setup.target,
+        started_at: now_rfc3339(),
+        finished_at: None,
+        complete: false,
+        only: None,
+        settings: Some(setup.settings),
+    };
     let stdout = std::io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let width = terminal_width();
+    let opts = RenderOptions {
+        color,
+        width: terminal_width(),
+        only: setup.report.only.clone(),
+        hint: setup.hint,
+        sigscan_name: setup.name,
+    };
+    let format = setup.report.format;
     let writer = tokio::task::spawn_blocking(move || -> std::io::Result<(Summary, bool)> {
-        let mut w = ReportWriter::new(format, std::io::BufWriter::new(stdout.lock()), scan, color, width);
+        let mut w = ReportWriter::new(format, std::io::BufWriter::new(stdout.lock()), scan, opts);
         while let Some(e) = rx.blocking_recv() {
             w.handle(e)?;
         }
         w.finish(now_rfc3339())
     });
-    work(tx).await;
+    let late = tx.clone();
+    match setup.report.deadline {
+        None => work(tx).await,
+        Some((at, limit)) => {
+            let stopped = tokio::time::timeout_at(at.into(), work(tx)).await.is_err();
+            // A scan that stopped itself at the deadline (the filesystem walk) is cut short too.
+            if stopped || Instant::now() >= at {
+                let message = format!(
+                    "the scan reached its --deadline of {}s and was stopped: what was examined is reported, the rest was not examined",
+                    limit.as_secs()
+                );
+                tracing::warn!("{message}");
+                let error =
+                    ErrorReport { repository: None, reference: None, code: "deadline-exceeded".into(), message };
+                let _ = late.send(Event::Error(error)).await;
+            }
+        }
+    }
+    drop(late);
     let (summary, complete) = writer.await?.context("writing the report")?;
     Ok(Outcome { summary, complete })
 }
@@ -226,7 +328,7 @@ fn terminal_width() -> u16 {
 }
 
 fn terminal_size() -> Option<(u16, u16)> {
-    comfy_table::Table::new().width().map(|w| (w, 0))
+    terminal_size::terminal_size_of(std::io::stdout()).map(|(w, h)| (w.0, h.0))
 }
 
 pub fn now_rfc3339() -> String {
@@ -241,9 +343,27 @@ pub fn print_stats(label: &str, client: &RegistryClient) {
     );
 }
 
-/// `HOST[:PORT][/NAMESPACE]`
+/// A registry named with a scheme: `http://` means plain HTTP, `https://` TLS. Returns the rest
+/// and whether to talk plain HTTP, or an error when the scheme contradicts `--plain-http`.
+pub fn scheme(target: &str, plain_http: bool) -> Result<(&str, bool)> {
+    if let Some(rest) = target.strip_prefix("http://") {
+        return Ok((rest, true));
+    }
+    if let Some(rest) = target.strip_prefix("https://") {
+        if plain_http {
+            bail!("{target:?} says https:// but --plain-http (or plain-http in the config file) says HTTP: give one");
+        }
+        return Ok((rest, false));
+    }
+    if let Some((s, _)) = target.split_once("://") {
+        bail!("{target:?}: unknown scheme {s}:// (use http://, https:// or none)");
+    }
+    Ok((target, plain_http))
+}
+
+/// `HOST[:PORT][/NAMESPACE]` (the scheme already taken off).
 pub fn split_target(target: &str) -> Result<(String, Option<String>)> {
-    let t = target.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/');
+    let t = target.trim_end_matches('/');
     let (host, ns) = match t.split_once('/') {
         Some((h, n)) => (h, Some(n.to_string())),
         None => (t, None),
@@ -277,7 +397,7 @@ pub fn repo_filter(namespace: Option<String>, include: &[String], exclude: &[Str
 }
 
 pub fn new_scan(client: Arc<RegistryClient>, settings: &Settings, tx: mpsc::Sender<Event>) -> Arc<Scan> {
-    Scan::new(client, Arc::new(settings.trust.clone()), settings.now, tx)
+    Scan::new(client, Arc::new(settings.trust.clone()), settings.report.now, tx)
 }
 
 /// notation's trust policy and store: from the flags, else notation's configuration directory

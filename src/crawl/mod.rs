@@ -10,7 +10,7 @@ pub use repo::is_signature_artifact;
 
 use crate::oci::Digest;
 use crate::registry::{ReferrersAnswer, RegistryClient};
-use crate::report::{ErrorReport, FileReport, ImageReport, OrphanReport};
+use crate::report::{ErrorReport, FileReport, ImageReport, NoteReport, OrphanReport};
 use crate::trust::Trust;
 use futures::stream::{self, StreamExt};
 use globset::GlobSet;
@@ -28,6 +28,8 @@ pub enum Event {
     /// A file of no supported type (filesystem scan; only counted).
     Skipped,
     Error(ErrorReport),
+    /// A path of a filesystem walk not walked again, and why (not an error).
+    Note(NoteReport),
 }
 
 #[derive(Debug, Clone, Default)]

@@ -8,10 +8,11 @@ mod pe;
 mod verdict;
 
 use crate::crawl::Event;
-use crate::report::{ErrorReport, FileReport, Status, Verdict};
+use crate::report::{ErrorReport, FileReport, NoteReport, Status, Verdict};
 use crate::trust::Trust;
 use globset::GlobSet;
 use sha2::{Digest as _, Sha256};
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -27,6 +28,10 @@ pub struct FsOptions {
     pub jobs: usize,
     /// Trust anchors (`--ca-roots`) and the time certificates are judged at.
     pub trust: Arc<Trust>,
+    /// Stay on the file system of each root (`--one-file-system`).
+    pub one_file_system: bool,
+    /// Stop walking and checking at this instant (`--deadline`).
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// What kind of file this is, by content.
@@ -122,6 +127,10 @@ fn excluded(opts: &FsOptions, path: &Path) -> bool {
 }
 
 /// Walk `roots` and send one event per file to `events` (blocking; run off the async runtime).
+/// Every directory is entered and every file checked once, by (device, inode): a symbolic link
+/// back into the walk, or a second path to a file or directory already walked, gets a note
+/// instead. Links are followed (with `follow_symlinks`) after the real paths, so a file is
+/// reported under its own path, not a link's.
 pub fn scan(roots: &[PathBuf], opts: &FsOptions, events: tokio::sync::mpsc::Sender<Event>) {
     let jobs =
         if opts.jobs == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) } else { opts.jobs };
@@ -134,14 +143,25 @@ pub fn scan(roots: &[PathBuf], opts: &FsOptions, events: tokio::sync::mpsc::Send
             s.spawn(move || loop {
                 let next = rx.lock().expect("queue lock").recv();
                 let Ok(path) = next else { break };
+                if past(opts.deadline) {
+                    continue;
+                }
                 let _ = events.blocking_send(check_path(&path, &opts.trust));
             });
         }
+        let mut walker = Walker { opts, tx: &tx, events: &events, seen: HashMap::new(), links: VecDeque::new() };
         for root in roots {
-            walk(root, opts, &tx, &events, true);
+            walker.root(root);
+        }
+        while let Some((link, root_dev)) = walker.links.pop_front() {
+            walker.entry(&link, root_dev, true);
         }
         drop(tx);
     });
+}
+
+fn past(deadline: Option<std::time::Instant>) -> bool {
+    deadline.is_some_and(|d| std::time::Instant::now() >= d)
 }
 
 fn error_event(path: &Path, code: &str, message: String) -> Event {
@@ -153,41 +173,120 @@ fn error_event(path: &Path, code: &str, message: String) -> Event {
     })
 }
 
-fn walk(
-    path: &Path,
-    opts: &FsOptions,
-    tx: &mpsc::SyncSender<PathBuf>,
-    events: &tokio::sync::mpsc::Sender<Event>,
-    root: bool,
-) {
-    if !root && excluded(opts, path) {
-        return;
+/// Identity of a file: (device, inode).
+#[cfg(unix)]
+fn file_id(m: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+struct Walker<'a> {
+    opts: &'a FsOptions,
+    tx: &'a mpsc::SyncSender<PathBuf>,
+    events: &'a tokio::sync::mpsc::Sender<Event>,
+    /// Every directory entered and file queued, by (device, inode), with the path it was reached by.
+    seen: HashMap<(u64, u64), PathBuf>,
+    /// Symbolic links met while following them, with their root's device: walked last.
+    links: VecDeque<(PathBuf, Option<u64>)>,
+}
+
+impl Walker<'_> {
+    fn send(&self, e: Event) {
+        let _ = self.events.blocking_send(e);
     }
-    let meta = if opts.follow_symlinks || root { std::fs::metadata(path) } else { std::fs::symlink_metadata(path) };
-    let meta = match meta {
-        Ok(m) => m,
-        Err(e) => {
-            let _ = events.blocking_send(error_event(path, "file-error", e.to_string()));
+
+    fn note(&self, path: &Path, code: &str, message: String) {
+        let path = path.display().to_string();
+        self.send(Event::Note(NoteReport { path, code: code.into(), message }));
+    }
+
+    /// A path given on the command line: followed if it is a link, never excluded.
+    fn root(&mut self, path: &Path) {
+        match std::fs::metadata(path) {
+            Ok(meta) => {
+                let dev = file_id(&meta).map(|(d, _)| d);
+                self.visit(path, &meta, dev);
+            }
+            Err(e) => self.send(error_event(path, "file-error", e.to_string())),
+        }
+    }
+
+    /// An entry found in a directory (or a link taken up again: `link`).
+    fn entry(&mut self, path: &Path, root_dev: Option<u64>, link: bool) {
+        if past(self.opts.deadline) || excluded(self.opts, path) {
             return;
         }
-    };
-    if meta.file_type().is_symlink() {
-        return;
-    }
-    if meta.is_dir() {
-        let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
-            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-            Err(e) => {
-                let _ = events.blocking_send(error_event(path, "file-error", e.to_string()));
+        let meta = match std::fs::symlink_metadata(path) {
+            Ok(m) => m,
+            Err(e) => return self.send(error_event(path, "file-error", e.to_string())),
+        };
+        let meta = if meta.file_type().is_symlink() {
+            if !self.opts.follow_symlinks {
                 return;
             }
+            if !link {
+                // Real paths first: the link is walked when they are done.
+                self.links.push_back((path.to_path_buf(), root_dev));
+                return;
+            }
+            match std::fs::metadata(path) {
+                Ok(m) => m,
+                Err(e) => return self.send(error_event(path, "file-error", e.to_string())),
+            }
+        } else {
+            meta
+        };
+        self.visit(path, &meta, root_dev);
+    }
+
+    fn visit(&mut self, path: &Path, meta: &std::fs::Metadata, root_dev: Option<u64>) {
+        if !meta.is_dir() && !meta.is_file() {
+            return;
+        }
+        let id = file_id(meta);
+        if let (true, Some((dev, _)), Some(root)) = (self.opts.one_file_system, id, root_dev) {
+            if dev != root {
+                let what = if meta.is_dir() { "a directory" } else { "a file" };
+                return self.note(
+                    path,
+                    "other-file-system",
+                    format!("{what} on another file system than the path given: not walked (--one-file-system)"),
+                );
+            }
+        }
+        if let Some(id) = id {
+            if let Some(first) = self.seen.get(&id) {
+                let (code, message) = if meta.is_dir() && path.starts_with(first) {
+                    (
+                        "symlink-loop",
+                        format!("leads back to {}, which holds it: a loop, not walked again", first.display()),
+                    )
+                } else if meta.is_dir() {
+                    ("already-walked", format!("the same directory as {}, walked there", first.display()))
+                } else {
+                    ("already-walked", format!("the same file as {}, reported there", first.display()))
+                };
+                return self.note(path, code, message);
+            }
+            self.seen.insert(id, path.to_path_buf());
+        }
+        if meta.is_file() {
+            let _ = self.tx.send(path.to_path_buf());
+            return;
+        }
+        let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
+            Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+            Err(e) => return self.send(error_event(path, "file-error", e.to_string())),
         };
         entries.sort();
         for e in entries {
-            walk(&e, opts, tx, events, false);
+            self.entry(&e, root_dev, false);
         }
-    } else if meta.is_file() {
-        let _ = tx.send(path.to_path_buf());
     }
 }
 

@@ -5,7 +5,7 @@
 mod render;
 mod table;
 
-pub use render::{OutputFormat, ReportWriter};
+pub use render::{OutputFormat, RenderOptions, ReportWriter};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -353,6 +353,18 @@ pub struct ErrorReport {
     pub message: String,
 }
 
+/// Something about the walk that is not an error and decides no verdict (filesystem scan): a
+/// symbolic link that leads back into the walk, a file already reported by another path, a
+/// directory on another file system left out by `--one-file-system`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct NoteReport {
+    pub path: String,
+    /// Stable kebab-case code: `symlink-loop`, `same-file`, `other-file-system`.
+    pub code: String,
+    pub message: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Tool {
@@ -375,6 +387,13 @@ pub struct ScanInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
     pub complete: bool,
+    /// `--only`: the statuses of the images (files) listed; the summary still counts every one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub only: Option<Vec<Status>>,
+    /// The flags the scan ran with (command line and config file), by long name, as given;
+    /// secrets left out, defaults not listed.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub settings: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// Counts of a scan. Registry scans fill `repositories`, `tags`, `images`, `orphans`; filesystem
@@ -493,6 +512,9 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub orphans: Option<Vec<OrphanReport>>,
     pub errors: Vec<ErrorReport>,
+    /// Filesystem scans: links and paths not walked again, and why.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub notes: Option<Vec<NoteReport>>,
 }
 
 /// The closing NDJSON line.
@@ -506,6 +528,9 @@ pub struct Trailer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub orphans: Option<Vec<OrphanReport>>,
     pub errors: Vec<ErrorReport>,
+    /// Filesystem scans: links and paths not walked again, and why.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub notes: Option<Vec<NoteReport>>,
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! NDJSON is written as images (files) complete; the other formats need the whole list.
 
 use super::{
-    table, ErrorReport, FileReport, ImageReport, OrphanReport, Report, ScanInfo, Status, Summary, Tool, Trailer, SCHEMA,
+    table, ErrorReport, FileReport, ImageReport, NoteReport, OrphanReport, Report, ScanInfo, Status, Summary, Tool,
+    Trailer, SCHEMA,
 };
 use crate::crawl::Event;
 use std::io::{self, Write};
@@ -16,6 +17,22 @@ pub enum OutputFormat {
     SigscanJson,
 }
 
+/// How to present a report, beyond its format.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// ANSI colours in tables.
+    pub color: bool,
+    /// Terminal width the tables fit.
+    pub width: u16,
+    /// `--only`: list only images (files) of these statuses, in every format; the summary still
+    /// counts all of them. `label` is how the table names the filter (`failing`, `signed`…).
+    pub only: Option<(Vec<Status>, String)>,
+    /// Shown first in a table (a scan run without trust material says so, and how to give some).
+    pub hint: Option<String>,
+    /// SigScan JSON's `name` (registry scans) or `directories` (filesystem scans).
+    pub sigscan_name: String,
+}
+
 pub struct ReportWriter<W: Write> {
     format: OutputFormat,
     out: W,
@@ -25,15 +42,16 @@ pub struct ReportWriter<W: Write> {
     files: Vec<FileReport>,
     orphans: Vec<OrphanReport>,
     errors: Vec<ErrorReport>,
+    notes: Vec<NoteReport>,
     scan: ScanInfo,
-    color: bool,
-    width: u16,
+    opts: RenderOptions,
 }
 
 impl<W: Write> ReportWriter<W> {
     /// `scan.kind` is `registry` or `filesystem`.
-    pub fn new(format: OutputFormat, out: W, scan: ScanInfo, color: bool, width: u16) -> Self {
+    pub fn new(format: OutputFormat, out: W, mut scan: ScanInfo, opts: RenderOptions) -> Self {
         let files_scan = scan.kind == "filesystem";
+        scan.only = opts.only.as_ref().map(|(s, _)| s.clone());
         ReportWriter {
             format,
             out,
@@ -43,10 +61,14 @@ impl<W: Write> ReportWriter<W> {
             files: Vec::new(),
             orphans: Vec::new(),
             errors: Vec::new(),
+            notes: Vec::new(),
             scan,
-            color,
-            width,
+            opts,
         }
+    }
+
+    fn shown(&self, status: Status) -> bool {
+        self.opts.only.as_ref().is_none_or(|(only, _)| only.contains(&status))
     }
 
     pub fn handle(&mut self, event: Event) -> io::Result<()> {
@@ -56,7 +78,8 @@ impl<W: Write> ReportWriter<W> {
             Event::Skipped => *self.summary.skipped.get_or_insert(0) += 1,
             Event::Image(mut image) => {
                 self.summary.count_image(&image);
-                if streaming {
+                if !self.shown(image.status) {
+                } else if streaming {
                     image.schema = Some(SCHEMA.to_string());
                     self.line(&*image)?;
                 } else {
@@ -65,7 +88,8 @@ impl<W: Write> ReportWriter<W> {
             }
             Event::File(mut file) => {
                 self.summary.count_file(&file);
-                if streaming {
+                if !self.shown(file.status) {
+                } else if streaming {
                     file.schema = Some(SCHEMA.to_string());
                     self.line(&*file)?;
                 } else {
@@ -80,6 +104,7 @@ impl<W: Write> ReportWriter<W> {
                 self.summary.errors += 1;
                 self.errors.push(e);
             }
+            Event::Note(n) => self.notes.push(n),
         }
         Ok(())
     }
@@ -97,8 +122,10 @@ impl<W: Write> ReportWriter<W> {
         self.images.sort_by(|a, b| (&a.repository, &a.tags, &a.digest).cmp(&(&b.repository, &b.tags, &b.digest)));
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
         self.orphans.sort_by(|a, b| (&a.repository, &a.artifact).cmp(&(&b.repository, &b.artifact)));
+        self.notes.sort_by(|a, b| a.path.cmp(&b.path));
         let complete = self.scan.complete;
         let orphans = (!self.files_scan).then_some(self.orphans);
+        let notes = self.files_scan.then_some(self.notes);
         match self.format {
             OutputFormat::Ndjson => {
                 let trailer = Trailer {
@@ -108,6 +135,7 @@ impl<W: Write> ReportWriter<W> {
                     summary: self.summary.clone(),
                     orphans,
                     errors: self.errors,
+                    notes,
                 };
                 serde_json::to_writer(&mut self.out, &trailer)?;
                 self.out.write_all(b"\n")?;
@@ -124,33 +152,47 @@ impl<W: Write> ReportWriter<W> {
                     files,
                     orphans,
                     errors: self.errors,
+                    notes,
                 };
                 serde_json::to_writer_pretty(&mut self.out, &report)?;
                 self.out.write_all(b"\n")?;
             }
             OutputFormat::SigscanJson => {
-                let name = self.scan.target.as_str().unwrap_or_default().to_string();
-                serde_json::to_writer(&mut self.out, &sigscan_json(&name, &self.images))?;
+                let v = if self.files_scan {
+                    sigscan_fs_json(&self.opts.sigscan_name, &self.files)
+                } else {
+                    sigscan_json(&self.opts.sigscan_name, &self.images)
+                };
+                serde_json::to_writer(&mut self.out, &v)?;
                 self.out.write_all(b"\n")?;
             }
             OutputFormat::Table | OutputFormat::Wide => {
                 let wide = self.format == OutputFormat::Wide;
+                let (color, width) = (self.opts.color, self.opts.width.max(40) as usize);
+                // The hint matters when something is valid but not trusted, or not checked for want of a key.
+                let unproven = self.summary.untrusted + self.summary.unverified;
+                if let Some(hint) = self.opts.hint.as_ref().filter(|_| unproven > 0) {
+                    writeln!(self.out, "{}\n", table::wrap(hint, width, ""))?;
+                }
                 if !self.images.is_empty() {
-                    writeln!(self.out, "{}", table::images(&self.images, wide, self.color, self.width))?;
+                    writeln!(self.out, "{}", table::images(&self.images, wide, color, width))?;
                 }
                 if !self.files.is_empty() {
-                    writeln!(self.out, "{}", table::files(&self.files, wide, self.color, self.width))?;
+                    writeln!(self.out, "{}", table::files(&self.files, wide, color, width))?;
                 }
                 if let Some(orphans) = orphans.filter(|o| !o.is_empty()) {
                     writeln!(self.out, "\nOrphaned signature artifacts (their image is gone):")?;
                     for o in &orphans {
-                        writeln!(
-                            self.out,
-                            "  {}  {}  signs missing {}",
-                            o.repository,
-                            short(&o.artifact),
-                            short(&o.subject)
-                        )?;
+                        let line =
+                            format!("{}  {}  signs missing {}", o.repository, short(&o.artifact), short(&o.subject));
+                        writeln!(self.out, "{}", table::wrap(&line, width, "  "))?;
+                    }
+                }
+                if let Some(notes) = notes.filter(|n| !n.is_empty()) {
+                    writeln!(self.out, "\nNot walked again:")?;
+                    for n in &notes {
+                        let line = format!("[{}] {}: {}", n.code, n.path, n.message);
+                        writeln!(self.out, "{}", table::wrap(&line, width, "  "))?;
                     }
                 }
                 if !self.errors.is_empty() {
@@ -161,10 +203,17 @@ impl<W: Write> ReportWriter<W> {
                             (Some(r), None) | (None, Some(r)) => format!("{r}: "),
                             _ => String::new(),
                         };
-                        writeln!(self.out, "  [{}] {place}{}", e.code, e.message)?;
+                        let line = format!("[{}] {place}{}", e.code, e.message);
+                        writeln!(self.out, "{}", table::wrap(&line, width, "  "))?;
                     }
                 }
-                writeln!(self.out, "{}", summary_line(&self.summary, complete))?;
+                if let Some((_, label)) = &self.opts.only {
+                    let (shown, what) =
+                        if self.files_scan { (self.files.len(), "files") } else { (self.images.len(), "images") };
+                    let line = format!("Showing {shown} of {} {what} (--only {label}).", self.summary.items());
+                    writeln!(self.out, "{}", table::wrap(&line, width, ""))?;
+                }
+                writeln!(self.out, "{}", table::wrap(&summary_line(&self.summary, complete), width, ""))?;
             }
         }
         self.out.flush()?;
@@ -219,10 +268,20 @@ pub fn summary_line(s: &Summary, complete: bool) -> String {
     line
 }
 
-/// The JSON shape Venafi SigScan prints, so existing jq pipelines keep working:
-/// `{"registry":{"signatures":[{"path","digest","thumbprints","subjectname"}]},"name"}`, one entry per
-/// tag and signature. `thumbprints` is SigScan's string form (quoted hex, comma-separated);
-/// `subjectname` is the leaf subject, or `Unknown KeyPair` for a key-only signature.
+/// SigScan's `subjectname`: the subject as Go's `pkix.Name.String()` writes it (`,` between RDNs).
+fn sigscan_subject(signer: Option<&super::Signer>, key_only: bool) -> String {
+    match signer.and_then(|s| s.subject.as_deref()) {
+        Some(s) => crate::dn::compact(s),
+        None if key_only => "Unknown KeyPair".to_string(),
+        None => String::new(),
+    }
+}
+
+/// The JSON shape Venafi SigScan prints for a registry, so existing jq pipelines keep working:
+/// `{"registry":{"signatures":[{"path","digest","thumbprints","subjectname","status"}]},"name"}`,
+/// one entry per tag and signature. `thumbprints` is SigScan's string form (quoted hex,
+/// comma-separated); `subjectname` is the leaf subject, or `Unknown KeyPair` for a key-only
+/// signature; `status` (ours) is the signature's verdict.
 pub fn sigscan_json(name: &str, images: &[ImageReport]) -> serde_json::Value {
     let mut entries = Vec::new();
     for image in images {
@@ -234,20 +293,36 @@ pub fn sigscan_json(name: &str, images: &[ImageReport]) -> serde_json::Value {
         for path in &paths {
             for sig in &image.signatures {
                 let thumbprints = sig.chain.iter().map(|c| format!("\"{}\"", c.sha256)).collect::<Vec<_>>().join(",");
-                let subject = sig.signer.as_ref().and_then(|s| s.subject.clone());
-                let subjectname = match subject {
-                    Some(s) => s.replace(", ", ","),
-                    None if sig.chain.is_empty() => "Unknown KeyPair".to_string(),
-                    None => String::new(),
-                };
                 entries.push(serde_json::json!({
                     "path": path,
                     "digest": image.digest,
                     "thumbprints": thumbprints,
-                    "subjectname": subjectname,
+                    "subjectname": sigscan_subject(sig.signer.as_ref(), sig.chain.is_empty()),
+                    "status": sig.verification.status,
                 }));
             }
         }
     }
     serde_json::json!({"registry": {"signatures": entries}, "name": name})
+}
+
+/// The JSON shape Venafi SigScan prints for `fs`:
+/// `{"filesystem":{"signatures":[{"path","digest","subjectname","countersigner","status"}]},"directories"}`,
+/// one entry per signature of every signed file. `digest` is the file's SHA-256 in hex,
+/// `countersigner` the timestamp signer's subject (empty without one), `path` the path as walked,
+/// `status` (ours) the signature's verdict.
+pub fn sigscan_fs_json(directories: &str, files: &[FileReport]) -> serde_json::Value {
+    let mut entries = Vec::new();
+    for file in files {
+        for sig in &file.signatures {
+            entries.push(serde_json::json!({
+                "path": file.path,
+                "digest": file.sha256,
+                "subjectname": sigscan_subject(sig.signer.as_ref(), false),
+                "countersigner": sig.countersigner.as_ref().map(|c| crate::dn::compact(&c.subject)).unwrap_or_default(),
+                "status": sig.verification.status,
+            }));
+        }
+    }
+    serde_json::json!({"filesystem": {"signatures": entries}, "directories": directories})
 }

@@ -1,20 +1,23 @@
-//! The human-readable table (comfy-table), readable at 120 columns.
+//! The human-readable tables, made to fit the terminal: one line per file (one per signature for
+//! images), no rules between rows, columns as wide as their content. When that is wider than the
+//! terminal, the columns that can give way do, in order: a path or repository is shortened from
+//! the left with `…` (its end, the file or repository name, stays), a signer name wraps onto a
+//! second line. Signer names are never cut. `-o wide` adds, under each row, everything the
+//! row abbreviates (full path or digest, each signature with its signer's full name, timestamp
+//! and reasons), wrapped to the terminal width.
 
-use super::{ImageReport, SignatureReport, Status, Verdict};
-use comfy_table::{presets::UTF8_HORIZONTAL_ONLY, Cell, Color, ContentArrangement, Table};
+use super::{Discovery, FileReport, ImageReport, SignatureReport, Status};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-fn status_color(s: Status) -> Color {
+/// ANSI SGR colour code of a status.
+fn status_ansi(s: Status) -> &'static str {
     match s {
-        Status::Verified => Color::Green,
-        Status::Untrusted | Status::Unverified => Color::Yellow,
-        Status::Invalid | Status::Error => Color::Red,
-        Status::Unsupported => Color::Magenta,
-        Status::Unsigned => Color::DarkGrey,
+        Status::Verified => "32",
+        Status::Untrusted | Status::Unverified => "33",
+        Status::Invalid | Status::Error => "31",
+        Status::Unsupported => "35",
+        Status::Unsigned => "90",
     }
-}
-
-fn verdict_status(v: Verdict) -> Status {
-    Status::of(&[v])
 }
 
 /// `cosign sig`, `cosign att`, `notation jws`, `bundle dsse`... with the verdict.
@@ -36,32 +39,37 @@ fn sig_label(s: &SignatureReport) -> String {
     format!("{format} {what}: {}", s.verification.status.as_str())
 }
 
-/// The signer for a narrow table: the subject's CN when it has one, else the display name.
-fn short_signer(s: &super::Signer) -> String {
-    if let Some(subject) = &s.subject {
-        if let Some(cn) = subject.split(", ").find_map(|rdn| rdn.strip_prefix("CN=")) {
-            return cn.to_string();
-        }
+/// The signer for a table: the subject's CN (unescaped, whole) when it has one, else the display
+/// name (SAN, key id).
+fn short_signer(s: Option<&super::Signer>) -> String {
+    let Some(s) = s else { return "-".into() };
+    if let Some(cn) = s.subject.as_deref().and_then(|subject| crate::dn::attribute(subject, "CN")) {
+        return cn;
     }
-    s.display_name()
+    Some(s.display_name()).filter(|n| !n.is_empty()).unwrap_or_else(|| "-".into())
 }
 
-/// A table with our preset; `wide` adds a REASONS column and never wraps (for wide terminals and
-/// `less -S`), otherwise cells wrap to fit `width`.
-fn new_table(header: &[&str], wide: bool, width: u16) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_HORIZONTAL_ONLY);
-    if wide {
-        t.set_content_arrangement(ContentArrangement::Disabled);
+/// Every name of a signer, for the details of `-o wide`: subject, SAN, OIDC issuer, key id.
+fn full_signer(s: Option<&super::Signer>) -> String {
+    let Some(s) = s else { return "no signer named".into() };
+    let mut parts = Vec::new();
+    if let Some(subject) = s.subject.as_deref().filter(|x| !x.is_empty()) {
+        parts.push(subject.to_string());
+    }
+    if !s.san.is_empty() {
+        parts.push(format!("SAN {}", s.san.join(", ")));
+    }
+    if let Some(i) = &s.oidc_issuer {
+        parts.push(format!("OIDC issuer {i}"));
+    }
+    if let Some(k) = &s.key_id {
+        parts.push(format!("key {k}"));
+    }
+    if parts.is_empty() {
+        "no signer named".into()
     } else {
-        t.set_content_arrangement(ContentArrangement::Dynamic).set_width(width);
+        parts.join("; ")
     }
-    let mut header = header.to_vec();
-    if wide {
-        header.push("REASONS");
-    }
-    t.set_header(header);
-    t
 }
 
 fn tags_cell(tags: &[String]) -> String {
@@ -72,102 +80,330 @@ fn tags_cell(tags: &[String]) -> String {
     }
 }
 
-pub fn images(images: &[ImageReport], wide: bool, color: bool, width: u16) -> String {
-    let mut t = new_table(&["REPOSITORY", "TAGS", "DIGEST", "STATUS", "SIGNATURES", "SIGNER"], wide, width);
-    for image in images {
-        let digest = if wide {
-            image.digest.clone()
-        } else {
-            image.digest.trim_start_matches("sha256:").chars().take(12).collect()
-        };
-        let mut status = Cell::new(image.status.as_str());
-        if color {
-            status = status.fg(status_color(image.status));
-        }
-        let sigs = image.signatures.iter().map(sig_label).collect::<Vec<_>>().join("\n");
-        let signers = image
-            .signatures
-            .iter()
-            .map(|s| {
-                s.signer
-                    .as_ref()
-                    .map(|x| if wide { x.display_name() } else { short_signer(x) })
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| "-".into())
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        let mut sig_cell = Cell::new(if sigs.is_empty() { "-".to_string() } else { sigs });
-        if color && !image.signatures.is_empty() {
-            let worst = image.signatures.iter().map(|s| s.verification.status).max().unwrap_or(Verdict::Error);
-            if worst >= Verdict::Invalid {
-                sig_cell = sig_cell.fg(status_color(verdict_status(worst)));
-            }
-        }
-        let mut row = vec![
-            Cell::new(&image.repository),
-            Cell::new(tags_cell(&image.tags)),
-            Cell::new(digest),
-            status,
-            sig_cell,
-            Cell::new(signers),
-        ];
-        if wide {
-            let mut reasons: Vec<String> = image.signatures.iter().map(|s| s.verification.reasons.join("; ")).collect();
-            reasons.extend(image.discovery_errors.iter().cloned());
-            row.push(Cell::new(reasons.join("\n")));
-        }
-        t.add_row(row);
-    }
-    t.to_string()
+/// Display width of a string in terminal columns.
+pub fn width_of(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
 }
 
-/// The filesystem table: path, type, status, signer, countersigner, short sha256.
-pub fn files(files: &[super::FileReport], wide: bool, color: bool, width: u16) -> String {
-    let mut t = new_table(&["PATH", "TYPE", "STATUS", "SIGNER", "COUNTERSIGNER", "SHA256"], wide, width);
-    for f in files {
-        let mut status = Cell::new(f.status.as_str());
-        if color {
-            status = status.fg(status_color(f.status));
-        }
-        let lines = |g: &dyn Fn(&super::FileSignatureReport) -> String| -> String {
-            f.signatures.iter().map(g).collect::<Vec<_>>().join("\n")
-        };
-        let signer = lines(&|s| {
-            let name =
-                s.signer.as_ref().map(|x| if wide { x.display_name() } else { short_signer(x) }).unwrap_or_default();
-            format!("{}: {}", s.verification.status.as_str(), if name.is_empty() { "-".into() } else { name })
-        });
-        let counter = lines(&|s| {
-            s.countersigner
-                .as_ref()
-                .map(|c| {
-                    let name =
-                        c.subject.split(", ").find_map(|r| r.strip_prefix("CN=")).unwrap_or(&c.subject).to_string();
-                    let time = s
-                        .timestamp
-                        .as_ref()
-                        .map(|t| format!(" {}", &t.time[..t.time.len().min(10)]))
-                        .unwrap_or_default();
-                    format!("{name}{time}")
-                })
-                .unwrap_or_else(|| "-".into())
-        });
-        let sha = if wide { f.sha256.clone() } else { f.sha256.chars().take(12).collect() };
-        let mut row = vec![
-            Cell::new(&f.path),
-            Cell::new(&f.file_type),
-            status,
-            Cell::new(if signer.is_empty() { "-".into() } else { signer }),
-            Cell::new(if counter.is_empty() { "-".into() } else { counter }),
-            Cell::new(sha),
-        ];
-        if wide {
-            let mut reasons: Vec<String> = f.signatures.iter().map(|s| s.verification.reasons.join("; ")).collect();
-            reasons.extend(f.notes.iter().cloned());
-            row.push(Cell::new(reasons.join("\n")));
-        }
-        t.add_row(row);
+/// `s` in at most `max` columns: its end kept, its start replaced by `…`.
+fn shorten_left(s: &str, max: usize) -> String {
+    if width_of(s) <= max {
+        return s.to_string();
     }
-    t.to_string()
+    let mut kept = Vec::new();
+    let mut used = 1; // the ellipsis
+    for c in s.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > max {
+            break;
+        }
+        used += w;
+        kept.push(c);
+    }
+    std::iter::once('…').chain(kept.into_iter().rev()).collect()
+}
+
+/// Lines of at most `width` columns: words kept whole where they fit, a longer word split.
+fn wrap_lines(text: &str, width: usize) -> Vec<String> {
+    let room = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let sep = usize::from(!line.is_empty());
+        if width_of(&line) + sep + width_of(word) <= room {
+            if sep == 1 {
+                line.push(' ');
+            }
+            line.push_str(word);
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        for c in word.chars() {
+            if width_of(&line) + c.width().unwrap_or(0) > room {
+                lines.push(std::mem::take(&mut line));
+            }
+            line.push(c);
+        }
+    }
+    lines.push(line);
+    lines
+}
+
+/// Word-wrap `text` to `width` columns, every line starting with `indent`.
+pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let room = width.saturating_sub(width_of(indent)).max(10);
+    text.split('\n')
+        .flat_map(|para| wrap_lines(para, room))
+        .map(|l| format!("{indent}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// How a column gives way when the table is wider than the terminal.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Give {
+    /// Never narrower than its content.
+    Keep,
+    /// Shortened from the left (`…/dir/file.jar`).
+    Left,
+    /// Wrapped onto more lines.
+    Wrap,
+}
+
+struct Column {
+    header: &'static str,
+    give: Give,
+}
+
+/// One row of a plain table: its cells, the status that colours the status cell, and detail
+/// lines printed under it (for `-o wide`).
+struct Row {
+    cells: Vec<String>,
+    status: Option<Status>,
+    details: Vec<String>,
+}
+
+/// Lay out `rows` under `columns` in `width` terminal columns: two spaces between columns, the
+/// last one unpadded. Columns give way in the order `order` names them, each down to the width
+/// given there (a column may come twice, the second time narrower), until the table fits.
+fn plain_table(
+    columns: &[Column],
+    order: &[(usize, usize)],
+    rows: &[Row],
+    status_col: usize,
+    color: bool,
+    width: usize,
+) -> String {
+    let n = columns.len();
+    let mut widths: Vec<usize> = columns.iter().map(|c| width_of(c.header)).collect();
+    for r in rows {
+        for (i, cell) in r.cells.iter().enumerate() {
+            widths[i] = widths[i].max(width_of(cell));
+        }
+    }
+    for &(i, min) in order {
+        let excess = (widths.iter().sum::<usize>() + 2 * (n - 1)).saturating_sub(width);
+        if excess == 0 {
+            break;
+        }
+        if columns[i].give == Give::Keep {
+            continue;
+        }
+        let min = min.max(width_of(columns[i].header));
+        widths[i] = widths[i].saturating_sub(excess).max(min.min(widths[i]));
+    }
+    let header = Row { cells: columns.iter().map(|c| c.header.to_string()).collect(), status: None, details: vec![] };
+    let mut out = Vec::with_capacity(rows.len() + 1);
+    for r in std::iter::once(&header).chain(rows) {
+        let cells: Vec<Vec<String>> = r
+            .cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| match columns[i].give {
+                Give::Left => vec![shorten_left(cell, widths[i])],
+                Give::Wrap if width_of(cell) > widths[i] => wrap_lines(cell, widths[i]),
+                _ => vec![cell.clone()],
+            })
+            .collect();
+        let height = cells.iter().map(Vec::len).max().unwrap_or(1);
+        for k in 0..height {
+            let mut line = String::new();
+            for (i, cell) in cells.iter().enumerate() {
+                let text = cell.get(k).map(String::as_str).unwrap_or("");
+                let pad = widths[i].saturating_sub(width_of(text));
+                match r.status {
+                    Some(s) if color && i == status_col && k == 0 => {
+                        line.push_str(&format!("\u{1b}[{}m{text}\u{1b}[0m", status_ansi(s)))
+                    }
+                    _ => line.push_str(text),
+                }
+                if i + 1 < n {
+                    line.push_str(&" ".repeat(pad + 2));
+                }
+            }
+            out.push(line.trim_end().to_string());
+        }
+        for d in &r.details {
+            out.push(d.clone());
+        }
+    }
+    out.join("\n")
+}
+
+/// Detail lines: `text` wrapped to `width`, first line at `indent` spaces, the rest two further in.
+fn detail(text: &str, indent: usize, width: usize) -> Vec<String> {
+    let first = " ".repeat(indent);
+    let rest = " ".repeat(indent + 2);
+    let room = width.saturating_sub(indent + 2).max(20);
+    let mut lines = wrap_lines(text, room).into_iter();
+    let mut out: Vec<String> = lines.next().map(|l| format!("{first}{l}")).into_iter().collect();
+    out.extend(lines.map(|l| format!("{rest}{l}")));
+    out
+}
+
+pub fn images(images: &[ImageReport], wide: bool, color: bool, width: usize) -> String {
+    let columns = [
+        Column { header: "REPOSITORY", give: Give::Left },
+        Column { header: "TAGS", give: Give::Wrap },
+        Column { header: "DIGEST", give: Give::Keep },
+        Column { header: "STATUS", give: Give::Keep },
+        Column { header: "SIGNATURES", give: Give::Wrap },
+        Column { header: "SIGNER", give: Give::Wrap },
+    ];
+    let mut rows = Vec::new();
+    for image in images {
+        let digest: String = image.digest.split_once(':').map_or(&*image.digest, |(_, h)| h).chars().take(12).collect();
+        let mut details = Vec::new();
+        if wide {
+            details.extend(detail(&format!("{}@{} ({})", image.repository, image.digest, image.media_type), 4, width));
+            if image.tags.len() > 3 {
+                details.extend(detail(&format!("tags: {}", image.tags.join(", ")), 4, width));
+            }
+            for s in &image.signatures {
+                let found = match s.discovery {
+                    Discovery::Tag => "tag",
+                    Discovery::Referrers => "referrers",
+                    Discovery::ReferrersTag => "referrers-tag",
+                };
+                let head =
+                    format!("{} ({found} {}): {}", sig_label(s), s.manifest_digest, full_signer(s.signer.as_ref()));
+                details.extend(detail(&head, 4, width));
+                for reason in &s.verification.reasons {
+                    details.extend(detail(reason, 8, width));
+                }
+            }
+            for e in &image.discovery_errors {
+                details.extend(detail(&format!("lookup failed: {e}"), 4, width));
+            }
+        }
+        let sig = |i: usize| image.signatures.get(i);
+        rows.push(Row {
+            cells: vec![
+                image.repository.clone(),
+                tags_cell(&image.tags),
+                digest,
+                image.status.as_str().to_string(),
+                sig(0).map(sig_label).unwrap_or_else(|| "-".into()),
+                sig(0).map(|s| short_signer(s.signer.as_ref())).unwrap_or_default(),
+            ],
+            status: Some(image.status),
+            details: Vec::new(),
+        });
+        for s in image.signatures.iter().skip(1) {
+            let cells = vec![String::new(); 4].into_iter().chain([sig_label(s), short_signer(s.signer.as_ref())]);
+            rows.push(Row { cells: cells.collect(), status: None, details: Vec::new() });
+        }
+        if let Some(last) = rows.last_mut() {
+            last.details = details;
+        }
+    }
+    // The signer wraps first, then the tags; a long repository name is shortened, then the
+    // signatures wrap, and only then do the tags and the repository name give way further.
+    plain_table(&columns, &[(5, 14), (1, 10), (0, 20), (4, 13), (1, 6), (0, 12)], &rows, 3, color, width)
+}
+
+/// The distinct signer names of a file's signatures, in order.
+fn file_signers(f: &FileReport) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for s in &f.signatures {
+        let n = short_signer(s.signer.as_ref());
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    if names.is_empty() {
+        "-".into()
+    } else {
+        names.join("; ")
+    }
+}
+
+/// The date of the first timestamp (countersignature) that dates a signature.
+fn timestamp_date(f: &FileReport) -> String {
+    f.signatures
+        .iter()
+        .find_map(|s| s.timestamp.as_ref())
+        .map(|t| t.time.chars().take(10).collect())
+        .unwrap_or_else(|| "-".into())
+}
+
+/// The filesystem table: one line per file, the path last.
+pub fn files(files: &[FileReport], wide: bool, color: bool, width: usize) -> String {
+    let columns = [
+        Column { header: "STATUS", give: Give::Keep },
+        Column { header: "TYPE", give: Give::Keep },
+        Column { header: "SIGNER", give: Give::Wrap },
+        Column { header: "TIMESTAMP", give: Give::Keep },
+        Column { header: "PATH", give: Give::Left },
+    ];
+    let rows: Vec<Row> = files
+        .iter()
+        .map(|f| Row {
+            cells: vec![
+                f.status.as_str().to_string(),
+                f.file_type.clone(),
+                file_signers(f),
+                timestamp_date(f),
+                f.path.clone(),
+            ],
+            status: Some(f.status),
+            details: if wide { file_details(f, width) } else { Vec::new() },
+        })
+        .collect();
+    // The path is shortened first; a signer name wraps only if that is not enough.
+    plain_table(&columns, &[(4, 20), (2, 16)], &rows, 0, color, width)
+}
+
+fn file_details(f: &FileReport, width: usize) -> Vec<String> {
+    let mut out = detail(&format!("{} (sha256 {}, {} bytes)", f.path, f.sha256, f.size), 4, width);
+    for s in &f.signatures {
+        let alg = s.digest_algorithm.as_deref().map(|a| format!(", {a}")).unwrap_or_default();
+        let head = format!(
+            "{} {}{alg}: {}: {}",
+            s.format,
+            s.index,
+            s.verification.status.as_str(),
+            full_signer(s.signer.as_ref())
+        );
+        out.extend(detail(&head, 4, width));
+        if let Some(c) = &s.countersigner {
+            let when = s
+                .timestamp
+                .as_ref()
+                .map(|t| format!(" at {}{}", t.time, if t.verified { " (verified)" } else { " (not verified)" }))
+                .unwrap_or_default();
+            out.extend(detail(&format!("timestamp by {} ({}){when}", c.subject, c.kind), 8, width));
+        }
+        for reason in &s.verification.reasons {
+            out.extend(detail(reason, 8, width));
+        }
+    }
+    for note in &f.notes {
+        out.extend(detail(&format!("note: {note}"), 4, width));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_give_way_from_the_left() {
+        assert_eq!(shorten_left("/a/b/c/file.jar", 10), "…/file.jar");
+        assert_eq!(shorten_left("short", 10), "short");
+        assert_eq!(width_of(&shorten_left("/ü/漢字漢字/file.jar", 12)), 12);
+    }
+
+    #[test]
+    fn wrapped_text_fits() {
+        let w = wrap("one two three four five six seven eight nine ten", 12, "  ");
+        assert!(w.lines().all(|l| width_of(l) <= 12), "{w}");
+        assert!(w.lines().all(|l| l.starts_with("  ")), "{w}");
+        let long = wrap(&"x".repeat(50), 20, "");
+        assert!(long.lines().all(|l| width_of(l) <= 20), "{long}");
+        assert_eq!(long.replace('\n', ""), "x".repeat(50));
+    }
 }
