@@ -86,6 +86,7 @@ fn value(key: &str, dir: &Path) -> (String, Value) {
         "rps" => ("100".into(), json!("100")),
         "jobs" => ("2".into(), json!("2")),
         "ca-roots" => ("[\"roots.pem\"]".into(), json!([abs("roots.pem")])),
+        "tsa-roots" => ("[\"roots.pem\"]".into(), json!([abs("roots.pem")])),
         "tls-ca" => ("[\"ca.pem\"]".into(), json!([abs("ca.pem")])),
         "key" => ("[\"cosign.pub\"]".into(), json!([abs("cosign.pub")])),
         "trusted-root" => ("[\"root.json\"]".into(), json!([abs("root.json")])),
