@@ -4,10 +4,12 @@ scanner must report about them (the expectations file).
 
 The signatures are made here, independently of sigaudit: cosign-format signatures by a scripted
 signer on Python's `cryptography` (cosign's own wire format: COSIGN.md §1-3), and real Notary
-Project envelopes from $SIGAUDIT_CORPUS/notation (made by notation itself), pushed next to the
+Project envelopes from testdata/notation (made by notation itself), pushed next to the
 exact manifest they sign. Everything goes over the registry HTTP API to 127.0.0.1.
 
-usage: seed_registry.py --registry 127.0.0.1:PORT --corpus DIR --out DIR [--referrers-api]
+usage: seed_registry.py --registry 127.0.0.1:PORT --out DIR [--corpus DIR] [--referrers-api]
+
+--corpus: where the third-party samples are (default $SIGAUDIT_CORPUS, else this repository's testdata/).
 
 --referrers-api: the registry implements the OCI referrers API (ferro-oci-server): referrers are
 pushed with `subject` only, without referrers tag-schema indexes, so that only the API finds them.
@@ -611,12 +613,13 @@ class Seeder:
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--registry", required=True)
-    ap.add_argument("--corpus", default=os.environ.get("SIGAUDIT_CORPUS"))
+    ap.add_argument("--corpus", default=os.environ.get("SIGAUDIT_CORPUS")
+                    or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testdata"))
     ap.add_argument("--out", required=True)
     ap.add_argument("--referrers-api", action="store_true")
     a = ap.parse_args()
-    if not a.corpus:
-        sys.exit("seed_registry.py: --corpus or SIGAUDIT_CORPUS is required")
+    if not os.path.isdir(os.path.join(a.corpus, "notation")):
+        sys.exit(f"seed_registry.py: {a.corpus} holds no notation/ samples (see testdata/PROVENANCE.md)")
     if not a.registry.startswith("127.0.0.1:"):
         sys.exit("seed_registry.py: only 127.0.0.1 registries are seeded")
     os.makedirs(a.out, exist_ok=True)
