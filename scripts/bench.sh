@@ -16,7 +16,7 @@ case "$mode" in registry|fs|bundles) ;; *) echo "usage: $0 [registry REPOS TAGS 
 bin="$(cargo build --release --locked --message-format=json-render-diagnostics \
   | jq -r 'select(.reason == "compiler-artifact" and .target.name == "sigaudit" and (.target.kind | index("bin"))) | .executable')"
 work="$(mktemp -d)"; pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
