@@ -5,18 +5,18 @@
 #   scripts/bench.sh bundles [ROUNDS]          verify-bundle over the 70 Sigstore conformance cases (file and digest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export SIGAUDIT_CORPUS="$(cd "${SIGAUDIT_CORPUS:-../shared/corpus}" && pwd)"
+# Samples: testdata/ (or a larger corpus with its layout in $SIGAUDIT_CORPUS).
+SIGAUDIT_CORPUS="$(cd "${SIGAUDIT_CORPUS:-testdata}" && pwd)"
+export SIGAUDIT_CORPUS PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 mode="${1:-registry}"
 case "$mode" in registry|fs|bundles) ;; *) echo "usage: $0 [registry REPOS TAGS | fs COPIES | bundles ROUNDS]" >&2; exit 2;; esac
 [ $# -gt 0 ] && shift
-./scripts/setup.sh --demo >/dev/null 2>&1
-for tool in hey bc; do
-  command -v "$tool" >/dev/null || { apt-get install -y -qq "$tool" >/dev/null 2>&1 || sudo apt-get install -y -qq "$tool" >/dev/null; }
-done
-cargo build --release --locked --quiet
-bin="$PWD/target/release/sigaudit"
+./scripts/setup.sh --bench   # the demo's packages plus hey, bc, time (apt-get: root)
+# The binary, wherever CARGO_TARGET_DIR or .cargo/config put the target directory.
+bin="$(cargo build --release --locked --message-format=json-render-diagnostics \
+  | jq -r 'select(.reason == "compiler-artifact" and .target.name == "sigaudit" and (.target.kind | index("bin"))) | .executable')"
 work="$(mktemp -d)"; pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Run every cargo-fuzz target for a bounded time (FUZZ_SECONDS each, default 60), seeded from the
-# shared corpus. Exits 1 if any target finds a crash; the reproducer is under fuzz/artifacts/ and
-# belongs in tests/fuzz_regressions.rs once fixed.
+# real signatures in testdata/ (or $SIGAUDIT_CORPUS). Exits 1 if any target finds a crash; the
+# reproducer is under fuzz/artifacts/ and belongs in tests/fuzz_regressions.rs once fixed.
 #   FUZZ_SECONDS=30 ./scripts/fuzz.sh [TARGET...]
+# Installs cargo-fuzz with `cargo install` (into ~/.cargo/bin, no root) when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
-command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+command -v cargo-fuzz >/dev/null || { echo "fuzz: cargo install cargo-fuzz (no root)" >&2; cargo install cargo-fuzz --locked; }
 # cargo-fuzz passes nightly-only flags (sanitizers, sancov); the machine's one toolchain is stable.
 export RUSTC_BOOTSTRAP=1
 seconds="${FUZZ_SECONDS:-60}"
-corpus="${SIGAUDIT_CORPUS:-../shared/corpus}"
+corpus="${SIGAUDIT_CORPUS:-testdata}"
 
 seed() { # target, files...
   local dir="fuzz/corpus/$1"; shift

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Make signed PE and JAR fixtures with independent tools, tampered and unsigned copies, and
 # expected.json; every expectation is checked here with osslsigncode verify / jarsigner -verify.
-#   scripts/make_fs_fixtures.sh OUT_DIR     (needs SIGAUDIT_CORPUS for the unsigned PE input)
+#   scripts/make_fs_fixtures.sh OUT_DIR     (the unsigned PE input comes from testdata/, or $SIGAUDIT_CORPUS)
 # Tools: openssl (test PKI, TSA), osslsigncode, JDK keytool/jarsigner/jar, python3.
 set -euo pipefail
 out="$(mkdir -p "$1" && cd "$1" && pwd)"
 here="$(cd "$(dirname "$0")" && pwd)"
-corpus="${SIGAUDIT_CORPUS:?SIGAUDIT_CORPUS is needed (the unsigned PE input)}"
+corpus="${SIGAUDIT_CORPUS:-$here/../testdata}"
 for t in openssl osslsigncode jarsigner keytool jar python3; do
   command -v "$t" >/dev/null || { echo "make_fs_fixtures: $t is missing (./scripts/setup.sh installs it)" >&2; exit 2; }
 done

@@ -23,11 +23,25 @@ def b64url(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
 
+def fixed_ec_key(label, curve, order):
+    """An ECDSA key derived from `label`: the same keys and certificates on every run (signature
+    bytes still vary: Debian's `cryptography` signs with random nonces)."""
+    d = int.from_bytes(hashlib.sha512(b"sigaudit make_vectors.py: " + label.encode()).digest(), "big")
+    return ec.derive_private_key(d % (order - 1) + 1, curve)
+
+
+ORDERS = {"secp256r1": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+          "secp384r1": int("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF"
+                           "581A0DB248B0A77AECEC196ACCC52973", 16),
+          "secp521r1": int("01FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+                           "FA51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409", 16)}
+
+
 def cert_for(key, cn):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "sigaudit vectors")])
     now = datetime.datetime(2025, 1, 1)
     return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .serial_number(int.from_bytes(hashlib.sha256(cn.encode()).digest()[:16], "big") >> 1).not_valid_before(now)
             .not_valid_after(now + datetime.timedelta(days=3650))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
@@ -36,7 +50,7 @@ def cert_for(key, cn):
 
 
 def jws(alg, curve, hash_alg, size, target):
-    key = ec.generate_private_key(curve)
+    key = fixed_ec_key(alg, curve, ORDERS[curve.name])
     cert = cert_for(key, f"notary {alg} signer")
     protected = {"alg": alg, "crit": ["io.cncf.notary.signingScheme"],
                  "cty": "application/vnd.cncf.notary.payload.v1+json",
@@ -68,7 +82,7 @@ def main():
         open(os.path.join(out, name), "wb").write(jws(alg, curve, h, size, target))
         cases["jws"][alg] = name
     # cosign with an Ed25519 key: pure Ed25519 over the payload bytes.
-    ed = ed25519.Ed25519PrivateKey.generate()
+    ed = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"sigaudit make_vectors.py: ed25519").digest())
     payload = json.dumps({"critical": {"identity": {"docker-reference": "127.0.0.1/x"},
                                        "image": {"docker-manifest-digest": target["digest"]},
                                        "type": "cosign container image signature"}, "optional": None},

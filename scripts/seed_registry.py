@@ -4,10 +4,12 @@ scanner must report about them (the expectations file).
 
 The signatures are made here, independently of sigaudit: cosign-format signatures by a scripted
 signer on Python's `cryptography` (cosign's own wire format: COSIGN.md §1-3), and real Notary
-Project envelopes from $SIGAUDIT_CORPUS/notation (made by notation itself), pushed next to the
+Project envelopes from testdata/notation (made by notation itself), pushed next to the
 exact manifest they sign. Everything goes over the registry HTTP API to 127.0.0.1.
 
-usage: seed_registry.py --registry 127.0.0.1:PORT --corpus DIR --out DIR [--referrers-api]
+usage: seed_registry.py --registry 127.0.0.1:PORT --out DIR [--corpus DIR] [--referrers-api]
+
+--corpus: where the third-party samples are (default $SIGAUDIT_CORPUS, else this repository's testdata/).
 
 --referrers-api: the registry implements the OCI referrers API (ferro-oci-server): referrers are
 pushed with `subject` only, without referrers tag-schema indexes, so that only the API finds them.
@@ -41,6 +43,19 @@ EMPTY_DIGEST = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61
 
 def sha256(b):
     return "sha256:" + hashlib.sha256(b).hexdigest()
+
+
+def fixed_key(label):
+    """A P-256 key derived from `label`: the same keys, key files and certificate identities on
+    every run (only ECDSA signature bytes vary: Debian's `cryptography` signs with random nonces)."""
+    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    d = int.from_bytes(hashlib.sha256(b"sigaudit seed_registry.py: " + label.encode()).digest(), "big")
+    return ec.derive_private_key(d % (order - 1) + 1, ec.SECP256R1())
+
+
+def fixed_serial(label):
+    """A positive 127-bit certificate serial number derived from `label`."""
+    return (int.from_bytes(hashlib.sha256(b"serial: " + label.encode()).digest()[:16], "big") >> 1) or 1
 
 
 def canon(obj):
@@ -102,11 +117,11 @@ class Seeder:
         self.reg, self.host, self.corpus, self.out = reg, host, corpus, out
         self.referrers_api = referrers_api
         self.expect = {"images": [], "orphans": [], "repositories": set()}
-        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.key = fixed_key("signer")
         self.cert = self.make_cert(self.key, "sigaudit test signer", "signer@example.test")
         # A transparency log of our own: its key signs Rekor SETs (COSIGN.md §1.5) and goes into
         # trusted_root.json, so that a scan given that root can check them.
-        self.log_key = ec.generate_private_key(ec.SECP256R1())
+        self.log_key = fixed_key("transparency log")
         self.log_index = 1000
 
     # ---- keys and certificates ----
@@ -120,7 +135,7 @@ class Seeder:
         return (x509.CertificateBuilder()
                 .subject_name(name).issuer_name(name)
                 .public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
+                .serial_number(fixed_serial(cn))
                 .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=3650))
                 .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
@@ -139,7 +154,7 @@ class Seeder:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         with open(os.path.join(self.out, "cosign.pub"), "wb") as f:
             f.write(pub)
-        other = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        other = fixed_key("other").public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         with open(os.path.join(self.out, "other.pub"), "wb") as f:
             f.write(other)
@@ -204,29 +219,30 @@ class Seeder:
                                               key_encipherment=False, data_encipherment=False,
                                               key_agreement=False, key_cert_sign=cert, crl_sign=cert,
                                               encipher_only=False, decipher_only=False)
-        self.tsa_root_key = ec.generate_private_key(ec.SECP256R1())
+        self.tsa_root_key = fixed_key("TSA root")
         self.tsa_root = (x509.CertificateBuilder().subject_name(name("sigaudit test TSA root"))
                          .issuer_name(name("sigaudit test TSA root"))
-                         .public_key(self.tsa_root_key.public_key()).serial_number(x509.random_serial_number())
+                         .public_key(self.tsa_root_key.public_key()).serial_number(fixed_serial("TSA root"))
                          .not_valid_before(datetime.datetime(2025, 1, 1)).not_valid_after(datetime.datetime(2045, 1, 1))
                          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
                          .add_extension(ku(False, True), critical=True)
                          .sign(self.tsa_root_key, hashes.SHA256()))
-        self.tsa_key = ec.generate_private_key(ec.SECP256R1())
+        self.tsa_key = fixed_key("TSA")
         self.tsa_cert = (x509.CertificateBuilder().subject_name(name("sigaudit test TSA"))
                          .issuer_name(self.tsa_root.subject)
-                         .public_key(self.tsa_key.public_key()).serial_number(x509.random_serial_number())
+                         .public_key(self.tsa_key.public_key()).serial_number(fixed_serial("TSA"))
                          .not_valid_before(datetime.datetime(2025, 1, 1)).not_valid_after(datetime.datetime(2045, 1, 1))
                          .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                          .add_extension(ku(True, False), critical=True)
                          .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
                          .sign(self.tsa_root_key, hashes.SHA256()))
         # A signer whose certificate lives two hours around now: expired at any later --at, so
-        # only the timestamp can prove it signed in time.
-        self.short_key = ec.generate_private_key(ec.SECP256R1())
+        # only the timestamp can prove it signed in time. This and the tokens' genTime (openssl ts
+        # stamps the current time) are the seeder's only inputs from the clock.
+        self.short_key = fixed_key("short-lived signer")
         self.short_cert = (x509.CertificateBuilder().subject_name(name("sigaudit short-lived signer"))
                            .issuer_name(name("sigaudit short-lived signer"))
-                           .public_key(self.short_key.public_key()).serial_number(x509.random_serial_number())
+                           .public_key(self.short_key.public_key()).serial_number(fixed_serial("short-lived"))
                            .not_valid_before(now - datetime.timedelta(hours=1))
                            .not_valid_after(now + datetime.timedelta(hours=1))
                            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
@@ -611,12 +627,13 @@ class Seeder:
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--registry", required=True)
-    ap.add_argument("--corpus", default=os.environ.get("SIGAUDIT_CORPUS"))
+    ap.add_argument("--corpus", default=os.environ.get("SIGAUDIT_CORPUS")
+                    or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testdata"))
     ap.add_argument("--out", required=True)
     ap.add_argument("--referrers-api", action="store_true")
     a = ap.parse_args()
-    if not a.corpus:
-        sys.exit("seed_registry.py: --corpus or SIGAUDIT_CORPUS is required")
+    if not os.path.isdir(os.path.join(a.corpus, "notation")):
+        sys.exit(f"seed_registry.py: {a.corpus} holds no notation/ samples (see testdata/PROVENANCE.md)")
     if not a.registry.startswith("127.0.0.1:"):
         sys.exit("seed_registry.py: only 127.0.0.1 registries are seeded")
     os.makedirs(a.out, exist_ok=True)

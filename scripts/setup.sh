@@ -1,46 +1,88 @@
 #!/usr/bin/env bash
-# Install what sigaudit's tests and demo need on a fresh Debian machine. Idempotent.
-#   scripts/setup.sh          everything the tests need
-#   scripts/setup.sh --demo   only what the demo needs (no ferro-oci-server build)
+# Install what sigaudit's tests, demo or benchmarks need on a Debian machine (12 "bookworm" or
+# later). Idempotent: only what is missing is installed, and it says what before doing it.
+#   scripts/setup.sh           the tests (./scripts/test.sh)
+#   scripts/setup.sh --demo    the demo (./scripts/demo.sh): no ferro-oci-server, no signing tools
+#   scripts/setup.sh --bench   the demo's set plus hey, bc and time (./scripts/bench.sh)
+#
+# Root (sudo) is asked for only to apt-get install Debian packages, and to stop the system
+# registry service that the docker-registry package starts on :5000 when this run installed it
+# (the tests and the demo start their own registries on free ports of 127.0.0.1). Everything
+# else runs as you: ferro-oci-server is built with `cargo install` into ~/.cargo/bin.
+# The Rust toolchain itself is not installed here: Cargo.lock's dependencies need Rust 1.88 or
+# later (Debian's rustc is older); see https://rustup.rs.
 set -euo pipefail
 
-demo_only=0
-[ "${1:-}" = "--demo" ] && demo_only=1
+mode=test
+case "${1:-}" in
+  "") ;;
+  --demo) mode=demo ;;
+  --bench) mode=bench ;;
+  *) echo "usage: $0 [--demo|--bench]" >&2; exit 2 ;;
+esac
+
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+if ! command -v cargo >/dev/null; then
+  echo "setup: cargo is missing: install Rust 1.88 or later (https://rustup.rs; Debian's rustc is too old)" >&2
+  exit 2
+fi
+rust_minor="$(rustc --version | sed -n 's/^rustc 1\.\([0-9]*\).*/\1/p')"
+if [ -n "$rust_minor" ] && [ "$rust_minor" -lt 88 ]; then
+  echo "setup: $(rustc --version) is too old: sigaudit's locked dependencies need Rust 1.88 or later (rustup update)" >&2
+  exit 2
+fi
+
+# Debian packages: (command or file that shows it is there, package, why)
+need_apt=()
+why=()
+want() { # test, package, reason
+  if ! eval "$1" >/dev/null 2>&1; then need_apt+=("$2"); why+=("  $2: $3"); fi
+}
+want '[ -x /usr/bin/docker-registry ]' docker-registry "the registry (CNCF distribution 2.8) the demo and tests seed and scan"
+want '/usr/bin/python3 -c "import cryptography"' python3-cryptography "scripts/seed_registry.py and make_vectors.py sign with it"
+want 'command -v openssl' openssl "the seeder's RFC 3161 timestamp authority (openssl ts)"
+want 'command -v curl' curl "waits for the registry to answer"
+want 'command -v jq' jq "the demo picks fields out of sigaudit's JSON"
+if [ "$mode" = test ]; then
+  want 'command -v htpasswd' apache2-utils "htpasswd for the registry-behind-Basic-auth tests"
+  want 'command -v osslsigncode' osslsigncode "signs and cross-checks the PE fixtures"
+  want 'command -v jarsigner && command -v keytool && command -v jar' openjdk-17-jdk-headless "signs and cross-checks the JAR fixtures"
+  want '[ -x /usr/bin/go ]' golang-go "Go's own encoding/json reads the adversarial signed-JSON payloads (tests/support/gojson)"
+fi
+if [ "$mode" = bench ]; then
+  want 'command -v hey' hey "measures the registry's request ceiling"
+  want 'command -v bc' bc "arithmetic in bench.sh"
+  want '[ -x /usr/bin/time ]' time "wall time and peak RSS of each run"
+fi
 
 as_root() {
-  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
-    echo "setup: need root (or sudo) for: $*" >&2; exit 1; fi
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else echo "setup: root is needed for: $* (run as root, or install sudo)" >&2; exit 1
+  fi
 }
 
-need_apt=()
-[ -x /usr/bin/docker-registry ] || need_apt+=(docker-registry)
-/usr/bin/python3 -c 'import cryptography' 2>/dev/null || need_apt+=(python3-cryptography)
-command -v jq >/dev/null || need_apt+=(jq)
-command -v curl >/dev/null || need_apt+=(curl)
-if [ "$demo_only" = 0 ]; then
-  [ -x /usr/bin/openssl ] || need_apt+=(openssl)
-  [ -x /usr/bin/htpasswd ] || need_apt+=(apache2-utils)
-  command -v osslsigncode >/dev/null || need_apt+=(osslsigncode)
-  command -v jarsigner >/dev/null || need_apt+=(openjdk-17-jdk-headless)
-  # Go's own encoding/json, the independent reader of signed JSON (tests/adversarial_registry.rs).
-  [ -x /usr/bin/go ] || need_apt+=(golang-go)
-fi
+installed_registry=0
 if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "setup: apt-get install ${need_apt[*]}" >&2
+  echo "setup: installing Debian packages with apt-get (needs root; sudo asks for your password if needed):" >&2
+  printf '%s\n' "${why[@]}" >&2
+  [[ " ${need_apt[*]} " == *" docker-registry "* ]] && installed_registry=1
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
-# The Debian package starts a system registry on :5000; the tests start their own on free ports.
-if command -v systemctl >/dev/null && systemctl is-active --quiet docker-registry 2>/dev/null; then
-  as_root systemctl stop docker-registry || true
+# The docker-registry package starts a system registry on :5000 (all interfaces, no auth). When
+# this run installed it, stop and disable that service: nothing here uses it.
+if [ "$installed_registry" = 1 ] && command -v systemctl >/dev/null && systemctl is-active --quiet docker-registry 2>/dev/null; then
+  echo "setup: stopping and disabling the docker-registry system service the package started (needs root)" >&2
+  as_root systemctl disable --now docker-registry >/dev/null 2>&1 || true
 fi
 
-if [ "$demo_only" = 0 ]; then
-  # A registry with the OCI referrers API (CNCF distribution 2.8 has none).
-  if ! command -v ferro-oci-server >/dev/null && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/ferro-oci-server" ]; then
-    echo "setup: cargo install ferro-oci-server 1.0.0 (about 6 minutes)" >&2
+if [ "$mode" = test ]; then
+  # A registry with the OCI referrers API (CNCF distribution 2.8 has none), for tests/referrers_api.rs.
+  if ! command -v ferro-oci-server >/dev/null; then
+    echo "setup: cargo install ferro-oci-server 1.0.0 into ${CARGO_HOME:-$HOME/.cargo}/bin (no root; about 6 minutes)" >&2
     cargo install ferro-oci-server --version 1.0.0 --locked --quiet
   fi
 fi
-echo "setup: ok" >&2
+echo "setup: ok ($mode)" >&2

@@ -1,4 +1,4 @@
-//! Real cosign output from the corpus ($SIGAUDIT_CORPUS/cosign, see its PROVENANCE.md): legacy
+//! Real cosign output from testdata/cosign (see testdata/PROVENANCE.md): legacy
 //! `.sig` layers as containers/image stored them, sigstore-rs vectors (P-256, SUSE OBS RSA-2048,
 //! 2021 keyless), and real Sigstore bundles (cosign v3 image signature, cosign attestation).
 
@@ -11,7 +11,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 fn cosign_dir() -> PathBuf {
-    PathBuf::from(std::env::var("SIGAUDIT_CORPUS").expect("SIGAUDIT_CORPUS (run ./scripts/test.sh)")).join("cosign")
+    match std::env::var_os("SIGAUDIT_CORPUS") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata"),
+    }
+    .join("cosign")
 }
 
 fn read(rel: &str) -> Vec<u8> {

@@ -1,4 +1,4 @@
-//! The real notation envelopes of the corpus ($SIGAUDIT_CORPUS/notation), checked without trust
+//! The real notation envelopes of testdata/notation (see testdata/PROVENANCE.md), checked without trust
 //! material: integrity and binding against the manifest they sign.
 
 use sigaudit::oci::Digest;
@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 fn corpus() -> PathBuf {
-    PathBuf::from(
-        std::env::var("SIGAUDIT_CORPUS")
-            .expect("SIGAUDIT_CORPUS must point at the shared corpus (CI sets ../shared/corpus; see scripts/test.sh)"),
-    )
+    match std::env::var_os("SIGAUDIT_CORPUS") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata"),
+    }
 }
 
 fn alpine_v2() -> Subject {

@@ -1,5 +1,5 @@
 //! notation's trust policy and trust store, checked against the verdicts the corpus documents
-//! ($SIGAUDIT_CORPUS/notation/suite/PROVENANCE.md §A, §B, §F): notation's 43 e2e policy documents,
+//! (testdata/PROVENANCE.md, notation section): notation's 43 e2e policy documents,
 //! the mock envelopes under each level, and the real GlobalSign RFC 3161 timestamps (an expired
 //! signing certificate trusted because an authentic timestamp proves it signed in time).
 
@@ -13,7 +13,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn corpus() -> PathBuf {
-    PathBuf::from(std::env::var("SIGAUDIT_CORPUS").expect("SIGAUDIT_CORPUS (run ./scripts/test.sh)"))
+    match std::env::var_os("SIGAUDIT_CORPUS") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata"),
+    }
 }
 
 fn suite() -> PathBuf {

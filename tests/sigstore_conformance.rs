@@ -1,5 +1,5 @@
 //! `sigaudit verify-bundle` against the Sigstore client conformance suite
-//! ($SIGAUDIT_CORPUS/sigstore/conformance, sigstore-conformance @a73de497, see ../shared/corpus/PROVENANCE.md):
+//! (testdata/sigstore/conformance, sigstore-conformance @a73de497, see testdata/PROVENANCE.md):
 //! every one of its 70 cases, each as a file and as a digest; a `_fail` case must exit 1, any other 0.
 //! Plus real bundles from cosign, sigstore-rs and sigstore-rust with the identities their
 //! provenance documents, and the identity flags turning a good bundle down.
