@@ -39,7 +39,7 @@ from advfs_lib import (  # noqa: E402
 )
 
 OUT = os.path.abspath(sys.argv[1])
-CORPUS = os.environ["SIGAUDIT_CORPUS"]
+CORPUS = os.environ.get("SIGAUDIT_CORPUS") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testdata")
 NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 DAY = datetime.timedelta(days=1)
 YEAR = 365 * DAY

@@ -1,6 +1,6 @@
 //! Trust material and the decision it drives. Without trust material, a good
 //! certificate-bearing signature is `untrusted` and a key-only one `unverified`
-//! (../shared/docs/REPORT.md). Public keys given with `--key` make key-only signatures checkable.
+//! (docs/REPORT.md). Public keys given with `--key` make key-only signatures checkable.
 
 use crate::crypto::{CryptoError, PublicKey};
 use crate::pki::path::{self, Purpose};

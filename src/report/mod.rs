@@ -1,5 +1,5 @@
 //! The report model. These types *are* the JSON contract `sigaudit.report/v1`
-//! (../shared/docs/REPORT.md, documented for users in docs/REPORT.md): field names are camelCase
+//! (documented for users in docs/REPORT.md): field names are camelCase
 //! and only ever added to within v1. Renderers (table, JSON, NDJSON, SigScan JSON) live beside it.
 
 mod render;
