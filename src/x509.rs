@@ -381,8 +381,9 @@ impl Cert {
                     "2.5.4.5" => "SERIALNUMBER",
                     other => return Err(format!("the subject has attribute {other}, which has no name to match")),
                 };
-                let value = a.as_str().map_err(|_| format!("the subject's {name} is not a string"))?;
-                out.push((name.to_string(), value.to_string()));
+                let value = go_string(a.attr_value())
+                    .ok_or_else(|| format!("the subject's {name} is not a string Go's x509 reads"))?;
+                out.push((name.to_string(), value));
             }
         }
         Ok(out)
@@ -506,6 +507,26 @@ impl Cert {
             s.oidc_issuer = legacy_issuer;
         }
         s
+    }
+}
+
+/// An attribute value as Go's crypto/x509 (notation's) reads it: UTF8, Printable, IA5 and
+/// Numeric strings as they are, a T61String of ASCII bytes (Go takes its bytes as they are, so
+/// only ASCII compares equal to a UTF-8 policy string), a BMPString decoded from UTF-16; any other
+/// type (UniversalString) Go does not read.
+fn go_string(v: &x509_parser::der_parser::asn1_rs::Any<'_>) -> Option<String> {
+    let data = v.data;
+    match v.header.tag().0 {
+        12 | 19 | 22 | 18 => String::from_utf8(data.to_vec()).ok(),
+        20 => data.is_ascii().then(|| String::from_utf8_lossy(data).into_owned()),
+        30 => {
+            if data.len() % 2 != 0 {
+                return None;
+            }
+            let units: Vec<u16> = data.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+            String::from_utf16(&units).ok()
+        }
+        _ => None,
     }
 }
 
