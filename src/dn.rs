@@ -77,14 +77,14 @@ fn decode_string(tag: u8, content: &[u8]) -> Option<String> {
         0x12..=0x1b => Some(content.iter().map(|&b| char::from(b)).collect()),
         // UniversalString: UCS-4 big-endian.
         0x1c => {
-            if content.len() % 4 != 0 {
+            if !content.len().is_multiple_of(4) {
                 return None;
             }
             content.chunks(4).map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))).collect()
         }
         // BMPString: UCS-2 big-endian (surrogate pairs read as UTF-16).
         0x1e => {
-            if content.len() % 2 != 0 {
+            if !content.len().is_multiple_of(2) {
                 return None;
             }
             let units: Vec<u16> = content.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();

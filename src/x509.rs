@@ -520,7 +520,7 @@ fn go_string(v: &x509_parser::der_parser::asn1_rs::Any<'_>) -> Option<String> {
         12 | 19 | 22 | 18 => String::from_utf8(data.to_vec()).ok(),
         20 => data.is_ascii().then(|| String::from_utf8_lossy(data).into_owned()),
         30 => {
-            if data.len() % 2 != 0 {
+            if !data.len().is_multiple_of(2) {
                 return None;
             }
             let units: Vec<u16> = data.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
