@@ -5,18 +5,22 @@
 //! second line. Signer names are never cut. `-o wide` adds, under each row, everything the
 //! row abbreviates (full path or digest, each signature with its signer's full name, timestamp
 //! and reasons), wrapped to the terminal width.
+//!
+//! Our code decides the widths and shortens paths; comfy-table draws the table at those widths
+//! (no borders, wrapping, padding, the status colour).
 
 use super::{Discovery, FileReport, ImageReport, SignatureReport, Status};
+use comfy_table::{presets::NOTHING, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-/// ANSI SGR colour code of a status.
-fn status_ansi(s: Status) -> &'static str {
+/// The colour of a status: the terminal's standard green, yellow, red, magenta and grey.
+fn status_color(s: Status) -> Color {
     match s {
-        Status::Verified => "32",
-        Status::Untrusted | Status::Unverified => "33",
-        Status::Invalid | Status::Error => "31",
-        Status::Unsupported => "35",
-        Status::Unsigned => "90",
+        Status::Verified => Color::DarkGreen,
+        Status::Untrusted | Status::Unverified => Color::DarkYellow,
+        Status::Invalid | Status::Error => Color::DarkRed,
+        Status::Unsupported => Color::DarkMagenta,
+        Status::Unsigned => Color::DarkGrey,
     }
 }
 
@@ -148,7 +152,7 @@ enum Give {
     Keep,
     /// Shortened from the left (`…/dir/file.jar`).
     Left,
-    /// Wrapped onto more lines.
+    /// Wrapped onto more lines (by comfy-table, at the width given here).
     Wrap,
 }
 
@@ -165,17 +169,11 @@ struct Row {
     details: Vec<String>,
 }
 
-/// Lay out `rows` under `columns` in `width` terminal columns: two spaces between columns, the
-/// last one unpadded. Columns give way in the order `order` names them, each down to the width
-/// given there (a column may come twice, the second time narrower), until the table fits.
-fn plain_table(
-    columns: &[Column],
-    order: &[(usize, usize)],
-    rows: &[Row],
-    status_col: usize,
-    color: bool,
-    width: usize,
-) -> String {
+/// The width of each column: its content's, then, while the table (two spaces between columns)
+/// is wider than `width`, the columns give way in the order `order` names them, each down to the
+/// width given there (a column may come twice, the second time narrower). A column never gets
+/// narrower than its header.
+fn column_widths(columns: &[Column], order: &[(usize, usize)], rows: &[Row], width: usize) -> Vec<usize> {
     let n = columns.len();
     let mut widths: Vec<usize> = columns.iter().map(|c| width_of(c.header)).collect();
     for r in rows {
@@ -194,42 +192,74 @@ fn plain_table(
         let min = min.max(width_of(columns[i].header));
         widths[i] = widths[i].saturating_sub(excess).max(min.min(widths[i]));
     }
-    let header = Row { cells: columns.iter().map(|c| c.header.to_string()).collect(), status: None, details: vec![] };
+    widths
+}
+
+/// Lay out `rows` under `columns` in `width` terminal columns. We decide each column's width
+/// ([`column_widths`]) and shorten paths; comfy-table draws: no borders (`NOTHING`), two spaces
+/// between columns and none at the edges, every column exactly as wide as decided (it wraps the
+/// cells of [`Give::Wrap`] columns there, at spaces where it can), the status cell coloured when
+/// `color`. The detail lines of a row (`-o wide`) follow its lines.
+fn plain_table(
+    columns: &[Column],
+    order: &[(usize, usize)],
+    rows: &[Row],
+    status_col: usize,
+    color: bool,
+    width: usize,
+) -> String {
+    let widths = column_widths(columns, order, rows, width);
     let mut out = Vec::with_capacity(rows.len() + 1);
-    for r in std::iter::once(&header).chain(rows) {
-        let cells: Vec<Vec<String>> = r
-            .cells
-            .iter()
-            .enumerate()
-            .map(|(i, cell)| match columns[i].give {
-                Give::Left => vec![shorten_left(cell, widths[i])],
-                Give::Wrap if width_of(cell) > widths[i] => wrap_lines(cell, widths[i]),
-                _ => vec![cell.clone()],
-            })
-            .collect();
-        let height = cells.iter().map(Vec::len).max().unwrap_or(1);
-        for k in 0..height {
-            let mut line = String::new();
-            for (i, cell) in cells.iter().enumerate() {
-                let text = cell.get(k).map(String::as_str).unwrap_or("");
-                let pad = widths[i].saturating_sub(width_of(text));
-                match r.status {
-                    Some(s) if color && i == status_col && k == 0 => {
-                        line.push_str(&format!("\u{1b}[{}m{text}\u{1b}[0m", status_ansi(s)))
-                    }
-                    _ => line.push_str(text),
-                }
-                if i + 1 < n {
-                    line.push_str(&" ".repeat(pad + 2));
-                }
-            }
-            out.push(line.trim_end().to_string());
-        }
-        for d in &r.details {
-            out.push(d.clone());
+    // comfy-table has no cells spanning columns: rows up to one with details are drawn as one
+    // table, its details printed after it, and the next rows as another table of the same widths.
+    let mut start = 0;
+    for (end, r) in rows.iter().enumerate() {
+        if !r.details.is_empty() || end + 1 == rows.len() {
+            out.extend(draw(columns, &widths, start == 0, &rows[start..=end], status_col, color));
+            out.extend(r.details.iter().cloned());
+            start = end + 1;
         }
     }
+    if rows.is_empty() {
+        out.extend(draw(columns, &widths, true, &[], status_col, color));
+    }
     out.join("\n")
+}
+
+/// comfy-table's drawing of `rows` (under the header when `header`) at `widths`.
+fn draw(
+    columns: &[Column],
+    widths: &[usize],
+    header: bool,
+    rows: &[Row],
+    status_col: usize,
+    color: bool,
+) -> Vec<String> {
+    let mut t = Table::new();
+    // Our code decides width and colour: comfy-table neither asks the terminal nor styles unless told.
+    t.load_preset(NOTHING).set_content_arrangement(ContentArrangement::Disabled).force_no_tty();
+    if color {
+        t.enforce_styling().style_text_only();
+    }
+    if header {
+        t.set_header(columns.iter().map(|c| c.header));
+    }
+    for r in rows {
+        t.add_row(r.cells.iter().enumerate().map(|(i, cell)| {
+            let text = if columns[i].give == Give::Left { shorten_left(cell, widths[i]) } else { cell.clone() };
+            match r.status {
+                Some(s) if i == status_col => Cell::new(text).fg(status_color(s)),
+                _ => Cell::new(text),
+            }
+        }));
+    }
+    let last = columns.len() - 1;
+    for (i, column) in t.column_iter_mut().enumerate() {
+        let padding = (u16::from(i > 0), u16::from(i < last));
+        let fixed = u16::try_from(widths[i]).unwrap_or(u16::MAX).saturating_add(padding.0 + padding.1);
+        column.set_padding(padding).set_constraint(ColumnConstraint::Absolute(Width::Fixed(fixed)));
+    }
+    t.lines().map(|l| l.trim_end().to_string()).collect()
 }
 
 /// Detail lines: `text` wrapped to `width`, first line at `indent` spaces, the rest two further in.
@@ -395,6 +425,67 @@ mod tests {
         assert_eq!(shorten_left("/a/b/c/file.jar", 10), "…/file.jar");
         assert_eq!(shorten_left("short", 10), "short");
         assert_eq!(width_of(&shorten_left("/ü/漢字漢字/file.jar", 12)), 12);
+    }
+
+    fn file(path: &str, status: Status) -> FileReport {
+        FileReport {
+            schema: None,
+            path: path.into(),
+            file_type: "jar".into(),
+            sha256: "ab".repeat(32),
+            size: 1,
+            status,
+            signatures: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// The line without its SGR escape sequences.
+    fn plain(line: &str) -> String {
+        let mut out = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                chars.by_ref().find(|c| c.is_ascii_alphabetic());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn only_the_status_is_coloured_and_only_when_asked() {
+        let files = [file("/a/b/verified.jar", Status::Verified), file("/a/b/invalid.jar", Status::Invalid)];
+        let coloured = super::files(&files, false, true, 60);
+        let lines: Vec<&str> = coloured.lines().collect();
+        assert!(!lines[0].contains('\u{1b}'), "no colour in the header: {coloured:?}");
+        assert!(lines[1].starts_with("\u{1b}[38;5;2mverified\u{1b}[39m  "), "{coloured:?}");
+        assert!(lines[2].starts_with("\u{1b}[38;5;1minvalid\u{1b}[39m   "), "{coloured:?}");
+        let bare = super::files(&files, false, false, 60);
+        assert!(!bare.contains('\u{1b}'), "{bare:?}");
+        assert_eq!(coloured.lines().map(plain).collect::<Vec<_>>(), bare.lines().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn wide_rows_keep_their_columns_between_details() {
+        let long = format!("/{}/file.jar", "d".repeat(100));
+        let files = [file("/short.jar", Status::Unsigned), file(&long, Status::Unsigned)];
+        let out = super::files(&files, true, false, 60);
+        assert!(out.lines().all(|l| width_of(l) <= 60), "{out}");
+        assert_eq!(out.lines().filter(|l| l.starts_with("STATUS")).count(), 1, "one header:\n{out}");
+        // Both rows are drawn at the same widths, the path at the same column as its header.
+        let at = |l: &str| l.find("PATH").or_else(|| l.find('…')).or_else(|| l.find('/')).unwrap();
+        let rows: Vec<&str> = out.lines().filter(|l| !l.starts_with(' ')).collect();
+        assert_eq!(rows.len(), 3, "{out}");
+        assert!(rows.iter().all(|r| at(r) == at(rows[0])), "{out}");
+        assert!(rows[2].ends_with("/file.jar") && rows[2].contains('…'), "{out}");
+        // Each row's details follow it, the full path first.
+        let lines: Vec<&str> = out.lines().collect();
+        let second = lines.iter().position(|l| *l == rows[2]).unwrap();
+        assert!(lines[2].starts_with("    /short.jar (sha256"), "{out}");
+        assert!(lines[2..second].iter().all(|l| l.starts_with("    ")), "{out}");
+        assert!(lines[second + 1].starts_with(&format!("    {}", &long[..40])), "{out}");
     }
 
     #[test]
