@@ -235,7 +235,9 @@ fn hostile_answers_are_reported_and_the_scan_goes_on() {
             );
         }
         if path.starts_with("/v2/apps/unsigned/tags/list") {
-            return Action::Delay(Duration::from_secs(4));
+            // A stall well past --timeout (the timeout leaves the 40 MiB page time to arrive on a
+            // loaded machine: it must fail on the size limit, not on time).
+            return Action::Delay(Duration::from_secs(20));
         }
         if path.starts_with("/v2/_catalog") {
             return Action::RewriteHeaders(Box::new(|h| {
@@ -245,7 +247,7 @@ fn hostile_answers_are_reported_and_the_scan_goes_on() {
         Action::Forward
     });
     let proxy = Proxy::start(&reg.addr, rule);
-    let o = sigaudit(["registry", &proxy.addr, "--plain-http", "-o", "json", "--timeout", "2", "--retries", "1"]);
+    let o = sigaudit(["registry", &proxy.addr, "--plain-http", "-o", "json", "--timeout", "6", "--retries", "1"]);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(code(&o), 3, "incomplete scan: exit 3 ({stderr})");
     assert!(!stderr.contains("panicked"));
