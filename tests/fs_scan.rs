@@ -143,6 +143,8 @@ const CORPUS: &[(&str, &str)] = &[
     ("fs-suite/pe/pe-tampered-section-byte.exe", "invalid"),
     ("fs-suite/pe/pe-corrupted-signature-value.exe", "invalid"),
     ("fs-suite/pe/pe-modified-checksum-still-valid.exe", "untrusted"),
+    // signify: InvalidDigest, as here (the appended bytes are hashed with the image); osslsigncode
+    // ignores a signature not at the end of the file and calls it unsigned.
     ("fs-suite/pe/pe-appended-after-certtable.exe", "invalid"),
     ("fs-suite/pe/pe-certtable-trailing-junk.exe", "untrusted"),
     // Verifiers disagree: signify (and UEFI firmware) verify each WIN_CERTIFICATE entry, as we do;
@@ -178,6 +180,8 @@ const CORPUS: &[(&str, &str)] = &[
     ("fs-suite/kmod/kmod-rsa-sha256.ko", "unsupported"),
     ("fs-suite/kmod/kmod-ecdsa-p256-sha256.ko", "unsupported"),
     ("fs-suite/real-linux/debian-6.1.0-56-crc7.ko", "unsupported"),
+    // Two WIN_CERTIFICATE entries, both intact (signify, sbverify); osslsigncode 2.9 cannot parse
+    // the table. Untrusted: the UEFI roots are not given.
     ("fs-suite/real-linux/debian-shimx64.efi.signed", "untrusted"),
     ("fs-suite/real-linux/debian-fwupdx64.efi.signed", "untrusted"),
 ];
