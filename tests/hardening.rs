@@ -212,12 +212,14 @@ fn hostile_answers_are_reported_and_the_scan_goes_on() {
             .replace(':', "-")
     };
     let (api_sig, deep_sig) = (digest_of("apps/api"), digest_of("deep/a/b/c/d"));
+    let mut big = b"{\"name\":\"apps/batch\",\"tags\":[".to_vec();
+    big.resize(big.len() + (40 << 20), b'a');
+    let big = Arc::new(big);
     let rule: Rule = Arc::new(move |_m, path, _n| {
         if path.starts_with("/v2/apps/batch/tags/list") {
-            // 40 MiB tag list page.
-            let mut body = b"{\"name\":\"apps/batch\",\"tags\":[".to_vec();
-            body.extend(std::iter::repeat_n(b'a', 40 << 20));
-            return Action::Respond(200, vec![("Content-Type".into(), "application/json".into())], body);
+            // 40 MiB tag list page, made once: built per request in this unoptimised test
+            // binary, it took longer than --timeout on a busy machine.
+            return Action::Respond(200, vec![("Content-Type".into(), "application/json".into())], big.to_vec());
         }
         if path == format!("/v2/apps/api/manifests/{api_sig}.sig") {
             // A 5 MiB manifest.

@@ -84,10 +84,20 @@ impl Registry {
     /// CNCF distribution 2.8 (Debian `docker-registry`) with a small catalog page limit.
     pub fn distribution(catalog_max_entries: u32) -> Registry {
         let dir = tempfile::tempdir().unwrap();
-        let (child, addr) = spawn_distribution(dir.path(), catalog_max_entries, &Security::default());
-        let r = Registry { child, addr, dir, helpers: Vec::new() };
-        r.wait_ready();
-        r
+        let id = registry_id(dir.path());
+        // A free port can be taken by another process (another test, another checkout's
+        // registry) between our probe and the registry's bind: then this registry exits and the
+        // other one answers, and a test would seed and scan a stranger's registry. Each of ours
+        // names itself in a response header; on another answer, try another port.
+        for _ in 0..5 {
+            let (mut child, addr) = spawn_distribution(dir.path(), catalog_max_entries, &Security::default());
+            if wait_ready(&mut child, &addr, Some(&id)) {
+                return Registry { child, addr, dir, helpers: Vec::new() };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("docker-registry did not start on a free port of 127.0.0.1 in 5 tries");
     }
 
     /// Stop this registry and serve the same storage again, on a new port, with TLS and auth.
@@ -126,28 +136,10 @@ impl Registry {
             .stderr(Stdio::null())
             .spawn()
             .expect("start ferro-oci-server");
-        let r = Registry { child, addr: format!("127.0.0.1:{port}"), dir, helpers: Vec::new() };
-        r.wait_ready();
-        r
-    }
-
-    fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(mut s) = TcpStream::connect(&self.addr) {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-                let req = format!("GET /v2/ HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr);
-                if s.write_all(req.as_bytes()).is_ok() {
-                    let mut buf = String::new();
-                    let _ = s.read_to_string(&mut buf);
-                    if buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.1 401") {
-                        return;
-                    }
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("registry on {} did not become ready", self.addr);
+        let mut child = child;
+        let addr = format!("127.0.0.1:{port}");
+        assert!(wait_ready(&mut child, &addr, None), "ferro-oci-server on {addr} did not become ready");
+        Registry { child, addr, dir, helpers: Vec::new() }
     }
 
     /// Seed with scripts/seed_registry.py; returns its output folder and expectations.
@@ -170,12 +162,42 @@ impl Registry {
     }
 }
 
+/// Whether the registry process `child` answers `GET /v2/` on `addr` (naming itself with `id` in
+/// its `X-Sigaudit-Registry` header, when given). False when it exits or another server answers.
+fn wait_ready(child: &mut Child, addr: &str, id: Option<&str>) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return false;
+        }
+        if let Ok(mut s) = TcpStream::connect(addr) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let req = format!("GET /v2/ HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+            if s.write_all(req.as_bytes()).is_ok() {
+                let mut buf = String::new();
+                let _ = s.read_to_string(&mut buf);
+                if buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.1 401") {
+                    return id.is_none_or(|id| buf.contains(&format!("X-Sigaudit-Registry: {id}\r\n")));
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// What a test registry answers in its `X-Sigaudit-Registry` header: its storage directory's name.
+fn registry_id(dir: &Path) -> String {
+    dir.file_name().unwrap().to_string_lossy().into_owned()
+}
+
 fn spawn_distribution(dir: &Path, catalog_max_entries: u32, sec: &Security) -> (Child, String) {
     let bin = require("/usr/bin/docker-registry", "apt-get install docker-registry");
     let port = free_port();
     let mut config = format!(
-        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-        dir.join("data").display()
+        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  headers:\n    X-Sigaudit-Registry: [\"{}\"]\n",
+        dir.join("data").display(),
+        registry_id(dir)
     );
     if let Some((cert, key)) = &sec.tls {
         config.push_str(&format!("  tls:\n    certificate: {}\n    key: {}\n", cert.display(), key.display()));
@@ -328,9 +350,20 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sigaudit"));
-    c.args(args).env("NO_COLOR", "1").env_remove("DOCKER_CONFIG").env("HOME", std::env::temp_dir());
+    // SIGAUDIT_BIN runs another build (a release binary, or a copy of an older one to compare).
+    let bin = std::env::var_os("SIGAUDIT_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_sigaudit").into());
+    let mut c = Command::new(bin);
+    c.args(args).env("NO_COLOR", "1");
+    isolate(&mut c);
     c
+}
+
+/// No docker credentials, notation policy or other configuration from the machine: HOME is an
+/// empty directory of this checkout's target (not the shared /tmp, where anything may appear).
+pub fn isolate(c: &mut Command) {
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("empty-home");
+    std::fs::create_dir_all(&home).unwrap();
+    c.env_remove("DOCKER_CONFIG").env_remove("XDG_CONFIG_HOME").env("HOME", home);
 }
 
 /// The parts of a report that must not depend on how the registry was reached.
