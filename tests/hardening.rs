@@ -166,33 +166,87 @@ fn bearer_token_flow_reuses_tokens_and_gives_identical_results() {
     assert!(token_requests <= repos + 2, "{token_requests} token requests for {repos} repositories");
 }
 
+/// Where two comparable reports differ, image by image, for a readable failure.
+fn differences(want: &serde_json::Value, got: &serde_json::Value) -> Vec<String> {
+    let key = |i: &serde_json::Value| format!("{} {}", i["repository"].as_str().unwrap_or(""), i["digest"]);
+    let index = |r: &serde_json::Value| -> std::collections::BTreeMap<String, serde_json::Value> {
+        r["images"].as_array().into_iter().flatten().map(|i| (key(i), i.clone())).collect()
+    };
+    let (w, g) = (index(want), index(got));
+    let mut out = Vec::new();
+    for k in w.keys().chain(g.keys().filter(|k| !w.contains_key(*k))) {
+        match (w.get(k), g.get(k)) {
+            (Some(a), Some(b)) if a == b => {}
+            (a, b) => out.push(format!("image {k}:\n  clean:  {}\n  faults: {}", opt(a), opt(b))),
+        }
+    }
+    for field in ["orphans", "summary"] {
+        if want[field] != got[field] {
+            out.push(format!("{field}:\n  clean:  {}\n  faults: {}", want[field], got[field]));
+        }
+    }
+    out
+}
+
+fn opt(v: Option<&serde_json::Value>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_else(|| "(absent)".into())
+}
+
+/// Every 5th request is a 429 with Retry-After, a 503 or a dropped connection, in turn; the
+/// results must be those of a clean scan. `SIGAUDIT_STRESS_RUNS=N` repeats the faulted scan N
+/// times over one seeded registry, each run with the faults shifted onto other requests and
+/// another number of requests in flight, so that requests meet the faults in other orders
+/// (scripts/stress.sh runs 50); every run must match.
 #[test]
 fn faults_and_retries_lose_nothing() {
+    let runs: u64 = std::env::var("SIGAUDIT_STRESS_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
     let reg = Registry::distribution(100);
     reg.seed(false);
     let baseline = comparable(&direct(&reg));
-    // Every 5th request: 429 with Retry-After, 503, or a dropped connection, in turn.
-    let rule: Rule = Arc::new(|_m, _p, n| match (n % 5, (n / 5) % 3) {
-        (1, 0) => Action::Respond(
-            429,
-            vec![("Retry-After".into(), "1".into())],
-            b"{\"errors\":[{\"code\":\"TOOMANYREQUESTS\"}]}".to_vec(),
-        ),
-        (1, 1) => Action::Respond(503, vec![], b"unavailable".to_vec()),
-        (1, 2) => Action::Drop,
-        _ => Action::Forward,
-    });
-    let proxy = Proxy::start(&reg.addr, rule);
-    let o = sigaudit(["registry", &proxy.addr, "--plain-http", "-o", "json", "--stats"]);
-    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
-    let report = stdout_json(&o);
-    assert_eq!(report["scan"]["complete"], true);
-    assert_eq!(comparable(&report), baseline);
-    let faults = proxy.faults.load(std::sync::atomic::Ordering::SeqCst);
-    assert!(faults >= 10, "only {faults} faults injected");
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    let retries: u64 = stderr.split("retries ").nth(1).unwrap().trim().parse().unwrap();
-    assert!(retries >= faults, "{retries} retries for {faults} faults: {stderr}");
+    let mut failures = Vec::new();
+    for run in 0..runs {
+        let rule: Rule = Arc::new(move |_m, _p, n| match ((n + run) % 5, ((n + run) / 5) % 3) {
+            (1, 0) => Action::Respond(
+                429,
+                vec![("Retry-After".into(), "1".into())],
+                b"{\"errors\":[{\"code\":\"TOOMANYREQUESTS\"}]}".to_vec(),
+            ),
+            (1, 1) => Action::Respond(503, vec![], b"unavailable".to_vec()),
+            (1, 2) => Action::Drop,
+            _ => Action::Forward,
+        });
+        let proxy = Proxy::start(&reg.addr, rule);
+        let concurrency = ["32", "4", "64", "1"][run as usize % 4];
+        let o =
+            sigaudit(["registry", &proxy.addr, "--plain-http", "-o", "json", "--stats", "--concurrency", concurrency]);
+        let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+        let report = stdout_json(&o);
+        let faults = proxy.faults.load(std::sync::atomic::Ordering::SeqCst);
+        let retries: u64 = stderr.split("retries ").nth(1).and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+        let mut wrong = differences(&baseline, &comparable(&report));
+        if code(&o) != 0 || report["scan"]["complete"] != true {
+            wrong.push(format!("exit {}, errors {}", code(&o), report["errors"]));
+        }
+        if faults < 10 || retries < faults {
+            wrong.push(format!("{faults} faults injected, {retries} retries"));
+        }
+        if runs > 1 {
+            eprintln!(
+                "run {}/{runs} (--concurrency {concurrency}): {faults} faults, {retries} retries, {} differences",
+                run + 1,
+                wrong.len()
+            );
+        }
+        if !wrong.is_empty() {
+            failures.push(format!("run {}:\n{}\nstderr:\n{stderr}", run + 1, wrong.join("\n")));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {runs} faulted runs differ from the clean scan:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
