@@ -269,10 +269,14 @@ fn a_registry_scan_takes_exclude_include_and_repos_file_from_the_config_file() {
         "{excluded:?}"
     );
     let included = repos("include = [\"apps/*\"]\n");
-    assert_eq!(included, ["apps/api", "apps/batch", "apps/unsigned", "apps/web", "apps/worker"]);
+    assert_eq!(
+        included,
+        ["apps/api", "apps/batch", "apps/cross", "apps/digest-tags", "apps/unsigned", "apps/web", "apps/worker"]
+    );
     assert_eq!(repos("repos-file = \"repos.txt\"\n"), ["apps/web", "notary/alpine"]);
     // Keys another command takes are left to it; unknown keys and secrets are errors.
-    assert_eq!(repos("follow-symlinks = true\njobs = 2\n").len(), 18);
+    // Every repository holding an image (sigs/store holds only a signature, apps/untagged-only no tags).
+    assert_eq!(repos("follow-symlinks = true\njobs = 2\n").len(), 22);
     for (bad, says) in [
         ("colour = true\n", "unknown field"),
         ("password = \"x\"\n", "command line"),

@@ -108,6 +108,37 @@ impl Registry {
         self.child = child;
         self.addr = addr;
         wait_port(&self.addr);
+        assert!(matches!(self.child.try_wait(), Ok(None)), "docker-registry on {} exited", self.addr);
+    }
+
+    /// CNCF distribution's storage (filesystem driver), as `registry garbage-collect` and
+    /// replication tools see it.
+    pub fn storage(&self) -> PathBuf {
+        self.dir.path().join("data/docker/registry/v2")
+    }
+
+    /// The digest a tag points at, read from storage.
+    pub fn tag_digest(&self, repo: &str, tag: &str) -> String {
+        let link =
+            self.storage().join("repositories").join(repo).join("_manifests/tags").join(tag).join("current/link");
+        std::fs::read_to_string(&link).unwrap_or_else(|e| panic!("{}: {e}", link.display()))
+    }
+
+    /// Remove a manifest's revision from a repository, as garbage collection or a partial
+    /// replication leaves it: the tags that point at it are still listed, the manifest answers
+    /// 404 MANIFEST_UNKNOWN.
+    pub fn remove_manifest_revision(&self, repo: &str, digest: &str) {
+        let hex = digest.strip_prefix("sha256:").expect("a sha256 digest");
+        let dir = self.storage().join("repositories").join(repo).join("_manifests/revisions/sha256").join(hex);
+        std::fs::remove_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    }
+
+    /// Remove a blob's data, as garbage collection leaves a blob a manifest still names: the
+    /// repository still links it, a GET answers 404 BLOB_UNKNOWN.
+    pub fn remove_blob(&self, digest: &str) {
+        let hex = digest.strip_prefix("sha256:").expect("a sha256 digest");
+        let data = self.storage().join("blobs/sha256").join(&hex[..2]).join(hex).join("data");
+        std::fs::remove_file(&data).unwrap_or_else(|e| panic!("{}: {e}", data.display()));
     }
 
     pub fn add_helper(&mut self, child: Child) {
@@ -405,27 +436,78 @@ pub fn assert_images_match(report: &Value, expected: &Value) {
         let image = got.get(&key).unwrap_or_else(|| panic!("missing image {key:?}"));
         assert_eq!(image["tags"], e["tags"], "{key:?}");
         assert_eq!(image["status"], e["status"], "{key:?}: {:#}", image["signatures"]);
-        let sigs = image["signatures"].as_array().unwrap();
-        let want = e["signatures"].as_array().unwrap();
-        assert_eq!(sigs.len(), want.len(), "{key:?}: {:#}", image["signatures"]);
-        for w in want {
-            let found = sigs.iter().any(|s| {
-                s["format"] == w["format"]
-                    && s["verification"]["status"] == w["verdict"]
-                    && w.get("kind").is_none_or(|k| s["kind"] == *k)
-                    && w.get("subjectDigest").is_none_or(|d| s["subjectDigest"] == *d)
-                    && w.get("signer").is_none_or(|n| s["signer"]["subject"] == *n)
-                    && w.get("reason").is_none_or(|r| {
-                        s["verification"]["reasons"]
-                            .as_array()
-                            .unwrap()
-                            .iter()
-                            .any(|x| x.as_str().unwrap().contains(r.as_str().unwrap()))
-                    })
-            });
-            assert!(found, "{key:?}: no signature like {w} in {:#}", image["signatures"]);
+        assert_signatures_match(&format!("{key:?}"), &image["signatures"], &e["signatures"]);
+        // An index lists its manifests (nested indexes folded in), each with its own verdict.
+        let platforms = image.get("platforms").and_then(|p| p.as_array()).cloned().unwrap_or_default();
+        let want = e.get("platforms").and_then(|p| p.as_array()).cloned().unwrap_or_default();
+        let digests =
+            |v: &[Value]| v.iter().map(|p| p["digest"].as_str().unwrap_or("").to_string()).collect::<Vec<_>>();
+        assert_eq!(digests(&platforms), digests(&want), "{key:?}: platforms {:#}", image["platforms"]);
+        for (got, w) in platforms.iter().zip(&want) {
+            let what = format!("{key:?} platform {}", w["digest"]);
+            assert_eq!(got["status"], w["status"], "{what}: {got:#}");
+            assert_eq!(got.get("platform"), w.get("platform"), "{what}");
+            assert_eq!(got.get("index"), w.get("index"), "{what}");
+            assert_signatures_match(&what, &got["signatures"], &w["signatures"]);
+        }
+        if !want.is_empty() {
+            let images: Vec<&Value> = want.iter().filter(|p| p.get("platform").is_some()).collect();
+            let summary = &image["platformSummary"];
+            assert_eq!(summary["platforms"], images.len(), "{key:?}: {summary}");
+            let signed = images.iter().filter(|p| !p["signatures"].as_array().unwrap().is_empty()).count();
+            assert_eq!(summary["signed"], signed, "{key:?}: {summary}");
+            let verified = images.iter().filter(|p| p["status"] == "verified").count();
+            assert_eq!(summary["verified"], verified, "{key:?}: {summary}");
         }
     }
+}
+
+/// Every expected signature (format, verdict, and where given kind, subject digest, signer
+/// subject, reason text) is in `got`, and there are no others.
+pub fn assert_signatures_match(what: &str, got: &Value, want: &Value) {
+    let sigs = got.as_array().unwrap();
+    let want = want.as_array().unwrap();
+    assert_eq!(sigs.len(), want.len(), "{what}: {got:#}");
+    for w in want {
+        let found = sigs.iter().any(|s| {
+            s["format"] == w["format"]
+                && s["verification"]["status"] == w["verdict"]
+                && w.get("kind").is_none_or(|k| s["kind"] == *k)
+                && w.get("subjectDigest").is_none_or(|d| s["subjectDigest"] == *d)
+                && w.get("signer").is_none_or(|n| s["signer"]["subject"] == *n)
+                && w.get("reason").is_none_or(|r| {
+                    s["verification"]["reasons"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|x| x.as_str().unwrap().contains(r.as_str().unwrap()))
+                })
+        });
+        assert!(found, "{what}: no signature like {w} in {got:#}");
+    }
+}
+
+/// The report's orphans and notes are the expected ones.
+pub fn assert_orphans_and_notes_match(report: &Value, expected: &Value) {
+    let key = |o: &Value| {
+        (
+            o["repository"].as_str().unwrap_or("").to_string(),
+            o["artifact"].as_str().unwrap_or("").to_string(),
+            o["subject"].as_str().unwrap_or("").to_string(),
+            o.get("subjectRepository").and_then(|r| r.as_str()).map(str::to_string),
+        )
+    };
+    let mut got: Vec<_> = report["orphans"].as_array().unwrap().iter().map(key).collect();
+    let mut want: Vec<_> = expected["orphans"].as_array().unwrap().iter().map(key).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "orphans");
+    let note = |n: &Value| (n["path"].as_str().unwrap_or("").to_string(), n["code"].as_str().unwrap_or("").to_string());
+    let mut got: Vec<_> = report.get("notes").and_then(|n| n.as_array()).into_iter().flatten().map(note).collect();
+    let mut want: Vec<_> = expected["notes"].as_array().unwrap().iter().map(note).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "notes");
 }
 
 /// A bare HTTP/1.1 request to a test registry on 127.0.0.1: (status, body).
