@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (figures printed, not asserted). Everything runs on 127.0.0.1.
-#   scripts/bench.sh [registry] [REPOS TAGS]   default 100 x 20 = 2,000 images (try 500 20, 2500 20)
+#   scripts/bench.sh [registry] [REPOS TAGS]   default 100 x 20 = 2,000 images (try 500 20, 2500 20);
+#                                              also measures --verify-digests (GET + hash) against HEAD
 #   scripts/bench.sh fs [COPIES]               signed PE/JAR files vs sha256sum, osslsigncode, jarsigner
 #   scripts/bench.sh bundles [ROUNDS]          verify-bundle over the 70 Sigstore conformance cases (file and digest)
 set -euo pipefail
@@ -72,6 +73,11 @@ YAML
     echo "  $(grep -o 'requests to.*' "$work/time")"
     echo "  ratio scan/floor: $(echo "scale=2; $wall / $floor" | bc)   requests per image: $(echo "scale=3; $total / ($repos * $tags)" | bc) (of which signature fetches: $((sigs * 2)))"
   done
+  # Tags resolved by GET and hashed (--verify-digests) against the HEADs above.
+  head_wall=$(cat "$work/last_wall")
+  measure "scan -o ndjson --verify-digests" "$bin" registry "127.0.0.1:$port" --plain-http -o ndjson --stats --concurrency "$best_c" --verify-digests
+  echo "  $(grep -o 'requests to.*' "$work/time")"
+  echo "  --verify-digests / HEAD: $(echo "scale=2; $(cat "$work/last_wall") / $head_wall" | bc) (manifest bytes per tag: $(curl -s -H "Accept: $accept" "$url" | wc -c))"
 elif [ "$mode" = bundles ]; then
   rounds="${1:-3}"
   conf="$SIGAUDIT_CORPUS/sigstore/conformance"

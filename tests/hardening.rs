@@ -385,3 +385,85 @@ fn blob_redirects_to_another_host_never_carry_credentials() {
     assert_eq!(storage.authorized.load(std::sync::atomic::Ordering::SeqCst), 0, "credentials went to another host");
     assert!(front.authorized.load(std::sync::atomic::Ordering::SeqCst) > 0);
 }
+
+#[test]
+fn verify_digests_catches_a_registry_that_names_one_digest_and_serves_other_bytes() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let baseline = comparable(&direct(&reg));
+    let digest = |repo: &str| -> String {
+        let images = seeded.expected["images"].as_array().unwrap();
+        let i = images.iter().find(|i| i["repository"] == repo && i["tags"][0] == "v1").unwrap();
+        i["digest"].as_str().unwrap().to_string()
+    };
+    let (signed, unsigned) = (digest("apps/api"), digest("apps/unsigned"));
+    // A compromised mirror: apps/api:v1 serves apps/unsigned's bytes under the signed digest's name.
+    let announced = signed.clone();
+    let rule: Rule = Arc::new(move |_m, path, _n| {
+        if path != "/v2/apps/api/manifests/v1" {
+            return Action::Forward;
+        }
+        let announced = announced.clone();
+        Action::ForwardAs(
+            "/v2/apps/unsigned/manifests/v1".into(),
+            Box::new(move |head| {
+                head.lines()
+                    .map(|l| {
+                        if l.to_ascii_lowercase().starts_with("docker-content-digest:") {
+                            format!("Docker-Content-Digest: {announced}")
+                        } else {
+                            l.to_string()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\r\n")
+                    + "\r\n"
+            }),
+        )
+    });
+    let proxy = Proxy::start(&reg.addr, rule);
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["registry", &proxy.addr, "--plain-http", "-o", "json", "--include", "apps/api"];
+        args.extend(extra);
+        let o = sigaudit(&args);
+        (stdout_json(&o), code(&o))
+    };
+    let tagged = |r: &serde_json::Value| -> serde_json::Value {
+        r["images"].as_array().unwrap().iter().find(|i| i["tags"] == serde_json::json!(["v1"])).unwrap().clone()
+    };
+
+    // A HEAD takes the registry's word: the tag reads as the signed image.
+    let (report, exit) = scan(&[]);
+    assert_eq!(exit, 0);
+    assert_eq!(tagged(&report)["digest"], signed.as_str());
+
+    // A GET and a hash: the bytes served are apps/unsigned's, and the lie is reported.
+    let (report, exit) = scan(&["--verify-digests", "--stats"]);
+    assert_eq!(exit, 3, "{report:#}");
+    let image = tagged(&report);
+    assert_eq!(image["digest"], unsigned.as_str());
+    assert_eq!(image["status"], "error", "{image:#}");
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let e = &errors[0];
+    assert_eq!(
+        (&e["code"], &e["repository"], &e["reference"]),
+        (&"digest-mismatch".into(), &"apps/api".into(), &"v1".into())
+    );
+    let message = e["message"].as_str().unwrap();
+    assert!(message.contains(&signed) && message.contains(&unsigned), "{message}");
+
+    // An honest registry: the same results with GETs as with HEADs, and no HEAD sent for tags
+    // (only for subjects that orphaned signatures name in other repositories).
+    let o = sigaudit(["registry", &reg.addr, "--plain-http", "-o", "json", "--verify-digests", "--stats"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    assert_eq!(comparable(&report), baseline);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let count = |kind: &str| -> u64 {
+        stderr.split(&format!("{kind} ")).nth(1).and_then(|s| s.split([',', ')']).next()).unwrap().parse().unwrap()
+    };
+    let tags = report["summary"]["tags"].as_u64().unwrap();
+    assert!(count("manifest-head") <= report["summary"]["orphans"].as_u64().unwrap(), "{stderr}");
+    assert!(count("manifest-get") >= tags, "{stderr}");
+}

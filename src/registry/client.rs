@@ -31,6 +31,9 @@ pub struct ClientConfig {
     pub catalog_page_size: usize,
     /// At most this many requests per second to this registry (0: unlimited).
     pub rps: u32,
+    /// Resolve tags with a GET and hash the bytes, instead of taking a HEAD's
+    /// `Docker-Content-Digest` on the registry's word.
+    pub verify_digests: bool,
 }
 
 impl ClientConfig {
@@ -47,6 +50,7 @@ impl ClientConfig {
             insecure_skip_tls_verify: false,
             catalog_page_size: 1000,
             rps: 0,
+            verify_digests: false,
         }
     }
 }
@@ -99,7 +103,7 @@ impl Fetched {
 }
 
 /// A tag or digest resolved to a manifest: by a HEAD (the registry's word for the digest), or
-/// by a GET whose bytes were hashed when the HEAD said too little (then `fetched` holds them).
+/// with `verify_digests` by a GET whose bytes were hashed (then `fetched` holds them).
 #[derive(Debug, Clone)]
 pub struct Resolved {
     pub head: ManifestHead,
@@ -553,8 +557,13 @@ impl RegistryClient {
     }
 
     /// Resolve a reference something listed or named (a tag of the tag list, an image given on
-    /// the command line): a HEAD. A 404 is an error here (with the registry's answer), not "none".
+    /// the command line): a HEAD, or with `verify_digests` a GET whose bytes are hashed. A 404
+    /// is an error here (with the registry's answer), not "none".
     pub async fn resolve(&self, repo: &str, reference: &str) -> Result<Resolved, RegistryError> {
+        if self.config.verify_digests {
+            let fetched = self.fetch_manifest(repo, reference).await?;
+            return Ok(Resolved { head: fetched.head(), fetched: Some(fetched) });
+        }
         match self.head_manifest_inner(repo, reference).await? {
             Head::Found(head) => Ok(Resolved { head, fetched: None }),
             Head::Incomplete => {

@@ -79,7 +79,9 @@ fn value(key: &str, dir: &Path) -> (String, Value) {
         "at" => ("\"2026-01-31T00:00:00Z\"".into(), json!("2026-01-31T00:00:00Z")),
         "only" => ("[\"signed\"]".into(), json!(["signed"])),
         "deadline" => ("\"10m\"".into(), json!("10m")),
-        "plain-http" | "stats" | "follow-symlinks" | "one-file-system" => ("true".into(), json!(true)),
+        "plain-http" | "stats" | "follow-symlinks" | "one-file-system" | "verify-digests" => {
+            ("true".into(), json!(true))
+        }
         "concurrency" => ("3".into(), json!("3")),
         "timeout" => ("30".into(), json!("30")),
         "retries" => ("2".into(), json!("2")),
