@@ -677,3 +677,33 @@ fn a_signature_kept_in_another_repository_is_no_orphan_of_a_deleted_image() {
     let gone = orphans.iter().find(|o| o["repository"] == "apps/web").unwrap();
     assert!(gone.get("subjectRepository").is_none(), "{gone:#}");
 }
+
+#[test]
+fn log_lines_are_coloured_only_on_a_terminal_and_never_with_no_color() {
+    let reg = Registry::distribution(100);
+    let missing = format!("{}/apps/nothere:v1", reg.addr);
+    // stderr to a pipe, no NO_COLOR: plain text.
+    let o = common::sigaudit_cmd(["image", &missing, "--plain-http", "-o", "json"])
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("WARN") && !stderr.contains('\u{1b}'), "{stderr:?}");
+    // On a terminal (util-linux `script` gives it one): coloured, unless NO_COLOR is set.
+    let on_terminal = |no_color: Option<&str>| {
+        let bin = std::env::var("SIGAUDIT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sigaudit").to_string());
+        let mut c = std::process::Command::new("script");
+        c.args(["-qefc", &format!("{bin} image {missing} --plain-http -o json"), "/dev/null"]);
+        common::isolate(&mut c);
+        c.env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            c.env("NO_COLOR", v);
+        }
+        let o = c.output().expect("util-linux script (apt-get install bsdutils)");
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let out = on_terminal(None);
+    assert!(out.contains("WARN") && out.contains("\u{1b}["), "{out:?}");
+    let out = on_terminal(Some("1"));
+    assert!(out.contains("WARN") && !out.contains('\u{1b}'), "{out:?}");
+}
