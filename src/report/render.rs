@@ -127,6 +127,10 @@ impl<W: Write> ReportWriter<W> {
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
         self.orphans.sort_by(|a, b| (&a.repository, &a.artifact).cmp(&(&b.repository, &b.artifact)));
         self.notes.sort_by(|a, b| (&a.path, &a.code).cmp(&(&b.path, &b.code)));
+        // Errors arrive in completion order; sorted, two runs of the same scan diff cleanly.
+        self.errors.sort_by(|a, b| {
+            (&a.repository, &a.reference, &a.code, &a.message).cmp(&(&b.repository, &b.reference, &b.code, &b.message))
+        });
         let complete = self.scan.complete;
         let orphans = (!self.files_scan).then_some(self.orphans);
         // Filesystem reports always carry `notes`; registry reports when there are any.
