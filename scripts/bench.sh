@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (figures printed, not asserted). Everything runs on 127.0.0.1.
-#   scripts/bench.sh [registry] [REPOS TAGS]   default 100 x 20 = 2,000 images (try 500 20, 2500 20)
+#   scripts/bench.sh [registry] [REPOS TAGS]   default 100 x 20 = 2,000 images (try 500 20, 2500 20);
+#                                              also measures --verify-digests (GET + hash) against HEAD
 #   scripts/bench.sh fs [COPIES]               signed PE/JAR files vs sha256sum, osslsigncode, jarsigner
 #   scripts/bench.sh bundles [ROUNDS]          verify-bundle over the 70 Sigstore conformance cases (file and digest)
 set -euo pipefail
@@ -72,6 +73,17 @@ YAML
     echo "  $(grep -o 'requests to.*' "$work/time")"
     echo "  ratio scan/floor: $(echo "scale=2; $wall / $floor" | bc)   requests per image: $(echo "scale=3; $total / ($repos * $tags)" | bc) (of which signature fetches: $((sigs * 2)))"
   done
+  # Tags resolved by GET and hashed (--verify-digests) against HEAD: alternated, 3 rounds, medians.
+  : > "$work/head_walls"; : > "$work/get_walls"
+  for round in 1 2 3; do
+    measure "scan -o ndjson (HEAD) #$round" "$bin" registry "127.0.0.1:$port" --plain-http -o ndjson --stats --concurrency "$best_c"
+    cat "$work/last_wall" >> "$work/head_walls"
+    measure "scan -o ndjson --verify-digests #$round" "$bin" registry "127.0.0.1:$port" --plain-http -o ndjson --stats --concurrency "$best_c" --verify-digests
+    cat "$work/last_wall" >> "$work/get_walls"
+  done
+  echo "  $(grep -o 'requests to.*' "$work/time")"
+  median() { sort -n "$1" | sed -n 2p; }
+  echo "  --verify-digests / HEAD (medians): $(median "$work/get_walls") s / $(median "$work/head_walls") s = $(echo "scale=2; $(median "$work/get_walls") / $(median "$work/head_walls")" | bc) (manifest bytes per tag: $(curl -s -H "Accept: $accept" "$url" | wc -c))"
 elif [ "$mode" = bundles ]; then
   rounds="${1:-3}"
   conf="$SIGAUDIT_CORPUS/sigstore/conformance"

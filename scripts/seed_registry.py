@@ -116,7 +116,7 @@ class Seeder:
     def __init__(self, reg, host, corpus, out, referrers_api):
         self.reg, self.host, self.corpus, self.out = reg, host, corpus, out
         self.referrers_api = referrers_api
-        self.expect = {"images": [], "orphans": [], "repositories": set()}
+        self.expect = {"images": [], "orphans": [], "notes": [], "repositories": set()}
         self.key = fixed_key("signer")
         self.cert = self.make_cert(self.key, "sigaudit test signer", "signer@example.test")
         # A transparency log of our own: its key signs Rekor SETs (COSIGN.md §1.5) and goes into
@@ -306,19 +306,40 @@ class Seeder:
         self.expect["repositories"].add(repo)
         return {"digest": sha256(manifest), "mediaType": OCI_MANIFEST, "size": len(manifest), "bytes": manifest}
 
-    def index(self, repo, tag, seed):
+    def index(self, repo, tag, seed, archs=("amd64", "arm64"), before_index=None):
+        """Platform images pushed by digest, then an index over them (tagged, or by digest when
+        tag is None). before_index(children) runs between the two, as a CI job signs each
+        platform image before it pushes the index."""
         children = []
-        for arch in ("amd64", "arm64"):
+        for arch in archs:
             img = self.image(repo, [], f"{seed}-{arch}")
             children.append({"mediaType": OCI_MANIFEST, "digest": img["digest"], "size": img["size"],
                              "platform": {"architecture": arch, "os": "linux"}})
+        if before_index:
+            before_index(children)
+        return self.push_index(repo, tag, children)
+
+    def push_index(self, repo, tag, children):
         idx = canon({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": children})
-        self.reg.push_manifest(repo, tag, idx, OCI_INDEX)
+        self.reg.push_manifest(repo, tag or sha256(idx), idx, OCI_INDEX)
+        self.expect["repositories"].add(repo)
         return {"digest": sha256(idx), "mediaType": OCI_INDEX, "size": len(idx), "children": children}
 
-    def expect_image(self, repo, tags, img, status, signatures):
-        self.expect["images"].append({"repository": repo, "tags": sorted(tags), "digest": img["digest"],
-                                      "status": status, "signatures": signatures})
+    def expect_image(self, repo, tags, img, status, signatures, platforms=None):
+        e = {"repository": repo, "tags": sorted(tags), "digest": img["digest"],
+             "status": status, "signatures": signatures}
+        if platforms is not None:
+            e["platforms"] = platforms
+        self.expect["images"].append(e)
+
+    @staticmethod
+    def expect_platform(child, status, signatures, index=None):
+        p = {"digest": child["digest"], "status": status, "signatures": signatures}
+        if "platform" in child:
+            p["platform"] = "%s/%s" % (child["platform"]["os"], child["platform"]["architecture"])
+        if index:
+            p["index"] = index
+        return p
 
     # ---- cosign legacy format ----
     def simplesigning_payload(self, repo, digest):
@@ -472,16 +493,76 @@ class Seeder:
         unsigned = self.image("apps/unsigned", ["v1"], "unsigned")
         self.expect_image("apps/unsigned", ["v1"], unsigned, "unsigned", [])
 
-        # Multi-arch index, signed as a whole; its platform manifests are not images.
-        # Signed as cosign --recursive does: the index and a platform manifest.
+        # Multi-arch index, signed as a whole; its platform manifests are listed under it, each
+        # judged by its own signatures. Signed as cosign --recursive does: the index and a
+        # platform manifest.
         idx = self.index("platform/multi", "v1", "multi")
         p = self.simplesigning_payload("platform/multi", idx["digest"])
         self.push_cosign("platform/multi", idx["digest"], [(p, self.cosign_layer(p))])
-        child = idx["children"][0]["digest"]
-        p = self.simplesigning_payload("platform/multi", child)
-        self.push_cosign("platform/multi", child, [(p, self.cosign_layer(p))])
-        self.expect_image("platform/multi", ["v1"], idx, "untrusted",
-                          [cert_sig, dict(cert_sig, subjectDigest=child)])
+        amd64, arm64 = idx["children"]
+        p = self.simplesigning_payload("platform/multi", amd64["digest"])
+        self.push_cosign("platform/multi", amd64["digest"], [(p, self.cosign_layer(p))])
+        self.expect_image("platform/multi", ["v1"], idx, "untrusted", [cert_sig],
+                          [self.expect_platform(amd64, "untrusted", [cert_sig]),
+                           self.expect_platform(arm64, "unsigned", [])])
+
+        def sign_first(repo):
+            def sign(children):
+                p = self.simplesigning_payload(repo, children[0]["digest"])
+                self.push_cosign(repo, children[0]["digest"], [(p, self.cosign_layer(p))])
+            return sign
+
+        # Platform images signed one by one (amd64 only), then an index pushed over them and not
+        # signed: the index, which the tag resolves to and verifiers check, is unsigned.
+        idx = self.index("platform/partial", "v1", "partial", before_index=sign_first("platform/partial"))
+        amd64, arm64 = idx["children"]
+        self.expect_image("platform/partial", ["v1"], idx, "unsigned", [],
+                          [self.expect_platform(amd64, "untrusted", [dict(cert_sig, withTrust="verified")]),
+                           self.expect_platform(arm64, "unsigned", [])])
+
+        # An index nested in an index: amd64 and arm64 images (amd64 signed) under an untagged
+        # index, which a tagged index lists beside an s390x image. Nothing is signed at the top.
+        inner = self.index("platform/nested", None, "nested", before_index=sign_first("platform/nested"))
+        s390x = self.image("platform/nested", [], "nested-s390x")
+        s390x_entry = {"mediaType": OCI_MANIFEST, "digest": s390x["digest"], "size": s390x["size"],
+                       "platform": {"architecture": "s390x", "os": "linux"}}
+        inner_entry = {"mediaType": OCI_INDEX, "digest": inner["digest"], "size": inner["size"]}
+        top = self.push_index("platform/nested", "v1", [inner_entry, s390x_entry])
+        amd64, arm64 = inner["children"]
+        self.expect_image("platform/nested", ["v1"], top, "unsigned", [],
+                          [self.expect_platform(inner_entry, "unsigned", []),
+                           self.expect_platform(s390x_entry, "unsigned", []),
+                           self.expect_platform(amd64, "untrusted", [cert_sig], index=inner["digest"]),
+                           self.expect_platform(arm64, "unsigned", [], index=inner["digest"])])
+
+        # Ordinary images under tags shaped like artifact tags: one tagged only with a
+        # digest-shaped name (a build id), one tagged with its own digest's name beside v1 (and
+        # signed), one whose only tag looks like a cosign signature tag.
+        build = self.image("apps/digest-tags", ["sha256-" + hashlib.sha256(b"build 4711").hexdigest()], "dt-build")
+        self.expect_image("apps/digest-tags", ["sha256-" + hashlib.sha256(b"build 4711").hexdigest()], build,
+                          "unsigned", [])
+        own = self.image("apps/digest-tags", ["v1"], "dt-own")
+        self.reg.push_manifest("apps/digest-tags", own["digest"].replace(":", "-"), own["bytes"], OCI_MANIFEST)
+        p = self.simplesigning_payload("apps/digest-tags", own["digest"])
+        self.push_cosign("apps/digest-tags", own["digest"], [(p, self.cosign_layer(p))])
+        self.expect_image("apps/digest-tags", ["v1", own["digest"].replace(":", "-")], own, "untrusted", [cert_sig])
+        looks_signed = "sha256-" + hashlib.sha256(b"release 2").hexdigest() + ".sig"
+        sig_named = self.image("apps/digest-tags", [looks_signed], "dt-sig-named")
+        self.expect_image("apps/digest-tags", [looks_signed], sig_named, "unsigned", [])
+
+        # An image pushed by digest only into a new repository: the repository has no tags.
+        self.image("apps/untagged-only", [], "untagged-only")
+        self.expect["notes"].append({"path": "apps/untagged-only", "code": "empty-repository"})
+
+        # A signature kept in another repository of the registry (cosign's COSIGN_REPOSITORY):
+        # not the orphan of a deleted image; the image itself is unsigned where it lives.
+        cross = self.image("apps/cross", ["v1"], "cross")
+        p = self.simplesigning_payload("apps/cross", cross["digest"])
+        tag, _ = self.push_cosign("sigs/store", cross["digest"], [(p, self.cosign_layer(p))])
+        self.expect["repositories"].add("sigs/store")
+        self.expect_image("apps/cross", ["v1"], cross, "unsigned", [])
+        self.expect["orphans"].append({"repository": "sigs/store", "artifact": tag, "subject": cross["digest"],
+                                       "subjectRepository": "apps/cross"})
 
         # A signed image pushed by digest only: an untagged image, not an orphan.
         untagged = self.image("apps/api", [], "api-untagged")

@@ -29,6 +29,152 @@ pub fn is_index(media_type: &str) -> bool {
     media_type == OCI_INDEX || media_type == DOCKER_MANIFEST_LIST
 }
 
+/// What a manifest is, judged by its content (media types, `artifactType`, layers, entries), never
+/// by the name of the tag that points at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManifestKind {
+    /// An image manifest: nothing in it says it is an artifact.
+    Image,
+    /// An image index of platform images.
+    Index,
+    /// A signature or attestation artifact: cosign `.sig`/`.att` layers, a Notary signature, a
+    /// Sigstore bundle.
+    Signature,
+    /// An index whose every entry names an `artifactType`: a referrers list (the referrers tag
+    /// schema), not a multi-platform image.
+    ReferrersIndex,
+    /// Some other artifact (an SBOM attachment, a Helm chart, ...): not an image.
+    OtherArtifact,
+    /// Not a manifest this scanner can read.
+    Unreadable,
+}
+
+const IMAGE_CONFIGS: [&str; 2] =
+    ["application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"];
+
+fn is_image_layer(media_type: &str) -> bool {
+    media_type.starts_with("application/vnd.oci.image.layer.")
+        || media_type.starts_with("application/vnd.docker.image.rootfs.")
+}
+
+/// Classify manifest bytes by what they hold.
+pub fn classify(bytes: &[u8]) -> ManifestKind {
+    let Ok(serde_json::Value::Object(v)) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return ManifestKind::Unreadable;
+    };
+    let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("");
+    let media_type = s("mediaType");
+    if let Some(entries) = v.get("manifests").filter(|_| !v.contains_key("layers")) {
+        let Some(entries) = entries.as_array() else { return ManifestKind::Unreadable };
+        if !media_type.is_empty() && !is_index(media_type) {
+            return ManifestKind::Unreadable;
+        }
+        let artifact =
+            |e: &serde_json::Value| e.get("artifactType").and_then(|t| t.as_str()).is_some_and(|t| !t.is_empty());
+        return if entries.iter().all(artifact) { ManifestKind::ReferrersIndex } else { ManifestKind::Index };
+    }
+    if is_signature_artifact(bytes) {
+        return ManifestKind::Signature;
+    }
+    if media_type == OCI_ARTIFACT_MANIFEST || v.contains_key("blobs") {
+        return ManifestKind::OtherArtifact;
+    }
+    let Some(config) = v.get("config").and_then(|c| c.get("mediaType")).and_then(|m| m.as_str()) else {
+        return ManifestKind::Unreadable;
+    };
+    let layers: Vec<&str> = match v.get("layers") {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(serde_json::Value::Array(l)) => {
+            l.iter().map(|x| x.get("mediaType").and_then(|m| m.as_str()).unwrap_or("")).collect()
+        }
+        Some(_) => return ManifestKind::Unreadable,
+    };
+    let artifact_type = s("artifactType");
+    if !artifact_type.is_empty()
+        || !IMAGE_CONFIGS.contains(&config)
+        || (!layers.is_empty() && !layers.iter().any(|l| is_image_layer(l)))
+    {
+        return ManifestKind::OtherArtifact;
+    }
+    ManifestKind::Image
+}
+
+/// Whether a manifest is itself a signature or attestation artifact rather than an image.
+pub fn is_signature_artifact(bytes: &[u8]) -> bool {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return false;
+    };
+    let s = |p: &str| v.pointer(p).and_then(|x| x.as_str()).unwrap_or("");
+    let ty = if s("/artifactType").is_empty() { s("/config/mediaType") } else { s("/artifactType") };
+    if ty == NOTARY_SIGNATURE || ty.starts_with(SIGSTORE_BUNDLE_PREFIX) || ty.starts_with("application/vnd.dev.cosign")
+    {
+        return true;
+    }
+    v.pointer("/layers").and_then(|l| l.as_array()).is_some_and(|l| {
+        !l.is_empty()
+            && l.iter().all(|x| {
+                let m = x.get("mediaType").and_then(|m| m.as_str()).unwrap_or("");
+                m == COSIGN_SIMPLESIGNING || m == DSSE_ENVELOPE
+            })
+    })
+}
+
+/// One entry of an image index, as far as the crawl needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub media_type: String,
+    pub digest: String,
+    pub size: u64,
+    /// `os/architecture[/variant]`, when the entry states a platform.
+    pub platform: Option<String>,
+    /// What the entry's annotations say it is (`vnd.docker.reference.type`, as BuildKit marks
+    /// its attestation manifests).
+    pub reference_type: Option<String>,
+}
+
+/// The entries of an image index.
+pub fn index_entries(bytes: &[u8]) -> Result<Vec<IndexEntry>, String> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Entry {
+        #[serde(default)]
+        media_type: String,
+        digest: String,
+        #[serde(default)]
+        size: u64,
+        platform: Option<Platform>,
+        #[serde(default)]
+        annotations: Option<std::collections::BTreeMap<String, String>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Platform {
+        #[serde(default)]
+        architecture: String,
+        #[serde(default)]
+        os: String,
+        variant: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Index {
+        manifests: Vec<Entry>,
+    }
+    let index: Index = serde_json::from_slice(bytes).map_err(|e| format!("not an image index: {e}"))?;
+    Ok(index
+        .manifests
+        .into_iter()
+        .map(|e| IndexEntry {
+            platform: e.platform.map(|p| match p.variant.filter(|v| !v.is_empty()) {
+                Some(v) => format!("{}/{}/{v}", p.os, p.architecture),
+                None => format!("{}/{}", p.os, p.architecture),
+            }),
+            reference_type: e.annotations.and_then(|mut a| a.remove("vnd.docker.reference.type")),
+            media_type: e.media_type,
+            digest: e.digest,
+            size: e.size,
+        })
+        .collect())
+}
+
 /// A content digest `algorithm:hex`: sha256, or sha384 and sha512, which OCI registries may serve
 /// too (the registries we test with produce only sha256).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -145,6 +291,68 @@ mod tests {
         assert_eq!(TagKind::of("sha256-abc.sig"), TagKind::Image);
         assert_eq!(TagKind::of(&format!("sha256-{}.sig", HEX.to_uppercase())), TagKind::Image);
         assert_eq!(TagKind::of(&format!("sha256-{HEX}.foo")), TagKind::Image);
+    }
+
+    fn manifest(config: &str, layers: &[&str], extra: &str) -> Vec<u8> {
+        let layers: Vec<String> =
+            layers.iter().map(|m| format!(r#"{{"mediaType":"{m}","digest":"sha256:{HEX}","size":1}}"#)).collect();
+        format!(
+            r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"{config}","digest":"sha256:{HEX}","size":2}},"layers":[{}]{extra}}}"#,
+            layers.join(",")
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn classifies_manifests_by_content() {
+        let image_config = "application/vnd.oci.image.config.v1+json";
+        let tar = "application/vnd.oci.image.layer.v1.tar+gzip";
+        assert_eq!(classify(&manifest(image_config, &[tar], "")), ManifestKind::Image);
+        assert_eq!(classify(&manifest(image_config, &[], "")), ManifestKind::Image);
+        let docker = "application/vnd.docker.container.image.v1+json";
+        assert_eq!(
+            classify(&manifest(docker, &["application/vnd.docker.image.rootfs.diff.tar.gzip"], "")),
+            ManifestKind::Image
+        );
+        // cosign .sig and .att manifests carry an image config; their layers tell.
+        assert_eq!(classify(&manifest(image_config, &[COSIGN_SIMPLESIGNING], "")), ManifestKind::Signature);
+        assert_eq!(classify(&manifest(image_config, &[DSSE_ENVELOPE], "")), ManifestKind::Signature);
+        assert_eq!(classify(&manifest(NOTARY_SIGNATURE, &[JOSE], "")), ManifestKind::Signature);
+        let empty = "application/vnd.oci.empty.v1+json";
+        let bundle = "application/vnd.dev.sigstore.bundle.v0.3+json";
+        assert_eq!(
+            classify(&manifest(empty, &[bundle], &format!(r#","artifactType":"{bundle}""#))),
+            ManifestKind::Signature
+        );
+        // An SBOM attached by cosign, a Helm chart: artifacts, not images.
+        assert_eq!(classify(&manifest(image_config, &["text/spdx"], "")), ManifestKind::OtherArtifact);
+        assert_eq!(
+            classify(&manifest(
+                "application/vnd.cncf.helm.config.v1+json",
+                &["application/vnd.cncf.helm.chart.content.v1.tar+gzip"],
+                ""
+            )),
+            ManifestKind::OtherArtifact
+        );
+        let index =
+            |entries: &str| format!(r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[{entries}]}}"#);
+        let platform = format!(
+            r#"{{"mediaType":"{OCI_MANIFEST}","digest":"sha256:{HEX}","size":1,"platform":{{"architecture":"arm64","os":"linux","variant":"v8"}}}}"#
+        );
+        let referrer = format!(
+            r#"{{"mediaType":"{OCI_MANIFEST}","digest":"sha256:{HEX}","size":1,"artifactType":"{NOTARY_SIGNATURE}"}}"#
+        );
+        assert_eq!(classify(index(&platform).as_bytes()), ManifestKind::Index);
+        assert_eq!(classify(index(&referrer).as_bytes()), ManifestKind::ReferrersIndex);
+        assert_eq!(classify(index("").as_bytes()), ManifestKind::ReferrersIndex);
+        assert_eq!(classify(index(&format!("{platform},{referrer}")).as_bytes()), ManifestKind::Index);
+        assert_eq!(classify(b"{\"schemaVersion\":2,\"layers\":[{\"mediaType\":"), ManifestKind::Unreadable);
+        assert_eq!(classify(b"[]"), ManifestKind::Unreadable);
+
+        let entries = index_entries(index(&format!("{platform},{referrer}")).as_bytes()).unwrap();
+        assert_eq!(entries[0].platform.as_deref(), Some("linux/arm64/v8"));
+        assert_eq!(entries[1].platform, None);
+        assert!(index_entries(b"{}").is_err());
     }
 
     #[test]

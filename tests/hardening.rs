@@ -166,33 +166,87 @@ fn bearer_token_flow_reuses_tokens_and_gives_identical_results() {
     assert!(token_requests <= repos + 2, "{token_requests} token requests for {repos} repositories");
 }
 
+/// Where two comparable reports differ, image by image, for a readable failure.
+fn differences(want: &serde_json::Value, got: &serde_json::Value) -> Vec<String> {
+    let key = |i: &serde_json::Value| format!("{} {}", i["repository"].as_str().unwrap_or(""), i["digest"]);
+    let index = |r: &serde_json::Value| -> std::collections::BTreeMap<String, serde_json::Value> {
+        r["images"].as_array().into_iter().flatten().map(|i| (key(i), i.clone())).collect()
+    };
+    let (w, g) = (index(want), index(got));
+    let mut out = Vec::new();
+    for k in w.keys().chain(g.keys().filter(|k| !w.contains_key(*k))) {
+        match (w.get(k), g.get(k)) {
+            (Some(a), Some(b)) if a == b => {}
+            (a, b) => out.push(format!("image {k}:\n  clean:  {}\n  faults: {}", opt(a), opt(b))),
+        }
+    }
+    for field in ["orphans", "summary"] {
+        if want[field] != got[field] {
+            out.push(format!("{field}:\n  clean:  {}\n  faults: {}", want[field], got[field]));
+        }
+    }
+    out
+}
+
+fn opt(v: Option<&serde_json::Value>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_else(|| "(absent)".into())
+}
+
+/// Every 5th request is a 429 with Retry-After, a 503 or a dropped connection, in turn; the
+/// results must be those of a clean scan. `SIGAUDIT_STRESS_RUNS=N` repeats the faulted scan N
+/// times over one seeded registry, each run with the faults shifted onto other requests and
+/// another number of requests in flight, so that requests meet the faults in other orders
+/// (scripts/stress.sh runs 50); every run must match.
 #[test]
 fn faults_and_retries_lose_nothing() {
+    let runs: u64 = std::env::var("SIGAUDIT_STRESS_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
     let reg = Registry::distribution(100);
     reg.seed(false);
     let baseline = comparable(&direct(&reg));
-    // Every 5th request: 429 with Retry-After, 503, or a dropped connection, in turn.
-    let rule: Rule = Arc::new(|_m, _p, n| match (n % 5, (n / 5) % 3) {
-        (1, 0) => Action::Respond(
-            429,
-            vec![("Retry-After".into(), "1".into())],
-            b"{\"errors\":[{\"code\":\"TOOMANYREQUESTS\"}]}".to_vec(),
-        ),
-        (1, 1) => Action::Respond(503, vec![], b"unavailable".to_vec()),
-        (1, 2) => Action::Drop,
-        _ => Action::Forward,
-    });
-    let proxy = Proxy::start(&reg.addr, rule);
-    let o = sigaudit(["registry", &proxy.addr, "--plain-http", "-o", "json", "--stats"]);
-    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
-    let report = stdout_json(&o);
-    assert_eq!(report["scan"]["complete"], true);
-    assert_eq!(comparable(&report), baseline);
-    let faults = proxy.faults.load(std::sync::atomic::Ordering::SeqCst);
-    assert!(faults >= 10, "only {faults} faults injected");
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    let retries: u64 = stderr.split("retries ").nth(1).unwrap().trim().parse().unwrap();
-    assert!(retries >= faults, "{retries} retries for {faults} faults: {stderr}");
+    let mut failures = Vec::new();
+    for run in 0..runs {
+        let rule: Rule = Arc::new(move |_m, _p, n| match ((n + run) % 5, ((n + run) / 5) % 3) {
+            (1, 0) => Action::Respond(
+                429,
+                vec![("Retry-After".into(), "1".into())],
+                b"{\"errors\":[{\"code\":\"TOOMANYREQUESTS\"}]}".to_vec(),
+            ),
+            (1, 1) => Action::Respond(503, vec![], b"unavailable".to_vec()),
+            (1, 2) => Action::Drop,
+            _ => Action::Forward,
+        });
+        let proxy = Proxy::start(&reg.addr, rule);
+        let concurrency = ["32", "4", "64", "1"][run as usize % 4];
+        let o =
+            sigaudit(["registry", &proxy.addr, "--plain-http", "-o", "json", "--stats", "--concurrency", concurrency]);
+        let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+        let report = stdout_json(&o);
+        let faults = proxy.faults.load(std::sync::atomic::Ordering::SeqCst);
+        let retries: u64 = stderr.split("retries ").nth(1).and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+        let mut wrong = differences(&baseline, &comparable(&report));
+        if code(&o) != 0 || report["scan"]["complete"] != true {
+            wrong.push(format!("exit {}, errors {}", code(&o), report["errors"]));
+        }
+        if faults < 10 || retries < faults {
+            wrong.push(format!("{faults} faults injected, {retries} retries"));
+        }
+        if runs > 1 {
+            eprintln!(
+                "run {}/{runs} (--concurrency {concurrency}): {faults} faults, {retries} retries, {} differences",
+                run + 1,
+                wrong.len()
+            );
+        }
+        if !wrong.is_empty() {
+            failures.push(format!("run {}:\n{}\nstderr:\n{stderr}", run + 1, wrong.join("\n")));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {runs} faulted runs differ from the clean scan:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -212,12 +266,14 @@ fn hostile_answers_are_reported_and_the_scan_goes_on() {
             .replace(':', "-")
     };
     let (api_sig, deep_sig) = (digest_of("apps/api"), digest_of("deep/a/b/c/d"));
+    let mut big = b"{\"name\":\"apps/batch\",\"tags\":[".to_vec();
+    big.resize(big.len() + (40 << 20), b'a');
+    let big = Arc::new(big);
     let rule: Rule = Arc::new(move |_m, path, _n| {
         if path.starts_with("/v2/apps/batch/tags/list") {
-            // 40 MiB tag list page.
-            let mut body = b"{\"name\":\"apps/batch\",\"tags\":[".to_vec();
-            body.extend(std::iter::repeat_n(b'a', 40 << 20));
-            return Action::Respond(200, vec![("Content-Type".into(), "application/json".into())], body);
+            // 40 MiB tag list page, made once: built per request in this unoptimised test
+            // binary, it took longer than --timeout on a busy machine.
+            return Action::Respond(200, vec![("Content-Type".into(), "application/json".into())], big.to_vec());
         }
         if path == format!("/v2/apps/api/manifests/{api_sig}.sig") {
             // A 5 MiB manifest.
@@ -328,4 +384,86 @@ fn blob_redirects_to_another_host_never_carry_credentials() {
     assert!(fetched >= 10, "only {fetched} blob fetches went through the redirect");
     assert_eq!(storage.authorized.load(std::sync::atomic::Ordering::SeqCst), 0, "credentials went to another host");
     assert!(front.authorized.load(std::sync::atomic::Ordering::SeqCst) > 0);
+}
+
+#[test]
+fn verify_digests_catches_a_registry_that_names_one_digest_and_serves_other_bytes() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let baseline = comparable(&direct(&reg));
+    let digest = |repo: &str| -> String {
+        let images = seeded.expected["images"].as_array().unwrap();
+        let i = images.iter().find(|i| i["repository"] == repo && i["tags"][0] == "v1").unwrap();
+        i["digest"].as_str().unwrap().to_string()
+    };
+    let (signed, unsigned) = (digest("apps/api"), digest("apps/unsigned"));
+    // A compromised mirror: apps/api:v1 serves apps/unsigned's bytes under the signed digest's name.
+    let announced = signed.clone();
+    let rule: Rule = Arc::new(move |_m, path, _n| {
+        if path != "/v2/apps/api/manifests/v1" {
+            return Action::Forward;
+        }
+        let announced = announced.clone();
+        Action::ForwardAs(
+            "/v2/apps/unsigned/manifests/v1".into(),
+            Box::new(move |head| {
+                head.lines()
+                    .map(|l| {
+                        if l.to_ascii_lowercase().starts_with("docker-content-digest:") {
+                            format!("Docker-Content-Digest: {announced}")
+                        } else {
+                            l.to_string()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\r\n")
+                    + "\r\n"
+            }),
+        )
+    });
+    let proxy = Proxy::start(&reg.addr, rule);
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["registry", &proxy.addr, "--plain-http", "-o", "json", "--include", "apps/api"];
+        args.extend(extra);
+        let o = sigaudit(&args);
+        (stdout_json(&o), code(&o))
+    };
+    let tagged = |r: &serde_json::Value| -> serde_json::Value {
+        r["images"].as_array().unwrap().iter().find(|i| i["tags"] == serde_json::json!(["v1"])).unwrap().clone()
+    };
+
+    // A HEAD takes the registry's word: the tag reads as the signed image.
+    let (report, exit) = scan(&[]);
+    assert_eq!(exit, 0);
+    assert_eq!(tagged(&report)["digest"], signed.as_str());
+
+    // A GET and a hash: the bytes served are apps/unsigned's, and the lie is reported.
+    let (report, exit) = scan(&["--verify-digests", "--stats"]);
+    assert_eq!(exit, 3, "{report:#}");
+    let image = tagged(&report);
+    assert_eq!(image["digest"], unsigned.as_str());
+    assert_eq!(image["status"], "error", "{image:#}");
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let e = &errors[0];
+    assert_eq!(
+        (&e["code"], &e["repository"], &e["reference"]),
+        (&"digest-mismatch".into(), &"apps/api".into(), &"v1".into())
+    );
+    let message = e["message"].as_str().unwrap();
+    assert!(message.contains(&signed) && message.contains(&unsigned), "{message}");
+
+    // An honest registry: the same results with GETs as with HEADs, and no HEAD sent for tags
+    // (only for subjects that orphaned signatures name in other repositories).
+    let o = sigaudit(["registry", &reg.addr, "--plain-http", "-o", "json", "--verify-digests", "--stats"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    assert_eq!(comparable(&report), baseline);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let count = |kind: &str| -> u64 {
+        stderr.split(&format!("{kind} ")).nth(1).and_then(|s| s.split([',', ')']).next()).unwrap().parse().unwrap()
+    };
+    let tags = report["summary"]["tags"].as_u64().unwrap();
+    assert!(count("manifest-head") <= report["summary"]["orphans"].as_u64().unwrap(), "{stderr}");
+    assert!(count("manifest-get") >= tags, "{stderr}");
 }

@@ -26,11 +26,9 @@ fn json_lists_every_image_once_with_its_digest_and_status_and_nothing_else() {
 
     common::assert_images_match(&report, &seeded.expected);
     let expected = seeded.expected["images"].as_array().unwrap();
-    // Orphans, and the summary that counts it all.
-    assert_eq!(report["orphans"].as_array().unwrap().len(), 1);
-    let orphan = &report["orphans"][0];
-    assert_eq!(orphan["subject"], seeded.expected["orphans"][0]["subject"]);
-    assert_eq!(orphan["artifact"], seeded.expected["orphans"][0]["artifact"]);
+    // Orphans (and the one whose subject lives in another repository), notes, and the summary
+    // that counts it all.
+    common::assert_orphans_and_notes_match(&report, &seeded.expected);
     let s = &report["summary"];
     assert_eq!(s["repositories"], seeded.expected["repositories"].as_array().unwrap().len());
     assert_eq!(s["images"], expected.len());
@@ -70,9 +68,13 @@ fn catalog_paging_reaches_every_repository_at_the_registry_limit() {
     let mut repos: Vec<&str> =
         report["images"].as_array().unwrap().iter().map(|i| i["repository"].as_str().unwrap()).collect();
     repos.dedup();
-    let want: Vec<&str> =
-        seeded.expected["repositories"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    // Every repository that holds an image (the others hold only signatures, or no tags).
+    let mut want: Vec<&str> =
+        seeded.expected["images"].as_array().unwrap().iter().map(|i| i["repository"].as_str().unwrap()).collect();
+    want.sort();
+    want.dedup();
     assert_eq!(repos, want);
+    assert_eq!(report["summary"]["repositories"], seeded.expected["repositories"].as_array().unwrap().len());
     let stderr = String::from_utf8_lossy(&o.stderr);
     let pages: usize = stderr.split("catalog ").nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
     assert!(pages > want.len() / 2, "catalog requests: {pages} ({stderr})");
@@ -120,7 +122,7 @@ fn namespace_include_exclude_and_repos_file_select_repositories() {
     assert_eq!(repos_of(&stdout_json(&o)).len(), 4);
 
     let (r, _) = scan_json(&reg, &["--include", "apps/*", "--exclude", "apps/w*"]);
-    assert_eq!(repos_of(&r), ["apps/api", "apps/batch", "apps/unsigned"]);
+    assert_eq!(repos_of(&r), ["apps/api", "apps/batch", "apps/cross", "apps/digest-tags", "apps/unsigned"]);
 
     let list = seeded.dir.join("repos.txt");
     std::fs::write(&list, "# repositories\ndeep/a/b/c/d\nplatform/multi\n").unwrap();
@@ -145,7 +147,7 @@ fn ndjson_streams_one_image_per_line_then_the_summary() {
     }
     assert_eq!(last["summary"]["images"], images.len());
     assert!(last["errors"].as_array().unwrap().is_empty());
-    assert_eq!(last["orphans"].as_array().unwrap().len(), 1);
+    common::assert_orphans_and_notes_match(last, &seeded.expected);
 }
 
 #[test]
@@ -184,12 +186,7 @@ fn sigscan_json_keeps_the_sigscan_shape() {
 fn table_is_readable_at_120_columns() {
     let reg = Registry::distribution(100);
     reg.seed(false);
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sigaudit"))
-        .args(["registry", &reg.addr, "--plain-http"])
-        .env("COLUMNS", "120")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    let o = common::sigaudit_cmd(["registry", &reg.addr, "--plain-http"]).env("COLUMNS", "120").output().unwrap();
     let out = String::from_utf8(o.stdout).unwrap();
     for line in out.lines() {
         assert!(line.chars().count() <= 120, "line longer than 120 columns: {line:?}");
@@ -199,16 +196,19 @@ fn table_is_readable_at_120_columns() {
         "apps/web",
         "latest, v1",
         "unverified",
-        "notation jws: invalid",
+        "notation jws:",
         "alpine",
-        "(their image is gone)",
+        "(their image is not in their repository)",
+        "of apps/cross",
+        "platforms: 1/2",
+        "[empty-repository] apps/untagged-only",
     ] {
         assert!(out.contains(needle), "{needle:?} missing from:\n{out}");
     }
     let lines: Vec<&str> = out.lines().collect();
     let (summary, status) = (lines[lines.len() - 2], lines[lines.len() - 1]);
-    assert!(summary.starts_with("18 repositories, 20 tags, 19 images, 22 signatures; signed 95%"), "{summary}");
-    assert_eq!(status, "Status: 0 verified, 11 untrusted, 1 unverified, 6 invalid, 1 unsigned. 1 orphaned.");
+    assert!(summary.starts_with("24 repositories, 27 tags, 25 images, 25 signatures; signed 76%"), "{summary}");
+    assert_eq!(status, "Status: 0 verified, 12 untrusted, 1 unverified, 6 invalid, 6 unsigned. 2 orphaned.");
     assert!(!out.contains('\u{1b}'), "NO_COLOR: no escape sequences");
 }
 
@@ -466,4 +466,244 @@ fn an_rfc3161_timestamp_dates_a_cosign_signature_whose_certificate_has_expired()
     let (status, sig) = scan("stamped/wrong", &["--trusted-root", &root, "--ca-roots", &short]);
     assert_eq!(status, "invalid", "{sig:#}");
     assert!(sig["verification"]["reasons"].to_string().contains("imprint does not match"), "{sig:#}");
+}
+
+fn image_of<'a>(report: &'a Value, repo: &str) -> &'a Value {
+    let images = report["images"].as_array().unwrap();
+    let found: Vec<&Value> = images.iter().filter(|i| i["repository"] == repo).collect();
+    assert_eq!(found.len(), 1, "{repo}: {:#}", report["images"]);
+    found[0]
+}
+
+fn expected_digest(seeded: &common::Seeded, repo: &str, tag: &str) -> String {
+    let images = seeded.expected["images"].as_array().unwrap();
+    let image =
+        images.iter().find(|i| i["repository"] == repo && i["tags"].as_array().unwrap().iter().any(|t| t == tag));
+    image.unwrap_or_else(|| panic!("{repo}:{tag} not seeded"))["digest"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn an_index_is_judged_by_its_own_signatures_and_lists_its_platforms_under_it() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let anchor = seeded.dir.join("signer.crt").display().to_string();
+    let (report, o) = scan_json(&reg, &["--include", "platform/*", "--ca-roots", &anchor]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+
+    // Platform images signed one by one, an index pushed over them and not signed: the tag
+    // resolves to the index, which nothing signs. Its verified amd64 image does not lend it a verdict.
+    let partial = image_of(&report, "platform/partial");
+    assert_eq!(partial["status"], "unsigned", "{partial:#}");
+    assert_eq!(partial["signatures"], serde_json::json!([]));
+    assert_eq!(partial["platformSummary"], serde_json::json!({"platforms": 2, "signed": 1, "verified": 1}));
+    let p = partial["platforms"].as_array().unwrap();
+    assert_eq!((&p[0]["platform"], &p[0]["status"]), (&"linux/amd64".into(), &"verified".into()), "{p:#?}");
+    assert_eq!((&p[1]["platform"], &p[1]["status"]), (&"linux/arm64".into(), &"unsigned".into()), "{p:#?}");
+    assert_eq!(p[0]["signatures"][0]["subjectDigest"], p[0]["digest"]);
+
+    // Signed at the top (as cosign --recursive does): verified, whatever its arm64 image is.
+    let multi = image_of(&report, "platform/multi");
+    assert_eq!(multi["status"], "verified", "{multi:#}");
+    assert_eq!(multi["signatures"].as_array().unwrap().len(), 1);
+    assert_eq!(multi["platformSummary"], serde_json::json!({"platforms": 2, "signed": 1, "verified": 1}));
+
+    // A nested index folds into the top one; its signed grandchild is no untagged image of its own.
+    let nested = image_of(&report, "platform/nested");
+    assert_eq!(nested["status"], "unsigned");
+    let p = nested["platforms"].as_array().unwrap();
+    assert_eq!(p.len(), 4, "{p:#?}");
+    assert_eq!(p[0]["mediaType"], "application/vnd.oci.image.index.v1+json");
+    let amd64 = p.iter().find(|m| m["platform"] == "linux/amd64").unwrap();
+    assert_eq!(amd64["index"], p[0]["digest"], "{amd64:#}");
+    assert_eq!(amd64["status"], "verified");
+    assert_eq!(nested["platformSummary"], serde_json::json!({"platforms": 3, "signed": 1, "verified": 1}));
+    assert_eq!(report["images"].as_array().unwrap().len(), 3, "no platform image is an image of its own");
+
+    let s = &report["summary"];
+    assert_eq!((&s["verified"], &s["unsigned"]), (&1.into(), &2.into()), "{s:#}");
+    assert_eq!(s["coverage"], serde_json::json!({"signed": 0.333, "verified": 0.333}));
+    assert_eq!(s["platforms"], serde_json::json!({"platforms": 7, "signed": 3, "verified": 3}));
+    assert_eq!(s["signatures"], 4, "one of the index, three of platform images");
+
+    // `image` applies the same rule through the same code.
+    let refs: Vec<String> =
+        ["partial", "multi", "nested"].iter().map(|r| format!("{}/platform/{r}:v1", reg.addr)).collect();
+    let mut args: Vec<&str> = vec!["image", "--plain-http", "-o", "json", "--ca-roots", &anchor];
+    args.extend(refs.iter().map(String::as_str));
+    let named = stdout_json(&sigaudit(&args));
+    for repo in ["platform/partial", "platform/multi", "platform/nested"] {
+        assert_eq!(image_of(&named, repo), image_of(&report, repo), "{repo}");
+    }
+}
+
+#[test]
+fn registry_and_image_commands_agree_on_every_image() {
+    let reg = Registry::distribution(100);
+    reg.seed(false);
+    let (report, o) = scan_json(&reg, &[]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let images = report["images"].as_array().unwrap();
+    let mut refs = Vec::new();
+    for i in images {
+        let repo = i["repository"].as_str().unwrap();
+        refs.push(format!("{}/{repo}@{}", reg.addr, i["digest"].as_str().unwrap()));
+        for t in i["tags"].as_array().unwrap() {
+            refs.push(format!("{}/{repo}:{}", reg.addr, t.as_str().unwrap()));
+        }
+    }
+    let mut args = vec!["image".to_string(), "--plain-http".into(), "-o".into(), "json".into()];
+    args.extend(refs);
+    let o = sigaudit(&args);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let named = stdout_json(&o);
+    assert_eq!(named["images"].as_array().unwrap().len(), images.len());
+    for (a, b) in images.iter().zip(named["images"].as_array().unwrap()) {
+        assert_eq!(a, b, "registry and image disagree on {} {}", a["repository"], a["digest"]);
+    }
+}
+
+#[test]
+fn a_listed_signature_whose_manifest_is_gone_is_an_error_never_unsigned() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let web = expected_digest(&seeded, "apps/web", "v1");
+    let tag = format!("{}.sig", web.replace(':', "-"));
+    // The .sig tag stays listed; its manifest revision is gone (garbage collection, partial replication).
+    reg.remove_manifest_revision("apps/web", &reg.tag_digest("apps/web", &tag));
+    let (report, o) = scan_json(&reg, &["--include", "apps/web"]);
+    assert_eq!(code(&o), 3, "the scan is incomplete");
+    assert_eq!(report["scan"]["complete"], false);
+    let image = image_of(&report, "apps/web");
+    assert_eq!(image["status"], "error", "{image:#}");
+    assert!(image["discoveryErrors"][0].as_str().unwrap().contains(&tag), "{image:#}");
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let e = &errors[0];
+    assert_eq!((&e["repository"], &e["reference"]), (&"apps/web".into(), &web.clone().into()));
+    let message = e["message"].as_str().unwrap();
+    assert!(message.contains(&tag) && message.contains("HTTP 404 (MANIFEST_UNKNOWN"), "{message}");
+    let (_, o) = scan_json(&reg, &["--include", "apps/web", "--fail-on", "error"]);
+    assert_eq!(code(&o), 1, "--fail-on error");
+}
+
+#[test]
+fn a_signature_layer_the_registry_cannot_serve_makes_the_scan_incomplete() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let deep = expected_digest(&seeded, "deep/a/b/c/d", "v1");
+    let tag = format!("{}.sig", deep.replace(':', "-"));
+    let accept = [("Accept", "application/vnd.oci.image.manifest.v1+json")];
+    let (st, manifest) = common::http(&reg.addr, "GET", &format!("/v2/deep/a/b/c/d/manifests/{tag}"), &accept, b"");
+    assert_eq!(st, 200);
+    let layer =
+        serde_json::from_slice::<Value>(&manifest).unwrap()["layers"][0]["digest"].as_str().unwrap().to_string();
+    reg.remove_blob(&layer);
+    let (report, o) = scan_json(&reg, &["--include", "deep/**"]);
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(report["scan"]["complete"], false);
+    let image = image_of(&report, "deep/a/b/c/d");
+    assert_eq!(image["status"], "error");
+    assert_eq!(image["signatures"][0]["verification"]["status"], "error");
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!((&errors[0]["repository"], &errors[0]["reference"]), (&"deep/a/b/c/d".into(), &deep.into()));
+    let message = errors[0]["message"].as_str().unwrap();
+    assert!(message.contains(&layer) && message.contains("HTTP 404 (BLOB_UNKNOWN"), "{message}");
+}
+
+#[test]
+fn tags_whose_manifest_is_gone_are_counted_and_reported() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    reg.remove_manifest_revision("apps/unsigned", &expected_digest(&seeded, "apps/unsigned", "v1"));
+    let (report, o) = scan_json(&reg, &["--include", "apps/unsigned"]);
+    assert_eq!(code(&o), 3);
+    assert_eq!(report["images"], serde_json::json!([]));
+    assert_eq!(report["summary"]["tags"], 1, "the listed tag counts, though its manifest is gone");
+    let e = &report["errors"][0];
+    assert_eq!((&e["reference"], &e["code"]), (&"v1".into(), &"manifest-not-found".into()), "{e:#}");
+}
+
+#[test]
+fn tags_shaped_like_signature_or_referrers_tags_on_images_are_ordinary_tags() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let (report, o) = scan_json(&reg, &["--include", "apps/digest-tags"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(report["scan"]["complete"], true, "{:#}", report["errors"]);
+    assert_eq!(report["orphans"], serde_json::json!([]), "no false orphans");
+    let want: Vec<&Value> = seeded.expected["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["repository"] == "apps/digest-tags")
+        .collect();
+    assert_eq!(want.len(), 3);
+    common::assert_images_match(&report, &serde_json::json!({ "images": want }));
+    assert_eq!(report["summary"]["tags"], 4);
+}
+
+#[test]
+fn a_repository_without_tags_is_a_note_and_a_named_one_that_does_not_exist_an_error() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    // Pushed by digest only into a new repository: distribution lists it in the catalog and
+    // answers its tag list with 404 NAME_UNKNOWN.
+    let (report, o) = scan_json(&reg, &["--include", "apps/untagged-only"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(report["scan"]["complete"], true, "{:#}", report["errors"]);
+    assert_eq!(report["notes"][0]["path"], "apps/untagged-only");
+    assert_eq!(report["notes"][0]["code"], "empty-repository");
+    assert_eq!((&report["summary"]["repositories"], &report["summary"]["notes"]), (&1.into(), &1.into()));
+
+    let list = seeded.dir.join("missing.txt");
+    std::fs::write(&list, "apps/no-such-repository\n").unwrap();
+    let (report, o) = scan_json(&reg, &["--repos-file", list.to_str().unwrap()]);
+    assert_eq!(code(&o), 3);
+    assert_eq!(report["errors"][0]["code"], "repository-not-found");
+}
+
+#[test]
+fn a_signature_kept_in_another_repository_is_no_orphan_of_a_deleted_image() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let cross = expected_digest(&seeded, "apps/cross", "v1");
+    // Only the signature's repository is scanned: the subject is still looked up where it lives.
+    let (report, o) = scan_json(&reg, &["--include", "sigs/*", "--include", "apps/web"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let orphans = report["orphans"].as_array().unwrap();
+    let kept = orphans.iter().find(|o| o["repository"] == "sigs/store").unwrap();
+    assert_eq!((&kept["subject"], &kept["subjectRepository"]), (&cross.into(), &"apps/cross".into()));
+    let gone = orphans.iter().find(|o| o["repository"] == "apps/web").unwrap();
+    assert!(gone.get("subjectRepository").is_none(), "{gone:#}");
+}
+
+#[test]
+fn log_lines_are_coloured_only_on_a_terminal_and_never_with_no_color() {
+    let reg = Registry::distribution(100);
+    let missing = format!("{}/apps/nothere:v1", reg.addr);
+    // stderr to a pipe, no NO_COLOR: plain text.
+    let o = common::sigaudit_cmd(["image", &missing, "--plain-http", "-o", "json"])
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("WARN") && !stderr.contains('\u{1b}'), "{stderr:?}");
+    // On a terminal (util-linux `script` gives it one): coloured, unless NO_COLOR is set.
+    let on_terminal = |no_color: Option<&str>| {
+        let bin = std::env::var("SIGAUDIT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sigaudit").to_string());
+        let mut c = std::process::Command::new("script");
+        c.args(["-qefc", &format!("{bin} image {missing} --plain-http -o json"), "/dev/null"]);
+        common::isolate(&mut c);
+        c.env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            c.env("NO_COLOR", v);
+        }
+        let o = c.output().expect("util-linux script (apt-get install bsdutils)");
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let out = on_terminal(None);
+    assert!(out.contains("WARN") && out.contains("\u{1b}["), "{out:?}");
+    let out = on_terminal(Some("1"));
+    assert!(out.contains("WARN") && !out.contains('\u{1b}'), "{out:?}");
 }

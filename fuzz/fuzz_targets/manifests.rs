@@ -12,4 +12,6 @@ fuzz_target!(|data: &[u8]| {
         let _ = sigaudit::registry::Challenge::parse(s);
     }
     let _ = sigaudit::crawl::is_signature_artifact(data);
+    let _ = sigaudit::oci::classify(data);
+    let _ = sigaudit::oci::index_entries(data);
 });

@@ -280,6 +280,10 @@ pub struct CommonArgs {
     /// Print the requests made, by kind, to stderr when done.
     #[arg(long)]
     pub stats: bool,
+    /// Resolve every tag with a GET and hash the bytes, instead of taking the digest a HEAD
+    /// announces; a registry whose announced digest disagrees with its bytes is reported.
+    #[arg(long)]
+    pub verify_digests: bool,
 }
 
 /// Help for `--key` where it verifies signatures found in a registry (not one bundle).

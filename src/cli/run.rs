@@ -97,6 +97,7 @@ impl Settings {
         common_client.timeout = Duration::from_secs(c.timeout.max(1));
         common_client.max_retries = c.retries;
         common_client.rps = c.rps;
+        common_client.verify_digests = c.verify_digests;
         common_client.insecure_skip_tls_verify = c.insecure_skip_tls_verify;
         for path in &c.tls_ca {
             common_client.tls_ca_pem.push(std::fs::read(path).with_context(|| format!("--tls-ca {}", path.display()))?);

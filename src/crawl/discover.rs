@@ -1,69 +1,122 @@
-//! Signatures of one image: the cosign tags the tag list named (or probed, for named images), the
-//! referrers API where the registry has it, and the referrers tag schema; each signature fetched,
-//! checked, and turned into a [`SignatureReport`]. A lookup that fails is reported, never taken
-//! for "no signature".
+//! Signatures of one image and of each manifest its index lists: the cosign tags the tag list
+//! named (or probed, for named images), the referrers API where the registry has it, and the
+//! referrers tag schema; each signature fetched, checked, and turned into a [`SignatureReport`].
+//! A lookup that a listing announced and that fails is an error of the image, never "no
+//! signature"; only guessed tags may read 404 (or content that is no signature) as "none".
 
-use super::repo::Image;
+use super::repo::{Image, Member};
 use super::Scan;
-use crate::oci::{self, Digest};
-use crate::registry::{ReferrersAnswer, MAX_SIGNATURE_BLOB_BYTES};
+use crate::oci::{self, Digest, ManifestKind};
+use crate::registry::{Fetched, ReferrersAnswer, MAX_SIGNATURE_BLOB_BYTES};
 use crate::report::{
-    Discovery, Envelope, ImageReport, SignatureFormat, SignatureKind, SignatureReport, Status, Verification,
+    Discovery, Envelope, ImageReport, PlatformReport, SignatureFormat, SignatureKind, SignatureReport, Status,
+    Verification,
 };
 use crate::signature::{bundle, cosign, notation, Checked, Subject};
+use futures::stream::{self, StreamExt};
 use oci_client::manifest::{ImageIndexEntry, OciImageManifest};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// Where one signature artifact of a digest may be.
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    /// A tag the repository's tag list names, already fetched (or failed): it must be there.
+    Listed { tag: String, manifest: Result<Fetched, String> },
+    /// A tag guessed from the digest: a 404, or content that is no such artifact, means none.
+    Probe(String),
+}
+
+impl Lookup {
+    pub fn tag(&self) -> &str {
+        match self {
+            Lookup::Listed { tag, .. } | Lookup::Probe(tag) => tag,
+        }
+    }
+}
+
 /// Where an image's signatures may be, as the tag list tells (or all of them, to probe).
 #[derive(Debug, Default, Clone)]
 pub struct Hints {
-    pub sig: Option<String>,
-    pub att: Option<String>,
-    pub referrers_tag: Option<String>,
+    pub sig: Option<Lookup>,
+    pub att: Option<Lookup>,
+    pub referrers_tag: Option<Lookup>,
 }
 
 impl Hints {
     /// For images named on the command line: look everywhere; a 404 means "none".
     pub fn probe(d: &Digest) -> Hints {
         let stem = d.tag_stem();
-        Hints { sig: Some(format!("{stem}.sig")), att: Some(format!("{stem}.att")), referrers_tag: Some(stem) }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.sig.is_none() && self.att.is_none() && self.referrers_tag.is_none()
+        Hints {
+            sig: Some(Lookup::Probe(format!("{stem}.sig"))),
+            att: Some(Lookup::Probe(format!("{stem}.att"))),
+            referrers_tag: Some(Lookup::Probe(stem)),
+        }
     }
 }
 
+/// Platform manifests looked at concurrently per image.
+const PLATFORMS_IN_FLIGHT: usize = 8;
+
 pub(super) async fn discover(scan: &Arc<Scan>, repo: &str, image: Image) -> ImageReport {
-    let subject =
-        Subject { digest: image.head.digest.clone(), media_type: image.head.media_type.clone(), size: image.head.size };
-    let mut found = Found::default();
-    signatures_of(scan, repo, &subject, &image.hints, &mut found).await;
-    for (child, hints) in &image.children {
-        let child_subject =
-            Subject { digest: child.digest.clone(), media_type: child.media_type.clone(), size: child.size };
-        let before = found.signatures.len();
-        signatures_of(scan, repo, &child_subject, hints, &mut found).await;
-        for s in &mut found.signatures[before..] {
-            s.subject_digest = Some(child.digest.to_string());
-        }
+    let found = signatures_of(scan, repo, &subject(&image.head), &image.hints).await;
+    let platforms: Vec<(Member, Found)> = stream::iter(image.platforms)
+        .map(|m| async move {
+            let found = signatures_of(scan, repo, &subject(&m.head), &m.hints).await;
+            (m, found)
+        })
+        .buffered(PLATFORMS_IN_FLIGHT)
+        .collect()
+        .await;
+
+    let digest = image.head.digest.to_string();
+    let mut discovery_errors = Vec::new();
+    for p in &image.problems {
+        scan.error(Some(repo), Some(p.reference.as_deref().unwrap_or(&digest)), p.code, p.message.clone()).await;
+        discovery_errors.push(p.message.clone());
     }
     for e in &found.errors {
-        scan.error(Some(repo), Some(image.head.digest.as_str()), "discovery-error", e.clone()).await;
+        scan.error(Some(repo), Some(&digest), "discovery-error", e.clone()).await;
+    }
+    discovery_errors.extend(found.errors);
+    let mut platform_reports = Vec::new();
+    for (member, found) in platforms {
+        let d = member.head.digest.to_string();
+        for e in &found.errors {
+            scan.error(Some(repo), Some(&d), "discovery-error", e.clone()).await;
+        }
+        let mut signatures = found.signatures;
+        for s in &mut signatures {
+            s.subject_digest = Some(d.clone());
+        }
+        platform_reports.push(PlatformReport {
+            digest: d,
+            media_type: member.head.media_type,
+            platform: member.platform,
+            index: member.parent.map(|p| p.to_string()),
+            status: Status::Unsigned,
+            signatures,
+            discovery_errors: found.errors,
+        });
     }
     let mut report = ImageReport {
         schema: None,
         repository: repo.to_string(),
         tags: image.tags,
-        digest: image.head.digest.to_string(),
+        digest,
         media_type: image.head.media_type,
         status: Status::Unsigned,
         signatures: found.signatures,
-        discovery_errors: found.errors,
+        discovery_errors,
+        platforms: platform_reports,
+        platform_summary: None,
     };
     report.compute_status();
     report
+}
+
+fn subject(head: &crate::registry::ManifestHead) -> Subject {
+    Subject { digest: head.digest.clone(), media_type: head.media_type.clone(), size: head.size }
 }
 
 #[derive(Default)]
@@ -72,30 +125,63 @@ struct Found {
     errors: Vec<String>,
 }
 
-async fn signatures_of(scan: &Arc<Scan>, repo: &str, subject: &Subject, hints: &Hints, found: &mut Found) {
-    if let Some(tag) = &hints.sig {
-        cosign_tag(scan, repo, tag, subject, SignatureKind::Signature, found).await;
+async fn signatures_of(scan: &Arc<Scan>, repo: &str, subject: &Subject, hints: &Hints) -> Found {
+    let mut found = Found::default();
+    if let Some(lookup) = &hints.sig {
+        cosign_tag(scan, repo, lookup, subject, SignatureKind::Signature, &mut found).await;
     }
-    if let Some(tag) = &hints.att {
-        cosign_tag(scan, repo, tag, subject, SignatureKind::Attestation, found).await;
+    if let Some(lookup) = &hints.att {
+        cosign_tag(scan, repo, lookup, subject, SignatureKind::Attestation, &mut found).await;
     }
-    referrers(scan, repo, subject, hints.referrers_tag.as_deref(), found).await;
+    referrers(scan, repo, subject, hints.referrers_tag.as_ref(), &mut found).await;
+    found
+}
+
+/// The manifest a lookup names, if it is the kind of artifact `wanted` accepts. A listed
+/// artifact that could not be fetched is an error; a probe that finds nothing (404) or finds
+/// something else (an ordinary image under a digest-shaped tag) is "none".
+async fn artifact_manifest(
+    scan: &Arc<Scan>,
+    repo: &str,
+    lookup: &Lookup,
+    wanted: &[ManifestKind],
+    found: &mut Found,
+) -> Option<Fetched> {
+    match lookup {
+        Lookup::Listed { manifest: Ok(f), .. } => Some(f.clone()),
+        Lookup::Listed { tag, manifest: Err(e) } => {
+            found.errors.push(format!("{tag} is listed but could not be read: {e}"));
+            None
+        }
+        Lookup::Probe(tag) => match scan.client.get_manifest(repo, tag).await {
+            Ok(None) => None,
+            Ok(Some(f)) if wanted.contains(&oci::classify(&f.bytes)) => Some(f),
+            Ok(Some(_)) => {
+                tracing::debug!(repository = repo, tag = tag.as_str(), "an ordinary tag shaped like an artifact tag");
+                None
+            }
+            Err(e) => {
+                found.errors.push(format!("{tag}: {e}"));
+                None
+            }
+        },
+    }
 }
 
 /// A cosign `.sig` / `.att` manifest: one layer, one signature.
 async fn cosign_tag(
     scan: &Arc<Scan>,
     repo: &str,
-    tag: &str,
+    lookup: &Lookup,
     subject: &Subject,
     kind: SignatureKind,
     found: &mut Found,
 ) {
-    let fetched = match scan.client.get_manifest(repo, tag).await {
-        Ok(Some(f)) => f,
-        Ok(None) => return,
-        Err(e) => return found.errors.push(format!("{tag}: {e}")),
+    let wanted = [ManifestKind::Signature, ManifestKind::Unreadable];
+    let Some(fetched) = artifact_manifest(scan, repo, lookup, &wanted, found).await else {
+        return;
     };
+    let tag = lookup.tag();
     let envelope = match kind {
         SignatureKind::Signature => Envelope::Simplesigning,
         SignatureKind::Attestation => Envelope::Dsse,
@@ -112,7 +198,7 @@ async fn cosign_tag(
         SignatureKind::Attestation => oci::DSSE_ENVELOPE,
     };
     for layer in manifest.layers.iter().filter(|l| l.media_type == wanted) {
-        let checked = match fetch_blob(scan, repo, &layer.digest).await {
+        let checked = match fetch_blob(scan, repo, &layer.digest, tag, found).await {
             Err(e) => Checked::new(envelope.clone(), kind.clone()).error(e),
             Ok(blob) => {
                 let ann = layer.annotations.clone().unwrap_or_default();
@@ -126,14 +212,28 @@ async fn cosign_tag(
     }
 }
 
-async fn fetch_blob(scan: &Arc<Scan>, repo: &str, digest: &str) -> Result<Vec<u8>, String> {
-    let d = Digest::parse(digest).ok_or_else(|| format!("layer digest {digest:?} is not a digest"))?;
-    scan.client.get_blob(repo, &d, MAX_SIGNATURE_BLOB_BYTES).await.map_err(|e| e.to_string())
+/// A layer that a signature manifest names: it must be there. A failure makes the signature
+/// `error` and is an error of the image (the scan is incomplete).
+async fn fetch_blob(
+    scan: &Arc<Scan>,
+    repo: &str,
+    digest: &str,
+    artifact: &str,
+    found: &mut Found,
+) -> Result<Vec<u8>, String> {
+    let result = match Digest::parse(digest) {
+        None => Err(format!("layer digest {digest:?} is not a digest")),
+        Some(d) => scan.client.get_blob(repo, &d, MAX_SIGNATURE_BLOB_BYTES).await.map_err(|e| e.to_string()),
+    };
+    if let Err(e) = &result {
+        found.errors.push(format!("{artifact}: layer {digest} could not be read: {e}"));
+    }
+    result
 }
 
 /// Referrers from the API (where the registry has it) and from the referrers tag schema, united by
 /// digest: a registry that gained the API later may not have indexed old signatures.
-async fn referrers(scan: &Arc<Scan>, repo: &str, subject: &Subject, tag: Option<&str>, found: &mut Found) {
+async fn referrers(scan: &Arc<Scan>, repo: &str, subject: &Subject, tag: Option<&Lookup>, found: &mut Found) {
     let mut entries: BTreeMap<String, (ImageIndexEntry, Discovery)> = BTreeMap::new();
     if scan.has_referrers_api(repo).await {
         match scan.client.referrers(repo, &subject.digest).await {
@@ -148,18 +248,17 @@ async fn referrers(scan: &Arc<Scan>, repo: &str, subject: &Subject, tag: Option<
             Err(e) => found.errors.push(format!("referrers of {}: {e}", subject.digest)),
         }
     }
-    if let Some(tag) = tag {
-        match scan.client.get_manifest(repo, tag).await {
-            Ok(None) => {}
-            Err(e) => found.errors.push(format!("{tag}: {e}")),
-            Ok(Some(f)) => match serde_json::from_slice::<oci_client::manifest::OciImageIndex>(&f.bytes) {
+    if let Some(lookup) = tag {
+        let wanted = [ManifestKind::ReferrersIndex, ManifestKind::Unreadable];
+        if let Some(f) = artifact_manifest(scan, repo, lookup, &wanted, found).await {
+            match serde_json::from_slice::<oci_client::manifest::OciImageIndex>(&f.bytes) {
                 Ok(index) => {
                     for e in index.manifests {
                         entries.entry(e.digest.clone()).or_insert((e, Discovery::ReferrersTag));
                     }
                 }
-                Err(e) => found.errors.push(format!("referrers tag {tag} is not an image index: {e}")),
-            },
+                Err(e) => found.errors.push(format!("referrers tag {} is not an image index: {e}", lookup.tag())),
+            }
         }
     }
     for (_, (entry, discovery)) in entries {
@@ -204,23 +303,16 @@ async fn referrer(
             return None;
         }
     }
-    let digest = Digest::parse(&entry.digest);
-    let fetched = match &digest {
-        None => {
-            found.errors.push(format!("referrer digest {:?} is not a digest", entry.digest));
+    let Some(digest) = Digest::parse(&entry.digest) else {
+        found.errors.push(format!("referrer digest {:?} is not a digest", entry.digest));
+        return None;
+    };
+    let fetched = match scan.client.fetch_manifest(repo, digest.as_str()).await {
+        Ok(f) => f,
+        Err(e) => {
+            found.errors.push(format!("referrer {digest} is listed but could not be read: {e}"));
             return None;
         }
-        Some(d) => match scan.client.get_manifest(repo, d.as_str()).await {
-            Ok(Some(f)) => f,
-            Ok(None) => {
-                found.errors.push(format!("referrer {d} is listed but missing"));
-                return None;
-            }
-            Err(e) => {
-                found.errors.push(format!("referrer {d}: {e}"));
-                return None;
-            }
-        },
     };
     let manifest: OciImageManifest = match serde_json::from_slice(&fetched.bytes) {
         Ok(m) => m,
@@ -250,6 +342,7 @@ async fn referrer(
             return Some(report(format, discovery, &fetched.digest, c));
         }
     }
+    let name = format!("referrer {}", fetched.digest);
     let checked = match format {
         SignatureFormat::Notation => {
             if manifest.layers.len() != 1 {
@@ -259,7 +352,7 @@ async fn referrer(
                 ))
             } else {
                 let layer = &manifest.layers[0];
-                match fetch_blob(scan, repo, &layer.digest).await {
+                match fetch_blob(scan, repo, &layer.digest, &name, found).await {
                     Err(e) => base.error(e),
                     Ok(blob) => notation::check_envelope(
                         &layer.media_type,
@@ -279,7 +372,7 @@ async fn referrer(
             if layers.len() != 1 {
                 base.invalid(format!("bundle referrer has {} bundle layers, expected exactly one", layers.len()))
             } else {
-                match fetch_blob(scan, repo, &layers[0].digest).await {
+                match fetch_blob(scan, repo, &layers[0].digest, &name, found).await {
                     Err(e) => base.error(e),
                     Ok(blob) => bundle::check_bundle(&blob, subject, &scan.trust),
                 }
@@ -288,7 +381,7 @@ async fn referrer(
         SignatureFormat::Cosign => {
             let mut last = base.invalid("no simple-signing layer in the cosign referrer");
             for layer in manifest.layers.iter().filter(|l| l.media_type == oci::COSIGN_SIMPLESIGNING) {
-                last = match fetch_blob(scan, repo, &layer.digest).await {
+                last = match fetch_blob(scan, repo, &layer.digest, &name, found).await {
                     Err(e) => Checked::new(Envelope::Simplesigning, SignatureKind::Signature).error(e),
                     Ok(blob) => cosign::check_simplesigning(
                         &layer.annotations.clone().unwrap_or_default(),

@@ -6,7 +6,7 @@
 mod discover;
 mod repo;
 
-pub use repo::is_signature_artifact;
+pub use crate::oci::is_signature_artifact;
 
 use crate::oci::Digest;
 use crate::registry::{ReferrersAnswer, RegistryClient};
@@ -28,8 +28,36 @@ pub enum Event {
     /// A file of no supported type (filesystem scan; only counted).
     Skipped,
     Error(ErrorReport),
-    /// A path of a filesystem walk not walked again, and why (not an error).
+    /// Something that is not an error and decides no verdict: a path of a filesystem walk not
+    /// walked again, a repository without tags.
     Note(NoteReport),
+    /// Tags a repository lists that no reported image carries: their manifest is gone or could
+    /// not be read (each is also an `Error`). They count in `summary.tags`.
+    LostTags(u64),
+}
+
+/// Something wrong with an image found before its signatures are looked up; reported in
+/// `errors` under `code` and in the image's `discoveryErrors`.
+#[derive(Debug, Clone)]
+pub(crate) struct Problem {
+    pub code: &'static str,
+    /// What failed (a tag, a nested index), when it is not the image's digest.
+    pub reference: Option<String>,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(code: &'static str, reference: Option<String>, message: String) -> Problem {
+        Problem { code, reference, message }
+    }
+
+    /// A tag whose bytes do not hash to the digest the registry announced for them.
+    pub fn digest_mismatch(reference: &str, announced: &Digest, actual: &Digest) -> Problem {
+        let message = format!(
+            "{reference}: the registry announces {announced} (Docker-Content-Digest) but serves bytes whose digest is {actual}"
+        );
+        Problem::new("digest-mismatch", Some(reference.to_string()), message)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -116,7 +144,10 @@ impl Scan {
     }
 
     /// Walk a registry: the catalog (or the given repositories), filtered, repositories in parallel.
+    /// Repositories the user named (`repos`) must exist; ones the catalog lists exist even when
+    /// their tag list answers 404 (a repository holding only untagged manifests).
     pub async fn registry(self: &Arc<Self>, filter: &RepoFilter, repos: Option<Vec<String>>, parallel_repos: usize) {
+        let named = repos.is_some();
         let repo_stream: stream::BoxStream<'_, String> = match repos {
             Some(list) => stream::iter(list).boxed(),
             None => self.catalog().boxed(),
@@ -127,7 +158,7 @@ impl Scan {
                 let scan = Arc::clone(self);
                 async move {
                     scan.emit(Event::Repository).await;
-                    repo::scan_repository(&scan, &repo).await;
+                    repo::scan_repository(&scan, &repo, named).await;
                 }
             })
             .await;

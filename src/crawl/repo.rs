@@ -1,116 +1,234 @@
-//! One repository: classify its tags, resolve image tags to digests (one HEAD each), group tags
-//! by digest, attach signature artifacts to the images they sign, report orphans.
+//! One repository: its tag list, each tag judged by what it points at (an image, or a signature
+//! artifact whose tag name says which digest it signs), images grouped by digest, indexes folded
+//! into the manifests they list, signature artifacts attached to what they sign, and orphans
+//! reported with where their subject lives when it lives elsewhere. Named images (`sigaudit
+//! image`) go through the same folding and discovery.
 
-use super::discover::{discover, Hints};
-use super::{Event, Scan};
-use crate::oci::{self, Digest, TagKind};
-use crate::registry::ManifestHead;
-use crate::report::OrphanReport;
+use super::discover::{discover, Hints, Lookup};
+use super::{Event, Problem, Scan};
+use crate::oci::{self, Digest, ManifestKind, TagKind};
+use crate::registry::{Fetched, ManifestHead, RegistryError, MAX_SIGNATURE_BLOB_BYTES};
+use crate::report::{NoteReport, OrphanReport};
 use futures::stream::{self, StreamExt};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 /// An image of a repository: one digest, every tag that points at it.
 pub(super) struct Image {
     pub head: ManifestHead,
     pub tags: Vec<String>,
-    /// Platform manifests of an index that carry signatures of their own.
-    pub children: Vec<(ManifestHead, Hints)>,
+    pub hints: Hints,
+    /// The manifest's bytes, when a GET resolved it (an index needs them to list its manifests).
+    pub bytes: Option<Vec<u8>>,
+    /// For an index: the manifests it lists, nested indexes folded in.
+    pub platforms: Vec<Member>,
+    /// What went wrong before discovery (a digest mismatch, an unreadable nested index).
+    pub problems: Vec<Problem>,
+}
+
+impl Image {
+    fn new(head: ManifestHead, bytes: Option<Vec<u8>>) -> Image {
+        Image { head, tags: Vec::new(), hints: Hints::default(), bytes, platforms: Vec::new(), problems: Vec::new() }
+    }
+}
+
+/// A manifest an index lists.
+pub(super) struct Member {
+    pub head: ManifestHead,
+    /// `os/architecture[/variant]`, as the index states it.
+    pub platform: Option<String>,
+    /// The nested index that lists it, when that is not the reported index.
+    pub parent: Option<Digest>,
     pub hints: Hints,
 }
 
-/// Signature artifacts a tag list names, by the digest they sign.
+/// Indexes nested deeper than this are not followed (an error of the image).
+const MAX_INDEX_DEPTH: usize = 8;
+/// Manifests listed by one index, nested ones included, at most.
+const MAX_INDEX_MEMBERS: usize = 1000;
+/// Tags resolved concurrently per repository (the client bounds requests in flight).
+const TAGS_IN_FLIGHT: usize = 64;
+
+/// Signature artifacts the tag list names, by the digest they sign.
 #[derive(Default)]
 struct Artifacts {
-    sig: HashMap<Digest, String>,
-    att: HashMap<Digest, String>,
-    referrers_tag: HashMap<Digest, String>,
+    sig: HashMap<Digest, Lookup>,
+    att: HashMap<Digest, Lookup>,
+    referrers_tag: HashMap<Digest, Lookup>,
 }
 
 impl Artifacts {
-    fn hints(&mut self, d: &Digest) -> Hints {
-        Hints { sig: self.sig.remove(d), att: self.att.remove(d), referrers_tag: self.referrers_tag.remove(d) }
+    fn insert(&mut self, shape: TagKind, lookup: Lookup) {
+        match shape {
+            TagKind::CosignSignatures(d) => self.sig.insert(d, lookup),
+            TagKind::CosignAttestations(d) => self.att.insert(d, lookup),
+            TagKind::ReferrersIndex(d) => self.referrers_tag.insert(d, lookup),
+            TagKind::CosignSbom(_) | TagKind::Image => None,
+        };
     }
 
-    fn remaining(&self) -> Vec<Digest> {
-        let mut v: Vec<Digest> =
-            self.sig.keys().chain(self.att.keys()).chain(self.referrers_tag.keys()).cloned().collect();
-        v.sort();
-        v.dedup();
-        v
+    fn hints(&self, d: &Digest) -> Hints {
+        Hints {
+            sig: self.sig.get(d).cloned(),
+            att: self.att.get(d).cloned(),
+            referrers_tag: self.referrers_tag.get(d).cloned(),
+        }
+    }
+
+    fn digests(&self) -> BTreeSet<Digest> {
+        self.sig.keys().chain(self.att.keys()).chain(self.referrers_tag.keys()).cloned().collect()
     }
 }
 
-pub(super) async fn scan_repository(scan: &Arc<Scan>, repo: &str) {
+/// What a listed tag turned out to be.
+enum TagIs {
+    /// An ordinary tag, and the image it resolves to.
+    Image { tag: String, head: ManifestHead, fetched: Option<Fetched> },
+    /// A signature artifact (by its content, or unreadable) whose name says what it signs.
+    Artifact { shape: TagKind, lookup: Lookup },
+    /// Another artifact (an SBOM attachment): no image, no signature.
+    Other,
+    /// A listed tag the registry did not serve. `ordinary`: not shaped like an artifact tag.
+    Lost { tag: String, error: RegistryError, ordinary: bool },
+}
+
+/// Resolve one listed tag. Ordinary names take one HEAD (a GET with `--verify-digests`); names
+/// shaped like artifact tags (`sha256-<hex>[.sig|.att|.sbom]`) are fetched, since only their
+/// content tells an artifact from an image someone tagged that way, and discovery needs the
+/// artifact's manifest anyway.
+async fn resolve_tag(scan: &Arc<Scan>, repo: &str, tag: String) -> TagIs {
+    let shape = TagKind::of(&tag);
+    if shape == TagKind::Image {
+        return match scan.client.resolve(repo, &tag).await {
+            Ok(r) => TagIs::Image { tag, head: r.head, fetched: r.fetched },
+            Err(error) => TagIs::Lost { tag, error, ordinary: true },
+        };
+    }
+    let fetched = match scan.client.fetch_manifest(repo, &tag).await {
+        Ok(f) => f,
+        Err(error) if matches!(shape, TagKind::CosignSbom(_)) => return TagIs::Lost { tag, error, ordinary: false },
+        Err(error) => {
+            let lookup = Lookup::Listed { tag, manifest: Err(error.to_string()) };
+            return TagIs::Artifact { shape, lookup };
+        }
+    };
+    let kind = oci::classify(&fetched.bytes);
+    match (kind, &shape) {
+        (ManifestKind::Image | ManifestKind::Index, _) => {
+            TagIs::Image { tag, head: fetched.head(), fetched: Some(fetched) }
+        }
+        (
+            ManifestKind::Signature | ManifestKind::Unreadable,
+            TagKind::CosignSignatures(_) | TagKind::CosignAttestations(_),
+        )
+        | (ManifestKind::ReferrersIndex | ManifestKind::Unreadable, TagKind::ReferrersIndex(_)) => {
+            TagIs::Artifact { shape, lookup: Lookup::Listed { tag, manifest: Ok(fetched) } }
+        }
+        _ => {
+            tracing::debug!(
+                repository = repo,
+                tag = tag.as_str(),
+                ?kind,
+                "an artifact that is no image and no signature"
+            );
+            TagIs::Other
+        }
+    }
+}
+
+pub(super) async fn scan_repository(scan: &Arc<Scan>, repo: &str, named: bool) {
     let tags = match scan.client.list_tags(repo).await {
-        Ok(Some(t)) => t,
+        Ok(Some(t)) if !t.is_empty() => t,
+        Ok(Some(_)) => return empty_repository(scan, repo, "no tags: the tag list is empty").await,
+        // CNCF distribution answers 404 NAME_UNKNOWN for a repository that holds only untagged
+        // manifests: a repository the catalog lists exists. One the user named may not.
+        Ok(None) if !named => {
+            return empty_repository(scan, repo, "no tags: the tag list answers 404 (untagged manifests only)").await
+        }
         Ok(None) => {
-            return scan.error(Some(repo), None, "repository-not-found", format!("repository {repo} not found")).await
+            let msg =
+                format!("repository {repo} not found: its tag list answers 404 (it does not exist, or holds no tags)");
+            return scan.error(Some(repo), None, "repository-not-found", msg).await;
         }
         Err(e) => return scan.error(Some(repo), None, "tag-list-error", e.to_string()).await,
     };
+
+    let resolved: Vec<TagIs> =
+        stream::iter(tags).map(|tag| resolve_tag(scan, repo, tag)).buffer_unordered(TAGS_IN_FLIGHT).collect().await;
+    let mut images: BTreeMap<Digest, Image> = BTreeMap::new();
     let mut artifacts = Artifacts::default();
-    let mut image_tags = Vec::new();
-    for tag in tags {
-        match TagKind::of(&tag) {
-            TagKind::Image => image_tags.push(tag),
-            TagKind::CosignSignatures(d) => {
-                artifacts.sig.insert(d, tag);
+    let mut lost = 0u64;
+    for t in resolved {
+        match t {
+            TagIs::Image { tag, head, fetched } => {
+                let image = images.entry(head.digest.clone()).or_insert_with(|| Image::new(head, None));
+                if let Some(f) = fetched {
+                    if let Some(announced) = f.misannounced() {
+                        image.problems.push(Problem::digest_mismatch(&tag, announced, &f.digest));
+                    }
+                    image.bytes.get_or_insert(f.bytes);
+                }
+                image.tags.push(tag);
             }
-            TagKind::CosignAttestations(d) => {
-                artifacts.att.insert(d, tag);
+            TagIs::Artifact { shape, lookup } => artifacts.insert(shape, lookup),
+            TagIs::Other => {}
+            TagIs::Lost { tag, error, ordinary } => {
+                lost += u64::from(ordinary);
+                let (code, message) = match error.status() {
+                    Some(404) => {
+                        ("manifest-not-found", format!("tag {tag} is listed but its manifest is gone: {error}"))
+                    }
+                    _ => ("manifest-error", format!("tag {tag}: {error}")),
+                };
+                scan.error(Some(repo), Some(&tag), code, message).await;
             }
-            TagKind::ReferrersIndex(d) => {
-                artifacts.referrers_tag.insert(d, tag);
-            }
-            TagKind::CosignSbom(_) => {}
         }
     }
-
-    // Resolve every image tag with one HEAD, concurrently (the client bounds requests in flight).
-    let heads: Vec<(String, Result<Option<ManifestHead>, _>)> = stream::iter(image_tags)
-        .map(|tag| async move {
-            let head = scan.client.head_manifest(repo, &tag).await;
-            (tag, head)
-        })
-        .buffer_unordered(64)
-        .collect()
-        .await;
-    let mut by_digest: BTreeMap<Digest, Image> = BTreeMap::new();
-    for (tag, head) in heads {
-        match head {
-            Ok(Some(h)) => {
-                by_digest
-                    .entry(h.digest.clone())
-                    .or_insert_with(|| Image {
-                        head: h,
-                        tags: Vec::new(),
-                        children: Vec::new(),
-                        hints: Hints::default(),
-                    })
-                    .tags
-                    .push(tag);
-            }
-            Ok(None) => {
-                scan.error(
-                    Some(repo),
-                    Some(&tag),
-                    "manifest-not-found",
-                    format!("tag {tag} is listed but its manifest is gone"),
-                )
-                .await
-            }
-            Err(e) => scan.error(Some(repo), Some(&tag), "manifest-error", e.to_string()).await,
-        }
+    if lost > 0 {
+        scan.emit(Event::LostTags(lost)).await;
     }
-    for image in by_digest.values_mut() {
+    for image in images.values_mut() {
         image.tags.sort();
-        image.hints = artifacts.hints(&image.head.digest);
+        image.problems.sort_by(|a, b| (&a.reference, &a.message).cmp(&(&b.reference, &b.message)));
+        fold(scan, repo, image).await;
     }
 
-    attach_unmatched(scan, repo, &mut by_digest, &mut artifacts).await;
+    // Signature artifacts whose digest is no tagged image and no manifest of a tagged index: an
+    // image pushed by digest only, a signature of a signature artifact, or an orphan.
+    let known: HashSet<Digest> = images
+        .values()
+        .flat_map(|i| std::iter::once(&i.head.digest).chain(i.platforms.iter().map(|m| &m.head.digest)))
+        .cloned()
+        .collect();
+    let mut untagged: BTreeMap<Digest, Image> = BTreeMap::new();
+    for d in artifacts.digests().into_iter().filter(|d| !known.contains(d)) {
+        match scan.client.get_manifest(repo, d.as_str()).await {
+            Ok(None) => orphan(scan, repo, &d, &artifacts.hints(&d)).await,
+            Ok(Some(f)) => match oci::classify(&f.bytes) {
+                ManifestKind::Image | ManifestKind::Index => {
+                    untagged.insert(d, Image::new(f.head(), Some(f.bytes)));
+                }
+                kind => tracing::debug!(repository = repo, %d, ?kind, "signed artifact; not an image"),
+            },
+            Err(e) => scan.error(Some(repo), Some(d.as_str()), "manifest-error", e.to_string()).await,
+        }
+    }
+    for image in untagged.values_mut() {
+        fold(scan, repo, image).await;
+    }
+    // An untagged manifest that an untagged index lists is a platform of that index.
+    let listed: HashSet<Digest> =
+        untagged.values().flat_map(|i| i.platforms.iter().map(|m| m.head.digest.clone())).collect();
+    untagged.retain(|d, _| !listed.contains(d));
+    images.extend(untagged);
 
-    stream::iter(by_digest.into_values())
+    for image in images.values_mut() {
+        image.hints = artifacts.hints(&image.head.digest);
+        for m in &mut image.platforms {
+            m.hints = artifacts.hints(&m.head.digest);
+        }
+    }
+    stream::iter(images.into_values())
         .for_each_concurrent(16, |image| async move {
             let report = discover(scan, repo, image).await;
             scan.emit(Event::Image(Box::new(report))).await;
@@ -118,118 +236,204 @@ pub(super) async fn scan_repository(scan: &Arc<Scan>, repo: &str) {
         .await;
 }
 
-/// Signature artifacts whose digest no tag resolves to: a platform manifest of an index (cosign
-/// `--recursive`), an untagged image pushed by digest, a signature of a signature artifact, or an
-/// orphan whose image is gone.
-async fn attach_unmatched(
-    scan: &Arc<Scan>,
-    repo: &str,
-    images: &mut BTreeMap<Digest, Image>,
-    artifacts: &mut Artifacts,
-) {
-    if artifacts.remaining().is_empty() {
+/// A repository with no tags: its untagged manifests, if any, cannot be listed.
+async fn empty_repository(scan: &Arc<Scan>, repo: &str, message: &str) {
+    let message = message.to_string();
+    tracing::info!(repository = repo, "{message}");
+    scan.emit(Event::Note(NoteReport { path: repo.into(), code: "empty-repository".into(), message })).await;
+}
+
+/// An index's manifests, nested indexes folded in breadth first: the top index's entries, then
+/// each nested index's, each naming the index that lists it. BuildKit's attestation manifests
+/// (`vnd.docker.reference.type: attestation-manifest`) are no platforms and are left out. A
+/// nested index the registry cannot serve is an error of the image.
+async fn fold(scan: &Arc<Scan>, repo: &str, image: &mut Image) {
+    if !oci::is_index(&image.head.media_type) {
+        image.bytes = None;
         return;
     }
-    // Platform manifests of the indexes in this repository.
-    let indexes: Vec<Digest> =
-        images.values().filter(|i| oci::is_index(&i.head.media_type)).map(|i| i.head.digest.clone()).collect();
-    for parent in indexes {
-        let fetched = match scan.client.get_manifest(repo, parent.as_str()).await {
-            Ok(Some(f)) => f,
-            Ok(None) => continue,
+    let top = image.head.digest.clone();
+    let mut queue = VecDeque::from([(top.clone(), image.bytes.take(), None::<Digest>, 0usize)]);
+    let mut seen = HashSet::from([top]);
+    'indexes: while let Some((digest, bytes, parent, depth)) = queue.pop_front() {
+        let bytes = match bytes {
+            Some(b) => b,
+            None => match scan.client.fetch_manifest(repo, digest.as_str()).await {
+                Ok(f) => f.bytes,
+                Err(e) => {
+                    let msg = format!("index {digest} could not be read: {e}");
+                    image.problems.push(Problem::new("manifest-error", Some(digest.to_string()), msg));
+                    continue;
+                }
+            },
+        };
+        let entries = match oci::index_entries(&bytes) {
+            Ok(e) => e,
             Err(e) => {
-                scan.error(Some(repo), Some(parent.as_str()), "manifest-error", e.to_string()).await;
+                let msg = format!("index {digest}: {e}");
+                image.problems.push(Problem::new("manifest-error", Some(digest.to_string()), msg));
                 continue;
             }
         };
-        let Ok(index) = serde_json::from_slice::<oci_client::manifest::OciImageIndex>(&fetched.bytes) else {
-            continue;
-        };
-        for child in index.manifests {
-            let Some(d) = Digest::parse(&child.digest) else {
+        for e in entries {
+            if e.reference_type.as_deref() == Some("attestation-manifest") {
+                continue;
+            }
+            let Some(d) = Digest::parse(&e.digest) else {
+                let msg = format!("index {digest} lists {:?}, which is not a digest", e.digest);
+                image.problems.push(Problem::new("manifest-error", Some(digest.to_string()), msg));
                 continue;
             };
-            let hints = artifacts.hints(&d);
-            if !hints.is_empty() {
-                let head = ManifestHead { digest: d, media_type: child.media_type, size: child.size.max(0) as u64 };
-                images.get_mut(&parent).expect("parent listed").children.push((head, hints));
+            if !seen.insert(d.clone()) {
+                continue;
             }
-        }
-    }
-    for d in artifacts.remaining() {
-        let hints = artifacts.hints(&d);
-        let artifact = hints.sig.clone().or(hints.att.clone()).or(hints.referrers_tag.clone()).unwrap_or_default();
-        match scan.client.get_manifest(repo, d.as_str()).await {
-            Ok(None) => {
-                scan.emit(Event::Orphan(OrphanReport { repository: repo.into(), artifact, subject: d.to_string() }))
-                    .await;
+            if image.platforms.len() >= MAX_INDEX_MEMBERS {
+                let msg =
+                    format!("the index lists more than {MAX_INDEX_MEMBERS} manifests; the rest were not examined");
+                image.problems.push(Problem::new("manifest-error", None, msg));
+                break 'indexes;
             }
-            Ok(Some(f)) if is_signature_artifact(&f.bytes) => {
-                tracing::debug!(repository = repo, %d, "signature of a signature artifact; not an image");
+            if oci::is_index(&e.media_type) {
+                if depth + 1 >= MAX_INDEX_DEPTH {
+                    let msg = format!("index {d} is nested more than {MAX_INDEX_DEPTH} deep; not followed");
+                    image.problems.push(Problem::new("manifest-error", Some(d.to_string()), msg));
+                } else {
+                    queue.push_back((d.clone(), None, Some(d.clone()), depth + 1));
+                }
             }
-            Ok(Some(f)) => {
-                let head = ManifestHead { digest: d.clone(), media_type: f.media_type, size: f.bytes.len() as u64 };
-                images.insert(d, Image { head, tags: Vec::new(), children: Vec::new(), hints });
-            }
-            Err(e) => scan.error(Some(repo), Some(&artifact), "manifest-error", e.to_string()).await,
+            let head = ManifestHead { digest: d, media_type: e.media_type, size: e.size };
+            image.platforms.push(Member {
+                head,
+                platform: e.platform,
+                parent: parent.clone(),
+                hints: Hints::default(),
+            });
         }
     }
 }
 
-/// Whether a manifest is itself a signature or attestation artifact rather than an image.
-pub fn is_signature_artifact(bytes: &[u8]) -> bool {
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) else {
-        return false;
+/// A signature artifact whose subject this repository does not hold. When the signature names
+/// another repository of this registry for its subject and the subject is there, the report
+/// says so: the signature lives apart from its image, it did not outlive it.
+async fn orphan(scan: &Arc<Scan>, repo: &str, d: &Digest, hints: &Hints) {
+    let lookups = [&hints.sig, &hints.att, &hints.referrers_tag];
+    for lookup in lookups.into_iter().flatten() {
+        if let Lookup::Listed { tag, manifest: Err(e) } = lookup {
+            let msg = format!("{tag} is listed but could not be read: {e}");
+            scan.error(Some(repo), Some(tag), "discovery-error", msg).await;
+        }
+    }
+    let artifact = lookups.into_iter().flatten().next().map(|l| l.tag().to_string()).unwrap_or_default();
+    let subject_repository = subject_elsewhere(scan, repo, d, hints).await;
+    let orphan = OrphanReport { repository: repo.into(), artifact, subject: d.to_string(), subject_repository };
+    scan.emit(Event::Orphan(orphan)).await;
+}
+
+/// The repository a cosign signature or attestation names for its subject (the payload's
+/// `docker-reference`, the in-toto subject's name), when it is not `repo` and holds `d`.
+async fn subject_elsewhere(scan: &Arc<Scan>, repo: &str, d: &Digest, hints: &Hints) -> Option<String> {
+    let candidates = [(&hints.sig, oci::COSIGN_SIMPLESIGNING), (&hints.att, oci::DSSE_ENVELOPE)];
+    for (lookup, layer_type) in candidates {
+        let Some(Lookup::Listed { tag, manifest: Ok(f) }) = lookup else { continue };
+        let Ok(m) = serde_json::from_slice::<oci_client::manifest::OciImageManifest>(&f.bytes) else { continue };
+        let Some(layer) = m.layers.iter().find(|l| l.media_type == layer_type) else { continue };
+        let Some(ld) = Digest::parse(&layer.digest) else { continue };
+        let blob = match scan.client.get_blob(repo, &ld, MAX_SIGNATURE_BLOB_BYTES).await {
+            Ok(b) => b,
+            Err(e) => {
+                let msg = format!("{tag}: layer {ld} could not be read: {e}");
+                scan.error(Some(repo), Some(tag), "discovery-error", msg).await;
+                continue;
+            }
+        };
+        for other in named_repositories(&blob, layer_type) {
+            if other == repo {
+                continue;
+            }
+            match scan.client.head_manifest(&other, d.as_str()).await {
+                Ok(Some(_)) => return Some(other),
+                Ok(None) => {}
+                Err(e) => {
+                    let msg = format!("{tag} names {other} for its subject {d}, which could not be looked up: {e}");
+                    scan.error(Some(repo), Some(tag), "discovery-error", msg).await;
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Repositories a cosign payload names: `critical.identity.docker-reference` of simple signing,
+/// `subject[].name` of an attestation's in-toto statement. Read only to know where to look.
+fn named_repositories(blob: &[u8], layer_type: &str) -> Vec<String> {
+    use base64::Engine;
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(blob) else { return Vec::new() };
+    let names: Vec<String> = if layer_type == oci::COSIGN_SIMPLESIGNING {
+        v.pointer("/critical/identity/docker-reference")
+            .and_then(|r| r.as_str())
+            .map(str::to_string)
+            .into_iter()
+            .collect()
+    } else {
+        let payload = v.get("payload").and_then(|p| p.as_str()).unwrap_or("");
+        let Ok(statement) = base64::engine::general_purpose::STANDARD.decode(payload) else { return Vec::new() };
+        let Ok(s) = serde_json::from_slice::<serde_json::Value>(&statement) else { return Vec::new() };
+        s.get("subject")
+            .and_then(|x| x.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.get("name").and_then(|n| n.as_str()).map(str::to_string))
+            .collect()
     };
-    let s = |p: &str| v.pointer(p).and_then(|x| x.as_str()).unwrap_or("");
-    let ty = if s("/artifactType").is_empty() { s("/config/mediaType") } else { s("/artifactType") };
-    if ty == oci::NOTARY_SIGNATURE
-        || ty.starts_with(oci::SIGSTORE_BUNDLE_PREFIX)
-        || ty.starts_with("application/vnd.dev.cosign")
-    {
-        return true;
-    }
-    v.pointer("/layers").and_then(|l| l.as_array()).is_some_and(|l| {
-        !l.is_empty()
-            && l.iter().all(|x| {
-                let m = x.get("mediaType").and_then(|m| m.as_str()).unwrap_or("");
-                m == oci::COSIGN_SIMPLESIGNING || m == oci::DSSE_ENVELOPE
-            })
-    })
+    let mut repos: Vec<String> = names
+        .iter()
+        .filter_map(|n| n.parse::<oci_client::Reference>().ok())
+        .map(|r| r.repository().to_string())
+        .collect();
+    repos.dedup();
+    repos
 }
 
-/// Named references (`image` subcommand): resolve each, merge tags per digest, discover by probing.
+/// Named references (`image` subcommand): resolve each, merge tags per digest, fold indexes,
+/// discover by probing. The same folding and discovery as a registry scan.
 pub(super) async fn scan_references(scan: &Arc<Scan>, refs: Vec<(String, String)>) {
     let mut images: BTreeMap<(String, Digest), Image> = BTreeMap::new();
     for (repo, reference) in refs {
-        match scan.client.head_manifest(&repo, &reference).await {
-            Ok(Some(h)) => {
-                let is_tag = Digest::parse(&reference).is_none();
-                let entry = images.entry((repo.clone(), h.digest.clone())).or_insert_with(|| Image {
-                    hints: Hints::probe(&h.digest),
-                    head: h,
-                    tags: Vec::new(),
-                    children: Vec::new(),
-                });
+        let is_tag = Digest::parse(&reference).is_none();
+        let shown = if is_tag { format!("{repo}:{reference}") } else { format!("{repo}@{reference}") };
+        match scan.client.resolve(&repo, &reference).await {
+            Ok(r) => {
+                let entry =
+                    images.entry((repo.clone(), r.head.digest.clone())).or_insert_with(|| Image::new(r.head, None));
+                if let Some(f) = r.fetched {
+                    if let Some(announced) = f.misannounced() {
+                        entry.problems.push(Problem::digest_mismatch(&reference, announced, &f.digest));
+                    }
+                    entry.bytes.get_or_insert(f.bytes);
+                }
                 if is_tag && !entry.tags.contains(&reference) {
                     entry.tags.push(reference);
                 }
             }
-            Ok(None) => {
-                scan.error(Some(&repo), Some(&reference), "manifest-not-found", format!("{repo}:{reference} not found"))
-                    .await
+            Err(e) if e.status() == Some(404) => {
+                scan.error(Some(&repo), Some(&reference), "manifest-not-found", format!("{shown} not found: {e}")).await
             }
             Err(e) => scan.error(Some(&repo), Some(&reference), "manifest-error", e.to_string()).await,
         }
     }
-    for image in images.values_mut() {
+    let mut repos = BTreeSet::new();
+    for ((repo, digest), image) in images.iter_mut() {
         image.tags.sort();
-    }
-    let mut seen = std::collections::HashSet::new();
-    for ((repo, _), _) in images.iter() {
-        if seen.insert(repo.clone()) {
-            scan.emit(Event::Repository).await;
+        image.problems.sort_by(|a, b| (&a.reference, &a.message).cmp(&(&b.reference, &b.message)));
+        image.hints = Hints::probe(digest);
+        fold(scan, repo, image).await;
+        for m in &mut image.platforms {
+            m.hints = Hints::probe(&m.head.digest);
         }
+        repos.insert(repo.clone());
+    }
+    for _ in repos {
+        scan.emit(Event::Repository).await;
     }
     stream::iter(images)
         .for_each_concurrent(16, |((repo, _), image)| async move {

@@ -31,6 +31,9 @@ pub struct ClientConfig {
     pub catalog_page_size: usize,
     /// At most this many requests per second to this registry (0: unlimited).
     pub rps: u32,
+    /// Resolve tags with a GET and hash the bytes, instead of taking a HEAD's
+    /// `Docker-Content-Digest` on the registry's word.
+    pub verify_digests: bool,
 }
 
 impl ClientConfig {
@@ -47,6 +50,7 @@ impl ClientConfig {
             insecure_skip_tls_verify: false,
             catalog_page_size: 1000,
             rps: 0,
+            verify_digests: false,
         }
     }
 }
@@ -77,12 +81,33 @@ pub struct ManifestHead {
     pub size: u64,
 }
 
-/// A fetched manifest or blob: the exact bytes and their digest, recomputed.
+/// A fetched manifest: the exact bytes and their digest, recomputed.
 #[derive(Debug, Clone)]
 pub struct Fetched {
     pub bytes: Vec<u8>,
     pub digest: Digest,
     pub media_type: String,
+    /// The digest the registry announced for these bytes (`Docker-Content-Digest`), if any.
+    pub announced: Option<Digest>,
+}
+
+impl Fetched {
+    pub fn head(&self) -> ManifestHead {
+        ManifestHead { digest: self.digest.clone(), media_type: self.media_type.clone(), size: self.bytes.len() as u64 }
+    }
+
+    /// The announced digest when the bytes served do not hash to it.
+    pub fn misannounced(&self) -> Option<&Digest> {
+        self.announced.as_ref().filter(|a| !a.matches(&self.bytes))
+    }
+}
+
+/// A tag or digest resolved to a manifest: by a HEAD (the registry's word for the digest), or
+/// with `verify_digests` by a GET whose bytes were hashed (then `fetched` holds them).
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub head: ManifestHead,
+    pub fetched: Option<Fetched>,
 }
 
 /// One catalog page: its repositories, and the next page (or why it cannot be followed).
@@ -487,6 +512,16 @@ impl RegistryClient {
     /// A HEAD is the cheapest way to resolve a tag; if the registry omits `Docker-Content-Digest`
     /// the manifest is fetched and hashed instead.
     pub async fn head_manifest(&self, repo: &str, reference: &str) -> Result<Option<ManifestHead>, RegistryError> {
+        match self.head_manifest_inner(repo, reference).await {
+            Ok(Head::Found(h)) => Ok(Some(h)),
+            Ok(Head::Incomplete) => Ok(self.get_manifest(repo, reference).await?.map(|f| f.head())),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A HEAD; a 404 is an error.
+    async fn head_manifest_inner(&self, repo: &str, reference: &str) -> Result<Head, RegistryError> {
         let url = self.url(&format!("/v2/{repo}/manifests/{reference}"));
         let r = self
             .request(
@@ -498,9 +533,6 @@ impl RegistryClient {
                 0,
             )
             .await?;
-        if r.status == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
         if !r.status.is_success() {
             return Err(status_error(&Method::HEAD, &r));
         }
@@ -518,19 +550,40 @@ impl RegistryClient {
                         });
                     }
                 }
-                Ok(Some(ManifestHead { digest, media_type: base_media_type(&media_type), size }))
+                Ok(Head::Found(ManifestHead { digest, media_type: base_media_type(&media_type), size }))
             }
-            _ => Ok(self.get_manifest(repo, reference).await?.map(|f| ManifestHead {
-                size: f.bytes.len() as u64,
-                digest: f.digest,
-                media_type: f.media_type,
-            })),
+            _ => Ok(Head::Incomplete),
         }
     }
 
-    /// `GET` a manifest, its digest recomputed from the bytes (and checked against a digest
-    /// reference). `Ok(None)` when it does not exist.
-    pub async fn get_manifest(&self, repo: &str, reference: &str) -> Result<Option<Fetched>, RegistryError> {
+    /// Resolve a reference something listed or named (a tag of the tag list, an image given on
+    /// the command line): a HEAD, or with `verify_digests` a GET whose bytes are hashed. A 404
+    /// is an error here (with the registry's answer), not "none".
+    pub async fn resolve(&self, repo: &str, reference: &str) -> Result<Resolved, RegistryError> {
+        if self.config.verify_digests {
+            let fetched = self.fetch_manifest(repo, reference).await?;
+            return Ok(Resolved { head: fetched.head(), fetched: Some(fetched) });
+        }
+        match self.head_manifest_inner(repo, reference).await? {
+            Head::Found(head) => Ok(Resolved { head, fetched: None }),
+            Head::Incomplete => {
+                let fetched = self.fetch_manifest(repo, reference).await?;
+                Ok(Resolved { head: fetched.head(), fetched: Some(fetched) })
+            }
+        }
+    }
+
+    /// `GET` a manifest something listed (a tag of the tag list, an entry of an index): a 404 is
+    /// an error, with the registry's answer.
+    pub async fn fetch_manifest(&self, repo: &str, reference: &str) -> Result<Fetched, RegistryError> {
+        let (url, r) = self.manifest_get(repo, reference).await?;
+        if !r.status.is_success() {
+            return Err(status_error(&Method::GET, &r));
+        }
+        fetched(url, reference, r)
+    }
+
+    async fn manifest_get(&self, repo: &str, reference: &str) -> Result<(Url, Response), RegistryError> {
         let url = self.url(&format!("/v2/{repo}/manifests/{reference}"));
         let r = self
             .request(
@@ -542,27 +595,20 @@ impl RegistryClient {
                 MAX_MANIFEST_BYTES,
             )
             .await?;
+        Ok((url, r))
+    }
+
+    /// `GET` a manifest, its digest recomputed from the bytes (and checked against a digest
+    /// reference). `Ok(None)` when it does not exist: for probes of what no listing announced.
+    pub async fn get_manifest(&self, repo: &str, reference: &str) -> Result<Option<Fetched>, RegistryError> {
+        let (url, r) = self.manifest_get(repo, reference).await?;
         if r.status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
         if !r.status.is_success() {
             return Err(status_error(&Method::GET, &r));
         }
-        let digest = Digest::sha256_of(&r.body);
-        if let Some(asked) = Digest::parse(reference) {
-            if !asked.matches(&r.body) {
-                return Err(RegistryError::DigestMismatch {
-                    url: url.to_string(),
-                    expected: asked.to_string(),
-                    actual: digest.to_string(),
-                });
-            }
-        }
-        let media_type = header_str(&r.headers, CONTENT_TYPE.as_str())
-            .map(|m| base_media_type(&m))
-            .or_else(|| media_type_in(&r.body))
-            .unwrap_or_default();
-        Ok(Some(Fetched { bytes: r.body, digest, media_type }))
+        fetched(url, reference, r).map(Some)
     }
 
     /// `GET` a blob of at most `limit` bytes and check it against its digest.
@@ -620,6 +666,34 @@ impl RegistryClient {
             }
         }
     }
+}
+
+/// What a successful HEAD told.
+enum Head {
+    Found(ManifestHead),
+    /// No `Docker-Content-Digest`, type or length: the manifest must be fetched and hashed.
+    Incomplete,
+}
+
+/// A manifest GET's answer as [`Fetched`]: the digest recomputed from the bytes and checked
+/// against a digest reference; the registry's announced digest kept for the caller to compare.
+fn fetched(url: Url, reference: &str, r: Response) -> Result<Fetched, RegistryError> {
+    let digest = Digest::sha256_of(&r.body);
+    if let Some(asked) = Digest::parse(reference) {
+        if !asked.matches(&r.body) {
+            return Err(RegistryError::DigestMismatch {
+                url: url.to_string(),
+                expected: asked.to_string(),
+                actual: digest.to_string(),
+            });
+        }
+    }
+    let media_type = header_str(&r.headers, CONTENT_TYPE.as_str())
+        .map(|m| base_media_type(&m))
+        .or_else(|| media_type_in(&r.body))
+        .unwrap_or_default();
+    let announced = header_str(&r.headers, "docker-content-digest").as_deref().and_then(Digest::parse);
+    Ok(Fetched { bytes: r.body, digest, media_type, announced })
 }
 
 fn header_str(h: &HeaderMap, name: &str) -> Option<String> {

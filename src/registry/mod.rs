@@ -14,7 +14,7 @@ mod link;
 mod stats;
 
 pub use auth::{docker_config_credentials, Challenge, Credentials, Secret};
-pub use client::{CatalogPage, ClientConfig, Fetched, ManifestHead, ReferrersAnswer, RegistryClient, Scope};
+pub use client::{CatalogPage, ClientConfig, Fetched, ManifestHead, ReferrersAnswer, RegistryClient, Resolved, Scope};
 pub use link::next_link;
 pub use stats::{RequestKind, Stats, StatsSnapshot};
 

@@ -251,15 +251,75 @@ pub struct ImageReport {
     /// An image with no signature found but failed lookups has status `error`, never `unsigned`.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub discovery_errors: Vec<String>,
+    /// For an index: the manifests it lists, nested indexes folded in, each judged by its own
+    /// signatures. They do not decide the index's `status`: that is its own digest's signatures.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub platforms: Vec<PlatformReport>,
+    /// For an index: how many platform images it holds, and how many are signed and verified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_summary: Option<PlatformSummary>,
 }
 
 impl ImageReport {
     pub fn compute_status(&mut self) {
-        self.status = Status::of(self.signatures.iter().map(|s| &s.verification.status));
-        if self.status == Status::Unsigned && !self.discovery_errors.is_empty() {
-            self.status = Status::Error;
+        self.status = status_of(&self.signatures, &self.discovery_errors);
+        for p in &mut self.platforms {
+            p.status = status_of(&p.signatures, &p.discovery_errors);
         }
+        let images = self.platforms.iter().filter(|p| !p.is_index());
+        self.platform_summary = (!self.platforms.is_empty()).then(|| {
+            let mut s = PlatformSummary::default();
+            for p in images {
+                s.platforms += 1;
+                s.signed += u64::from(!p.signatures.is_empty());
+                s.verified += u64::from(p.status == Status::Verified);
+            }
+            s
+        });
     }
+}
+
+/// Best signature verdict; `unsigned` when none; `error` when none was found but a lookup failed.
+fn status_of(signatures: &[SignatureReport], discovery_errors: &[String]) -> Status {
+    let status = Status::of(signatures.iter().map(|s| &s.verification.status));
+    if status == Status::Unsigned && !discovery_errors.is_empty() {
+        Status::Error
+    } else {
+        status
+    }
+}
+
+/// One manifest an index lists (a platform image, or a nested index, whose own entries follow it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PlatformReport {
+    pub digest: String,
+    pub media_type: String,
+    /// `os/architecture[/variant]` as the index states it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// The nested index that lists this manifest, when it is not the reported index itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<String>,
+    pub status: Status,
+    pub signatures: Vec<SignatureReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub discovery_errors: Vec<String>,
+}
+
+impl PlatformReport {
+    pub fn is_index(&self) -> bool {
+        crate::oci::is_index(&self.media_type)
+    }
+}
+
+/// Platform images of an index (nested indexes not counted), signed and verified.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PlatformSummary {
+    pub platforms: u64,
+    pub signed: u64,
+    pub verified: u64,
 }
 
 /// One file of a supported type (filesystem scan).
@@ -339,6 +399,11 @@ pub struct OrphanReport {
     pub artifact: String,
     /// The digest it signs, which the repository does not hold.
     pub subject: String,
+    /// The repository of this registry that does hold the subject, when the signature names one
+    /// (a cosign payload's `docker-reference`) and the subject is there: the signature lives
+    /// apart from its image (as `COSIGN_REPOSITORY` leaves it) rather than outliving it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_repository: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -353,14 +418,16 @@ pub struct ErrorReport {
     pub message: String,
 }
 
-/// Something about the walk that is not an error and decides no verdict (filesystem scan): a
+/// Something the scan saw that is not an error and decides no verdict. Filesystem scans: a
 /// symbolic link that leads back into the walk, a file already reported by another path, a
-/// directory on another file system left out by `--one-file-system`.
+/// directory on another file system left out by `--one-file-system`. Registry scans: a repository
+/// without tags.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct NoteReport {
+    /// The path walked (filesystem scans), or the repository (registry scans).
     pub path: String,
-    /// Stable kebab-case code: `symlink-loop`, `same-file`, `other-file-system`.
+    /// Stable kebab-case code: `symlink-loop`, `same-file`, `other-file-system`; `empty-repository`.
     pub code: String,
     pub message: String,
 }
@@ -426,6 +493,15 @@ pub struct Summary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub orphans: Option<u64>,
     pub coverage: Coverage,
+    /// Platform images of all indexes, and how many are signed and verified (when any index was seen).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platforms: Option<PlatformSummary>,
+    /// Entries in `notes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<u64>,
+    /// Images or files with at least one signature (for `coverage.signed`).
+    #[serde(skip)]
+    with_signatures: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -439,7 +515,14 @@ pub struct Coverage {
 
 impl Summary {
     pub fn for_registry() -> Summary {
-        Summary { repositories: Some(0), tags: Some(0), images: Some(0), orphans: Some(0), ..Summary::default() }
+        Summary {
+            repositories: Some(0),
+            tags: Some(0),
+            images: Some(0),
+            orphans: Some(0),
+            notes: Some(0),
+            ..Summary::default()
+        }
     }
 
     pub fn for_files() -> Summary {
@@ -450,6 +533,20 @@ impl Summary {
         *self.images.get_or_insert(0) += 1;
         *self.tags.get_or_insert(0) += image.tags.len() as u64;
         self.count_status(image.status, image.signatures.len());
+        // Signatures of platform manifests count as signatures, not as signing the index.
+        self.signatures += image.platforms.iter().map(|p| p.signatures.len() as u64).sum::<u64>();
+        if let Some(p) = &image.platform_summary {
+            let s = self.platforms.get_or_insert_with(PlatformSummary::default);
+            s.platforms += p.platforms;
+            s.signed += p.signed;
+            s.verified += p.verified;
+        }
+    }
+
+    /// Tags a repository lists that no reported image carries: their manifest is gone or could
+    /// not be read (each is also in `errors`).
+    pub fn count_lost_tags(&mut self, n: u64) {
+        *self.tags.get_or_insert(0) += n;
     }
 
     pub fn count_file(&mut self, file: &FileReport) {
@@ -459,6 +556,7 @@ impl Summary {
 
     fn count_status(&mut self, status: Status, signatures: usize) {
         self.signatures += signatures as u64;
+        self.with_signatures += u64::from(signatures > 0);
         *self.slot(status) += 1;
     }
 
@@ -483,7 +581,9 @@ impl Summary {
         let items = self.items();
         if items > 0 {
             let n = items as f64;
-            self.coverage.signed = round3((items - self.unsigned) as f64 / n);
+            // Images with a signature found: an image whose lookups failed (status `error`, no
+            // signature) is not counted as signed.
+            self.coverage.signed = round3(self.with_signatures as f64 / n);
             self.coverage.verified = round3(self.verified as f64 / n);
         }
     }
@@ -512,7 +612,8 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub orphans: Option<Vec<OrphanReport>>,
     pub errors: Vec<ErrorReport>,
-    /// Filesystem scans: links and paths not walked again, and why.
+    /// What the scan saw that decides no verdict and is no error: links and paths a filesystem
+    /// walk did not walk again, repositories without tags.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub notes: Option<Vec<NoteReport>>,
 }
@@ -528,7 +629,8 @@ pub struct Trailer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub orphans: Option<Vec<OrphanReport>>,
     pub errors: Vec<ErrorReport>,
-    /// Filesystem scans: links and paths not walked again, and why.
+    /// What the scan saw that decides no verdict and is no error: links and paths a filesystem
+    /// walk did not walk again, repositories without tags.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub notes: Option<Vec<NoteReport>>,
 }
@@ -543,6 +645,77 @@ mod tests {
         assert_eq!(Status::of(&[Verdict::Invalid, Verdict::Untrusted]), Status::Untrusted);
         assert_eq!(Status::of(&[Verdict::Error, Verdict::Unsupported]), Status::Unsupported);
         assert_eq!(Status::of(&[Verdict::Unverified, Verdict::Verified]), Status::Verified);
+    }
+
+    fn signature(status: Verdict) -> SignatureReport {
+        SignatureReport {
+            format: SignatureFormat::Cosign,
+            envelope: Envelope::Simplesigning,
+            kind: SignatureKind::Signature,
+            discovery: Discovery::Tag,
+            manifest_digest: "sha256:00".into(),
+            verification: Verification { status, reasons: Vec::new() },
+            signer: None,
+            chain: Vec::new(),
+            signed_at: None,
+            timestamp: None,
+            algorithm: None,
+            predicate_type: None,
+            docker_reference: None,
+            subject_digest: None,
+        }
+    }
+
+    fn platform(signatures: Vec<SignatureReport>, errors: Vec<String>) -> PlatformReport {
+        PlatformReport {
+            digest: "sha256:01".into(),
+            media_type: crate::oci::OCI_MANIFEST.into(),
+            platform: Some("linux/amd64".into()),
+            index: None,
+            status: Status::Unsigned,
+            signatures,
+            discovery_errors: errors,
+        }
+    }
+
+    #[test]
+    fn an_index_is_judged_by_its_own_signatures_and_counts_its_platforms_apart() {
+        let mut index = ImageReport {
+            schema: None,
+            repository: "r".into(),
+            tags: vec!["v1".into()],
+            digest: "sha256:02".into(),
+            media_type: crate::oci::OCI_INDEX.into(),
+            status: Status::Verified,
+            signatures: Vec::new(),
+            discovery_errors: Vec::new(),
+            platforms: vec![
+                platform(vec![signature(Verdict::Verified)], Vec::new()),
+                platform(Vec::new(), Vec::new()),
+                platform(Vec::new(), vec!["lookup failed".into()]),
+            ],
+            platform_summary: None,
+        };
+        index.compute_status();
+        assert_eq!(index.status, Status::Unsigned);
+        let statuses: Vec<Status> = index.platforms.iter().map(|p| p.status).collect();
+        assert_eq!(statuses, [Status::Verified, Status::Unsigned, Status::Error]);
+        assert_eq!(index.platform_summary, Some(PlatformSummary { platforms: 3, signed: 1, verified: 1 }));
+
+        // An image whose lookups failed is `error`, and not counted as signed.
+        let mut failed = index.clone();
+        failed.platforms.clear();
+        failed.discovery_errors.push("GET …: HTTP 404".into());
+        failed.compute_status();
+        assert_eq!((failed.status, failed.platform_summary), (Status::Error, None));
+
+        let mut summary = Summary::for_registry();
+        summary.count_image(&index);
+        summary.count_image(&failed);
+        summary.finish();
+        assert_eq!((summary.unsigned, summary.error, summary.signatures), (1, 1, 1));
+        assert_eq!((summary.coverage.signed, summary.coverage.verified), (0.0, 0.0));
+        assert_eq!(summary.platforms, Some(PlatformSummary { platforms: 3, signed: 1, verified: 1 }));
     }
 
     #[test]

@@ -104,7 +104,11 @@ impl<W: Write> ReportWriter<W> {
                 self.summary.errors += 1;
                 self.errors.push(e);
             }
-            Event::Note(n) => self.notes.push(n),
+            Event::Note(n) => {
+                *self.summary.notes.get_or_insert(0) += 1;
+                self.notes.push(n);
+            }
+            Event::LostTags(n) => self.summary.count_lost_tags(n),
         }
         Ok(())
     }
@@ -122,10 +126,15 @@ impl<W: Write> ReportWriter<W> {
         self.images.sort_by(|a, b| (&a.repository, &a.tags, &a.digest).cmp(&(&b.repository, &b.tags, &b.digest)));
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
         self.orphans.sort_by(|a, b| (&a.repository, &a.artifact).cmp(&(&b.repository, &b.artifact)));
-        self.notes.sort_by(|a, b| a.path.cmp(&b.path));
+        self.notes.sort_by(|a, b| (&a.path, &a.code).cmp(&(&b.path, &b.code)));
+        // Errors arrive in completion order; sorted, two runs of the same scan diff cleanly.
+        self.errors.sort_by(|a, b| {
+            (&a.repository, &a.reference, &a.code, &a.message).cmp(&(&b.repository, &b.reference, &b.code, &b.message))
+        });
         let complete = self.scan.complete;
         let orphans = (!self.files_scan).then_some(self.orphans);
-        let notes = self.files_scan.then_some(self.notes);
+        // Filesystem reports always carry `notes`; registry reports when there are any.
+        let notes = (self.files_scan || !self.notes.is_empty()).then_some(self.notes);
         match self.format {
             OutputFormat::Ndjson => {
                 let trailer = Trailer {
@@ -181,15 +190,18 @@ impl<W: Write> ReportWriter<W> {
                     writeln!(self.out, "{}", table::files(&self.files, wide, color, width))?;
                 }
                 if let Some(orphans) = orphans.filter(|o| !o.is_empty()) {
-                    writeln!(self.out, "\nOrphaned signature artifacts (their image is gone):")?;
+                    writeln!(self.out, "\nOrphaned signature artifacts (their image is not in their repository):")?;
                     for o in &orphans {
-                        let line =
-                            format!("{}  {}  signs missing {}", o.repository, short(&o.artifact), short(&o.subject));
+                        let what = match &o.subject_repository {
+                            Some(r) => format!("signs {} of {r}", short(&o.subject)),
+                            None => format!("signs missing {}", short(&o.subject)),
+                        };
+                        let line = format!("{}  {}  {what}", o.repository, short(&o.artifact));
                         writeln!(self.out, "{}", table::wrap(&line, width, "  "))?;
                     }
                 }
                 if let Some(notes) = notes.filter(|n| !n.is_empty()) {
-                    writeln!(self.out, "\nNot walked again:")?;
+                    writeln!(self.out, "\n{}", if self.files_scan { "Not walked again:" } else { "Notes:" })?;
                     for n in &notes {
                         let line = format!("[{}] {}: {}", n.code, n.path, n.message);
                         writeln!(self.out, "{}", table::wrap(&line, width, "  "))?;

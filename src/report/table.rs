@@ -307,6 +307,12 @@ pub fn images(images: &[ImageReport], wide: bool, color: bool, width: usize) -> 
             for e in &image.discovery_errors {
                 details.extend(detail(&format!("lookup failed: {e}"), 4, width));
             }
+            for p in &image.platforms {
+                let what = p.platform.as_deref().unwrap_or("index");
+                let sigs: Vec<String> = p.signatures.iter().map(sig_label).collect();
+                let line = format!("platform {what} {}: {} {}", p.digest, p.status.as_str(), sigs.join(", "));
+                details.extend(detail(line.trim_end(), 4, width));
+            }
         }
         let sig = |i: usize| image.signatures.get(i);
         rows.push(Row {
@@ -324,6 +330,17 @@ pub fn images(images: &[ImageReport], wide: bool, color: bool, width: usize) -> 
         for s in image.signatures.iter().skip(1) {
             let cells = vec![String::new(); 4].into_iter().chain([sig_label(s), short_signer(s.signer.as_ref())]);
             rows.push(Row { cells: cells.collect(), status: None, details: Vec::new() });
+        }
+        if let Some(p) = &image.platform_summary {
+            // An index's status is its own signatures'; its platform images are counted apart.
+            let label = format!("platforms: {}/{} signed, {} verified", p.signed, p.platforms, p.verified);
+            match rows.last_mut().filter(|_| image.signatures.is_empty()) {
+                Some(row) => row.cells[4] = label,
+                None => {
+                    let cells = vec![String::new(); 4].into_iter().chain([label, String::new()]);
+                    rows.push(Row { cells: cells.collect(), status: None, details: Vec::new() });
+                }
+            }
         }
         if let Some(last) = rows.last_mut() {
             last.details = details;

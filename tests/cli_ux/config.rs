@@ -79,7 +79,9 @@ fn value(key: &str, dir: &Path) -> (String, Value) {
         "at" => ("\"2026-01-31T00:00:00Z\"".into(), json!("2026-01-31T00:00:00Z")),
         "only" => ("[\"signed\"]".into(), json!(["signed"])),
         "deadline" => ("\"10m\"".into(), json!("10m")),
-        "plain-http" | "stats" | "follow-symlinks" | "one-file-system" => ("true".into(), json!(true)),
+        "plain-http" | "stats" | "follow-symlinks" | "one-file-system" | "verify-digests" => {
+            ("true".into(), json!(true))
+        }
         "concurrency" => ("3".into(), json!("3")),
         "timeout" => ("30".into(), json!("30")),
         "retries" => ("2".into(), json!("2")),
@@ -269,10 +271,14 @@ fn a_registry_scan_takes_exclude_include_and_repos_file_from_the_config_file() {
         "{excluded:?}"
     );
     let included = repos("include = [\"apps/*\"]\n");
-    assert_eq!(included, ["apps/api", "apps/batch", "apps/unsigned", "apps/web", "apps/worker"]);
+    assert_eq!(
+        included,
+        ["apps/api", "apps/batch", "apps/cross", "apps/digest-tags", "apps/unsigned", "apps/web", "apps/worker"]
+    );
     assert_eq!(repos("repos-file = \"repos.txt\"\n"), ["apps/web", "notary/alpine"]);
     // Keys another command takes are left to it; unknown keys and secrets are errors.
-    assert_eq!(repos("follow-symlinks = true\njobs = 2\n").len(), 18);
+    // Every repository holding an image (sigs/store holds only a signature, apps/untagged-only no tags).
+    assert_eq!(repos("follow-symlinks = true\njobs = 2\n").len(), 22);
     for (bad, says) in [
         ("colour = true\n", "unknown field"),
         ("password = \"x\"\n", "command line"),

@@ -70,7 +70,7 @@ fn the_first_screen_of_a_registry_scan_says_when_no_trust_material_was_given() {
     }
     // The closing lines are unchanged.
     assert!(
-        out.ends_with("Status: 0 verified, 11 untrusted, 1 unverified, 6 invalid, 1 unsigned. 1 orphaned.\n"),
+        out.ends_with("Status: 0 verified, 12 untrusted, 1 unverified, 6 invalid, 6 unsigned. 2 orphaned.\n"),
         "{out}"
     );
 
@@ -89,7 +89,7 @@ fn the_first_screen_of_a_registry_scan_says_when_no_trust_material_was_given() {
         .unwrap();
     assert_eq!(code(&o), 1);
     let out = text(&o);
-    assert!(out.contains("Showing 6 of 19 images (--only failing)."), "{out}");
+    assert!(out.contains("Showing 6 of 25 images (--only failing)."), "{out}");
     assert!(!out.contains("apps/unsigned"), "{out}");
     assert!(out.contains("apps/worker"), "{out}");
 }

@@ -84,10 +84,20 @@ impl Registry {
     /// CNCF distribution 2.8 (Debian `docker-registry`) with a small catalog page limit.
     pub fn distribution(catalog_max_entries: u32) -> Registry {
         let dir = tempfile::tempdir().unwrap();
-        let (child, addr) = spawn_distribution(dir.path(), catalog_max_entries, &Security::default());
-        let r = Registry { child, addr, dir, helpers: Vec::new() };
-        r.wait_ready();
-        r
+        let id = registry_id(dir.path());
+        // A free port can be taken by another process (another test, another checkout's
+        // registry) between our probe and the registry's bind: then this registry exits and the
+        // other one answers, and a test would seed and scan a stranger's registry. Each of ours
+        // names itself in a response header; on another answer, try another port.
+        for _ in 0..5 {
+            let (mut child, addr) = spawn_distribution(dir.path(), catalog_max_entries, &Security::default());
+            if wait_ready(&mut child, &addr, Some(&id)) {
+                return Registry { child, addr, dir, helpers: Vec::new() };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("docker-registry did not start on a free port of 127.0.0.1 in 5 tries");
     }
 
     /// Stop this registry and serve the same storage again, on a new port, with TLS and auth.
@@ -98,6 +108,37 @@ impl Registry {
         self.child = child;
         self.addr = addr;
         wait_port(&self.addr);
+        assert!(matches!(self.child.try_wait(), Ok(None)), "docker-registry on {} exited", self.addr);
+    }
+
+    /// CNCF distribution's storage (filesystem driver), as `registry garbage-collect` and
+    /// replication tools see it.
+    pub fn storage(&self) -> PathBuf {
+        self.dir.path().join("data/docker/registry/v2")
+    }
+
+    /// The digest a tag points at, read from storage.
+    pub fn tag_digest(&self, repo: &str, tag: &str) -> String {
+        let link =
+            self.storage().join("repositories").join(repo).join("_manifests/tags").join(tag).join("current/link");
+        std::fs::read_to_string(&link).unwrap_or_else(|e| panic!("{}: {e}", link.display()))
+    }
+
+    /// Remove a manifest's revision from a repository, as garbage collection or a partial
+    /// replication leaves it: the tags that point at it are still listed, the manifest answers
+    /// 404 MANIFEST_UNKNOWN.
+    pub fn remove_manifest_revision(&self, repo: &str, digest: &str) {
+        let hex = digest.strip_prefix("sha256:").expect("a sha256 digest");
+        let dir = self.storage().join("repositories").join(repo).join("_manifests/revisions/sha256").join(hex);
+        std::fs::remove_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    }
+
+    /// Remove a blob's data, as garbage collection leaves a blob a manifest still names: the
+    /// repository still links it, a GET answers 404 BLOB_UNKNOWN.
+    pub fn remove_blob(&self, digest: &str) {
+        let hex = digest.strip_prefix("sha256:").expect("a sha256 digest");
+        let data = self.storage().join("blobs/sha256").join(&hex[..2]).join(hex).join("data");
+        std::fs::remove_file(&data).unwrap_or_else(|e| panic!("{}: {e}", data.display()));
     }
 
     pub fn add_helper(&mut self, child: Child) {
@@ -126,28 +167,10 @@ impl Registry {
             .stderr(Stdio::null())
             .spawn()
             .expect("start ferro-oci-server");
-        let r = Registry { child, addr: format!("127.0.0.1:{port}"), dir, helpers: Vec::new() };
-        r.wait_ready();
-        r
-    }
-
-    fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(mut s) = TcpStream::connect(&self.addr) {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-                let req = format!("GET /v2/ HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr);
-                if s.write_all(req.as_bytes()).is_ok() {
-                    let mut buf = String::new();
-                    let _ = s.read_to_string(&mut buf);
-                    if buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.1 401") {
-                        return;
-                    }
-                }
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("registry on {} did not become ready", self.addr);
+        let mut child = child;
+        let addr = format!("127.0.0.1:{port}");
+        assert!(wait_ready(&mut child, &addr, None), "ferro-oci-server on {addr} did not become ready");
+        Registry { child, addr, dir, helpers: Vec::new() }
     }
 
     /// Seed with scripts/seed_registry.py; returns its output folder and expectations.
@@ -170,12 +193,42 @@ impl Registry {
     }
 }
 
+/// Whether the registry process `child` answers `GET /v2/` on `addr` (naming itself with `id` in
+/// its `X-Sigaudit-Registry` header, when given). False when it exits or another server answers.
+fn wait_ready(child: &mut Child, addr: &str, id: Option<&str>) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return false;
+        }
+        if let Ok(mut s) = TcpStream::connect(addr) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let req = format!("GET /v2/ HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+            if s.write_all(req.as_bytes()).is_ok() {
+                let mut buf = String::new();
+                let _ = s.read_to_string(&mut buf);
+                if buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.1 401") {
+                    return id.is_none_or(|id| buf.contains(&format!("X-Sigaudit-Registry: {id}\r\n")));
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// What a test registry answers in its `X-Sigaudit-Registry` header: its storage directory's name.
+fn registry_id(dir: &Path) -> String {
+    dir.file_name().unwrap().to_string_lossy().into_owned()
+}
+
 fn spawn_distribution(dir: &Path, catalog_max_entries: u32, sec: &Security) -> (Child, String) {
     let bin = require("/usr/bin/docker-registry", "apt-get install docker-registry");
     let port = free_port();
     let mut config = format!(
-        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-        dir.join("data").display()
+        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  headers:\n    X-Sigaudit-Registry: [\"{}\"]\n",
+        dir.join("data").display(),
+        registry_id(dir)
     );
     if let Some((cert, key)) = &sec.tls {
         config.push_str(&format!("  tls:\n    certificate: {}\n    key: {}\n", cert.display(), key.display()));
@@ -328,9 +381,20 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sigaudit"));
-    c.args(args).env("NO_COLOR", "1").env_remove("DOCKER_CONFIG").env("HOME", std::env::temp_dir());
+    // SIGAUDIT_BIN runs another build (a release binary, or a copy of an older one to compare).
+    let bin = std::env::var_os("SIGAUDIT_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_sigaudit").into());
+    let mut c = Command::new(bin);
+    c.args(args).env("NO_COLOR", "1");
+    isolate(&mut c);
     c
+}
+
+/// No docker credentials, notation policy or other configuration from the machine: HOME is an
+/// empty directory of this checkout's target (not the shared /tmp, where anything may appear).
+pub fn isolate(c: &mut Command) {
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("empty-home");
+    std::fs::create_dir_all(&home).unwrap();
+    c.env_remove("DOCKER_CONFIG").env_remove("XDG_CONFIG_HOME").env("HOME", home);
 }
 
 /// The parts of a report that must not depend on how the registry was reached.
@@ -372,27 +436,78 @@ pub fn assert_images_match(report: &Value, expected: &Value) {
         let image = got.get(&key).unwrap_or_else(|| panic!("missing image {key:?}"));
         assert_eq!(image["tags"], e["tags"], "{key:?}");
         assert_eq!(image["status"], e["status"], "{key:?}: {:#}", image["signatures"]);
-        let sigs = image["signatures"].as_array().unwrap();
-        let want = e["signatures"].as_array().unwrap();
-        assert_eq!(sigs.len(), want.len(), "{key:?}: {:#}", image["signatures"]);
-        for w in want {
-            let found = sigs.iter().any(|s| {
-                s["format"] == w["format"]
-                    && s["verification"]["status"] == w["verdict"]
-                    && w.get("kind").is_none_or(|k| s["kind"] == *k)
-                    && w.get("subjectDigest").is_none_or(|d| s["subjectDigest"] == *d)
-                    && w.get("signer").is_none_or(|n| s["signer"]["subject"] == *n)
-                    && w.get("reason").is_none_or(|r| {
-                        s["verification"]["reasons"]
-                            .as_array()
-                            .unwrap()
-                            .iter()
-                            .any(|x| x.as_str().unwrap().contains(r.as_str().unwrap()))
-                    })
-            });
-            assert!(found, "{key:?}: no signature like {w} in {:#}", image["signatures"]);
+        assert_signatures_match(&format!("{key:?}"), &image["signatures"], &e["signatures"]);
+        // An index lists its manifests (nested indexes folded in), each with its own verdict.
+        let platforms = image.get("platforms").and_then(|p| p.as_array()).cloned().unwrap_or_default();
+        let want = e.get("platforms").and_then(|p| p.as_array()).cloned().unwrap_or_default();
+        let digests =
+            |v: &[Value]| v.iter().map(|p| p["digest"].as_str().unwrap_or("").to_string()).collect::<Vec<_>>();
+        assert_eq!(digests(&platforms), digests(&want), "{key:?}: platforms {:#}", image["platforms"]);
+        for (got, w) in platforms.iter().zip(&want) {
+            let what = format!("{key:?} platform {}", w["digest"]);
+            assert_eq!(got["status"], w["status"], "{what}: {got:#}");
+            assert_eq!(got.get("platform"), w.get("platform"), "{what}");
+            assert_eq!(got.get("index"), w.get("index"), "{what}");
+            assert_signatures_match(&what, &got["signatures"], &w["signatures"]);
+        }
+        if !want.is_empty() {
+            let images: Vec<&Value> = want.iter().filter(|p| p.get("platform").is_some()).collect();
+            let summary = &image["platformSummary"];
+            assert_eq!(summary["platforms"], images.len(), "{key:?}: {summary}");
+            let signed = images.iter().filter(|p| !p["signatures"].as_array().unwrap().is_empty()).count();
+            assert_eq!(summary["signed"], signed, "{key:?}: {summary}");
+            let verified = images.iter().filter(|p| p["status"] == "verified").count();
+            assert_eq!(summary["verified"], verified, "{key:?}: {summary}");
         }
     }
+}
+
+/// Every expected signature (format, verdict, and where given kind, subject digest, signer
+/// subject, reason text) is in `got`, and there are no others.
+pub fn assert_signatures_match(what: &str, got: &Value, want: &Value) {
+    let sigs = got.as_array().unwrap();
+    let want = want.as_array().unwrap();
+    assert_eq!(sigs.len(), want.len(), "{what}: {got:#}");
+    for w in want {
+        let found = sigs.iter().any(|s| {
+            s["format"] == w["format"]
+                && s["verification"]["status"] == w["verdict"]
+                && w.get("kind").is_none_or(|k| s["kind"] == *k)
+                && w.get("subjectDigest").is_none_or(|d| s["subjectDigest"] == *d)
+                && w.get("signer").is_none_or(|n| s["signer"]["subject"] == *n)
+                && w.get("reason").is_none_or(|r| {
+                    s["verification"]["reasons"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|x| x.as_str().unwrap().contains(r.as_str().unwrap()))
+                })
+        });
+        assert!(found, "{what}: no signature like {w} in {got:#}");
+    }
+}
+
+/// The report's orphans and notes are the expected ones.
+pub fn assert_orphans_and_notes_match(report: &Value, expected: &Value) {
+    let key = |o: &Value| {
+        (
+            o["repository"].as_str().unwrap_or("").to_string(),
+            o["artifact"].as_str().unwrap_or("").to_string(),
+            o["subject"].as_str().unwrap_or("").to_string(),
+            o.get("subjectRepository").and_then(|r| r.as_str()).map(str::to_string),
+        )
+    };
+    let mut got: Vec<_> = report["orphans"].as_array().unwrap().iter().map(key).collect();
+    let mut want: Vec<_> = expected["orphans"].as_array().unwrap().iter().map(key).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "orphans");
+    let note = |n: &Value| (n["path"].as_str().unwrap_or("").to_string(), n["code"].as_str().unwrap_or("").to_string());
+    let mut got: Vec<_> = report.get("notes").and_then(|n| n.as_array()).into_iter().flatten().map(note).collect();
+    let mut want: Vec<_> = expected["notes"].as_array().unwrap().iter().map(note).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "notes");
 }
 
 /// A bare HTTP/1.1 request to a test registry on 127.0.0.1: (status, body).

@@ -25,6 +25,9 @@ pub enum Action {
     RewriteHeaders(HeadRewrite),
     /// Forward with this extra request header line (`Name: value`).
     ForwardWithHeader(String),
+    /// Forward as a request for this other path, and change the upstream answer's headers: a
+    /// registry or mirror that serves other bytes than the ones it names.
+    ForwardAs(String, HeadRewrite),
 }
 
 pub type Rule = Arc<dyn Fn(&str, &str, u64) -> Action + Send + Sync>;
@@ -155,6 +158,13 @@ fn serve(
         }
         Action::RewriteHeaders(f) => {
             faults.fetch_add(1, Ordering::SeqCst);
+            rewrite = Some(f);
+        }
+        Action::ForwardAs(other, f) => {
+            faults.fetch_add(1, Ordering::SeqCst);
+            let first_line_end = raw.windows(2).position(|w| w == b"\r\n").unwrap_or(0);
+            let line = format!("{method} {other} HTTP/1.1");
+            raw.splice(..first_line_end, line.into_bytes());
             rewrite = Some(f);
         }
         Action::ForwardWithHeader(h) => {
