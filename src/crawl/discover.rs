@@ -154,7 +154,9 @@ async fn artifact_manifest(
             None
         }
         Lookup::Probe(tag) => match scan.client.get_manifest(repo, tag).await {
-            Ok(None) => None,
+            Ok(None) => {
+                listed_but_gone(scan, repo, tag, found).await.filter(|f| wanted.contains(&oci::classify(&f.bytes)))
+            }
             Ok(Some(f)) if wanted.contains(&oci::classify(&f.bytes)) => Some(f),
             Ok(Some(_)) => {
                 tracing::debug!(repository = repo, tag = tag.as_str(), "an ordinary tag shaped like an artifact tag");
@@ -166,6 +168,21 @@ async fn artifact_manifest(
             }
         },
     }
+}
+
+/// A guessed tag answered 404. If the registry's tag list names it all the same, its manifest is
+/// gone (garbage collection, partial replication): an error, as `registry` reports it, never
+/// "none". A tag list that cannot tell (or cannot be read) leaves the probe's answer standing.
+async fn listed_but_gone(scan: &Arc<Scan>, repo: &str, tag: &str, found: &mut Found) -> Option<Fetched> {
+    match scan.client.tag_listed(repo, tag).await {
+        Ok(Some(true)) => match scan.client.fetch_manifest(repo, tag).await {
+            Ok(f) => return Some(f),
+            Err(e) => found.errors.push(format!("{tag} is listed but could not be read: {e}")),
+        },
+        Ok(_) => {}
+        Err(e) => tracing::debug!(repository = repo, tag, "could not tell whether the tag is listed: {e}"),
+    }
+    None
 }
 
 /// A cosign `.sig` / `.att` manifest: one layer, one signature.
