@@ -588,7 +588,7 @@ fn a_listed_signature_whose_manifest_is_gone_is_an_error_never_unsigned() {
     // `image` guesses the .sig tag, and its 404 alone would read as "none": the tag list, asked
     // from just before the tag (`?last=`), says it is listed, so `image` agrees with `registry`.
     let (v1, latest) = (format!("{}/apps/web:v1", reg.addr), format!("{}/apps/web:latest", reg.addr));
-    let o = sigaudit(&["image", "--plain-http", "-o", "json", &v1, &latest]);
+    let o = sigaudit(["image", "--plain-http", "-o", "json", &v1, &latest]);
     assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
     let by_name = stdout_json(&o);
     assert_eq!(image_of(&by_name, "apps/web"), image, "registry and image disagree");
