@@ -6,6 +6,7 @@ mod common;
 
 use common::{code, comparable, sigaudit, stdout_json, Registry};
 use serde_json::Value;
+use std::path::Path;
 
 fn scan_json(reg: &Registry, extra: &[&str]) -> (Value, std::process::Output) {
     let mut args =
@@ -716,4 +717,19 @@ fn log_lines_are_coloured_only_on_a_terminal_and_never_with_no_color() {
     assert!(out.contains("WARN") && out.contains("\u{1b}["), "{out:?}");
     let out = on_terminal(Some("1"));
     assert!(out.contains("WARN") && !out.contains('\u{1b}'), "{out:?}");
+    // no-color.org: NO_COLOR counts only when it is not empty, for log lines and tables alike.
+    let out = on_terminal(Some(""));
+    assert!(out.contains("WARN") && out.contains("\u{1b}["), "{out:?}");
+    let table = |no_color: &str| {
+        let bin = std::env::var("SIGAUDIT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sigaudit").to_string());
+        let files = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/fs");
+        let mut c = std::process::Command::new("script");
+        c.args(["-qefc", &format!("{bin} fs {}", files.display()), "/dev/null"]);
+        common::isolate(&mut c);
+        c.env("NO_COLOR", no_color);
+        String::from_utf8_lossy(&c.output().unwrap().stdout).to_string()
+    };
+    let (coloured, plain) = (table(""), table("1"));
+    assert!(coloured.contains("putty.exe") && coloured.contains("\u{1b}["), "{coloured:?}");
+    assert!(plain.contains("putty.exe") && !plain.contains('\u{1b}'), "{plain:?}");
 }

@@ -4,3 +4,9 @@ pub mod config;
 pub mod generate;
 pub mod run;
 pub mod scan;
+
+/// Colour is wanted unless NO_COLOR is set to a non-empty value (https://no-color.org: "when
+/// present and not an empty string"); the caller also requires a terminal.
+pub fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}

@@ -277,7 +277,7 @@ where
         settings: Some(setup.settings),
     };
     let stdout = std::io::stdout();
-    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = stdout.is_terminal() && !super::no_color();
     let opts = RenderOptions {
         color,
         width: terminal_width(),
