@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Run every cargo-fuzz target for a bounded time (FUZZ_SECONDS each, default 60), seeded from the
-# real signatures in testdata/ (or $SIGAUDIT_CORPUS). Exits 1 if any target finds a crash; the
-# reproducer is under fuzz/artifacts/ and belongs in tests/fuzz_regressions.rs once fixed.
+# real signatures in testdata/ (or $SIGAUDIT_CORPUS) and from the corpus kept in fuzz/corpus/.
+# After a run without a crash the target's corpus is minimised (`cargo fuzz cmin`), and inputs
+# over 64 KiB are dropped (mostly testdata/ samples, seeded again on the next run): what is
+# left is committed, and tests/fuzz_corpus.rs replays it under `cargo test`. Exits 1 if any
+# target finds a crash; the reproducer is under fuzz/artifacts/ and, once fixed, belongs in
+# fuzz/regressions/TARGET/ (replayed by the same test).
 #   FUZZ_SECONDS=30 ./scripts/fuzz.sh [TARGET...]
 # Installs cargo-fuzz with `cargo install` (into ~/.cargo/bin, no root) when it is missing.
 set -euo pipefail
@@ -59,7 +63,11 @@ for t in "${targets[@]}"; do
   echo "== fuzz $t for ${seconds}s"
   if ! (cd fuzz && cargo fuzz run "$t" -- -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=1048576 2>&1 | tail -n 4); then
     failed+=("$t")
+    continue
   fi
+  (cd fuzz && cargo fuzz cmin "$t" -- -rss_limit_mb=2048 2>&1 | tail -n 1)
+  find "fuzz/corpus/$t" -type f -size +64k -delete
+  echo "fuzz: $t keeps $(find "fuzz/corpus/$t" -type f | wc -l) inputs ($(du -sh --apparent-size "fuzz/corpus/$t" | cut -f1))"
 done
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: crashes in: ${failed[*]} (see fuzz/artifacts/)" >&2

@@ -1,16 +1,6 @@
 #![no_main]
-mod common;
-use libfuzzer_sys::fuzz_target;
+// The target's code is in fuzz/targets.rs, which tests/fuzz_corpus.rs also runs over the kept corpus.
+#[path = "../targets.rs"]
+mod targets;
 
-fuzz_target!(|data: &[u8]| {
-    let trust = sigaudit::trust::Trust::default();
-    let _ = sigaudit::signature::notation::check_envelope(
-        sigaudit::oci::JOSE,
-        data,
-        &Default::default(),
-        &common::subject(),
-        "example.test/repo",
-        &trust,
-        1_800_000_000,
-    );
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::notation_jws(data));
