@@ -470,36 +470,12 @@ impl RegistryClient {
     /// Every tag of `repo`, following `Link` pages. `Ok(None)` if the repository is unknown.
     pub async fn list_tags(&self, repo: &str) -> Result<Option<Vec<String>>, RegistryError> {
         let mut url = self.url(&format!("/v2/{repo}/tags/list"));
-        let scope = Scope::Pull(repo.to_string());
         let mut tags = Vec::new();
         let mut pages = 0usize;
         loop {
-            let r = self
-                .request(
-                    RequestKind::TagList,
-                    Method::GET,
-                    url.clone(),
-                    &scope,
-                    Some("application/json"),
-                    MAX_LIST_PAGE_BYTES,
-                )
-                .await?;
-            if r.status == StatusCode::NOT_FOUND && pages == 0 {
-                return Ok(None);
-            }
-            if !r.status.is_success() {
-                return Err(status_error(&Method::GET, &r));
-            }
-            #[derive(serde::Deserialize)]
-            struct TagList {
-                #[serde(default)]
-                tags: Option<Vec<String>>,
-            }
-            let t: TagList = serde_json::from_slice(&r.body).map_err(|e| RegistryError::Protocol {
-                url: url.to_string(),
-                message: format!("tag list is not JSON: {e}"),
-            })?;
-            tags.extend(t.tags.unwrap_or_default());
+            // A 404 means an unknown repository on the first page only; later, it is an error.
+            let Some((page, r)) = self.tag_page(repo, &url, pages == 0).await? else { return Ok(None) };
+            tags.extend(page);
             pages += 1;
             match self.next_page(&r)? {
                 Some(next) if pages < 100_000 => url = next,
@@ -519,6 +495,20 @@ impl RegistryClient {
         let before = &tag[..cut];
         let mut url = self.url(&format!("/v2/{repo}/tags/list"));
         url.query_pairs_mut().append_pair("n", &PAGE.to_string()).append_pair("last", before);
+        Ok(match self.tag_page(repo, &url, true).await? {
+            None => Some(false),
+            Some((tags, _)) => listed_in_page(&tags, before, tag, PAGE),
+        })
+    }
+
+    /// One page of a tag list: its tags, and the response for its `Link`. `Ok(None)` on a 404
+    /// when `not_found_is_none` (an unknown repository, or one without tags), else an error.
+    async fn tag_page(
+        &self,
+        repo: &str,
+        url: &Url,
+        not_found_is_none: bool,
+    ) -> Result<Option<(Vec<String>, Response)>, RegistryError> {
         let scope = Scope::Pull(repo.to_string());
         let r = self
             .request(
@@ -530,8 +520,8 @@ impl RegistryClient {
                 MAX_LIST_PAGE_BYTES,
             )
             .await?;
-        if r.status == StatusCode::NOT_FOUND {
-            return Ok(Some(false));
+        if r.status == StatusCode::NOT_FOUND && not_found_is_none {
+            return Ok(None);
         }
         if !r.status.is_success() {
             return Err(status_error(&Method::GET, &r));
@@ -545,8 +535,7 @@ impl RegistryClient {
             url: url.to_string(),
             message: format!("tag list is not JSON: {e}"),
         })?;
-        let tags = t.tags.unwrap_or_default();
-        Ok(listed_in_page(&tags, before, tag, PAGE))
+        Ok(Some((t.tags.unwrap_or_default(), r)))
     }
 
     /// `HEAD` a manifest: its digest, media type and size. `Ok(None)` when it does not exist.
