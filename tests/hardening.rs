@@ -467,3 +467,63 @@ fn verify_digests_catches_a_registry_that_names_one_digest_and_serves_other_byte
     assert!(count("manifest-head") <= report["summary"]["orphans"].as_u64().unwrap(), "{stderr}");
     assert!(count("manifest-get") >= tags, "{stderr}");
 }
+
+/// `sigaudit image` guesses signature tags; a 404 there means "none" only when the repository's tag
+/// list, read once per repository as `registry` reads it, does not name the tag. A tag list that
+/// cannot be read is an error (the scan cannot tell); one the registry forbids these credentials
+/// to read (401/403) leaves the 404 standing, with a warning. Found by attacking the first version
+/// of this check, which asked one `?last=` page and took every failure or short page as "none".
+#[test]
+fn image_reads_the_tag_list_before_a_guessed_tag_404_counts_as_none() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let web = seeded.expected["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["repository"] == "apps/web" && i["tags"][0] == "latest")
+        .map(|i| i["digest"].as_str().unwrap().to_string())
+        .unwrap();
+    let sig = format!("{}.sig", web.replace(':', "-"));
+    reg.remove_manifest_revision("apps/web", &reg.tag_digest("apps/web", &sig));
+    let image = |addr: &str, repo: &str| {
+        let o = sigaudit(["image", "--plain-http", "-o", "json", "--retries", "1", &format!("{addr}/{repo}:v1")]);
+        let r = stdout_json(&o);
+        let status = r["images"][0]["status"].as_str().unwrap_or("none").to_string();
+        (status, code(&o), r, String::from_utf8_lossy(&o.stderr).to_string())
+    };
+    let with_tag_lists = |answer: u16| -> Proxy {
+        let rule: Rule = Arc::new(move |_m, path, _n| {
+            if path.contains("/tags/list") {
+                Action::Respond(answer, vec![("Content-Type".into(), "application/json".into())], b"{}".to_vec())
+            } else {
+                Action::Forward
+            }
+        });
+        Proxy::start(&reg.addr, rule)
+    };
+
+    // Straight to the registry: the listed .sig whose manifest is gone is an error; an unsigned
+    // image (no such tag listed) is unsigned.
+    let (status, exit, r, _) = image(&reg.addr, "apps/web");
+    assert_eq!((status.as_str(), exit), ("error", 3), "{r:#}");
+    assert!(r["errors"][0]["message"].as_str().unwrap().contains(&format!("{sig} is listed but could not be read")));
+    let (status, exit, r, _) = image(&reg.addr, "apps/unsigned");
+    assert_eq!((status.as_str(), exit), ("unsigned", 0), "{r:#}");
+
+    // Tag lists answer 500: nothing tells whether a signature tag is listed; never `unsigned`.
+    let proxy = with_tag_lists(500);
+    for repo in ["apps/web", "apps/unsigned"] {
+        let (status, exit, r, _) = image(&proxy.addr, repo);
+        assert_eq!((status.as_str(), exit), ("error", 3), "{repo}: {r:#}");
+        assert_eq!(r["scan"]["complete"], false);
+        let message = r["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("the tag list that tells whether it is listed could not be read"), "{message}");
+    }
+
+    // Tag lists forbidden (pull-only credentials): the guess's 404 stands, and a warning says so.
+    let proxy = with_tag_lists(403);
+    let (status, exit, r, stderr) = image(&proxy.addr, "apps/unsigned");
+    assert_eq!((status.as_str(), exit), ("unsigned", 0), "{r:#}");
+    assert!(stderr.contains("the tag list cannot be read"), "{stderr}");
+}

@@ -170,17 +170,20 @@ async fn artifact_manifest(
     }
 }
 
-/// A guessed tag answered 404. If the registry's tag list names it all the same, its manifest is
-/// gone (garbage collection, partial replication): an error, as `registry` reports it, never
-/// "none". A tag list that cannot tell (or cannot be read) leaves the probe's answer standing.
+/// A guessed tag answered 404. If the repository's tag list names it all the same, its manifest
+/// is gone (garbage collection, partial replication): an error, as `registry` reports it, never
+/// "none". A tag list that could not be read is an error too; one the registry does not let us
+/// read (401/403) leaves the 404 standing.
 async fn listed_but_gone(scan: &Arc<Scan>, repo: &str, tag: &str, found: &mut Found) -> Option<Fetched> {
-    match scan.client.tag_listed(repo, tag).await {
+    match scan.tag_listed(repo, tag).await {
         Ok(Some(true)) => match scan.client.fetch_manifest(repo, tag).await {
             Ok(f) => return Some(f),
             Err(e) => found.errors.push(format!("{tag} is listed but could not be read: {e}")),
         },
         Ok(_) => {}
-        Err(e) => tracing::debug!(repository = repo, tag, "could not tell whether the tag is listed: {e}"),
+        Err(e) => found.errors.push(format!(
+            "{tag} answered 404, and the tag list that tells whether it is listed could not be read: {e}"
+        )),
     }
     None
 }

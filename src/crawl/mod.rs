@@ -14,8 +14,9 @@ use crate::report::{ErrorReport, FileReport, ImageReport, NoteReport, OrphanRepo
 use crate::trust::Trust;
 use futures::stream::{self, StreamExt};
 use globset::GlobSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use tokio::sync::{mpsc, OnceCell};
+use tokio::sync::{mpsc, Mutex, OnceCell};
 
 /// What the crawl reports, in completion order.
 #[derive(Debug)]
@@ -98,12 +99,22 @@ pub struct Scan {
     pub now: i64,
     /// Whether the registry implements the referrers API; probed once.
     referrers_api: OnceCell<bool>,
+    /// Tag lists read to check guessed tags (`sigaudit image`), once per repository.
+    tag_lists: Mutex<HashMap<String, Arc<OnceCell<TagListing>>>>,
     events: mpsc::Sender<Event>,
+}
+
+/// A repository's tag list as read for checking guessed tags.
+enum TagListing {
+    Tags(HashSet<String>),
+    /// The registry does not let these credentials list tags (401/403).
+    Forbidden,
+    Failed(String),
 }
 
 impl Scan {
     pub fn new(client: Arc<RegistryClient>, trust: Arc<Trust>, now: i64, events: mpsc::Sender<Event>) -> Arc<Scan> {
-        Arc::new(Scan { client, trust, now, referrers_api: OnceCell::new(), events })
+        Arc::new(Scan { client, trust, now, referrers_api: OnceCell::new(), tag_lists: Mutex::default(), events })
     }
 
     async fn emit(&self, e: Event) {
@@ -141,6 +152,35 @@ impl Scan {
                 }
             })
             .await
+    }
+
+    /// Whether the tag list of `repo` names `tag`, for a guessed tag that answered 404: a listed
+    /// tag whose manifest is gone is an error, never "none". The list is read once per repository
+    /// (all its pages, as `registry` reads it). `Ok(None)` when the registry does not let these
+    /// credentials list tags (401/403; pull-only credentials often cannot): the 404 stands, with a
+    /// warning. Any other failure is an error: nothing tells whether the signature is there.
+    async fn tag_listed(&self, repo: &str, tag: &str) -> Result<Option<bool>, String> {
+        let cell = self.tag_lists.lock().await.entry(repo.to_string()).or_default().clone();
+        let listing = cell
+            .get_or_init(|| async {
+                match self.client.list_tags(repo).await {
+                    Ok(tags) => TagListing::Tags(tags.unwrap_or_default().into_iter().collect()),
+                    Err(e) if matches!(e.status(), Some(401 | 403)) => {
+                        tracing::warn!(
+                            repository = repo,
+                            "the tag list cannot be read ({e}): guessed signature tags that answer 404 are taken as none"
+                        );
+                        TagListing::Forbidden
+                    }
+                    Err(e) => TagListing::Failed(e.to_string()),
+                }
+            })
+            .await;
+        match listing {
+            TagListing::Tags(tags) => Ok(Some(tags.contains(tag))),
+            TagListing::Forbidden => Ok(None),
+            TagListing::Failed(e) => Err(e.clone()),
+        }
     }
 
     /// Walk a registry: the catalog (or the given repositories), filtered, repositories in parallel.

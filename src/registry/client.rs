@@ -484,23 +484,6 @@ impl RegistryClient {
         }
     }
 
-    /// Whether the tag list of `repo` names `tag`, asked with one page that starts just before it
-    /// (`?n=…&last=…`, the distribution spec's pagination; tags are listed in lexical order).
-    /// `Ok(None)` when the answer cannot tell: a registry that ignores `last`, or a page that
-    /// ends before the tag's place. Used after a guessed tag answered 404, to tell "no such tag"
-    /// from "a listed tag whose manifest is gone".
-    pub async fn tag_listed(&self, repo: &str, tag: &str) -> Result<Option<bool>, RegistryError> {
-        const PAGE: usize = 16;
-        let Some((cut, _)) = tag.char_indices().last() else { return Ok(Some(false)) };
-        let before = &tag[..cut];
-        let mut url = self.url(&format!("/v2/{repo}/tags/list"));
-        url.query_pairs_mut().append_pair("n", &PAGE.to_string()).append_pair("last", before);
-        Ok(match self.tag_page(repo, &url, true).await? {
-            None => Some(false),
-            Some((tags, _)) => listed_in_page(&tags, before, tag, PAGE),
-        })
-    }
-
     /// One page of a tag list: its tags, and the response for its `Link`. `Ok(None)` on a 404
     /// when `not_found_is_none` (an unknown repository, or one without tags), else an error.
     async fn tag_page(
@@ -794,42 +777,4 @@ fn backoff(attempt: u32) -> Duration {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     let jitter = 0.5 + (nanos % 1000) as f64 / 2000.0;
     cap.mul_f64(jitter)
-}
-
-/// What one tag-list page asked for with `last = before` says about `tag`: listed, not listed, or
-/// unknown (the registry ignored `last`, or a full page ends before the tag's place).
-fn listed_in_page(tags: &[String], before: &str, tag: &str, page: usize) -> Option<bool> {
-    if tags.iter().any(|t| t == tag) {
-        return Some(true);
-    }
-    if tags.iter().any(|t| t.as_str() <= before) {
-        return None;
-    }
-    if tags.len() < page || tags.iter().any(|t| t.as_str() > tag) {
-        return Some(false);
-    }
-    None
-}
-
-#[cfg(test)]
-mod page_tests {
-    use super::listed_in_page;
-
-    fn v(tags: &[&str]) -> Vec<String> {
-        tags.iter().map(|t| t.to_string()).collect()
-    }
-
-    #[test]
-    fn a_page_after_last_tells_whether_a_tag_is_listed() {
-        let (before, tag) = ("sha256-ab.si", "sha256-ab.sig");
-        assert_eq!(listed_in_page(&v(&["sha256-ab.sig", "v1"]), before, tag, 16), Some(true));
-        assert_eq!(listed_in_page(&v(&["v1"]), before, tag, 16), Some(false), "the next tag comes after it");
-        assert_eq!(listed_in_page(&v(&[]), before, tag, 16), Some(false), "nothing after `last`");
-        assert_eq!(listed_in_page(&v(&["latest", "v1"]), before, tag, 16), None, "`last` ignored");
-        assert_eq!(
-            listed_in_page(&v(&["sha256-ab.si-", "sha256-ab.si0"]), before, tag, 2),
-            None,
-            "page full before it"
-        );
-    }
 }
