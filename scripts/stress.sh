@@ -6,7 +6,11 @@
 #   scripts/stress.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export SIGAUDIT_CORPUS="$(cd "${SIGAUDIT_CORPUS:-../shared/corpus}" && pwd)"
+# Samples from testdata/, or from SIGAUDIT_CORPUS=DIR when given (as in scripts/test.sh).
+if [ -n "${SIGAUDIT_CORPUS:-}" ]; then
+  SIGAUDIT_CORPUS="$(cd "$SIGAUDIT_CORPUS" && pwd)"
+  export SIGAUDIT_CORPUS
+fi
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 runs="${1:-50}"
 ./scripts/setup.sh >/dev/null
