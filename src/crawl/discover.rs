@@ -10,7 +10,6 @@ use crate::oci::{self, Digest, ManifestKind};
 use crate::registry::{Fetched, ReferrersAnswer, MAX_SIGNATURE_BLOB_BYTES};
 use crate::report::{
     Discovery, Envelope, ImageReport, PlatformReport, SignatureFormat, SignatureKind, SignatureReport, Status,
-    Verification,
 };
 use crate::signature::{bundle, cosign, notation, Checked, Subject};
 use futures::stream::{self, StreamExt};
@@ -210,7 +209,7 @@ async fn cosign_tag(
         Ok(m) => m,
         Err(e) => {
             let c = Checked::new(envelope, kind).invalid(format!("signature manifest {tag} is unreadable: {e}"));
-            return found.signatures.push(report(SignatureFormat::Cosign, Discovery::Tag, &fetched.digest, c));
+            return found.signatures.push(c.into_report(SignatureFormat::Cosign, Discovery::Tag, &fetched.digest));
         }
     };
     let wanted = match kind {
@@ -228,7 +227,7 @@ async fn cosign_tag(
                 }
             }
         };
-        found.signatures.push(report(SignatureFormat::Cosign, Discovery::Tag, &fetched.digest, checked));
+        found.signatures.push(checked.into_report(SignatureFormat::Cosign, Discovery::Tag, &fetched.digest));
     }
 }
 
@@ -359,7 +358,7 @@ async fn referrer(
                 other.unwrap_or("missing"),
                 subject.digest
             ));
-            return Some(report(format, discovery, &fetched.digest, c));
+            return Some(c.into_report(format, discovery, &fetched.digest));
         }
     }
     let name = format!("referrer {}", fetched.digest);
@@ -414,24 +413,5 @@ async fn referrer(
             last
         }
     };
-    Some(report(format, discovery, &fetched.digest, checked))
-}
-
-fn report(format: SignatureFormat, discovery: Discovery, manifest: &Digest, c: Checked) -> SignatureReport {
-    SignatureReport {
-        format,
-        envelope: c.envelope,
-        kind: c.kind,
-        discovery,
-        manifest_digest: manifest.to_string(),
-        verification: Verification { status: c.verdict, reasons: c.reasons },
-        signer: c.signer,
-        chain: c.chain,
-        signed_at: c.signed_at,
-        timestamp: c.timestamp,
-        algorithm: c.algorithm,
-        predicate_type: c.predicate_type,
-        docker_reference: c.docker_reference,
-        subject_digest: None,
-    }
+    Some(checked.into_report(format, discovery, &fetched.digest))
 }

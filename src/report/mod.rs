@@ -648,22 +648,10 @@ mod tests {
     }
 
     fn signature(status: Verdict) -> SignatureReport {
-        SignatureReport {
-            format: SignatureFormat::Cosign,
-            envelope: Envelope::Simplesigning,
-            kind: SignatureKind::Signature,
-            discovery: Discovery::Tag,
-            manifest_digest: "sha256:00".into(),
-            verification: Verification { status, reasons: Vec::new() },
-            signer: None,
-            chain: Vec::new(),
-            signed_at: None,
-            timestamp: None,
-            algorithm: None,
-            predicate_type: None,
-            docker_reference: None,
-            subject_digest: None,
-        }
+        let mut c = crate::signature::Checked::new(Envelope::Simplesigning, SignatureKind::Signature);
+        c.verdict = status;
+        let manifest = crate::oci::Digest::parse(&format!("sha256:{}", "0".repeat(64))).unwrap();
+        c.into_report(SignatureFormat::Cosign, Discovery::Tag, &manifest)
     }
 
     fn platform(signatures: Vec<SignatureReport>, errors: Vec<String>) -> PlatformReport {

@@ -11,7 +11,10 @@ pub mod rekor;
 pub mod sct;
 
 use crate::oci::Digest;
-use crate::report::{ChainCert, Envelope, SignatureKind, Signer, Timestamp, Verdict};
+use crate::report::{
+    ChainCert, Discovery, Envelope, SignatureFormat, SignatureKind, SignatureReport, Signer, Timestamp, Verdict,
+    Verification,
+};
 use crate::x509::Cert;
 
 /// The manifest a signature must name.
@@ -52,6 +55,27 @@ impl Checked {
             algorithm: None,
             predicate_type: None,
             docker_reference: None,
+        }
+    }
+
+    /// The report of this outcome for a signature of `format`, found by `discovery` in the
+    /// manifest `manifest`.
+    pub fn into_report(self, format: SignatureFormat, discovery: Discovery, manifest: &Digest) -> SignatureReport {
+        SignatureReport {
+            format,
+            envelope: self.envelope,
+            kind: self.kind,
+            discovery,
+            manifest_digest: manifest.to_string(),
+            verification: Verification { status: self.verdict, reasons: self.reasons },
+            signer: self.signer,
+            chain: self.chain,
+            signed_at: self.signed_at,
+            timestamp: self.timestamp,
+            algorithm: self.algorithm,
+            predicate_type: self.predicate_type,
+            docker_reference: self.docker_reference,
+            subject_digest: None,
         }
     }
 
