@@ -391,12 +391,7 @@ fn verify_digests_catches_a_registry_that_names_one_digest_and_serves_other_byte
     let reg = Registry::distribution(100);
     let seeded = reg.seed(false);
     let baseline = comparable(&direct(&reg));
-    let digest = |repo: &str| -> String {
-        let images = seeded.expected["images"].as_array().unwrap();
-        let i = images.iter().find(|i| i["repository"] == repo && i["tags"][0] == "v1").unwrap();
-        i["digest"].as_str().unwrap().to_string()
-    };
-    let (signed, unsigned) = (digest("apps/api"), digest("apps/unsigned"));
+    let (signed, unsigned) = (seeded.digest("apps/api", "v1"), seeded.digest("apps/unsigned", "v1"));
     // A compromised mirror: apps/api:v1 serves apps/unsigned's bytes under the signed digest's name.
     let announced = signed.clone();
     let rule: Rule = Arc::new(move |_m, path, _n| {
@@ -477,13 +472,7 @@ fn verify_digests_catches_a_registry_that_names_one_digest_and_serves_other_byte
 fn image_reads_the_tag_list_before_a_guessed_tag_404_counts_as_none() {
     let reg = Registry::distribution(100);
     let seeded = reg.seed(false);
-    let web = seeded.expected["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["repository"] == "apps/web" && i["tags"][0] == "latest")
-        .map(|i| i["digest"].as_str().unwrap().to_string())
-        .unwrap();
+    let web = seeded.digest("apps/web", "latest");
     let sig = format!("{}.sig", web.replace(':', "-"));
     reg.remove_manifest_revision("apps/web", &reg.tag_digest("apps/web", &sig));
     let image = |addr: &str, repo: &str| {

@@ -476,13 +476,6 @@ fn image_of<'a>(report: &'a Value, repo: &str) -> &'a Value {
     found[0]
 }
 
-fn expected_digest(seeded: &common::Seeded, repo: &str, tag: &str) -> String {
-    let images = seeded.expected["images"].as_array().unwrap();
-    let image =
-        images.iter().find(|i| i["repository"] == repo && i["tags"].as_array().unwrap().iter().any(|t| t == tag));
-    image.unwrap_or_else(|| panic!("{repo}:{tag} not seeded"))["digest"].as_str().unwrap().to_string()
-}
-
 #[test]
 fn an_index_is_judged_by_its_own_signatures_and_lists_its_platforms_under_it() {
     let reg = Registry::distribution(100);
@@ -567,7 +560,7 @@ fn registry_and_image_commands_agree_on_every_image() {
 fn a_listed_signature_whose_manifest_is_gone_is_an_error_never_unsigned() {
     let reg = Registry::distribution(100);
     let seeded = reg.seed(false);
-    let web = expected_digest(&seeded, "apps/web", "v1");
+    let web = seeded.digest("apps/web", "v1");
     let tag = format!("{}.sig", web.replace(':', "-"));
     // The .sig tag stays listed; its manifest revision is gone (garbage collection, partial replication).
     reg.remove_manifest_revision("apps/web", &reg.tag_digest("apps/web", &tag));
@@ -601,7 +594,7 @@ fn a_listed_signature_whose_manifest_is_gone_is_an_error_never_unsigned() {
 fn a_signature_layer_the_registry_cannot_serve_makes_the_scan_incomplete() {
     let reg = Registry::distribution(100);
     let seeded = reg.seed(false);
-    let deep = expected_digest(&seeded, "deep/a/b/c/d", "v1");
+    let deep = seeded.digest("deep/a/b/c/d", "v1");
     let tag = format!("{}.sig", deep.replace(':', "-"));
     let accept = [("Accept", "application/vnd.oci.image.manifest.v1+json")];
     let (st, manifest) = common::http(&reg.addr, "GET", &format!("/v2/deep/a/b/c/d/manifests/{tag}"), &accept, b"");
@@ -626,7 +619,7 @@ fn a_signature_layer_the_registry_cannot_serve_makes_the_scan_incomplete() {
 fn tags_whose_manifest_is_gone_are_counted_and_reported() {
     let reg = Registry::distribution(100);
     let seeded = reg.seed(false);
-    reg.remove_manifest_revision("apps/unsigned", &expected_digest(&seeded, "apps/unsigned", "v1"));
+    reg.remove_manifest_revision("apps/unsigned", &seeded.digest("apps/unsigned", "v1"));
     let (report, o) = scan_json(&reg, &["--include", "apps/unsigned"]);
     assert_eq!(code(&o), 3);
     assert_eq!(report["images"], serde_json::json!([]));
@@ -678,7 +671,7 @@ fn a_repository_without_tags_is_a_note_and_a_named_one_that_does_not_exist_an_er
 fn a_signature_kept_in_another_repository_is_no_orphan_of_a_deleted_image() {
     let reg = Registry::distribution(100);
     let seeded = reg.seed(false);
-    let cross = expected_digest(&seeded, "apps/cross", "v1");
+    let cross = seeded.digest("apps/cross", "v1");
     // Only the signature's repository is scanned: the subject is still looked up where it lives.
     let (report, o) = scan_json(&reg, &["--include", "sigs/*", "--include", "apps/web"]);
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));

@@ -30,6 +30,22 @@ impl Image {
     fn new(head: ManifestHead, bytes: Option<Vec<u8>>) -> Image {
         Image { head, tags: Vec::new(), hints: Hints::default(), bytes, platforms: Vec::new(), problems: Vec::new() }
     }
+
+    /// What resolving `reference` to this image fetched, if it fetched: a digest the registry
+    /// announced for other bytes is a problem of the image; the bytes are kept for folding.
+    fn resolved(&mut self, reference: &str, fetched: Option<Fetched>) {
+        let Some(f) = fetched else { return };
+        if let Some(announced) = f.misannounced() {
+            self.problems.push(Problem::digest_mismatch(reference, announced, &f.digest));
+        }
+        self.bytes.get_or_insert(f.bytes);
+    }
+
+    /// Tags and problems in a stable order, whatever order the requests answered in.
+    fn sort(&mut self) {
+        self.tags.sort();
+        self.problems.sort_by(|a, b| (&a.reference, &a.message).cmp(&(&b.reference, &b.message)));
+    }
 }
 
 /// A manifest an index lists.
@@ -162,12 +178,7 @@ pub(super) async fn scan_repository(scan: &Arc<Scan>, repo: &str, named: bool) {
         match t {
             TagIs::Image { tag, head, fetched } => {
                 let image = images.entry(head.digest.clone()).or_insert_with(|| Image::new(head, None));
-                if let Some(f) = fetched {
-                    if let Some(announced) = f.misannounced() {
-                        image.problems.push(Problem::digest_mismatch(&tag, announced, &f.digest));
-                    }
-                    image.bytes.get_or_insert(f.bytes);
-                }
+                image.resolved(&tag, fetched);
                 image.tags.push(tag);
             }
             TagIs::Artifact { shape, lookup } => artifacts.insert(shape, lookup),
@@ -188,8 +199,7 @@ pub(super) async fn scan_repository(scan: &Arc<Scan>, repo: &str, named: bool) {
         scan.emit(Event::LostTags(lost)).await;
     }
     for image in images.values_mut() {
-        image.tags.sort();
-        image.problems.sort_by(|a, b| (&a.reference, &a.message).cmp(&(&b.reference, &b.message)));
+        image.sort();
         fold(scan, repo, image).await;
     }
 
@@ -405,12 +415,7 @@ pub(super) async fn scan_references(scan: &Arc<Scan>, refs: Vec<(String, String)
             Ok(r) => {
                 let entry =
                     images.entry((repo.clone(), r.head.digest.clone())).or_insert_with(|| Image::new(r.head, None));
-                if let Some(f) = r.fetched {
-                    if let Some(announced) = f.misannounced() {
-                        entry.problems.push(Problem::digest_mismatch(&reference, announced, &f.digest));
-                    }
-                    entry.bytes.get_or_insert(f.bytes);
-                }
+                entry.resolved(&reference, r.fetched);
                 if is_tag && !entry.tags.contains(&reference) {
                     entry.tags.push(reference);
                 }
@@ -423,8 +428,7 @@ pub(super) async fn scan_references(scan: &Arc<Scan>, refs: Vec<(String, String)
     }
     let mut repos = BTreeSet::new();
     for ((repo, digest), image) in images.iter_mut() {
-        image.tags.sort();
-        image.problems.sort_by(|a, b| (&a.reference, &a.message).cmp(&(&b.reference, &b.message)));
+        image.sort();
         image.hints = Hints::probe(digest);
         fold(scan, repo, image).await;
         for m in &mut image.platforms {

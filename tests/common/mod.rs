@@ -367,6 +367,17 @@ pub struct Seeded {
     pub expected: Value,
 }
 
+impl Seeded {
+    /// The digest the seeder pushed under `repo:tag`.
+    #[allow(dead_code)]
+    pub fn digest(&self, repo: &str, tag: &str) -> String {
+        let images = self.expected["images"].as_array().unwrap();
+        let image =
+            images.iter().find(|i| i["repository"] == repo && i["tags"].as_array().unwrap().iter().any(|t| t == tag));
+        image.unwrap_or_else(|| panic!("{repo}:{tag} not seeded"))["digest"].as_str().unwrap().to_string()
+    }
+}
+
 /// Run the built binary (no docker config, no colour).
 pub fn sigaudit<I, S>(args: I) -> Output
 where
