@@ -59,9 +59,8 @@ fn is_image_layer(media_type: &str) -> bool {
 
 /// Classify manifest bytes by what they hold.
 pub fn classify(bytes: &[u8]) -> ManifestKind {
-    let Ok(serde_json::Value::Object(v)) = serde_json::from_slice::<serde_json::Value>(bytes) else {
-        return ManifestKind::Unreadable;
-    };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else { return ManifestKind::Unreadable };
+    let Some(v) = value.as_object() else { return ManifestKind::Unreadable };
     let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("");
     let media_type = s("mediaType");
     if let Some(entries) = v.get("manifests").filter(|_| !v.contains_key("layers")) {
@@ -73,7 +72,7 @@ pub fn classify(bytes: &[u8]) -> ManifestKind {
             |e: &serde_json::Value| e.get("artifactType").and_then(|t| t.as_str()).is_some_and(|t| !t.is_empty());
         return if entries.iter().all(artifact) { ManifestKind::ReferrersIndex } else { ManifestKind::Index };
     }
-    if is_signature_artifact(bytes) {
+    if signature_artifact(&value) {
         return ManifestKind::Signature;
     }
     if media_type == OCI_ARTIFACT_MANIFEST || v.contains_key("blobs") {
@@ -101,9 +100,11 @@ pub fn classify(bytes: &[u8]) -> ManifestKind {
 
 /// Whether a manifest is itself a signature or attestation artifact rather than an image.
 pub fn is_signature_artifact(bytes: &[u8]) -> bool {
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes) else {
-        return false;
-    };
+    serde_json::from_slice::<serde_json::Value>(bytes).is_ok_and(|v| signature_artifact(&v))
+}
+
+/// [`is_signature_artifact`] on a manifest already parsed.
+fn signature_artifact(v: &serde_json::Value) -> bool {
     let s = |p: &str| v.pointer(p).and_then(|x| x.as_str()).unwrap_or("");
     let ty = if s("/artifactType").is_empty() { s("/config/mediaType") } else { s("/artifactType") };
     if ty == NOTARY_SIGNATURE || ty.starts_with(SIGSTORE_BUNDLE_PREFIX) || ty.starts_with("application/vnd.dev.cosign")
