@@ -67,7 +67,6 @@ pub fn manifests(data: &[u8]) {
         let _ = sigaudit::registry::next_link([s]);
         let _ = sigaudit::registry::Challenge::parse(s);
     }
-    let _ = sigaudit::crawl::is_signature_artifact(data);
     let _ = sigaudit::oci::classify(data);
     let _ = sigaudit::oci::index_entries(data);
 }

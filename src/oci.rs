@@ -99,11 +99,6 @@ pub fn classify(bytes: &[u8]) -> ManifestKind {
 }
 
 /// Whether a manifest is itself a signature or attestation artifact rather than an image.
-pub fn is_signature_artifact(bytes: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(bytes).is_ok_and(|v| signature_artifact(&v))
-}
-
-/// [`is_signature_artifact`] on a manifest already parsed.
 fn signature_artifact(v: &serde_json::Value) -> bool {
     let s = |p: &str| v.pointer(p).and_then(|x| x.as_str()).unwrap_or("");
     let ty = if s("/artifactType").is_empty() { s("/config/mediaType") } else { s("/artifactType") };

@@ -6,8 +6,6 @@
 mod discover;
 mod repo;
 
-pub use crate::oci::is_signature_artifact;
-
 use crate::oci::Digest;
 use crate::registry::{ReferrersAnswer, RegistryClient};
 use crate::report::{ErrorReport, FileReport, ImageReport, NoteReport, OrphanReport};
