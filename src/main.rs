@@ -29,7 +29,7 @@ fn main() {
     let sub = cmd.find_subcommand(name).expect("the parsed subcommand");
     let settings = cli::config::settings(sub, sub_matches);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
-    let status = match runtime.block_on(dispatch(args.command, settings)) {
+    let status = match runtime.block_on(dispatch(args.command, settings, args.config.as_deref())) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("sigaudit: error: {e:#}");
@@ -65,12 +65,14 @@ fn init_logging(verbose: u8) {
 async fn dispatch(
     command: Command,
     settings: serde_json::Map<String, serde_json::Value>,
+    config: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitStatus> {
     match command {
         Command::VerifyBundle(a) => cli::bundle::run(&a),
         Command::Generate(a) => cli::generate::run(&a),
         Command::Fs(a) => cli::scan::fs(a, settings).await,
-        Command::Registry(a) => cli::scan::registry(a, settings).await,
+        Command::Registry(a) => cli::scan::registry(a, settings, config).await,
+        Command::Merge(a) => cli::merge::run(a).await,
         Command::Image(a) => cli::scan::image(a, settings).await,
     }
 }

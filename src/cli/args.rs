@@ -36,6 +36,9 @@ pub enum Command {
     Image(ImageArgs),
     /// Walk files and directories; verify signed PE (Authenticode) and JAR/APK files.
     Fs(FsArgs),
+    /// Merge registry reports (JSON or NDJSON: the shards of one scan, or scans of several
+    /// registries) into one report, recounted; exit codes as for a scan.
+    Merge(MergeArgs),
     /// Verify one Sigstore bundle over a file or a digest (exit 0 verified, 1 not).
     VerifyBundle(VerifyBundleArgs),
     /// Write shell completions or man pages, generated from these very arguments.
@@ -188,10 +191,35 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 #[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// Reports written by `sigaudit registry` or `image` with `-o json` or `-o ndjson`, without
+    /// --only; `-` (the default) reads one from standard input.
+    #[arg(value_name = "REPORT", value_hint = ValueHint::FilePath)]
+    pub reports: Vec<PathBuf>,
+    /// Report format.
+    #[arg(short, long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    /// Exit 1 when an image of the merged report has one of these statuses (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub fail_on: Vec<String>,
+    /// List only some images of the merged report (as for a scan; the summary counts every one).
+    #[arg(long, value_name = "WHICH", value_delimiter = ',')]
+    pub only: Vec<String>,
+}
+
+#[derive(Args, Debug)]
 pub struct RegistryArgs {
-    /// HOST[:PORT][/NAMESPACE]; an `http://` prefix means --plain-http, `https://` forbids it.
-    #[arg(value_hint = ValueHint::Url)]
-    pub target: String,
+    /// HOST[:PORT][/NAMESPACE], one or more (each scanned with its own client and credentials,
+    /// one report with a summary per registry); an `http://` prefix means --plain-http,
+    /// `https://` forbids it. Also `[[targets]]` in the config file.
+    #[arg(value_name = "TARGET", value_hint = ValueHint::Url)]
+    pub targets: Vec<String>,
+    /// Scan one shard of the registry: the repositories whose name hashes into slice INDEX of
+    /// COUNT (stable: a repository keeps its shard when others come and go). `auto/COUNT` takes
+    /// the index from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs). Merge the shards' reports
+    /// with `sigaudit merge`.
+    #[arg(long, value_name = "INDEX/COUNT")]
+    pub shard: Option<String>,
     /// Only repositories matching this glob (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub include: Vec<String>,

@@ -30,6 +30,56 @@ use std::path::Path;
 const COMMAND_LINE_ONLY: &[&str] =
     &["password", "password-stdin", "token", "insecure-skip-tls-verify", "bundle", "json", "config", "help", "version"];
 
+/// The config file's list of registries for `sigaudit registry` (`[[targets]]`).
+pub const TARGETS: &str = "targets";
+
+/// One `[[targets]]` entry: a registry and what is its own (what it lists, how to reach it, its
+/// credentials). Everything else (trust material, policy, output) is the run's.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TargetConfig {
+    /// `[http://|https://]HOST[:PORT][/NAMESPACE]`, as on the command line.
+    pub target: String,
+    #[serde(default)]
+    pub include: Vec<String>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    pub repos_file: Option<std::path::PathBuf>,
+    pub plain_http: Option<bool>,
+    pub rps: Option<u32>,
+    /// User name; the password is read from the environment variable `password-env` names.
+    pub username: Option<String>,
+    pub password_env: Option<String>,
+    /// The environment variable holding a bearer token for this registry.
+    pub token_env: Option<String>,
+}
+
+/// The `[[targets]]` of a config file (empty when it has none); relative paths made absolute.
+pub fn targets(path: &Path) -> Result<Vec<TargetConfig>> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        #[serde(default)]
+        targets: Vec<TargetConfig>,
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("--config {}", path.display()))?;
+    let table: toml::Table = toml::from_str(&text).with_context(|| format!("--config {}", path.display()))?;
+    let Some(value) = table.get(TARGETS) else { return Ok(Vec::new()) };
+    let mut only = toml::Table::new();
+    only.insert(TARGETS.into(), value.clone());
+    let file: File = only.try_into().with_context(|| format!("--config {}: [[targets]]", path.display()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut out = file.targets;
+    for t in &mut out {
+        if let Some(p) = t.repos_file.as_mut().filter(|p| p.is_relative()) {
+            *p = base.join(&*p);
+        }
+        if t.password_env.is_some() && t.username.is_none() {
+            bail!("--config {}: target {}: password-env needs username", path.display(), t.target);
+        }
+    }
+    Ok(out)
+}
+
 /// Every key a config file may hold, with the commands it applies to (for the README and tests).
 pub fn keys(cmd: &Command) -> Vec<(String, Vec<String>)> {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
@@ -59,6 +109,10 @@ pub fn splice(cmd: &Command, argv: &[OsString], matches: &ArgMatches, path: &Pat
     let base = path.parent().unwrap_or(Path::new("."));
     let mut flags: Vec<OsString> = Vec::new();
     for (key, value) in &table {
+        if key == TARGETS {
+            // Registries with their own settings: read by `registry` itself (`targets`).
+            continue;
+        }
         if !known.iter().any(|(k, _)| k == key) {
             if COMMAND_LINE_ONLY.contains(&key.as_str()) {
                 bail!("--config {}: {key} can only be given on the command line", path.display());

@@ -2,6 +2,7 @@ pub mod args;
 pub mod bundle;
 pub mod config;
 pub mod generate;
+pub mod merge;
 pub mod run;
 pub mod scan;
 

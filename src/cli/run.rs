@@ -115,16 +115,37 @@ impl Settings {
         })
     }
 
+    /// Whether credentials were given on the command line (they are for one registry only).
+    pub fn has_flag_credentials(&self) -> bool {
+        self.token.is_some() || self.username.is_some()
+    }
+
     /// A client for `host` (over plain HTTP when `plain_http`), with credentials from the flags
     /// or else the docker config.
     pub async fn client(&self, host: &str, plain_http: bool) -> Result<Arc<RegistryClient>> {
+        self.client_for(host, plain_http, None, None).await
+    }
+
+    /// A client for `host` with `credentials` of its own (a config file target's), else the
+    /// flags', else the docker config's; `rps` overrides `--rps`.
+    pub async fn client_for(
+        &self,
+        host: &str,
+        plain_http: bool,
+        credentials: Option<Credentials>,
+        rps: Option<u32>,
+    ) -> Result<Arc<RegistryClient>> {
         let mut cfg = self.common_client.clone();
         cfg.host = host.to_string();
         cfg.plain_http = plain_http;
-        cfg.credentials = match (&self.token, &self.username, &self.password) {
-            (Some(t), _, _) => Some(Credentials::Bearer(t.clone())),
-            (None, Some(u), Some(p)) => Some(Credentials::Basic { username: u.clone(), password: p.clone() }),
-            (None, Some(u), None) => bail!("--username {u} needs --password-stdin"),
+        if let Some(rps) = rps {
+            cfg.rps = rps;
+        }
+        cfg.credentials = match (credentials, &self.token, &self.username, &self.password) {
+            (Some(c), _, _, _) => Some(c),
+            (None, Some(t), _, _) => Some(Credentials::Bearer(t.clone())),
+            (None, None, Some(u), Some(p)) => Some(Credentials::Basic { username: u.clone(), password: p.clone() }),
+            (None, None, Some(u), None) => bail!("--username {u} needs --password-stdin"),
             _ => {
                 let h = host.to_string();
                 // Credential helpers are processes: keep them off the async runtime.
@@ -257,6 +278,11 @@ pub struct ReportSetup<'a> {
     pub settings: serde_json::Map<String, serde_json::Value>,
     /// Shown first in a table.
     pub hint: Option<String>,
+    /// `--shard`: the slice of the registry this scan covers.
+    pub shard: Option<sigaudit::crawl::Shard>,
+    /// `sigaudit merge`: the scan the merged report describes (then `kind`, `target` and
+    /// `settings` are not used), with when its last input finished.
+    pub merged: Option<ScanInfo>,
 }
 
 /// Run `work` with an event channel, rendering events to stdout as they come. A `--deadline`
@@ -267,7 +293,8 @@ where
     Fut: std::future::Future<Output = ()>,
 {
     let (tx, mut rx) = mpsc::channel::<Event>(1024);
-    let scan = ScanInfo {
+    let merged = setup.merged.is_some();
+    let scan = setup.merged.unwrap_or_else(|| ScanInfo {
         kind: setup.kind.into(),
         target: setup.target,
         started_at: now_rfc3339(),
@@ -275,7 +302,11 @@ where
         complete: false,
         only: None,
         settings: Some(setup.settings),
-    };
+        shard: setup.shard,
+        merged: None,
+    });
+    // A merged report finished when its last input did.
+    let finished_at = scan.finished_at.clone().filter(|_| merged);
     let stdout = std::io::stdout();
     let color = stdout.is_terminal() && !super::no_color();
     let opts = RenderOptions {
@@ -291,7 +322,7 @@ where
         while let Some(e) = rx.blocking_recv() {
             w.handle(e)?;
         }
-        w.finish(now_rfc3339())
+        w.finish(finished_at.unwrap_or_else(now_rfc3339))
     });
     let late = tx.clone();
     match setup.report.deadline {
@@ -305,8 +336,13 @@ where
                     limit.as_secs()
                 );
                 tracing::warn!("{message}");
-                let error =
-                    ErrorReport { repository: None, reference: None, code: "deadline-exceeded".into(), message };
+                let error = ErrorReport {
+                    registry: None,
+                    repository: None,
+                    reference: None,
+                    code: "deadline-exceeded".into(),
+                    message,
+                };
                 let _ = late.send(Event::Error(error)).await;
             }
         }
@@ -394,7 +430,7 @@ pub fn repo_filter(namespace: Option<String>, include: &[String], exclude: &[Str
         }
         Ok(Some(b.build()?))
     };
-    Ok(RepoFilter { namespace, include: set(include, "--include")?, exclude: set(exclude, "--exclude")? })
+    Ok(RepoFilter { namespace, include: set(include, "--include")?, exclude: set(exclude, "--exclude")?, shard: None })
 }
 
 pub fn new_scan(client: Arc<RegistryClient>, settings: &Settings, tx: mpsc::Sender<Event>) -> Arc<Scan> {

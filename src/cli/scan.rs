@@ -2,10 +2,15 @@
 //! exit status.
 
 use super::args::{FsArgs, ImageArgs, RegistryArgs};
+use super::config::TargetConfig;
 use super::run::{self, ExitStatus, ReportSettings, ReportSetup, Settings};
 use anyhow::{bail, Context, Result};
 use serde_json::{Map, Value};
+use sigaudit::crawl::Shard;
+use sigaudit::registry::{Credentials, Secret};
+use sigaudit::report::ErrorReport;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 
 /// First lines of a registry table when no trust material was given.
@@ -43,6 +48,8 @@ pub async fn fs(a: FsArgs, settings: Map<String, Value>) -> Result<ExitStatus> {
         name: shown.join(","),
         settings,
         hint: a.ca_roots.is_empty().then(|| FS_HINT.to_string()),
+        shard: None,
+        merged: None,
     };
     let paths = a.paths.clone();
     let outcome = run::with_writer(setup, |tx| async move {
@@ -50,8 +57,13 @@ pub async fn fs(a: FsArgs, settings: Map<String, Value>) -> Result<ExitStatus> {
         if let Err(e) = tokio::task::spawn_blocking(move || sigaudit::fs::scan(&paths, &opts, tx)).await {
             // A worker that died must not leave a report that looks complete.
             let message = format!("the filesystem scan stopped early: {e}");
-            let error =
-                sigaudit::report::ErrorReport { repository: None, reference: None, code: "file-error".into(), message };
+            let error = sigaudit::report::ErrorReport {
+                registry: None,
+                repository: None,
+                reference: None,
+                code: "file-error".into(),
+                message,
+            };
             let _ = report.send(sigaudit::crawl::Event::Error(error)).await;
         }
     })
@@ -71,41 +83,139 @@ async fn ping(client: &sigaudit::registry::RegistryClient, host: &str, report: &
     result.with_context(|| format!("registry {host} does not answer"))
 }
 
-pub async fn registry(a: RegistryArgs, settings: Map<String, Value>) -> Result<ExitStatus> {
-    let s = Settings::from_args(&a.common)?;
-    let (target, plain_http) = run::scheme(&a.target, a.common.plain_http)?;
-    let (host, namespace) = run::split_target(target)?;
-    let filter = run::repo_filter(namespace, &a.include, &a.exclude)?;
-    let repos = match &a.repos_file {
-        None => None,
-        Some(p) => Some(
-            std::fs::read_to_string(p)
-                .with_context(|| format!("--repos-file {}", p.display()))?
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_string)
-                .collect::<Vec<_>>(),
-        ),
+/// One registry of a `registry` scan, ready to walk.
+struct Walk {
+    host: String,
+    client: Arc<sigaudit::registry::RegistryClient>,
+    filter: sigaudit::crawl::RepoFilter,
+    repos: Option<Vec<String>>,
+}
+
+/// The registries to scan: the command line's, then the config file's `[[targets]]` (a target
+/// named in both takes the file's settings).
+fn targets(a: &RegistryArgs, config: Option<&Path>) -> Result<Vec<TargetConfig>> {
+    let mut out: Vec<TargetConfig> =
+        a.targets.iter().map(|t| TargetConfig { target: t.clone(), ..TargetConfig::default() }).collect();
+    if let Some(path) = config {
+        for t in super::config::targets(path)? {
+            match out.iter_mut().find(|x| x.target == t.target) {
+                Some(x) => *x = t,
+                None => out.push(t),
+            }
+        }
+    }
+    if out.is_empty() {
+        bail!("give a registry to scan: sigaudit registry HOST[/NAMESPACE]… (or [[targets]] in the --config file)");
+    }
+    Ok(out)
+}
+
+fn read_repos_file(p: &Path) -> Result<Vec<String>> {
+    Ok(std::fs::read_to_string(p)
+        .with_context(|| format!("--repos-file {}", p.display()))?
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect())
+}
+
+/// A target's own credentials: its user name with the password from the environment variable it
+/// names, or a token from one.
+fn target_credentials(t: &TargetConfig) -> Result<Option<Credentials>> {
+    let var = |name: &str| {
+        std::env::var(name).with_context(|| format!("target {}: the environment variable {name} is not set", t.target))
     };
-    let client = s.client(&host, plain_http).await?;
-    ping(&client, &host, &s.report).await?;
+    Ok(match (&t.token_env, &t.username, &t.password_env) {
+        (Some(v), _, _) => Some(Credentials::Bearer(Secret::new(var(v)?))),
+        (None, Some(u), Some(v)) => Some(Credentials::Basic { username: u.clone(), password: Secret::new(var(v)?) }),
+        (None, Some(_), None) => {
+            bail!("target {}: username needs password-env (the variable holding the password)", t.target)
+        }
+        _ => None,
+    })
+}
+
+pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Option<&Path>) -> Result<ExitStatus> {
+    let s = Settings::from_args(&a.common)?;
+    let shard = match &a.shard {
+        None => None,
+        Some(text) => Some(Shard::parse(text, std::env::var("JOB_COMPLETION_INDEX").ok().as_deref())?),
+    };
+    let targets = targets(&a, config)?;
+    if targets.len() > 1 && s.has_flag_credentials() {
+        bail!(
+            "--username/--token are for one registry: with several targets give each its credentials in the docker config, or username with password-env (or token-env) in the config file's [[targets]]"
+        );
+    }
+    let mut walks = Vec::new();
+    let mut unreachable = Vec::new();
+    for t in &targets {
+        let (target, plain_http) = run::scheme(&t.target, t.plain_http.unwrap_or(a.common.plain_http))?;
+        let (host, namespace) = run::split_target(target)?;
+        let (include, exclude) = (
+            if t.include.is_empty() { &a.include } else { &t.include },
+            if t.exclude.is_empty() { &a.exclude } else { &t.exclude },
+        );
+        let mut filter = run::repo_filter(namespace, include, exclude)?;
+        filter.shard = shard;
+        let repos = match t.repos_file.as_ref().or(a.repos_file.as_ref()) {
+            None => None,
+            Some(p) => Some(read_repos_file(p)?),
+        };
+        let client = s.client_for(&host, plain_http, target_credentials(t)?, t.rps).await?;
+        match ping(&client, &host, &s.report).await {
+            Ok(()) => walks.push(Walk { host, client, filter, repos }),
+            // One registry: nothing to report. Several: the others are still scanned.
+            Err(e) if targets.len() == 1 => return Err(e),
+            Err(e) => unreachable.push((host, format!("{e:#}"))),
+        }
+    }
+    let shown: Vec<&str> = targets.iter().map(|t| t.target.as_str()).collect();
     let setup = ReportSetup {
         report: &s.report,
         kind: "registry",
-        target: Value::String(a.target.clone()),
-        name: target.trim_end_matches('/').to_string(),
+        target: match shown.as_slice() {
+            [one] => Value::String(one.to_string()),
+            many => Value::Array(many.iter().map(|t| Value::String(t.to_string())).collect()),
+        },
+        name: shown
+            .iter()
+            .map(|t| run::scheme(t, false).map_or(*t, |(r, _)| r).trim_end_matches('/'))
+            .collect::<Vec<_>>()
+            .join(","),
         settings,
         hint: (!s.trust_given).then(|| REGISTRY_HINT.to_string()),
+        shard,
+        merged: None,
     };
     let parallel = s.concurrency;
     let outcome = run::with_writer(setup, |tx| {
-        let scan = run::new_scan(client.clone(), &s, tx);
-        async move { scan.registry(&filter, repos, parallel).await }
+        let settings = &s;
+        let walks = &walks;
+        async move {
+            for (host, message) in unreachable {
+                let error = ErrorReport {
+                    registry: Some(host),
+                    repository: None,
+                    reference: None,
+                    code: "registry-unreachable".into(),
+                    message,
+                };
+                let _ = tx.send(sigaudit::crawl::Event::Error(error)).await;
+            }
+            let scans = walks.iter().map(|w| {
+                let scan = run::new_scan(w.client.clone(), settings, tx.clone());
+                async move { scan.registry(&w.filter, w.repos.clone(), parallel).await }
+            });
+            futures::future::join_all(scans).await;
+        }
     })
     .await?;
     if s.stats {
-        run::print_stats(&host, &client);
+        for w in &walks {
+            run::print_stats(&w.host, &w.client);
+        }
     }
     Ok(run::exit_status(&s.report.fail_on, &outcome))
 }
@@ -142,6 +252,8 @@ pub async fn image(a: ImageArgs, settings: Map<String, Value>) -> Result<ExitSta
         name: by_host.keys().cloned().collect::<Vec<_>>().join(","),
         settings,
         hint: (!s.trust_given).then(|| REGISTRY_HINT.to_string()),
+        shard: None,
+        merged: None,
     };
     let outcome = run::with_writer(setup, |tx| {
         let settings = &s;

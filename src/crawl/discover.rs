@@ -100,6 +100,7 @@ pub(super) async fn discover(scan: &Arc<Scan>, repo: &str, image: Image) -> Imag
     }
     let mut report = ImageReport {
         schema: None,
+        registry: None,
         repository: repo.to_string(),
         tags: image.tags,
         digest,

@@ -5,6 +5,9 @@
 
 mod discover;
 mod repo;
+pub mod shard;
+
+pub use shard::Shard;
 
 use crate::oci::Digest;
 use crate::registry::{ReferrersAnswer, RegistryClient};
@@ -19,7 +22,8 @@ use tokio::sync::{mpsc, Mutex, OnceCell};
 /// What the crawl reports, in completion order.
 #[derive(Debug)]
 pub enum Event {
-    Repository,
+    /// A repository was scanned (of this registry, stamped by the scan).
+    Repository(Option<String>),
     Image(Box<ImageReport>),
     Orphan(OrphanReport),
     /// A file of a supported type (filesystem scan).
@@ -31,8 +35,9 @@ pub enum Event {
     /// walked again, a repository without tags.
     Note(NoteReport),
     /// Tags a repository lists that no reported image carries: their manifest is gone or could
-    /// not be read (each is also an `Error`). They count in `summary.tags`.
-    LostTags(u64),
+    /// not be read (each is also an `Error`). They count in `summary.tags`. The registry is
+    /// stamped by the scan.
+    LostTags(Option<String>, u64),
 }
 
 /// Something wrong with an image found before its signatures are looked up; reported in
@@ -65,6 +70,8 @@ pub struct RepoFilter {
     pub namespace: Option<String>,
     pub include: Option<GlobSet>,
     pub exclude: Option<GlobSet>,
+    /// `--shard INDEX/COUNT`: only the repositories this shard owns.
+    pub shard: Option<Shard>,
 }
 
 impl RepoFilter {
@@ -85,13 +92,16 @@ impl RepoFilter {
                 return false;
             }
         }
-        true
+        self.shard.is_none_or(|s| s.owns(repo))
     }
 }
 
 /// Shared state of one scan.
 pub struct Scan {
     pub client: Arc<RegistryClient>,
+    /// The registry as reports name it (`HOST[:PORT]`): every image, orphan, error and note of
+    /// this scan carries it, so reports of several registries (or shards) merge unambiguously.
+    pub registry: String,
     pub trust: Arc<Trust>,
     /// Unix seconds used for time checks (signature expiry).
     pub now: i64,
@@ -112,10 +122,29 @@ enum TagListing {
 
 impl Scan {
     pub fn new(client: Arc<RegistryClient>, trust: Arc<Trust>, now: i64, events: mpsc::Sender<Event>) -> Arc<Scan> {
-        Arc::new(Scan { client, trust, now, referrers_api: OnceCell::new(), tag_lists: Mutex::default(), events })
+        let registry = client.host().to_string();
+        Arc::new(Scan {
+            client,
+            registry,
+            trust,
+            now,
+            referrers_api: OnceCell::new(),
+            tag_lists: Mutex::default(),
+            events,
+        })
     }
 
-    async fn emit(&self, e: Event) {
+    /// Send an event to the report writer, stamped with this scan's registry.
+    async fn emit(&self, mut e: Event) {
+        let registry = Some(self.registry.clone());
+        match &mut e {
+            Event::Repository(r) | Event::LostTags(r, _) => *r = registry,
+            Event::Image(i) => i.registry = registry,
+            Event::Orphan(o) => o.registry = registry,
+            Event::Error(x) => x.registry = registry,
+            Event::Note(n) => n.registry = registry,
+            Event::File(_) | Event::Skipped => {}
+        }
         // The writer only goes away when the process is ending.
         let _ = self.events.send(e).await;
     }
@@ -123,6 +152,7 @@ impl Scan {
     async fn error(&self, repository: Option<&str>, reference: Option<&str>, code: &str, message: String) {
         tracing::warn!(repository, reference, code, "{message}");
         self.emit(Event::Error(ErrorReport {
+            registry: None,
             repository: repository.map(str::to_string),
             reference: reference.map(str::to_string),
             code: code.into(),
@@ -195,7 +225,7 @@ impl Scan {
             .for_each_concurrent(parallel_repos.max(1), |repo| {
                 let scan = Arc::clone(self);
                 async move {
-                    scan.emit(Event::Repository).await;
+                    scan.emit(Event::Repository(None)).await;
                     repo::scan_repository(&scan, &repo, named).await;
                 }
             })

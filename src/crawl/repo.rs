@@ -196,7 +196,7 @@ pub(super) async fn scan_repository(scan: &Arc<Scan>, repo: &str, named: bool) {
         }
     }
     if lost > 0 {
-        scan.emit(Event::LostTags(lost)).await;
+        scan.emit(Event::LostTags(None, lost)).await;
     }
     for image in images.values_mut() {
         image.sort();
@@ -250,7 +250,8 @@ pub(super) async fn scan_repository(scan: &Arc<Scan>, repo: &str, named: bool) {
 async fn empty_repository(scan: &Arc<Scan>, repo: &str, message: &str) {
     let message = message.to_string();
     tracing::info!(repository = repo, "{message}");
-    scan.emit(Event::Note(NoteReport { path: repo.into(), code: "empty-repository".into(), message })).await;
+    let note = NoteReport { registry: None, path: repo.into(), code: "empty-repository".into(), message };
+    scan.emit(Event::Note(note)).await;
 }
 
 /// An index's manifests, nested indexes folded in breadth first: the top index's entries, then
@@ -335,7 +336,8 @@ async fn orphan(scan: &Arc<Scan>, repo: &str, d: &Digest, hints: &Hints) {
     }
     let artifact = lookups.into_iter().flatten().next().map(|l| l.tag().to_string()).unwrap_or_default();
     let subject_repository = subject_elsewhere(scan, repo, d, hints).await;
-    let orphan = OrphanReport { repository: repo.into(), artifact, subject: d.to_string(), subject_repository };
+    let orphan =
+        OrphanReport { registry: None, repository: repo.into(), artifact, subject: d.to_string(), subject_repository };
     scan.emit(Event::Orphan(orphan)).await;
 }
 
@@ -437,7 +439,7 @@ pub(super) async fn scan_references(scan: &Arc<Scan>, refs: Vec<(String, String)
         repos.insert(repo.clone());
     }
     for _ in repos {
-        scan.emit(Event::Repository).await;
+        scan.emit(Event::Repository(None)).await;
     }
     stream::iter(images)
         .for_each_concurrent(16, |((repo, _), image)| async move {

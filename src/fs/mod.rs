@@ -166,6 +166,7 @@ fn past(deadline: Option<std::time::Instant>) -> bool {
 
 fn error_event(path: &Path, code: &str, message: String) -> Event {
     Event::Error(ErrorReport {
+        registry: None,
         repository: None,
         reference: Some(path.display().to_string()),
         code: code.into(),
@@ -202,7 +203,7 @@ impl Walker<'_> {
 
     fn note(&self, path: &Path, code: &str, message: String) {
         let path = path.display().to_string();
-        self.send(Event::Note(NoteReport { path, code: code.into(), message }));
+        self.send(Event::Note(NoteReport { registry: None, path, code: code.into(), message }));
     }
 
     /// A path given on the command line: followed if it is a link, never excluded.

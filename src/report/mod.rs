@@ -5,6 +5,8 @@
 mod render;
 mod table;
 
+pub mod merge;
+
 pub use render::{OutputFormat, RenderOptions, ReportWriter};
 
 use serde::{Deserialize, Serialize};
@@ -241,6 +243,9 @@ pub struct ImageReport {
     /// Present on NDJSON lines only, so each line stands alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
+    /// The registry (`HOST[:PORT]`) the image was found in.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub registry: Option<String>,
     pub repository: String,
     pub tags: Vec<String>,
     pub digest: String,
@@ -394,6 +399,9 @@ impl FileReport {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct OrphanReport {
+    /// The registry (`HOST[:PORT]`) holding the repository.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub registry: Option<String>,
     pub repository: String,
     /// The signature artifact: a tag (`sha256-….sig`) or a manifest digest.
     pub artifact: String,
@@ -409,6 +417,10 @@ pub struct OrphanReport {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorReport {
+    /// The registry (`HOST[:PORT]`) the error is about; absent for errors of the whole scan
+    /// (`deadline-exceeded`) and of filesystem scans.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub registry: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -425,6 +437,9 @@ pub struct ErrorReport {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct NoteReport {
+    /// The registry (`HOST[:PORT]`) of the repository, in registry scans.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub registry: Option<String>,
     /// The path walked (filesystem scans), or the repository (registry scans).
     pub path: String,
     /// Stable kebab-case code: `symlink-loop`, `same-file`, `other-file-system`; `empty-repository`.
@@ -461,6 +476,38 @@ pub struct ScanInfo {
     /// secrets left out, defaults not listed.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub settings: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `--shard INDEX/COUNT`: this report covers the repositories of one shard.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub shard: Option<crate::crawl::Shard>,
+    /// `sigaudit merge`: the reports merged into this one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub merged: Option<Vec<MergedInput>>,
+}
+
+/// One report merged by `sigaudit merge`, as `scan.merged` lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MergedInput {
+    /// The file it was read from (`-` for standard input).
+    pub source: String,
+    pub target: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub shard: Option<crate::crawl::Shard>,
+    pub complete: bool,
+    pub started_at: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub finished_at: Option<String>,
+}
+
+/// The summary of one registry of a registry scan (`registries`), counted as `summary` is.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrySummary {
+    /// `HOST[:PORT]`, as images, orphans, errors and notes name it.
+    pub registry: String,
+    /// No error of this registry (and none of the whole scan) was reported.
+    pub complete: bool,
+    pub summary: Summary,
 }
 
 /// Counts of a scan. Registry scans fill `repositories`, `tags`, `images`, `orphans`; filesystem
@@ -605,6 +652,9 @@ pub struct Report {
     pub tool: Tool,
     pub scan: ScanInfo,
     pub summary: Summary,
+    /// Registry scans: one summary per registry scanned, sorted by registry.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub registries: Option<Vec<RegistrySummary>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<ImageReport>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -626,6 +676,9 @@ pub struct Trailer {
     pub tool: Tool,
     pub scan: ScanInfo,
     pub summary: Summary,
+    /// Registry scans: one summary per registry scanned, sorted by registry.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub registries: Option<Vec<RegistrySummary>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub orphans: Option<Vec<OrphanReport>>,
     pub errors: Vec<ErrorReport>,
@@ -670,6 +723,7 @@ mod tests {
     fn an_index_is_judged_by_its_own_signatures_and_counts_its_platforms_apart() {
         let mut index = ImageReport {
             schema: None,
+            registry: None,
             repository: "r".into(),
             tags: vec!["v1".into()],
             digest: "sha256:02".into(),

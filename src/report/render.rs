@@ -2,10 +2,11 @@
 //! NDJSON is written as images (files) complete; the other formats need the whole list.
 
 use super::{
-    table, ErrorReport, FileReport, ImageReport, NoteReport, OrphanReport, Report, ScanInfo, Status, Summary, Tool,
-    Trailer, SCHEMA,
+    table, ErrorReport, FileReport, ImageReport, NoteReport, OrphanReport, RegistrySummary, Report, ScanInfo, Status,
+    Summary, Tool, Trailer, SCHEMA,
 };
 use crate::crawl::Event;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +44,8 @@ pub struct ReportWriter<W: Write> {
     orphans: Vec<OrphanReport>,
     errors: Vec<ErrorReport>,
     notes: Vec<NoteReport>,
+    /// Registry scans: the summary of each registry, counted as `summary` is.
+    registries: BTreeMap<String, Summary>,
     scan: ScanInfo,
     opts: RenderOptions,
 }
@@ -62,6 +65,7 @@ impl<W: Write> ReportWriter<W> {
             orphans: Vec::new(),
             errors: Vec::new(),
             notes: Vec::new(),
+            registries: BTreeMap::new(),
             scan,
             opts,
         }
@@ -71,13 +75,27 @@ impl<W: Write> ReportWriter<W> {
         self.opts.only.as_ref().is_none_or(|(only, _)| only.contains(&status))
     }
 
+    /// The summary of `registry`, when the event names one.
+    fn of_registry(&mut self, registry: Option<&String>) -> Option<&mut Summary> {
+        let r = registry?;
+        Some(self.registries.entry(r.clone()).or_insert_with(Summary::for_registry))
+    }
+
     pub fn handle(&mut self, event: Event) -> io::Result<()> {
         let streaming = self.format == OutputFormat::Ndjson;
         match event {
-            Event::Repository => *self.summary.repositories.get_or_insert(0) += 1,
+            Event::Repository(r) => {
+                *self.summary.repositories.get_or_insert(0) += 1;
+                if let Some(s) = self.of_registry(r.as_ref()) {
+                    *s.repositories.get_or_insert(0) += 1;
+                }
+            }
             Event::Skipped => *self.summary.skipped.get_or_insert(0) += 1,
             Event::Image(mut image) => {
                 self.summary.count_image(&image);
+                if let Some(s) = self.of_registry(image.registry.as_ref()) {
+                    s.count_image(&image);
+                }
                 if !self.shown(image.status) {
                 } else if streaming {
                     image.schema = Some(SCHEMA.to_string());
@@ -98,17 +116,31 @@ impl<W: Write> ReportWriter<W> {
             }
             Event::Orphan(o) => {
                 *self.summary.orphans.get_or_insert(0) += 1;
+                if let Some(s) = self.of_registry(o.registry.as_ref()) {
+                    *s.orphans.get_or_insert(0) += 1;
+                }
                 self.orphans.push(o);
             }
             Event::Error(e) => {
                 self.summary.errors += 1;
+                if let Some(s) = self.of_registry(e.registry.as_ref()) {
+                    s.errors += 1;
+                }
                 self.errors.push(e);
             }
             Event::Note(n) => {
                 *self.summary.notes.get_or_insert(0) += 1;
+                if let Some(s) = self.of_registry(n.registry.as_ref()) {
+                    *s.notes.get_or_insert(0) += 1;
+                }
                 self.notes.push(n);
             }
-            Event::LostTags(n) => self.summary.count_lost_tags(n),
+            Event::LostTags(r, n) => {
+                self.summary.count_lost_tags(n);
+                if let Some(s) = self.of_registry(r.as_ref()) {
+                    s.count_lost_tags(n);
+                }
+            }
         }
         Ok(())
     }
@@ -123,13 +155,40 @@ impl<W: Write> ReportWriter<W> {
         self.summary.finish();
         self.scan.finished_at = Some(finished_at);
         self.scan.complete = self.errors.is_empty();
-        self.images.sort_by(|a, b| (&a.repository, &a.tags, &a.digest).cmp(&(&b.repository, &b.tags, &b.digest)));
+        self.images.sort_by(|a, b| {
+            (&a.registry, &a.repository, &a.tags, &a.digest).cmp(&(&b.registry, &b.repository, &b.tags, &b.digest))
+        });
         self.files.sort_by(|a, b| a.path.cmp(&b.path));
-        self.orphans.sort_by(|a, b| (&a.repository, &a.artifact).cmp(&(&b.repository, &b.artifact)));
-        self.notes.sort_by(|a, b| (&a.path, &a.code).cmp(&(&b.path, &b.code)));
+        self.orphans.sort_by(|a, b| {
+            (&a.registry, &a.repository, &a.artifact, &a.subject).cmp(&(
+                &b.registry,
+                &b.repository,
+                &b.artifact,
+                &b.subject,
+            ))
+        });
+        self.notes.sort_by(|a, b| (&a.registry, &a.path, &a.code).cmp(&(&b.registry, &b.path, &b.code)));
         // Errors arrive in completion order; sorted, two runs of the same scan diff cleanly.
         self.errors.sort_by(|a, b| {
-            (&a.repository, &a.reference, &a.code, &a.message).cmp(&(&b.repository, &b.reference, &b.code, &b.message))
+            (&a.registry, &a.repository, &a.reference, &a.code, &a.message).cmp(&(
+                &b.registry,
+                &b.repository,
+                &b.reference,
+                &b.code,
+                &b.message,
+            ))
+        });
+        // An error of no registry (the deadline) leaves every registry incomplete.
+        let whole_scan_errors = self.errors.iter().any(|e| e.registry.is_none());
+        let registries: Option<Vec<RegistrySummary>> = (!self.files_scan).then(|| {
+            std::mem::take(&mut self.registries)
+                .into_iter()
+                .map(|(registry, mut summary)| {
+                    summary.finish();
+                    let complete = summary.errors == 0 && !whole_scan_errors;
+                    RegistrySummary { registry, complete, summary }
+                })
+                .collect()
         });
         let complete = self.scan.complete;
         let orphans = (!self.files_scan).then_some(self.orphans);
@@ -142,6 +201,7 @@ impl<W: Write> ReportWriter<W> {
                     tool: Tool::default(),
                     scan: self.scan,
                     summary: self.summary.clone(),
+                    registries,
                     orphans,
                     errors: self.errors,
                     notes,
@@ -157,6 +217,7 @@ impl<W: Write> ReportWriter<W> {
                     tool: Tool::default(),
                     scan: self.scan,
                     summary: self.summary.clone(),
+                    registries,
                     images,
                     files,
                     orphans,
@@ -183,6 +244,15 @@ impl<W: Write> ReportWriter<W> {
                 if let Some(hint) = self.opts.hint.as_ref().filter(|_| unproven > 0) {
                     writeln!(self.out, "{}\n", table::wrap(hint, width, ""))?;
                 }
+                let several = registries.as_ref().is_some_and(|r| r.len() > 1);
+                if several {
+                    // Several registries: each repository is named with its registry.
+                    for i in &mut self.images {
+                        if let Some(r) = &i.registry {
+                            i.repository = format!("{r}/{}", i.repository);
+                        }
+                    }
+                }
                 if !self.images.is_empty() {
                     writeln!(self.out, "{}", table::images(&self.images, wide, color, width))?;
                 }
@@ -196,7 +266,11 @@ impl<W: Write> ReportWriter<W> {
                             Some(r) => format!("signs {} of {r}", short(&o.subject)),
                             None => format!("signs missing {}", short(&o.subject)),
                         };
-                        let line = format!("{}  {}  {what}", o.repository, short(&o.artifact));
+                        let repo = match (&o.registry, several) {
+                            (Some(r), true) => format!("{r}/{}", o.repository),
+                            _ => o.repository.clone(),
+                        };
+                        let line = format!("{repo}  {}  {what}", short(&o.artifact));
                         writeln!(self.out, "{}", table::wrap(&line, width, "  "))?;
                     }
                 }
@@ -210,12 +284,14 @@ impl<W: Write> ReportWriter<W> {
                 if !self.errors.is_empty() {
                     writeln!(self.out, "\nErrors (the scan is incomplete):")?;
                     for e in &self.errors {
+                        let registry =
+                            e.registry.as_ref().filter(|_| several).map(|r| format!("{r} ")).unwrap_or_default();
                         let place = match (&e.repository, &e.reference) {
                             (Some(r), Some(t)) => format!("{r} {t}: "),
                             (Some(r), None) | (None, Some(r)) => format!("{r}: "),
                             _ => String::new(),
                         };
-                        let line = format!("[{}] {place}{}", e.code, e.message);
+                        let line = format!("[{}] {registry}{place}{}", e.code, e.message);
                         writeln!(self.out, "{}", table::wrap(&line, width, "  "))?;
                     }
                 }
@@ -224,6 +300,12 @@ impl<W: Write> ReportWriter<W> {
                         if self.files_scan { (self.files.len(), "files") } else { (self.images.len(), "images") };
                     let line = format!("Showing {shown} of {} {what} (--only {label}).", self.summary.items());
                     writeln!(self.out, "{}", table::wrap(&line, width, ""))?;
+                }
+                if several {
+                    for r in registries.iter().flatten() {
+                        let line = format!("{}: {}", r.registry, summary_line(&r.summary, r.complete));
+                        writeln!(self.out, "{}", table::wrap(&line, width, "  "))?;
+                    }
                 }
                 writeln!(self.out, "{}", table::wrap(&summary_line(&self.summary, complete), width, ""))?;
             }

@@ -408,11 +408,19 @@ pub fn isolate(c: &mut Command) {
     c.env_remove("DOCKER_CONFIG").env_remove("XDG_CONFIG_HOME").env("HOME", home);
 }
 
-/// The parts of a report that must not depend on how the registry was reached.
+/// The parts of a report that must not depend on how the registry was reached (its address, a
+/// proxy in front of it, the errors on the way).
 pub fn comparable(report: &Value) -> Value {
     let mut summary = report["summary"].clone();
     summary.as_object_mut().map(|o| o.remove("errors"));
-    serde_json::json!({"images": report["images"], "orphans": report["orphans"], "summary": summary})
+    let unplaced = |items: &Value| {
+        let mut items = items.clone();
+        for i in items.as_array_mut().into_iter().flatten() {
+            i.as_object_mut().map(|o| o.remove("registry"));
+        }
+        items
+    };
+    serde_json::json!({"images": unplaced(&report["images"]), "orphans": unplaced(&report["orphans"]), "summary": summary})
 }
 
 pub fn stdout_json(o: &Output) -> Value {

@@ -1,0 +1,76 @@
+//! `sigaudit merge REPORT…`: read the reports, merge them (the library's `report::merge`), and
+//! write the merged report through the same writer and exit-code rules as a scan.
+
+use super::args::{MergeArgs, ReportArgs};
+use super::run::{self, ExitStatus, ReportSettings, ReportSetup};
+use anyhow::{Context, Result};
+use sigaudit::report::merge::{self, Input};
+use std::io::Read;
+use std::path::PathBuf;
+
+pub async fn run(a: MergeArgs) -> Result<ExitStatus> {
+    let report = ReportSettings::from_args(&ReportArgs {
+        output: a.output,
+        fail_on: a.fail_on.clone(),
+        at: None,
+        only: a.only.clone(),
+        deadline: None,
+    })?;
+    let sources = if a.reports.is_empty() { vec![PathBuf::from("-")] } else { a.reports.clone() };
+    let mut inputs: Vec<Input> = Vec::new();
+    let mut unreadable = Vec::new();
+    for path in &sources {
+        let name = path.display().to_string();
+        // A file that cannot be opened is a mistake on the command line; one that opens but
+        // holds no report is a shard that failed, which the merged report records.
+        let bytes = if name == "-" {
+            let mut b = Vec::new();
+            std::io::stdin().read_to_end(&mut b).context("reading a report from standard input")?;
+            b
+        } else {
+            std::fs::read(path).with_context(|| format!("report {name}"))?
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        match merge::read(&name, &text) {
+            Ok(input) => inputs.push(input),
+            Err(reason) => {
+                tracing::warn!("{name}: {reason}");
+                unreadable.push((name, reason));
+            }
+        }
+    }
+    let merged = merge::merge(inputs, unreadable)?;
+    let setup = ReportSetup {
+        report: &report,
+        kind: "registry",
+        target: serde_json::Value::Null,
+        name: sigscan_name(&merged.scan.target),
+        settings: serde_json::Map::new(),
+        hint: None,
+        shard: None,
+        merged: Some(merged.scan),
+    };
+    let events = merged.events;
+    let outcome = run::with_writer(setup, |tx| async move {
+        for e in events {
+            if tx.send(e).await.is_err() {
+                break;
+            }
+        }
+    })
+    .await?;
+    Ok(run::exit_status(&report.fail_on, &outcome))
+}
+
+/// SigScan JSON's `name`: the registries of the merged targets.
+fn sigscan_name(target: &serde_json::Value) -> String {
+    let one = |t: &str| {
+        let t = t.split_once("://").map_or(t, |(_, rest)| rest);
+        t.trim_end_matches('/').to_string()
+    };
+    match target {
+        serde_json::Value::String(s) => one(s),
+        serde_json::Value::Array(a) => a.iter().filter_map(|v| v.as_str()).map(one).collect::<Vec<_>>().join(","),
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,421 @@
+//! `sigaudit merge`: the reports of one sharded scan (or of several registries) as one report.
+//!
+//! Merging replays each input as the scan events that produced it, through the same report
+//! writer a scan uses, so the summary, coverage, per-registry summaries, orphans and errors of
+//! the result are recounted by the code that counts them in a scan, not added up by a second
+//! copy of it. Only what events cannot carry is taken from the inputs' summaries: how many
+//! repositories each registry had (empty ones leave no image) and its tags whose manifest was
+//! lost. What makes a merge wrong rather than incomplete is refused: an input filtered by
+//! `--only` (its summary counts images it does not list), a shard given twice, shards of one
+//! scan with different counts, the same image in two inputs. What makes it incomplete is
+//! reported in `errors`: a shard of the scan that no input holds, an input that did not
+//! complete or was cut short, an input that could not be read.
+
+use super::{ErrorReport, ImageReport, MergedInput, NoteReport, OrphanReport, RegistrySummary, ScanInfo, Summary};
+use crate::crawl::{Event, Shard};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Settings that change how a scan ran or was written, not what it judged or covered: shards of
+/// one scan may differ in them.
+const HOW_NOT_WHAT: &[&str] =
+    &["shard", "output", "stats", "concurrency", "rps", "timeout", "retries", "fail-on", "deadline", "username"];
+
+/// One report to merge, as read.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// Where it came from (a file name, `-`), for messages.
+    pub source: String,
+    /// None for an NDJSON report cut short before its closing line.
+    pub scan: Option<ScanInfo>,
+    pub summary: Option<Summary>,
+    pub registries: Vec<RegistrySummary>,
+    pub images: Vec<ImageReport>,
+    pub orphans: Vec<OrphanReport>,
+    pub errors: Vec<ErrorReport>,
+    pub notes: Vec<NoteReport>,
+}
+
+/// Why inputs cannot be merged into a report that means what it says.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MergeError {
+    #[error("{0}: a filesystem report; merge takes registry reports")]
+    NotRegistry(String),
+    #[error("{0}: written with --only, so it does not list every image its summary counts; merge reports written without --only (and filter the merge with --only)")]
+    Filtered(String),
+    #[error("{first} and {second} are both shard {shard} of {target}")]
+    DuplicateShard { first: String, second: String, shard: Shard, target: String },
+    #[error("the shards of {target} do not agree on their count: {counts}")]
+    ShardCounts { target: String, counts: String },
+    #[error("{second} covers {target} again: {first} is an unsharded report of it")]
+    Overlap { first: String, second: String, target: String },
+    #[error("image {registry}/{repository}@{digest} is in both {first} and {second}: the reports overlap")]
+    DuplicateImage { registry: String, repository: String, digest: String, first: String, second: String },
+}
+
+/// Read one report: the JSON of `--output json`, or the lines of `--output ndjson`. What does not
+/// parse is an `Err` with the reason; an NDJSON report without its closing line is read (its
+/// images count) with `scan` None.
+pub fn read(source: &str, text: &str) -> Result<Input, String> {
+    let mut input = Input {
+        source: source.to_string(),
+        scan: None,
+        summary: None,
+        registries: Vec::new(),
+        images: Vec::new(),
+        orphans: Vec::new(),
+        errors: Vec::new(),
+        notes: Vec::new(),
+    };
+    // A JSON report is one object; NDJSON is one object per line.
+    if let Ok(r) = serde_json::from_str::<super::Report>(text) {
+        if r.files.is_some() {
+            input.scan = Some(r.scan);
+            return Ok(input);
+        }
+        input.scan = Some(r.scan);
+        input.summary = Some(r.summary);
+        input.registries = r.registries.unwrap_or_default();
+        input.images = r.images.unwrap_or_default();
+        input.orphans = r.orphans.unwrap_or_default();
+        input.errors = r.errors;
+        input.notes = r.notes.unwrap_or_default();
+        return Ok(input);
+    }
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).peekable();
+    if lines.peek().is_none() {
+        return Err("empty: no report".into());
+    }
+    while let Some((n, line)) = lines.next() {
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| format!("line {}: not a JSON report line: {e}", n + 1))?;
+        if value.get("scan").is_some() {
+            let t: super::Trailer = serde_json::from_value(value)
+                .map_err(|e| format!("line {}: not a report's closing line: {e}", n + 1))?;
+            if let Some((m, _)) = lines.peek() {
+                return Err(format!("line {}: report lines after the closing line (line {})", m + 1, n + 1));
+            }
+            input.scan = Some(t.scan);
+            input.summary = Some(t.summary);
+            input.registries = t.registries.unwrap_or_default();
+            input.orphans = t.orphans.unwrap_or_default();
+            input.errors = t.errors;
+            input.notes = t.notes.unwrap_or_default();
+        } else if value.get("path").is_some() {
+            // A file line: a filesystem report.
+            input.scan = Some(ScanInfo { kind: "filesystem".into(), ..empty_scan() });
+            return Ok(input);
+        } else {
+            let mut image: ImageReport =
+                serde_json::from_value(value).map_err(|e| format!("line {}: not an image line: {e}", n + 1))?;
+            image.schema = None;
+            input.images.push(image);
+        }
+    }
+    Ok(input)
+}
+
+fn empty_scan() -> ScanInfo {
+    ScanInfo {
+        kind: "registry".into(),
+        target: serde_json::Value::Null,
+        started_at: String::new(),
+        finished_at: None,
+        complete: false,
+        only: None,
+        settings: None,
+        shard: None,
+        merged: None,
+    }
+}
+
+/// What the merged report is made of: its scan description and the events that rebuild it.
+pub struct Merged {
+    pub scan: ScanInfo,
+    pub events: Vec<Event>,
+}
+
+/// Merge `inputs` (each already read) and `unreadable` (source, reason) into one report.
+pub fn merge(inputs: Vec<Input>, unreadable: Vec<(String, String)>) -> Result<Merged, MergeError> {
+    for i in &inputs {
+        if let Some(scan) = &i.scan {
+            if scan.kind == "filesystem" {
+                return Err(MergeError::NotRegistry(i.source.clone()));
+            }
+            if scan.only.is_some() {
+                return Err(MergeError::Filtered(i.source.clone()));
+            }
+        }
+    }
+    let mut events = Vec::new();
+    let error = |code: &str, message: String| {
+        Event::Error(ErrorReport { registry: None, repository: None, reference: None, code: code.into(), message })
+    };
+    for (source, reason) in unreadable {
+        events.push(error("report-unreadable", format!("{source}: {reason}: what it holds is not in this report")));
+    }
+    check_shards(&inputs, &mut events)?;
+    check_overlap(&inputs)?;
+
+    let mut merged = Vec::new();
+    let mut settings: Option<serde_json::Map<String, serde_json::Value>> = None;
+    let mut settings_of: HashMap<String, (String, serde_json::Map<String, serde_json::Value>)> = HashMap::new();
+    let mut targets: Vec<serde_json::Value> = Vec::new();
+    let (mut started, mut finished): (Option<String>, Option<String>) = (None, None);
+    for input in inputs {
+        match &input.scan {
+            None => events.push(error(
+                "report-truncated",
+                format!(
+                    "{}: the NDJSON report ends before its closing line (the scan was cut short): its {} images are kept; the rest of what it covered is not in this report",
+                    input.source,
+                    input.images.len()
+                ),
+            )),
+            Some(scan) => {
+                if !scan.complete && input.errors.is_empty() {
+                    events.push(error("report-incomplete", format!("{}: the report says it is incomplete", input.source)));
+                }
+                // Shards of one scan must have judged with the same settings; reports of
+                // different registries may differ (what each lists), and then the merged report
+                // names none.
+                let mut own = scan.settings.clone().unwrap_or_default();
+                own.retain(|k, _| !HOW_NOT_WHAT.contains(&k.as_str()));
+                let key = target_name(&scan.target);
+                match settings_of.get(&key) {
+                    None => {
+                        settings_of.insert(key, (input.source.clone(), own.clone()));
+                    }
+                    Some((first, theirs)) if *theirs != own => events.push(error(
+                        "settings-differ",
+                        format!(
+                            "{} ran with other settings than {first}, a shard of the same scan ({} against {}): its verdicts were judged under other trust material or policy",
+                            input.source,
+                            serde_json::Value::Object(own.clone()),
+                            serde_json::Value::Object(theirs.clone())
+                        ),
+                    )),
+                    Some(_) => {}
+                }
+                match &settings {
+                    None if merged.is_empty() => settings = Some(own),
+                    Some(first) if *first != own => settings = None,
+                    _ => {}
+                }
+                if !targets.contains(&scan.target) {
+                    targets.push(scan.target.clone());
+                }
+                if started.as_ref().is_none_or(|s| scan.started_at < *s) {
+                    started = Some(scan.started_at.clone());
+                }
+                if let Some(f) = &scan.finished_at {
+                    if finished.as_ref().is_none_or(|x| f > x) {
+                        finished = Some(f.clone());
+                    }
+                }
+                merged.push(MergedInput {
+                    source: input.source.clone(),
+                    target: scan.target.clone(),
+                    shard: scan.shard,
+                    complete: scan.complete,
+                    started_at: scan.started_at.clone(),
+                    finished_at: scan.finished_at.clone(),
+                });
+            }
+        }
+        replay(input, &mut events);
+    }
+    let target = match targets.len() {
+        1 => targets.pop().unwrap_or_default(),
+        _ => serde_json::Value::Array(targets),
+    };
+    let scan = ScanInfo {
+        kind: "registry".into(),
+        target,
+        started_at: started.unwrap_or_default(),
+        finished_at: finished,
+        complete: false,
+        only: None,
+        settings,
+        shard: None,
+        merged: Some(merged),
+    };
+    Ok(Merged { scan, events })
+}
+
+/// The events that rebuild one input's part of the report.
+fn replay(input: Input, events: &mut Vec<Event>) {
+    // Tags each registry's images carry; the rest of its tags were lost (listed, manifest gone).
+    let mut image_tags: HashMap<Option<String>, u64> = HashMap::new();
+    for i in &input.images {
+        *image_tags.entry(i.registry.clone()).or_default() += i.tags.len() as u64;
+    }
+    let mut counts: Vec<(Option<String>, &Summary)> =
+        input.registries.iter().map(|r| (Some(r.registry.clone()), &r.summary)).collect();
+    if counts.is_empty() {
+        // A report without per-registry summaries (one registry, older writers).
+        if let Some(s) = &input.summary {
+            let registry = input.images.first().and_then(|i| i.registry.clone());
+            counts.push((registry, s));
+        }
+    }
+    for (registry, s) in counts {
+        for _ in 0..s.repositories.unwrap_or(0) {
+            events.push(Event::Repository(registry.clone()));
+        }
+        let lost = s.tags.unwrap_or(0).saturating_sub(image_tags.get(&registry).copied().unwrap_or(0));
+        if lost > 0 {
+            events.push(Event::LostTags(registry, lost));
+        }
+    }
+    events.extend(input.images.into_iter().map(|i| Event::Image(Box::new(i))));
+    events.extend(input.orphans.into_iter().map(Event::Orphan));
+    events.extend(input.errors.into_iter().map(Event::Error));
+    events.extend(input.notes.into_iter().map(Event::Note));
+}
+
+fn target_name(t: &serde_json::Value) -> String {
+    match t {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The shards of each scan (inputs with the same target): one count, each index once; a missing
+/// index is an error of the merged report.
+fn check_shards(inputs: &[Input], events: &mut Vec<Event>) -> Result<(), MergeError> {
+    let mut by_target: BTreeMap<String, Vec<(&str, Option<Shard>)>> = BTreeMap::new();
+    for i in inputs {
+        if let Some(scan) = &i.scan {
+            by_target.entry(target_name(&scan.target)).or_default().push((&i.source, scan.shard));
+        }
+    }
+    for (target, members) in by_target {
+        let counts: BTreeSet<Option<u32>> = members.iter().map(|(_, s)| s.map(|s| s.count)).collect();
+        if let Some((first, _)) = members.iter().find(|(_, s)| s.is_none()) {
+            if members.len() > 1 {
+                let second = members.iter().find(|(src, _)| src != first).map_or(*first, |(s, _)| *s);
+                return Err(MergeError::Overlap { first: first.to_string(), second: second.to_string(), target });
+            }
+            continue;
+        }
+        if counts.len() > 1 {
+            let counts = counts.iter().flatten().map(|c| format!("/{c}")).collect::<Vec<_>>().join(", ");
+            return Err(MergeError::ShardCounts { target, counts });
+        }
+        let mut seen: BTreeMap<u32, &str> = BTreeMap::new();
+        let mut count = 0;
+        for (source, shard) in &members {
+            let shard = shard.expect("sharded");
+            count = shard.count;
+            if let Some(first) = seen.insert(shard.index, source) {
+                return Err(MergeError::DuplicateShard {
+                    first: first.to_string(),
+                    second: source.to_string(),
+                    shard,
+                    target,
+                });
+            }
+        }
+        for index in (0..count).filter(|i| !seen.contains_key(i)) {
+            let message =
+                format!("shard {index}/{count} of {target} is missing: the repositories it owns were not examined");
+            events.push(Event::Error(ErrorReport {
+                registry: None,
+                repository: None,
+                reference: Some(format!("{index}/{count}")),
+                code: "shard-missing".into(),
+                message,
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// No image may be reported by two inputs: their counts would add up twice.
+fn check_overlap(inputs: &[Input]) -> Result<(), MergeError> {
+    let mut seen: HashMap<(Option<&str>, &str, &str), &str> = HashMap::new();
+    for i in inputs {
+        for image in &i.images {
+            let key = (image.registry.as_deref(), image.repository.as_str(), image.digest.as_str());
+            if let Some(first) = seen.insert(key, &i.source) {
+                if first != i.source {
+                    return Err(MergeError::DuplicateImage {
+                        registry: image.registry.clone().unwrap_or_default(),
+                        repository: image.repository.clone(),
+                        digest: image.digest.clone(),
+                        first: first.to_string(),
+                        second: i.source.clone(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(target: &str, shard: Option<Shard>) -> ScanInfo {
+        ScanInfo {
+            target: serde_json::Value::String(target.into()),
+            started_at: "2026-01-01T00:00:00Z".into(),
+            complete: true,
+            shard,
+            ..empty_scan()
+        }
+    }
+
+    fn input(source: &str, scan: Option<ScanInfo>) -> Input {
+        Input {
+            source: source.into(),
+            scan,
+            summary: None,
+            registries: Vec::new(),
+            images: Vec::new(),
+            orphans: Vec::new(),
+            errors: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    fn codes(m: &Merged) -> Vec<String> {
+        m.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Error(e) => Some(format!("{} {}", e.code, e.reference.clone().unwrap_or_default())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_missing_shard_is_an_error_and_a_repeated_one_is_refused() {
+        let s = |i| Some(scan("r", Some(Shard { index: i, count: 3 })));
+        let m = merge(vec![input("a", s(0)), input("b", s(2))], Vec::new()).unwrap();
+        assert_eq!(codes(&m), ["shard-missing 1/3"]);
+        let all = merge(vec![input("a", s(0)), input("b", s(2)), input("c", s(1))], Vec::new()).unwrap();
+        assert!(codes(&all).is_empty());
+        let twice = merge(vec![input("a", s(0)), input("b", s(0))], Vec::new());
+        assert!(matches!(twice, Err(MergeError::DuplicateShard { .. })), "{:?}", twice.err());
+        let mixed =
+            merge(vec![input("a", s(0)), input("b", Some(scan("r", Some(Shard { index: 1, count: 2 }))))], Vec::new());
+        assert!(matches!(mixed, Err(MergeError::ShardCounts { .. })));
+        let overlap = merge(vec![input("a", Some(scan("r", None))), input("b", s(1))], Vec::new());
+        assert!(matches!(overlap, Err(MergeError::Overlap { .. })));
+    }
+
+    #[test]
+    fn cut_short_unreadable_and_filtered_inputs() {
+        let m = merge(vec![input("a", None)], vec![("b".into(), "line 1: not JSON".into())]).unwrap();
+        assert_eq!(codes(&m), ["report-unreadable ", "report-truncated "]);
+        let mut filtered = scan("r", None);
+        filtered.only = Some(vec![super::super::Status::Invalid]);
+        assert!(matches!(merge(vec![input("a", Some(filtered))], Vec::new()), Err(MergeError::Filtered(_))));
+        assert!(read("x", "").is_err());
+        assert!(read("x", "{\"repository\": 3}\n").is_err());
+        let trailer_then_more = "{\"schema\":\"sigaudit.report/v1\",\"tool\":{\"name\":\"s\",\"version\":\"1\"},\"scan\":{\"kind\":\"registry\",\"target\":\"r\",\"startedAt\":\"t\",\"complete\":true},\"summary\":{\"signatures\":0,\"verified\":0,\"untrusted\":0,\"unverified\":0,\"invalid\":0,\"unsupported\":0,\"unsigned\":0,\"error\":0,\"errors\":0,\"coverage\":{\"signed\":0.0,\"verified\":0.0}},\"errors\":[]}\n{}\n";
+        assert!(read("x", trailer_then_more).unwrap_err().contains("after the closing line"));
+    }
+}
