@@ -48,6 +48,7 @@ if [ "$mode" = test ]; then
   want 'command -v osslsigncode' osslsigncode "signs and cross-checks the PE fixtures"
   want 'command -v jarsigner && command -v keytool && command -v jar' openjdk-17-jdk-headless "signs and cross-checks the JAR fixtures"
   want '[ -x /usr/bin/go ]' golang-go "Go's own encoding/json reads the adversarial signed-JSON payloads (tests/support/gojson)"
+  want '/usr/bin/python3 -c "import ensurepip"' python3-venv "a virtualenv for kubernetes-validate (Debian's python3 is externally managed)"
 fi
 if [ "$mode" = bench ]; then
   want 'command -v hey' hey "measures the registry's request ceiling"
@@ -83,6 +84,17 @@ if [ "$mode" = test ]; then
   if ! command -v ferro-oci-server >/dev/null; then
     echo "setup: cargo install ferro-oci-server 1.0.0 into ${CARGO_HOME:-$HOME/.cargo}/bin (no root; about 6 minutes)" >&2
     cargo install ferro-oci-server --version 1.0.0 --locked --quiet
+  fi
+fi
+if [ "$mode" = test ]; then
+  # kubernetes-validate checks deploy/kubernetes/ against the Kubernetes API schemas it ships, offline
+  # (tests/deploy_manifests.rs). From PyPI into a virtualenv: Debian's python3 is externally managed.
+  kv_version=1.37.0
+  kv_venv="${XDG_CACHE_HOME:-$HOME/.cache}/sigaudit/venv"
+  if ! "$kv_venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('kubernetes-validate') != '$kv_version')" >/dev/null 2>&1; then
+    echo "setup: pip install kubernetes-validate==$kv_version into the virtualenv $kv_venv (no root)" >&2
+    /usr/bin/python3 -m venv "$kv_venv"
+    "$kv_venv/bin/python" -m pip install --quiet --disable-pip-version-check "kubernetes-validate==$kv_version"
   fi
 fi
 echo "setup: ok ($mode)" >&2
