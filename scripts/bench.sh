@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks (figures printed, not asserted). Everything runs on 127.0.0.1.
 #   scripts/bench.sh [registry] [REPOS TAGS]   default 100 x 20 = 2,000 images (try 500 20, 2500 20);
-#                                              also measures --verify-digests (GET + hash) against HEAD
+#                                              also measures --verify-digests (GET + hash) against HEAD,
+#                                              and 4 shards (4 processes) against one process
 #   scripts/bench.sh fs [COPIES]               signed PE/JAR files vs sha256sum, osslsigncode, jarsigner
 #   scripts/bench.sh bundles [ROUNDS]          verify-bundle over the 70 Sigstore conformance cases (file and digest)
 set -euo pipefail
@@ -84,6 +85,20 @@ YAML
   echo "  $(grep -o 'requests to.*' "$work/time")"
   median() { sort -n "$1" | sed -n 2p; }
   echo "  --verify-digests / HEAD (medians): $(median "$work/get_walls") s / $(median "$work/head_walls") s = $(echo "scale=2; $(median "$work/get_walls") / $(median "$work/head_walls")" | bc) (manifest bytes per tag: $(curl -s -H "Accept: $accept" "$url" | wc -c))"
+
+  # Sharding: 4 processes (--shard i/4, each with the same --concurrency) against this one
+  # registry at once, against one process; then the shards merged, which must count the same.
+  measure "one process -o ndjson" "$bin" registry "127.0.0.1:$port" --plain-http -o ndjson --concurrency "$best_c"
+  one=$(cat "$work/last_wall")
+  measure "4 shards as 4 processes at once" sh -c "for i in 0 1 2 3; do $bin registry 127.0.0.1:$port --plain-http -o ndjson --concurrency $best_c --shard \$i/4 > $work/shard-\$i.ndjson & done; wait"
+  four=$(cat "$work/last_wall")
+  for i in 0 1 2 3; do
+    echo "  shard $i/4: $(tail -n1 "$work/shard-$i.ndjson" | jq -r '"\(.summary.repositories) repositories, \(.summary.images) images"')"
+  done
+  measure "merge of the 4 shards" "$bin" merge -o json "$work"/shard-{0,1,2,3}.ndjson
+  merged_images=$(jq '.summary.images' "$work/out")
+  echo "  merged: $merged_images images (one process: $((repos * tags)) expected), complete: $(jq '.scan.complete' "$work/out")"
+  echo "  one process / 4 shards: $one s / $four s = $(echo "scale=2; $one / $four" | bc)x; the registry's ceiling is $best req/s: both are bounded by it (floor $floor s)"
 elif [ "$mode" = bundles ]; then
   rounds="${1:-3}"
   conf="$SIGAUDIT_CORPUS/sigstore/conformance"

@@ -324,7 +324,10 @@ fn hostile_answers_are_reported_and_the_scan_goes_on() {
         let found = images
             .iter()
             .find(|i| i["repository"] == repo && i["tags"].as_array().unwrap().iter().any(|t| t == "v1" || t == "v2"));
-        found.unwrap_or_else(|| panic!("{repo} missing: {:#}", r["images"])).clone()
+        let mut image = found.unwrap_or_else(|| panic!("{repo} missing: {:#}", r["images"])).clone();
+        // The proxy and the registry behind it have different addresses.
+        image.as_object_mut().unwrap().remove("registry");
+        image
     };
     let api = find(&report, "apps/api");
     assert_eq!(api["signatures"].as_array().unwrap().len(), 1);

@@ -30,6 +30,10 @@ use std::path::Path;
 const COMMAND_LINE_ONLY: &[&str] =
     &["password", "password-stdin", "token", "insecure-skip-tls-verify", "bundle", "json", "config", "help", "version"];
 
+/// Commands the config file does not apply to: `merge` judges nothing (its report keeps the
+/// settings its inputs ran with) and takes its few flags on the command line.
+const NO_CONFIG: &[&str] = &["merge"];
+
 /// The config file's list of registries for `sigaudit registry` (`[[targets]]`).
 pub const TARGETS: &str = "targets";
 
@@ -83,7 +87,7 @@ pub fn targets(path: &Path) -> Result<Vec<TargetConfig>> {
 /// Every key a config file may hold, with the commands it applies to (for the README and tests).
 pub fn keys(cmd: &Command) -> Vec<(String, Vec<String>)> {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set() && !NO_CONFIG.contains(&s.get_name())) {
         for arg in sub.get_arguments() {
             let Some(long) = arg.get_long() else { continue };
             if arg.is_global_set() || COMMAND_LINE_ONLY.contains(&long) {
@@ -104,6 +108,10 @@ pub fn splice(cmd: &Command, argv: &[OsString], matches: &ArgMatches, path: &Pat
     let text = std::fs::read_to_string(path).with_context(|| format!("--config {}", path.display()))?;
     let table: toml::Table = toml::from_str(&text).with_context(|| format!("--config {}", path.display()))?;
     let Some((name, sub_matches)) = matches.subcommand() else { return Ok(argv.to_vec()) };
+    if NO_CONFIG.contains(&name) {
+        tracing::debug!("--config does not apply to `{name}`");
+        return Ok(argv.to_vec());
+    }
     let sub = cmd.find_subcommand(name).context("the subcommand")?;
     let known = keys(cmd);
     let base = path.parent().unwrap_or(Path::new("."));
