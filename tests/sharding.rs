@@ -59,6 +59,11 @@ fn closing(file: &Path) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|_| serde_json::from_str(text.lines().last().unwrap()).unwrap())
 }
 
+/// A JSON report as a value (the file must be JSON, not NDJSON).
+fn closing_json(file: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap()
+}
+
 fn merge(files: &[PathBuf], extra: &[&str]) -> (Value, std::process::Output) {
     let mut args: Vec<String> = vec!["merge".into(), "-o".into(), "json".into()];
     args.extend(extra.iter().map(|s| s.to_string()));
@@ -81,6 +86,8 @@ fn merged_shards_equal_the_unsharded_scan_for_1_2_3_and_7_shards() {
     assert_eq!(whole["registries"][0]["summary"], whole["summary"]);
 
     let dir = tempfile::tempdir().unwrap();
+    let whole_file = dir.path().join("whole.json");
+    std::fs::write(&whole_file, serde_json::to_vec(&whole).unwrap()).unwrap();
     for count in [1u32, 2, 3, 7] {
         let files = run_shards(&reg.addr, count, dir.path());
         // Each shard says which it is, and the shards split the repositories between them.
@@ -136,12 +143,66 @@ fn merged_shards_equal_the_unsharded_scan_for_1_2_3_and_7_shards() {
     let codes: Vec<&str> = report["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
     assert_eq!(codes, ["report-truncated", "shard-missing"], "{:#}", report["errors"]);
 
+    // A line lost from the middle of a shard (its closing line kept): the shard's own summary
+    // gives it away.
+    let holed = dir.path().join("holed.ndjson");
+    let lines: Vec<&str> = ndjson.lines().collect();
+    assert!(lines.len() > 2, "shard 0/3 lists images");
+    std::fs::write(&holed, [&lines[1..]].concat().join("\n")).unwrap();
+    let (report, o) = merge(&[holed, files[1].clone(), files[2].clone()], &[]);
+    assert_eq!(code(&o), 3);
+    let codes: Vec<&str> = report["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["report-inconsistent"], "{:#}", report["errors"]);
+
+    // A shard relabelled as another (an empty one's copy standing in for a missing one): the
+    // repositories it holds are not that shard's.
+    let relabelled = dir.path().join("relabelled.json");
+    let mut s2: Value = closing_json(&files[1]);
+    s2["scan"]["shard"]["index"] = 2.into();
+    std::fs::write(&relabelled, serde_json::to_vec(&s2).unwrap()).unwrap();
+    let (report, o) = merge(&[files[0].clone(), relabelled], &[]);
+    assert_eq!(code(&o), 3);
+    let codes: Vec<&str> = report["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"shard-mismatch") && codes.contains(&"shard-missing"), "{codes:?}");
+
+    // The same image twice within one input: refused, not counted twice.
+    let doubled = dir.path().join("doubled.ndjson");
+    std::fs::write(&doubled, format!("{}\n{ndjson}", lines[0])).unwrap();
+    let o = sigaudit(["merge", &doubled.display().to_string(), &files[1].display().to_string()]);
+    assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("overlap"));
+
+    // Reports of overlapping targets (the registry and a namespace of it; the same registry
+    // spelled with its scheme): refused, though they share no image.
+    let (ns, _) = scan(&format!("http://{}/sigs", reg.addr), &[]);
+    let ns_file = dir.path().join("ns.json");
+    std::fs::write(&ns_file, serde_json::to_vec(&ns).unwrap()).unwrap();
+    let o = sigaudit(["merge", &whole_file.display().to_string(), &ns_file.display().to_string()]);
+    assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cover the same repositories"));
+
+    // Hostile inputs: counts at the edge of u64, bytes that are not UTF-8: reported, no hang,
+    // no panic.
+    let mut huge = closing_json(&files[1]);
+    huge["registries"][0]["summary"]["repositories"] = u64::MAX.into();
+    huge["registries"][0]["summary"]["tags"] = u64::MAX.into();
+    let huge_file = dir.path().join("huge.json");
+    std::fs::write(&huge_file, serde_json::to_vec(&huge).unwrap()).unwrap();
+    let started = std::time::Instant::now();
+    let (report, o) = merge(&[files[0].clone(), huge_file, files[2].clone()], &[]);
+    assert!(started.elapsed().as_secs() < 20, "merge took {:?}", started.elapsed());
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(report["summary"]["repositories"], u64::MAX);
+    let binary = dir.path().join("binary.ndjson");
+    std::fs::write(&binary, b"{\"repository\": \"a\xff\"}\n").unwrap();
+    let (report, o) = merge(&[binary], &[]);
+    assert_eq!(code(&o), 3);
+    assert_eq!(report["errors"][0]["code"], "report-unreadable");
+
     // --fail-on judges the merged report: the seeded registry has invalid images.
     let (_, o) = merge(&files, &["--fail-on", "invalid"]);
     assert_eq!(code(&o), 1);
     // A report merged with itself alone, from standard input, is the same report.
-    let whole_file = dir.path().join("whole.json");
-    std::fs::write(&whole_file, serde_json::to_vec(&whole).unwrap()).unwrap();
     let o = sigaudit_cmd(["merge", "-o", "json"]).stdin(std::fs::File::open(&whole_file).unwrap()).output().unwrap();
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(content(&stdout_json(&o)), content(&whole));
@@ -237,6 +298,44 @@ fn several_registries_in_one_run_each_with_its_summary() {
     assert_eq!(report["images"].as_array().unwrap().len(), alone_a["images"].as_array().unwrap().len());
     let errors = report["errors"].as_array().unwrap();
     assert_eq!((&errors[0]["code"], &errors[0]["registry"]), (&"registry-unreachable".into(), &dead.as_str().into()));
+    // Sharded, the unreachable registry is met by every shard: the merge lists it once, as the
+    // unsharded scan does.
+    let shards: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            let o = sigaudit([
+                "registry",
+                &a.addr,
+                &dead,
+                "--plain-http",
+                "-o",
+                "json",
+                "--timeout",
+                "2",
+                "--retries",
+                "0",
+                "--shard",
+                &format!("{i}/3"),
+            ]);
+            assert_eq!(code(&o), 3);
+            let f = dir.path().join(format!("dead-{i}.json"));
+            std::fs::write(&f, &o.stdout).unwrap();
+            f
+        })
+        .collect();
+    let (merged, o) = merge(&shards, &[]);
+    assert_eq!(code(&o), 3);
+    assert_eq!(content(&merged), content(&report));
+
+    // Targets that can hold the same repository would count it twice: refused.
+    for pair in [[a.addr.clone(), format!("http://{}", a.addr)], [a.addr.clone(), format!("{}/apps", a.addr)]] {
+        let o = sigaudit(["registry", &pair[0], &pair[1], "--plain-http"]);
+        assert_eq!(code(&o), 2, "{pair:?}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("cover the same repositories"), "{pair:?}");
+    }
+    // What the config file's targets say is recorded: shards run under other [[targets]]
+    // settings do not merge as one scan.
+    assert_eq!(both["scan"]["settings"]["targets"][0]["include"], serde_json::json!(["notary/*"]));
+
     // Command-line credentials name one registry: refused with several.
     let o = sigaudit(["registry", &a.addr, &b.addr, "--plain-http", "--token", "t"]);
     assert_eq!(code(&o), 2);

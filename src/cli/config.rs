@@ -39,22 +39,28 @@ pub const TARGETS: &str = "targets";
 
 /// One `[[targets]]` entry: a registry and what is its own (what it lists, how to reach it, its
 /// credentials). Everything else (trust material, policy, output) is the run's.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TargetConfig {
     /// `[http://|https://]HOST[:PORT][/NAMESPACE]`, as on the command line.
     pub target: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub include: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub repos_file: Option<std::path::PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub plain_http: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rps: Option<u32>,
     /// User name; the password is read from the environment variable `password-env` names.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password_env: Option<String>,
     /// The environment variable holding a bearer token for this registry.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_env: Option<String>,
 }
 
@@ -109,7 +115,10 @@ pub fn splice(cmd: &Command, argv: &[OsString], matches: &ArgMatches, path: &Pat
     let table: toml::Table = toml::from_str(&text).with_context(|| format!("--config {}", path.display()))?;
     let Some((name, sub_matches)) = matches.subcommand() else { return Ok(argv.to_vec()) };
     if NO_CONFIG.contains(&name) {
-        tracing::debug!("--config does not apply to `{name}`");
+        tracing::warn!(
+            "--config {} (or SIGAUDIT_CONFIG) does not apply to `{name}`: give its flags on the command line",
+            path.display()
+        );
         return Ok(argv.to_vec());
     }
     let sub = cmd.find_subcommand(name).context("the subcommand")?;

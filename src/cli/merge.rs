@@ -30,8 +30,11 @@ pub async fn run(a: MergeArgs) -> Result<ExitStatus> {
         } else {
             std::fs::read(path).with_context(|| format!("report {name}"))?
         };
-        let text = String::from_utf8_lossy(&bytes);
-        match merge::read(&name, &text) {
+        let read = match std::str::from_utf8(&bytes) {
+            Ok(text) => merge::read(&name, text),
+            Err(e) => Err(format!("not UTF-8 ({e}): not a report sigaudit wrote")),
+        };
+        match read {
             Ok(input) => inputs.push(input),
             Err(reason) => {
                 tracing::warn!("{name}: {reason}");

@@ -45,6 +45,9 @@ pub struct Settings {
     pub trust_given: bool,
     pub stats: bool,
     pub concurrency: usize,
+    /// Settings that bear on verdicts without a flag (notation's own configuration directory),
+    /// for `scan.settings`.
+    pub implied: serde_json::Map<String, serde_json::Value>,
     common_client: ClientConfig,
     username: Option<String>,
     password: Option<Secret>,
@@ -65,7 +68,9 @@ impl Settings {
         }
         let (roots, signer) = (material.roots, material.policy);
         trust.sigstore = Some(Arc::new(sigaudit::trust::SigstorePolicy { roots, signer }));
-        trust.notation = notation_trust(c.notation_trust_policy.as_deref(), c.notation_trust_store.as_deref())?;
+        let mut implied = serde_json::Map::new();
+        trust.notation =
+            notation_trust(c.notation_trust_policy.as_deref(), c.notation_trust_store.as_deref(), &mut implied)?;
         let signer = &c.signer;
         let trust_given = !signer.keys.is_empty()
             || !c.ca_roots.is_empty()
@@ -108,6 +113,7 @@ impl Settings {
             trust_given,
             stats: c.stats,
             concurrency: c.concurrency as usize,
+            implied,
             common_client,
             username: c.username.clone(),
             password,
@@ -439,9 +445,12 @@ pub fn new_scan(client: Arc<RegistryClient>, settings: &Settings, tx: mpsc::Send
 
 /// notation's trust policy and store: from the flags, else notation's configuration directory
 /// when it holds a policy. None when there is neither.
+/// The paths taken from notation's configuration directory (not given as flags) are added to
+/// `implied`, for `scan.settings`: they bear on verdicts as much as the flags would.
 fn notation_trust(
     policy: Option<&std::path::Path>,
     store: Option<&std::path::Path>,
+    implied: &mut serde_json::Map<String, serde_json::Value>,
 ) -> Result<Option<Arc<sigaudit::notation_trust::NotationTrust>>> {
     use sigaudit::notation_trust::{default_config_dir, policy_in, NotationTrust};
     let config = default_config_dir();
@@ -450,6 +459,7 @@ fn notation_trust(
         None => match config.as_deref().and_then(policy_in) {
             Some(p) => {
                 tracing::info!("using notation's trust policy {}", p.display());
+                implied.insert("notation-trust-policy".into(), p.display().to_string().into());
                 p
             }
             None if store.is_some() => bail!("--notation-trust-store needs a trust policy (--notation-trust-policy)"),
@@ -459,7 +469,11 @@ fn notation_trust(
     let store = match store {
         Some(s) => s.to_path_buf(),
         None => match &config {
-            Some(c) => c.join("truststore"),
+            Some(c) => {
+                let store = c.join("truststore");
+                implied.insert("notation-trust-store".into(), store.display().to_string().into());
+                store
+            }
             None => bail!("--notation-trust-policy needs --notation-trust-store (no notation configuration directory)"),
         },
     };

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::{Map, Value};
 use sigaudit::crawl::Shard;
 use sigaudit::registry::{Credentials, Secret};
+use sigaudit::report::merge;
 use sigaudit::report::ErrorReport;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -92,22 +93,24 @@ struct Walk {
 }
 
 /// The registries to scan: the command line's, then the config file's `[[targets]]` (a target
-/// named in both takes the file's settings).
-fn targets(a: &RegistryArgs, config: Option<&Path>) -> Result<Vec<TargetConfig>> {
+/// named in both takes the file's settings); and the file's own, for `scan.settings`.
+fn targets(a: &RegistryArgs, config: Option<&Path>) -> Result<(Vec<TargetConfig>, Vec<TargetConfig>)> {
     let mut out: Vec<TargetConfig> =
         a.targets.iter().map(|t| TargetConfig { target: t.clone(), ..TargetConfig::default() }).collect();
-    if let Some(path) = config {
-        for t in super::config::targets(path)? {
-            match out.iter_mut().find(|x| x.target == t.target) {
-                Some(x) => *x = t,
-                None => out.push(t),
-            }
+    let from_file = match config {
+        Some(path) => super::config::targets(path)?,
+        None => Vec::new(),
+    };
+    for t in &from_file {
+        match out.iter_mut().find(|x| x.target == t.target) {
+            Some(x) => *x = t.clone(),
+            None => out.push(t.clone()),
         }
     }
     if out.is_empty() {
         bail!("give a registry to scan: sigaudit registry HOST[/NAMESPACE]… (or [[targets]] in the --config file)");
     }
-    Ok(out)
+    Ok((out, from_file))
 }
 
 fn read_repos_file(p: &Path) -> Result<Vec<String>> {
@@ -142,7 +145,28 @@ pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Opt
         None => None,
         Some(text) => Some(Shard::parse(text, std::env::var("JOB_COMPLETION_INDEX").ok().as_deref())?),
     };
-    let targets = targets(&a, config)?;
+    let (targets, from_file) = targets(&a, config)?;
+    // Two targets that can hold the same repository would count it twice.
+    for (n, x) in targets.iter().enumerate() {
+        for y in &targets[n + 1..] {
+            let (sx, sy) =
+                (merge::scopes(&Value::String(x.target.clone())), merge::scopes(&Value::String(y.target.clone())));
+            if sx.iter().any(|p| sy.iter().any(|q| merge::overlap(p, q))) {
+                bail!(
+                    "targets {} and {} cover the same repositories: name each registry (or namespace) once; use --include/--exclude to narrow one",
+                    x.target,
+                    y.target
+                );
+            }
+        }
+    }
+    // The config file's targets bear on what the scan covers: recorded with the other settings
+    // (variable names, never their values).
+    let mut settings = settings;
+    settings.extend(s.implied.clone());
+    if !from_file.is_empty() {
+        settings.insert("targets".into(), serde_json::to_value(&from_file)?);
+    }
     if targets.len() > 1 && s.has_flag_credentials() {
         bail!(
             "--username/--token are for one registry: with several targets give each its credentials in the docker config, or username with password-env (or token-env) in the config file's [[targets]]"
@@ -220,8 +244,9 @@ pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Opt
     Ok(run::exit_status(&s.report.fail_on, &outcome))
 }
 
-pub async fn image(a: ImageArgs, settings: Map<String, Value>) -> Result<ExitStatus> {
+pub async fn image(a: ImageArgs, mut settings: Map<String, Value>) -> Result<ExitStatus> {
     let s = Settings::from_args(&a.common)?;
+    settings.extend(s.implied.clone());
     // References grouped by registry host, each host over HTTP or HTTPS.
     let mut by_host: BTreeMap<String, (bool, Vec<(String, String)>)> = BTreeMap::new();
     for r in &a.references {

@@ -22,8 +22,9 @@ use tokio::sync::{mpsc, Mutex, OnceCell};
 /// What the crawl reports, in completion order.
 #[derive(Debug)]
 pub enum Event {
-    /// A repository was scanned (of this registry, stamped by the scan).
-    Repository(Option<String>),
+    /// Repositories scanned (of this registry, stamped by the scan): one at a time by a crawl,
+    /// a report's count at once by a merge.
+    Repositories(Option<String>, u64),
     Image(Box<ImageReport>),
     Orphan(OrphanReport),
     /// A file of a supported type (filesystem scan).
@@ -138,7 +139,7 @@ impl Scan {
     async fn emit(&self, mut e: Event) {
         let registry = Some(self.registry.clone());
         match &mut e {
-            Event::Repository(r) | Event::LostTags(r, _) => *r = registry,
+            Event::Repositories(r, _) | Event::LostTags(r, _) => *r = registry,
             Event::Image(i) => i.registry = registry,
             Event::Orphan(o) => o.registry = registry,
             Event::Error(x) => x.registry = registry,
@@ -225,7 +226,7 @@ impl Scan {
             .for_each_concurrent(parallel_repos.max(1), |repo| {
                 let scan = Arc::clone(self);
                 async move {
-                    scan.emit(Event::Repository(None)).await;
+                    scan.emit(Event::Repositories(None, 1)).await;
                     repo::scan_repository(&scan, &repo, named).await;
                 }
             })

@@ -439,7 +439,7 @@ pub(super) async fn scan_references(scan: &Arc<Scan>, refs: Vec<(String, String)
         repos.insert(repo.clone());
     }
     for _ in repos {
-        scan.emit(Event::Repository(None)).await;
+        scan.emit(Event::Repositories(None, 1)).await;
     }
     stream::iter(images)
         .for_each_concurrent(16, |((repo, _), image)| async move {

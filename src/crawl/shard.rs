@@ -26,6 +26,8 @@ pub enum ShardError {
     NoIndex(u32),
     #[error("--shard auto/{count}: JOB_COMPLETION_INDEX={value:?} is not a number")]
     BadIndex { count: u32, value: String },
+    #[error("--shard auto/{count}: JOB_COMPLETION_INDEX={index} is not below the count (0 to {}): does the Job's completions match COUNT?", count.saturating_sub(1))]
+    AutoOutOfRange { index: u32, count: u32 },
 }
 
 impl Shard {
@@ -38,15 +40,19 @@ impl Shard {
         if count == 0 {
             return Err(syntax());
         }
-        let index: u32 = match index.trim() {
-            "auto" => {
-                let value = job_index.ok_or(ShardError::NoIndex(count))?;
-                value.trim().parse().map_err(|_| ShardError::BadIndex { count, value: value.to_string() })?
-            }
-            i => i.parse().map_err(|_| syntax())?,
+        let auto = index.trim() == "auto";
+        let index: u32 = if auto {
+            let value = job_index.ok_or(ShardError::NoIndex(count))?;
+            value.trim().parse().map_err(|_| ShardError::BadIndex { count, value: value.to_string() })?
+        } else {
+            index.trim().parse().map_err(|_| syntax())?
         };
         if index >= count {
-            return Err(ShardError::OutOfRange { index, count });
+            return Err(if auto {
+                ShardError::AutoOutOfRange { index, count }
+            } else {
+                ShardError::OutOfRange { index, count }
+            });
         }
         Ok(Shard { index, count })
     }
@@ -79,7 +85,7 @@ mod tests {
         assert_eq!(Shard::parse("auto/4", Some("3")), Ok(Shard { index: 3, count: 4 }));
         assert_eq!(Shard::parse("auto/4", None), Err(ShardError::NoIndex(4)));
         assert_eq!(Shard::parse("4/4", None), Err(ShardError::OutOfRange { index: 4, count: 4 }));
-        assert_eq!(Shard::parse("auto/4", Some("9")), Err(ShardError::OutOfRange { index: 9, count: 4 }));
+        assert_eq!(Shard::parse("auto/4", Some("9")), Err(ShardError::AutoOutOfRange { index: 9, count: 4 }));
         assert!(matches!(Shard::parse("auto/4", Some("x")), Err(ShardError::BadIndex { .. })));
         for bad in ["", "1", "1/0", "/3", "a/3", "1/-3", "-1/3"] {
             assert!(Shard::parse(bad, None).is_err(), "{bad}");

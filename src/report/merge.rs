@@ -46,10 +46,14 @@ pub enum MergeError {
     DuplicateShard { first: String, second: String, shard: Shard, target: String },
     #[error("the shards of {target} do not agree on their count: {counts}")]
     ShardCounts { target: String, counts: String },
-    #[error("{second} covers {target} again: {first} is an unsharded report of it")]
+    #[error("{second} covers {target} again: {first} is a whole (unsharded) report of it")]
     Overlap { first: String, second: String, target: String },
-    #[error("image {registry}/{repository}@{digest} is in both {first} and {second}: the reports overlap")]
-    DuplicateImage { registry: String, repository: String, digest: String, first: String, second: String },
+    #[error("{what} is in both {first} and {second}: the reports overlap")]
+    Duplicate { what: String, first: String, second: String },
+    #[error("{first} ({a}) and {second} ({b}) cover the same repositories: merge the shards of one scan, or reports of registries (or namespaces) that do not overlap")]
+    TargetsOverlap { first: String, a: String, second: String, b: String },
+    #[error("{0} is itself a merged report: merge the shard reports it was made of")]
+    AlreadyMerged(String),
 }
 
 /// Read one report: the JSON of `--output json`, or the lines of `--output ndjson`. What does not
@@ -68,9 +72,13 @@ pub fn read(source: &str, text: &str) -> Result<Input, String> {
     };
     // A JSON report is one object; NDJSON is one object per line.
     if let Ok(r) = serde_json::from_str::<super::Report>(text) {
-        if r.files.is_some() {
-            input.scan = Some(r.scan);
-            return Ok(input);
+        match (r.scan.kind.as_str(), r.files.is_some()) {
+            ("filesystem", _) => {
+                input.scan = Some(r.scan);
+                return Ok(input);
+            }
+            ("registry", false) => {}
+            (kind, _) => return Err(format!("a report of kind {kind:?} holding files: not a registry report")),
         }
         input.scan = Some(r.scan);
         input.summary = Some(r.summary);
@@ -144,6 +152,9 @@ pub fn merge(inputs: Vec<Input>, unreadable: Vec<(String, String)>) -> Result<Me
             if scan.only.is_some() {
                 return Err(MergeError::Filtered(i.source.clone()));
             }
+            if scan.merged.is_some() {
+                return Err(MergeError::AlreadyMerged(i.source.clone()));
+            }
         }
     }
     let mut events = Vec::new();
@@ -154,7 +165,13 @@ pub fn merge(inputs: Vec<Input>, unreadable: Vec<(String, String)>) -> Result<Me
         events.push(error("report-unreadable", format!("{source}: {reason}: what it holds is not in this report")));
     }
     check_shards(&inputs, &mut events)?;
+    check_targets(&inputs)?;
     check_overlap(&inputs)?;
+    for i in &inputs {
+        if let Some(message) = misplaced(i) {
+            events.push(error("shard-mismatch", message));
+        }
+    }
 
     let mut merged = Vec::new();
     let mut settings: Option<serde_json::Map<String, serde_json::Value>> = None;
@@ -172,6 +189,9 @@ pub fn merge(inputs: Vec<Input>, unreadable: Vec<(String, String)>) -> Result<Me
                 ),
             )),
             Some(scan) => {
+                if let Some(message) = inconsistency(&input) {
+                    events.push(error("report-inconsistent", message));
+                }
                 if !scan.complete && input.errors.is_empty() {
                     events.push(error("report-incomplete", format!("{}: the report says it is incomplete", input.source)));
                 }
@@ -224,6 +244,7 @@ pub fn merge(inputs: Vec<Input>, unreadable: Vec<(String, String)>) -> Result<Me
         }
         replay(input, &mut events);
     }
+    dedupe_registry_errors(&mut events);
     let target = match targets.len() {
         1 => targets.pop().unwrap_or_default(),
         _ => serde_json::Value::Array(targets),
@@ -240,6 +261,42 @@ pub fn merge(inputs: Vec<Input>, unreadable: Vec<(String, String)>) -> Result<Me
         merged: Some(merged),
     };
     Ok(Merged { scan, events })
+}
+
+/// Whether an input's summary disagrees with what it lists (lines lost from the middle of an
+/// NDJSON report, an edited file): then some of what it counted is not in the merge.
+fn inconsistency(input: &Input) -> Option<String> {
+    let stated = input.summary.as_ref()?;
+    let mut counted = Summary::for_registry();
+    for i in &input.images {
+        counted.count_image(i);
+    }
+    let pairs = [
+        ("images", stated.images.unwrap_or(0), counted.images.unwrap_or(0)),
+        ("signatures", stated.signatures, counted.signatures),
+        ("verified", stated.verified, counted.verified),
+        ("untrusted", stated.untrusted, counted.untrusted),
+        ("unverified", stated.unverified, counted.unverified),
+        ("invalid", stated.invalid, counted.invalid),
+        ("unsupported", stated.unsupported, counted.unsupported),
+        ("unsigned", stated.unsigned, counted.unsigned),
+        ("error", stated.error, counted.error),
+        ("errors", stated.errors, input.errors.len() as u64),
+        ("orphans", stated.orphans.unwrap_or(0), input.orphans.len() as u64),
+        ("notes", stated.notes.unwrap_or(0), input.notes.len() as u64),
+    ];
+    let wrong: Vec<String> = pairs
+        .iter()
+        .filter(|(_, s, c)| s != c)
+        .map(|(what, s, c)| format!("{what}: summary {s}, listed {c}"))
+        .collect();
+    (!wrong.is_empty()).then(|| {
+        format!(
+            "{}: the report's summary does not match what it lists ({}): part of it is missing or was edited",
+            input.source,
+            wrong.join(", ")
+        )
+    })
 }
 
 /// The events that rebuild one input's part of the report.
@@ -259,25 +316,139 @@ fn replay(input: Input, events: &mut Vec<Event>) {
         }
     }
     for (registry, s) in counts {
-        for _ in 0..s.repositories.unwrap_or(0) {
-            events.push(Event::Repository(registry.clone()));
-        }
+        events.push(Event::Repositories(registry.clone(), s.repositories.unwrap_or(0)));
         let lost = s.tags.unwrap_or(0).saturating_sub(image_tags.get(&registry).copied().unwrap_or(0));
         if lost > 0 {
             events.push(Event::LostTags(registry, lost));
         }
     }
-    events.extend(input.images.into_iter().map(|i| Event::Image(Box::new(i))));
+    // Each status follows from the signatures listed, as in a scan.
+    events.extend(input.images.into_iter().map(|mut i| {
+        i.compute_status();
+        Event::Image(Box::new(i))
+    }));
     events.extend(input.orphans.into_iter().map(Event::Orphan));
     events.extend(input.errors.into_iter().map(Event::Error));
     events.extend(input.notes.into_iter().map(Event::Note));
 }
 
-fn target_name(t: &serde_json::Value) -> String {
-    match t {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
+/// Errors of a whole registry (its catalog, its answer) are met by every shard of a scan, which
+/// each read the catalog: the merged report lists each once, as the unsharded scan would.
+fn dedupe_registry_errors(events: &mut Vec<Event>) {
+    let mut seen: BTreeSet<(Option<String>, String)> = BTreeSet::new();
+    events.retain(|e| match e {
+        Event::Error(x) if x.repository.is_none() && x.reference.is_none() && x.registry.is_some() => {
+            seen.insert((x.registry.clone(), x.code.clone()))
+        }
+        _ => true,
+    });
+}
+
+/// A registry and a namespace (or repository) in it; None for the whole registry.
+pub type Scope = (String, Option<String>);
+
+/// What a target covers: (registry, namespace or repository) pairs, a namespace of None for
+/// the whole registry. `http://HOST/ns/` and `HOST/ns` are the same; an image reference
+/// (`sigaudit image`) covers its repository.
+pub fn scopes(target: &serde_json::Value) -> Vec<Scope> {
+    let one = |t: &str| {
+        let t = t.split_once("://").map_or(t, |(_, rest)| rest).trim_end_matches('/');
+        let (host, rest) = match t.split_once('/') {
+            Some((h, r)) => (h, Some(r)),
+            None => (t, None),
+        };
+        let ns = rest.map(|r| {
+            let r = r.split_once('@').map_or(r, |(name, _)| name);
+            // A tag follows the last `/`'s colon: `repo:tag`.
+            match r.rsplit_once('/') {
+                Some((dir, last)) => format!("{dir}/{}", last.split(':').next().unwrap_or(last)),
+                None => r.split(':').next().unwrap_or(r).to_string(),
+            }
+        });
+        (host.to_ascii_lowercase(), ns.filter(|n| !n.is_empty()))
+    };
+    let mut out: Vec<Scope> = match target {
+        serde_json::Value::String(s) => vec![one(s)],
+        serde_json::Value::Array(a) => a.iter().filter_map(|v| v.as_str()).map(one).collect(),
+        _ => Vec::new(),
+    };
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether two scopes can hold the same repository.
+pub fn overlap(a: &Scope, b: &Scope) -> bool {
+    if a.0 != b.0 {
+        return false;
     }
+    match (&a.1, &b.1) {
+        (None, _) | (_, None) => true,
+        (Some(x), Some(y)) => x == y || y.starts_with(&format!("{x}/")) || x.starts_with(&format!("{y}/")),
+    }
+}
+
+fn show(scopes: &[Scope]) -> String {
+    let names: Vec<String> = scopes
+        .iter()
+        .map(|(h, n)| match n {
+            Some(n) => format!("{h}/{n}"),
+            None => h.clone(),
+        })
+        .collect();
+    names.join(", ")
+}
+
+/// Reports of different scans must not cover the same repositories: their counts would add up
+/// twice (repositories, orphans, notes), which no image comparison would show.
+fn check_targets(inputs: &[Input]) -> Result<(), MergeError> {
+    let scanned: Vec<(&str, Vec<Scope>)> =
+        inputs.iter().filter_map(|i| i.scan.as_ref().map(|s| (i.source.as_str(), scopes(&s.target)))).collect();
+    for (n, (first, a)) in scanned.iter().enumerate() {
+        for (second, b) in &scanned[n + 1..] {
+            // The shards of one scan name the same target; check_shards judged those.
+            if a == b {
+                continue;
+            }
+            if a.iter().any(|x| b.iter().any(|y| overlap(x, y))) {
+                return Err(MergeError::TargetsOverlap {
+                    first: first.to_string(),
+                    a: show(a),
+                    second: second.to_string(),
+                    b: show(b),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A shard's report must hold only repositories its shard owns: one that holds others was
+/// mislabelled (and the shard it claims to be may be missing).
+fn misplaced(input: &Input) -> Option<String> {
+    let shard = input.scan.as_ref()?.shard?;
+    let repos = input
+        .images
+        .iter()
+        .map(|i| i.repository.as_str())
+        .chain(input.orphans.iter().map(|o| o.repository.as_str()))
+        .chain(input.notes.iter().map(|n| n.path.as_str()))
+        .chain(input.errors.iter().filter_map(|e| e.repository.as_deref()));
+    let stray: BTreeSet<&str> = repos.filter(|r| !shard.owns(r)).collect();
+    (!stray.is_empty()).then(|| {
+        let list: Vec<&str> = stray.iter().take(5).copied().collect();
+        format!(
+            "{} says it is shard {shard} but holds repositories that shard does not own ({}{}): it is mislabelled, so the shard it claims is not known to be here",
+            input.source,
+            list.join(", "),
+            if stray.len() > 5 { ", …" } else { "" }
+        )
+    })
+}
+
+/// A target as the merge groups it: shards of one scan name the same scopes, however spelled.
+fn target_name(t: &serde_json::Value) -> String {
+    show(&scopes(t))
 }
 
 /// The shards of each scan (inputs with the same target): one count, each index once; a missing
@@ -331,22 +502,23 @@ fn check_shards(inputs: &[Input], events: &mut Vec<Event>) -> Result<(), MergeEr
     Ok(())
 }
 
-/// No image may be reported by two inputs: their counts would add up twice.
+/// No image, orphan or note may be reported twice (by two inputs, or twice by one): its counts
+/// would add up twice.
 fn check_overlap(inputs: &[Input]) -> Result<(), MergeError> {
-    let mut seen: HashMap<(Option<&str>, &str, &str), &str> = HashMap::new();
+    let mut seen: HashMap<String, &str> = HashMap::new();
     for i in inputs {
-        for image in &i.images {
-            let key = (image.registry.as_deref(), image.repository.as_str(), image.digest.as_str());
-            if let Some(first) = seen.insert(key, &i.source) {
-                if first != i.source {
-                    return Err(MergeError::DuplicateImage {
-                        registry: image.registry.clone().unwrap_or_default(),
-                        repository: image.repository.clone(),
-                        digest: image.digest.clone(),
-                        first: first.to_string(),
-                        second: i.source.clone(),
-                    });
-                }
+        let registry = |r: &Option<String>| r.clone().unwrap_or_default();
+        let keys = i
+            .images
+            .iter()
+            .map(|x| format!("image {}/{}@{}", registry(&x.registry), x.repository, x.digest))
+            .chain(i.orphans.iter().map(|o| {
+                format!("orphan {} of {}/{} (subject {})", o.artifact, registry(&o.registry), o.repository, o.subject)
+            }))
+            .chain(i.notes.iter().map(|n| format!("note {} of {}/{}", n.code, registry(&n.registry), n.path)));
+        for key in keys {
+            if let Some(first) = seen.insert(key.clone(), &i.source) {
+                return Err(MergeError::Duplicate { what: key, first: first.to_string(), second: i.source.clone() });
             }
         }
     }
@@ -404,6 +576,14 @@ mod tests {
         assert!(matches!(mixed, Err(MergeError::ShardCounts { .. })));
         let overlap = merge(vec![input("a", Some(scan("r", None))), input("b", s(1))], Vec::new());
         assert!(matches!(overlap, Err(MergeError::Overlap { .. })));
+    }
+
+    #[test]
+    fn a_summary_that_does_not_match_the_list_is_reported() {
+        let mut i = input("a", Some(scan("r", None)));
+        i.summary = Some(Summary { images: Some(2), unsigned: 2, ..Summary::for_registry() });
+        let m = merge(vec![i], Vec::new()).unwrap();
+        assert_eq!(codes(&m), ["report-inconsistent "]);
     }
 
     #[test]

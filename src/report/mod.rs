@@ -577,34 +577,41 @@ impl Summary {
     }
 
     pub fn count_image(&mut self, image: &ImageReport) {
-        *self.images.get_or_insert(0) += 1;
-        *self.tags.get_or_insert(0) += image.tags.len() as u64;
+        add(self.images.get_or_insert(0), 1);
+        add(self.tags.get_or_insert(0), image.tags.len() as u64);
         self.count_status(image.status, image.signatures.len());
         // Signatures of platform manifests count as signatures, not as signing the index.
-        self.signatures += image.platforms.iter().map(|p| p.signatures.len() as u64).sum::<u64>();
+        for p in &image.platforms {
+            add(&mut self.signatures, p.signatures.len() as u64);
+        }
         if let Some(p) = &image.platform_summary {
             let s = self.platforms.get_or_insert_with(PlatformSummary::default);
-            s.platforms += p.platforms;
-            s.signed += p.signed;
-            s.verified += p.verified;
+            add(&mut s.platforms, p.platforms);
+            add(&mut s.signed, p.signed);
+            add(&mut s.verified, p.verified);
         }
     }
 
     /// Tags a repository lists that no reported image carries: their manifest is gone or could
     /// not be read (each is also in `errors`).
     pub fn count_lost_tags(&mut self, n: u64) {
-        *self.tags.get_or_insert(0) += n;
+        add(self.tags.get_or_insert(0), n);
+    }
+
+    /// Repositories scanned (`n` at once when a merge replays a report's count).
+    pub fn count_repositories(&mut self, n: u64) {
+        add(self.repositories.get_or_insert(0), n);
     }
 
     pub fn count_file(&mut self, file: &FileReport) {
-        *self.files.get_or_insert(0) += 1;
+        add(self.files.get_or_insert(0), 1);
         self.count_status(file.status, file.signatures.len());
     }
 
     fn count_status(&mut self, status: Status, signatures: usize) {
-        self.signatures += signatures as u64;
-        self.with_signatures += u64::from(signatures > 0);
-        *self.slot(status) += 1;
+        add(&mut self.signatures, signatures as u64);
+        add(&mut self.with_signatures, u64::from(signatures > 0));
+        add(self.slot(status), 1);
     }
 
     fn slot(&mut self, status: Status) -> &mut u64 {
@@ -638,6 +645,11 @@ impl Summary {
     pub fn count(&self, status: Status) -> u64 {
         *self.clone().slot(status)
     }
+}
+
+/// Counts saturate: a merged report's counts come from files, which may hold anything.
+fn add(count: &mut u64, n: u64) {
+    *count = count.saturating_add(n);
 }
 
 fn round3(x: f64) -> f64 {

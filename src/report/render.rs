@@ -84,10 +84,10 @@ impl<W: Write> ReportWriter<W> {
     pub fn handle(&mut self, event: Event) -> io::Result<()> {
         let streaming = self.format == OutputFormat::Ndjson;
         match event {
-            Event::Repository(r) => {
-                *self.summary.repositories.get_or_insert(0) += 1;
+            Event::Repositories(r, n) => {
+                self.summary.count_repositories(n);
                 if let Some(s) = self.of_registry(r.as_ref()) {
-                    *s.repositories.get_or_insert(0) += 1;
+                    s.count_repositories(n);
                 }
             }
             Event::Skipped => *self.summary.skipped.get_or_insert(0) += 1,
