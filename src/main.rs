@@ -56,7 +56,7 @@ fn init_logging(verbose: u8) {
     let color = std::io::stderr().is_terminal() && !cli::no_color();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(cli::progress_bar::Stderr)
         .with_ansi(color)
         .with_target(false)
         .init();

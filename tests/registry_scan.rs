@@ -697,7 +697,8 @@ fn log_lines_are_coloured_only_on_a_terminal_and_never_with_no_color() {
     let on_terminal = |no_color: Option<&str>| {
         let bin = std::env::var("SIGAUDIT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sigaudit").to_string());
         let mut c = std::process::Command::new("script");
-        c.args(["-qefc", &format!("{bin} image {missing} --plain-http -o json"), "/dev/null"]);
+        // The progress line (on by default on a terminal) moves the cursor; colour is the point here.
+        c.args(["-qefc", &format!("{bin} image {missing} --plain-http -o json --progress never"), "/dev/null"]);
         common::isolate(&mut c);
         c.env_remove("NO_COLOR");
         if let Some(v) = no_color {
@@ -713,16 +714,20 @@ fn log_lines_are_coloured_only_on_a_terminal_and_never_with_no_color() {
     // no-color.org: NO_COLOR counts only when it is not empty, for log lines and tables alike.
     let out = on_terminal(Some(""));
     assert!(out.contains("WARN") && out.contains("\u{1b}["), "{out:?}");
-    let table = |no_color: &str| {
+    let table = |no_color: &str, progress: &str| {
         let bin = std::env::var("SIGAUDIT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sigaudit").to_string());
         let files = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/fs");
         let mut c = std::process::Command::new("script");
-        c.args(["-qefc", &format!("{bin} fs {}", files.display()), "/dev/null"]);
+        c.args(["-qefc", &format!("{bin} fs {} --progress {progress}", files.display()), "/dev/null"]);
         common::isolate(&mut c);
         c.env("NO_COLOR", no_color);
         String::from_utf8_lossy(&c.output().unwrap().stdout).to_string()
     };
-    let (coloured, plain) = (table(""), table("1"));
+    let (coloured, plain) = (table("", "never"), table("1", "never"));
     assert!(coloured.contains("putty.exe") && coloured.contains("\u{1b}["), "{coloured:?}");
     assert!(plain.contains("putty.exe") && !plain.contains('\u{1b}'), "{plain:?}");
+    // With the progress line: it clears and redraws its line, but sets no colour (SGR `…m`).
+    let with_progress = table("1", "auto");
+    let sgr = regex::Regex::new("\u{1b}\\[[0-9;]*m").unwrap();
+    assert!(with_progress.contains("putty.exe") && !sgr.is_match(&with_progress), "{with_progress:?}");
 }

@@ -136,12 +136,43 @@ pub struct FsArgs {
     pub report: ReportArgs,
 }
 
+/// Help for `-o/--output`, shared by the scans and `merge`.
+pub const OUTPUT_HELP: &str = "Report format, and where it goes: FORMAT (standard output) or FORMAT=PATH (a file, \
+written atomically: a temporary file beside it, synced, renamed); repeatable, one run writes them all. \
+FORMAT: table, wide, json, ndjson, sigscan-json";
+
+/// `-o FORMAT[=PATH]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputSpec {
+    pub format: Output,
+    /// None (or `-`): standard output.
+    pub path: Option<PathBuf>,
+}
+
+pub fn parse_output(s: &str) -> Result<OutputSpec, String> {
+    let (format, path) = match s.split_once('=') {
+        Some((f, "")) => return Err(format!("{s:?}: a file after {f}= (or leave out `=`)")),
+        Some((f, "-")) => (f, None),
+        Some((f, p)) => (f, Some(PathBuf::from(p))),
+        None => (s, None),
+    };
+    let format = Output::from_str(format, true).map_err(|_| {
+        let names: Vec<String> = Output::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        format!("unknown format {format:?}: use {} (FORMAT or FORMAT=PATH)", names.join(", "))
+    })?;
+    Ok(OutputSpec { format, path })
+}
+
 /// Report and policy options shared by every scan.
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// Report format.
-    #[arg(short, long, value_enum, default_value_t = Output::Table)]
-    pub output: Output,
+    #[arg(short, long, value_name = "FORMAT[=PATH]", value_parser = parse_output, default_value = "table",
+          help = OUTPUT_HELP, action = clap::ArgAction::Append)]
+    pub output: Vec<OutputSpec>,
     /// Exit 1 when an item has one of these statuses: invalid, unverified, untrusted, unsigned, error,
     /// unsupported (comma-separated or repeated).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
@@ -159,6 +190,17 @@ pub struct ReportArgs {
     /// reported, the report is marked incomplete (error `deadline-exceeded`) and the exit code is 3.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub deadline: Option<Duration>,
+    /// A progress line on standard error while the scan runs: `auto` when standard error is a
+    /// terminal, `always`, or `never`.
+    #[arg(long, value_enum, default_value_t = Progress::Auto)]
+    pub progress: Progress,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Progress {
+    Auto,
+    Always,
+    Never,
 }
 
 /// `90s`, `15m`, `1h30m`, `2d`, or plain seconds.
@@ -196,9 +238,9 @@ pub struct MergeArgs {
     /// --only; `-` (the default) reads one from standard input.
     #[arg(value_name = "REPORT", value_hint = ValueHint::FilePath)]
     pub reports: Vec<PathBuf>,
-    /// Report format.
-    #[arg(short, long, value_enum, default_value_t = Output::Table)]
-    pub output: Output,
+    #[arg(short, long, value_name = "FORMAT[=PATH]", value_parser = parse_output, default_value = "table",
+          help = OUTPUT_HELP, action = clap::ArgAction::Append)]
+    pub output: Vec<OutputSpec>,
     /// Exit 1 when an image of the merged report has one of these statuses (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub fail_on: Vec<String>,

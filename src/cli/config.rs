@@ -151,6 +151,11 @@ pub fn splice(cmd: &Command, argv: &[OsString], matches: &ArgMatches, path: &Pat
         if !multiple && sub.get_arg_conflicts_with(arg).iter().any(|c| given(c.get_id().as_str())) {
             continue;
         }
+        // Outputs are a list, but where the report goes is the command line's to say: `-o` given
+        // there replaces the file's outputs rather than adding a second report to stdout.
+        if key == "output" && given(arg.get_id().as_str()) {
+            continue;
+        }
         let is_path = matches!(arg.get_value_hint(), ValueHint::FilePath | ValueHint::DirPath | ValueHint::AnyPath);
         let takes_value = arg.get_action().takes_values();
         let word = |v: &toml::Value| -> Result<OsString> {

@@ -10,11 +10,12 @@ use std::path::PathBuf;
 
 pub async fn run(a: MergeArgs) -> Result<ExitStatus> {
     let report = ReportSettings::from_args(&ReportArgs {
-        output: a.output,
+        output: a.output.clone(),
         fail_on: a.fail_on.clone(),
         at: None,
         only: a.only.clone(),
         deadline: None,
+        progress: super::args::Progress::Never,
     })?;
     let sources = if a.reports.is_empty() { vec![PathBuf::from("-")] } else { a.reports.clone() };
     let mut inputs: Vec<Input> = Vec::new();
@@ -52,6 +53,8 @@ pub async fn run(a: MergeArgs) -> Result<ExitStatus> {
         hint: None,
         shard: None,
         merged: Some(merged.scan),
+        requests: None,
+        stop: None,
     };
     let events = merged.events;
     let outcome = run::with_writer(setup, |tx| async move {

@@ -3,6 +3,7 @@ pub mod bundle;
 pub mod config;
 pub mod generate;
 pub mod merge;
+pub mod progress_bar;
 pub mod run;
 pub mod scan;
 

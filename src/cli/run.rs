@@ -1,13 +1,15 @@
 //! From arguments to a scan to an exit status. All policy about exit codes lives here.
 
-use super::args::{CommonArgs, Output, ReportArgs};
+use super::args::{CommonArgs, Output as OutputKind, OutputSpec, ReportArgs};
 use anyhow::{bail, Context, Result};
 use sigaudit::crawl::{Event, RepoFilter, Scan};
 use sigaudit::registry::{docker_config_credentials, ClientConfig, Credentials, RegistryClient, Secret};
+use sigaudit::report::atomic::AtomicFile;
 use sigaudit::report::ErrorReport;
-use sigaudit::report::{OutputFormat, RenderOptions, ReportWriter, ScanInfo, Status, Summary};
+use sigaudit::report::{Output, OutputFormat, RenderOptions, ReportWriter, ScanInfo, Status, Summary};
 use sigaudit::trust::Trust;
 use std::io::{IsTerminal, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -180,7 +182,9 @@ pub fn load_ca_roots(ca: &[std::path::PathBuf], tsa: &[std::path::PathBuf], now:
 
 /// Output format, policy, evaluation time, filter and deadline: what every scan shares.
 pub struct ReportSettings {
-    pub format: OutputFormat,
+    /// Each output's format, and its file (None: standard output).
+    pub outputs: Vec<(OutputFormat, Option<std::path::PathBuf>)>,
+    pub progress: super::args::Progress,
     pub fail_on: Vec<Status>,
     /// Unix seconds time rules are evaluated at (`--at`, else now).
     pub now: i64,
@@ -192,13 +196,7 @@ pub struct ReportSettings {
 
 impl ReportSettings {
     pub fn from_args(r: &ReportArgs) -> Result<ReportSettings> {
-        let format = match r.output {
-            Output::Table => OutputFormat::Table,
-            Output::Wide => OutputFormat::Wide,
-            Output::Json => OutputFormat::Json,
-            Output::Ndjson => OutputFormat::Ndjson,
-            Output::SigscanJson => OutputFormat::SigscanJson,
-        };
+        let outputs = outputs(&r.output)?;
         let statuses = "invalid, unverified, untrusted, unsigned, unsupported, error";
         let mut fail_on = Vec::new();
         for word in &r.fail_on {
@@ -221,8 +219,30 @@ impl ReportSettings {
         };
         let only = if r.only.is_empty() { None } else { Some(only_filter(&r.only, &fail_on)?) };
         let deadline = r.deadline.map(|d| (Instant::now() + d, d));
-        Ok(ReportSettings { format, fail_on, now, only, deadline })
+        Ok(ReportSettings { outputs, progress: r.progress, fail_on, now, only, deadline })
     }
+}
+
+/// `-o FORMAT[=PATH]…` checked: one output at most on standard output, no file named twice.
+fn outputs(specs: &[OutputSpec]) -> Result<Vec<(OutputFormat, Option<std::path::PathBuf>)>> {
+    let mut out: Vec<(OutputFormat, Option<std::path::PathBuf>)> = Vec::new();
+    for spec in specs {
+        let format = match spec.format {
+            OutputKind::Table => OutputFormat::Table,
+            OutputKind::Wide => OutputFormat::Wide,
+            OutputKind::Json => OutputFormat::Json,
+            OutputKind::Ndjson => OutputFormat::Ndjson,
+            OutputKind::SigscanJson => OutputFormat::SigscanJson,
+        };
+        if out.iter().any(|(_, p)| *p == spec.path) {
+            match &spec.path {
+                None => bail!("--output: two formats on standard output; give all but one a file (FORMAT=PATH)"),
+                Some(p) => bail!("--output: {} is named twice", p.display()),
+            }
+        }
+        out.push((format, spec.path.clone()));
+    }
+    Ok(out)
 }
 
 /// `--only failing|signed|STATUS,…` as the set of statuses listed.
@@ -289,10 +309,17 @@ pub struct ReportSetup<'a> {
     /// `sigaudit merge`: the scan the merged report describes (then `kind`, `target` and
     /// `settings` are not used), with when its last input finished.
     pub merged: Option<ScanInfo>,
+    /// Requests sent so far, for the progress line.
+    pub requests: Option<RequestCount>,
+    /// Set when the scan must stop (deadline, signal), for work that does not stop by being
+    /// dropped (the filesystem walk's threads).
+    pub stop: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
-/// Run `work` with an event channel, rendering events to stdout as they come. A `--deadline`
-/// that passes stops `work`: what was reported stays, and the report is marked incomplete.
+/// Run `work` with an event channel, rendering events to every output as they come. A
+/// `--deadline` that passes, or SIGINT/SIGTERM, stops `work`: what was reported stays, every
+/// output is finished as a valid report marked incomplete (with the reason in `errors`). A second
+/// signal exits at once.
 pub async fn with_writer<F, Fut>(setup: ReportSetup<'_>, work: F) -> Result<Outcome>
 where
     F: FnOnce(mpsc::Sender<Event>) -> Fut,
@@ -313,49 +340,230 @@ where
     });
     // A merged report finished when its last input did.
     let finished_at = scan.finished_at.clone().filter(|_| merged);
-    let stdout = std::io::stdout();
-    let color = stdout.is_terminal() && !super::no_color();
     let opts = RenderOptions {
-        color,
+        color: false,
         width: terminal_width(),
         only: setup.report.only.clone(),
         hint: setup.hint,
         sigscan_name: setup.name,
     };
-    let format = setup.report.format;
+    let outputs = open_outputs(&setup.report.outputs)?;
+    let progress = Progress::start(setup.report.progress, setup.kind, setup.requests);
+    let counts = progress.as_ref().map(|p| (p.counts.clone(), p.bar.clone()));
     let writer = tokio::task::spawn_blocking(move || -> std::io::Result<(Summary, bool)> {
-        let mut w = ReportWriter::new(format, std::io::BufWriter::new(stdout.lock()), scan, opts);
+        let mut w = ReportWriter::new(outputs, scan, opts);
         while let Some(e) = rx.blocking_recv() {
             w.handle(e)?;
+            if let Some((c, _)) = &counts {
+                c.update(w.summary());
+            }
+        }
+        // The progress line goes before the report is written, not across a table.
+        if let Some((c, bar)) = &counts {
+            c.done.store(true, Ordering::SeqCst);
+            bar.finish_and_clear();
+            super::progress_bar::clear();
         }
         w.finish(finished_at.unwrap_or_else(now_rfc3339))
     });
     let late = tx.clone();
-    match setup.report.deadline {
-        None => work(tx).await,
-        Some((at, limit)) => {
-            let stopped = tokio::time::timeout_at(at.into(), work(tx)).await.is_err();
-            // A scan that stopped itself at the deadline (the filesystem walk) is cut short too.
-            if stopped || Instant::now() >= at {
-                let message = format!(
-                    "the scan reached its --deadline of {}s and was stopped: what was examined is reported, the rest was not examined",
-                    limit.as_secs()
-                );
-                tracing::warn!("{message}");
-                let error = ErrorReport {
-                    registry: None,
-                    repository: None,
-                    reference: None,
-                    code: "deadline-exceeded".into(),
-                    message,
-                };
-                let _ = late.send(Event::Error(error)).await;
-            }
+    let deadline = setup.report.deadline;
+    let until = async move {
+        match deadline {
+            Some((at, _)) => tokio::time::sleep_until(at.into()).await,
+            None => std::future::pending().await,
         }
+    };
+    let stopped_by = tokio::select! {
+        () = work(tx) => None,
+        () = until => Some(Stop::Deadline),
+        signal = interrupted() => Some(Stop::Signal(signal)),
+    };
+    // A scan that stopped itself at the deadline (the filesystem walk) is cut short too.
+    let stopped_by = match (stopped_by, deadline) {
+        (None, Some((at, _))) if Instant::now() >= at => Some(Stop::Deadline),
+        (s, _) => s,
+    };
+    if let Some(stop) = stopped_by {
+        if let Some(flag) = &setup.stop {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        let (code, message) = match stop {
+            Stop::Deadline => (
+                "deadline-exceeded",
+                format!(
+                    "the scan reached its --deadline of {}s and was stopped: what was examined is reported, the rest was not examined",
+                    deadline.map_or(0, |(_, d)| d.as_secs())
+                ),
+            ),
+            Stop::Signal(name) => {
+                // A second signal ends the process at once, without its temporary files.
+                tokio::spawn(async {
+                    let again = interrupted().await;
+                    eprintln!("sigaudit: {again} again: exiting at once; the report files were not written");
+                    sigaudit::report::atomic::remove_pending();
+                    std::process::exit(ExitStatus::Incomplete.code());
+                });
+                (
+                    "interrupted",
+                    format!(
+                        "the scan was stopped by {name}: what was examined is reported, the rest was not examined"
+                    ),
+                )
+            }
+        };
+        tracing::warn!("{message}");
+        let error = ErrorReport { registry: None, repository: None, reference: None, code: code.into(), message };
+        let _ = late.send(Event::Error(error)).await;
     }
     drop(late);
-    let (summary, complete) = writer.await?.context("writing the report")?;
+    let written = writer.await?;
+    if let Some(p) = progress {
+        p.finish();
+    }
+    let (summary, complete) = written.context("writing the report")?;
     Ok(Outcome { summary, complete })
+}
+
+/// Why a scan stopped before its work was done.
+enum Stop {
+    Deadline,
+    Signal(&'static str),
+}
+
+/// The first SIGINT or SIGTERM (Ctrl-C on other platforms), by name.
+async fn interrupted() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(mut int), Ok(mut term)) => tokio::select! {
+                _ = int.recv() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
+    }
+}
+
+/// The outputs asked for, opened: files are created now (a directory that cannot be written is
+/// an error before the scan, not after it).
+fn open_outputs(specs: &[(OutputFormat, Option<std::path::PathBuf>)]) -> Result<Vec<Output>> {
+    let mut outputs = Vec::new();
+    for (format, path) in specs {
+        let output = match path {
+            None => {
+                let stdout = std::io::stdout();
+                let color = stdout.is_terminal() && !super::no_color();
+                Output { format: *format, sink: Box::new(std::io::BufWriter::new(stdout)), color }
+            }
+            Some(p) => {
+                let file = AtomicFile::create(p).with_context(|| format!("--output {}", p.display()))?;
+                Output { format: *format, sink: Box::new(file), color: false }
+            }
+        };
+        outputs.push(output);
+    }
+    Ok(outputs)
+}
+
+/// The progress line on standard error: repositories (or files) and images done, requests per
+/// second, elapsed time, errors so far.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    counts: Arc<Counts>,
+    ticker: tokio::task::JoinHandle<()>,
+}
+
+/// What the report writer has counted so far, for the progress line.
+#[derive(Default)]
+struct Counts {
+    repositories: AtomicU64,
+    items: AtomicU64,
+    errors: AtomicU64,
+    /// The scan is over: the line is gone and must not be drawn again.
+    done: std::sync::atomic::AtomicBool,
+}
+
+impl Counts {
+    fn update(&self, s: &Summary) {
+        self.repositories.store(s.repositories.unwrap_or(0), Ordering::Relaxed);
+        self.items.store(s.items(), Ordering::Relaxed);
+        self.errors.store(s.errors, Ordering::Relaxed);
+    }
+}
+
+/// Requests sent so far (to every registry of the scan), for requests per second.
+pub type RequestCount = Box<dyn Fn() -> u64 + Send + Sync>;
+
+impl Progress {
+    fn start(mode: super::args::Progress, kind: &str, requests: Option<RequestCount>) -> Option<Progress> {
+        use super::args::Progress as Mode;
+        let show = match mode {
+            Mode::Never => false,
+            Mode::Always => true,
+            Mode::Auto => std::io::stderr().is_terminal(),
+        };
+        if !show {
+            return None;
+        }
+        // On a terminal, one line redrawn in place; otherwise (`always` into a log) a plain line
+        // every few seconds.
+        let terminal = std::io::stderr().is_terminal();
+        let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}").expect("template"),
+        );
+        if terminal {
+            super::progress_bar::set(bar.clone());
+        }
+        let counts = Arc::new(Counts::default());
+        let (c, b, files) = (counts.clone(), bar.clone(), kind == "filesystem");
+        let ticker = tokio::spawn(async move {
+            let started = Instant::now();
+            let every = if terminal { Duration::from_millis(200) } else { Duration::from_secs(2) };
+            loop {
+                if !terminal {
+                    tokio::time::sleep(every).await;
+                }
+                if c.done.load(Ordering::SeqCst) {
+                    break;
+                }
+                let secs = started.elapsed().as_secs_f64().max(0.001);
+                let (repos, items, errors) = (
+                    c.repositories.load(Ordering::Relaxed),
+                    c.items.load(Ordering::Relaxed),
+                    c.errors.load(Ordering::Relaxed),
+                );
+                let rate =
+                    requests.as_ref().map(|r| format!(", {:.0} requests/s", r() as f64 / secs)).unwrap_or_default();
+                let message = if files {
+                    format!("{items} files checked, {errors} errors")
+                } else {
+                    format!("{repos} repositories, {items} images{rate}, {errors} errors")
+                };
+                if terminal {
+                    b.set_message(message);
+                    b.tick();
+                    tokio::time::sleep(every).await;
+                } else {
+                    eprintln!("sigaudit: progress: {:.0}s elapsed, {message}", secs);
+                }
+            }
+        });
+        Some(Progress { bar, counts, ticker })
+    }
+
+    fn finish(self) {
+        self.ticker.abort();
+        self.bar.finish_and_clear();
+        super::progress_bar::clear();
+    }
 }
 
 fn terminal_width() -> u16 {

@@ -37,6 +37,7 @@ pub async fn fs(a: FsArgs, settings: Map<String, Value>) -> Result<ExitStatus> {
         jobs: a.jobs,
         trust,
         deadline: report.deadline.map(|(at, _)| at),
+        stop: Arc::default(),
     };
     for p in &a.paths {
         std::fs::symlink_metadata(p).with_context(|| format!("{}", p.display()))?;
@@ -51,6 +52,8 @@ pub async fn fs(a: FsArgs, settings: Map<String, Value>) -> Result<ExitStatus> {
         hint: a.ca_roots.is_empty().then(|| FS_HINT.to_string()),
         shard: None,
         merged: None,
+        requests: None,
+        stop: Some(opts.stop.clone()),
     };
     let paths = a.paths.clone();
     let outcome = run::with_writer(setup, |tx| async move {
@@ -70,6 +73,11 @@ pub async fn fs(a: FsArgs, settings: Map<String, Value>) -> Result<ExitStatus> {
     })
     .await?;
     Ok(run::exit_status(&report.fail_on, &outcome))
+}
+
+/// Requests sent so far to these registries, for the progress line.
+fn requests(clients: Vec<Arc<sigaudit::registry::RegistryClient>>) -> run::RequestCount {
+    Box::new(move || clients.iter().map(|c| c.stats().snapshot().total).sum())
 }
 
 /// Ping a registry, within the deadline if there is one.
@@ -212,6 +220,8 @@ pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Opt
         hint: (!s.trust_given).then(|| REGISTRY_HINT.to_string()),
         shard,
         merged: None,
+        requests: Some(requests(walks.iter().map(|w| w.client.clone()).collect())),
+        stop: None,
     };
     let parallel = s.concurrency;
     let outcome = run::with_writer(setup, |tx| {
@@ -279,6 +289,8 @@ pub async fn image(a: ImageArgs, mut settings: Map<String, Value>) -> Result<Exi
         hint: (!s.trust_given).then(|| REGISTRY_HINT.to_string()),
         shard: None,
         merged: None,
+        requests: Some(requests(clients.iter().map(|(_, c)| c.clone()).collect())),
+        stop: None,
     };
     let outcome = run::with_writer(setup, |tx| {
         let settings = &s;

@@ -32,6 +32,8 @@ pub struct FsOptions {
     pub one_file_system: bool,
     /// Stop walking and checking at this instant (`--deadline`).
     pub deadline: Option<std::time::Instant>,
+    /// Stop walking and checking when this is set (an interrupted scan).
+    pub stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What kind of file this is, by content.
@@ -143,7 +145,7 @@ pub fn scan(roots: &[PathBuf], opts: &FsOptions, events: tokio::sync::mpsc::Send
             s.spawn(move || loop {
                 let next = rx.lock().expect("queue lock").recv();
                 let Ok(path) = next else { break };
-                if past(opts.deadline) {
+                if stopped(opts) {
                     continue;
                 }
                 let _ = events.blocking_send(check_path(&path, &opts.trust));
@@ -160,8 +162,10 @@ pub fn scan(roots: &[PathBuf], opts: &FsOptions, events: tokio::sync::mpsc::Send
     });
 }
 
-fn past(deadline: Option<std::time::Instant>) -> bool {
-    deadline.is_some_and(|d| std::time::Instant::now() >= d)
+/// The deadline passed or the scan was interrupted.
+fn stopped(opts: &FsOptions) -> bool {
+    opts.stop.load(std::sync::atomic::Ordering::Relaxed)
+        || opts.deadline.is_some_and(|d| std::time::Instant::now() >= d)
 }
 
 fn error_event(path: &Path, code: &str, message: String) -> Event {
@@ -219,7 +223,7 @@ impl Walker<'_> {
 
     /// An entry found in a directory (or a link taken up again: `link`).
     fn entry(&mut self, path: &Path, root_dev: Option<u64>, link: bool) {
-        if past(self.opts.deadline) || excluded(self.opts, path) {
+        if stopped(self.opts) || excluded(self.opts, path) {
             return;
         }
         let meta = match std::fs::symlink_metadata(path) {

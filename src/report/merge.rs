@@ -17,8 +17,19 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Settings that change how a scan ran or was written, not what it judged or covered: shards of
 /// one scan may differ in them.
-const HOW_NOT_WHAT: &[&str] =
-    &["shard", "output", "stats", "concurrency", "rps", "timeout", "retries", "fail-on", "deadline", "username"];
+const HOW_NOT_WHAT: &[&str] = &[
+    "shard",
+    "output",
+    "progress",
+    "stats",
+    "concurrency",
+    "rps",
+    "timeout",
+    "retries",
+    "fail-on",
+    "deadline",
+    "username",
+];
 
 /// One report to merge, as read.
 #[derive(Debug, Clone)]

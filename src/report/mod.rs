@@ -5,9 +5,10 @@
 mod render;
 mod table;
 
+pub mod atomic;
 pub mod merge;
 
-pub use render::{OutputFormat, RenderOptions, ReportWriter};
+pub use render::{render, Output, OutputFormat, RenderOptions, ReportWriter, Sink};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

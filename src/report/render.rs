@@ -21,7 +21,7 @@ pub enum OutputFormat {
 /// How to present a report, beyond its format.
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
-    /// ANSI colours in tables.
+    /// ANSI colours in tables (set per output by the writer).
     pub color: bool,
     /// Terminal width the tables fit.
     pub width: u16,
@@ -34,9 +34,28 @@ pub struct RenderOptions {
     pub sigscan_name: String,
 }
 
-pub struct ReportWriter<W: Write> {
-    format: OutputFormat,
-    out: W,
+/// Where one output goes: standard output, or a file written atomically (see [`AtomicFile`]).
+pub trait Sink: Write + Send {
+    /// Everything was written: make it visible (a file is synced and renamed into place).
+    fn commit(self: Box<Self>) -> io::Result<()>;
+}
+
+impl<W: Write + Send> Sink for io::BufWriter<W> {
+    fn commit(mut self: Box<Self>) -> io::Result<()> {
+        self.flush()
+    }
+}
+
+/// One output of a report: its format and where it goes.
+pub struct Output {
+    pub format: OutputFormat,
+    pub sink: Box<dyn Sink>,
+    /// ANSI colours in a table (a terminal on standard output only).
+    pub color: bool,
+}
+
+pub struct ReportWriter {
+    outputs: Vec<Output>,
     files_scan: bool,
     summary: Summary,
     images: Vec<ImageReport>,
@@ -50,14 +69,14 @@ pub struct ReportWriter<W: Write> {
     opts: RenderOptions,
 }
 
-impl<W: Write> ReportWriter<W> {
-    /// `scan.kind` is `registry` or `filesystem`.
-    pub fn new(format: OutputFormat, out: W, mut scan: ScanInfo, opts: RenderOptions) -> Self {
+impl ReportWriter {
+    /// `scan.kind` is `registry` or `filesystem`. Every output gets the same report; NDJSON ones
+    /// are written as items complete, the others when the scan is over.
+    pub fn new(outputs: Vec<Output>, mut scan: ScanInfo, opts: RenderOptions) -> Self {
         let files_scan = scan.kind == "filesystem";
         scan.only = opts.only.as_ref().map(|(s, _)| s.clone());
         ReportWriter {
-            format,
-            out,
+            outputs,
             files_scan,
             summary: if files_scan { Summary::for_files() } else { Summary::for_registry() },
             images: Vec::new(),
@@ -71,8 +90,27 @@ impl<W: Write> ReportWriter<W> {
         }
     }
 
+    /// The summary so far (for progress displays).
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
     fn shown(&self, status: Status) -> bool {
         self.opts.only.as_ref().is_none_or(|(only, _)| only.contains(&status))
+    }
+
+    /// Whether some output needs the whole list at the end (every format but NDJSON).
+    fn keeps_items(&self) -> bool {
+        self.outputs.iter().any(|o| o.format != OutputFormat::Ndjson)
+    }
+
+    /// Write `v` as one line to every NDJSON output.
+    fn stream<T: serde::Serialize>(&mut self, v: &T) -> io::Result<()> {
+        for o in self.outputs.iter_mut().filter(|o| o.format == OutputFormat::Ndjson) {
+            serde_json::to_writer(&mut o.sink, v)?;
+            o.sink.write_all(b"\n")?;
+        }
+        Ok(())
     }
 
     /// The summary of `registry`, when the event names one.
@@ -82,7 +120,6 @@ impl<W: Write> ReportWriter<W> {
     }
 
     pub fn handle(&mut self, event: Event) -> io::Result<()> {
-        let streaming = self.format == OutputFormat::Ndjson;
         match event {
             Event::Repositories(r, n) => {
                 self.summary.count_repositories(n);
@@ -96,22 +133,24 @@ impl<W: Write> ReportWriter<W> {
                 if let Some(s) = self.of_registry(image.registry.as_ref()) {
                     s.count_image(&image);
                 }
-                if !self.shown(image.status) {
-                } else if streaming {
+                if self.shown(image.status) {
                     image.schema = Some(SCHEMA.to_string());
-                    self.line(&*image)?;
-                } else {
-                    self.images.push(*image);
+                    self.stream(&*image)?;
+                    image.schema = None;
+                    if self.keeps_items() {
+                        self.images.push(*image);
+                    }
                 }
             }
             Event::File(mut file) => {
                 self.summary.count_file(&file);
-                if !self.shown(file.status) {
-                } else if streaming {
+                if self.shown(file.status) {
                     file.schema = Some(SCHEMA.to_string());
-                    self.line(&*file)?;
-                } else {
-                    self.files.push(*file);
+                    self.stream(&*file)?;
+                    file.schema = None;
+                    if self.keeps_items() {
+                        self.files.push(*file);
+                    }
                 }
             }
             Event::Orphan(o) => {
@@ -145,21 +184,19 @@ impl<W: Write> ReportWriter<W> {
         Ok(())
     }
 
-    fn line<T: serde::Serialize>(&mut self, v: &T) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, v)?;
-        self.out.write_all(b"\n")
-    }
-
-    /// Write what is left; returns the summary and whether the scan was complete.
-    pub fn finish(mut self, finished_at: String) -> io::Result<(Summary, bool)> {
+    /// The finished report: everything sorted, the summaries finished.
+    fn report(&mut self, finished_at: String) -> Report {
         self.summary.finish();
         self.scan.finished_at = Some(finished_at);
         self.scan.complete = self.errors.is_empty();
-        self.images.sort_by(|a, b| {
+        let mut images = std::mem::take(&mut self.images);
+        images.sort_by(|a, b| {
             (&a.registry, &a.repository, &a.tags, &a.digest).cmp(&(&b.registry, &b.repository, &b.tags, &b.digest))
         });
-        self.files.sort_by(|a, b| a.path.cmp(&b.path));
-        self.orphans.sort_by(|a, b| {
+        let mut files = std::mem::take(&mut self.files);
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut orphans = std::mem::take(&mut self.orphans);
+        orphans.sort_by(|a, b| {
             (&a.registry, &a.repository, &a.artifact, &a.subject).cmp(&(
                 &b.registry,
                 &b.repository,
@@ -167,9 +204,11 @@ impl<W: Write> ReportWriter<W> {
                 &b.subject,
             ))
         });
-        self.notes.sort_by(|a, b| (&a.registry, &a.path, &a.code).cmp(&(&b.registry, &b.path, &b.code)));
+        let mut notes = std::mem::take(&mut self.notes);
+        notes.sort_by(|a, b| (&a.registry, &a.path, &a.code).cmp(&(&b.registry, &b.path, &b.code)));
         // Errors arrive in completion order; sorted, two runs of the same scan diff cleanly.
-        self.errors.sort_by(|a, b| {
+        let mut errors = std::mem::take(&mut self.errors);
+        errors.sort_by(|a, b| {
             (&a.registry, &a.repository, &a.reference, &a.code, &a.message).cmp(&(
                 &b.registry,
                 &b.repository,
@@ -179,7 +218,7 @@ impl<W: Write> ReportWriter<W> {
             ))
         });
         // An error of no registry (the deadline) leaves every registry incomplete.
-        let whole_scan_errors = self.errors.iter().any(|e| e.registry.is_none());
+        let whole_scan_errors = errors.iter().any(|e| e.registry.is_none());
         let registries: Option<Vec<RegistrySummary>> = (!self.files_scan).then(|| {
             std::mem::take(&mut self.registries)
                 .into_iter()
@@ -190,129 +229,160 @@ impl<W: Write> ReportWriter<W> {
                 })
                 .collect()
         });
-        let complete = self.scan.complete;
-        let orphans = (!self.files_scan).then_some(self.orphans);
-        // Filesystem reports always carry `notes`; registry reports when there are any.
-        let notes = (self.files_scan || !self.notes.is_empty()).then_some(self.notes);
-        match self.format {
-            OutputFormat::Ndjson => {
-                let trailer = Trailer {
-                    schema: SCHEMA.into(),
-                    tool: Tool::default(),
-                    scan: self.scan,
-                    summary: self.summary.clone(),
-                    registries,
-                    orphans,
-                    errors: self.errors,
-                    notes,
-                };
-                serde_json::to_writer(&mut self.out, &trailer)?;
-                self.out.write_all(b"\n")?;
-            }
-            OutputFormat::Json => {
-                let (images, files) =
-                    if self.files_scan { (None, Some(self.files)) } else { (Some(self.images), None) };
-                let report = Report {
-                    schema: SCHEMA.into(),
-                    tool: Tool::default(),
-                    scan: self.scan,
-                    summary: self.summary.clone(),
-                    registries,
-                    images,
-                    files,
-                    orphans,
-                    errors: self.errors,
-                    notes,
-                };
-                serde_json::to_writer_pretty(&mut self.out, &report)?;
-                self.out.write_all(b"\n")?;
-            }
-            OutputFormat::SigscanJson => {
-                let v = if self.files_scan {
-                    sigscan_fs_json(&self.opts.sigscan_name, &self.files)
-                } else {
-                    sigscan_json(&self.opts.sigscan_name, &self.images)
-                };
-                serde_json::to_writer(&mut self.out, &v)?;
-                self.out.write_all(b"\n")?;
-            }
-            OutputFormat::Table | OutputFormat::Wide => {
-                let wide = self.format == OutputFormat::Wide;
-                let (color, width) = (self.opts.color, self.opts.width.max(40) as usize);
-                // The hint matters when something is valid but not trusted, or not checked for want of a key.
-                let unproven = self.summary.untrusted + self.summary.unverified;
-                if let Some(hint) = self.opts.hint.as_ref().filter(|_| unproven > 0) {
-                    writeln!(self.out, "{}\n", table::wrap(hint, width, ""))?;
-                }
-                let several = registries.as_ref().is_some_and(|r| r.len() > 1);
-                if several {
-                    // Several registries: each repository is named with its registry.
-                    for i in &mut self.images {
-                        if let Some(r) = &i.registry {
-                            i.repository = format!("{r}/{}", i.repository);
-                        }
-                    }
-                }
-                if !self.images.is_empty() {
-                    writeln!(self.out, "{}", table::images(&self.images, wide, color, width))?;
-                }
-                if !self.files.is_empty() {
-                    writeln!(self.out, "{}", table::files(&self.files, wide, color, width))?;
-                }
-                if let Some(orphans) = orphans.filter(|o| !o.is_empty()) {
-                    writeln!(self.out, "\nOrphaned signature artifacts (their image is not in their repository):")?;
-                    for o in &orphans {
-                        let what = match &o.subject_repository {
-                            Some(r) => format!("signs {} of {r}", short(&o.subject)),
-                            None => format!("signs missing {}", short(&o.subject)),
-                        };
-                        let repo = match (&o.registry, several) {
-                            (Some(r), true) => format!("{r}/{}", o.repository),
-                            _ => o.repository.clone(),
-                        };
-                        let line = format!("{repo}  {}  {what}", short(&o.artifact));
-                        writeln!(self.out, "{}", table::wrap(&line, width, "  "))?;
-                    }
-                }
-                if let Some(notes) = notes.filter(|n| !n.is_empty()) {
-                    writeln!(self.out, "\n{}", if self.files_scan { "Not walked again:" } else { "Notes:" })?;
-                    for n in &notes {
-                        let line = format!("[{}] {}: {}", n.code, n.path, n.message);
-                        writeln!(self.out, "{}", table::wrap(&line, width, "  "))?;
-                    }
-                }
-                if !self.errors.is_empty() {
-                    writeln!(self.out, "\nErrors (the scan is incomplete):")?;
-                    for e in &self.errors {
-                        let registry =
-                            e.registry.as_ref().filter(|_| several).map(|r| format!("{r} ")).unwrap_or_default();
-                        let place = match (&e.repository, &e.reference) {
-                            (Some(r), Some(t)) => format!("{r} {t}: "),
-                            (Some(r), None) | (None, Some(r)) => format!("{r}: "),
-                            _ => String::new(),
-                        };
-                        let line = format!("[{}] {registry}{place}{}", e.code, e.message);
-                        writeln!(self.out, "{}", table::wrap(&line, width, "  "))?;
-                    }
-                }
-                if let Some((_, label)) = &self.opts.only {
-                    let (shown, what) =
-                        if self.files_scan { (self.files.len(), "files") } else { (self.images.len(), "images") };
-                    let line = format!("Showing {shown} of {} {what} (--only {label}).", self.summary.items());
-                    writeln!(self.out, "{}", table::wrap(&line, width, ""))?;
-                }
-                if several {
-                    for r in registries.iter().flatten() {
-                        let line = format!("{}: {}", r.registry, summary_line(&r.summary, r.complete));
-                        writeln!(self.out, "{}", table::wrap(&line, width, "  "))?;
-                    }
-                }
-                writeln!(self.out, "{}", table::wrap(&summary_line(&self.summary, complete), width, ""))?;
+        let (images, files) = if self.files_scan { (None, Some(files)) } else { (Some(images), None) };
+        Report {
+            schema: SCHEMA.into(),
+            tool: Tool::default(),
+            scan: self.scan.clone(),
+            summary: self.summary.clone(),
+            registries,
+            images,
+            files,
+            orphans: (!self.files_scan).then_some(orphans),
+            errors,
+            // Filesystem reports always carry `notes`; registry reports when there are any.
+            notes: (self.files_scan || !notes.is_empty()).then_some(notes),
+        }
+    }
+
+    /// Write what is left to every output and commit each; returns the summary and whether the
+    /// scan was complete. Every output is attempted; the first failure is returned.
+    pub fn finish(mut self, finished_at: String) -> io::Result<(Summary, bool)> {
+        let report = self.report(finished_at);
+        let mut first_error = None;
+        for mut o in std::mem::take(&mut self.outputs) {
+            let opts = RenderOptions { color: o.color, ..self.opts.clone() };
+            let written = render(&report, o.format, &mut o.sink, &opts).and_then(|()| o.sink.commit());
+            if let Err(e) = written {
+                first_error.get_or_insert(e);
             }
         }
-        self.out.flush()?;
-        Ok((self.summary, complete))
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok((report.summary, report.scan.complete)),
+        }
     }
+}
+
+/// Render a finished report in one format (NDJSON: its closing line; the items were streamed).
+pub fn render(report: &Report, format: OutputFormat, out: &mut dyn Write, opts: &RenderOptions) -> io::Result<()> {
+    let files_scan = report.files.is_some();
+    match format {
+        OutputFormat::Ndjson => {
+            let trailer = Trailer {
+                schema: SCHEMA.into(),
+                tool: report.tool.clone(),
+                scan: report.scan.clone(),
+                summary: report.summary.clone(),
+                registries: report.registries.clone(),
+                orphans: report.orphans.clone(),
+                errors: report.errors.clone(),
+                notes: report.notes.clone(),
+            };
+            serde_json::to_writer(&mut *out, &trailer)?;
+            out.write_all(b"\n")?;
+        }
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            out.write_all(b"\n")?;
+        }
+        OutputFormat::SigscanJson => {
+            let v = match (&report.files, &report.images) {
+                (Some(files), _) => sigscan_fs_json(&opts.sigscan_name, files),
+                (None, images) => sigscan_json(&opts.sigscan_name, images.as_deref().unwrap_or_default()),
+            };
+            serde_json::to_writer(&mut *out, &v)?;
+            out.write_all(b"\n")?;
+        }
+        OutputFormat::Table | OutputFormat::Wide => {
+            render_table(report, format == OutputFormat::Wide, files_scan, out, opts)?;
+        }
+    }
+    out.flush()
+}
+
+fn render_table(
+    report: &Report,
+    wide: bool,
+    files_scan: bool,
+    out: &mut dyn Write,
+    opts: &RenderOptions,
+) -> io::Result<()> {
+    let summary = &report.summary;
+    let complete = report.scan.complete;
+    let (color, width) = (opts.color, opts.width.max(40) as usize);
+    // The hint matters when something is valid but not trusted, or not checked for want of a key.
+    let unproven = summary.untrusted + summary.unverified;
+    if let Some(hint) = opts.hint.as_ref().filter(|_| unproven > 0) {
+        writeln!(out, "{}\n", table::wrap(hint, width, ""))?;
+    }
+    let several = report.registries.as_ref().is_some_and(|r| r.len() > 1);
+    let images = report.images.as_deref().unwrap_or_default();
+    if !images.is_empty() {
+        if several {
+            // Several registries: each repository is named with its registry.
+            let mut named = images.to_vec();
+            for i in &mut named {
+                if let Some(r) = &i.registry {
+                    i.repository = format!("{r}/{}", i.repository);
+                }
+            }
+            writeln!(out, "{}", table::images(&named, wide, color, width))?;
+        } else {
+            writeln!(out, "{}", table::images(images, wide, color, width))?;
+        }
+    }
+    let files = report.files.as_deref().unwrap_or_default();
+    if !files.is_empty() {
+        writeln!(out, "{}", table::files(files, wide, color, width))?;
+    }
+    if let Some(orphans) = report.orphans.as_ref().filter(|o| !o.is_empty()) {
+        writeln!(out, "\nOrphaned signature artifacts (their image is not in their repository):")?;
+        for o in orphans {
+            let what = match &o.subject_repository {
+                Some(r) => format!("signs {} of {r}", short(&o.subject)),
+                None => format!("signs missing {}", short(&o.subject)),
+            };
+            let repo = match (&o.registry, several) {
+                (Some(r), true) => format!("{r}/{}", o.repository),
+                _ => o.repository.clone(),
+            };
+            let line = format!("{repo}  {}  {what}", short(&o.artifact));
+            writeln!(out, "{}", table::wrap(&line, width, "  "))?;
+        }
+    }
+    if let Some(notes) = report.notes.as_ref().filter(|n| !n.is_empty()) {
+        writeln!(out, "\n{}", if files_scan { "Not walked again:" } else { "Notes:" })?;
+        for n in notes {
+            let line = format!("[{}] {}: {}", n.code, n.path, n.message);
+            writeln!(out, "{}", table::wrap(&line, width, "  "))?;
+        }
+    }
+    if !report.errors.is_empty() {
+        writeln!(out, "\nErrors (the scan is incomplete):")?;
+        for e in &report.errors {
+            let registry = e.registry.as_ref().filter(|_| several).map(|r| format!("{r} ")).unwrap_or_default();
+            let place = match (&e.repository, &e.reference) {
+                (Some(r), Some(t)) => format!("{r} {t}: "),
+                (Some(r), None) | (None, Some(r)) => format!("{r}: "),
+                _ => String::new(),
+            };
+            let line = format!("[{}] {registry}{place}{}", e.code, e.message);
+            writeln!(out, "{}", table::wrap(&line, width, "  "))?;
+        }
+    }
+    if let Some((_, label)) = &opts.only {
+        let (shown, what) = if files_scan { (files.len(), "files") } else { (images.len(), "images") };
+        let line = format!("Showing {shown} of {} {what} (--only {label}).", summary.items());
+        writeln!(out, "{}", table::wrap(&line, width, ""))?;
+    }
+    if several {
+        for r in report.registries.iter().flatten() {
+            let line = format!("{}: {}", r.registry, summary_line(&r.summary, r.complete));
+            writeln!(out, "{}", table::wrap(&line, width, "  "))?;
+        }
+    }
+    writeln!(out, "{}", table::wrap(&summary_line(summary, complete), width, ""))
 }
 
 /// `sha256:0123456789ab…` / `sha256-0123456789ab….sig`

@@ -13,6 +13,7 @@ mod digests;
 mod fs_walk;
 mod help;
 mod names;
+mod outputs;
 mod registry;
 mod table;
 
