@@ -6,6 +6,8 @@
 //! Needs kubernetes-validate in the virtualenv `${XDG_CACHE_HOME:-~/.cache}/sigaudit/venv`
 //! (scripts/setup.sh installs it; SIGAUDIT_VENV names another virtualenv).
 
+mod common;
+
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -378,6 +380,11 @@ struct Sandbox {
 
 impl Sandbox {
     fn new(script: &str) -> Sandbox {
+        Sandbox::with(script, None)
+    }
+
+    /// With `binary` (the real sigaudit) in place of the stub.
+    fn with(script: &str, binary: Option<&Path>) -> Sandbox {
         // No '-' in the path: the merge script reads a run's time from after the last one.
         let dir = tempfile::Builder::new().prefix("deploy").tempdir().unwrap();
         let root = dir.path();
@@ -390,7 +397,7 @@ impl Sandbox {
         std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert!(script.contains("/reports/") && script.contains(BINARY));
         let script = script
-            .replace(BINARY, &stub.display().to_string())
+            .replace(BINARY, &binary.unwrap_or(&stub).display().to_string())
             .replace("/reports/", &format!("{}/", root.join("reports").display()));
         Sandbox { dir, script }
     }
@@ -532,4 +539,49 @@ fn the_merge_takes_the_newest_run_and_keeps_the_exit_code() {
     for s in [&stale, &empty_run, &nothing] {
         assert!(!s.stub_called(), "sigaudit merge is not run (it would read standard input)");
     }
+}
+
+/// The recipe's own scripts, with the real binary, against a real registry (docker-registry on
+/// 127.0.0.1, seeded by scripts/seed_registry.py): four pods of the Indexed Job, then the merge
+/// pod, give exactly the report of one unsharded scan.
+#[test]
+fn the_recipe_scans_and_merges_a_real_registry_like_one_scan() {
+    let reg = common::Registry::distribution(3);
+    reg.seed(false);
+    let docs = all_docs();
+    let (scan, merge) = scan_and_merge(&docs);
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_sigaudit"));
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() / 60;
+    let job = format!("sigaudit-scan-{now}");
+    let shards = Sandbox::with(&script(pod_spec(scan)), Some(&binary));
+    let count = shard_count(&script(pod_spec(scan)));
+    let target = format!("http://{}", reg.addr);
+    for index in 0..count {
+        let (i, pod) = (index.to_string(), format!("{job}-{index}-abcde"));
+        let env = [("JOB_NAME", job.as_str()), ("JOB_COMPLETION_INDEX", &i), ("POD_NAME", &pod), ("TARGET", &target)];
+        let out = shards.run(&env, 0);
+        assert_eq!(out.status.code(), Some(0), "shard {index}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    // The merge pod reads the same volume.
+    let merge_script = script(pod_spec(merge));
+    let merging = Sandbox::with(&merge_script, Some(&binary));
+    std::fs::remove_dir_all(merging.reports()).unwrap();
+    std::os::unix::fs::symlink(shards.reports(), merging.reports()).unwrap();
+    let env = [("POD_NAME", "sigaudit-merge-1-fghij"), ("MAX_RUN_AGE_MINUTES", "360")];
+    let out = merging.run(&env, 0);
+    // The seeded registry holds invalid images, and the recipe merges with --fail-on invalid,error.
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let merged: Value =
+        serde_json::from_slice(&std::fs::read(shards.reports().join(&job).join("merged.json")).unwrap()).unwrap();
+    assert_eq!(merged["scan"]["complete"], true, "{:#}", merged["errors"]);
+    assert_eq!(merged["scan"]["merged"].as_array().unwrap().len() as u64, count);
+
+    let o = common::sigaudit(["registry", &target, "-o", "json"]);
+    let whole = common::stdout_json(&o);
+    let content = |r: &Value| {
+        let mut r = r.clone();
+        r.as_object_mut().unwrap().retain(|k, _| k != "scan" && k != "tool");
+        r
+    };
+    assert_eq!(content(&merged), content(&whole), "the recipe's merged report differs from one scan");
 }
