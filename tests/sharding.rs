@@ -341,3 +341,61 @@ fn several_registries_in_one_run_each_with_its_summary() {
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("[[targets]]"));
 }
+
+#[test]
+fn each_target_of_the_config_file_has_its_own_credentials() {
+    let (open, mut locked) = (Registry::distribution(100), Registry::distribution(100));
+    open.seed(false);
+    locked.seed(false);
+    let dir = tempfile::tempdir().unwrap();
+    let htpasswd = common::htpasswd(dir.path(), "auditor", "s3cret-in-env");
+    locked.restart_secured(common::Security { tls: None, htpasswd: Some(htpasswd), token: None });
+    let config = dir.path().join("sigaudit.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[targets]]\ntarget = \"http://{}\"\n[[targets]]\ntarget = \"http://{}\"\nusername = \"auditor\"\npassword-env = \"LOCKED_PASSWORD\"\n",
+            open.addr, locked.addr
+        ),
+    )
+    .unwrap();
+    let run = |password: Option<&str>| {
+        let mut c = sigaudit_cmd(["--config", &config.display().to_string(), "registry", "-o", "json"]);
+        match password {
+            Some(p) => c.env("LOCKED_PASSWORD", p),
+            None => c.env_remove("LOCKED_PASSWORD"),
+        };
+        c.output().unwrap()
+    };
+    let o = run(Some("s3cret-in-env"));
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    let complete: Vec<(&str, bool)> = report["registries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["registry"].as_str().unwrap(), r["complete"].as_bool().unwrap()))
+        .collect();
+    let mut want = vec![(open.addr.as_str(), true), (locked.addr.as_str(), true)];
+    want.sort();
+    assert_eq!(complete, want);
+    let per = |addr: &str| report["images"].as_array().unwrap().iter().filter(|i| i["registry"] == addr).count();
+    assert!(per(&open.addr) > 0 && per(&open.addr) == per(&locked.addr), "both registries scanned in full");
+    // The variable's name is recorded, its value never.
+    assert_eq!(report["scan"]["settings"]["targets"][1]["password-env"], "LOCKED_PASSWORD");
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("s3cret-in-env"));
+    // Without the variable: a usage error naming it, before any scan.
+    let o = run(None);
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("LOCKED_PASSWORD"), "{}", String::from_utf8_lossy(&o.stderr));
+    // A wrong password: the open registry is scanned, the locked one is an error of its own.
+    let o = run(Some("wrong"));
+    let report = stdout_json(&o);
+    assert_ne!(code(&o), 0);
+    assert!(per_registry_complete(&report, &open.addr));
+    assert!(!per_registry_complete(&report, &locked.addr), "{:#}", report["registries"]);
+}
+
+fn per_registry_complete(report: &Value, addr: &str) -> bool {
+    report["registries"].as_array().unwrap().iter().any(|r| r["registry"] == addr && r["complete"] == true)
+}
