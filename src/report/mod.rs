@@ -5,6 +5,7 @@
 mod render;
 mod table;
 
+pub mod formats;
 pub mod merge;
 
 pub use render::{OutputFormat, RenderOptions, ReportWriter};
