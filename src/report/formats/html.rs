@@ -53,15 +53,21 @@ figure svg { width: 100%; max-width: 60rem; height: auto; }
 fieldset.filters { border: 1px solid var(--line); padding: .4rem .8rem .6rem; margin: .5rem 0; }
 fieldset.filters label { margin-right: 1rem; white-space: nowrap; }
 fieldset.filters input { margin-right: .3rem; }
+#items { counter-reset: shown; }
 #items tbody tr { counter-increment: shown; }
 p.shown::after { content: "Rows shown: " counter(shown) "."; }
 p.shown { color: var(--muted); font-size: .9em; }
 .muted { color: var(--muted); }
-.sub { color: var(--muted); font-weight: normal; font-size: .9em; margin-top: .15rem; }
-table.signers th[scope="row"] { width: 17%; }
-table.signers td.id { width: 33%; font-size: .92em; }
-#items tbody th { width: 42%; }
-#items td:first-child { width: 7rem; }
+.sub { color: var(--muted); font-weight: normal; font-size: .9em; margin-top: .15rem; overflow-wrap: anywhere; }
+table.fixed { table-layout: fixed; }
+table.fixed td, table.fixed th { overflow-wrap: anywhere; }
+th.w-status { width: 7.5rem; }
+th.w-item { width: 38%; }
+th.w-signer { width: 18%; }
+th.w-id { width: 32%; }
+th.w-sig { width: 13%; }
+th.w-pitem { width: 27%; }
+td.id { font-size: .92em; }
 footer { margin-top: 2.5rem; color: var(--muted); font-size: .85em; border-top: 1px solid var(--line); padding-top: .5rem; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
@@ -410,8 +416,8 @@ fn signers(p: &mut String, items: &[Item], nouns: &str) {
     }
     let _ = writeln!(
         p,
-        "<table class=\"signers\">\n<caption>Signer identities and what each signed</caption>\n<thead><tr><th scope=\"col\">Signer</th>\
-         <th scope=\"col\">Identity</th><th scope=\"col\">Signed</th></tr></thead>\n<tbody>"
+        "<table class=\"signers fixed\">\n<caption>Signer identities and what each signed</caption>\n<thead><tr><th scope=\"col\" class=\"w-signer\">Signer</th>\
+         <th scope=\"col\" class=\"w-id\">Identity</th><th scope=\"col\">Signed</th></tr></thead>\n<tbody>"
     );
     for ((name, _), (signer, signed)) in &by {
         let mut id = String::from("<ul class=\"plain\">");
@@ -509,8 +515,8 @@ fn problems(p: &mut String, report: &Report, items: &[Item]) {
     } else {
         let _ = writeln!(
             p,
-            "<table>\n<caption>{count} invalid or error verdict(s), with their reasons</caption>\n<thead><tr><th scope=\"col\">Status</th>\
-             <th scope=\"col\">Image or file</th><th scope=\"col\">Signature</th><th scope=\"col\">Signer</th><th scope=\"col\">Verdict and reasons</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>"
+            "<table class=\"fixed\">\n<caption>{count} invalid or error verdict(s), with their reasons</caption>\n<thead><tr><th scope=\"col\" class=\"w-status\">Status</th>\
+             <th scope=\"col\" class=\"w-pitem\">Image or file</th><th scope=\"col\" class=\"w-sig\">Signature</th><th scope=\"col\" class=\"w-sig\">Signer</th><th scope=\"col\">Verdict and reasons</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>"
         );
     }
     let _ = writeln!(p, "<h3 id=\"errors\">Errors</h3>");
@@ -573,8 +579,8 @@ fn item_list(p: &mut String, report: &Report, items: &[Item], files: bool, nouns
     let several = report.registries.as_ref().is_some_and(|r| r.len() > 1);
     let _ = writeln!(
         p,
-        "<table>\n<caption>Every {}, with its status and signatures</caption>\n<thead><tr><th scope=\"col\">Status</th>\
-         <th scope=\"col\">{}</th><th scope=\"col\">Signatures</th></tr></thead>\n<tbody>",
+        "<table class=\"fixed\">\n<caption>Every {}, with its status and signatures</caption>\n<thead><tr><th scope=\"col\" class=\"w-status\">Status</th>\
+         <th scope=\"col\" class=\"w-item\">{}</th><th scope=\"col\">Signatures</th></tr></thead>\n<tbody>",
         if files { "file" } else { "image" },
         if files { "File" } else { "Image" }
     );
