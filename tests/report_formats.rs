@@ -153,7 +153,9 @@ fn netlog_requests(path: &Path) -> Vec<(String, bool)> {
             continue;
         }
         let url = params["url"].as_str().unwrap_or("").to_string();
-        let page = params["initiator"].as_str() != Some("not an origin")
+        let initiator = params["initiator"].as_str().unwrap_or("");
+        let page = initiator == "null"
+            || initiator.starts_with("file:")
             || params["network_isolation_key"].as_str().is_some_and(|k| k.contains("file://"));
         out.push((url, page));
     }

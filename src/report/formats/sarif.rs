@@ -150,6 +150,17 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         );
     }
 
+    // Whatever else a signature's verification breaks (see rule_ids) is declared too.
+    for item in Item::all(report) {
+        for s in item.signatures() {
+            for id in rule_ids(&verification_of(&s)) {
+                let word = id.rsplit('/').next().unwrap_or(&id).to_string();
+                let text = format!("A signature verdict: {word}.");
+                rules.add(id.clone(), pascal(&id), word, &text, "warning");
+            }
+        }
+    }
+
     let fails = failing(report);
     let mut results = Vec::new();
     for item in Item::all(report) {
