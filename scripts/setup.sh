@@ -48,7 +48,8 @@ if [ "$mode" = test ]; then
   want 'command -v osslsigncode' osslsigncode "signs and cross-checks the PE fixtures"
   want 'command -v jarsigner && command -v keytool && command -v jar' openjdk-17-jdk-headless "signs and cross-checks the JAR fixtures"
   want '[ -x /usr/bin/go ]' golang-go "Go's own encoding/json reads the adversarial signed-JSON payloads (tests/support/gojson)"
-  want '/usr/bin/python3 -c "import ensurepip"' python3-venv "a virtualenv for kubernetes-validate (Debian's python3 is externally managed)"
+  want '/usr/bin/python3 -c "import ensurepip"' python3-venv "a virtualenv for kubernetes-validate and the report-format validators (Debian's python3 is externally managed)"
+  want 'command -v chromium' chromium "headless Chromium opens the HTML report offline, reads its figures and screenshots it (tests/report_formats.rs)"
 fi
 if [ "$mode" = bench ]; then
   want 'command -v hey' hey "measures the registry's request ceiling"
@@ -87,14 +88,25 @@ if [ "$mode" = test ]; then
   fi
 fi
 if [ "$mode" = test ]; then
-  # kubernetes-validate checks deploy/kubernetes/ against the Kubernetes API schemas it ships, offline
-  # (tests/deploy_manifests.rs). From PyPI into a virtualenv: Debian's python3 is externally managed.
-  kv_version=1.37.0
+  # From PyPI into a virtualenv (Debian's python3 is externally managed), each pinned:
+  #   kubernetes-validate  checks deploy/kubernetes/ against the Kubernetes API schemas it ships,
+  #                        offline (tests/deploy_manifests.rs)
+  #   jsonschema           validates the SARIF report against the OASIS SARIF 2.1.0 schema
+  #   lxml                 validates the JUnit report against Jenkins' junit-10.xsd
+  #   prometheus-client    parses the Prometheus textfile report (its text-format parser)
+  # (the last three: tests/report_formats.rs; the schemas are in testdata/schemas/)
   kv_venv="${XDG_CACHE_HOME:-$HOME/.cache}/sigaudit/venv"
-  if ! "$kv_venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('kubernetes-validate') != '$kv_version')" >/dev/null 2>&1; then
-    echo "setup: pip install kubernetes-validate==$kv_version into the virtualenv $kv_venv (no root)" >&2
+  pins=(kubernetes-validate==1.37.0 jsonschema==4.26.0 lxml==6.1.3 prometheus-client==0.26.0)
+  missing=()
+  for pin in "${pins[@]}"; do
+    if ! "$kv_venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('${pin%%==*}') != '${pin##*==}')" >/dev/null 2>&1; then
+      missing+=("$pin")
+    fi
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: pip install ${missing[*]} into the virtualenv $kv_venv (no root)" >&2
     /usr/bin/python3 -m venv "$kv_venv"
-    "$kv_venv/bin/python" -m pip install --quiet --disable-pip-version-check "kubernetes-validate==$kv_version"
+    "$kv_venv/bin/python" -m pip install --quiet --disable-pip-version-check "${missing[@]}"
   fi
 fi
 echo "setup: ok ($mode)" >&2

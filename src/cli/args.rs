@@ -139,7 +139,7 @@ pub struct FsArgs {
 /// Help for `-o/--output`, shared by the scans and `merge`.
 pub const OUTPUT_HELP: &str = "Report format, and where it goes: FORMAT (standard output) or FORMAT=PATH (a file, \
 written atomically: a temporary file beside it, synced, renamed); repeatable, one run writes them all. \
-FORMAT: table, wide, json, ndjson, sigscan-json";
+FORMAT: table, wide, json, ndjson, sigscan-json, csv, sarif, junit, prometheus, html";
 
 /// `-o FORMAT[=PATH]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -292,6 +292,11 @@ pub enum Output {
     Json,
     Ndjson,
     SigscanJson,
+    Csv,
+    Sarif,
+    Junit,
+    Prometheus,
+    Html,
 }
 
 #[derive(Args, Debug)]

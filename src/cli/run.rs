@@ -5,6 +5,7 @@ use anyhow::{bail, Context, Result};
 use sigaudit::crawl::{Event, RepoFilter, Scan};
 use sigaudit::registry::{docker_config_credentials, ClientConfig, Credentials, RegistryClient, Secret};
 use sigaudit::report::atomic::AtomicFile;
+use sigaudit::report::formats::Extra;
 use sigaudit::report::ErrorReport;
 use sigaudit::report::{Output, OutputFormat, RenderOptions, ReportWriter, ScanInfo, Status, Summary};
 use sigaudit::trust::Trust;
@@ -233,6 +234,11 @@ fn outputs(specs: &[OutputSpec]) -> Result<Vec<(OutputFormat, Option<std::path::
             OutputKind::Json => OutputFormat::Json,
             OutputKind::Ndjson => OutputFormat::Ndjson,
             OutputKind::SigscanJson => OutputFormat::SigscanJson,
+            OutputKind::Csv => OutputFormat::Extra(Extra::Csv),
+            OutputKind::Sarif => OutputFormat::Extra(Extra::Sarif),
+            OutputKind::Junit => OutputFormat::Extra(Extra::Junit),
+            OutputKind::Prometheus => OutputFormat::Extra(Extra::Prometheus),
+            OutputKind::Html => OutputFormat::Extra(Extra::Html),
         };
         if out.iter().any(|(_, p)| *p == spec.path) {
             match &spec.path {

@@ -6,6 +6,7 @@ mod render;
 mod table;
 
 pub mod atomic;
+pub mod formats;
 pub mod merge;
 
 pub use render::{render, Output, OutputFormat, RenderOptions, ReportWriter, Sink};

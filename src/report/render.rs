@@ -16,6 +16,8 @@ pub enum OutputFormat {
     Json,
     Ndjson,
     SigscanJson,
+    /// CSV, SARIF, JUnit, Prometheus, HTML (see [`super::formats`]).
+    Extra(super::formats::Extra),
 }
 
 /// How to present a report, beyond its format.
@@ -297,6 +299,7 @@ pub fn render(report: &Report, format: OutputFormat, out: &mut dyn Write, opts: 
         OutputFormat::Table | OutputFormat::Wide => {
             render_table(report, format == OutputFormat::Wide, files_scan, out, opts)?;
         }
+        OutputFormat::Extra(extra) => super::formats::render(extra, report, out)?,
     }
     out.flush()
 }

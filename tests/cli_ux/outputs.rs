@@ -80,6 +80,33 @@ fn one_scan_writes_every_output_asked_for() {
     assert_eq!(alone["images"], report["images"]);
     assert_eq!(alone["summary"], report["summary"]);
 
+    // The formats for auditors and tools, from the same run: each file is what the library
+    // renders from that run's JSON report (tests/report_formats.rs validates each format).
+    let extras = ["csv", "sarif", "junit", "prometheus", "html"];
+    let mut args = vec!["registry".to_string(), reg.addr.clone(), "--plain-http".into()];
+    args.extend(["-o".into(), format!("json={}", path_str(&d.join("x.json")))]);
+    for f in extras {
+        args.extend(["-o".into(), format!("{f}={}", path_str(&d.join(format!("x.{f}"))))]);
+    }
+    let o = sigaudit(&args);
+    assert_eq!(code(&o), 0, "{}", errtext(&o));
+    assert!(text(&o).is_empty(), "every output went to a file");
+    let parsed: sigaudit::report::Report = serde_json::from_slice(&std::fs::read(d.join("x.json")).unwrap()).unwrap();
+    for f in extras {
+        let mut want = Vec::new();
+        let extra = sigaudit::report::formats::Extra::parse(f).unwrap();
+        sigaudit::report::formats::render(extra, &parsed, &mut want).unwrap();
+        let got = std::fs::read(d.join(format!("x.{f}"))).unwrap();
+        assert!(!got.is_empty());
+        assert!(got == want, "-o {f}=PATH is not the {f} rendering of the run's report");
+    }
+    for f in std::fs::read_dir(d).unwrap() {
+        let name = f.unwrap().file_name().to_string_lossy().into_owned();
+        if name.starts_with("x.") {
+            std::fs::remove_file(d.join(name)).unwrap();
+        }
+    }
+
     // Mistakes are usage errors, found before the scan.
     for args in [
         vec!["-o", "json", "-o", "table"],
