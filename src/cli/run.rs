@@ -352,6 +352,7 @@ where
         only: setup.report.only.clone(),
         hint: setup.hint,
         sigscan_name: setup.name,
+        previous: None,
     };
     let outputs = open_outputs(&setup.report.outputs)?;
     let progress = Progress::start(setup.report.progress, setup.kind, setup.requests);
@@ -466,11 +467,15 @@ fn open_outputs(specs: &[(OutputFormat, Option<std::path::PathBuf>)]) -> Result<
             None => {
                 let stdout = std::io::stdout();
                 let color = stdout.is_terminal() && !super::no_color();
-                Output { format: *format, sink: Box::new(std::io::BufWriter::new(stdout)), color }
+                Output { format: *format, sink: Box::new(std::io::BufWriter::new(stdout)), color, previous: None }
             }
             Some(p) => {
                 let file = AtomicFile::create(p).with_context(|| format!("--output {}", p.display()))?;
-                Output { format: *format, sink: Box::new(file), color: false }
+                // Prometheus carries the last complete scan's time over from the file it replaces.
+                let previous = (*format == OutputFormat::Extra(Extra::Prometheus))
+                    .then(|| std::fs::read_to_string(p).ok())
+                    .flatten();
+                Output { format: *format, sink: Box::new(file), color: false, previous }
             }
         };
         outputs.push(output);

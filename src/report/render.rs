@@ -34,6 +34,8 @@ pub struct RenderOptions {
     pub hint: Option<String>,
     /// SigScan JSON's `name` (registry scans) or `directories` (filesystem scans).
     pub sigscan_name: String,
+    /// Set per output by the writer: see [`Output::previous`].
+    pub previous: Option<String>,
 }
 
 /// Where one output goes: standard output, or a file written atomically (see [`AtomicFile`]).
@@ -54,6 +56,9 @@ pub struct Output {
     pub sink: Box<dyn Sink>,
     /// ANSI colours in a table (a terminal on standard output only).
     pub color: bool,
+    /// The content of the file this output replaces, when a format carries something over
+    /// (Prometheus: the last complete scan's time).
+    pub previous: Option<String>,
 }
 
 pub struct ReportWriter {
@@ -253,7 +258,7 @@ impl ReportWriter {
         let report = self.report(finished_at);
         let mut first_error = None;
         for mut o in std::mem::take(&mut self.outputs) {
-            let opts = RenderOptions { color: o.color, ..self.opts.clone() };
+            let opts = RenderOptions { color: o.color, previous: o.previous.take(), ..self.opts.clone() };
             let written = render(&report, o.format, &mut o.sink, &opts).and_then(|()| o.sink.commit());
             if let Err(e) = written {
                 first_error.get_or_insert(e);
@@ -299,7 +304,7 @@ pub fn render(report: &Report, format: OutputFormat, out: &mut dyn Write, opts: 
         OutputFormat::Table | OutputFormat::Wide => {
             render_table(report, format == OutputFormat::Wide, files_scan, out, opts)?;
         }
-        OutputFormat::Extra(extra) => super::formats::render(extra, report, out)?,
+        OutputFormat::Extra(extra) => super::formats::render_replacing(extra, report, opts.previous.as_deref(), out)?,
     }
     out.flush()
 }

@@ -174,6 +174,8 @@ fn start_slow_scan(proxy: &Proxy, dir: &Path, progress: &str) -> Child {
         &format!("json={}", path_str(&dir.join("r.json"))),
         "-o",
         &format!("ndjson={}", path_str(&dir.join("r.ndjson"))),
+        "-o",
+        &format!("prometheus={}", path_str(&dir.join("r.prom"))),
     ])
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
@@ -190,6 +192,12 @@ fn sigterm_and_sigint_finish_every_output_as_an_incomplete_report() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::write(d.join("r.json"), "last night's report").unwrap();
+        // Last night's metrics: a complete scan.
+        std::fs::write(
+            d.join("r.prom"),
+            "# TYPE sigaudit_last_complete_scan_timestamp_seconds gauge\nsigaudit_last_complete_scan_timestamp_seconds{kind=\"registry\",target=\"x\"} 1767225600\n",
+        )
+        .unwrap();
         let child = start_slow_scan(&proxy, d, "always");
         std::thread::sleep(Duration::from_millis(2500));
         // Mid-scan the target still holds the previous report; the new one grows beside it.
@@ -213,7 +221,16 @@ fn sigterm_and_sigint_finish_every_output_as_an_incomplete_report() {
         assert!(text(&o).contains("interrupted"), "the table says so: {}", text(&o));
         // --progress always drew its line on stderr.
         assert!(errtext(&o).contains("repositories"), "{}", errtext(&o));
-        only_files(d, &["r.json", "r.ndjson"]);
+        // The metrics say incomplete, and still when the last complete scan was.
+        let prom = std::fs::read_to_string(d.join("r.prom")).unwrap();
+        let sample = |name: &str| {
+            let line =
+                prom.lines().find(|l| l.starts_with(&format!("{name}{{"))).unwrap_or_else(|| panic!("{name}: {prom}"));
+            line.rsplit_once(' ').unwrap().1.to_string()
+        };
+        assert_eq!(sample("sigaudit_scan_complete"), "0");
+        assert_eq!(sample("sigaudit_last_complete_scan_timestamp_seconds"), "1767225600");
+        only_files(d, &["r.json", "r.ndjson", "r.prom"]);
     }
 
     // A second signal: out at once, no report file written, no temporary file left.

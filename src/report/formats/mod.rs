@@ -60,11 +60,17 @@ impl Extra {
 
 /// Write `report` in `format` to `out`.
 pub fn render(format: Extra, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    render_replacing(format, report, None, out)
+}
+
+/// As [`render`], for a file that replaces `previous` (its content before this run): Prometheus
+/// carries the last complete scan's time from it when this scan is incomplete.
+pub fn render_replacing(format: Extra, report: &Report, previous: Option<&str>, out: &mut dyn Write) -> io::Result<()> {
     match format {
+        Extra::Prometheus => prometheus::render_carrying(report, previous, out),
         Extra::Csv => csv::render(report, out),
         Extra::Sarif => sarif::render(report, out),
         Extra::Junit => junit::render(report, out),
-        Extra::Prometheus => prometheus::render(report, out),
         Extra::Html => html::render(report, out),
     }
 }

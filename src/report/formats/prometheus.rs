@@ -4,8 +4,9 @@
 //! list every status, zeros included, so a status that empties still has a series.
 //!
 //! `sigaudit_last_complete_scan_timestamp_seconds` is this scan's `finishedAt` when the scan is
-//! complete, and absent when it is not: the file holds one scan and carries nothing from earlier
-//! ones (alert on `time() - max_over_time(sigaudit_last_complete_scan_timestamp_seconds[2d])`).
+//! complete. When it is not, the value is carried from the file this one replaces (`-o
+//! prometheus=PATH` reads it first), so `time() - sigaudit_last_complete_scan_timestamp_seconds`
+//! keeps growing across incomplete nights; with no earlier file it is absent.
 
 use super::{parse_time, seconds_between, target, Item, Report, STATUSES};
 use crate::report::Status;
@@ -13,7 +14,20 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+/// The value of `sigaudit_last_complete_scan_timestamp_seconds` in an earlier file, if any.
+fn last_complete(previous: &str) -> Option<f64> {
+    previous
+        .lines()
+        .filter(|l| l.starts_with(LAST_COMPLETE) && l[LAST_COMPLETE.len()..].starts_with(['{', ' ']))
+        .filter_map(|l| l.rsplit_once(' ').and_then(|(_, v)| v.trim().parse::<f64>().ok()))
+        .find(|v| v.is_finite())
+}
+
+const LAST_COMPLETE: &str = "sigaudit_last_complete_scan_timestamp_seconds";
+
+/// As [`render`], carrying the last complete scan's time from `previous` (the file being
+/// replaced) when this scan is incomplete.
+pub fn render_carrying(report: &Report, previous: Option<&str>, out: &mut dyn Write) -> io::Result<()> {
     let scan = &report.scan;
     let base = vec![("kind", scan.kind.clone()), ("target", target(report))];
     let mut m = Metrics { text: String::new(), base };
@@ -80,12 +94,13 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             let t = t.timestamp_millis() as f64 / 1000.0;
             m.family("sigaudit_scan_timestamp_seconds", "When the scan finished (Unix time), complete or not.");
             m.sample("sigaudit_scan_timestamp_seconds", &[], t);
-            if scan.complete {
+            let last = if scan.complete { Some(t) } else { previous.and_then(last_complete) };
+            if let Some(last) = last {
                 m.family(
-                    "sigaudit_last_complete_scan_timestamp_seconds",
-                    "When this scan, which is complete, finished (Unix time); absent when the scan is incomplete.",
+                    LAST_COMPLETE,
+                    "When the last complete scan finished (Unix time): this one, or, when this one is incomplete, the one the replaced file recorded.",
                 );
-                m.sample("sigaudit_last_complete_scan_timestamp_seconds", &[], t);
+                m.sample(LAST_COMPLETE, &[], last);
             }
         }
     }
@@ -141,6 +156,14 @@ fn number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_earlier_complete_scan_time_is_found() {
+        let prev = "# HELP sigaudit_last_complete_scan_timestamp_seconds x\nsigaudit_last_complete_scan_timestamp_seconds{kind=\"registry\",target=\"r\"} 1767225600\n";
+        assert_eq!(last_complete(prev), Some(1767225600.0));
+        assert_eq!(last_complete("sigaudit_last_complete_scan_timestamp_seconds_x 5\n"), None);
+        assert_eq!(last_complete("garbage"), None);
+    }
 
     #[test]
     fn label_values_and_numbers() {
