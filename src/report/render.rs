@@ -2,8 +2,8 @@
 //! NDJSON is written as images (files) complete; the other formats need the whole list.
 
 use super::{
-    table, ErrorReport, FileReport, ImageReport, NoteReport, OrphanReport, RegistrySummary, Report, ScanInfo, Status,
-    Summary, Tool, Trailer, SCHEMA,
+    table, AuditSection, ErrorReport, FileReport, ImageReport, NoteReport, OrphanReport, RegistrySummary, Report,
+    ScanInfo, Status, Summary, Tool, Trailer, SCHEMA,
 };
 use crate::crawl::Event;
 use std::collections::BTreeMap;
@@ -48,6 +48,8 @@ pub struct ReportWriter<W: Write> {
     registries: BTreeMap<String, Summary>,
     scan: ScanInfo,
     opts: RenderOptions,
+    /// `--baseline` and `--waivers`: what the scan adds at the end (`changes`, `waivers`).
+    audit: AuditSection,
 }
 
 impl<W: Write> ReportWriter<W> {
@@ -68,6 +70,7 @@ impl<W: Write> ReportWriter<W> {
             registries: BTreeMap::new(),
             scan,
             opts,
+            audit: AuditSection::default(),
         }
     }
 
@@ -141,6 +144,7 @@ impl<W: Write> ReportWriter<W> {
                     s.count_lost_tags(n);
                 }
             }
+            Event::Audit(a) => self.audit = *a,
         }
         Ok(())
     }
@@ -205,6 +209,8 @@ impl<W: Write> ReportWriter<W> {
                     orphans,
                     errors: self.errors,
                     notes,
+                    changes: self.audit.changes,
+                    waivers: self.audit.waivers,
                 };
                 serde_json::to_writer(&mut self.out, &trailer)?;
                 self.out.write_all(b"\n")?;
@@ -223,6 +229,8 @@ impl<W: Write> ReportWriter<W> {
                     orphans,
                     errors: self.errors,
                     notes,
+                    changes: self.audit.changes,
+                    waivers: self.audit.waivers,
                 };
                 serde_json::to_writer_pretty(&mut self.out, &report)?;
                 self.out.write_all(b"\n")?;
@@ -295,6 +303,9 @@ impl<W: Write> ReportWriter<W> {
                         writeln!(self.out, "{}", table::wrap(&line, width, "  "))?;
                     }
                 }
+                if let Some(section) = super::diff::table_section(&self.audit, width) {
+                    writeln!(self.out, "\n{section}")?;
+                }
                 if let Some((_, label)) = &self.opts.only {
                     let (shown, what) =
                         if self.files_scan { (self.files.len(), "files") } else { (self.images.len(), "images") };
@@ -355,6 +366,10 @@ pub fn summary_line(s: &Summary, complete: bool) -> String {
     );
     if let Some(o) = s.orphans.filter(|o| *o > 0) {
         line.push_str(&format!(" {o} orphaned."));
+    }
+    if !s.waived.is_empty() {
+        let waived: Vec<String> = s.waived.iter().map(|(st, n)| format!("{n} {}", st.as_str())).collect();
+        line.push_str(&format!(" Waived: {}.", waived.join(", ")));
     }
     if !complete {
         line.push_str(&format!(" INCOMPLETE: {} errors.", s.errors));
