@@ -15,6 +15,9 @@ pub async fn run(a: MergeArgs) -> Result<ExitStatus> {
         at: None,
         only: a.only.clone(),
         deadline: None,
+        baseline: None,
+        fail_on_new: Vec::new(),
+        waivers: None,
     })?;
     let sources = if a.reports.is_empty() { vec![PathBuf::from("-")] } else { a.reports.clone() };
     let mut inputs: Vec<Input> = Vec::new();
