@@ -73,6 +73,7 @@ async fn dispatch(
         Command::Fs(a) => cli::scan::fs(a, settings).await,
         Command::Registry(a) => cli::scan::registry(a, settings, config).await,
         Command::Merge(a) => cli::merge::run(a).await,
+        Command::Diff(a) => cli::diff::run(&a),
         Command::Image(a) => cli::scan::image(a, settings).await,
     }
 }

@@ -12,8 +12,8 @@ use std::time::Duration;
     long_about = "Audit container registries and files for signatures that really hold: cosign, Sigstore \
 bundles and Notary Project signatures on images; Authenticode (PE) and JAR/APK signatures on files. \
 Each signature is verified, bound to what it signs, and its signer named.",
-    after_help = "Exit codes: 0 no policy failure; 1 an image has a status named by --fail-on; \
-2 usage or configuration error; 3 the scan is incomplete (errors were reported, or the --deadline passed)."
+    after_help = "Exit codes: 0 no policy failure; 1 an image has a status named by --fail-on (waived \
+items aside), or with --fail-on-new a change goes into one of its statuses; 2 usage or configuration error; 3 the scan is incomplete (errors were reported, or the --deadline passed)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -39,6 +39,9 @@ pub enum Command {
     /// Merge registry reports (JSON or NDJSON: the shards of one scan, or scans of several
     /// registries) into one report, recounted; exit codes as for a scan.
     Merge(MergeArgs),
+    /// What changed between two reports (JSON or NDJSON): new, gone and changed tags, images
+    /// and files; status, digest, signers, signatures gone; new orphans.
+    Diff(DiffArgs),
     /// Verify one Sigstore bundle over a file or a digest (exit 0 verified, 1 not).
     VerifyBundle(VerifyBundleArgs),
     /// Write shell completions or man pages, generated from these very arguments.
@@ -190,6 +193,19 @@ pub struct ReportArgs {
     /// reported, the report is marked incomplete (error `deadline-exceeded`) and the exit code is 3.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub deadline: Option<Duration>,
+    /// A report of an earlier scan (JSON or NDJSON, e.g. last night's): the report gains
+    /// `changes`, what is new, gone or changed since (as `sigaudit diff` lists it).
+    #[arg(long, value_name = "REPORT", value_hint = ValueHint::FilePath)]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: exit 1 only when a change brings an item into one of these statuses (new
+    /// with it, changed to it, or its waiver lapsed), not for what the baseline already had;
+    /// --fail-on then decides no exit code.
+    #[arg(long, value_delimiter = ',', value_name = "LIST", requires = "baseline")]
+    pub fail_on_new: Vec<String>,
+    /// Waivers (TOML, `[[waiver]]` entries with a reason, an owner and an expiry): a waived item
+    /// keeps its status, is marked `waived`, and --fail-on ignores it until the waiver expires.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub waivers: Option<PathBuf>,
     /// A progress line on standard error while the scan runs: `auto` when standard error is a
     /// terminal, `always`, or `never`.
     #[arg(long, value_enum, default_value_t = Progress::Auto)]
@@ -247,6 +263,29 @@ pub struct MergeArgs {
     /// List only some images of the merged report (as for a scan; the summary counts every one).
     #[arg(long, value_name = "WHICH", value_delimiter = ',')]
     pub only: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The earlier report (`-`: standard input).
+    #[arg(value_name = "OLD", value_hint = ValueHint::FilePath)]
+    pub old: PathBuf,
+    /// The later report (`-`: standard input).
+    #[arg(value_name = "NEW", value_hint = ValueHint::FilePath)]
+    pub new: PathBuf,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = DiffOutput::Table)]
+    pub output: DiffOutput,
+    /// Exit 1 when a change brings an item into one of these statuses (new with it, changed to
+    /// it, or its waiver lapsed) and no waiver covers it (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub fail_on_new: Vec<String>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffOutput {
+    Table,
+    Json,
 }
 
 #[derive(Args, Debug)]

@@ -30,9 +30,9 @@ use std::path::Path;
 const COMMAND_LINE_ONLY: &[&str] =
     &["password", "password-stdin", "token", "insecure-skip-tls-verify", "bundle", "json", "config", "help", "version"];
 
-/// Commands the config file does not apply to: `merge` judges nothing (its report keeps the
-/// settings its inputs ran with) and takes its few flags on the command line.
-const NO_CONFIG: &[&str] = &["merge"];
+/// Commands the config file does not apply to: `merge` and `diff` judge nothing (a merged report
+/// keeps the settings its inputs ran with) and take their few flags on the command line.
+const NO_CONFIG: &[&str] = &["merge", "diff"];
 
 /// The config file's list of registries for `sigaudit registry` (`[[targets]]`).
 pub const TARGETS: &str = "targets";

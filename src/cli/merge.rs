@@ -16,6 +16,9 @@ pub async fn run(a: MergeArgs) -> Result<ExitStatus> {
         only: a.only.clone(),
         deadline: None,
         progress: super::args::Progress::Never,
+        baseline: None,
+        fail_on_new: Vec::new(),
+        waivers: None,
     })?;
     let sources = if a.reports.is_empty() { vec![PathBuf::from("-")] } else { a.reports.clone() };
     let mut inputs: Vec<Input> = Vec::new();

@@ -1,6 +1,8 @@
 pub mod args;
+pub mod audit;
 pub mod bundle;
 pub mod config;
+pub mod diff;
 pub mod generate;
 pub mod merge;
 pub mod progress_bar;

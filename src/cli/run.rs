@@ -288,14 +288,47 @@ pub struct Outcome {
     pub complete: bool,
 }
 
+/// 1 when an item no waiver accepts has a status of `fail_on`; else 3 when incomplete; else 0.
 pub fn exit_status(fail_on: &[Status], outcome: &Outcome) -> ExitStatus {
-    if fail_on.iter().any(|s| outcome.summary.count(*s) > 0) {
+    if fail_on.iter().any(|s| outcome.summary.unwaived(*s) > 0) {
         ExitStatus::PolicyFailure
     } else if !outcome.complete {
         ExitStatus::Incomplete
     } else {
         ExitStatus::Success
     }
+}
+
+/// `--fail-on-new` (with `--baseline`): 1 when a change goes into one of `fail_on_new` (`changes`
+/// says which: `into`), whatever the baseline already had; else 3 when incomplete; else 0.
+/// `--fail-on` decides nothing then: the known backlog does not fail a nightly run.
+pub fn exit_status_on_news(
+    fail_on_new: &[Status],
+    changes: Option<&sigaudit::report::diff::ChangeSet>,
+    outcome: &Outcome,
+) -> ExitStatus {
+    if changes.is_some_and(|c| c.into_any(fail_on_new)) {
+        ExitStatus::PolicyFailure
+    } else if !outcome.complete {
+        ExitStatus::Incomplete
+    } else {
+        ExitStatus::Success
+    }
+}
+
+/// The statuses of a list flag (`--fail-on`, `--fail-on-new`): `verified` makes no sense there.
+pub fn parse_statuses(flag: &str, words: &[String]) -> Result<Vec<Status>> {
+    let statuses = "invalid, unverified, untrusted, unsigned, unsupported, error";
+    let mut out = Vec::new();
+    for word in words {
+        let s =
+            Status::parse(word.trim()).with_context(|| format!("{flag}: unknown status {word:?} (use {statuses})"))?;
+        if s == Status::Verified {
+            bail!("{flag} verified makes no sense");
+        }
+        out.push(s);
+    }
+    Ok(out)
 }
 
 /// What the report says about the scan before it runs.

@@ -2,6 +2,7 @@
 //! exit status.
 
 use super::args::{FsArgs, ImageArgs, RegistryArgs};
+use super::audit::Audit;
 use super::config::TargetConfig;
 use super::run::{self, ExitStatus, ReportSettings, ReportSetup, Settings};
 use anyhow::{bail, Context, Result};
@@ -28,6 +29,7 @@ signature holds and matches the file, but nothing says its signer is one you tru
 
 pub async fn fs(a: FsArgs, settings: Map<String, Value>) -> Result<ExitStatus> {
     let report = ReportSettings::from_args(&a.report)?;
+    let audit = Audit::from_args(&a.report, &report, "filesystem")?;
     let exclude = run::repo_filter(None, &[], &a.exclude)?.exclude;
     let trust = Arc::new(run::load_ca_roots(&a.ca_roots, &a.tsa_roots, report.now)?);
     let opts = sigaudit::fs::FsOptions {
@@ -56,23 +58,25 @@ pub async fn fs(a: FsArgs, settings: Map<String, Value>) -> Result<ExitStatus> {
         stop: Some(opts.stop.clone()),
     };
     let paths = a.paths.clone();
-    let outcome = run::with_writer(setup, |tx| async move {
-        let report = tx.clone();
-        if let Err(e) = tokio::task::spawn_blocking(move || sigaudit::fs::scan(&paths, &opts, tx)).await {
-            // A worker that died must not leave a report that looks complete.
-            let message = format!("the filesystem scan stopped early: {e}");
-            let error = sigaudit::report::ErrorReport {
-                registry: None,
-                repository: None,
-                reference: None,
-                code: "file-error".into(),
-                message,
-            };
-            let _ = report.send(sigaudit::crawl::Event::Error(error)).await;
-        }
+    let outcome = run::with_writer(setup, |out| {
+        audit.run(out, |tx| async move {
+            let report = tx.clone();
+            if let Err(e) = tokio::task::spawn_blocking(move || sigaudit::fs::scan(&paths, &opts, tx)).await {
+                // A worker that died must not leave a report that looks complete.
+                let message = format!("the filesystem scan stopped early: {e}");
+                let error = sigaudit::report::ErrorReport {
+                    registry: None,
+                    repository: None,
+                    reference: None,
+                    code: "file-error".into(),
+                    message,
+                };
+                let _ = report.send(sigaudit::crawl::Event::Error(error)).await;
+            }
+        })
     })
     .await?;
-    Ok(run::exit_status(&report.fail_on, &outcome))
+    Ok(audit.exit_status(&report.fail_on, &outcome))
 }
 
 /// Requests sent so far to these registries, for the progress line.
@@ -149,6 +153,7 @@ fn target_credentials(t: &TargetConfig) -> Result<Option<Credentials>> {
 
 pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Option<&Path>) -> Result<ExitStatus> {
     let s = Settings::from_args(&a.common)?;
+    let audit = Audit::from_args(&a.common.report, &s.report, "registry")?;
     let shard = match &a.shard {
         None => None,
         Some(text) => Some(Shard::parse(text, std::env::var("JOB_COMPLETION_INDEX").ok().as_deref())?),
@@ -224,10 +229,10 @@ pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Opt
         stop: None,
     };
     let parallel = s.concurrency;
-    let outcome = run::with_writer(setup, |tx| {
+    let outcome = run::with_writer(setup, |out| {
         let settings = &s;
         let walks = &walks;
-        async move {
+        audit.run(out, move |tx| async move {
             for (host, message) in unreachable {
                 let error = ErrorReport {
                     registry: Some(host),
@@ -243,7 +248,7 @@ pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Opt
                 async move { scan.registry(&w.filter, w.repos.clone(), parallel).await }
             });
             futures::future::join_all(scans).await;
-        }
+        })
     })
     .await?;
     if s.stats {
@@ -251,11 +256,12 @@ pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Opt
             run::print_stats(&w.host, &w.client);
         }
     }
-    Ok(run::exit_status(&s.report.fail_on, &outcome))
+    Ok(audit.exit_status(&s.report.fail_on, &outcome))
 }
 
 pub async fn image(a: ImageArgs, mut settings: Map<String, Value>) -> Result<ExitStatus> {
     let s = Settings::from_args(&a.common)?;
+    let audit = Audit::from_args(&a.common.report, &s.report, "registry")?;
     settings.extend(s.implied.clone());
     // References grouped by registry host, each host over HTTP or HTTPS.
     let mut by_host: BTreeMap<String, (bool, Vec<(String, String)>)> = BTreeMap::new();
@@ -292,15 +298,15 @@ pub async fn image(a: ImageArgs, mut settings: Map<String, Value>) -> Result<Exi
         requests: Some(requests(clients.iter().map(|(_, c)| c.clone()).collect())),
         stop: None,
     };
-    let outcome = run::with_writer(setup, |tx| {
+    let outcome = run::with_writer(setup, |out| {
         let settings = &s;
         let clients = &clients;
-        async move {
+        audit.run(out, move |tx| async move {
             for ((_, (_, refs)), (_, client)) in by_host.into_iter().zip(clients.iter()) {
                 let scan = run::new_scan(client.clone(), settings, tx.clone());
                 scan.images(refs).await;
             }
-        }
+        })
     })
     .await?;
     if s.stats {
@@ -308,5 +314,5 @@ pub async fn image(a: ImageArgs, mut settings: Map<String, Value>) -> Result<Exi
             run::print_stats(host, c);
         }
     }
-    Ok(run::exit_status(&s.report.fail_on, &outcome))
+    Ok(audit.exit_status(&s.report.fail_on, &outcome))
 }

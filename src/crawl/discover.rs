@@ -110,6 +110,7 @@ pub(super) async fn discover(scan: &Arc<Scan>, repo: &str, image: Image) -> Imag
         discovery_errors,
         platforms: platform_reports,
         platform_summary: None,
+        waived: None,
     };
     report.compute_status();
     report

@@ -39,6 +39,9 @@ pub enum Event {
     /// not be read (each is also an `Error`). They count in `summary.tags`. The registry is
     /// stamped by the scan.
     LostTags(Option<String>, u64),
+    /// `--baseline` and `--waivers`: what changed since the baseline and what became of the
+    /// waivers, sent once, last, after every item was seen.
+    Audit(Box<crate::report::AuditSection>),
 }
 
 /// Something wrong with an image found before its signatures are looked up; reported in
@@ -144,7 +147,7 @@ impl Scan {
             Event::Orphan(o) => o.registry = registry,
             Event::Error(x) => x.registry = registry,
             Event::Note(n) => n.registry = registry,
-            Event::File(_) | Event::Skipped => {}
+            Event::File(_) | Event::Skipped | Event::Audit(_) => {}
         }
         // The writer only goes away when the process is ending.
         let _ = self.events.send(e).await;

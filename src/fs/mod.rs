@@ -118,6 +118,7 @@ pub fn check_bytes(path: &str, bytes: &[u8], trust: &Trust) -> Option<FileReport
         status: Status::Unsigned,
         signatures,
         notes,
+        waived: None,
     };
     report.compute_status();
     Some(report)

@@ -11,7 +11,9 @@
 //! reported in `errors`: a shard of the scan that no input holds, an input that did not
 //! complete or was cut short, an input that could not be read.
 
-use super::{ErrorReport, ImageReport, MergedInput, NoteReport, OrphanReport, RegistrySummary, ScanInfo, Summary};
+use super::{
+    ErrorReport, FileReport, ImageReport, MergedInput, NoteReport, OrphanReport, RegistrySummary, ScanInfo, Summary,
+};
 use crate::crawl::{Event, Shard};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -29,6 +31,9 @@ const HOW_NOT_WHAT: &[&str] = &[
     "fail-on",
     "deadline",
     "username",
+    "baseline",
+    "fail-on-new",
+    "waivers",
 ];
 
 /// One report to merge, as read.
@@ -41,6 +46,8 @@ pub struct Input {
     pub summary: Option<Summary>,
     pub registries: Vec<RegistrySummary>,
     pub images: Vec<ImageReport>,
+    /// A filesystem report's files (which `merge` refuses; `diff` compares them).
+    pub files: Vec<FileReport>,
     pub orphans: Vec<OrphanReport>,
     pub errors: Vec<ErrorReport>,
     pub notes: Vec<NoteReport>,
@@ -77,6 +84,7 @@ pub fn read(source: &str, text: &str) -> Result<Input, String> {
         summary: None,
         registries: Vec::new(),
         images: Vec::new(),
+        files: Vec::new(),
         orphans: Vec::new(),
         errors: Vec::new(),
         notes: Vec::new(),
@@ -86,6 +94,10 @@ pub fn read(source: &str, text: &str) -> Result<Input, String> {
         match (r.scan.kind.as_str(), r.files.is_some()) {
             ("filesystem", _) => {
                 input.scan = Some(r.scan);
+                input.summary = Some(r.summary);
+                input.files = r.files.unwrap_or_default();
+                input.errors = r.errors;
+                input.notes = r.notes.unwrap_or_default();
                 return Ok(input);
             }
             ("registry", false) => {}
@@ -121,8 +133,10 @@ pub fn read(source: &str, text: &str) -> Result<Input, String> {
             input.notes = t.notes.unwrap_or_default();
         } else if value.get("path").is_some() {
             // A file line: a filesystem report.
-            input.scan = Some(ScanInfo { kind: "filesystem".into(), ..empty_scan() });
-            return Ok(input);
+            let mut file: FileReport =
+                serde_json::from_value(value).map_err(|e| format!("line {}: not a file line: {e}", n + 1))?;
+            file.schema = None;
+            input.files.push(file);
         } else {
             let mut image: ImageReport =
                 serde_json::from_value(value).map_err(|e| format!("line {}: not an image line: {e}", n + 1))?;
@@ -133,6 +147,7 @@ pub fn read(source: &str, text: &str) -> Result<Input, String> {
     Ok(input)
 }
 
+#[cfg(test)]
 fn empty_scan() -> ScanInfo {
     ScanInfo {
         kind: "registry".into(),
@@ -156,6 +171,9 @@ pub struct Merged {
 /// Merge `inputs` (each already read) and `unreadable` (source, reason) into one report.
 pub fn merge(inputs: Vec<Input>, unreadable: Vec<(String, String)>) -> Result<Merged, MergeError> {
     for i in &inputs {
+        if !i.files.is_empty() {
+            return Err(MergeError::NotRegistry(i.source.clone()));
+        }
         if let Some(scan) = &i.scan {
             if scan.kind == "filesystem" {
                 return Err(MergeError::NotRegistry(i.source.clone()));
@@ -557,6 +575,7 @@ mod tests {
             summary: None,
             registries: Vec::new(),
             images: Vec::new(),
+            files: Vec::new(),
             orphans: Vec::new(),
             errors: Vec::new(),
             notes: Vec::new(),

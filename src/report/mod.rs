@@ -6,9 +6,12 @@ mod render;
 mod table;
 
 pub mod atomic;
+pub mod diff;
 pub mod formats;
 pub mod merge;
+pub mod waivers;
 
+pub use diff::AuditSection;
 pub use render::{render, Output, OutputFormat, RenderOptions, ReportWriter, Sink};
 
 use serde::{Deserialize, Serialize};
@@ -265,6 +268,9 @@ pub struct ImageReport {
     /// For an index: how many platform images it holds, and how many are signed and verified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform_summary: Option<PlatformSummary>,
+    /// `--waivers`: the waiver that accepts this image as it is (its status stays its own).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub waived: Option<waivers::Waived>,
 }
 
 impl ImageReport {
@@ -348,6 +354,9 @@ pub struct FileReport {
     /// Anomalies that do not decide the verdict (data after a signature, checksum, ...).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub notes: Vec<String>,
+    /// `--waivers`: the waiver that accepts this file as it is (its status stays its own).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub waived: Option<waivers::Waived>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -548,6 +557,10 @@ pub struct Summary {
     /// Entries in `notes`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<u64>,
+    /// `--waivers`: of the images (files) counted by status above, those a waiver accepts, by
+    /// status (present when some are). `--fail-on` counts a status less its waived items.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub waived: BTreeMap<Status, u64>,
     /// Images or files with at least one signature (for `coverage.signed`).
     #[serde(skip)]
     with_signatures: u64,
@@ -582,6 +595,7 @@ impl Summary {
         add(self.images.get_or_insert(0), 1);
         add(self.tags.get_or_insert(0), image.tags.len() as u64);
         self.count_status(image.status, image.signatures.len());
+        self.count_waived(image.status, image.waived.is_some());
         // Signatures of platform manifests count as signatures, not as signing the index.
         for p in &image.platforms {
             add(&mut self.signatures, p.signatures.len() as u64);
@@ -608,6 +622,18 @@ impl Summary {
     pub fn count_file(&mut self, file: &FileReport) {
         add(self.files.get_or_insert(0), 1);
         self.count_status(file.status, file.signatures.len());
+        self.count_waived(file.status, file.waived.is_some());
+    }
+
+    fn count_waived(&mut self, status: Status, waived: bool) {
+        if waived {
+            add(self.waived.entry(status).or_insert(0), 1);
+        }
+    }
+
+    /// Images or files of `status` that no waiver accepts: what `--fail-on` counts.
+    pub fn unwaived(&self, status: Status) -> u64 {
+        self.count(status).saturating_sub(self.waived.get(&status).copied().unwrap_or(0))
     }
 
     fn count_status(&mut self, status: Status, signatures: usize) {
@@ -680,6 +706,12 @@ pub struct Report {
     /// walk did not walk again, repositories without tags.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub notes: Option<Vec<NoteReport>>,
+    /// `--baseline`: what changed since the baseline report.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub changes: Option<diff::Changes>,
+    /// `--waivers`: the waivers file's expired and unused waivers.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub waivers: Option<waivers::WaiversReport>,
 }
 
 /// The closing NDJSON line.
@@ -700,6 +732,12 @@ pub struct Trailer {
     /// walk did not walk again, repositories without tags.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub notes: Option<Vec<NoteReport>>,
+    /// `--baseline`: what changed since the baseline report.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub changes: Option<diff::Changes>,
+    /// `--waivers`: the waivers file's expired and unused waivers.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub waivers: Option<waivers::WaiversReport>,
 }
 
 #[cfg(test)]
@@ -751,6 +789,7 @@ mod tests {
                 platform(Vec::new(), vec!["lookup failed".into()]),
             ],
             platform_summary: None,
+            waived: None,
         };
         index.compute_status();
         assert_eq!(index.status, Status::Unsigned);

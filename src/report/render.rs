@@ -2,8 +2,8 @@
 //! NDJSON is written as images (files) complete; the other formats need the whole list.
 
 use super::{
-    table, ErrorReport, FileReport, ImageReport, NoteReport, OrphanReport, RegistrySummary, Report, ScanInfo, Status,
-    Summary, Tool, Trailer, SCHEMA,
+    table, AuditSection, ErrorReport, FileReport, ImageReport, NoteReport, OrphanReport, RegistrySummary, Report,
+    ScanInfo, Status, Summary, Tool, Trailer, SCHEMA,
 };
 use crate::crawl::Event;
 use std::collections::BTreeMap;
@@ -74,6 +74,8 @@ pub struct ReportWriter {
     registries: BTreeMap<String, Summary>,
     scan: ScanInfo,
     opts: RenderOptions,
+    /// `--baseline` and `--waivers`: what the scan adds at the end (`changes`, `waivers`).
+    audit: AuditSection,
 }
 
 impl ReportWriter {
@@ -94,6 +96,7 @@ impl ReportWriter {
             registries: BTreeMap::new(),
             scan,
             opts,
+            audit: AuditSection::default(),
         }
     }
 
@@ -187,6 +190,7 @@ impl ReportWriter {
                     s.count_lost_tags(n);
                 }
             }
+            Event::Audit(a) => self.audit = *a,
         }
         Ok(())
     }
@@ -249,6 +253,8 @@ impl ReportWriter {
             errors,
             // Filesystem reports always carry `notes`; registry reports when there are any.
             notes: (self.files_scan || !notes.is_empty()).then_some(notes),
+            changes: self.audit.changes.take(),
+            waivers: self.audit.waivers.take(),
         }
     }
 
@@ -285,6 +291,8 @@ pub fn render(report: &Report, format: OutputFormat, out: &mut dyn Write, opts: 
                 orphans: report.orphans.clone(),
                 errors: report.errors.clone(),
                 notes: report.notes.clone(),
+                changes: report.changes.clone(),
+                waivers: report.waivers.clone(),
             };
             serde_json::to_writer(&mut *out, &trailer)?;
             out.write_all(b"\n")?;
@@ -379,6 +387,10 @@ fn render_table(
             writeln!(out, "{}", table::wrap(&line, width, "  "))?;
         }
     }
+    let audit = AuditSection { changes: report.changes.clone(), waivers: report.waivers.clone() };
+    if let Some(section) = super::diff::table_section(&audit, width) {
+        writeln!(out, "\n{section}")?;
+    }
     if let Some((_, label)) = &opts.only {
         let (shown, what) = if files_scan { (files.len(), "files") } else { (images.len(), "images") };
         let line = format!("Showing {shown} of {} {what} (--only {label}).", summary.items());
@@ -433,6 +445,10 @@ pub fn summary_line(s: &Summary, complete: bool) -> String {
     );
     if let Some(o) = s.orphans.filter(|o| *o > 0) {
         line.push_str(&format!(" {o} orphaned."));
+    }
+    if !s.waived.is_empty() {
+        let waived: Vec<String> = s.waived.iter().map(|(st, n)| format!("{n} {}", st.as_str())).collect();
+        line.push_str(&format!(" Waived: {}.", waived.join(", ")));
     }
     if !complete {
         line.push_str(&format!(" INCOMPLETE: {} errors.", s.errors));

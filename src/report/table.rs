@@ -76,6 +76,19 @@ fn full_signer(s: Option<&super::Signer>) -> String {
     }
 }
 
+/// The status cell: the status, marked when a waiver accepts the item.
+fn status_cell(status: Status, waived: Option<&super::waivers::Waived>) -> String {
+    match waived {
+        Some(_) => format!("{} (waived)", status.as_str()),
+        None => status.as_str().to_string(),
+    }
+}
+
+/// The detail line of a waived item (`-o wide`).
+fn waived_detail(w: &super::waivers::Waived) -> String {
+    format!("waived by waiver #{} until {} (owner {}): {}", w.index, w.expires, w.owner, w.reason)
+}
+
 fn tags_cell(tags: &[String]) -> String {
     match tags.len() {
         0 => "(untagged)".into(),
@@ -291,6 +304,9 @@ pub fn images(images: &[ImageReport], wide: bool, color: bool, width: usize) -> 
             if image.tags.len() > 3 {
                 details.extend(detail(&format!("tags: {}", image.tags.join(", ")), 4, width));
             }
+            if let Some(w) = &image.waived {
+                details.extend(detail(&waived_detail(w), 4, width));
+            }
             for s in &image.signatures {
                 let found = match s.discovery {
                     Discovery::Tag => "tag",
@@ -320,7 +336,7 @@ pub fn images(images: &[ImageReport], wide: bool, color: bool, width: usize) -> 
                 image.repository.clone(),
                 tags_cell(&image.tags),
                 digest,
-                image.status.as_str().to_string(),
+                status_cell(image.status, image.waived.as_ref()),
                 sig(0).map(sig_label).unwrap_or_else(|| "-".into()),
                 sig(0).map(|s| short_signer(s.signer.as_ref())).unwrap_or_default(),
             ],
@@ -389,7 +405,7 @@ pub fn files(files: &[FileReport], wide: bool, color: bool, width: usize) -> Str
         .iter()
         .map(|f| Row {
             cells: vec![
-                f.status.as_str().to_string(),
+                status_cell(f.status, f.waived.as_ref()),
                 f.file_type.clone(),
                 file_signers(f),
                 timestamp_date(f),
@@ -405,6 +421,9 @@ pub fn files(files: &[FileReport], wide: bool, color: bool, width: usize) -> Str
 
 fn file_details(f: &FileReport, width: usize) -> Vec<String> {
     let mut out = detail(&format!("{} (sha256 {}, {} bytes)", f.path, f.sha256, f.size), 4, width);
+    if let Some(w) = &f.waived {
+        out.extend(detail(&waived_detail(w), 4, width));
+    }
     for s in &f.signatures {
         let alg = s.digest_algorithm.as_deref().map(|a| format!(", {a}")).unwrap_or_default();
         let head = format!(
@@ -433,6 +452,34 @@ fn file_details(f: &FileReport, width: usize) -> Vec<String> {
     out
 }
 
+/// `sigaudit diff`'s table: one line per item that is new, gone or changed: the item, the kind
+/// of change, the status (`verified → unsigned`, coloured by where it is now) and what else
+/// differs; the item shortened from the left, the details wrapped.
+pub fn changes(set: &super::diff::ChangeSet, color: bool, width: usize) -> String {
+    let columns = [
+        Column { header: "ITEM", give: Give::Left },
+        Column { header: "CHANGE", give: Give::Keep },
+        Column { header: "STATUS", give: Give::Keep },
+        Column { header: "DETAILS", give: Give::Wrap },
+    ];
+    let several = set.several_registries();
+    let rows: Vec<Row> = set
+        .items
+        .iter()
+        .map(|c| Row {
+            cells: vec![
+                c.item.display(several),
+                super::diff::word_of(&c.change),
+                c.status_text(),
+                Some(c.details()).filter(|d| !d.is_empty()).unwrap_or_else(|| "-".into()),
+            ],
+            status: c.shown_status(),
+            details: Vec::new(),
+        })
+        .collect();
+    plain_table(&columns, &[(3, 24), (0, 24), (0, 12)], &rows, 2, color, width)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -454,6 +501,7 @@ mod tests {
             status,
             signatures: Vec::new(),
             notes: Vec::new(),
+            waived: None,
         }
     }
 

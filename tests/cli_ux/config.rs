@@ -65,12 +65,34 @@ fn material(dir: &Path) {
     std::fs::create_dir_all(dir.join("store/x509/ca")).unwrap();
     std::fs::create_dir_all(dir.join("files")).unwrap();
     unsigned_jar(&dir.join("files/app.jar"));
+    // Baselines (an empty report of each kind) and a waivers file.
+    for kind in ["registry", "filesystem"] {
+        let items = if kind == "registry" { "\"images\": [], \"orphans\": []" } else { "\"files\": []" };
+        let report = format!(
+            "{{\"schema\": \"sigaudit.report/v1\", \"tool\": {{\"name\": \"sigaudit\", \"version\": \"0.1.0\"}}, \
+             \"scan\": {{\"kind\": \"{kind}\", \"target\": \"x\", \"startedAt\": \"2026-01-30T00:00:00Z\", \"complete\": true}}, \
+             \"summary\": {{\"signatures\": 0, \"verified\": 0, \"untrusted\": 0, \"unverified\": 0, \"invalid\": 0, \
+             \"unsupported\": 0, \"unsigned\": 0, \"error\": 0, \"errors\": 0, \"coverage\": {{\"signed\": 0.0, \"verified\": 0.0}}}}, \
+             {items}, \"errors\": []}}"
+        );
+        std::fs::write(dir.join(format!("baseline-{kind}.json")), report).unwrap();
+    }
+    std::fs::write(
+        dir.join("waivers.toml"),
+        "[[waiver]]\nrepository = \"vendor/*\"\nstatus = [\"unsigned\"]\nreason = \"mirrored\"\nowner = \"secops@example.com\"\nexpires = 2027-03-01\n",
+    )
+    .unwrap();
 }
 
-/// A value for each key, as TOML, and what `scan.settings` must then hold.
-fn value(key: &str, dir: &Path) -> (String, Value) {
+/// A value for each key, as TOML, and what `scan.settings` must then hold (`command`: the
+/// baseline is a report of the command's kind).
+fn value(key: &str, dir: &Path, command: &str) -> (String, Value) {
     let abs = |f: &str| Value::String(dir.join(f).display().to_string());
+    let baseline = if command == "fs" { "baseline-filesystem.json" } else { "baseline-registry.json" };
     match key {
+        "baseline" => (format!("\"{baseline}\""), abs(baseline)),
+        "fail-on-new" => ("[\"unsigned\"]".into(), json!(["unsigned"])),
+        "waivers" => ("\"waivers.toml\"".into(), abs("waivers.toml")),
         "include" => ("[\"apps/*\"]".into(), json!(["apps/*"])),
         "exclude" => ("[\"notary/*\"]".into(), json!(["notary/*"])),
         "repos-file" => ("\"repos.txt\"".into(), abs("repos.txt")),
@@ -130,21 +152,24 @@ fn every_config_key_works_for_every_command_the_readme_names() {
     material(d);
     let mut checked = 0;
     for (key, commands) in readme_keys() {
-        let (toml, want) = value(&key, d);
-        let mut text = format!("{key} = {toml}\n");
-        // The notation policy and store go together.
-        if key == "notation-trust-policy" {
-            text.push_str("notation-trust-store = \"store\"\n");
-        }
-        if key == "notation-trust-store" {
-            text.push_str("notation-trust-policy = \"policy.json\"\n");
-        }
-        let config = d.join(format!("{key}.toml"));
-        std::fs::write(&config, &text).unwrap();
         for command in commands {
             if command == "verify-bundle" {
                 continue; // its keys are checked by what it verifies, below
             }
+            let (toml, want) = value(&key, d, &command);
+            let mut text = format!("{key} = {toml}\n");
+            // The notation policy and store go together; --fail-on-new needs a baseline.
+            if key == "notation-trust-policy" {
+                text.push_str("notation-trust-store = \"store\"\n");
+            }
+            if key == "notation-trust-store" {
+                text.push_str("notation-trust-policy = \"policy.json\"\n");
+            }
+            if key == "fail-on-new" {
+                text.push_str(&format!("baseline = {}\n", value("baseline", d, &command).0));
+            }
+            let config = d.join(format!("{key}-{command}.toml"));
+            std::fs::write(&config, &text).unwrap();
             let target = match command.as_str() {
                 "registry" => format!("http://{}", reg.addr),
                 "image" => format!("http://{}/apps/web:v1", reg.addr),
