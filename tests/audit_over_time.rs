@@ -549,6 +549,7 @@ fn the_readme_nightly_recipe_alerts_only_on_the_changes_made_between_two_nights(
             .env("SIGAUDIT_TARGET", format!("http://{}", reg.addr))
             .env("SIGAUDIT_STATE", &state)
             .env("SIGAUDIT_WAIVERS", &waivers)
+            .env("SIGAUDIT_METRICS", state.join("sigaudit.prom"))
             .env("SIGAUDIT_CONFIG", &config);
         common::isolate(&mut c);
         let o = c.output().unwrap();
@@ -587,6 +588,19 @@ fn the_readme_nightly_recipe_alerts_only_on_the_changes_made_between_two_nights(
     // The third night, nothing changed: nothing to say.
     let o = night();
     assert_eq!((code(&o), text(&o).as_str()), (0, ""), "{}", errtext(&o));
-    let reports = std::fs::read_dir(state.join("reports")).unwrap().count();
-    assert_eq!(reports, 3, "each night's report is kept");
+    let mut reports: Vec<String> = std::fs::read_dir(state.join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    reports.sort();
+    assert_eq!(reports.len(), 6, "each night's JSON and HTML are kept: {reports:?}");
+    assert_eq!(reports.iter().filter(|r| r.ends_with(".html")).count(), 3, "{reports:?}");
+    assert!(reports.iter().all(|r| r.ends_with(".json") || r.ends_with(".html")), "no temporary file: {reports:?}");
+    // The last night's metrics: complete, with the last complete scan's time.
+    let prom = std::fs::read_to_string(state.join("sigaudit.prom")).unwrap();
+    assert!(prom.lines().any(|l| l.starts_with("sigaudit_scan_complete{") && l.ends_with(" 1")), "{prom}");
+    assert!(prom.contains("sigaudit_last_complete_scan_timestamp_seconds{"), "{prom}");
+    let last_html = reports.iter().rfind(|r| r.ends_with(".html")).unwrap();
+    let html = std::fs::read_to_string(state.join("reports").join(last_html)).unwrap();
+    assert!(html.contains("<html") && html.contains("apps/web"), "the HTML report");
 }
