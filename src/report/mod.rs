@@ -830,4 +830,31 @@ mod tests {
         assert_eq!(serde_json::to_string(&SignatureFormat::SigstoreBundle).unwrap(), "\"sigstore-bundle\"");
         assert_eq!(serde_json::to_string(&Discovery::ReferrersTag).unwrap(), "\"referrers-tag\"");
     }
+
+    #[test]
+    fn reason_codes_are_aligned_always_written_and_optional_when_read() {
+        let mut v = Verification::new(Verdict::Untrusted, [ReasonCode::NoTrustAnchor.reason("no anchor")]);
+        v.insert(0, ReasonCode::RekorSetVerified.reason("Rekor SET verified: log index 1"));
+        v.prepend([ReasonCode::ThumbprintMismatch.reason("thumbprints")]);
+        v.push(ReasonCode::TimestampNotChecked.reason("not checked"));
+        assert_eq!(v.reasons.len(), v.reason_codes.len());
+        assert_eq!(
+            v.coded().map(|(c, _)| c.unwrap()).collect::<Vec<_>>(),
+            [
+                ReasonCode::ThumbprintMismatch,
+                ReasonCode::RekorSetVerified,
+                ReasonCode::NoTrustAnchor,
+                ReasonCode::TimestampNotChecked
+            ]
+        );
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json["reasonCodes"][2], "no-trust-anchor");
+        assert_eq!(json["reasons"][2], "no anchor");
+        // Written even when there is no reason; a report written before codes reads as none.
+        let empty = serde_json::to_value(Verification::new(Verdict::Verified, [])).unwrap();
+        assert_eq!(empty, serde_json::json!({"status": "verified", "reasons": [], "reasonCodes": []}));
+        let old: Verification = serde_json::from_str(r#"{"status": "invalid", "reasons": ["bad"]}"#).unwrap();
+        assert!(old.reason_codes.is_empty());
+        assert_eq!(old.coded().collect::<Vec<_>>(), [(None, "bad")]);
+    }
 }
