@@ -514,7 +514,7 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
             Ok(sd) => sd,
             Err(f) => {
                 let mut r = verdict::fail(r, f);
-                r.verification.extend(problems);
+                r.verification.extend(by_code(problems));
                 out.signatures.push(r);
                 continue;
             }
