@@ -450,7 +450,7 @@ class Seeder:
     # ---- the mix ----
     def seed(self):
         signer_subject = "CN=sigaudit test signer, O=sigaudit tests, C=US"
-        cert_sig = {"format": "cosign", "verdict": "untrusted", "signer": signer_subject}
+        cert_sig = {"format": "cosign", "verdict": "untrusted", "signer": signer_subject, "code": "chain-no-anchor"}
 
         # Key-only cosign signature; two tags share the digest.
         web = self.image("apps/web", ["v1", "latest"], "web")
@@ -458,7 +458,8 @@ class Seeder:
         web_layer = (p, self.cosign_layer(p, with_cert=False))
         self.push_cosign("apps/web", web["digest"], [web_layer])
         self.expect_image("apps/web", ["v1", "latest"], web, "unverified",
-                          [{"format": "cosign", "verdict": "unverified", "withKey": "verified"}])
+                          [{"format": "cosign", "verdict": "unverified", "withKey": "verified",
+                            "code": "key-only-no-key"}])
 
         # Certificate-bearing cosign signature plus a DSSE attestation.
         api = self.image("apps/api", ["v1"], "api")
@@ -480,14 +481,16 @@ class Seeder:
         worker = self.image("apps/worker", ["v1"], "worker")
         self.push_cosign("apps/worker", worker["digest"], [web_layer])
         self.expect_image("apps/worker", ["v1"], worker, "invalid",
-                          [{"format": "cosign", "verdict": "invalid", "reason": "replayed"}])
+                          [{"format": "cosign", "verdict": "invalid", "reason": "replayed",
+                            "code": "payload-digest-mismatch"}])
 
         # Corrupted signature bytes.
         batch = self.image("apps/batch", ["v1", "v1.0.1"], "batch")
         p = self.simplesigning_payload("apps/batch", batch["digest"])
         self.push_cosign("apps/batch", batch["digest"], [(p, self.cosign_layer(p, corrupt=True))])
         self.expect_image("apps/batch", ["v1", "v1.0.1"], batch, "invalid",
-                          [{"format": "cosign", "verdict": "invalid", "reason": "does not verify"}])
+                          [{"format": "cosign", "verdict": "invalid", "reason": "does not verify",
+                            "code": "bad-signature"}])
 
         # Unsigned.
         unsigned = self.image("apps/unsigned", ["v1"], "unsigned")
@@ -598,24 +601,27 @@ class Seeder:
         self.notary_signature("notary/alpine", alpine, jws, "application/jose+json", "legacy", thumbs)
         self.notary_signature("notary/alpine", alpine, cose, "application/cose", "artifactType")
         notary_ok = {"format": "notation", "verdict": "untrusted",
-                     "signer": "CN=alpine, O=Notary, L=Seattle, ST=WA, C=US"}
+                     "signer": "CN=alpine, O=Notary, L=Seattle, ST=WA, C=US", "code": "no-trust-anchor"}
         self.expect_image("notary/alpine", ["v2"], alpine, "untrusted", [notary_ok, notary_ok])
 
         # The same valid envelope copied next to another image: the attack SigScan misses.
         other = self.image("notary/replayed", ["v1"], "replayed")
         self.notary_signature("notary/replayed", other, jws, "application/jose+json", "legacy", thumbs)
         self.expect_image("notary/replayed", ["v1"], other, "invalid",
-                          [{"format": "notation", "verdict": "invalid", "reason": "replayed"}])
+                          [{"format": "notation", "verdict": "invalid", "reason": "replayed",
+                            "code": "payload-digest-mismatch"}])
 
         # Sigstore bundle referrer (cosign v3 layout), and one replayed onto another image.
         app = self.image("bundles/app", ["v1"], "bundle-app")
         self.bundle_referrer("bundles/app", app, app["digest"][7:])
         self.expect_image("bundles/app", ["v1"], app, "untrusted",
-                          [{"format": "sigstore-bundle", "verdict": "untrusted", "signer": signer_subject}])
+                          [{"format": "sigstore-bundle", "verdict": "untrusted", "signer": signer_subject,
+                            "code": "tlog-evidence-missing"}])
         stolen = self.image("bundles/replayed", ["v1"], "bundle-replayed")
         self.bundle_referrer("bundles/replayed", stolen, app["digest"][7:])
         self.expect_image("bundles/replayed", ["v1"], stolen, "invalid",
-                          [{"format": "sigstore-bundle", "verdict": "invalid", "reason": "replayed"}])
+                          [{"format": "sigstore-bundle", "verdict": "invalid", "reason": "replayed",
+                            "code": "payload-digest-mismatch"}])
 
         if not self.referrers_api:
             # notation's own end-to-end layouts, with the referrers tag indexes notation wrote.
@@ -658,18 +664,19 @@ class Seeder:
 
         app_env = attestation("logged/app", logged, self.intoto_v2)
         self.expect_image("logged/app", ["v1"], logged, "untrusted",
-                          [{"format": "cosign", "verdict": "unverified", "withTrust": "verified"},
-                           dict(cert_sig, kind="attestation", withTrust="verified")])
+                          [{"format": "cosign", "verdict": "unverified", "withTrust": "verified",
+                            "code": "key-only-no-key"},
+                           dict(cert_sig, kind="attestation", withTrust="verified", code="rekor-untrusted")])
         self.expect["images"][-1]["withTrust"] = "verified"
         dsse_img = self.image("logged/dsse", ["v1"], "logged-dsse")
         attestation("logged/dsse", dsse_img, self.dsse_v1)
         self.expect_image("logged/dsse", ["v1"], dsse_img, "untrusted",
-                          [dict(cert_sig, kind="attestation", withTrust="verified")])
+                          [dict(cert_sig, kind="attestation", withTrust="verified", code="rekor-untrusted")])
         self.expect["images"][-1]["withTrust"] = "verified"
         wrong = self.image("logged/wrong-entry", ["v1"], "logged-wrong")
         attestation("logged/wrong-entry", wrong, self.intoto_v2, envelope_for_log=app_env)
         self.expect_image("logged/wrong-entry", ["v1"], wrong, "untrusted",
-                          [dict(cert_sig, kind="attestation", withTrust="invalid")])
+                          [dict(cert_sig, kind="attestation", withTrust="invalid", code="rekor-untrusted")])
         self.expect["images"][-1]["withTrust"] = "invalid"
 
         # RFC 3161 timestamps (dev.sigstore.cosign/rfc3161timestamp) by our TSA over the signature

@@ -4,6 +4,7 @@
 
 use crate::crypto::HashAlg;
 use crate::der::{self, Tlv};
+use crate::report::{Reason, ReasonCode};
 use crate::x509::Cert;
 
 pub const SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
@@ -15,28 +16,43 @@ pub const PKCS9_COUNTERSIGNATURE: &str = "1.2.840.113549.1.9.6";
 pub const MS_RFC3161_COUNTERSIGNATURE: &str = "1.3.6.1.4.1.311.3.3.1";
 pub const TIMESTAMP_TOKEN: &str = "1.2.840.113549.1.9.16.2.14";
 
-/// Why a check did not pass: the format or algorithm is not handled, or the data is wrong.
+/// Why a check did not pass: the format or algorithm is not handled, or the data is wrong; with
+/// the reason code a report gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
-    Unsupported(String),
-    Invalid(String),
+    Unsupported(ReasonCode, String),
+    Invalid(ReasonCode, String),
+}
+
+impl Failure {
+    pub fn code(&self) -> ReasonCode {
+        match self {
+            Failure::Unsupported(c, _) | Failure::Invalid(c, _) => *c,
+        }
+    }
+
+    /// The failure as a report's reason.
+    pub fn to_reason(&self) -> Reason {
+        Reason::new(self.code(), self.to_string())
+    }
 }
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Failure::Unsupported(s) | Failure::Invalid(s) => f.write_str(s),
+            Failure::Unsupported(_, s) | Failure::Invalid(_, s) => f.write_str(s),
         }
     }
 }
 
+/// A structure that does not read as CMS requires.
 fn invalid(s: impl Into<String>) -> Failure {
-    Failure::Invalid(s.into())
+    Failure::Invalid(ReasonCode::MalformedSignature, s.into())
 }
 
 impl From<der::DerError> for Failure {
     fn from(e: der::DerError) -> Failure {
-        Failure::Invalid(e.to_string())
+        invalid(e.to_string())
     }
 }
 
@@ -71,7 +87,10 @@ pub fn parse_content_info(b: &[u8]) -> Result<SignedData<'_>, Failure> {
     let (oid, rest) = der::expect(ci.content, der::OID)?;
     let oid = der::oid_string(oid.content);
     if oid != SIGNED_DATA {
-        return Err(Failure::Unsupported(format!("content type {oid} is not SignedData")));
+        return Err(Failure::Unsupported(
+            ReasonCode::UnsupportedFormat,
+            format!("content type {oid} is not SignedData"),
+        ));
     }
     let (wrapper, _) = der::expect(rest, 0xa0)?;
     let (sd, _) = der::expect(wrapper.content, der::SEQUENCE)?;
@@ -180,7 +199,7 @@ pub struct SignerCheck {
     pub cert: usize,
     pub hash: HashAlg,
     pub signing_time: Option<i64>,
-    pub notes: Vec<String>,
+    pub notes: Vec<Reason>,
 }
 
 impl<'a> SignerInfo<'a> {
@@ -194,8 +213,9 @@ impl<'a> SignerInfo<'a> {
     }
 
     pub fn hash(&self) -> Result<HashAlg, Failure> {
-        HashAlg::from_oid(&self.digest_alg)
-            .ok_or_else(|| Failure::Unsupported(format!("digest algorithm {}", self.digest_alg)))
+        HashAlg::from_oid(&self.digest_alg).ok_or_else(|| {
+            Failure::Unsupported(ReasonCode::UnsupportedAlgorithm, format!("digest algorithm {}", self.digest_alg))
+        })
     }
 
     pub fn find_cert(&self, certs: &[Cert]) -> Option<usize> {
@@ -211,7 +231,10 @@ impl<'a> SignerInfo<'a> {
     pub fn verify(&self, certs: &[Cert], message: &[u8], content_type: Option<&str>) -> Result<SignerCheck, Failure> {
         let hash = self.hash()?;
         if hash == HashAlg::Md5 {
-            return Err(invalid("digest algorithm MD5 is broken and not accepted"));
+            return Err(Failure::Invalid(
+                ReasonCode::WeakMd5,
+                "digest algorithm MD5 is broken and not accepted".into(),
+            ));
         }
         let mut notes = Vec::new();
         let prehash = match &self.signed_attrs {
@@ -220,17 +243,22 @@ impl<'a> SignerInfo<'a> {
                 let md =
                     md.first().filter(|t| t.tag == der::OCTET_STRING).ok_or_else(|| invalid("bad messageDigest"))?;
                 if md.content != hash.digest(message).as_slice() {
-                    return Err(invalid("messageDigest attribute does not match the signed content"));
+                    let why = "messageDigest attribute does not match the signed content";
+                    return Err(Failure::Invalid(ReasonCode::MessageDigestMismatch, why.into()));
                 }
                 if let Some(expected) = content_type {
                     let attr = self.signed_attr(CONTENT_TYPE);
                     let named = attr.as_ref().and_then(|v| v.first()).filter(|t| t.tag == der::OID);
                     match named.map(|t| der::oid_string(t.content)) {
-                        None => return Err(invalid("the signed attributes lack contentType (RFC 5652 §5.3)")),
+                        None => {
+                            let why = "the signed attributes lack contentType (RFC 5652 §5.3)";
+                            return Err(Failure::Invalid(ReasonCode::ContentTypeMismatch, why.into()));
+                        }
                         Some(ct) if ct != expected => {
-                            return Err(invalid(format!(
+                            let why = format!(
                                 "the contentType signed attribute {ct} is not the signed content's type {expected}"
-                            )))
+                            );
+                            return Err(Failure::Invalid(ReasonCode::ContentTypeMismatch, why));
                         }
                         Some(_) => {}
                     }
@@ -241,15 +269,24 @@ impl<'a> SignerInfo<'a> {
             }
             None => hash.digest(message),
         };
-        let cert = self.find_cert(certs).ok_or_else(|| invalid("the signer's certificate is not in the signature"))?;
-        let key = certs[cert].public_key().map_err(|e| Failure::Unsupported(format!("signer key: {e}")))?;
+        let cert = self.find_cert(certs).ok_or_else(|| {
+            Failure::Invalid(ReasonCode::CertMissing, "the signer's certificate is not in the signature".into())
+        })?;
+        let key = certs[cert]
+            .public_key()
+            .map_err(|e| Failure::Unsupported(ReasonCode::UnsupportedAlgorithm, format!("signer key: {e}")))?;
         use crate::crypto::CryptoError as C;
         match key.verify_cms(hash, &prehash, self.signature, &self.sig_alg, self.sig_alg_params) {
-            Ok(Some(note)) => notes.push(note.into()),
+            Ok(Some(note)) => notes.push(Reason::new(ReasonCode::LegacyRsaNoDigestinfo, note)),
             Ok(None) => {}
-            Err(C::BadSignature) => return Err(invalid("signature does not verify with the signer's key")),
-            Err(C::UnsupportedKey(k)) => return Err(Failure::Unsupported(k)),
-            Err(e @ C::UnsupportedAlgorithm(_)) => return Err(Failure::Unsupported(e.to_string())),
+            Err(C::BadSignature) => {
+                let why = "signature does not verify with the signer's key";
+                return Err(Failure::Invalid(ReasonCode::BadSignature, why.into()));
+            }
+            Err(C::UnsupportedKey(k)) => return Err(Failure::Unsupported(ReasonCode::UnsupportedAlgorithm, k)),
+            Err(e @ C::UnsupportedAlgorithm(_)) => {
+                return Err(Failure::Unsupported(ReasonCode::UnsupportedAlgorithm, e.to_string()))
+            }
             Err(e) => return Err(invalid(e.to_string())),
         }
         let signing_time = self.signed_attr(SIGNING_TIME).and_then(|v| v.first().and_then(der::time));
@@ -352,10 +389,12 @@ pub fn timestamp_token(token: &[u8], signature: &[u8], outer_certs: &[Cert]) -> 
         let (alg, r) = der::expect(imprint.content, der::SEQUENCE)?;
         let (hashed, _) = der::expect(r, der::OCTET_STRING)?;
         let alg = der::algorithm_oid(&alg)?;
-        let h = HashAlg::from_oid(&alg)
-            .ok_or_else(|| Failure::Unsupported(format!("timestamp imprint algorithm {alg}")))?;
+        let h = HashAlg::from_oid(&alg).ok_or_else(|| {
+            Failure::Unsupported(ReasonCode::UnsupportedAlgorithm, format!("timestamp imprint algorithm {alg}"))
+        })?;
         if hashed.content != h.digest(signature).as_slice() {
-            return Err(invalid("timestamp imprint does not match the countersigned signature"));
+            let why = "timestamp imprint does not match the countersigned signature";
+            return Err(Failure::Invalid(ReasonCode::TimestampInvalid, why.into()));
         }
         Ok(der::time(&gen_time))
     };

@@ -7,7 +7,7 @@
 //! against `tsa:` roots, or the chain valid now), each enforced or logged by the level.
 
 use crate::cms;
-use crate::report::Verdict;
+use crate::report::{Reason, ReasonCode as C, Verdict};
 use crate::x509::{rfc3339, Cert};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -178,7 +178,7 @@ pub struct Facts<'a> {
 #[derive(Debug)]
 pub struct Judgement {
     pub verdict: Verdict,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
     /// A verified timestamp: (TSA subject, time).
     pub timestamp: Option<(String, i64)>,
 }
@@ -189,34 +189,38 @@ impl NotationTrust {
         let mut j = Judgement { verdict: Verdict::Verified, reasons: Vec::new(), timestamp: None };
         let Some(st) = self.statement_for(scope) else {
             j.verdict = Verdict::Untrusted;
-            j.reasons.push(format!("no statement of the notation trust policy applies to {scope}"));
+            j.reasons.push(
+                C::NotationNoStatement.reason(format!("no statement of the notation trust policy applies to {scope}")),
+            );
             return j;
         };
         let label = format!("trust policy statement {:?} ({:?})", st.name, st.level);
         if st.level == Level::Skip {
             j.verdict = Verdict::Untrusted;
-            j.reasons.push(format!("{label}: level skip, nothing verified"));
+            j.reasons.push(C::NotationLevelSkip.reason(format!("{label}: level skip, nothing verified")));
             return j;
         }
         // Each failed check is enforced (the verdict falls to `on_fail`) or logged.
-        let fail = |j: &mut Judgement, action: Action, on_fail: Verdict, what: &str, msg: String| match action {
-            Action::Enforce => {
-                if j.verdict == Verdict::Verified || on_fail == Verdict::Invalid {
-                    j.verdict = on_fail;
+        let fail =
+            |j: &mut Judgement, action: Action, on_fail: Verdict, what: &str, (code, msg): (C, String)| match action {
+                Action::Enforce => {
+                    if j.verdict == Verdict::Verified || on_fail == Verdict::Invalid {
+                        j.verdict = on_fail;
+                    }
+                    j.reasons.push(code.reason(format!("{what} failed: {msg}")));
                 }
-                j.reasons.push(format!("{what} failed: {msg}"));
-            }
-            // notation passes a check its level only logs; `verified` here means every check
-            // held, so a logged failure leaves the signature `untrusted`, with the reason.
-            Action::Log => {
-                if j.verdict == Verdict::Verified {
-                    j.verdict = Verdict::Untrusted;
+                // notation passes a check its level only logs; `verified` here means every check
+                // held, so a logged failure leaves the signature `untrusted`, with the reason.
+                Action::Log => {
+                    if j.verdict == Verdict::Verified {
+                        j.verdict = Verdict::Untrusted;
+                    }
+                    j.reasons.push(code.reason(format!(
+                        "{what} failed (logged by {label}; notation passes it, this report does not): {msg}"
+                    )))
                 }
-                j.reasons
-                    .push(format!("{what} failed (logged by {label}; notation passes it, this report does not): {msg}"))
-            }
-            Action::Skip => {}
-        };
+                Action::Skip => {}
+            };
 
         // Authenticity: some envelope certificate byte-equals a certificate of the scheme's store.
         let ty = if f.signing_authority { StoreType::SigningAuthority } else { StoreType::Ca };
@@ -227,61 +231,80 @@ impl NotationTrust {
                 st.actions.authenticity,
                 Verdict::Untrusted,
                 "authenticity",
-                format!("the certificate chain contains no certificate of the {} trust stores of {label}", ty.name()),
+                (
+                    C::NotationNotInTrustStore,
+                    format!(
+                        "the certificate chain contains no certificate of the {} trust stores of {label}",
+                        ty.name()
+                    ),
+                ),
             ),
             Some(anchor) => match identity_matches(st, &f.certs[0]) {
-                Ok(()) => j.reasons.push(format!("{label}: chain contains trusted {} {}", ty.name(), anchor.subject())),
-                Err(e) => fail(&mut j, st.actions.authenticity, Verdict::Untrusted, "authenticity", e),
+                Ok(()) => j.reasons.push(C::ChainAnchored.reason(format!(
+                    "{label}: chain contains trusted {} {}",
+                    ty.name(),
+                    anchor.subject()
+                ))),
+                Err(e) => {
+                    fail(&mut j, st.actions.authenticity, Verdict::Untrusted, "authenticity", (C::IdentityMismatch, e))
+                }
             },
         }
 
         if let Some(exp) = f.expiry.filter(|e| now >= *e) {
             let msg = format!("the signature expired at {}", rfc3339(exp).unwrap_or_default());
-            fail(&mut j, st.actions.expiry, Verdict::Invalid, "expiry", msg);
+            fail(&mut j, st.actions.expiry, Verdict::Invalid, "expiry", (C::SignatureExpired, msg));
         }
 
-        // Authentic timestamp.
-        let within = |t: i64| f.certs.iter().try_for_each(|c| c.valid_at(t));
+        // Authentic timestamp: the certificates must be valid at a verified signing time (`code`
+        // when they are not), or now when no timestamp is required.
+        let within = |t: i64, code: C| f.certs.iter().try_for_each(|c| c.valid_at(t)).map_err(|e| (code, e));
         let tsa_roots = self.certs(st, StoreType::Tsa);
         let ts_result = if f.signing_authority {
             match f.authentic_signing_time {
-                Some(t) => within(t).map(|_| None),
-                None => Err("no authentic signing time".into()),
+                Some(t) => within(t, C::TimestampOutsideValidity).map(|_| None),
+                None => Err((C::TimestampMissing, "no authentic signing time".into())),
             }
         } else {
             let expired_now = f.certs.iter().any(|c| now > c.validity().1);
             let perform = !tsa_roots.is_empty() && (!st.timestamp_after_expiry_only || expired_now);
             if perform {
                 match f.timestamp_token {
-                    None => Err("no timestamp countersignature was found in the signature envelope".into()),
+                    None => Err((
+                        C::TimestampMissing,
+                        "no timestamp countersignature was found in the signature envelope".into(),
+                    )),
                     Some(token) => verify_timestamp(token, f.signature, &tsa_roots)
-                        .and_then(|(tsa, time)| within(time).map(|_| Some((tsa, time)))),
+                        .and_then(|(tsa, time)| within(time, C::TimestampOutsideValidity).map(|_| Some((tsa, time)))),
                 }
             } else {
-                within(now).map(|_| None)
+                // Not valid now and no timestamp asked for: expired (or not yet valid).
+                let code = if expired_now { C::CertExpiredNoTimestamp } else { C::ChainExpired };
+                within(now, code).map(|_| None)
             }
         };
         match ts_result {
             Ok(Some((tsa, time))) => {
-                j.reasons
-                    .push(format!("RFC 3161 timestamp by {tsa} at {} verified", rfc3339(time).unwrap_or_default()));
+                let what = format!("RFC 3161 timestamp by {tsa} at {} verified", rfc3339(time).unwrap_or_default());
+                j.reasons.push(C::TimestampVerified.reason(what));
                 j.timestamp = Some((tsa, time));
             }
             Ok(None) => {}
             Err(e) => fail(&mut j, st.actions.authentic_timestamp, Verdict::Invalid, "authentic timestamp", e),
         }
         if st.actions.revocation != Action::Skip {
-            j.reasons.push("revocation not checked (needs OCSP/CRL over the network)".into());
+            j.reasons.push(C::RevocationNotChecked.reason("revocation not checked (needs OCSP/CRL over the network)"));
         }
         j
     }
 }
 
 /// Verify an RFC 3161 token over `signature` against the `tsa:` roots, valid at the time it states.
-fn verify_timestamp(token: &[u8], signature: &[u8], roots: &[&Cert]) -> Result<(String, i64), String> {
-    let ts = cms::verify_timestamp_token(token, signature).map_err(|e| format!("timestamp countersignature: {e}"))?;
+fn verify_timestamp(token: &[u8], signature: &[u8], roots: &[&Cert]) -> Result<(String, i64), (C, String)> {
+    let ts = cms::verify_timestamp_token(token, signature)
+        .map_err(|e| (C::TimestampInvalid, format!("timestamp countersignature: {e}")))?;
     crate::pki::path::validate_chain(&ts.chain, roots, &crate::pki::path::TIMESTAMPING, ts.time)
-        .map_err(|e| format!("timestamp authority not trusted: {e}"))?;
+        .map_err(|e| (C::TimestampUntrusted, format!("timestamp authority not trusted: {e}")))?;
     Ok((ts.chain[0].subject(), ts.time))
 }
 

@@ -8,6 +8,7 @@
 //! do is a regular-expression identity (`--certificate-identity-regexp`): that is matched here,
 //! on the identity the crate returns after it verified the certificate.
 
+use crate::report::ReasonCode as C;
 pub use crate::trust::Rejection;
 use regex::Regex;
 use sigstore_verify::trust_root::TrustedRoot;
@@ -186,7 +187,7 @@ impl Verified {
 /// there and false (bad signature, proof, checkpoint, SET, entry that records something else).
 fn classify(e: sigstore_verify::Error) -> Rejection {
     use sigstore_verify::bundle::Error as B;
-    use sigstore_verify::{Error as E, TimestampError as T, TransparencyLogError as L};
+    use sigstore_verify::{CertificateError as Ce, Error as E, TimestampError as T, TransparencyLogError as L};
     let untrusted = matches!(
         e,
         E::IdentityMismatch { .. }
@@ -202,7 +203,32 @@ fn classify(e: sigstore_verify::Error) -> Rejection {
                     | B::MissingCheckpoint
             )
     ) || matches!(&e, E::Timestamp(T::Invalid(m)) if unknown_tsa(m));
-    Rejection { untrusted, reason: e.to_string() }
+    let code = match &e {
+        E::IdentityMismatch { .. } | E::IssuerMismatch { .. } => C::IdentityMismatch,
+        E::SignatureInvalid(_) => C::BadSignature,
+        E::ArtifactMismatch(_) => C::PayloadDigestMismatch,
+        E::UnsupportedArtifact(_) | E::UnsupportedBundle(_) => C::UnsupportedFormat,
+        E::Certificate(Ce::Malformed(_)) => C::CertMalformed,
+        E::Certificate(Ce::NoValidAuthority { .. }) => C::FulcioCaNotValid,
+        E::Certificate(Ce::NotYetValid { .. } | Ce::Expired { .. }) => C::TimestampOutsideValidity,
+        E::Certificate(Ce::Sct(_)) => C::SctInvalid,
+        E::Certificate(_) => C::ChainNoAnchor,
+        E::TransparencyLog(L::UnknownLog { .. }) => C::RekorUntrusted,
+        E::TransparencyLog(_) => C::RekorInvalid,
+        E::Timestamp(T::NoVerifiedTimestamp(_)) => C::NoVerifiedSigningTime,
+        E::Timestamp(T::Invalid(m)) if unknown_tsa(m) => C::TimestampUntrusted,
+        E::Timestamp(_) => C::TimestampInvalid,
+        E::Bundle(B::MissingSigningTimeEvidence | B::MissingTimestamp) => C::NoVerifiedSigningTime,
+        E::Bundle(B::MissingInclusionProof(_) | B::MissingInclusionPromise(_) | B::MissingCheckpoint) => {
+            C::TlogEvidenceMissing
+        }
+        E::Bundle(B::LogIndexOutOfRange { .. } | B::CheckpointRootMismatch) => C::RekorInvalid,
+        E::Bundle(B::UnsupportedMediaType(_) | B::UnsupportedVerificationMaterial) => C::UnsupportedFormat,
+        E::InvalidTrustRoot(_) | E::TrustRoot(_) | E::TrustedCertificate(_) => C::TrustedRootUnusable,
+        E::ArtifactRead(_) => C::FetchError,
+        _ => C::MalformedSignature,
+    };
+    Rejection { untrusted, code, reason: e.to_string() }
 }
 
 /// sigstore-verify reports a timestamp by a TSA the root does not hold as `TimestampError::Invalid`,
@@ -219,8 +245,10 @@ pub fn verify_bundle(
     policy: &SignerPolicy,
     trust: &SigstoreTrust,
 ) -> Result<Verified, Rejection> {
-    let text = std::str::from_utf8(json).map_err(|_| Rejection::invalid("bundle is not UTF-8 JSON"))?;
-    let bundle = Bundle::from_json(text).map_err(|e| Rejection::invalid(format!("bundle: {e}")))?;
+    let text =
+        std::str::from_utf8(json).map_err(|_| Rejection::invalid(C::MalformedSignature, "bundle is not UTF-8 JSON"))?;
+    let bundle =
+        Bundle::from_json(text).map_err(|e| Rejection::invalid(C::MalformedSignature, format!("bundle: {e}")))?;
     let mut errors = Vec::new();
     for (verifier, source) in &trust.roots {
         match verify_with(verifier, &bundle, subject, policy) {
@@ -229,15 +257,17 @@ pub fn verify_bundle(
                 return Ok(v);
             }
             Err(e) if trust.roots.len() == 1 => return Err(e),
-            Err(e) => errors.push((e.untrusted, format!("{source}: {e}"))),
+            Err(e) => errors.push((e.untrusted, e.code, format!("{source}: {e}"))),
         }
     }
     if errors.is_empty() {
-        return Err(Rejection::invalid("no Sigstore trusted root"));
+        return Err(Rejection::invalid(C::TrustedRootUnusable, "no Sigstore trusted root"));
     }
     // Untrusted if the evidence was sound under some root; invalid only if it failed under all.
-    let untrusted = errors.iter().any(|(u, _)| *u);
-    Err(Rejection { untrusted, reason: errors.into_iter().map(|(_, r)| r).collect::<Vec<_>>().join("; ") })
+    // The code is the first such root's.
+    let untrusted = errors.iter().any(|(u, ..)| *u);
+    let code = errors.iter().find(|(u, ..)| *u == untrusted).map(|(_, c, _)| *c).expect("one error at least");
+    Err(Rejection { untrusted, code, reason: errors.into_iter().map(|(.., r)| r).collect::<Vec<_>>().join("; ") })
 }
 
 fn verify_with(
@@ -254,7 +284,7 @@ fn verify_with(
         ),
     };
     if !policy.keys.is_empty() {
-        let mut last = Rejection::invalid("no key");
+        let mut last = Rejection::invalid(C::KeyMismatch, "no key");
         for (der, source) in &policy.keys {
             let key = DerPublicKey::new(der.clone());
             match verifier.verify(artifact(), bundle, &PublicKeyVerificationPolicy::new(key)) {
@@ -284,11 +314,11 @@ fn verify_with(
     let r = verifier.verify(artifact(), bundle, &vp).map_err(classify)?;
     let identity = r.identity().map(|i| i.as_str().to_string());
     if let Some(want) = &policy.identity {
-        let untrusted = Rejection::untrusted;
+        let mismatch = |why: String| Rejection::untrusted(C::IdentityMismatch, why);
         match &identity {
             Some(id) if want.matches(id) => {}
-            Some(id) => return Err(untrusted(format!("signer identity {id} does not match {want}"))),
-            None => return Err(untrusted("the certificate names no identity".into())),
+            Some(id) => return Err(mismatch(format!("signer identity {id} does not match {want}"))),
+            None => return Err(mismatch("the certificate names no identity".into())),
         }
     }
     Ok(Verified {

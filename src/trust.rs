@@ -4,7 +4,7 @@
 
 use crate::crypto::{CryptoError, PublicKey};
 use crate::pki::path::{self, Purpose};
-use crate::report::Verdict;
+use crate::report::{Reason, ReasonCode as C, Verdict};
 use crate::x509::{rfc3339, Cert};
 
 /// The reason for a valid certificate-bearing signature when no anchor was given at all.
@@ -17,16 +17,23 @@ const NO_ANCHOR: &str = "signature valid for the certificate it carries; no trus
 #[derive(Debug, Clone)]
 pub struct Rejection {
     pub untrusted: bool,
+    /// The code of the reason this rejection gives.
+    pub code: C,
     pub reason: String,
 }
 
 impl Rejection {
-    pub fn invalid(reason: impl Into<String>) -> Rejection {
-        Rejection { untrusted: false, reason: reason.into() }
+    pub fn invalid(code: C, reason: impl Into<String>) -> Rejection {
+        Rejection { untrusted: false, code, reason: reason.into() }
     }
 
-    pub fn untrusted(reason: impl Into<String>) -> Rejection {
-        Rejection { untrusted: true, reason: reason.into() }
+    pub fn untrusted(code: C, reason: impl Into<String>) -> Rejection {
+        Rejection { untrusted: true, code, reason: reason.into() }
+    }
+
+    /// The reason, its text prefixed (`"{prefix}{reason}"`).
+    pub fn to_reason(&self, prefix: &str) -> Reason {
+        Reason::new(self.code, format!("{prefix}{}", self.reason))
     }
 
     pub fn verdict(&self) -> Verdict {
@@ -41,18 +48,6 @@ impl Rejection {
 impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.reason)
-    }
-}
-
-impl From<String> for Rejection {
-    fn from(reason: String) -> Rejection {
-        Rejection::invalid(reason)
-    }
-}
-
-impl From<&str> for Rejection {
-    fn from(reason: &str) -> Rejection {
-        Rejection::invalid(reason)
     }
 }
 
@@ -136,8 +131,11 @@ impl Trust {
     }
 
     /// The verdict on a key-only signature when no `--key` was given.
-    pub fn no_key_given() -> (Verdict, String) {
-        (Verdict::Unverified, "key-only signature and no --key given: the signature bytes were not checked".into())
+    pub fn no_key_given() -> (Verdict, Reason) {
+        (
+            Verdict::Unverified,
+            C::KeyOnlyNoKey.reason("key-only signature and no --key given: the signature bytes were not checked"),
+        )
     }
 
     /// Decide a key-only signature: `verify` checks the signature with one key.
@@ -145,7 +143,7 @@ impl Trust {
     pub fn decide_key_only(
         &self,
         verify: impl Fn(&PublicKey) -> Result<(), CryptoError>,
-    ) -> (Verdict, String, Option<String>) {
+    ) -> (Verdict, Reason, Option<String>) {
         if self.keys.is_empty() {
             let (verdict, reason) = Trust::no_key_given();
             return (verdict, reason, None);
@@ -154,12 +152,17 @@ impl Trust {
             if verify(&k.key).is_ok() {
                 return (
                     Verdict::Verified,
-                    format!("verified with key {} ({})", &k.key_id[..16], k.source),
+                    C::VerifiedKey.reason(format!("verified with key {} ({})", &k.key_id[..16], k.source)),
                     Some(k.key_id.clone()),
                 );
             }
         }
-        (Verdict::Invalid, format!("signature does not verify with any of the {} given key(s)", self.keys.len()), None)
+        (
+            Verdict::Invalid,
+            C::KeyMismatch
+                .reason(format!("signature does not verify with any of the {} given key(s)", self.keys.len())),
+            None,
+        )
     }
 
     /// Add a Sigstore trusted root: its Rekor logs, and its Fulcio CA certificates as anchors
@@ -192,8 +195,8 @@ impl Trust {
     /// A path from `certs[0]` (the signer) through the other given certificates to a
     /// `--ca-roots` anchor, valid for `purpose` at `at` ([`crate::pki::path`]). Returns the
     /// anchor's subject.
-    pub fn chain_to_anchor(&self, certs: &[Cert], purpose: &Purpose, at: i64) -> Result<String, String> {
-        path::validate_chain(certs, &self.anchors, purpose, at).map(|p| p.anchor.subject()).map_err(|e| e.to_string())
+    pub fn chain_to_anchor(&self, certs: &[Cert], purpose: &Purpose, at: i64) -> Result<String, path::PathError> {
+        path::validate_chain(certs, &self.anchors, purpose, at).map(|p| p.anchor.subject())
     }
 
     /// The anchors a timestamp authority must chain to: `--tsa-roots` when given, else `--ca-roots`.
@@ -220,7 +223,7 @@ impl Trust {
     /// Decide a cosign certificate (legacy layer or bundle): it may chain to a `--ca-roots` anchor
     /// or to a Fulcio CA, and must then satisfy the keyless identity constraints. A Fulcio
     /// certificate without such a constraint is `untrusted`: any Sigstore user could have made it.
-    pub fn decide_cosign_certificate(&self, certs: &[Cert], at: Option<i64>) -> (Verdict, String) {
+    pub fn decide_cosign_certificate(&self, certs: &[Cert], at: Option<i64>) -> (Verdict, Reason) {
         let dated = at.is_some();
         let at = at.unwrap_or(self.now);
         let (anchor, fulcio) = match path::validate_chain(certs, &self.anchors, &path::CODE_SIGNING, at) {
@@ -231,19 +234,18 @@ impl Trust {
                 Err(_) if !dated && certs.first().is_some_and(|c| self.fulcio_chain(certs, c.validity().0).is_ok()) => {
                     return (
                         Verdict::Untrusted,
-                        "chains to a Fulcio CA, but no verified Rekor entry or RFC 3161 timestamp dates the \
-                         signature inside the short-lived certificate's validity"
-                            .into(),
+                        C::NoVerifiedSigningTime.reason(
+                            "chains to a Fulcio CA, but no verified Rekor entry or RFC 3161 timestamp dates the \
+                             signature inside the short-lived certificate's validity",
+                        ),
                     )
                 }
                 Err(_) if self.anchors.is_empty() && self.fulcio.is_empty() => {
-                    return (Verdict::Untrusted, NO_ANCHOR.into())
+                    return (Verdict::Untrusted, C::NoTrustAnchor.reason(NO_ANCHOR))
                 }
                 Err(f) => {
-                    return (
-                        Verdict::Untrusted,
-                        format!("not trusted: {}", if self.anchors.is_empty() { f } else { e.to_string() }),
-                    )
+                    let why = if self.anchors.is_empty() { f } else { e.to_reason() };
+                    return (Verdict::Untrusted, why.prefixed("not trusted: "));
                 }
             },
         };
@@ -253,10 +255,10 @@ impl Trust {
         if fulcio && !dated {
             return (
                 Verdict::Untrusted,
-                format!(
+                C::NoVerifiedSigningTime.reason(format!(
                     "chains to Fulcio CA {anchor}, but no verified Rekor entry or RFC 3161 timestamp dates the \
                      signature inside the short-lived certificate's validity"
-                ),
+                )),
             );
         }
         // A Fulcio certificate must also have been logged in certificate transparency (its
@@ -268,11 +270,14 @@ impl Trust {
                 .chain(self.fulcio.iter().map(|f| &f.cert))
                 .find(|c| c.subject_raw() == leaf.issuer_raw() && leaf.is_signed_by(c));
             let Some(issuer) = issuer else {
-                return (Verdict::Untrusted, "the Fulcio certificate's issuer is not at hand for its SCT".into());
+                return (
+                    Verdict::Untrusted,
+                    C::SctUntrusted.reason("the Fulcio certificate's issuer is not at hand for its SCT"),
+                );
             };
             match crate::signature::sct::verify_embedded(leaf, issuer, &self.ctlogs) {
                 Ok((log, _)) => format!("{anchor} (SCT of CT log {} verified)", &log[..16]),
-                Err(e) => return (e.verdict(), format!("chains to Fulcio CA {anchor}, but: {e}")),
+                Err(e) => return (e.verdict(), e.to_reason(&format!("chains to Fulcio CA {anchor}, but: "))),
             }
         } else {
             anchor
@@ -284,40 +289,43 @@ impl Trust {
                 match p.signer.check_identity(&leaf.san, leaf.oidc_issuer.as_deref()) {
                     Ok(()) => (
                         Verdict::Verified,
-                        format!("signer chains to trust anchor {anchor} and matches the identity policy"),
+                        C::IdentityMatched
+                            .reason(format!("signer chains to trust anchor {anchor} and matches the identity policy")),
                     ),
-                    Err(e) => (Verdict::Untrusted, format!("not trusted: {e}")),
+                    Err(e) => (Verdict::Untrusted, C::IdentityMismatch.reason(format!("not trusted: {e}"))),
                 }
             }
             Some(p) if fulcio && p.signer.issuer.is_some() => (
                 Verdict::Untrusted,
-                format!(
+                C::IssuerOnlyPolicy.reason(format!(
                     "signer chains to Fulcio CA {anchor}, but an OIDC issuer alone is not an identity policy: any \
                      account at {} could have signed; add --certificate-identity or --certificate-identity-regexp",
                     p.signer.issuer.as_deref().unwrap_or_default()
-                ),
+                )),
             ),
             _ if fulcio => (
                 Verdict::Untrusted,
-                format!(
+                C::NoIdentityPolicy.reason(format!(
                     "signer chains to Fulcio CA {anchor}, but no --certificate-identity[-regexp] says who may sign: \
                      any Sigstore user could have"
-                ),
+                )),
             ),
-            _ => (Verdict::Verified, format!("signer chains to trust anchor {anchor}")),
+            _ => (Verdict::Verified, C::ChainAnchored.reason(format!("signer chains to trust anchor {anchor}"))),
         }
     }
 
     /// Decide a certificate-bearing signature whose integrity and binding hold. `certs` is the
     /// signer's certificate first, then the chain the signature carries; `at` is a verified
     /// signing time, if any (else `now`); `purpose` what the signer must be good for.
-    pub fn decide_certificate(&self, certs: &[Cert], at: Option<i64>, purpose: &Purpose) -> (Verdict, String) {
+    pub fn decide_certificate(&self, certs: &[Cert], at: Option<i64>, purpose: &Purpose) -> (Verdict, Reason) {
         if self.anchors.is_empty() {
-            return (Verdict::Untrusted, NO_ANCHOR.into());
+            return (Verdict::Untrusted, C::NoTrustAnchor.reason(NO_ANCHOR));
         }
         match self.chain_to_anchor(certs, purpose, at.unwrap_or(self.now)) {
-            Ok(anchor) => (Verdict::Verified, format!("signer chains to trust anchor {anchor}")),
-            Err(e) => (Verdict::Untrusted, format!("not trusted: {e}")),
+            Ok(anchor) => {
+                (Verdict::Verified, C::ChainAnchored.reason(format!("signer chains to trust anchor {anchor}")))
+            }
+            Err(e) => (Verdict::Untrusted, e.to_reason().prefixed("not trusted: ")),
         }
     }
 }
@@ -332,7 +340,7 @@ fn read_certificates(bytes: &[u8]) -> Result<Vec<Cert>, crate::x509::CertError> 
 
 impl Trust {
     /// A path to a Fulcio CA whose trusted-root window contains `at`; returns its subject.
-    fn fulcio_chain(&self, certs: &[Cert], at: i64) -> Result<String, String> {
+    fn fulcio_chain(&self, certs: &[Cert], at: i64) -> Result<String, Reason> {
         let current: Vec<&Cert> = self
             .fulcio
             .iter()
@@ -340,10 +348,11 @@ impl Trust {
             .map(|f| &f.cert)
             .collect();
         if current.is_empty() && !self.fulcio.is_empty() {
-            return Err(format!("no Fulcio CA of the trusted root is valid at {}", rfc3339(at).unwrap_or_default()));
+            return Err(C::FulcioCaNotValid
+                .reason(format!("no Fulcio CA of the trusted root is valid at {}", rfc3339(at).unwrap_or_default())));
         }
         path::validate_chain(certs, &current, &path::CODE_SIGNING, at)
             .map(|p| p.anchor.subject())
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_reason())
     }
 }

@@ -91,7 +91,18 @@ struct Facts {
     tbs: std::ops::Range<usize>,
     signature: Vec<u8>,
     key: Result<PublicKey, String>,
-    defects: Vec<String>,
+    defects: Vec<(DefectKind, String)>,
+}
+
+/// What kind of rule a certificate defect breaks (each is its own reason code in a path error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefectKind {
+    /// An encoding rule: an extension twice or unparsable, signature algorithms that differ, …
+    Malformed,
+    /// A critical extension that is not processed.
+    UnprocessedCritical,
+    /// An EC key with explicit curve parameters (CVE-2020-0601).
+    ExplicitCurve,
 }
 
 /// Extensions whose meaning this validator applies (or which constrain nothing it relies on);
@@ -150,16 +161,16 @@ fn read_facts(der: &[u8], c: &X509Certificate<'_>) -> Result<Facts, CertError> {
         defects: Vec::new(),
     };
     if !c.extensions().is_empty() && f.version < 3 {
-        defects.push(format!("a version {} certificate carries extensions", f.version));
+        defects.push((DefectKind::Malformed, format!("a version {} certificate carries extensions", f.version)));
     }
     for ext in c.extensions() {
         let oid = ext.oid.to_id_string();
         if !seen.insert(oid.clone()) {
-            defects.push(format!("extension {oid} appears more than once"));
+            defects.push((DefectKind::Malformed, format!("extension {oid} appears more than once")));
             continue;
         }
         if let Some(e) = ext.parsed_extension().error() {
-            defects.push(format!("extension {oid} does not parse: {e}"));
+            defects.push((DefectKind::Malformed, format!("extension {oid} does not parse: {e}")));
             continue;
         }
         let critical = ext.critical;
@@ -190,17 +201,23 @@ fn read_facts(der: &[u8], c: &X509Certificate<'_>) -> Result<Facts, CertError> {
             _ => {}
         }
         if critical && !HANDLED_EXTENSIONS.contains(&oid.as_str()) {
-            defects.push(format!("critical extension {oid} is not processed here"));
+            defects.push((DefectKind::UnprocessedCritical, format!("critical extension {oid} is not processed here")));
         }
     }
     if let Some(Ext { value: (false, Some(_)), .. }) = f.basic_constraints {
-        defects.push("basicConstraints has a pathLenConstraint without cA".into());
+        defects.push((DefectKind::Malformed, "basicConstraints has a pathLenConstraint without cA".into()));
     }
     if !f.sig_consistent {
-        defects.push("the TBS signature algorithm differs from the certificate's signatureAlgorithm".into());
+        defects.push((
+            DefectKind::Malformed,
+            "the TBS signature algorithm differs from the certificate's signatureAlgorithm".into(),
+        ));
     }
     if explicit_ec_parameters(c.public_key().raw) {
-        defects.push("EC key with explicit curve parameters (the CVE-2020-0601 spoofing vector)".into());
+        defects.push((
+            DefectKind::ExplicitCurve,
+            "EC key with explicit curve parameters (the CVE-2020-0601 spoofing vector)".into(),
+        ));
     }
     f.defects = defects;
     Ok(f)
@@ -249,7 +266,7 @@ impl Cert {
     }
 
     /// Rule violations that make this certificate unusable in any certification path.
-    pub fn defects(&self) -> &[String] {
+    pub fn defects(&self) -> &[(DefectKind, String)] {
         &self.facts.defects
     }
 

@@ -31,6 +31,61 @@ fn files_by_path(report: &Value, root: &Path) -> BTreeMap<String, Value> {
         .collect()
 }
 
+/// The reason code each fixture's verdict must carry: that of the reason that decides it (what
+/// verified it, for the controls), so that a waiver or a filter on the code matches exactly these
+/// files. A new fixture needs its line here.
+const CODES: &[(&str, &str)] = &[
+    ("jar/cms-contenttype-mismatch.jar", "content-type-mismatch"),
+    ("jar/control-cms-rebuilt.jar", "chain-anchored"),
+    ("jar/control-good.jar", "chain-anchored"),
+    ("jar/control-sha1-trusted-ts-2018.jar", "weak-sha1-timestamped"),
+    ("jar/names-duplicate-entry.jar", "jar-ambiguous"),
+    ("jar/names-manifest-case-variant-after.jar", "jar-ambiguous"),
+    ("jar/names-manifest-case-variant.jar", "jar-ambiguous"),
+    ("jar/names-sf-case-variant.jar", "jar-ambiguous"),
+    ("jar/ts-other-root-expired-signer.jar", "cert-expired-timestamp-untrusted"),
+    ("jar/weak-entry-digest-name-case-modified.jar", "jar-entry-modified"),
+    ("jar/weak-entry-digest-sha3-only-modified.jar", "unsupported-algorithm"),
+    ("jar/weak-md5-digests.jar", "weak-md5"),
+    ("jar/weak-section-sha1-right-sha256-wrong.jar", "jar-entry-modified"),
+    ("jar/weak-section-sha256-right-sha1-wrong.jar", "jar-entry-modified"),
+    ("jar/weak-sha1-no-timestamp.jar", "weak-sha1"),
+    ("jar/weak-sha1-trusted-ts-now.jar", "weak-sha1"),
+    ("jar/weak-sha1-untrusted-ts-2018.jar", "weak-sha1"),
+    ("pe/cms-contenttype-not-indirect-data.exe", "content-type-mismatch"),
+    ("pe/control-cms-resigned.exe", "chain-anchored"),
+    ("pe/control-expired-signer-trusted-ts.exe", "cert-expired-timestamped"),
+    ("pe/control-good.exe", "chain-anchored"),
+    ("pe/control-trusted-ts-sets-time.exe", "chain-anchored"),
+    ("pe/layout-section-97-inside-table.exe", "pe-malformed"),
+    ("pe/layout-table-before-last-section.exe", "pe-malformed"),
+    ("pe/layout-table-misaligned.exe", "pe-malformed"),
+    ("pe/layout-table-over-last-section.exe", "pe-malformed"),
+    ("pe/pki-backtrack-same-key-dead-end.exe", "chain-anchored"),
+    ("pe/pki-backtrack-same-key-expired-first.exe", "chain-anchored"),
+    ("pe/pki-backtrack-same-name-other-key.exe", "chain-anchored"),
+    ("pe/pki-ca-without-keycertsign.exe", "chain-key-usage"),
+    ("pe/pki-ecdsa-oid-over-rsa-signature.exe", "chain-signature"),
+    ("pe/pki-intermediate-eku-excludes-codesigning.exe", "chain-eku"),
+    ("pe/pki-issuer-end-entity.exe", "chain-ca-flag"),
+    ("pe/pki-issuer-no-basic-constraints.exe", "chain-ca-flag"),
+    ("pe/pki-issuer-tls-server.exe", "chain-ca-flag"),
+    ("pe/pki-leaf-tls-eku.exe", "chain-eku"),
+    ("pe/pki-pathlen-exceeded.exe", "chain-path-len"),
+    ("pe/ts-corrupted-pkcs9-countersignature.exe", "timestamp-invalid"),
+    ("pe/ts-corrupted-rfc3161-token.exe", "timestamp-invalid"),
+    ("pe/ts-eku-not-critical-expired-signer.exe", "cert-expired-timestamped"),
+    ("pe/ts-no-eku-expired-signer.exe", "cert-expired-timestamp-untrusted"),
+    ("pe/ts-other-root-expired-signer.exe", "cert-expired-timestamp-untrusted"),
+    ("pe/ts-other-root-valid-signer.exe", "timestamp-untrusted"),
+    ("pe/ts-pkcs9-no-eku-expired-signer.exe", "cert-expired-timestamp-untrusted"),
+    ("pe/ts-untrusted-does-not-set-time.exe", "chain-expired"),
+    ("pe/weak-md5-certificate-signature.exe", "chain-signature"),
+    ("pe/weak-md5-image-hash.exe", "weak-md5"),
+    ("pe/weak-sha1-outranks-invalid-sha256.exe", "image-hash-mismatch"),
+    ("pe/weak-sha1-outranks-untrusted-sha256.exe", "chain-no-anchor"),
+];
+
 #[test]
 fn adversarial_files_get_the_verdicts_the_independent_tools_justify() {
     let dir = tempfile::tempdir().unwrap();
@@ -61,7 +116,9 @@ fn adversarial_files_get_the_verdicts_the_independent_tools_justify() {
         root.to_str().unwrap(),
     ]);
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
-    let got = files_by_path(&stdout_json(&o), &tree);
+    let report = stdout_json(&o);
+    common::assert_reason_codes(&report);
+    let got = files_by_path(&report, &tree);
     assert_eq!(got.len(), expected.len(), "{:#?}", got.keys().collect::<Vec<_>>());
 
     let mut failures = Vec::new();
@@ -95,6 +152,15 @@ fn adversarial_files_get_the_verdicts_the_independent_tools_justify() {
         let phrase = e["reason"].as_str().unwrap();
         if failures.len() == before && !reasons.iter().any(|r| r.as_str().unwrap_or_default().contains(phrase)) {
             failures.push(format!("{path}: {status} as expected, but no reason says \"{phrase}\": {reasons:?}"));
+        }
+        // ...and the right code for it.
+        let codes = common::reason_codes(f);
+        match CODES.iter().find(|(p, _)| p == path) {
+            None => failures.push(format!("{path}: no expected reason code in CODES; ours: {codes:?}")),
+            Some((_, want)) if !codes.iter().any(|c| c == want) => {
+                failures.push(format!("{path}: reason codes {codes:?} lack {want}: {reasons:?}"))
+            }
+            Some(_) => {}
         }
     }
     assert!(

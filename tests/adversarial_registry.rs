@@ -38,7 +38,8 @@ fn seed(reg: &Registry, class: u8) -> Vec<Value> {
     cases.as_array().unwrap().clone()
 }
 
-/// Our verdict on the case's image (it carries exactly one signature) and its reasons.
+/// Our verdict on the case's image (it carries exactly one signature) and its reasons; the
+/// reason codes are recorded for [`Table::check`] (every reason has a known one).
 fn ours(reg: &Registry, case: &Value) -> (String, String) {
     let mut args = vec![
         "image".to_string(),
@@ -54,9 +55,94 @@ fn ours(reg: &Registry, case: &Value) -> (String, String) {
     assert_eq!(image["digest"], case["digest"], "{}: {report:#}", case["id"]);
     let sigs = image["signatures"].as_array().unwrap();
     assert_eq!(sigs.len(), 1, "{}: {:#}", case["id"], image["signatures"]);
+    common::assert_reason_codes(&report);
     let v = &sigs[0]["verification"];
+    let codes: Vec<String> =
+        v["reasonCodes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    CODES.with(|c| c.borrow_mut().insert(case["id"].as_str().unwrap().to_string(), codes));
     (v["status"].as_str().unwrap().to_string(), v["reasons"].to_string())
 }
+
+thread_local! {
+    /// The reason codes [`ours`] saw, by case id.
+    static CODES: std::cell::RefCell<std::collections::BTreeMap<String, Vec<String>>> = Default::default();
+}
+
+/// The code each case's reasons must include: that of the reason that decides the verdict (what
+/// verified it, for the controls), so that a waiver or a filter on the code matches exactly
+/// these failures. A new case needs its line here.
+const EXPECTED_CODES: &[(&str, &str)] = &[
+    ("c1-good-cosign", "chain-anchored"),
+    ("c1-good-notary", "chain-anchored"),
+    ("c1-inter-not-ca-cosign", "chain-ca-flag"),
+    ("c1-inter-not-ca-notary", "cert-profile"),
+    ("c1-inter-tls-server-cosign", "chain-ca-flag"),
+    ("c1-inter-tls-server-notary", "cert-profile"),
+    ("c1-inter-no-keycertsign-cosign", "chain-key-usage"),
+    ("c1-inter-no-keycertsign-notary", "cert-profile"),
+    ("c1-root-pathlen0-cosign", "chain-path-len"),
+    ("c1-root-pathlen0-notary", "cert-profile"),
+    ("c1-inter-eku-server-cosign", "chain-eku"),
+    ("c1-inter-eku-server-notary", "chain-eku"),
+    ("c1-leaf-eku-server-cosign", "chain-eku"),
+    ("c1-leaf-eku-server-notary", "cert-profile"),
+    ("c1-leaf-no-eku-cosign", "chain-eku"),
+    ("c1-leaf-no-eku-notary", "chain-eku"),
+    ("c1-rsa-good-cosign", "chain-anchored"),
+    ("c1-rsa-good-notary", "chain-anchored"),
+    ("c1-sigalg-ecdsa-oid-rsa-sig-cosign", "chain-signature"),
+    ("c1-sigalg-ecdsa-oid-rsa-sig-notary", "cert-profile"),
+    ("c1-pkcs1-no-digestinfo-cosign", "chain-signature"),
+    ("c1-pkcs1-no-digestinfo-notary", "cert-profile"),
+    ("c3-good", "chain-anchored"),
+    ("c3-bogus", "bad-signature"),
+    ("c3-other-digest", "bad-signature"),
+    ("c3-garbage", "bad-signature"),
+    ("c3-key-bogus", "key-mismatch"),
+    ("c4-issuer-only", "issuer-only-policy"),
+    ("c4-no-policy", "no-identity-policy"),
+    ("c4-identity", "identity-matched"),
+    ("c4-identity-regexp", "identity-matched"),
+    ("c4-identity-wrong", "identity-mismatch"),
+    ("c4-issuer-wrong", "identity-mismatch"),
+    ("c4-identity-unlogged", "no-verified-signing-time"),
+    ("c5-control-strict", "chain-anchored"),
+    ("c5-authenticity-strict", "notation-not-in-trust-store"),
+    ("c5-expiry-strict", "signature-expired"),
+    ("c5-timestamp-strict", "cert-expired-no-timestamp"),
+    ("c5-control-permissive", "chain-anchored"),
+    ("c5-authenticity-permissive", "notation-not-in-trust-store"),
+    ("c5-expiry-permissive", "signature-expired"),
+    ("c5-timestamp-permissive", "cert-expired-no-timestamp"),
+    ("c5-control-audit", "chain-anchored"),
+    ("c5-authenticity-audit", "notation-not-in-trust-store"),
+    ("c5-expiry-audit", "signature-expired"),
+    ("c5-timestamp-audit", "cert-expired-no-timestamp"),
+    ("c8-ss-plain", "verified-key"),
+    ("c8-ss-exact-dup", "payload-malformed"),
+    ("c8-ss-case-dup", "payload-malformed"),
+    ("c8-ss-critical-case-dup", "payload-malformed"),
+    ("c8-ss-long-s-dup", "payload-malformed"),
+    ("c8-ss-kelvin-dup", "payload-malformed"),
+    ("c8-ss-case-only", "verified-key"),
+    ("c8-ss-long-s-only", "verified-key"),
+    ("c8-att-plain", "verified-key"),
+    ("c8-att-subject-long-s", "payload-malformed"),
+    ("c8-att-digest-case", "payload-malformed"),
+    ("c8-att-payload-case", "malformed-signature"),
+    ("c8-att-keyid-kelvin", "malformed-signature"),
+    ("c8-nv-plain", "chain-anchored"),
+    ("c8-nv-target-case", "payload-malformed"),
+    ("c8-nv-digest-long-s", "payload-malformed"),
+    ("c8-nv-jws-payload-case", "malformed-signature"),
+    ("c8-nv-protected-cty-case", "malformed-signature"),
+    ("c8-ss-st-ligature-only", "payload-malformed"),
+    ("c8-ss-dotless-i-only", "payload-malformed"),
+    ("c8-att-digest-st-ligature", "payload-digest-mismatch"),
+    ("c8-att-digest-upper-hex", "payload-digest-mismatch"),
+    ("c8-nv-digest-dotless-i", "payload-malformed"),
+    ("c8-nv-protected-expiry-case", "notary-header"),
+];
 
 fn openssl() -> &'static str {
     assert!(Path::new("/usr/bin/openssl").exists(), "openssl is missing (./scripts/setup.sh installs it)");
@@ -129,11 +215,19 @@ impl Table {
     fn check(&mut self, case: &Value, independent_accepts: bool, independent: &str, got: &str, reasons: &str) {
         let id = case["id"].as_str().unwrap();
         let expect = case["expect"].as_str().unwrap();
+        let codes = CODES.with(|c| c.borrow().get(id).cloned().unwrap_or_default());
         self.rows.push(format!(
-            "{id} | {} | independent: {} ({independent}) | ours: {got} | expected: {expect}",
+            "{id} | {} | independent: {} ({independent}) | ours: {got} {codes:?} | expected: {expect}",
             case["how"].as_str().unwrap(),
             if independent_accepts { "accept" } else { "refuse" },
         ));
+        match EXPECTED_CODES.iter().find(|(c, _)| *c == id) {
+            Some((_, want)) if !codes.iter().any(|c| c == want) => {
+                self.failures.push(format!("{id}: reason codes {codes:?} lack {want}; reasons {reasons}"))
+            }
+            Some(_) => {}
+            None => self.failures.push(format!("{id}: no expected reason code (EXPECTED_CODES); ours: {codes:?}")),
+        }
         if (got == "verified") != independent_accepts {
             self.failures.push(format!(
                 "{id}: we say {got}, the independent verdict {} ({independent}); reasons {reasons}",

@@ -604,3 +604,40 @@ fn the_readme_nightly_recipe_alerts_only_on_the_changes_made_between_two_nights(
     let html = std::fs::read_to_string(state.join("reports").join(last_html)).unwrap();
     assert!(html.contains("<html") && html.contains("apps/web"), "the HTML report");
 }
+
+/// A waiver by reason code, on a real scan: the code comes from the verdict itself.
+#[test]
+fn a_waiver_by_reason_code_covers_exactly_the_items_with_that_code() {
+    let reg = Registry::distribution(100);
+    reg.seed(false);
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("codes.toml");
+    std::fs::write(
+        &w,
+        "[[waiver]]\nrepository = \"**\"\ncode = [\"payload-digest-mismatch\"]\nreason = \"replays under investigation\"\nowner = \"secops@example.com\"\nexpires = 2030-01-01\n",
+    )
+    .unwrap();
+    let o = sigaudit(["registry", &reg.addr, "--plain-http", "-o", "json", "--waivers", s(&w), "--fail-on", "invalid"]);
+    let r = stdout_json(&o);
+    let mut waived = Vec::new();
+    let mut failing_unwaived = 0;
+    for i in r["images"].as_array().unwrap() {
+        let codes: Vec<&str> = i["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["verification"]["reasonCodes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()))
+            .collect();
+        let has = codes.contains(&"payload-digest-mismatch");
+        assert_eq!(i.get("waived").is_some(), has, "{}: codes {codes:?}", i["repository"]);
+        if has {
+            waived.push(i["repository"].as_str().unwrap().to_string());
+        } else if i["status"] == "invalid" {
+            failing_unwaived += 1;
+        }
+    }
+    assert!(waived.iter().any(|r| r == "notary/replayed"), "{waived:?}");
+    // Other invalid images are not covered: --fail-on invalid still fails.
+    assert!(failing_unwaived > 0);
+    assert_eq!(code(&o), 1);
+}

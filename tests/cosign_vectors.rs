@@ -4,7 +4,7 @@
 
 use sigaudit::crypto::PublicKey;
 use sigaudit::oci::Digest;
-use sigaudit::report::{SignatureKind, Verdict};
+use sigaudit::report::{ReasonCode, SignatureKind, Verdict};
 use sigaudit::signature::{bundle::check_bundle, cosign::check_simplesigning, Checked, Subject};
 use sigaudit::trust::Trust;
 use std::collections::BTreeMap;
@@ -136,6 +136,7 @@ fn signatures_next_to_another_manifest_are_invalid() {
         let c = check(dir, 0, &trust_with(&["cosign.pub"]));
         assert_eq!(c.verdict, Verdict::Invalid, "{dir}");
         assert!(c.reasons[0].contains("replayed"), "{:?}", c.reasons);
+        assert_eq!(c.reasons[0].code, ReasonCode::PayloadDigestMismatch, "{dir}");
     }
     let mixed = trust_with(&["cosign.pub", "cosign2.pub"]);
     assert_eq!(check("dir-img-cosign-mixed", 0, &mixed).verdict, Verdict::Invalid);
@@ -246,6 +247,7 @@ fn cosign_v3_image_bundle_names_its_github_actions_signer() {
     let c = check_bundle(&bytes, &other, &Trust::default());
     assert_eq!(c.verdict, Verdict::Invalid);
     assert!(c.reasons[0].contains("replayed"));
+    assert_eq!(c.reasons[0].code, ReasonCode::PayloadDigestMismatch);
 
     // Against the public-good root: with the release workflow as the allowed identity it is
     // verified (tlog, SCT and time checked); any other identity leaves it untrusted.

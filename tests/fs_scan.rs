@@ -44,6 +44,7 @@ fn a_tree_of_generated_fixtures_and_unrelated_files_gets_the_right_verdicts() {
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     let report = stdout_json(&o);
     assert_eq!(report["scan"]["kind"], "filesystem");
+    assert!(common::assert_reason_codes(&report) > 5);
     let got = files_by_path(&report, &tree);
     assert_eq!(got.len(), expected.len(), "{:#?}", got.keys().collect::<Vec<_>>());
     for (path, e) in &expected {
@@ -62,6 +63,7 @@ fn a_tree_of_generated_fixtures_and_unrelated_files_gets_the_right_verdicts() {
     // Without trust anchors the timestamp's authority is not trusted: reported, not counted.
     assert_eq!(ts["timestamp"]["verified"], false);
     assert!(ts["verification"]["reasons"].to_string().contains("not trusted: no trust anchor"), "{ts:#}");
+    assert_eq!(common::reason_codes(&got["pe/deep/signed-rfc3161.exe"]), ["timestamp-untrusted", "no-trust-anchor"]);
     let dual = got["pe/deep/er/dual-nested.exe"]["signatures"].as_array().unwrap().clone();
     assert_eq!(dual.len(), 2);
     assert_eq!(
@@ -73,14 +75,17 @@ fn a_tree_of_generated_fixtures_and_unrelated_files_gets_the_right_verdicts() {
         .as_str()
         .unwrap()
         .contains("image hash mismatch"));
+    assert_eq!(common::reason_codes(&got["pe/tampered-section.exe"])[0], "image-hash-mismatch");
     assert!(got["jar/tampered-entry.jar"]["signatures"][0]["verification"]["reasons"][0]
         .as_str()
         .unwrap()
         .contains("hello.txt"));
+    assert_eq!(common::reason_codes(&got["jar/tampered-entry.jar"])[0], "jar-entry-modified");
     assert!(got["jar/entry-added.jar"]["signatures"][0]["verification"]["reasons"][0]
         .as_str()
         .unwrap()
         .contains("unsigned entry added.txt"));
+    assert_eq!(common::reason_codes(&got["jar/entry-added.jar"])[0], "jar-unsigned-entry");
     // Skipped: the PKI files, expected.json and the unrelated files (not the symlink).
     let skipped = report["summary"]["skipped"].as_u64().unwrap();
     assert!(skipped >= 4, "skipped {skipped}");
@@ -119,6 +124,7 @@ fn a_tree_of_generated_fixtures_and_unrelated_files_gets_the_right_verdicts() {
     let got = files_by_path(&stdout_json(&o), &tree);
     let ts = &got["pe/deep/signed-rfc3161.exe"]["signatures"][0];
     assert_eq!(ts["verification"]["status"], "verified", "{ts:#}");
+    assert_eq!(common::reason_codes(&got["pe/deep/signed-rfc3161.exe"]), ["timestamp-verified", "chain-anchored"]);
     assert_eq!(ts["timestamp"]["verified"], true, "{ts:#}");
     assert!(ts["verification"]["reasons"].to_string().contains("its authority chains to CN=sigaudit Fixture Root"));
     for path in ["pe/signed-nots.exe", "pe/deep/er/dual-nested.exe", "jar/signed-nots.jar", "jar/lib/signed-tsa.jar"] {
@@ -200,6 +206,7 @@ fn corpus_samples_give_their_documented_verdicts() {
     ]);
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     let report = stdout_json(&o);
+    common::assert_reason_codes(&report);
     let got = files_by_path(&report, &root);
     for (path, status) in CORPUS {
         let f = got.get(*path).unwrap_or_else(|| panic!("{path} not reported"));
@@ -235,6 +242,10 @@ fn corpus_samples_give_their_documented_verdicts() {
         "CN=ovf.venafidemo.com, OU=Solution Architects, O=Venafi\\, Inc., L=San Jose, ST=CA, C=US"
     );
     assert!(jar["verification"]["reasons"][0].as_str().unwrap().contains("expired 2024-02-03"));
+    // An expired signer without a timestamp: the code a waiver names, whatever the wording.
+    assert_eq!(jar["verification"]["reasonCodes"][0], "cert-expired-no-timestamp", "{jar:#}");
+    // Files recognised but not verified say so by code; a self-signed signer is noted.
+    assert_eq!(common::reason_codes(&got["fs-suite/kmod/kmod-rsa-sha256.ko"]), ["unsupported-format"]);
     // The trailing junk in a WIN_CERTIFICATE is flagged.
     assert!(got["fs-suite/pe/pe-certtable-trailing-junk.exe"]["notes"][0].as_str().unwrap().contains("non-zero bytes"));
 }
@@ -289,6 +300,8 @@ fn hostile_files_are_reported_and_the_scan_goes_on() {
     assert_eq!(got["far.exe"]["status"], "invalid", "{:#}", got["far.exe"]);
     let bomb = got["bomb.jar"]["signatures"][0]["verification"]["reasons"].to_string();
     assert!(bomb.contains("refused"), "{bomb}");
+    assert!(common::reason_codes(&got["bomb.jar"]).contains(&"jar-malformed".into()), "{bomb}");
+    assert_eq!(common::reason_codes(&got["far.exe"]), ["pe-malformed"], "{:#}", got["far.exe"]);
     assert!(!got.contains_key("huge.jar"), "garbage is not a JAR");
     assert_eq!(code(&o), 3, "the dangling link is an error: the scan is incomplete");
     assert!(report["errors"]
@@ -313,7 +326,9 @@ fn ca_roots_make_the_test_pki_signers_verified() {
         "--at",
         "2026-11-22T00:00:00Z",
     ]);
-    let got = files_by_path(&stdout_json(&o), &root);
+    let report = stdout_json(&o);
+    common::assert_reason_codes(&report);
+    let got = files_by_path(&report, &root);
     for (path, status) in [
         ("fs-suite/pe/pe-rsa-sha256-rfc3161.exe", "verified"),
         ("fs-suite/pe/pe-dual-sha1-rsa+nested-sha256-ecdsa.exe", "verified"),
@@ -367,4 +382,5 @@ fn curveball_root_with_explicit_parameters_is_refused() {
     assert_eq!(s["verification"]["status"], "untrusted", "{s:#}");
     let reasons = s["verification"]["reasons"].to_string();
     assert!(reasons.contains("explicit curve parameters"), "{reasons}");
+    assert_eq!(s["verification"]["reasonCodes"][0], "chain-explicit-curve", "{s:#}");
 }

@@ -92,10 +92,12 @@ fn keys_verify_key_only_signatures_and_fail_on_sets_the_exit_code() {
     let web = &report["images"][0];
     assert_eq!(web["status"], "verified", "{web:#}");
     assert!(web["signatures"][0]["signer"]["keyId"].as_str().unwrap().len() == 64);
+    assert_eq!(common::reason_codes(web), ["verified-key"], "{web:#}");
 
     let other = seeded.dir.join("other.pub");
     let (report, _) = scan_json(&reg, &["--include", "apps/web", "--key", other.to_str().unwrap()]);
     assert_eq!(report["images"][0]["status"], "invalid");
+    assert_eq!(common::reason_codes(&report["images"][0]), ["key-mismatch"], "{:#}", report["images"][0]);
 
     let (_, o) = scan_json(&reg, &["--fail-on", "invalid"]);
     assert_eq!(code(&o), 1, "an invalid image exists: --fail-on invalid exits 1");
@@ -288,6 +290,7 @@ fn keys_and_ca_roots_turn_good_signatures_verified_and_leave_bad_ones_invalid() 
         ],
     );
     assert_eq!(code(&o), 1, "replayed and tampered signatures remain: --fail-on invalid exits 1");
+    assert!(common::assert_reason_codes(&report) > 20);
     for image in report["images"].as_array().unwrap() {
         let want = seeded.expected["images"]
             .as_array()
@@ -304,15 +307,28 @@ fn keys_and_ca_roots_turn_good_signatures_verified_and_leave_bad_ones_invalid() 
         assert_eq!(image["status"], expected, "{}: {:#}", image["repository"], image["signatures"]);
         for s in image["signatures"].as_array().unwrap() {
             let v = &s["verification"];
+            let codes = v["reasonCodes"].to_string();
             if v["status"] == "verified" {
                 let r = v["reasons"].to_string();
                 assert!(r.contains("trust anchor") || r.contains("verified with key"), "{r}");
+                // What verified it has a code too: the anchor, the key, the bundle, the log.
+                assert!(
+                    ["chain-anchored", "identity-matched", "verified-key", "bundle-verified"]
+                        .iter()
+                        .any(|c| codes.contains(&format!("\"{c}\""))),
+                    "{codes}: {r}"
+                );
                 if image["repository"].as_str().unwrap().starts_with("logged/") {
                     assert!(r.contains("Rekor SET verified"), "{r}");
+                    assert!(codes.contains("\"rekor-set-verified\""), "{codes}");
                 }
             }
             if image["repository"] == "logged/wrong-entry" {
                 assert!(v["reasons"].to_string().contains("records another envelope"), "{}", v["reasons"]);
+                assert_eq!(v["reasonCodes"], serde_json::json!(["rekor-invalid"]), "{v:#}");
+            }
+            if image["repository"] == "apps/worker" {
+                assert_eq!(v["reasonCodes"], serde_json::json!(["payload-digest-mismatch"]), "replayed: {v:#}");
             }
         }
     }
@@ -353,17 +369,22 @@ fn notation_trust_policy_and_store_decide_notary_signatures_by_repository() {
     let (p, s) = (policy.display().to_string(), store.display().to_string());
     let (report, o) = scan_json(&reg, &["--notation-trust-policy", &p, "--notation-trust-store", &s]);
     assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    common::assert_reason_codes(&report);
+    let image = |repo: &str| report["images"].as_array().unwrap().iter().find(|i| i["repository"] == repo).unwrap();
     let status = |repo: &str| {
-        let i = report["images"].as_array().unwrap().iter().find(|i| i["repository"] == repo).unwrap();
+        let i = image(repo);
         (i["status"].as_str().unwrap().to_string(), i["signatures"][0]["verification"]["reasons"].to_string())
     };
     let (st, why) = status("notary/e2e-valid-signature");
     assert_eq!(st, "verified", "{why}");
     assert!(why.contains("statement \\\"all\\\"") && why.contains("CN=e2e"), "{why}");
+    assert!(common::reason_codes(image("notary/e2e-valid-signature")).contains(&"chain-anchored".into()), "{why}");
     let (st, why) = status("notary/alpine");
     assert_eq!(st, "untrusted", "{why}");
     assert!(why.contains("statement \\\"alpine\\\""), "{why}");
+    assert!(common::reason_codes(image("notary/alpine")).contains(&"notation-not-in-trust-store".into()), "{why}");
     assert_eq!(status("notary/replayed").0, "invalid");
+    assert_eq!(common::reason_codes(image("notary/replayed")), ["payload-digest-mismatch"]);
     assert_eq!(status("notary/e2e-invalid-signature").0, "invalid");
 
     // Without the narrower statement the alpine envelopes verify; a policy naming a store that
@@ -454,6 +475,7 @@ fn an_rfc3161_timestamp_dates_a_cosign_signature_whose_certificate_has_expired()
     let (status, sig) = scan("stamped/app", &["--trusted-root", &root, "--ca-roots", &short]);
     assert_eq!(status, "verified", "{sig:#}");
     assert_eq!(sig["timestamp"]["verified"], true);
+    assert_eq!(sig["verification"]["reasonCodes"], serde_json::json!(["timestamp-verified", "chain-anchored"]));
     assert_eq!(sig["timestamp"]["authority"], "CN=sigaudit test TSA, O=sigaudit tests, C=US");
     // ...and in 2030, when the certificate has long expired: the timestamp proves it signed in time.
     let (status, sig) =
@@ -463,10 +485,12 @@ fn an_rfc3161_timestamp_dates_a_cosign_signature_whose_certificate_has_expired()
     let (status, sig) = scan("stamped/app", &["--ca-roots", &short, "--at", "2030-01-01T00:00:00Z"]);
     assert_eq!(status, "untrusted", "{sig:#}");
     assert!(sig["verification"]["reasons"].to_string().contains("timestamp authority not trusted"), "{sig:#}");
+    assert_eq!(sig["verification"]["reasonCodes"], serde_json::json!(["timestamp-untrusted"]), "{sig:#}");
     // A token over another signature is invalid.
     let (status, sig) = scan("stamped/wrong", &["--trusted-root", &root, "--ca-roots", &short]);
     assert_eq!(status, "invalid", "{sig:#}");
     assert!(sig["verification"]["reasons"].to_string().contains("imprint does not match"), "{sig:#}");
+    assert_eq!(sig["verification"]["reasonCodes"], serde_json::json!(["timestamp-invalid"]), "{sig:#}");
 }
 
 fn image_of<'a>(report: &'a Value, repo: &str) -> &'a Value {

@@ -9,7 +9,8 @@ use super::Scan;
 use crate::oci::{self, Digest, ManifestKind};
 use crate::registry::{Fetched, ReferrersAnswer, MAX_SIGNATURE_BLOB_BYTES};
 use crate::report::{
-    Discovery, Envelope, ImageReport, PlatformReport, SignatureFormat, SignatureKind, SignatureReport, Status,
+    Discovery, Envelope, ImageReport, PlatformReport, ReasonCode, SignatureFormat, SignatureKind, SignatureReport,
+    Status,
 };
 use crate::signature::{bundle, cosign, notation, Checked, Subject};
 use futures::stream::{self, StreamExt};
@@ -210,7 +211,8 @@ async fn cosign_tag(
     let manifest: OciImageManifest = match serde_json::from_slice(&fetched.bytes) {
         Ok(m) => m,
         Err(e) => {
-            let c = Checked::new(envelope, kind).invalid(format!("signature manifest {tag} is unreadable: {e}"));
+            let why = format!("signature manifest {tag} is unreadable: {e}");
+            let c = Checked::new(envelope, kind).invalid(ReasonCode::MalformedSignature, why);
             return found.signatures.push(c.into_report(SignatureFormat::Cosign, Discovery::Tag, &fetched.digest));
         }
     };
@@ -355,11 +357,9 @@ async fn referrer(
     match manifest.subject.as_ref().map(|s| s.digest.as_str()) {
         Some(d) if d == subject.digest.as_str() => {}
         other => {
-            let c = base.invalid(format!(
-                "referrer's subject is {}, not this image ({})",
-                other.unwrap_or("missing"),
-                subject.digest
-            ));
+            let why =
+                format!("referrer's subject is {}, not this image ({})", other.unwrap_or("missing"), subject.digest);
+            let c = base.invalid(ReasonCode::ReferrerSubjectMismatch, why);
             return Some(c.into_report(format, discovery, &fetched.digest));
         }
     }
@@ -367,10 +367,9 @@ async fn referrer(
     let checked = match format {
         SignatureFormat::Notation => {
             if manifest.layers.len() != 1 {
-                base.invalid(format!(
-                    "Notary signature manifest has {} layers, expected exactly one",
-                    manifest.layers.len()
-                ))
+                let why =
+                    format!("Notary signature manifest has {} layers, expected exactly one", manifest.layers.len());
+                base.invalid(ReasonCode::MalformedSignature, why)
             } else {
                 let layer = &manifest.layers[0];
                 match fetch_blob(scan, repo, &layer.digest, &name, found).await {
@@ -391,7 +390,8 @@ async fn referrer(
             let layers: Vec<_> =
                 manifest.layers.iter().filter(|l| l.media_type.starts_with(oci::SIGSTORE_BUNDLE_PREFIX)).collect();
             if layers.len() != 1 {
-                base.invalid(format!("bundle referrer has {} bundle layers, expected exactly one", layers.len()))
+                let why = format!("bundle referrer has {} bundle layers, expected exactly one", layers.len());
+                base.invalid(ReasonCode::MalformedSignature, why)
             } else {
                 match fetch_blob(scan, repo, &layers[0].digest, &name, found).await {
                     Err(e) => base.error(e),
@@ -400,7 +400,8 @@ async fn referrer(
             }
         }
         SignatureFormat::Cosign => {
-            let mut last = base.invalid("no simple-signing layer in the cosign referrer");
+            let mut last =
+                base.invalid(ReasonCode::MalformedSignature, "no simple-signing layer in the cosign referrer");
             for layer in manifest.layers.iter().filter(|l| l.media_type == oci::COSIGN_SIMPLESIGNING) {
                 last = match fetch_blob(scan, repo, &layer.digest, &name, found).await {
                     Err(e) => Checked::new(Envelope::Simplesigning, SignatureKind::Signature).error(e),

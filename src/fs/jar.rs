@@ -5,7 +5,7 @@
 use super::verdict;
 use crate::cms::{self, Failure};
 use crate::crypto::HashAlg;
-use crate::report::{FileSignatureReport, Verdict};
+use crate::report::{FileSignatureReport, Reason, ReasonCode as C, Verdict};
 use crate::trust::Trust;
 use base64::Engine;
 use std::collections::BTreeMap;
@@ -202,18 +202,37 @@ fn sha1_rule(mut r: FileSignatureReport) -> FileSignatureReport {
     const DENY_AFTER: &str = "2019-01-01T00:00:00Z";
     let stamped_before = r.timestamp.as_ref().is_some_and(|t| t.verified && t.time.as_str() < DENY_AFTER);
     if stamped_before {
-        r.verification.reasons.push("weak algorithm SHA-1, accepted as the JDK does: timestamped before 2019".into());
+        r.verification.push(
+            C::WeakSha1Timestamped.reason("weak algorithm SHA-1, accepted as the JDK does: timestamped before 2019"),
+        );
         return r;
     }
     if matches!(r.verification.status, Verdict::Verified | Verdict::Untrusted | Verdict::Unverified) {
         r.verification.status = Verdict::Invalid;
     }
-    r.verification.reasons.insert(
+    r.verification.insert(
         0,
-        "weak algorithm SHA-1 without a trusted timestamp before 2019: the JDK (17+) treats this JAR as unsigned"
-            .into(),
+        C::WeakSha1.reason(
+            "weak algorithm SHA-1 without a trusted timestamp before 2019: the JDK (17+) treats this JAR as unsigned",
+        ),
     );
     r
+}
+
+/// Problems of one kind in one reason, `; `-separated (a JAR can have thousands of unsigned
+/// entries), the kinds in the order they first appear.
+fn by_code(problems: Vec<Reason>) -> Vec<Reason> {
+    let mut out: Vec<Reason> = Vec::new();
+    for p in problems {
+        match out.iter_mut().find(|r| r.code == p.code) {
+            Some(r) => {
+                r.text.push_str("; ");
+                r.text.push_str(&p.text);
+            }
+            None => out.push(p),
+        }
+    }
+    out
 }
 
 pub struct Checked {
@@ -276,7 +295,8 @@ fn read_entry(
 
 pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
     let mut out = Checked { file_type, signatures: Vec::new(), notes: Vec::new() };
-    let fail = |msg: String| vec![verdict::fail(verdict::report("jar", "-".into()), Failure::Invalid(msg))];
+    let fail =
+        |msg: String| vec![verdict::fail(verdict::report("jar", "-".into()), Failure::Invalid(C::JarMalformed, msg))];
     let mut zip = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
         Ok(z) => z,
         Err(e) => {
@@ -303,20 +323,27 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
     // Names a reader could resolve to more than one entry make the archive ambiguous: what we
     // verify need not be what runs. java.util.jar.JarFile reads the manifest named exactly
     // META-INF/MANIFEST.MF (else its case variant) and signature files by their upper-case names.
-    let mut ambiguous: Vec<String> = Vec::new();
+    let mut ambiguous: Vec<Reason> = Vec::new();
     let listed = central_directory_names(bytes).unwrap_or_else(|| names.clone());
     let mut seen = std::collections::BTreeMap::<&str, usize>::new();
     for n in &listed {
         *seen.entry(n.as_str()).or_default() += 1;
     }
     for (n, k) in seen.iter().filter(|(n, k)| **k > 1 && !n.ends_with('/')) {
-        ambiguous.push(format!("the archive holds {k} entries named {n}: which one a reader takes is not defined"));
+        ambiguous.push(
+            C::JarAmbiguous
+                .reason(format!("the archive holds {k} entries named {n}: which one a reader takes is not defined")),
+        );
     }
     let variants = |upper: &str| -> Vec<&String> { names.iter().filter(|n| n.to_uppercase() == upper).collect() };
     let manifests = variants("META-INF/MANIFEST.MF");
     if manifests.len() > 1 {
-        ambiguous
-            .push(format!("the archive holds {} manifests differing only in case: {manifests:?}", manifests.len()));
+        ambiguous.push(
+            C::JarAmbiguous.reason(format!(
+                "the archive holds {} manifests differing only in case: {manifests:?}",
+                manifests.len()
+            )),
+        );
     }
     let mut total = 0u64;
     let manifest_name = names.iter().find(|n| *n == "META-INF/MANIFEST.MF").or(manifests.first().copied()).cloned();
@@ -336,27 +363,32 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
         msections.iter().skip(1).filter_map(|s| s.attrs.get("name").map(|n| (n.clone(), s))).collect();
     // Two sections for one name: the JDK merges them, so which digest counts is not ours to guess.
     ambiguous.extend(
-        repeated_names(&msections).into_iter().map(|n| format!("the manifest has more than one section for {n}")),
+        repeated_names(&msections)
+            .into_iter()
+            .map(|n| C::JarAmbiguous.reason(format!("the manifest has more than one section for {n}"))),
     );
 
     // Entry digests in the manifest against the archive: once, shared by all signers.
-    let mut entry_problems: Vec<String> = ambiguous;
+    let mut entry_problems: Vec<Reason> = ambiguous;
     let mut weak_entries = false;
     // Entries digested only with algorithms we do not check: never better than `unsupported`.
-    let mut unsupported: Vec<String> = Vec::new();
+    let mut unsupported: Vec<Reason> = Vec::new();
     // Entries whose manifest section states a digest we check: only these can be signed.
     let mut digested: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for (name, s) in &entries {
         let ds = digests(s, "-digest");
         if ds.iter().all(|(alg, _)| *alg == HashAlg::Md5) && !ds.is_empty() {
-            entry_problems.push(format!("{name} has only MD5 digests in the manifest, which are broken"));
+            entry_problems
+                .push(C::WeakMd5.reason(format!("{name} has only MD5 digests in the manifest, which are broken")));
             continue;
         }
         if ds.is_empty() {
             let unknown = unknown_digests(s, "-digest");
             if !unknown.is_empty() {
-                unsupported
-                    .push(format!("{name} is digested only with {}, which is not supported here", unknown.join(", ")));
+                unsupported.push(C::UnsupportedAlgorithm.reason(format!(
+                    "{name} is digested only with {}, which is not supported here",
+                    unknown.join(", ")
+                )));
                 // Signed, with an algorithm we cannot check: the verdict says unsupported.
                 digested.insert(name.as_str());
             }
@@ -365,18 +397,19 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
         digested.insert(name.as_str());
         weak_entries |= only_weak(&ds);
         if !names.contains(name) {
-            entry_problems.push(format!("manifest lists {name}, which the archive lacks"));
+            entry_problems.push(C::JarEntryMissing.reason(format!("manifest lists {name}, which the archive lacks")));
             continue;
         }
         match read_entry(&mut zip, name, MAX_ENTRY_BYTES, &mut total) {
             Ok(data) => match matches_all(&ds, &data) {
                 Some(true) => {}
-                Some(false) => {
-                    entry_problems.push(format!("{name} was modified: its digest does not match the manifest"))
-                }
-                None => entry_problems.push(format!("{name} has only MD5 digests in the manifest, which are broken")),
+                Some(false) => entry_problems.push(
+                    C::JarEntryModified.reason(format!("{name} was modified: its digest does not match the manifest")),
+                ),
+                None => entry_problems
+                    .push(C::WeakMd5.reason(format!("{name} has only MD5 digests in the manifest, which are broken"))),
             },
-            Err(e) => entry_problems.push(e),
+            Err(e) => entry_problems.push(C::JarMalformed.reason(e)),
         }
     }
     let apk_v2_claimed = std::cell::Cell::new(false);
@@ -394,11 +427,12 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
             .collect();
         if variants(&sf_name.to_uppercase()).len() > 1 || blocks.len() > 1 {
             let what = format!("{sf_name}: more than one signature file or block differing only in case or type");
-            out.signatures.push(verdict::fail(r, Failure::Invalid(what)));
+            out.signatures.push(verdict::fail(r, Failure::Invalid(C::JarAmbiguous, what)));
             continue;
         }
         let Some(block_name) = blocks.first().map(|b| (*b).clone()) else {
-            out.signatures.push(verdict::fail(r, Failure::Invalid(format!("{sf_name} has no signature block file"))));
+            let what = format!("{sf_name} has no signature block file");
+            out.signatures.push(verdict::fail(r, Failure::Invalid(C::JarMalformed, what)));
             continue;
         };
         let (sf, block) = match (
@@ -407,18 +441,18 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
         ) {
             (Ok(a), Ok(b)) => (a, b),
             (Err(e), _) | (_, Err(e)) => {
-                out.signatures.push(verdict::fail(r, Failure::Invalid(e)));
+                out.signatures.push(verdict::fail(r, Failure::Invalid(C::JarMalformed, e)));
                 continue;
             }
         };
         let ssections = sections(&sf);
         let Some(main) = ssections.first() else {
-            out.signatures.push(verdict::fail(r, Failure::Invalid(format!("{sf_name} is empty"))));
+            out.signatures.push(verdict::fail(r, Failure::Invalid(C::JarMalformed, format!("{sf_name} is empty"))));
             continue;
         };
         if let Some(n) = repeated_names(&ssections).first() {
             let what = format!("{sf_name} has more than one section for {n}");
-            out.signatures.push(verdict::fail(r, Failure::Invalid(what)));
+            out.signatures.push(verdict::fail(r, Failure::Invalid(C::JarAmbiguous, what)));
             continue;
         }
         if main.attrs.get("x-android-apk-signed").is_some_and(|v| v.contains('2') || v.contains('3')) {
@@ -427,7 +461,7 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
         let whole = digests(main, "-digest-manifest");
         r.digest_algorithm = whole.first().map(|(a, _)| a.name().to_string());
         // The .SF against the manifest: whole manifest, else main attributes and each section.
-        let mut problems: Vec<String> = Vec::new();
+        let mut problems: Vec<Reason> = Vec::new();
         let mut weak = weak_entries;
         let signed_names: Vec<String> = ssections.iter().skip(1).filter_map(|s| s.attrs.get("name").cloned()).collect();
         if matches_all(&whole, &manifest) == Some(true) {
@@ -436,24 +470,32 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
             let main_attrs = digests(main, "-digest-manifest-main-attributes");
             weak |= only_weak(&main_attrs);
             if matches_all(&main_attrs, &msections[0].raw) == Some(false) {
-                problems.push("the manifest's main attributes were modified after signing".into());
+                problems
+                    .push(C::JarManifestModified.reason("the manifest's main attributes were modified after signing"));
             }
             for s in ssections.iter().skip(1) {
                 let Some(name) = s.attrs.get("name") else { continue };
                 let ds = digests(s, "-digest");
                 weak |= only_weak(&ds);
                 match entries.get(name) {
-                    None => problems.push(format!("{sf_name} signs {name}, which the manifest lacks")),
+                    None => problems
+                        .push(C::JarEntryMissing.reason(format!("{sf_name} signs {name}, which the manifest lacks"))),
                     Some(ms) => match matches_all(&ds, &ms.raw) {
                         Some(true) => {}
-                        Some(false) => {
-                            problems.push(format!("the manifest section of {name} was modified after signing"))
+                        Some(false) => problems.push(
+                            C::JarManifestModified
+                                .reason(format!("the manifest section of {name} was modified after signing")),
+                        ),
+                        None if !unknown_digests(s, "-digest").is_empty() => {
+                            unsupported.push(C::UnsupportedAlgorithm.reason(format!(
+                                "{sf_name} digests the section of {name} only with {}, which is not supported here",
+                                unknown_digests(s, "-digest").join(", ")
+                            )))
                         }
-                        None if !unknown_digests(s, "-digest").is_empty() => unsupported.push(format!(
-                            "{sf_name} digests the section of {name} only with {}, which is not supported here",
-                            unknown_digests(s, "-digest").join(", ")
-                        )),
-                        None => problems.push(format!("{sf_name} has no digest we accept for the section of {name}")),
+                        None => problems.push(
+                            C::JarNoDigest
+                                .reason(format!("{sf_name} has no digest we accept for the section of {name}")),
+                        ),
                     },
                 }
             }
@@ -465,23 +507,24 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
                 && !is_signature_related(n)
                 && (!signed_names.contains(n) || !digested.contains(n.as_str()))
             {
-                problems.push(format!("unsigned entry {n}"));
+                problems.push(C::JarUnsignedEntry.reason(format!("unsigned entry {n}")));
             }
         }
         let sd = match cms::parse_content_info(&block) {
             Ok(sd) => sd,
             Err(f) => {
                 let mut r = verdict::fail(r, f);
-                r.verification.reasons.extend(problems);
+                r.verification.extend(by_code(problems));
                 out.signatures.push(r);
                 continue;
             }
         };
         let Some(si) = sd.signers.first() else {
-            out.signatures.push(verdict::fail(r, Failure::Invalid(format!("{block_name} has no signer"))));
+            let what = format!("{block_name} has no signer");
+            out.signatures.push(verdict::fail(r, Failure::Invalid(C::MalformedSignature, what)));
             continue;
         };
-        let content_ok = if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) };
+        let content_ok = if problems.is_empty() { Ok(()) } else { Err(by_code(problems)) };
         weak |= si.hash().ok() == Some(HashAlg::Sha1);
         let expect = verdict::Expect { content_type: ID_DATA, purpose: &crate::pki::path::JAR_SIGNING };
         let mut r = verdict::signer(r, si, &sd.certificates, &sf, content_ok, trust, &expect);
@@ -489,7 +532,7 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
             && matches!(r.verification.status, Verdict::Verified | Verdict::Untrusted | Verdict::Unverified)
         {
             r.verification.status = Verdict::Unsupported;
-            r.verification.reasons.splice(0..0, unsupported.iter().cloned());
+            r.verification.prepend(unsupported.iter().cloned());
         }
         out.signatures.push(if weak { sha1_rule(r) } else { r });
     }
@@ -498,9 +541,11 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
     if apk_v2_claimed.get() && !has_block {
         for s in &mut out.signatures {
             s.verification.status = Verdict::Invalid;
-            s.verification.reasons.insert(
+            s.verification.insert(
                 0,
-                "the .SF says the APK is signed with scheme v2/v3, but its signing block is gone: stripped".into(),
+                C::ApkV2Stripped.reason(
+                    "the .SF says the APK is signed with scheme v2/v3, but its signing block is gone: stripped",
+                ),
             );
         }
     } else if has_block {

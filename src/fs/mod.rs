@@ -105,7 +105,8 @@ pub fn check_bytes(path: &str, bytes: &[u8], trust: &Trust) -> Option<FileReport
         Kind::UnsupportedSigned(t) => {
             let mut r = verdict::report(t, "0".into());
             r.verification.status = Verdict::Unsupported;
-            r.verification.reasons.push(format!("{t} signatures are recognised but not verified yet"));
+            let why = format!("{t} signatures are recognised but not verified yet");
+            r.verification.push(crate::report::ReasonCode::UnsupportedFormat.reason(why));
             (t, vec![r], Vec::new())
         }
     };

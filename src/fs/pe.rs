@@ -8,7 +8,7 @@ use super::verdict;
 use crate::cms::{self, Failure};
 use crate::crypto::{HashAlg, Hasher};
 use crate::der;
-use crate::report::FileSignatureReport;
+use crate::report::{FileSignatureReport, ReasonCode as C};
 use crate::trust::Trust;
 use std::collections::BTreeMap;
 
@@ -81,7 +81,7 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
     let lay = match layout(bytes) {
         Ok(l) => l,
         Err(e) => {
-            let r = verdict::fail(verdict::report("authenticode", "0".into()), Failure::Invalid(e));
+            let r = verdict::fail(verdict::report("authenticode", "0".into()), Failure::Invalid(C::PeMalformed, e));
             return Checked { signatures: vec![r], notes };
         }
     };
@@ -89,7 +89,7 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
     let table_end =
         table_off.checked_add(table_size).filter(|e| *e <= bytes.len() && table_off >= lay.security_dir + 8);
     let Some(table_end) = table_end else {
-        let f = Failure::Invalid("certificate table lies outside the file or over the headers".into());
+        let f = Failure::Invalid(C::PeMalformed, "certificate table lies outside the file or over the headers".into());
         return Checked { signatures: vec![verdict::fail(verdict::report("authenticode", "0".into()), f)], notes };
     };
     // The table is not part of the image: it must follow the raw data of every section, 8-byte
@@ -106,7 +106,7 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
         None
     };
     if let Some(m) = misplaced {
-        let f = Failure::Invalid(format!("{m}: the file is not a well-formed signed image"));
+        let f = Failure::Invalid(C::PeMalformed, format!("{m}: the file is not a well-formed signed image"));
         return Checked { signatures: vec![verdict::fail(verdict::report("authenticode", "0".into()), f)], notes };
     }
     if table_end != bytes.len() {
@@ -173,7 +173,7 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
             }
         };
         let Some(si) = sd.signers.first() else {
-            signatures.push(verdict::fail(r, Failure::Invalid("no signer".into())));
+            signatures.push(verdict::fail(r, Failure::Invalid(C::MalformedSignature, "no signer".into())));
             continue;
         };
         let mut r = r;
@@ -188,23 +188,24 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
         }
         let computed = &hashes[&alg];
         let content_ok = if alg == HashAlg::Md5 {
-            Err("image hash algorithm MD5 is broken (collisions can be made) and not accepted".into())
+            Err(vec![C::WeakMd5.reason("image hash algorithm MD5 is broken (collisions can be made) and not accepted")])
         } else if computed.as_slice() == embedded {
             Ok(())
         } else {
-            Err(format!(
+            Err(vec![C::ImageHashMismatch.reason(format!(
                 "image hash mismatch: signed {} {}, file has {}; the file was modified after signing",
                 alg.name(),
                 hex::encode(embedded),
                 hex::encode(computed)
-            ))
+            ))])
         };
         let expect = verdict::Expect { content_type: SPC_INDIRECT_DATA, purpose: &crate::pki::path::CODE_SIGNING };
         let mut r = verdict::signer(r, si, &sd.certificates, content, content_ok, trust, &expect);
         if alg == HashAlg::Sha1 {
-            r.verification
-                .reasons
-                .push("weak algorithm: SHA-1 image hash (it never outranks a SHA-2 signature of the same file)".into());
+            r.verification.push(
+                C::WeakSha1
+                    .reason("weak algorithm: SHA-1 image hash (it never outranks a SHA-2 signature of the same file)"),
+            );
         }
         signatures.push(r);
     }
@@ -238,16 +239,19 @@ fn collect<'a>(
 /// the embedded image hash.
 fn indirect_data<'a>(sd: &cms::SignedData<'a>) -> Result<(&'a [u8], HashAlg, &'a [u8]), Failure> {
     if sd.content_type != SPC_INDIRECT_DATA {
-        return Err(Failure::Invalid(format!("content type {} is not SpcIndirectDataContent", sd.content_type)));
+        let why = format!("content type {} is not SpcIndirectDataContent", sd.content_type);
+        return Err(Failure::Invalid(C::MalformedSignature, why));
     }
+    let malformed = |why: &str| Failure::Invalid(C::MalformedSignature, why.into());
     let content =
-        sd.content.filter(|t| t.tag == der::SEQUENCE).ok_or(Failure::Invalid("no SpcIndirectDataContent".into()))?;
+        sd.content.filter(|t| t.tag == der::SEQUENCE).ok_or_else(|| malformed("no SpcIndirectDataContent"))?;
     let kids = der::children(content.content)?;
-    let digest_info = kids.get(1).ok_or(Failure::Invalid("SpcIndirectDataContent lacks its DigestInfo".into()))?;
+    let digest_info = kids.get(1).ok_or_else(|| malformed("SpcIndirectDataContent lacks its DigestInfo"))?;
     let (alg, rest) = der::expect(digest_info.content, der::SEQUENCE)?;
     let (digest, _) = der::expect(rest, der::OCTET_STRING)?;
     let alg = der::algorithm_oid(&alg)?;
-    let alg = HashAlg::from_oid(&alg).ok_or_else(|| Failure::Unsupported(format!("image hash algorithm {alg}")))?;
+    let alg = HashAlg::from_oid(&alg)
+        .ok_or_else(|| Failure::Unsupported(C::UnsupportedAlgorithm, format!("image hash algorithm {alg}")))?;
     Ok((content.content, alg, digest.content))
 }
 

@@ -4,7 +4,7 @@
 
 use crate::cms::{self, Failure, SignerInfo};
 use crate::pki::path::Purpose;
-use crate::report::{Countersigner, FileSignatureReport, Timestamp, Verdict, Verification};
+use crate::report::{Countersigner, FileSignatureReport, Reason, ReasonCode as C, Timestamp, Verdict, Verification};
 use crate::trust::Trust;
 use crate::x509::{rfc3339, Cert};
 
@@ -13,7 +13,7 @@ pub fn report(format: &str, index: String) -> FileSignatureReport {
         format: format.into(),
         index,
         digest_algorithm: None,
-        verification: Verification { status: Verdict::Invalid, reasons: Vec::new() },
+        verification: Verification::new(Verdict::Invalid, []),
         signer: None,
         chain: Vec::new(),
         signed_at: None,
@@ -24,10 +24,10 @@ pub fn report(format: &str, index: String) -> FileSignatureReport {
 
 pub fn fail(mut r: FileSignatureReport, f: Failure) -> FileSignatureReport {
     r.verification.status = match f {
-        Failure::Unsupported(_) => Verdict::Unsupported,
-        Failure::Invalid(_) => Verdict::Invalid,
+        Failure::Unsupported(..) => Verdict::Unsupported,
+        Failure::Invalid(..) => Verdict::Invalid,
     };
-    r.verification.reasons.push(f.to_string());
+    r.verification.push(f.to_reason());
     r
 }
 
@@ -47,14 +47,14 @@ struct Stamp {
 }
 
 /// Check `si` over `message` and fill `r`; `certs` are the SignedData's certificates.
-/// `content_ok` carries an earlier content check (image hash, manifest digests): its failure
-/// makes the signature invalid after the identity is recorded.
+/// `content_ok` carries an earlier content check (image hash, manifest digests): its failures
+/// (each a reason, put first) make the signature invalid after the identity is recorded.
 pub fn signer(
     mut r: FileSignatureReport,
     si: &SignerInfo,
     certs: &[Cert],
     message: &[u8],
-    content_ok: Result<(), String>,
+    content_ok: Result<(), Vec<Reason>>,
     trust: &Trust,
     expect: &Expect,
 ) -> FileSignatureReport {
@@ -71,10 +71,10 @@ pub fn signer(
         Err(f) => return fail(r, f),
     };
     r.signed_at = checked.signing_time.and_then(rfc3339);
-    r.verification.reasons.extend(checked.notes);
-    if let Err(e) = content_ok {
+    r.verification.extend(checked.notes);
+    if let Err(problems) = content_ok {
         r.verification.status = Verdict::Invalid;
-        r.verification.reasons.insert(0, e);
+        r.verification.prepend(problems);
         return r;
     }
     let stamp = timestamps(&mut r, si, certs, trust);
@@ -88,40 +88,43 @@ pub fn signer(
     match (trusted_time, stamp.as_ref()) {
         (Some(t), _) if t < not_before || t > not_after => {
             r.verification.status = Verdict::Invalid;
-            r.verification
-                .reasons
-                .push(format!("the trusted timestamp {} lies outside the signing certificate's validity", day(t)));
+            r.verification.push(
+                C::TimestampOutsideValidity.reason(format!(
+                    "the trusted timestamp {} lies outside the signing certificate's validity",
+                    day(t)
+                )),
+            );
             return r;
         }
-        (Some(t), _) if now > not_after => r.verification.reasons.push(format!(
+        (Some(t), _) if now > not_after => r.verification.push(C::CertExpiredTimestamped.reason(format!(
             "signing certificate expired {}, but the trusted timestamp {} proves signing within its validity",
             day(not_after),
             day(t)
-        )),
+        ))),
         (None, Some(s)) if now > not_after && s.time >= not_before && s.time <= not_after => {
             r.verification.status = Verdict::Untrusted;
-            r.verification.reasons.push(format!(
+            r.verification.push(C::CertExpiredTimestampUntrusted.reason(format!(
                 "signing certificate expired {}; the timestamp by {} at {} would prove signing within its \
                  validity, but it does not count: {}",
                 day(not_after),
                 s.authority,
                 day(s.time),
                 s.trusted.as_ref().err().map(String::as_str).unwrap_or_default()
-            ));
+            )));
             return r;
         }
         (None, _) if now > not_after => {
             r.verification.status = Verdict::Invalid;
-            r.verification.reasons.push(format!(
+            r.verification.push(C::CertExpiredNoTimestamp.reason(format!(
                 "signing certificate expired {} and no trusted timestamp proves earlier signing",
                 day(not_after)
-            ));
+            )));
             return r;
         }
         _ => {}
     }
     if leaf.is_self_signed() {
-        r.verification.reasons.push("self-signed signing certificate".into());
+        r.verification.push(C::SelfSigned.reason("self-signed signing certificate"));
     }
     // Trust: the signer's certificate first, then the rest the signature carries, judged at the
     // trusted timestamp if any.
@@ -129,7 +132,7 @@ pub fn signer(
     path.extend(certs.iter().filter(|c| c.der != leaf.der).map(Cert::clone));
     let (verdict, reason) = trust.decide_certificate(&path, trusted_time, expect.purpose);
     r.verification.status = verdict;
-    r.verification.reasons.push(format!("signature and content intact; {reason}"));
+    r.verification.push(reason.prefixed("signature and content intact; "));
     r
 }
 
@@ -146,18 +149,19 @@ fn timestamps(r: &mut FileSignatureReport, si: &SignerInfo, certs: &[Cert], trus
                 Err(f) => f.to_string(),
                 Ok(()) => "no time or signer".into(),
             };
-            r.verification.reasons.push(format!("{} countersignature by {name} ignored: {why}", cs.kind));
+            let what = format!("{} countersignature by {name} ignored: {why}", cs.kind);
+            r.verification.push(C::TimestampInvalid.reason(what));
             continue;
         };
         let mut chain = vec![signer.clone()];
         chain.extend(cs.certificates.iter().chain(certs).filter(|c| c.der != signer.der).cloned());
         let trusted = trust.timestamp_authority(&chain, time);
         if let Err(e) = &trusted {
-            r.verification.reasons.push(format!(
+            r.verification.push(C::TimestampUntrusted.reason(format!(
                 "{} timestamp by {name} at {}: not trusted: {e}",
                 cs.kind,
                 rfc3339(time).unwrap_or_default()
-            ));
+            )));
         }
         let better = match &best {
             None => true,
@@ -176,12 +180,13 @@ fn timestamps(r: &mut FileSignatureReport, si: &SignerInfo, certs: &[Cert], trus
         verified: stamp.trusted.is_ok(),
     });
     if let Ok(anchor) = &stamp.trusted {
-        r.verification.reasons.push(format!(
+        let what = format!(
             "{} timestamp by {} at {} verified: its authority chains to {anchor}",
             countersigner_kind(r),
             stamp.authority,
             rfc3339(stamp.time).unwrap_or_default()
-        ));
+        );
+        r.verification.push(C::TimestampVerified.reason(what));
     }
     Some(stamp)
 }

@@ -19,7 +19,8 @@
 //!
 //! Errors name the certificate and the rule, as reports should.
 
-use crate::x509::{eku, ku, Cert};
+use crate::report::{Reason, ReasonCode as C};
+use crate::x509::{eku, ku, Cert, DefectKind};
 use std::borrow::Borrow;
 
 /// What the leaf certificate must be good for, and how CA certificates' extended key usages
@@ -107,19 +108,29 @@ pub struct ValidPath<'a> {
     pub chain: Vec<&'a Cert>,
 }
 
-/// Why no path holds: every rule that stopped a candidate, naming the certificate.
+/// Why no path holds: every rule that stopped a candidate, naming the certificate. `code` is the
+/// reason code of the first of them (`chain-no-anchor`, `chain-expired`, …).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no valid path from {leaf} to a given trust anchor: {}", .reasons.join("; "))]
 pub struct PathError {
     pub leaf: String,
     pub reasons: Vec<String>,
+    pub code: C,
 }
 
 impl PathError {
-    fn new(leaf: &Cert, reasons: Vec<String>) -> PathError {
-        PathError { leaf: label(leaf), reasons }
+    fn new(leaf: &Cert, code: C, reasons: Vec<String>) -> PathError {
+        PathError { leaf: label(leaf), reasons, code }
+    }
+
+    /// The error as a report's reason: its text, with the code of its first rule.
+    pub fn to_reason(&self) -> Reason {
+        Reason::new(self.code, self.to_string())
     }
 }
+
+/// A rule a certificate breaks: its reason code and what it says.
+type Rule = (C, String);
 
 /// A certificate as a reason names it: its subject and the start of its SHA-256 thumbprint, so
 /// that same-named certificates (an impostor issuer, a re-keyed CA) are told apart.
@@ -136,7 +147,7 @@ pub fn validate_chain<'a, A: Borrow<Cert>>(
     at: i64,
 ) -> Result<ValidPath<'a>, PathError> {
     let Some(leaf) = certs.first() else {
-        return Err(PathError { leaf: "(none)".into(), reasons: vec!["no certificate".into()] });
+        return Err(PathError { leaf: "(none)".into(), reasons: vec!["no certificate".into()], code: C::CertMissing });
     };
     validate(leaf, &certs[1..], anchors, purpose, at)
 }
@@ -150,28 +161,29 @@ pub fn validate<'a, A: Borrow<Cert>>(
     at: i64,
 ) -> Result<ValidPath<'a>, PathError> {
     if anchors.is_empty() {
-        return Err(PathError::new(leaf, vec!["no trust anchor was given".into()]));
+        return Err(PathError::new(leaf, C::NoTrustAnchor, vec!["no trust anchor was given".into()]));
     }
-    if let Err(rule) = check_leaf(leaf, purpose, at) {
-        return Err(PathError::new(leaf, vec![format!("{}: {rule}", label(leaf))]));
+    if let Err((code, rule)) = check_leaf(leaf, purpose, at) {
+        return Err(PathError::new(leaf, code, vec![format!("{}: {rule}", label(leaf))]));
     }
     // A leaf that is itself an anchor (a pinned signer certificate).
     if let Some(a) = anchors.iter().map(Borrow::borrow).find(|a| a.der == leaf.der) {
         return Ok(ValidPath { anchor: a, chain: vec![leaf] });
     }
-    let mut search = Search { pool, anchors, purpose, at, checks: 0, reasons: Vec::new() };
+    let mut search = Search { pool, anchors, purpose, at, checks: 0, reasons: Vec::new(), code: None };
     let mut path = vec![leaf];
     match search.extend(&mut path) {
         Some(anchor) => Ok(ValidPath { anchor, chain: path }),
         None => {
-            let mut reasons = search.reasons;
             if search.checks >= SIGNATURE_BUDGET {
-                reasons.push(format!("path building stopped after {SIGNATURE_BUDGET} signature checks"));
+                search
+                    .note(C::ChainTooLong, format!("path building stopped after {SIGNATURE_BUDGET} signature checks"));
             }
-            if reasons.is_empty() {
-                reasons.push(format!("no issuer of {} among the given certificates and anchors", label(leaf)));
+            if search.reasons.is_empty() {
+                let why = format!("no issuer of {} among the given certificates and anchors", label(leaf));
+                search.note(C::ChainNoAnchor, why);
             }
-            Err(PathError::new(leaf, reasons))
+            Err(PathError::new(leaf, search.code.unwrap_or(C::ChainNoAnchor), search.reasons))
         }
     }
 }
@@ -183,12 +195,15 @@ struct Search<'a, 'p, A> {
     at: i64,
     checks: usize,
     reasons: Vec<String>,
+    /// The code of the first reason.
+    code: Option<C>,
 }
 
 impl<'a, A: Borrow<Cert>> Search<'a, '_, A> {
-    fn note(&mut self, reason: String) {
+    fn note(&mut self, code: C, reason: String) {
         if !self.reasons.contains(&reason) && self.reasons.len() < 8 {
             self.reasons.push(reason);
+            self.code.get_or_insert(code);
         }
     }
 
@@ -204,14 +219,17 @@ impl<'a, A: Borrow<Cert>> Search<'a, '_, A> {
             .filter(|(c, _)| !path.iter().any(|p| p.der == c.der))
             .collect();
         if candidates.is_empty() {
-            self.note(format!("no issuer of {} among the given certificates and anchors", label(current)));
+            self.note(
+                C::ChainNoAnchor,
+                format!("no issuer of {} among the given certificates and anchors", label(current)),
+            );
         }
         for (issuer, is_anchor) in candidates {
             let role = if is_anchor { "trust anchor" } else { "issuer" };
             // Certificates between the leaf and this issuer that count against its pathLen.
             let below = path.iter().skip(1).filter(|c| !c.is_self_signed()).count();
-            if let Err(rule) = check_issuer(issuer, self.purpose, self.at, below) {
-                self.note(format!("{role} {}: {rule}", label(issuer)));
+            if let Err((code, rule)) = check_issuer(issuer, self.purpose, self.at, below) {
+                self.note(code, format!("{role} {}: {rule}", label(issuer)));
                 continue;
             }
             if self.checks >= SIGNATURE_BUDGET {
@@ -219,14 +237,17 @@ impl<'a, A: Borrow<Cert>> Search<'a, '_, A> {
             }
             self.checks += 1;
             if let Err(e) = current.verify_signed_by(issuer) {
-                self.note(format!("{} is not signed by {role} {}: {e}", label(current), label(issuer)));
+                self.note(
+                    C::ChainSignature,
+                    format!("{} is not signed by {role} {}: {e}", label(current), label(issuer)),
+                );
                 continue;
             }
             if is_anchor {
                 return Some(issuer);
             }
             if path.len() + 1 >= MAX_DEPTH {
-                self.note(format!("the path is longer than {MAX_DEPTH} certificates"));
+                self.note(C::ChainTooLong, format!("the path is longer than {MAX_DEPTH} certificates"));
                 continue;
             }
             path.push(issuer);
@@ -240,78 +261,91 @@ impl<'a, A: Borrow<Cert>> Search<'a, '_, A> {
 }
 
 /// Rules on a certificate whatever its place: its own defects and validity at `at`.
-fn check_any(c: &Cert, at: i64) -> Result<(), String> {
-    if let Some(d) = c.defects().first() {
-        return Err(d.clone());
+fn check_any(c: &Cert, at: i64) -> Result<(), Rule> {
+    if let Some((kind, d)) = c.defects().first() {
+        let code = match kind {
+            DefectKind::Malformed => C::ChainMalformedCert,
+            DefectKind::UnprocessedCritical => C::ChainCriticalExtension,
+            DefectKind::ExplicitCurve => C::ChainExplicitCurve,
+        };
+        return Err((code, d.clone()));
     }
-    c.valid_at(at).map_err(|e| e.replace(&format!("certificate {} is ", c.subject()), "is "))?;
+    c.valid_at(at).map_err(|e| (C::ChainExpired, e.replace(&format!("certificate {} is ", c.subject()), "is ")))?;
     if !c.is_ca() && c.key_usage_ext().is_some_and(|k| k.value & ku::KEY_CERT_SIGN != 0) {
-        return Err("keyUsage keyCertSign without basicConstraints cA".into());
+        return Err((C::ChainCaFlag, "keyUsage keyCertSign without basicConstraints cA".into()));
     }
     if c.is_ca() && c.key_usage_ext().is_none() {
-        return Err("a CA certificate without keyUsage".into());
+        return Err((C::ChainKeyUsage, "a CA certificate without keyUsage".into()));
     }
     Ok(())
 }
 
 /// The leaf's rules for `purpose`.
-pub fn check_leaf(leaf: &Cert, purpose: &Purpose, at: i64) -> Result<(), String> {
+pub fn check_leaf(leaf: &Cert, purpose: &Purpose, at: i64) -> Result<(), (C, String)> {
     check_any(leaf, at)?;
     let name = purpose.name;
     match (leaf.eku(), purpose.leaf_eku) {
         (None, LeafEku::IfPresent) => {}
-        (None, _) => return Err(format!("no extendedKeyUsage; {name} needs {}", eku::name(purpose.eku))),
+        (None, _) => {
+            return Err((C::ChainEku, format!("no extendedKeyUsage; {name} needs {}", eku::name(purpose.eku))))
+        }
         (Some(e), LeafEku::Exclusive | LeafEku::ExclusiveCritical) => {
             if e.value != [purpose.eku] || (purpose.leaf_eku == LeafEku::ExclusiveCritical && !e.critical) {
                 let critical = if purpose.leaf_eku == LeafEku::ExclusiveCritical { ", critical" } else { "" };
-                return Err(format!(
-                    "extendedKeyUsage {} ({}); {name} needs exactly {}{critical}",
-                    names(&e.value),
-                    if e.critical { "critical" } else { "not critical" },
-                    eku::name(purpose.eku)
+                return Err((
+                    C::ChainEku,
+                    format!(
+                        "extendedKeyUsage {} ({}); {name} needs exactly {}{critical}",
+                        names(&e.value),
+                        if e.critical { "critical" } else { "not critical" },
+                        eku::name(purpose.eku)
+                    ),
                 ));
             }
         }
         (Some(e), _) => {
             if !allows(&e.value, purpose) {
-                return Err(format!("extendedKeyUsage {} does not allow {name}", names(&e.value)));
+                return Err((C::ChainEku, format!("extendedKeyUsage {} does not allow {name}", names(&e.value))));
             }
         }
     }
     if let Some(k) = leaf.key_usage_ext() {
         if k.value & purpose.leaf_ku_any == 0 || purpose.leaf_ku_only.is_some_and(|only| k.value & !only != 0) {
-            return Err(format!("keyUsage {} does not allow {name}", ku_names(k.value)));
+            return Err((C::ChainKeyUsage, format!("keyUsage {} does not allow {name}", ku_names(k.value))));
         }
     }
     Ok(())
 }
 
 /// An issuer's rules: a CA allowed to sign certificates, its path length, and (nesting) its EKU.
-fn check_issuer(ca: &Cert, purpose: &Purpose, at: i64, below: usize) -> Result<(), String> {
+fn check_issuer(ca: &Cert, purpose: &Purpose, at: i64, below: usize) -> Result<(), Rule> {
     check_any(ca, at)?;
     match ca.basic_constraints_ext() {
-        None => return Err("not a CA: no basicConstraints".into()),
-        Some(bc) if !bc.value.0 => return Err("not a CA: basicConstraints cA is FALSE".into()),
+        None => return Err((C::ChainCaFlag, "not a CA: no basicConstraints".into())),
+        Some(bc) if !bc.value.0 => return Err((C::ChainCaFlag, "not a CA: basicConstraints cA is FALSE".into())),
         Some(bc) => {
             if let Some(n) = bc.value.1 {
                 if below > n as usize {
-                    return Err(format!("pathLenConstraint {n} exceeded by {below} CA certificates below it"));
+                    let why = format!("pathLenConstraint {n} exceeded by {below} CA certificates below it");
+                    return Err((C::ChainPathLen, why));
                 }
             }
         }
     }
     match ca.key_usage_ext() {
         Some(k) if k.value & ku::KEY_CERT_SIGN != 0 => {}
-        Some(k) => return Err(format!("keyUsage {} lacks keyCertSign", ku_names(k.value))),
-        None => return Err("a CA certificate without keyUsage".into()),
+        Some(k) => return Err((C::ChainKeyUsage, format!("keyUsage {} lacks keyCertSign", ku_names(k.value)))),
+        None => return Err((C::ChainKeyUsage, "a CA certificate without keyUsage".into())),
     }
     if ca.has_name_constraints() {
-        return Err("nameConstraints are not processed here, so a constrained CA is not accepted".into());
+        let why = "nameConstraints are not processed here, so a constrained CA is not accepted";
+        return Err((C::ChainNameConstraints, why.into()));
     }
     if purpose.nested {
         if let Some(e) = ca.eku() {
             if !allows(&e.value, purpose) {
-                return Err(format!("its extendedKeyUsage {} does not allow {}", names(&e.value), purpose.name));
+                let why = format!("its extendedKeyUsage {} does not allow {}", names(&e.value), purpose.name);
+                return Err((C::ChainEku, why));
             }
         }
     }

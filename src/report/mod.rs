@@ -2,6 +2,7 @@
 //! (documented for users in docs/REPORT.md): field names are camelCase
 //! and only ever added to within v1. Renderers (table, JSON, NDJSON, SigScan JSON) live beside it.
 
+mod reason;
 mod render;
 mod table;
 
@@ -12,6 +13,7 @@ pub mod merge;
 pub mod waivers;
 
 pub use diff::AuditSection;
+pub use reason::{Reason, ReasonCode};
 pub use render::{render, Output, OutputFormat, RenderOptions, ReportWriter, Sink};
 
 use serde::{Deserialize, Serialize};
@@ -138,10 +140,59 @@ pub enum Discovery {
     ReferrersTag,
 }
 
+/// A verdict and its reasons. `reasons` and `reasonCodes` are index-aligned: code `i` is the
+/// [`ReasonCode`] of reason `i`. Build them through [`Verification::new`] and the methods taking a
+/// [`Reason`], which keep them aligned. Reports written before codes existed have none
+/// (`reasonCodes` is then empty when read).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
 pub struct Verification {
     pub status: Verdict,
     pub reasons: Vec<String>,
+    #[serde(default)]
+    pub reason_codes: Vec<String>,
+}
+
+impl Verification {
+    pub fn new(status: Verdict, reasons: impl IntoIterator<Item = Reason>) -> Verification {
+        let mut v = Verification { status, reasons: Vec::new(), reason_codes: Vec::new() };
+        v.extend(reasons);
+        v
+    }
+
+    /// Add a reason at the end.
+    pub fn push(&mut self, reason: Reason) {
+        self.reason_codes.push(reason.code.as_str().to_string());
+        self.reasons.push(reason.text);
+    }
+
+    /// Add a reason at `index` (0: first).
+    pub fn insert(&mut self, index: usize, reason: Reason) {
+        self.reason_codes.insert(index, reason.code.as_str().to_string());
+        self.reasons.insert(index, reason.text);
+    }
+
+    pub fn extend(&mut self, reasons: impl IntoIterator<Item = Reason>) {
+        for r in reasons {
+            self.push(r);
+        }
+    }
+
+    /// Add reasons before the others, in their order.
+    pub fn prepend(&mut self, reasons: impl IntoIterator<Item = Reason>) {
+        for (i, r) in reasons.into_iter().enumerate() {
+            self.insert(i, r);
+        }
+    }
+
+    /// The reasons with their codes, as written (a code that is not known, from a newer report,
+    /// or a missing one, from an older report, is `None`).
+    pub fn coded(&self) -> impl Iterator<Item = (Option<ReasonCode>, &str)> {
+        self.reasons
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (self.reason_codes.get(i).and_then(|c| ReasonCode::parse(c)), r.as_str()))
+    }
 }
 
 /// Identity of a signer, from its certificate (or its bare key).
@@ -819,5 +870,32 @@ mod tests {
         assert_eq!(serde_json::to_string(&Status::Unsigned).unwrap(), "\"unsigned\"");
         assert_eq!(serde_json::to_string(&SignatureFormat::SigstoreBundle).unwrap(), "\"sigstore-bundle\"");
         assert_eq!(serde_json::to_string(&Discovery::ReferrersTag).unwrap(), "\"referrers-tag\"");
+    }
+
+    #[test]
+    fn reason_codes_are_aligned_always_written_and_optional_when_read() {
+        let mut v = Verification::new(Verdict::Untrusted, [ReasonCode::NoTrustAnchor.reason("no anchor")]);
+        v.insert(0, ReasonCode::RekorSetVerified.reason("Rekor SET verified: log index 1"));
+        v.prepend([ReasonCode::ThumbprintMismatch.reason("thumbprints")]);
+        v.push(ReasonCode::TimestampNotChecked.reason("not checked"));
+        assert_eq!(v.reasons.len(), v.reason_codes.len());
+        assert_eq!(
+            v.coded().map(|(c, _)| c.unwrap()).collect::<Vec<_>>(),
+            [
+                ReasonCode::ThumbprintMismatch,
+                ReasonCode::RekorSetVerified,
+                ReasonCode::NoTrustAnchor,
+                ReasonCode::TimestampNotChecked
+            ]
+        );
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json["reasonCodes"][2], "no-trust-anchor");
+        assert_eq!(json["reasons"][2], "no anchor");
+        // Written even when there is no reason; a report written before codes reads as none.
+        let empty = serde_json::to_value(Verification::new(Verdict::Verified, [])).unwrap();
+        assert_eq!(empty, serde_json::json!({"status": "verified", "reasons": [], "reasonCodes": []}));
+        let old: Verification = serde_json::from_str(r#"{"status": "invalid", "reasons": ["bad"]}"#).unwrap();
+        assert!(old.reason_codes.is_empty());
+        assert_eq!(old.coded().collect::<Vec<_>>(), [(None, "bad")]);
     }
 }

@@ -3,7 +3,7 @@
 //! verification material (certificate, chain or a public-key hint) inside the bundle.
 
 use super::{b64, cosign::open_dsse, dsse, Checked, Subject};
-use crate::report::{Envelope, SignatureKind, Verdict};
+use crate::report::{Envelope, ReasonCode as C, SignatureKind, Verdict};
 use crate::trust::Trust;
 use crate::x509::Cert;
 use serde::Deserialize;
@@ -84,10 +84,10 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
     let bundle: Bundle =
         match super::json::parse_unique(bytes).and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string())) {
             Ok(b) => b,
-            Err(e) => return out.invalid(format!("Sigstore bundle: {e}")),
+            Err(e) => return out.invalid(C::MalformedSignature, format!("Sigstore bundle: {e}")),
         };
     if !version_ok(&bundle.media_type) {
-        return out.unsupported(format!("Sigstore bundle media type {:?}", bundle.media_type));
+        return out.unsupported(C::UnsupportedFormat, format!("Sigstore bundle media type {:?}", bundle.media_type));
     }
     let m = &bundle.verification_material;
     let certs: Vec<Cert> = {
@@ -97,24 +97,23 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
             (None, None) => Vec::new(),
         };
         if raw.len() > super::MAX_CHAIN {
-            return out.invalid(format!(
-                "certificate chain of {} exceeds the limit of {}",
-                raw.len(),
-                super::MAX_CHAIN
-            ));
+            return out.invalid(
+                C::CertMalformed,
+                format!("certificate chain of {} exceeds the limit of {}", raw.len(), super::MAX_CHAIN),
+            );
         }
         let mut certs = Vec::new();
         for r in raw {
             match b64("certificate rawBytes", &r.raw_bytes).map(Cert::from_der) {
                 Ok(Ok(c)) => certs.push(c),
-                Ok(Err(e)) => return out.invalid(e.to_string()),
-                Err(e) => return out.invalid(e),
+                Ok(Err(e)) => return out.invalid(C::CertMalformed, e.to_string()),
+                Err(e) => return out.invalid(C::CertMalformed, e),
             }
         }
         certs
     };
     if certs.is_empty() && m.public_key.is_none() {
-        return out.invalid("bundle has no certificate, chain or public key");
+        return out.invalid(C::CertMissing, "bundle has no certificate, chain or public key");
     }
 
     // Content: what is signed, and the check that it names this image.
@@ -123,33 +122,39 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
             out.envelope = Envelope::Dsse;
             let super::cosign::OpenedDsse { pae, sig, statement, .. } = match open_dsse(env) {
                 Ok(x) => x,
-                Err(e) => return out.invalid(e),
+                Err((code, e)) => return out.invalid(code, e),
             };
             out.predicate_type = statement.predicate_type.clone();
             if statement.predicate_type.as_deref() != Some(COSIGN_SIGN_PREDICATE) {
                 out.kind = SignatureKind::Attestation;
             }
             if !statement.names(subject.digest.algorithm(), subject.digest.hex()) {
-                return out.invalid(format!(
-                    "statement subjects {:?} do not include this image ({}): bundle replayed from another image",
-                    statement.subject_digests(),
-                    subject.digest
-                ));
+                return out.invalid(
+                    C::PayloadDigestMismatch,
+                    format!(
+                        "statement subjects {:?} do not include this image ({}): bundle replayed from another image",
+                        statement.subject_digests(),
+                        subject.digest
+                    ),
+                );
             }
             (pae, sig)
         }
         (None, Some(ms)) => {
             let digest = match b64("messageDigest", &ms.message_digest.digest) {
                 Ok(d) => d,
-                Err(e) => return out.invalid(e),
+                Err(e) => return out.invalid(C::MalformedSignature, e),
             };
             if ms.message_digest.algorithm != "SHA2_256" || hex::encode(&digest) != subject.digest.hex() {
-                return out.invalid(format!(
-                    "message digest {}:{} does not name this image ({})",
-                    ms.message_digest.algorithm,
-                    hex::encode(&digest),
-                    subject.digest
-                ));
+                return out.invalid(
+                    C::PayloadDigestMismatch,
+                    format!(
+                        "message digest {}:{} does not name this image ({})",
+                        ms.message_digest.algorithm,
+                        hex::encode(&digest),
+                        subject.digest
+                    ),
+                );
             }
             // A message signature signs the artifact; for an image that is the manifest, known
             // here by digest. The signature is checked over that digest (the prehash) with the
@@ -158,22 +163,22 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
             out.set_certificates(&certs);
             let sig = match b64("message signature", &ms.signature) {
                 Ok(s) => s,
-                Err(e) => return out.invalid(e),
+                Err(e) => return out.invalid(C::MalformedSignature, e),
             };
             if let Some(leaf) = certs.first() {
                 let key = match leaf.public_key() {
                     Ok(k) => k,
-                    Err(e) => return out.unsupported(format!("certificate key: {e}")),
+                    Err(e) => return out.unsupported(C::UnsupportedAlgorithm, format!("certificate key: {e}")),
                 };
                 out.algorithm = Some(key.algorithm_name());
                 match key.verify_sha256_prehash(&digest, &sig) {
                     Ok(()) => {}
                     Err(e @ crate::crypto::CryptoError::UnsupportedKey(_)) => {
-                        return out.unsupported(format!("message signature: {e}"))
+                        return out.unsupported(C::UnsupportedAlgorithm, format!("message signature: {e}"))
                     }
                     Err(e) => {
-                        return out
-                            .invalid(format!("message signature does not verify with the certificate's key: {e}"))
+                        let why = format!("message signature does not verify with the certificate's key: {e}");
+                        return out.invalid(C::BadSignature, why);
                     }
                 }
             } else {
@@ -183,54 +188,48 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
                     ..Default::default()
                 });
                 if verdict != Verdict::Verified {
-                    out.verdict = verdict;
-                    out.reasons.push(reason);
-                    return out;
+                    return out.decided(verdict, reason);
                 }
             }
             return match trust.sigstore.as_deref() {
                 Some(p) => sigstore_decide(out, bytes, subject, p, &certs, trust),
                 None if certs.is_empty() => {
                     let (verdict, reason, _) = trust.decide_key_only(|k| k.verify_sha256_prehash(&digest, &sig));
-                    out.verdict = verdict;
-                    out.reasons.push(reason);
-                    out
+                    out.decided(verdict, reason)
                 }
                 None => {
                     let (verdict, reason) = trust.decide_cosign_certificate(&certs, None);
-                    out.verdict = verdict;
-                    out.reasons.push(reason);
-                    out
+                    out.decided(verdict, reason)
                 }
             };
         }
-        (None, None) => return out.invalid("bundle has neither dsseEnvelope nor messageSignature"),
+        (None, None) => {
+            return out.invalid(C::MalformedSignature, "bundle has neither dsseEnvelope nor messageSignature")
+        }
     };
 
     if let Some(leaf) = certs.first() {
         out.set_certificates(&certs);
         let key = match leaf.public_key() {
             Ok(k) => k,
-            Err(e) => return out.unsupported(format!("certificate key: {e}")),
+            Err(e) => return out.unsupported(C::UnsupportedAlgorithm, format!("certificate key: {e}")),
         };
         out.algorithm = Some(key.algorithm_name());
         if let Err(e) = key.verify_cosign(&message, &sig) {
-            return out.invalid(format!("DSSE signature does not verify with the certificate's key: {e}"));
+            let why = format!("DSSE signature does not verify with the certificate's key: {e}");
+            return out.invalid(C::BadSignature, why);
         }
         if let Some(p) = trust.sigstore.as_deref() {
             return sigstore_decide(out, bytes, subject, p, &certs, trust);
         }
         let (verdict, reason) = trust.decide_cosign_certificate(&certs, None);
-        out.verdict = verdict;
-        out.reasons.push(reason);
+        out = out.decided(verdict, reason);
     } else if let Some(p) = trust.sigstore.as_deref().filter(|p| !p.signer.keys.is_empty()) {
         // Our own check first: a key bundle whose envelope no given key verifies is invalid
         // whatever the Sigstore library would say.
         let (verdict, reason, _) = trust.decide_key_only(|k| k.verify_cosign(&message, &sig));
         if verdict != Verdict::Verified {
-            out.verdict = verdict;
-            out.reasons.push(reason);
-            return out;
+            return out.decided(verdict, reason);
         }
         return sigstore_decide(out, bytes, subject, p, &certs, trust);
     } else {
@@ -239,15 +238,15 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
             key_id: key_id.or_else(|| m.public_key.as_ref().and_then(|k| k.hint.clone())),
             ..Default::default()
         });
-        out.verdict = verdict;
-        out.reasons.push(reason);
+        out = out.decided(verdict, reason);
     }
     if out.verdict != Verdict::Invalid && !m.tlog_entries.is_empty() {
-        out.reasons.push(format!(
-            "{} transparency log entr{} present; not checked (no Sigstore trusted root)",
-            m.tlog_entries.len(),
-            if m.tlog_entries.len() == 1 { "y" } else { "ies" }
-        ));
+        let n = m.tlog_entries.len();
+        let why = format!(
+            "{n} transparency log entr{} present; not checked (no Sigstore trusted root)",
+            if n == 1 { "y" } else { "ies" }
+        );
+        out.note(C::TlogNotChecked, why);
     }
     out
 }
@@ -266,7 +265,10 @@ fn sigstore_decide(
     use crate::sigstore::{verify_bundle, Subject as Artifact};
     let digest = match (subject.digest.algorithm(), hex::decode(subject.digest.hex())) {
         ("sha256", Ok(d)) if d.len() == 32 => <[u8; 32]>::try_from(d).expect("32 bytes"),
-        _ => return out.unsupported(format!("Sigstore verification of a {} digest", subject.digest.algorithm())),
+        _ => {
+            let why = format!("Sigstore verification of a {} digest", subject.digest.algorithm());
+            return out.unsupported(C::UnsupportedAlgorithm, why);
+        }
     };
     // A certificate bundle is judged by its certificate, a key bundle by the --key keys.
     let signer = match certs.is_empty() {
@@ -287,28 +289,33 @@ fn sigstore_decide(
                 out.verdict = Verdict::Verified;
             } else {
                 out.verdict = Verdict::Untrusted;
-                out.reasons.push(v.describe());
-                out.reasons.push(match &policy.signer.issuer {
-                    Some(issuer) => format!(
-                        "an OIDC issuer alone is not an identity policy: any account at {issuer} could have \
-                         signed; add --certificate-identity or --certificate-identity-regexp"
+                out.note(C::BundleVerified, v.describe());
+                match &policy.signer.issuer {
+                    Some(issuer) => out.note(
+                        C::IssuerOnlyPolicy,
+                        format!(
+                            "an OIDC issuer alone is not an identity policy: any account at {issuer} could have \
+                             signed; add --certificate-identity or --certificate-identity-regexp"
+                        ),
                     ),
-                    None => "no --certificate-identity[-regexp] says who may sign: any Sigstore user could have".into(),
-                });
+                    None => out.note(
+                        C::NoIdentityPolicy,
+                        "no --certificate-identity[-regexp] says who may sign: any Sigstore user could have",
+                    ),
+                }
                 return out;
             }
-            out.reasons.push(v.describe());
+            out.note(C::BundleVerified, v.describe());
         }
         // A private CA given with --ca-roots: the Sigstore roots do not know it.
         Err(r) if r.untrusted && !certs.is_empty() && !trust.anchors.is_empty() => {
             let (verdict, reason) = trust.decide_cosign_certificate(certs, None);
-            out.verdict = verdict;
-            out.reasons.push(format!("Sigstore verification: {r}"));
-            out.reasons.push(reason);
+            out.reasons.push(r.to_reason("Sigstore verification: "));
+            out = out.decided(verdict, reason);
         }
         Err(r) => {
             out.verdict = r.verdict();
-            out.reasons.push(format!("Sigstore verification: {r}"));
+            out.reasons.push(r.to_reason("Sigstore verification: "));
         }
     }
     out

@@ -5,7 +5,7 @@
 use super::rekor::Logged;
 use super::{b64, dsse, Checked, Subject};
 use crate::crypto::PublicKey;
-use crate::report::{Envelope, SignatureKind, Verdict};
+use crate::report::{Envelope, ReasonCode as C, SignatureKind, Verdict};
 use crate::trust::Trust;
 use crate::x509::Cert;
 use std::collections::BTreeMap;
@@ -58,11 +58,11 @@ fn decide(
         out.set_certificates(certs);
         let key = match leaf.public_key() {
             Ok(k) => k,
-            Err(e) => return out.unsupported(format!("certificate key: {e}")),
+            Err(e) => return out.unsupported(C::UnsupportedAlgorithm, format!("certificate key: {e}")),
         };
         out.algorithm = Some(key.algorithm_name());
         if let Err(e) = verify(&key) {
-            return out.invalid(format!("signature does not verify with the certificate's key: {e}"));
+            return out.invalid(C::BadSignature, format!("signature does not verify with the certificate's key: {e}"));
         }
         // With a trusted root, the Rekor SET proves when the signature was logged: the
         // certificate (Fulcio certificates live ten minutes) is judged at that time.
@@ -83,14 +83,12 @@ fn decide(
         // The certificate is judged at a verified time, and must hold at every one.
         if let (Some(_), Some(t)) = (set_time, tsa_time) {
             if let Err(e) = leaf.valid_at(t) {
-                return out.invalid(format!("RFC 3161 timestamp: {e}"));
+                return out.invalid(C::TimestampOutsideValidity, format!("RFC 3161 timestamp: {e}"));
             }
         }
         let at = set_time.or(tsa_time);
         let (verdict, reason) = trust.decide_cosign_certificate(certs, at);
-        out.verdict = verdict;
-        out.reasons.push(reason);
-        return out;
+        return out.decided(verdict, reason);
     }
     // Key-only: name the key when the Rekor entry records it.
     let recorded = rekor_key_id(ann);
@@ -115,9 +113,7 @@ fn decide(
     } else if out.signer.is_none() {
         out.signer = Some(crate::report::Signer::default());
     }
-    out.verdict = verdict;
-    out.reasons.push(reason);
-    out
+    out.decided(verdict, reason)
 }
 
 /// The Rekor SET of a layer, when it has one and trusted roots are loaded: the integrated time,
@@ -136,11 +132,11 @@ fn rekor_time(
     match super::rekor::verify_set(bundle, logged, signer_der, &trust.logs) {
         Ok((time, index)) => {
             out.signed_at = crate::x509::rfc3339(time);
-            out.reasons.push(format!("Rekor SET verified: log index {index}"));
+            out.note(C::RekorSetVerified, format!("Rekor SET verified: log index {index}"));
             Ok(Some(time))
         }
         Err(e) => {
-            out.reasons.push(format!("transparency log: {e}"));
+            out.reasons.push(e.to_reason("transparency log: "));
             Err(e.verdict())
         }
     }
@@ -167,10 +163,10 @@ fn timestamp_time(
     for signed in candidates {
         match super::rekor::verify_timestamp_annotation(value, signed, &trust.tsas) {
             Ok((time, tsa)) => {
-                out.reasons.push(format!(
-                    "RFC 3161 timestamp verified: {tsa} at {}",
-                    crate::x509::rfc3339(time).unwrap_or_default()
-                ));
+                out.note(
+                    C::TimestampVerified,
+                    format!("RFC 3161 timestamp verified: {tsa} at {}", crate::x509::rfc3339(time).unwrap_or_default()),
+                );
                 out.timestamp = Some(crate::report::Timestamp {
                     authority: Some(tsa),
                     time: crate::x509::rfc3339(time).unwrap_or_default(),
@@ -185,7 +181,7 @@ fn timestamp_time(
         }
     }
     let e = failure.expect("at least one candidate");
-    out.reasons.push(format!("RFC 3161 timestamp: {e}"));
+    out.reasons.push(e.to_reason("RFC 3161 timestamp: "));
     Err(e.verdict())
 }
 
@@ -204,19 +200,23 @@ pub fn check_simplesigning(
 ) -> Checked {
     let mut out = Checked::new(Envelope::Simplesigning, SignatureKind::Signature);
     let sig = match annotations.get(ANN_SIGNATURE).map(|s| b64("signature annotation", s)) {
-        None => return out.invalid("layer has no dev.cosignproject.cosign/signature annotation"),
-        Some(Err(e)) => return out.invalid(e),
-        Some(Ok(s)) if s.is_empty() => return out.invalid("empty signature annotation"),
+        None => {
+            return out.invalid(C::MalformedSignature, "layer has no dev.cosignproject.cosign/signature annotation")
+        }
+        Some(Err(e)) => return out.invalid(C::MalformedSignature, e),
+        Some(Ok(s)) if s.is_empty() => return out.invalid(C::MalformedSignature, "empty signature annotation"),
         Some(Ok(s)) => s,
     };
     let certs = match layer_certificates(annotations) {
         Ok(c) => c,
-        Err(e) => return out.invalid(e),
+        Err(e) => return out.invalid(C::CertMalformed, e),
     };
     // Binding: parse the payload only to read it; the signature covers the raw bytes.
     let doc = match super::json::parse_unique(payload) {
         Ok(v) => v,
-        Err(e) => return out.invalid(format!("payload is not JSON cosign would read the same way: {e}")),
+        Err(e) => {
+            return out.invalid(C::PayloadMalformed, format!("payload is not JSON cosign would read the same way: {e}"))
+        }
     };
     let critical = get_ci(&doc, "critical");
     let named = critical
@@ -230,17 +230,21 @@ pub fn check_simplesigning(
         .map(str::to_string);
     let ty = critical.and_then(|c| get_ci(c, "type")).and_then(|t| t.as_str());
     match named {
-        None => return out.invalid("payload has no critical.image.docker-manifest-digest"),
+        None => return out.invalid(C::PayloadMalformed, "payload has no critical.image.docker-manifest-digest"),
         Some(d) if d != subject.digest.as_str() => {
-            return out.invalid(format!(
-                "payload signs {d}, not this image ({}): signature replayed from another image",
-                subject.digest
-            ))
+            return out.invalid(
+                C::PayloadDigestMismatch,
+                format!(
+                    "payload signs {d}, not this image ({}): signature replayed from another image",
+                    subject.digest
+                ),
+            )
         }
         Some(_) => {}
     }
     if ty != Some(SIMPLESIGNING_TYPE) {
-        return out.invalid(format!("payload type is {:?}, expected {SIMPLESIGNING_TYPE:?}", ty.unwrap_or("")));
+        let why = format!("payload type is {:?}, expected {SIMPLESIGNING_TYPE:?}", ty.unwrap_or(""));
+        return out.invalid(C::PayloadMalformed, why);
     }
     let logged = Logged::Payload { payload, sig: &sig };
     out = decide(out, &certs, annotations, trust, logged, |k| k.verify_cosign(payload, &sig));
@@ -261,25 +265,28 @@ pub fn check_attestation(
     out.predicate_type = annotations.get("predicateType").cloned();
     let env: dsse::Envelope = match dsse::Envelope::parse(envelope) {
         Ok(e) => e,
-        Err(e) => return out.invalid(format!("DSSE envelope: {e}")),
+        Err(e) => return out.invalid(C::MalformedSignature, format!("DSSE envelope: {e}")),
     };
     let certs = match layer_certificates(annotations) {
         Ok(c) => c,
-        Err(e) => return out.invalid(e),
+        Err(e) => return out.invalid(C::CertMalformed, e),
     };
     let OpenedDsse { payload, pae, sig, statement } = match open_dsse(&env) {
         Ok(x) => x,
-        Err(e) => return out.invalid(e),
+        Err((code, e)) => return out.invalid(code, e),
     };
     if let Some(p) = &statement.predicate_type {
         out.predicate_type = Some(p.clone());
     }
     if !statement.names(subject.digest.algorithm(), subject.digest.hex()) {
-        return out.invalid(format!(
-            "statement subjects {:?} do not include this image ({})",
-            statement.subject_digests(),
-            subject.digest
-        ));
+        return out.invalid(
+            C::PayloadDigestMismatch,
+            format!(
+                "statement subjects {:?} do not include this image ({})",
+                statement.subject_digests(),
+                subject.digest
+            ),
+        );
     }
     let logged = Logged::Envelope { envelope, payload: &payload, sig: &sig };
     out = decide(out, &certs, annotations, trust, logged, |k| k.verify_cosign(&pae, &sig));
@@ -300,26 +307,34 @@ pub(crate) struct OpenedDsse {
 }
 
 /// Decode a one-signature DSSE envelope: its payload, PAE bytes, signature and in-toto statement.
-pub(crate) fn open_dsse(env: &dsse::Envelope) -> Result<OpenedDsse, String> {
+/// The error has the code of its reason.
+pub(crate) fn open_dsse(env: &dsse::Envelope) -> Result<OpenedDsse, (C, String)> {
+    let malformed = |e: String| (C::MalformedSignature, e);
     if env.payload_type != dsse::IN_TOTO {
-        return Err(format!("DSSE payloadType is {:?}, expected {}", env.payload_type, dsse::IN_TOTO));
+        return Err((
+            C::PayloadMalformed,
+            format!("DSSE payloadType is {:?}, expected {}", env.payload_type, dsse::IN_TOTO),
+        ));
     }
     if env.signatures.len() != 1 {
-        return Err(format!("DSSE envelope has {} signatures, expected exactly one", env.signatures.len()));
+        return Err(malformed(format!("DSSE envelope has {} signatures, expected exactly one", env.signatures.len())));
     }
-    let payload = b64("DSSE payload", &env.payload)?;
-    let sig = b64("DSSE signature", &env.signatures[0].sig)?;
-    let statement = dsse::Statement::parse(&payload).map_err(|e| format!("in-toto statement: {e}"))?;
+    let payload = b64("DSSE payload", &env.payload).map_err(malformed)?;
+    let sig = b64("DSSE signature", &env.signatures[0].sig).map_err(malformed)?;
+    let statement =
+        dsse::Statement::parse(&payload).map_err(|e| (C::PayloadMalformed, format!("in-toto statement: {e}")))?;
     Ok(OpenedDsse { pae: dsse::pae(&env.payload_type, &payload), payload, sig, statement })
 }
 
 fn note_unchecked_extras(out: &mut Checked, ann: &BTreeMap<String, String>) {
-    let judged = |r: &String| r.starts_with("Rekor SET verified") || r.starts_with("transparency log");
-    if ann.contains_key(ANN_BUNDLE) && !out.reasons.iter().any(judged) {
-        out.reasons
-            .push("Rekor bundle present; not checked (no trusted root, or no key to check the signature)".into());
+    let has = |out: &Checked, codes: &[C]| out.reasons.iter().any(|r| codes.contains(&r.code));
+    if ann.contains_key(ANN_BUNDLE) && !has(out, &[C::RekorSetVerified, C::RekorInvalid, C::RekorUntrusted]) {
+        let why = "Rekor bundle present; not checked (no trusted root, or no key to check the signature)";
+        out.note(C::TlogNotChecked, why);
     }
-    if ann.contains_key(ANN_TIMESTAMP) && !out.reasons.iter().any(|r| r.starts_with("RFC 3161 timestamp")) {
-        out.reasons.push("RFC 3161 timestamp annotation present; not checked".into());
+    let timestamp_codes =
+        [C::TimestampVerified, C::TimestampInvalid, C::TimestampUntrusted, C::TimestampOutsideValidity];
+    if ann.contains_key(ANN_TIMESTAMP) && !has(out, &timestamp_codes) {
+        out.note(C::TimestampNotChecked, "RFC 3161 timestamp annotation present; not checked");
     }
 }

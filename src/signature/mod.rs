@@ -12,8 +12,8 @@ pub mod sct;
 
 use crate::oci::Digest;
 use crate::report::{
-    ChainCert, Discovery, Envelope, SignatureFormat, SignatureKind, SignatureReport, Signer, Timestamp, Verdict,
-    Verification,
+    ChainCert, Discovery, Envelope, Reason, ReasonCode, SignatureFormat, SignatureKind, SignatureReport, Signer,
+    Timestamp, Verdict, Verification,
 };
 use crate::x509::Cert;
 
@@ -31,7 +31,7 @@ pub struct Checked {
     pub envelope: Envelope,
     pub kind: SignatureKind,
     pub verdict: Verdict,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
     pub signer: Option<Signer>,
     pub chain: Vec<ChainCert>,
     pub signed_at: Option<String>,
@@ -67,7 +67,7 @@ impl Checked {
             kind: self.kind,
             discovery,
             manifest_digest: manifest.to_string(),
-            verification: Verification { status: self.verdict, reasons: self.reasons },
+            verification: Verification::new(self.verdict, self.reasons),
             signer: self.signer,
             chain: self.chain,
             signed_at: self.signed_at,
@@ -79,23 +79,35 @@ impl Checked {
         }
     }
 
+    /// Add a reason (the verdict is unchanged).
+    pub fn note(&mut self, code: ReasonCode, text: impl Into<String>) {
+        self.reasons.push(Reason::new(code, text));
+    }
+
     /// Mark invalid with a reason and return self (for early exits).
-    pub fn invalid(mut self, reason: impl Into<String>) -> Checked {
+    pub fn invalid(mut self, code: ReasonCode, text: impl Into<String>) -> Checked {
         self.verdict = Verdict::Invalid;
-        self.reasons.push(reason.into());
+        self.note(code, text);
         self
     }
 
     /// A signature that could not be checked because fetching it failed.
-    pub fn error(mut self, reason: impl Into<String>) -> Checked {
+    pub fn error(mut self, text: impl Into<String>) -> Checked {
         self.verdict = Verdict::Error;
-        self.reasons.push(reason.into());
+        self.note(ReasonCode::FetchError, text);
         self
     }
 
-    pub fn unsupported(mut self, reason: impl Into<String>) -> Checked {
+    pub fn unsupported(mut self, code: ReasonCode, text: impl Into<String>) -> Checked {
         self.verdict = Verdict::Unsupported;
-        self.reasons.push(reason.into());
+        self.note(code, text);
+        self
+    }
+
+    /// Set the verdict and add its reason (for a decision taken elsewhere, e.g. by [`crate::trust`]).
+    pub fn decided(mut self, verdict: Verdict, reason: Reason) -> Checked {
+        self.verdict = verdict;
+        self.reasons.push(reason);
         self
     }
 

@@ -5,7 +5,7 @@
 //! `targetArtifact` equal to the signed manifest's descriptor (media type, digest and size).
 
 use super::{Checked, Subject};
-use crate::report::{Envelope as EnvelopeKind, SignatureKind, Timestamp};
+use crate::report::{Envelope as EnvelopeKind, ReasonCode as C, SignatureKind, Timestamp};
 use crate::trust::Trust;
 use crate::x509::{rfc3339, Cert};
 use base64::Engine;
@@ -60,14 +60,16 @@ pub fn check_envelope(
         crate::oci::JOSE => (EnvelopeKind::Jws, parse_jws(bytes)),
         crate::oci::COSE => (EnvelopeKind::Cose, parse_cose(bytes)),
         other => {
-            return Checked::new(EnvelopeKind::Jws, SignatureKind::Signature)
-                .invalid(format!("signature layer media type {other:?} is not a Notary envelope"))
+            return Checked::new(EnvelopeKind::Jws, SignatureKind::Signature).invalid(
+                C::MalformedSignature,
+                format!("signature layer media type {other:?} is not a Notary envelope"),
+            )
         }
     };
     let out = Checked::new(kind, SignatureKind::Signature);
     match parsed {
         Ok(env) => check(out, env, annotations, subject, scope, trust, now),
-        Err(e) => out.invalid(format!("malformed envelope: {e}")),
+        Err(e) => out.invalid(C::MalformedSignature, format!("malformed envelope: {e}")),
     }
 }
 
@@ -83,54 +85,59 @@ fn check(
     out.algorithm = Some(env.alg.clone());
     // Certificates first, so that even a failing signature reports who it claims to be.
     if env.certs.len() > super::MAX_CHAIN {
-        return out.invalid(format!(
-            "certificate chain of {} exceeds the limit of {}",
-            env.certs.len(),
-            super::MAX_CHAIN
-        ));
+        return out.invalid(
+            C::CertMalformed,
+            format!("certificate chain of {} exceeds the limit of {}", env.certs.len(), super::MAX_CHAIN),
+        );
     }
     let mut certs = Vec::new();
     for der in &env.certs {
         match Cert::from_der(der.clone()) {
             Ok(c) => certs.push(c),
-            Err(e) => return out.invalid(format!("certificate chain: {e}")),
+            Err(e) => return out.invalid(C::CertMalformed, format!("certificate chain: {e}")),
         }
     }
     let Some(leaf) = certs.first() else {
-        return out.invalid("envelope carries no certificate chain");
+        return out.invalid(C::CertMissing, "envelope carries no certificate chain");
     };
     out.set_certificates(&certs);
     compare_thumbprints(&mut out, annotations, &certs);
 
     let key = match leaf.public_key() {
         Ok(k) => k,
-        Err(e) => return out.unsupported(format!("signing certificate key: {e}")),
+        Err(e) => return out.unsupported(C::UnsupportedAlgorithm, format!("signing certificate key: {e}")),
     };
     match key.notary_alg() {
         Some(a) if a == env.alg => {}
-        Some(a) => return out.invalid(format!("alg {} does not match the signing key, which implies {a}", env.alg)),
+        Some(a) => {
+            let why = format!("alg {} does not match the signing key, which implies {a}", env.alg);
+            return out.invalid(C::AlgorithmMismatch, why);
+        }
         None => {
-            return out.invalid(format!("signing key {} is not allowed by the Notary Project", key.algorithm_name()))
+            let why = format!("signing key {} is not allowed by the Notary Project", key.algorithm_name());
+            return out.invalid(C::AlgorithmMismatch, why);
         }
     }
     if let Err(e) = key.verify_jose(&env.alg, &env.signed_bytes, &env.signature) {
-        return out.invalid(format!("envelope signature does not verify with the signing certificate: {e}"));
+        let why = format!("envelope signature does not verify with the signing certificate: {e}");
+        return out.invalid(C::BadSignature, why);
     }
 
     if let Err(e) = chain_shape(&certs) {
-        return out.invalid(format!("certificate chain: {e}"));
+        return out.invalid(C::CertProfile, format!("certificate chain: {e}"));
     }
     if env.content_type.as_deref() != Some(PAYLOAD_TYPE) {
-        return out.invalid(format!("content type {:?}, expected {PAYLOAD_TYPE}", env.content_type));
+        return out
+            .invalid(C::PayloadMalformed, format!("content type {:?}, expected {PAYLOAD_TYPE}", env.content_type));
     }
     if let Err(e) = check_headers(&env) {
-        return out.invalid(e);
+        return out.invalid(C::NotaryHeader, e);
     }
     if let Some(plugin) = &env.plugin {
-        return out.unsupported(format!("envelope requires verification plugin {plugin:?}"));
+        return out.unsupported(C::UnsupportedFormat, format!("envelope requires verification plugin {plugin:?}"));
     }
     if let Some(unknown) = env.crit.iter().find(|c| !KNOWN_CRITICAL.contains(&c.as_str())) {
-        return out.unsupported(format!("unknown critical header {unknown:?}"));
+        return out.unsupported(C::UnsupportedFormat, format!("unknown critical header {unknown:?}"));
     }
     out.signed_at = env.signing_time.or(env.authentic_signing_time).and_then(rfc3339);
 
@@ -150,27 +157,29 @@ fn check(
     let fields = ["targetArtifact", "mediaType", "digest", "size"];
     let payload: Payload = match super::json::from_signed(&env.payload, &fields) {
         Ok(p) => p,
-        Err(e) => return out.invalid(format!("payload: {e}")),
+        Err(e) => return out.invalid(C::PayloadMalformed, format!("payload: {e}")),
     };
     let t = payload.target_artifact;
     if t.digest != subject.digest.as_str() {
-        return out.invalid(format!(
+        let why = format!(
             "payload signs {}, not this image ({}): envelope replayed from another image",
             t.digest, subject.digest
-        ));
+        );
+        return out.invalid(C::PayloadDigestMismatch, why);
     }
     if t.size != subject.size {
-        return out.invalid(format!("payload names size {}, the manifest has {} bytes", t.size, subject.size));
+        let why = format!("payload names size {}, the manifest has {} bytes", t.size, subject.size);
+        return out.invalid(C::PayloadSizeMismatch, why);
     }
     if t.media_type != subject.media_type {
-        return out
-            .invalid(format!("payload names media type {}, the manifest is {}", t.media_type, subject.media_type));
+        let why = format!("payload names media type {}, the manifest is {}", t.media_type, subject.media_type);
+        return out.invalid(C::PayloadMediaTypeMismatch, why);
     }
     if let Some(policy) = trust.notation.as_deref() {
         let token = match &env.timestamp_token {
             Some(Ok(t)) => Some(t.as_slice()),
             Some(Err(e)) => {
-                out.reasons.push(format!("timestamp countersignature: {e}"));
+                out.note(C::TimestampInvalid, format!("timestamp countersignature: {e}"));
                 Some(&[][..])
             }
             None => None,
@@ -196,7 +205,8 @@ fn check(
     }
     if let Some(exp) = env.expiry {
         if now >= exp {
-            return out.invalid(format!("signature expired at {}", rfc3339(exp).unwrap_or_default()));
+            return out
+                .invalid(C::SignatureExpired, format!("signature expired at {}", rfc3339(exp).unwrap_or_default()));
         }
     }
     // Without a notation policy, an RFC 3161 countersignature counts when its authority chains
@@ -205,34 +215,38 @@ fn check(
     let mut at = None;
     match &env.timestamp_token {
         None => {}
-        Some(Err(e)) => out.reasons.push(format!("timestamp countersignature ignored: {e}")),
+        Some(Err(e)) => out.note(C::TimestampInvalid, format!("timestamp countersignature ignored: {e}")),
         Some(Ok(token)) => {
-            let checked = crate::cms::verify_timestamp_token(token, &env.signature).and_then(|ts| {
-                let authority = trust.timestamp_authority(&ts.chain, ts.time)?;
-                certs.iter().try_for_each(|c| c.valid_at(ts.time))?;
-                Ok((ts, authority))
-            });
+            let checked = crate::cms::verify_timestamp_token(token, &env.signature)
+                .map_err(|e| (C::TimestampInvalid, e))
+                .and_then(|ts| {
+                    let authority =
+                        trust.timestamp_authority(&ts.chain, ts.time).map_err(|e| (C::TimestampUntrusted, e))?;
+                    certs.iter().try_for_each(|c| c.valid_at(ts.time)).map_err(|e| (C::TimestampOutsideValidity, e))?;
+                    Ok((ts, authority))
+                });
             match checked {
                 Ok((ts, authority)) => {
                     let time = rfc3339(ts.time).unwrap_or_default();
-                    out.reasons.push(format!(
-                        "RFC 3161 timestamp by {} at {time} verified: its authority chains to {authority}",
-                        ts.chain[0].subject()
-                    ));
+                    out.note(
+                        C::TimestampVerified,
+                        format!(
+                            "RFC 3161 timestamp by {} at {time} verified: its authority chains to {authority}",
+                            ts.chain[0].subject()
+                        ),
+                    );
                     out.timestamp = Some(Timestamp { authority: Some(ts.chain[0].subject()), time, verified: true });
                     at = Some(ts.time);
                 }
-                Err(e) => {
+                Err((code, e)) => {
                     out.timestamp = Some(Timestamp { authority: None, time: String::new(), verified: false });
-                    out.reasons.push(format!("RFC 3161 timestamp countersignature does not count: {e}"));
+                    out.note(code, format!("RFC 3161 timestamp countersignature does not count: {e}"));
                 }
             }
         }
     }
     let (verdict, reason) = trust.decide_certificate(&certs, at, &crate::pki::path::CODE_SIGNING);
-    out.verdict = verdict;
-    out.reasons.push(reason);
-    out
+    out.decided(verdict, reason)
 }
 
 /// The Notary Project certificate profile (NOTATION.md §5.1), part of integrity: a chain from
@@ -336,14 +350,14 @@ fn compare_thumbprints(out: &mut Checked, annotations: &BTreeMap<String, String>
     let claimed: Vec<String> = match serde_json::from_str::<Vec<String>>(ann) {
         Ok(v) => v.into_iter().map(|s| s.to_ascii_lowercase()).collect(),
         Err(_) => {
-            out.reasons.push("thumbprint annotation is not a JSON array of strings".into());
+            out.note(C::ThumbprintMismatch, "thumbprint annotation is not a JSON array of strings");
             return;
         }
     };
     let actual: Vec<String> = certs.iter().map(Cert::sha256).collect();
     if claimed != actual {
-        out.reasons
-            .push(format!("manifest thumbprint annotation {claimed:?} does not match the envelope's chain {actual:?}"));
+        let why = format!("manifest thumbprint annotation {claimed:?} does not match the envelope's chain {actual:?}");
+        out.note(C::ThumbprintMismatch, why);
     }
 }
 

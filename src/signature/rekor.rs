@@ -4,6 +4,7 @@
 //! (payload hash, signature bytes, certificate or key), without which a SET proves nothing about it.
 
 use crate::crypto::{b64_std_lenient, sha256_hex, PublicKey};
+use crate::report::ReasonCode as C;
 use crate::trust::Rejection;
 use crate::x509::Cert;
 use serde::Deserialize;
@@ -175,13 +176,16 @@ pub fn verify_set(
         #[serde(rename = "logID")]
         log_id: String,
     }
-    let b: Bundle = serde_json::from_str(annotation).map_err(|e| format!("Rekor bundle: {e}"))?;
+    // Every failure but an unknown log is evidence that is false or records something else.
+    let invalid = |reason: String| Rejection::invalid(C::RekorInvalid, reason);
+    let b: Bundle = serde_json::from_str(annotation).map_err(|e| invalid(format!("Rekor bundle: {e}")))?;
     let Some(log) = logs.iter().find(|l| l.log_id.eq_ignore_ascii_case(&b.payload.log_id)) else {
-        return Err(Rejection::untrusted(format!("Rekor log {} is not in the trusted root", b.payload.log_id)));
+        let why = format!("Rekor log {} is not in the trusted root", b.payload.log_id);
+        return Err(Rejection::untrusted(C::RekorUntrusted, why));
     };
     let t = b.payload.integrated_time;
     if log.valid_from.is_some_and(|f| t < f) || log.valid_to.is_some_and(|e| t > e) {
-        return Err("integrated time lies outside the log key's validity in the trusted root".into());
+        return Err(invalid("integrated time lies outside the log key's validity in the trusted root".into()));
     }
     // RFC 8785 canonical JSON of the four members: sorted keys, compact, integers.
     let msg = serde_json::to_vec(&std::collections::BTreeMap::from([
@@ -190,13 +194,13 @@ pub fn verify_set(
         ("logID", b.payload.log_id.clone().into()),
         ("logIndex", b.payload.log_index.into()),
     ]))
-    .map_err(|e| e.to_string())?;
-    let set = b64_std_lenient(&b.set).ok_or("SignedEntryTimestamp is not base64")?;
-    log.key.verify_cosign(&msg, &set).map_err(|_| "Rekor SET does not verify with the log key".to_string())?;
+    .map_err(|e| invalid(e.to_string()))?;
+    let set = b64_std_lenient(&b.set).ok_or_else(|| invalid("SignedEntryTimestamp is not base64".into()))?;
+    log.key.verify_cosign(&msg, &set).map_err(|_| invalid("Rekor SET does not verify with the log key".into()))?;
 
     // The entry must be this signature: what was signed, the signature bytes, the signer.
-    let body = b64_std_lenient(&b.payload.body).ok_or("Rekor body is not base64")?;
-    let body = super::json::parse_unique(&body).map_err(|e| format!("Rekor body: {e}"))?;
+    let body = b64_std_lenient(&b.payload.body).ok_or_else(|| invalid("Rekor body is not base64".into()))?;
+    let body = super::json::parse_unique(&body).map_err(|e| invalid(format!("Rekor body: {e}")))?;
     let kind = body["kind"].as_str().unwrap_or("");
     let version = body["apiVersion"].as_str().unwrap_or("");
     let spec = &body["spec"];
@@ -238,23 +242,25 @@ pub fn verify_set(
             text("/signatures/0/signature").and_then(b64_std_lenient),
             pem_der(text("/signatures/0/verifier")),
         ),
-        _ => return Err(format!("Rekor entry kind {kind:?} {version} does not record this kind of signature").into()),
+        _ => {
+            return Err(invalid(format!("Rekor entry kind {kind:?} {version} does not record this kind of signature")))
+        }
     };
     if !hash_ok {
-        return Err(match logged {
+        return Err(invalid(match logged {
             Logged::Payload { .. } => "the Rekor entry records another payload".into(),
             Logged::Envelope { .. } => "the Rekor entry records another envelope".into(),
-        });
+        }));
     }
     let sig = match logged {
         Logged::Payload { sig, .. } | Logged::Envelope { sig, .. } => sig,
     };
     // intoto 0.0.1 does not record the signature; the envelope hash covers it.
     if logged_sig.as_deref().is_some_and(|s| s != sig) || (logged_sig.is_none() && kind != "intoto") {
-        return Err("the Rekor entry records another signature".into());
+        return Err(invalid("the Rekor entry records another signature".into()));
     }
     if logged_signer.as_deref() != Some(signer_der) {
-        return Err("the Rekor entry records another certificate or key".into());
+        return Err(invalid("the Rekor entry records another certificate or key".into()));
     }
     Ok((t, b.payload.log_index))
 }
@@ -274,8 +280,10 @@ pub fn verify_timestamp_annotation(
         #[serde(rename = "SignedRFC3161Timestamp")]
         token: String,
     }
-    let a: Ann = serde_json::from_str(annotation).map_err(|e| format!("RFC 3161 timestamp annotation: {e}"))?;
-    let resp = b64_std_lenient(&a.token).ok_or("RFC 3161 timestamp is not base64")?;
+    let invalid = |reason: String| Rejection::invalid(C::TimestampInvalid, reason);
+    let a: Ann =
+        serde_json::from_str(annotation).map_err(|e| invalid(format!("RFC 3161 timestamp annotation: {e}")))?;
+    let resp = b64_std_lenient(&a.token).ok_or_else(|| invalid("RFC 3161 timestamp is not base64".into()))?;
     // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken ContentInfo OPTIONAL }.
     let token = (|| {
         let (outer, _) = crate::der::expect(&resp, crate::der::SEQUENCE).ok()?;
@@ -287,10 +295,10 @@ pub fn verify_timestamp_annotation(
         let (token, _) = crate::der::expect(rest, crate::der::SEQUENCE).ok()?;
         Some(token.raw)
     })()
-    .ok_or("RFC 3161 timestamp response is malformed or not granted")?;
-    let ts = crate::cms::verify_timestamp_token(token, signed)?;
+    .ok_or_else(|| invalid("RFC 3161 timestamp response is malformed or not granted".into()))?;
+    let ts = crate::cms::verify_timestamp_token(token, signed).map_err(invalid)?;
     if tsas.is_empty() {
-        return Err(Rejection::untrusted("no timestamp authority in the trusted root"));
+        return Err(Rejection::untrusted(C::TimestampUntrusted, "no timestamp authority in the trusted root"));
     }
     let mut last = String::new();
     for tsa in tsas {
@@ -303,5 +311,5 @@ pub fn verify_timestamp_annotation(
             Err(e) => last = e.to_string(),
         }
     }
-    Err(Rejection::untrusted(format!("timestamp authority not trusted: {last}")))
+    Err(Rejection::untrusted(C::TimestampUntrusted, format!("timestamp authority not trusted: {last}")))
 }

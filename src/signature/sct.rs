@@ -7,6 +7,7 @@
 use super::rekor::TransparencyLog;
 use crate::crypto::HashAlg;
 use crate::der;
+use crate::report::ReasonCode as C;
 use crate::trust::Rejection;
 use crate::x509::Cert;
 
@@ -25,26 +26,34 @@ struct Sct<'a> {
 pub fn verify_embedded(leaf: &Cert, issuer: &Cert, ctlogs: &[TransparencyLog]) -> Result<(String, i64), Rejection> {
     let Some(ext) = leaf.extension_value(SCT_LIST_OID) else {
         return Err(Rejection::untrusted(
+            C::SctMissing,
             "the certificate carries no SCT: it is not shown to be in a certificate transparency log",
         ));
     };
     // The extension value is an OCTET STRING holding the TLS-encoded SignedCertificateTimestampList.
-    let (inner, _) = der::expect(&ext, der::OCTET_STRING).map_err(|e| Rejection::invalid(format!("SCT list: {e}")))?;
-    let scts = parse_list(inner.content).ok_or_else(|| Rejection::invalid("SCT list is malformed"))?;
+    let (inner, _) = der::expect(&ext, der::OCTET_STRING)
+        .map_err(|e| Rejection::invalid(C::SctInvalid, format!("SCT list: {e}")))?;
+    let scts = parse_list(inner.content).ok_or_else(|| Rejection::invalid(C::SctInvalid, "SCT list is malformed"))?;
     let tbs = leaf
         .tbs_without_extension(SCT_LIST_OID)
-        .ok_or_else(|| Rejection::invalid("cannot rebuild the precertificate"))?;
+        .ok_or_else(|| Rejection::invalid(C::SctInvalid, "cannot rebuild the precertificate"))?;
     let issuer_key_hash = HashAlg::Sha256.digest(&issuer.spki_der());
-    let mut last = Rejection::untrusted("no SCT in the list");
+    let mut last = Rejection::untrusted(C::SctMissing, "no SCT in the list");
     for sct in scts {
         let id = hex::encode(sct.log_id);
         let Some(log) = ctlogs.iter().find(|l| l.log_id.eq_ignore_ascii_case(&id)) else {
-            last = Rejection::untrusted(format!("SCT from CT log {id}, which the trusted root does not hold"));
+            last = Rejection::untrusted(
+                C::SctUntrusted,
+                format!("SCT from CT log {id}, which the trusted root does not hold"),
+            );
             continue;
         };
         let t = (sct.timestamp_ms / 1000) as i64;
         if log.valid_from.is_some_and(|f| t < f) || log.valid_to.is_some_and(|e| t > e) {
-            last = Rejection::invalid(format!("SCT time lies outside CT log {id}'s validity in the trusted root"));
+            last = Rejection::invalid(
+                C::SctInvalid,
+                format!("SCT time lies outside CT log {id}'s validity in the trusted root"),
+            );
             continue;
         }
         // digitally-signed struct (RFC 6962 §3.2), precert_entry.
@@ -54,7 +63,7 @@ pub fn verify_embedded(leaf: &Cert, issuer: &Cert, ctlogs: &[TransparencyLog]) -
         m.extend_from_slice(&issuer_key_hash);
         let n = tbs.len();
         if n >= 1 << 24 {
-            return Err(Rejection::invalid("precertificate too large"));
+            return Err(Rejection::invalid(C::SctInvalid, "precertificate too large"));
         }
         m.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
         m.extend_from_slice(&tbs);
@@ -62,7 +71,7 @@ pub fn verify_embedded(leaf: &Cert, issuer: &Cert, ctlogs: &[TransparencyLog]) -
         m.extend_from_slice(sct.extensions);
         match log.key.verify_cosign(&m, sct.signature) {
             Ok(()) => return Ok((id, t)),
-            Err(_) => last = Rejection::invalid(format!("the SCT of CT log {id} does not verify")),
+            Err(_) => last = Rejection::invalid(C::SctInvalid, format!("the SCT of CT log {id} does not verify")),
         }
     }
     Err(last)

@@ -448,6 +448,7 @@ pub fn assert_images_match(report: &Value, expected: &Value) {
         .map(|i| ((i["repository"].as_str().unwrap().to_string(), i["digest"].as_str().unwrap().to_string()), i))
         .collect();
     let expected = expected["images"].as_array().unwrap();
+    assert_reason_codes(report);
     assert_eq!(got.len(), report["images"].as_array().unwrap().len(), "an image is listed twice");
     assert_eq!(got.len(), expected.len(), "images: {:#?}", got.keys().collect::<Vec<_>>());
     for e in expected {
@@ -482,7 +483,7 @@ pub fn assert_images_match(report: &Value, expected: &Value) {
 }
 
 /// Every expected signature (format, verdict, and where given kind, subject digest, signer
-/// subject, reason text) is in `got`, and there are no others.
+/// subject, reason text, reason code) is in `got`, and there are no others.
 pub fn assert_signatures_match(what: &str, got: &Value, want: &Value) {
     let sigs = got.as_array().unwrap();
     let want = want.as_array().unwrap();
@@ -501,6 +502,7 @@ pub fn assert_signatures_match(what: &str, got: &Value, want: &Value) {
                         .iter()
                         .any(|x| x.as_str().unwrap().contains(r.as_str().unwrap()))
                 })
+                && w.get("code").is_none_or(|c| s["verification"]["reasonCodes"].as_array().unwrap().contains(c))
         });
         assert!(found, "{what}: no signature like {w} in {got:#}");
     }
@@ -565,4 +567,54 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&b[line_end + 2..line_end + 2 + n]);
         b = &b[line_end + 2 + n + 2..];
     }
+}
+
+/// Every verification in `report` (of image, platform and file signatures, wherever it sits) has
+/// one known reason code per reason (`reasonCodes` index-aligned with `reasons`). Returns how
+/// many verifications it checked.
+pub fn assert_reason_codes(report: &Value) -> usize {
+    fn walk(v: &Value, path: &str, n: &mut usize) {
+        match v {
+            Value::Object(o) => {
+                if let (Some(Value::Array(reasons)), Some(status)) = (o.get("reasons"), o.get("status")) {
+                    let codes = o
+                        .get("reasonCodes")
+                        .and_then(Value::as_array)
+                        .unwrap_or_else(|| panic!("{path}: a verification without reasonCodes: {v}"));
+                    assert_eq!(codes.len(), reasons.len(), "{path}: reasonCodes not aligned with reasons: {v:#}");
+                    for c in codes {
+                        let c = c.as_str().unwrap_or_else(|| panic!("{path}: a code that is not a string: {v}"));
+                        assert!(
+                            sigaudit::report::ReasonCode::parse(c).is_some(),
+                            "{path}: unknown reason code {c:?} (status {status}): {v:#}"
+                        );
+                    }
+                    *n += 1;
+                }
+                for (k, x) in o {
+                    walk(x, &format!("{path}.{k}"), n);
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    walk(x, &format!("{path}[{i}]"), n);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut n = 0;
+    walk(report, "report", &mut n);
+    n
+}
+
+/// The reason codes of every signature in `item` (an image, platform or file), in order.
+pub fn reason_codes(item: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in item["signatures"].as_array().into_iter().flatten() {
+        for c in s["verification"]["reasonCodes"].as_array().into_iter().flatten() {
+            out.push(c.as_str().unwrap_or_default().to_string());
+        }
+    }
+    out
 }

@@ -47,6 +47,7 @@ pub const IMAGE_COLUMNS: &[&str] = &[
     "dockerReference",
     "discoveryErrors",
     "reasons",
+    "reasonCodes",
 ];
 
 /// Columns of a filesystem report.
@@ -74,6 +75,7 @@ pub const FILE_COLUMNS: &[&str] = &[
     "timestampVerified",
     "notes",
     "reasons",
+    "reasonCodes",
 ];
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -143,6 +145,7 @@ fn image_row(i: &ImageReport, p: Option<&PlatformReport>, s: Option<&SignatureRe
         opt(s.and_then(|s| s.docker_reference.as_ref())),
         p.map(|p| &p.discovery_errors).unwrap_or(&i.discovery_errors).join("; "),
         s.map(|s| s.verification.reasons.join("; ")).unwrap_or_default(),
+        s.map(|s| s.verification.reason_codes.join(" ")).unwrap_or_default(),
     ]);
     debug_assert_eq!(r.len(), IMAGE_COLUMNS.len());
     r
@@ -170,6 +173,7 @@ fn file_row(f: &FileReport, s: Option<&FileSignatureReport>) -> Vec<String> {
         ts.map(|t| t.verified.to_string()).unwrap_or_default(),
         f.notes.join("; "),
         s.map(|s| s.verification.reasons.join("; ")).unwrap_or_default(),
+        s.map(|s| s.verification.reason_codes.join(" ")).unwrap_or_default(),
     ]);
     debug_assert_eq!(r.len(), FILE_COLUMNS.len());
     r

@@ -97,6 +97,8 @@ enum Item<'a> {
 struct Sig<'a> {
     verdict: Verdict,
     reasons: &'a [String],
+    /// The reasons' codes, index-aligned (empty in reports from before codes).
+    codes: &'a [String],
     signer: Option<&'a Signer>,
     /// `cosign simplesigning signature (tag)`, `authenticode 0`…
     what: String,
@@ -168,6 +170,7 @@ impl<'a> Item<'a> {
                     .map(|(s, platform)| Sig {
                         verdict: s.verification.status,
                         reasons: &s.verification.reasons,
+                        codes: &s.verification.reason_codes,
                         signer: s.signer.as_ref(),
                         what: format!(
                             "{} {} {} ({})",
@@ -186,6 +189,7 @@ impl<'a> Item<'a> {
                 .map(|s| Sig {
                     verdict: s.verification.status,
                     reasons: &s.verification.reasons,
+                    codes: &s.verification.reason_codes,
                     signer: s.signer.as_ref(),
                     what: format!("{} {}", s.format, s.index),
                     platform: None,

@@ -72,13 +72,22 @@ fn rule_word(code: &str) -> String {
     }
 }
 
-/// The rules one signature's verification breaks. Today that is the rule of its verdict; the
-/// reason codes of `verification` will each add their own rule here.
+/// The rules one signature's verification breaks: the rule of its verdict, and a rule per reason
+/// code that is not informational (`sigaudit/reason/chain-no-anchor`, …).
 pub fn rule_ids(verification: &Verification) -> Vec<String> {
-    match verification.status {
-        crate::report::Verdict::Verified => Vec::new(),
-        v => vec![format!("sigaudit/status/{}", v.as_str())],
+    if verification.status == crate::report::Verdict::Verified {
+        return Vec::new();
     }
+    let mut ids = vec![format!("sigaudit/status/{}", verification.status.as_str())];
+    for code in &verification.reason_codes {
+        let informational = crate::report::ReasonCode::parse(code)
+            .is_some_and(|c| matches!(c.typical_verdict(), "informational" | "verified"));
+        let id = format!("sigaudit/reason/{}", rule_word(code));
+        if !informational && !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
 }
 
 fn level(status: Status) -> &'static str {
@@ -155,7 +164,10 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         for s in item.signatures() {
             for id in rule_ids(&verification_of(&s)) {
                 let word = id.rsplit('/').next().unwrap_or(&id).to_string();
-                let text = format!("A signature verdict: {word}.");
+                let text = match crate::report::ReasonCode::parse(&word) {
+                    Some(code) if id.starts_with("sigaudit/reason/") => code.meaning().to_string(),
+                    _ => format!("A signature verdict: {word}."),
+                };
                 rules.add(id.clone(), pascal(&id), word, &text, "warning");
             }
         }
@@ -279,7 +291,7 @@ fn item_result(item: &Item, rules: &Rules, fails: &[Status]) -> Value {
 
 /// The verification a [`super::Sig`] was made from, for [`rule_ids`].
 fn verification_of(s: &super::Sig) -> Verification {
-    Verification { status: s.verdict, reasons: s.reasons.to_vec() }
+    Verification { status: s.verdict, reasons: s.reasons.to_vec(), reason_codes: s.codes.to_vec() }
 }
 
 fn error_result(e: &ErrorReport, rules: &Rules) -> Value {
