@@ -176,6 +176,14 @@ fn start_slow_scan(proxy: &Proxy, dir: &Path, progress: &str) -> Child {
         &format!("ndjson={}", path_str(&dir.join("r.ndjson"))),
         "-o",
         &format!("prometheus={}", path_str(&dir.join("r.prom"))),
+        "-o",
+        &format!("sarif={}", path_str(&dir.join("r.sarif"))),
+        "-o",
+        &format!("html={}", path_str(&dir.join("r.html"))),
+        "-o",
+        &format!("junit={}", path_str(&dir.join("r.xml"))),
+        "-o",
+        &format!("csv={}", path_str(&dir.join("r.csv"))),
     ])
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
@@ -230,7 +238,33 @@ fn sigterm_and_sigint_finish_every_output_as_an_incomplete_report() {
         };
         assert_eq!(sample("sigaudit_scan_complete"), "0");
         assert_eq!(sample("sigaudit_last_complete_scan_timestamp_seconds"), "1767225600");
-        only_files(d, &["r.json", "r.ndjson", "r.prom"]);
+        // The other formats say it too.
+        let sarif = read_json(&d.join("r.sarif"));
+        assert_eq!(sarif["runs"][0]["invocations"][0]["executionSuccessful"], false);
+        assert!(sarif["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["ruleId"] == "sigaudit/error/interrupted"));
+        let html = std::fs::read_to_string(d.join("r.html")).unwrap();
+        assert!(html.contains("data-figure=\"complete\" data-value=\"false\"") && html.ends_with("</html>\n"));
+        let junit = std::fs::read_to_string(d.join("r.xml")).unwrap();
+        assert!(junit.contains("the scan is incomplete") && junit.trim_end().ends_with("</testsuites>"));
+        let csv = std::fs::read_to_string(d.join("r.csv")).unwrap();
+        assert_eq!(
+            csv.lines().count() as u64 - 1,
+            report["summary"]["signatures"].as_u64().unwrap() + {
+                // Items without a signature of their own get one row each.
+                report["images"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|i| i["signatures"].as_array().unwrap().is_empty())
+                    .count() as u64
+            },
+            "{csv}"
+        );
+        only_files(d, &["r.json", "r.ndjson", "r.prom", "r.sarif", "r.html", "r.xml", "r.csv"]);
     }
 
     // A second signal: out at once, no report file written, no temporary file left.
