@@ -240,15 +240,34 @@ fn outputs(specs: &[OutputSpec]) -> Result<Vec<(OutputFormat, Option<std::path::
             OutputKind::Prometheus => OutputFormat::Extra(Extra::Prometheus),
             OutputKind::Html => OutputFormat::Extra(Extra::Html),
         };
-        if out.iter().any(|(_, p)| *p == spec.path) {
+        let same = |p: &Option<std::path::PathBuf>| match (p, &spec.path) {
+            (None, None) => true,
+            (Some(a), Some(b)) => same_file(a, b),
+            _ => false,
+        };
+        if out.iter().any(|(_, p)| same(p)) {
             match &spec.path {
                 None => bail!("--output: two formats on standard output; give all but one a file (FORMAT=PATH)"),
-                Some(p) => bail!("--output: {} is named twice", p.display()),
+                Some(p) => bail!("--output: {} is named twice (two outputs would write one file)", p.display()),
             }
         }
         out.push((format, spec.path.clone()));
     }
     Ok(out)
+}
+
+/// Whether two output paths name one file however spelled (`a.json`, `./a.json`, `dir/../a.json`,
+/// a link to the directory): the directories are resolved, the names compared.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let key = |p: &std::path::Path| {
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+        dir.join(p.file_name().unwrap_or_default())
+    };
+    a == b || key(a) == key(b)
 }
 
 /// `--only failing|signed|STATUS,…` as the set of statuses listed.

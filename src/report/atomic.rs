@@ -11,17 +11,30 @@ use std::sync::Mutex;
 /// Temporary files not yet renamed, for [`remove_pending`].
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// A file being written to `path` through a temporary file in the same directory.
+/// A file being written to `path` through a temporary file in the same directory, or, when
+/// `path` is a device, a FIFO or a socket (`/dev/stdout`, a named pipe), straight to it: those
+/// cannot be replaced, and their reader expects the bytes.
 pub struct AtomicFile {
     path: PathBuf,
-    temp: PathBuf,
+    /// None when writing straight to a special file.
+    temp: Option<PathBuf>,
     out: BufWriter<File>,
 }
 
 impl AtomicFile {
     /// Create the temporary file now, so that a directory that cannot be written is an error
-    /// before the scan rather than after it.
+    /// before the scan rather than after it. The temporary file gets a fresh random name and is
+    /// created exclusively (`O_EXCL`): a file or symbolic link planted under a name it might take
+    /// is never opened, so a shared directory cannot turn the write against another file. A
+    /// symbolic link at `path` itself is replaced by the report, not written through.
     pub fn create(path: &Path) -> io::Result<AtomicFile> {
+        if let Ok(meta) = std::fs::metadata(path) {
+            let t = meta.file_type();
+            if !t.is_file() && !t.is_dir() {
+                let file = std::fs::OpenOptions::new().write(true).open(path)?;
+                return Ok(AtomicFile { path: path.to_path_buf(), temp: None, out: BufWriter::new(file) });
+            }
+        }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -29,25 +42,28 @@ impl AtomicFile {
         let name = path
             .file_name()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("{} names no file", path.display())))?;
-        let temp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
-        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp).or_else(|e| {
-            // A temporary file left by an earlier run of this very process id: replace it.
-            if e.kind() == io::ErrorKind::AlreadyExists {
-                std::fs::OpenOptions::new().write(true).truncate(true).open(&temp)
-            } else {
-                Err(e)
+        let mut last = None;
+        for _ in 0..16 {
+            let temp = dir.join(format!(".{}.{}.{:016x}.tmp", name.to_string_lossy(), std::process::id(), random()));
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&temp) {
+                Ok(file) => {
+                    PENDING.lock().unwrap_or_else(|e| e.into_inner()).push(temp.clone());
+                    return Ok(AtomicFile { path: path.to_path_buf(), temp: Some(temp), out: BufWriter::new(file) });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => return Err(e),
             }
-        })?;
-        PENDING.lock().unwrap_or_else(|e| e.into_inner()).push(temp.clone());
-        Ok(AtomicFile { path: path.to_path_buf(), temp, out: BufWriter::new(file) })
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("no free temporary file name")))
     }
 
     /// Sync the data and rename it over the target; the directory entry is synced too.
     pub fn commit(mut self) -> io::Result<()> {
         self.out.flush()?;
+        let Some(temp) = self.temp.clone() else { return Ok(()) };
         self.out.get_ref().sync_all()?;
-        std::fs::rename(&self.temp, &self.path)?;
-        forget(&self.temp);
+        std::fs::rename(&temp, &self.path)?;
+        forget(&temp);
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             // Best effort: some file systems do not sync directories.
             if let Ok(d) = File::open(dir) {
@@ -56,6 +72,14 @@ impl AtomicFile {
         }
         Ok(())
     }
+}
+
+/// 64 random bits from the standard library's per-process random hash keys.
+fn random() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.finish()
 }
 
 impl Write for AtomicFile {
@@ -77,9 +101,11 @@ impl super::render::Sink for AtomicFile {
 impl Drop for AtomicFile {
     fn drop(&mut self) {
         // Not committed (an error, a panic): the target keeps its previous content.
-        if PENDING.lock().unwrap_or_else(|e| e.into_inner()).contains(&self.temp) {
-            let _ = std::fs::remove_file(&self.temp);
-            forget(&self.temp);
+        if let Some(temp) = &self.temp {
+            if PENDING.lock().unwrap_or_else(|e| e.into_inner()).contains(temp) {
+                let _ = std::fs::remove_file(temp);
+                forget(temp);
+            }
         }
     }
 }
@@ -119,5 +145,40 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         assert!(AtomicFile::create(&dir.path().join("missing/report.json")).is_err());
+    }
+
+    #[test]
+    fn a_planted_link_is_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.conf");
+        std::fs::write(&victim, "important").unwrap();
+        // Links planted under every name of this process's old scheme, and at the target.
+        let target = dir.path().join("r.json");
+        std::os::unix::fs::symlink(&victim, dir.path().join(format!(".r.json.{}.tmp", std::process::id()))).unwrap();
+        std::os::unix::fs::symlink(&victim, &target).unwrap();
+        let mut f = AtomicFile::create(&target).unwrap();
+        f.write_all(b"report").unwrap();
+        f.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "important");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "report");
+        assert!(!std::fs::symlink_metadata(&target).unwrap().file_type().is_symlink(), "the link is replaced");
+    }
+
+    #[test]
+    fn a_fifo_is_written_straight_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+        };
+        let mut f = AtomicFile::create(&fifo).unwrap();
+        f.write_all(b"through the pipe").unwrap();
+        f.commit().unwrap();
+        assert_eq!(reader.join().unwrap(), "through the pipe");
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "still a FIFO");
     }
 }

@@ -317,6 +317,35 @@ pub fn render(report: &Report, format: OutputFormat, out: &mut dyn Write, opts: 
     out.flush()
 }
 
+/// The report with every text a terminal would act on made inert: control characters (C0, DEL,
+/// C1: escape sequences, carriage returns, NULs) and bidirectional overrides in names, paths and
+/// reasons (a certificate, a registry or a file system chose them) become U+FFFD, so a table
+/// never moves the cursor, recolours or rewrites what it printed before.
+fn printable(report: &Report) -> std::borrow::Cow<'_, Report> {
+    fn hostile(c: char) -> bool {
+        c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    fn clean(v: &mut serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) if s.chars().any(hostile) => {
+                *s = s.chars().map(|c| if hostile(c) { '\u{fffd}' } else { c }).collect();
+                true
+            }
+            serde_json::Value::Array(a) => a.iter_mut().fold(false, |changed, x| clean(x) | changed),
+            serde_json::Value::Object(o) => o.values_mut().fold(false, |changed, x| clean(x) | changed),
+            _ => false,
+        }
+    }
+    let Ok(mut value) = serde_json::to_value(report) else { return std::borrow::Cow::Borrowed(report) };
+    if !clean(&mut value) {
+        return std::borrow::Cow::Borrowed(report);
+    }
+    match serde_json::from_value(value) {
+        Ok(r) => std::borrow::Cow::Owned(r),
+        Err(_) => std::borrow::Cow::Borrowed(report),
+    }
+}
+
 fn render_table(
     report: &Report,
     wide: bool,
@@ -324,6 +353,7 @@ fn render_table(
     out: &mut dyn Write,
     opts: &RenderOptions,
 ) -> io::Result<()> {
+    let report = &*printable(report);
     let summary = &report.summary;
     let complete = report.scan.complete;
     let (color, width) = (opts.color, opts.width.max(40) as usize);

@@ -111,6 +111,7 @@ fn one_scan_writes_every_output_asked_for() {
     for args in [
         vec!["-o", "json", "-o", "table"],
         vec!["-o", "json=a.json", "-o", "ndjson=a.json"],
+        vec!["-o", "json=a.json", "-o", "csv=./a.json"],
         vec!["-o", "xml"],
         vec!["-o", "json="],
     ] {
@@ -293,4 +294,23 @@ fn sigterm_and_sigint_finish_every_output_as_an_incomplete_report() {
     let o = sigaudit(["registry", &reg.addr, "--plain-http", "-o", "json"]);
     assert_eq!(code(&o), 0);
     assert!(!errtext(&o).contains("repositories"), "{}", errtext(&o));
+}
+
+/// Names a file system (or a certificate, a registry) chose reach the terminal inert: a file name
+/// with an escape sequence, a carriage return and a bidirectional override prints as U+FFFD.
+#[test]
+fn a_table_never_prints_control_characters_from_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = "evil\u{1b}[2J\u{1b}[31m\rreal\u{202e}gpj.jar";
+    std::fs::copy(crate::common::corpus().join("fs/hello-signed.jar"), dir.path().join(evil)).unwrap();
+    for format in ["table", "wide"] {
+        let o = sigaudit(["fs", path_str(dir.path()), "-o", format]);
+        assert_eq!(code(&o), 0, "{}", errtext(&o));
+        let out = text(&o);
+        assert!(out.contains("evil\u{fffd}[2J\u{fffd}[31m\u{fffd}real\u{fffd}gpj.jar"), "{format}: {out:?}");
+        assert!(!out.contains(['\u{1b}', '\r', '\u{202e}']), "{format}: {out:?}");
+    }
+    // The JSON keeps the name as it is (escaped by JSON itself).
+    let o = sigaudit(["fs", path_str(dir.path()), "-o", "json"]);
+    assert!(stdout_json(&o)["files"][0]["path"].as_str().unwrap().ends_with(evil));
 }
