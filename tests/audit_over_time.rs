@@ -600,6 +600,21 @@ fn the_readme_nightly_recipe_alerts_only_on_the_changes_made_between_two_nights(
     let prom = std::fs::read_to_string(state.join("sigaudit.prom")).unwrap();
     assert!(prom.lines().any(|l| l.starts_with("sigaudit_scan_complete{") && l.ends_with(" 1")), "{prom}");
     assert!(prom.contains("sigaudit_last_complete_scan_timestamp_seconds{"), "{prom}");
+    // A night the registry does not answer: no report, the baseline stays the last complete one.
+    let before = std::fs::read_link(state.join("last.json")).unwrap();
+    let mut c = std::process::Command::new("sh");
+    c.arg(&script)
+        .env("PATH", &path)
+        .env("SIGAUDIT_TARGET", "http://127.0.0.1:1")
+        .env("SIGAUDIT_STATE", &state)
+        .env("SIGAUDIT_WAIVERS", &waivers)
+        .env("SIGAUDIT_METRICS", state.join("sigaudit.prom"))
+        .env("SIGAUDIT_CONFIG", &config);
+    common::isolate(&mut c);
+    let o = c.output().unwrap();
+    assert_eq!(code(&o), 2, "{}", errtext(&o));
+    assert!(text(&o).contains("wrote no report"), "{}", text(&o));
+    assert_eq!(std::fs::read_link(state.join("last.json")).unwrap(), before);
     let last_html = reports.iter().rfind(|r| r.ends_with(".html")).unwrap();
     let html = std::fs::read_to_string(state.join("reports").join(last_html)).unwrap();
     assert!(html.contains("<html") && html.contains("apps/web"), "the HTML report");

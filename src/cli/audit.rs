@@ -113,7 +113,9 @@ impl Audit {
                     );
                 }
                 let side = Side::of(Some(&path.display().to_string()), scan);
-                Some((side, Snapshot::from_input(&input)))
+                let items = Snapshot::from_input(&input);
+                items.check_unique(&format!("--baseline {}", path.display())).map_err(anyhow::Error::msg)?;
+                Some((side, items))
             }
         };
         let state = (waivers.is_some() || baseline.is_some())

@@ -25,7 +25,10 @@ pub fn run(a: &DiffArgs) -> Result<ExitStatus> {
             new_scan.kind
         );
     }
-    let set = diff::diff(&Snapshot::from_input(&old), &Snapshot::from_input(&new));
+    let (old_items, new_items) = (Snapshot::from_input(&old), Snapshot::from_input(&new));
+    old_items.check_unique(&a.old.display().to_string()).map_err(anyhow::Error::msg)?;
+    new_items.check_unique(&a.new.display().to_string()).map_err(anyhow::Error::msg)?;
+    let set = diff::diff(&old_items, &new_items);
     let report = Diff {
         schema: DIFF_SCHEMA.into(),
         old: Side::of(Some(&a.old.display().to_string()), old_scan),

@@ -174,7 +174,7 @@ fn error_event(path: &Path, code: &str, message: String) -> Event {
     Event::Error(ErrorReport {
         registry: None,
         repository: None,
-        reference: Some(path.display().to_string()),
+        reference: Some(path_text(path)),
         code: code.into(),
         message,
     })
@@ -208,7 +208,7 @@ impl Walker<'_> {
     }
 
     fn note(&self, path: &Path, code: &str, message: String) {
-        let path = path.display().to_string();
+        let path = path_text(path);
         self.send(Event::Note(NoteReport { registry: None, path, code: code.into(), message }));
     }
 
@@ -298,7 +298,7 @@ impl Walker<'_> {
 }
 
 fn check_path(path: &Path, trust: &Trust) -> Event {
-    let shown = path.display().to_string();
+    let shown = path_text(path);
     match std::fs::metadata(path) {
         Ok(m) if m.len() > MAX_FILE_BYTES => {
             return error_event(path, "file-error", format!("{} bytes exceed the {MAX_FILE_BYTES}-byte limit", m.len()))
@@ -312,5 +312,44 @@ fn check_path(path: &Path, trust: &Trust) -> Event {
             None => Event::Skipped,
         },
         Err(e) => error_event(path, "file-error", e.to_string()),
+    }
+}
+
+/// A path as reports write it: as it is when it is UTF-8; otherwise each byte that is not part
+/// of valid UTF-8 as `\xNN`, so two names that differ only there stay two names (Rust's lossy
+/// conversion would make both `\u{fffd}`, and a diff would see one file).
+pub fn path_text(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut bytes = path.as_os_str().as_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (good, rest) = bytes.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(good).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(rest.len());
+                for b in &rest[..bad] {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+                bytes = &rest[bad..];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    #[test]
+    fn names_that_are_not_utf8_stay_apart() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = |b: &[u8]| super::path_text(std::path::Path::new(std::ffi::OsStr::from_bytes(b)));
+        assert_eq!(p(b"dir/bad\xff.exe"), "dir/bad\\xff.exe");
+        assert_eq!(p(b"dir/bad\xfe.exe"), "dir/bad\\xfe.exe");
+        assert_eq!(p("d/\u{e9}t\u{e9}.jar".as_bytes()), "d/\u{e9}t\u{e9}.jar");
+        assert_eq!(p(b"a\xc3"), "a\\xc3");
     }
 }

@@ -152,8 +152,8 @@ impl SignerRef {
         }
         match (&self.name, &self.sha256, &self.key_id) {
             (Some(n), _, _) if !n.starts_with("key ") => n.clone(),
-            (_, Some(t), _) => format!("cert {}", &t[..t.len().min(12)]),
-            (_, None, Some(k)) => format!("key {}", &k[..k.len().min(12)]),
+            (_, Some(t), _) => format!("cert {}", prefix(t, 12)),
+            (_, None, Some(k)) => format!("key {}", prefix(k, 12)),
             _ => "?".into(),
         }
     }
@@ -323,6 +323,9 @@ struct State {
 pub struct Snapshot {
     items: BTreeMap<ItemRef, std::sync::Arc<State>>,
     orphans: BTreeMap<(String, String, String, String), OrphanReport>,
+    /// Items listed twice (a tag on two digests, one path twice): such a report does not say
+    /// which is true, and a comparison with it would hide a change.
+    pub duplicates: Vec<String>,
 }
 
 /// A serde enum's word (`cosign`, `attestation`).
@@ -384,11 +387,17 @@ impl Snapshot {
             digest: tag.is_none().then(|| i.digest.clone()),
             path: None,
         };
-        if i.tags.is_empty() {
-            self.items.insert(key(None), state);
-        } else {
-            for t in &i.tags {
-                self.items.insert(key(Some(t)), state.clone());
+        let keys: Vec<ItemRef> =
+            if i.tags.is_empty() { vec![key(None)] } else { i.tags.iter().map(|t| key(Some(t))).collect() };
+        for k in keys {
+            let name = format!(
+                "{}/{}:{}",
+                i.registry.as_deref().unwrap_or(""),
+                i.repository,
+                k.tag.as_deref().unwrap_or(&i.digest)
+            );
+            if self.items.insert(k, state.clone()).is_some() {
+                self.duplicates.push(name);
             }
         }
     }
@@ -417,7 +426,22 @@ impl Snapshot {
             signatures,
             waived: f.waived.is_some(),
         };
-        self.items.insert(key, std::sync::Arc::new(state));
+        if self.items.insert(key, std::sync::Arc::new(state)).is_some() {
+            self.duplicates.push(f.path.clone());
+        }
+    }
+
+    /// An error naming the items listed twice, if any.
+    pub fn check_unique(&self, what: &str) -> Result<(), String> {
+        match self.duplicates.as_slice() {
+            [] => Ok(()),
+            d => Err(format!(
+                "{what} lists {} twice ({}{}): it does not say which is true; a comparison with it would hide a change",
+                if d.len() == 1 { "an item" } else { "items" },
+                d.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+                if d.len() > 3 { ", …" } else { "" }
+            )),
+        }
     }
 
     pub fn add_orphan(&mut self, o: &OrphanReport) {
@@ -522,21 +546,27 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> ChangeSet {
     set
 }
 
+/// The first `n` characters of `s` (a report read from a file may hold any text where a digest
+/// should be: never cut inside a character).
+fn prefix(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
+}
+
 /// `sha256:0123456789ab…`
 fn short(d: &str) -> String {
     let (head, hex) = d.split_at(d.find(':').map(|i| i + 1).unwrap_or(0));
-    if hex.len() <= 12 {
+    if hex.chars().count() <= 12 {
         return d.to_string();
     }
-    format!("{head}{}…", &hex[..12])
+    format!("{head}{}…", prefix(hex, 12))
 }
 
 fn short_hex(h: &str) -> String {
     let hex = h.split_once(':').map_or(h, |(_, x)| x);
-    if hex.len() <= 12 {
+    if hex.chars().count() <= 12 {
         return hex.to_string();
     }
-    format!("{}…", &hex[..12])
+    format!("{}…", prefix(hex, 12))
 }
 
 impl ItemChange {

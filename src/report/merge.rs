@@ -541,6 +541,9 @@ fn check_overlap(inputs: &[Input]) -> Result<(), MergeError> {
             .images
             .iter()
             .map(|x| format!("image {}/{}@{}", registry(&x.registry), x.repository, x.digest))
+            .chain(i.images.iter().flat_map(|x| {
+                x.tags.iter().map(move |t| format!("tag {}/{}:{t}", registry(&x.registry), x.repository))
+            }))
             .chain(i.orphans.iter().map(|o| {
                 format!("orphan {} of {}/{} (subject {})", o.artifact, registry(&o.registry), o.repository, o.subject)
             }))

@@ -160,9 +160,12 @@ fn codes_of(verification: &serde_json::Value, out: &mut Vec<String>) {
     }
 }
 
-fn signature_codes(signatures: &[SignatureReport]) -> Vec<String> {
+/// The reason codes of the signatures that decide `status`: those whose verdict is that status.
+/// A code carried only by another signature (a junk replayed layer beside an untrusted signer)
+/// says nothing about why the item has its status, and must not waive it.
+fn signature_codes(signatures: &[SignatureReport], status: Status) -> Vec<String> {
     let mut out = Vec::new();
-    for s in signatures {
+    for s in signatures.iter().filter(|s| s.verification.status.as_str() == status.as_str()) {
         if let Ok(v) = serde_json::to_value(&s.verification) {
             codes_of(&v, &mut out);
         }
@@ -179,19 +182,23 @@ impl Candidate {
             digest: Some(i.digest.clone()),
             path: None,
             status: i.status,
-            codes: if with_codes { signature_codes(&i.signatures) } else { Vec::new() },
+            codes: if with_codes { signature_codes(&i.signatures, i.status) } else { Vec::new() },
         }
     }
 
     pub fn file(f: &FileReport, with_codes: bool) -> Candidate {
-        let mut codes = Vec::new();
-        if with_codes {
-            for s in &f.signatures {
-                if let Ok(v) = serde_json::to_value(&s.verification) {
-                    codes_of(&v, &mut codes);
-                }
-            }
-        }
+        let codes = if with_codes {
+            f.signatures
+                .iter()
+                .filter(|s| s.verification.status.as_str() == f.status.as_str())
+                .filter_map(|s| serde_json::to_value(&s.verification).ok())
+                .fold(Vec::new(), |mut out, v| {
+                    codes_of(&v, &mut out);
+                    out
+                })
+        } else {
+            Vec::new()
+        };
         Candidate {
             registry: None,
             repository: None,
@@ -209,7 +216,9 @@ impl Candidate {
         let status: Status = serde_json::from_value(v.get("status")?.clone()).ok()?;
         let mut codes = Vec::new();
         for s in v.get("signatures").and_then(|s| s.as_array()).into_iter().flatten() {
-            if let Some(ver) = s.get("verification") {
+            if let Some(ver) =
+                s.get("verification").filter(|ver| ver.get("status").and_then(|x| x.as_str()) == Some(status.as_str()))
+            {
                 codes_of(ver, &mut codes);
             }
         }
@@ -296,6 +305,11 @@ impl Waivers {
                 format!("{file}: waiver #{index} has no expires: every waiver must end (expires = 2027-03-01)")
             })?;
             let at = expiry(index, expires_at).map_err(|e| format!("{file}: {e}"))?;
+            if let Some(r) = raw.registry.as_ref().filter(|r| r.contains("://") || r.contains('/') || r.is_empty()) {
+                return Err(format!(
+                    "{file}: waiver #{index}: registry {r:?} is not HOST[:PORT] as reports name it (no scheme, no path)"
+                ));
+            }
             let image_keys = raw.registry.is_some() || raw.repository.is_some() || raw.tag.is_some();
             if raw.path.is_some() && image_keys {
                 return Err(format!(
@@ -318,11 +332,8 @@ impl Waivers {
                 status.push(s);
             }
             let code: Vec<String> = raw.code.unwrap_or_default();
-            if let Some(c) = code
-                .iter()
-                .find(|c| c.is_empty() || !c.chars().all(|x| x.is_ascii_lowercase() || x.is_ascii_digit() || x == '-'))
-            {
-                return Err(format!("{file}: waiver #{index}: code {c:?} is not a reason code (kebab-case, as docs/REPORT.md lists them)"));
+            if let Some(c) = code.iter().find(|c| super::ReasonCode::parse(c).is_none()) {
+                return Err(format!("{file}: waiver #{index}: code {c:?} is not a reason code (docs/REPORT.md, \"Reason codes\", lists them)"));
             }
             if status.is_empty() && code.is_empty() {
                 return Err(format!(
@@ -364,7 +375,9 @@ impl Waivers {
         let e = &w.entry;
         let selected = e.registry.as_ref().is_none_or(|r| c.registry.as_ref().is_some_and(|x| x.eq_ignore_ascii_case(r)))
             && w.repository.as_ref().is_none_or(|g| c.repository.as_ref().is_some_and(|r| g.is_match(r)))
-            && w.tag.as_ref().is_none_or(|g| c.tags.iter().any(|t| g.is_match(t)))
+            // Every tag of the image: a tag waiver must not cover the same digest under a tag it
+            // does not name (an unsigned image pushed as `legacy-1` and `v1` is not waived).
+            && w.tag.as_ref().is_none_or(|g| !c.tags.is_empty() && c.tags.iter().all(|t| g.is_match(t)))
             && e.digest.as_ref().is_none_or(|d| c.digest.as_ref().is_some_and(|x| x.eq_ignore_ascii_case(d)))
             && w.path.as_ref().is_none_or(|g| c.path.as_ref().is_some_and(|p| g.is_match(p)))
             // An image waiver never matches a file, nor a file waiver an image.
@@ -497,8 +510,11 @@ mod tests {
              [[waiver]]\npath = \"/opt/**/*.jar\"\nstatus = [\"unsigned\"]\n{BASE}"
         );
         let mut w = parse(&text).unwrap();
-        let got = w.judge(&image("vendor/app", &["1.2", "latest"], Status::Unsigned)).unwrap();
+        let got = w.judge(&image("vendor/app", &["1.2", "1.2.3"], Status::Unsigned)).unwrap();
         assert_eq!((got.index, got.expires.as_str()), (1, "2027-03-01"));
+        // A tag waiver covers an image only when it covers every tag of it: the same digest as
+        // `latest` is not waived by `1.*`.
+        assert!(w.judge(&image("vendor/app", &["1.2", "latest"], Status::Unsigned)).is_none());
         // `*` does not cross a `/`; the tag must match; the status must be waived.
         assert!(w.judge(&image("vendor/a/b", &["1.2"], Status::Unsigned)).is_none());
         assert!(w.judge(&image("vendor/app", &["2.0"], Status::Unsigned)).is_none());
@@ -518,8 +534,33 @@ mod tests {
         let r = w.report();
         assert_eq!((r.waivers, r.applied), (4, 2));
         // The expired one applies to nothing but says what it would still cover.
-        assert_eq!(r.expired.iter().map(|e| (e.index, e.matched)).collect::<Vec<_>>(), [(0, 3)]);
+        assert_eq!(r.expired.iter().map(|e| (e.index, e.matched)).collect::<Vec<_>>(), [(0, 4)]);
         assert_eq!(r.unused.iter().map(|e| e.index).collect::<Vec<_>>(), [2]);
+    }
+
+    #[test]
+    fn only_the_codes_of_the_signatures_that_decide_the_status_count() {
+        // Untrusted because of its signer; a junk replayed layer beside it is invalid. A waiver
+        // for replays must not launder the untrusted signer.
+        let image = serde_json::json!({
+            "registry": "r:5000", "repository": "apps/new", "tags": ["v1"], "digest": "sha256:01",
+            "status": "untrusted",
+            "signatures": [
+                {"verification": {"status": "untrusted", "reasons": ["x"], "reasonCodes": ["chain-no-anchor"]}},
+                {"verification": {"status": "invalid", "reasons": ["y"], "reasonCodes": ["payload-digest-mismatch"]}}
+            ]
+        });
+        let c = Candidate::from_json(&image).unwrap();
+        assert_eq!(c.codes, ["chain-no-anchor"]);
+        let mut w =
+            parse(&format!("[[waiver]]\nrepository = \"apps/*\"\ncode = [\"payload-digest-mismatch\"]\n{BASE}"))
+                .unwrap();
+        assert!(w.judge(&c).is_none());
+        // A registry selector is HOST[:PORT], as reports name it.
+        let e = parse(&format!(
+            "[[waiver]]\nregistry = \"http://r:5000\"\nrepository = \"a\"\nstatus = [\"unsigned\"]\n{BASE}"
+        ));
+        assert!(e.unwrap_err().contains("not HOST[:PORT]"));
     }
 
     #[test]
