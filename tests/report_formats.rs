@@ -354,8 +354,16 @@ fn a_registry_report_in_every_format_passes_its_validator() {
     let reg = Registry::distribution(100);
     let seeded = reg.seed(false);
     let arg = |f: &str| seeded.dir.join(f).display().to_string();
-    // Some trust material, so that the report holds every kind of verdict.
+    // Some trust material, so that the report holds every kind of verdict, and a waiver, so that
+    // every format shows an accepted exception.
     let (key, signer, alpine) = (arg("cosign.pub"), arg("signer.crt"), arg("alpine.crt"));
+    let waivers = dir.join("waivers.toml");
+    std::fs::write(
+        &waivers,
+        "[[waiver]]\nrepository = \"apps/unsigned\"\nstatus = [\"unsigned\"]\nreason = \"mirrored <as is> & \\\"accepted\\\"\"\nowner = \"secops@example.com\"\nexpires = 2999-01-01\n",
+    )
+    .unwrap();
+    let waivers_arg = waivers.display().to_string();
     let (report, json) = scan_json(
         &[
             "registry",
@@ -371,12 +379,33 @@ fn a_registry_report_in_every_format_passes_its_validator() {
             &alpine,
             "--fail-on",
             "invalid,unsigned",
+            "--waivers",
+            &waivers_arg,
         ],
         &dir,
     );
     let s = &report.summary;
     assert!(s.verified > 0 && s.invalid > 0 && s.unsigned > 0 && s.untrusted > 0, "a varied report: {s:?}");
+    let waived = report.images.iter().flatten().filter(|i| i.waived.is_some()).count();
+    assert!(waived > 0, "the waiver applies");
     let written = render_all(&report, &dir);
+    // The waived items are marked in CSV, HTML and Prometheus too (SARIF and JUnit: check_formats.py).
+    let read = |ext: &str| std::fs::read_to_string(dir.join(format!("report.{ext}"))).unwrap();
+    assert!(read("csv").lines().next().unwrap().ends_with(",waived"), "the CSV's last column");
+    assert_eq!(
+        read("csv").matches("secops@example.com").count(),
+        waived,
+        "one CSV row per waived item without signature"
+    );
+    assert_eq!(read("html").matches("<strong>waived</strong>").count(), waived);
+    assert!(
+        read("prom").contains(&format!(
+            "sigaudit_items_waived_by_status{{kind=\"registry\",target=\"{}\",status=\"unsigned\"}} {waived}",
+            reg.addr
+        )),
+        "{}",
+        read("prom")
+    );
     let figures = check_with_python(&json, &dir);
     check_html(&report, &dir);
     eprintln!("registry report: {}; {figures}", sizes(&written));

@@ -82,6 +82,13 @@ def main():
             check(r["properties"]["imageTags"] == item["tags"], "SARIF tags round trip")
             loc = r["locations"][0]["logicalLocations"][0]["name"]
             check(loc == image_name(item), f"SARIF location {loc!r}")
+        # A waived item's result is suppressed by its waiver, with the waiver's reason.
+        if item.get("waived"):
+            sup = r.get("suppressions") or [{}]
+            check(sup[0].get("kind") == "external" and sup[0].get("justification") == item["waived"]["reason"],
+                  f"SARIF: waived {image_name(item) if not files else item['path']} is not suppressed")
+        else:
+            check("suppressions" not in r, "SARIF: a result suppressed without a waiver")
         sigs = item["signatures"] + [s for p in item.get("platforms", []) for s in p["signatures"]]
         got = [x["reasons"] for x in r["properties"]["signatures"]]
         check(got == [s["verification"]["reasons"] for s in sigs], "SARIF reasons round trip")
@@ -104,12 +111,18 @@ def main():
     fail_on = (report["scan"].get("settings") or {}).get("fail-on") or ["invalid", "error"]
     fail_on = [fail_on] if isinstance(fail_on, str) else fail_on
     fail_on = [s.strip() for x in fail_on for s in x.split(",")]
-    want_fail = sum(1 for i in items if i["status"] in fail_on and i["status"] != "error")
-    want_err = sum(1 for i in items if i["status"] in fail_on and i["status"] == "error")
+    # A waived item is accepted for now: skipped, not failed (as --fail-on ignores it).
+    failing = [i for i in items if i["status"] in fail_on and not i.get("waived")]
+    want_fail = sum(1 for i in failing if i["status"] != "error")
+    want_err = sum(1 for i in failing if i["status"] == "error")
+    want_skip = sum(1 for i in items if i["status"] in fail_on and i.get("waived"))
     want_err += 0 if report["scan"]["complete"] else 1
     check(int(root.get("failures")) == want_fail, f"JUnit failures {root.get('failures')} != {want_fail}")
     check(int(root.get("errors")) == want_err, f"JUnit errors {root.get('errors')} != {want_err}")
     check(int(root.get("tests")) == len(items) + 1, "JUnit tests attribute")
+    skipped = sum(int(suite.get("skipped")) for suite in root.findall("./testsuite"))
+    check(skipped == want_skip, f"JUnit skipped {skipped} != {want_skip} (waived)")
+    figures["junit_skipped"] = skipped
     item_cases = [c for c in cases if c.get("classname") != "scan" or c.get("name") != "complete"]
     for c, item in zip(item_cases, items):
         if files:
@@ -119,7 +132,10 @@ def main():
             check(c.get("classname") == clean(item["repository"]), f"JUnit classname {c.get('classname')!r}")
             check(c.get("name") == clean(image_name(item)), f"JUnit name {c.get('name')!r}")
         failed = c.find("failure") if c.find("failure") is not None else c.find("error")
-        if item["status"] in fail_on:
+        if item["status"] in fail_on and item.get("waived"):
+            check(failed is None and c.find("skipped") is not None, f"JUnit: {c.get('name')!r} is waived: skipped")
+            check(clean(item["waived"]["reason"]) in c.find("skipped").get("message"), "JUnit: the waiver's reason")
+        elif item["status"] in fail_on:
             if check(failed is not None, f"JUnit: {c.get('name')!r} ({item['status']}) should fail"):
                 check(failed.get("type") == item["status"], "JUnit failure type")
                 for s in item["signatures"]:

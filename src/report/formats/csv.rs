@@ -48,6 +48,7 @@ pub const IMAGE_COLUMNS: &[&str] = &[
     "discoveryErrors",
     "reasons",
     "reasonCodes",
+    "waived",
 ];
 
 /// Columns of a filesystem report.
@@ -76,6 +77,7 @@ pub const FILE_COLUMNS: &[&str] = &[
     "notes",
     "reasons",
     "reasonCodes",
+    "waived",
 ];
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -146,6 +148,7 @@ fn image_row(i: &ImageReport, p: Option<&PlatformReport>, s: Option<&SignatureRe
         p.map(|p| &p.discovery_errors).unwrap_or(&i.discovery_errors).join("; "),
         s.map(|s| s.verification.reasons.join("; ")).unwrap_or_default(),
         s.map(|s| s.verification.reason_codes.join(" ")).unwrap_or_default(),
+        waived(i.waived.as_ref()),
     ]);
     debug_assert_eq!(r.len(), IMAGE_COLUMNS.len());
     r
@@ -174,9 +177,15 @@ fn file_row(f: &FileReport, s: Option<&FileSignatureReport>) -> Vec<String> {
         f.notes.join("; "),
         s.map(|s| s.verification.reasons.join("; ")).unwrap_or_default(),
         s.map(|s| s.verification.reason_codes.join(" ")).unwrap_or_default(),
+        waived(f.waived.as_ref()),
     ]);
     debug_assert_eq!(r.len(), FILE_COLUMNS.len());
     r
+}
+
+/// The `waived` column: the waiver's reason, owner and expiry, empty when none applies.
+fn waived(w: Option<&crate::report::waivers::Waived>) -> String {
+    w.map(|w| format!("{} ({}, until {})", w.reason, w.owner, w.expires)).unwrap_or_default()
 }
 
 /// `signer`, `signerIssuer`, `signerSerial`, `signerSha256`, `signerSan`, then for images

@@ -491,7 +491,7 @@ fn problems(p: &mut String, report: &Report, items: &[Item]) {
             let _ = writeln!(
                 rows,
                 "<tr><td>{}</td><th scope=\"row\" class=\"mono\">{}</th><td>{}{}</td><td class=\"wrap\">{}</td><td>{}</td></tr>",
-                badge(item.status().as_str()),
+                format!("{}{}", badge(item.status().as_str()), waived_mark(item.waived())),
                 h(&item.full_name()),
                 h(&s.what),
                 s.platform.as_deref().map(|pl| format!("<br><span class=\"muted\">platform {}</span>", h(pl))).unwrap_or_default(),
@@ -636,7 +636,12 @@ fn item_list(p: &mut String, report: &Report, items: &[Item], files: bool, nouns
                 h(&f.sha256)
             ),
         };
-        let _ = writeln!(p, "<tr data-status=\"{st}\"><td>{}</td>{what}<td>{sigs}</td></tr>", badge(st));
+        let _ = writeln!(
+            p,
+            "<tr data-status=\"{st}\"><td>{}{}</td>{what}<td>{sigs}</td></tr>",
+            badge(st),
+            waived_mark(item.waived())
+        );
     }
     let _ = writeln!(p, "</tbody>\n</table>\n<p class=\"shown\" aria-hidden=\"true\"></p>\n</section>");
 }
@@ -679,6 +684,19 @@ fn extras(p: &mut String, report: &Report) {
             );
         }
         let _ = writeln!(p, "</tbody>\n</table>\n</section>");
+    }
+}
+
+/// Under an item's status: the waiver that accepts it, with why, who and until when.
+fn waived_mark(w: Option<&crate::report::waivers::Waived>) -> String {
+    match w {
+        None => String::new(),
+        Some(w) => format!(
+            "<div class=\"sub\"><strong>waived</strong> until {}: {} ({})</div>",
+            h(&w.expires),
+            h(&w.reason),
+            h(&w.owner)
+        ),
     }
 }
 

@@ -119,6 +119,14 @@ impl<'a> Item<'a> {
         }
     }
 
+    /// The waiver that accepts this item, if one does (`--waivers`).
+    fn waived(&self) -> Option<&'a crate::report::waivers::Waived> {
+        match self {
+            Item::Image(i) => i.waived.as_ref(),
+            Item::File(f) => f.waived.as_ref(),
+        }
+    }
+
     /// `image` or `file`.
     fn kind(&self) -> &'static str {
         match self {

@@ -45,6 +45,15 @@ pub fn render_carrying(report: &Report, previous: Option<&str>, out: &mut dyn Wr
         m.sample("sigaudit_items_by_status", &[("status", status.as_str())], s.count(status) as f64);
     }
 
+    m.family(
+        "sigaudit_items_waived_by_status",
+        "Images or files of each status that a waiver accepts (--waivers); --fail-on ignores them.",
+    );
+    for status in STATUSES.into_iter().filter(|s| *s != Status::Verified) {
+        let waived = s.waived.get(&status).copied().unwrap_or(0);
+        m.sample("sigaudit_items_waived_by_status", &[("status", status.as_str())], waived as f64);
+    }
+
     if report.images.is_some() {
         // (registry, namespace) -> counts by status, from the images listed.
         let mut groups: BTreeMap<(String, String), BTreeMap<Status, u64>> = BTreeMap::new();

@@ -277,7 +277,7 @@ fn item_result(item: &Item, rules: &Rules, fails: &[Status]) -> Value {
             (loc, format!("{}#{}", f.path, f.sha256))
         }
     };
-    json!({
+    let mut result = json!({
         "ruleId": rule,
         "ruleIndex": rules.index(&rule),
         "level": level(status),
@@ -286,7 +286,19 @@ fn item_result(item: &Item, rules: &Rules, fails: &[Status]) -> Value {
         "locations": [location],
         "partialFingerprints": {"sigaudit/item/v1": fingerprint},
         "properties": Value::Object(props),
-    })
+    });
+    // A waived item keeps its result, suppressed by the waiver (SARIF viewers hide or mark it).
+    if let Some(w) = item.waived() {
+        result["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": w.reason,
+            "properties": {"owner": w.owner, "expires": w.expires, "waiver": w.index},
+        }]);
+        result["properties"]["failing"] = json!(false);
+        result["properties"]["waived"] = json!(true);
+    }
+    result
 }
 
 /// The verification a [`super::Sig`] was made from, for [`rule_ids`].
