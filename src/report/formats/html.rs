@@ -490,8 +490,9 @@ fn problems(p: &mut String, report: &Report, items: &[Item]) {
             count += 1;
             let _ = writeln!(
                 rows,
-                "<tr><td>{}</td><th scope=\"row\" class=\"mono\">{}</th><td>{}{}</td><td class=\"wrap\">{}</td><td>{}</td></tr>",
-                format!("{}{}", badge(item.status().as_str()), waived_mark(item.waived())),
+                "<tr><td>{}{}</td><th scope=\"row\" class=\"mono\">{}</th><td>{}{}</td><td class=\"wrap\">{}</td><td>{}</td></tr>",
+                badge(item.status().as_str()),
+                waived_mark(item.waived()),
                 h(&item.full_name()),
                 h(&s.what),
                 s.platform.as_deref().map(|pl| format!("<br><span class=\"muted\">platform {}</span>", h(pl))).unwrap_or_default(),
