@@ -133,6 +133,28 @@ say "putty.exe carries two signatures by Simon Tatham, each with a Sectigo times
     "because no code-signing roots were given (--ca-roots). hello-signed.jar's signer expired in 2024 and" \
     "nothing proves it signed earlier: invalid."
 
+title "Night after night: reports for auditors and dashboards, and only the news"
+expect 1 "sigaudit registry $reg --plain-http --config sigaudit.toml -o json=monday.json -o html=monday.html -o prometheus=sigaudit.prom"
+say "One scan, three files, each written atomically: monday.json (the contract), monday.html (one page" \
+    "an auditor opens offline) and sigaudit.prom (for Prometheus' textfile collector):"
+grep -E '^sigaudit_items_by_status' sigaudit.prom | sed 's/{kind="registry",target="[^"]*",/{/; s/^/     /'
+/usr/bin/python3 "$repo/tests/support/mutate_registry.py" "$reg" mutations.json >/dev/null
+say "Overnight, apps/web:v1 is pushed over with an unsigned image, apps/batch loses its signature," \
+    "deep/a/b/c/d is re-signed by a key the config does not trust, and apps/worker:v1 is deleted."
+expect 1 "sigaudit registry $reg --plain-http --config sigaudit.toml -o json=tuesday.json --baseline monday.json --fail-on-new invalid,unsigned"
+expect 0 "sigaudit diff monday.json tuesday.json"
+say "Exit $last_exit from diff, but 1 from the scan: --fail-on-new alerts on changes INTO invalid or unsigned" \
+    "since the baseline, not on the backlog that was already there. --waivers accepts known exceptions" \
+    "for a time, with a reason, an owner and an expiry."
+
+title "Wider than one process: shards, merged into one report"
+expect 0 "pids=; for i in 0 1 2; do sigaudit registry $reg --plain-http --config sigaudit.toml --shard \$i/3 -o ndjson=shard-\$i.ndjson & pids=\"\$pids \$!\"; done; wait \$pids; true"
+expect 0 "sigaudit merge shard-0.ndjson shard-1.ndjson shard-2.ndjson -o json | jq -c '.summary | {repositories, images, verified, invalid, unsigned}'"
+expect 1 "sigaudit registry $reg --plain-http --config sigaudit.toml -o json | jq -c '.summary | {repositories, images, verified, invalid, unsigned}'"
+say "Each shard scans the repositories whose name hashes into its slice (a Kubernetes Indexed Job sets" \
+    "the index: --shard auto/3); merged, the shards give exactly the one-process report (exit $last_exit:" \
+    "the config's fail-on found invalid images). deploy/kubernetes/ is the recipe."
+
 title "In a cron job: the exit code is the verdict"
 expect 1 "sigaudit registry $reg --plain-http --config sigaudit.toml --fail-on invalid,unsigned -o ndjson > report.ndjson"
 say "exit $last_exit: some image is invalid or unsigned (report.ndjson holds one line per image for the details)." \
