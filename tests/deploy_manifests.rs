@@ -32,14 +32,7 @@ fn deploy_dir() -> PathBuf {
 }
 
 fn venv() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SIGAUDIT_VENV").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    let cache = match std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache"),
-    };
-    cache.join("sigaudit/venv")
+    common::venv()
 }
 
 /// A program of the virtualenv, or a panic saying how to get it.

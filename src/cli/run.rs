@@ -272,15 +272,7 @@ fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
 
 /// `--only failing|signed|STATUS,…` as the set of statuses listed.
 fn only_filter(words: &[String], fail_on: &[Status]) -> Result<(Vec<Status>, String)> {
-    let all = [
-        Status::Verified,
-        Status::Untrusted,
-        Status::Unverified,
-        Status::Invalid,
-        Status::Unsupported,
-        Status::Error,
-        Status::Unsigned,
-    ];
+    let all = Status::ALL;
     let mut set = Vec::new();
     for w in words.iter().map(|w| w.trim()) {
         let add: Vec<Status> = match w {

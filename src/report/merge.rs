@@ -53,6 +53,23 @@ pub struct Input {
     pub notes: Vec<NoteReport>,
 }
 
+impl Input {
+    /// An input from `source` that holds nothing yet.
+    pub fn empty(source: &str) -> Input {
+        Input {
+            source: source.to_string(),
+            scan: None,
+            summary: None,
+            registries: Vec::new(),
+            images: Vec::new(),
+            files: Vec::new(),
+            orphans: Vec::new(),
+            errors: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// Why inputs cannot be merged into a report that means what it says.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MergeError {
@@ -78,17 +95,7 @@ pub enum MergeError {
 /// parse is an `Err` with the reason; an NDJSON report without its closing line is read (its
 /// images count) with `scan` None.
 pub fn read(source: &str, text: &str) -> Result<Input, String> {
-    let mut input = Input {
-        source: source.to_string(),
-        scan: None,
-        summary: None,
-        registries: Vec::new(),
-        images: Vec::new(),
-        files: Vec::new(),
-        orphans: Vec::new(),
-        errors: Vec::new(),
-        notes: Vec::new(),
-    };
+    let mut input = Input::empty(source);
     // A JSON report is one object; NDJSON is one object per line.
     if let Ok(r) = serde_json::from_str::<super::Report>(text) {
         match (r.scan.kind.as_str(), r.files.is_some()) {
@@ -572,17 +579,7 @@ mod tests {
     }
 
     fn input(source: &str, scan: Option<ScanInfo>) -> Input {
-        Input {
-            source: source.into(),
-            scan,
-            summary: None,
-            registries: Vec::new(),
-            images: Vec::new(),
-            files: Vec::new(),
-            orphans: Vec::new(),
-            errors: Vec::new(),
-            notes: Vec::new(),
-        }
+        Input { scan, ..Input::empty(source) }
     }
 
     fn codes(m: &Merged) -> Vec<String> {

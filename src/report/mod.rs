@@ -66,6 +66,17 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, best first (the order of reports and tables).
+    pub const ALL: [Status; 7] = [
+        Status::Verified,
+        Status::Untrusted,
+        Status::Unverified,
+        Status::Invalid,
+        Status::Unsupported,
+        Status::Error,
+        Status::Unsigned,
+    ];
+
     pub fn of<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> Status {
         match verdicts.into_iter().min() {
             None => Status::Unsigned,

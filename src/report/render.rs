@@ -444,20 +444,12 @@ fn short(s: &str) -> String {
 
 /// The closing lines of the table: counts and coverage, then statuses (each fits 120 columns).
 pub fn summary_line(s: &Summary, complete: bool) -> String {
-    let statuses = [
-        Status::Verified,
-        Status::Untrusted,
-        Status::Unverified,
-        Status::Invalid,
-        Status::Unsupported,
-        Status::Error,
-        Status::Unsigned,
-    ]
-    .iter()
-    .filter(|st| s.count(**st) > 0 || matches!(st, Status::Verified | Status::Invalid | Status::Unsigned))
-    .map(|st| format!("{} {}", s.count(*st), st.as_str()))
-    .collect::<Vec<_>>()
-    .join(", ");
+    let statuses = Status::ALL
+        .iter()
+        .filter(|st| s.count(**st) > 0 || matches!(st, Status::Verified | Status::Invalid | Status::Unsigned))
+        .map(|st| format!("{} {}", s.count(*st), st.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
     let counts = match s.files {
         Some(files) => format!("{files} files ({} skipped: no supported type)", s.skipped.unwrap_or(0)),
         None => format!(

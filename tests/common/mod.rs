@@ -618,3 +618,16 @@ pub fn reason_codes(item: &Value) -> Vec<String> {
     }
     out
 }
+
+/// The project's Python virtualenv (scripts/setup.sh makes it for kubernetes-validate and the
+/// report-format validators): `SIGAUDIT_VENV`, else `${XDG_CACHE_HOME:-~/.cache}/sigaudit/venv`.
+pub fn venv() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SIGAUDIT_VENV").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let cache = match std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache"),
+    };
+    cache.join("sigaudit/venv")
+}

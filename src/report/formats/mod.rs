@@ -76,15 +76,7 @@ pub fn render_replacing(format: Extra, report: &Report, previous: Option<&str>, 
 }
 
 /// Every status, in the report's order (best first).
-const STATUSES: [Status; 7] = [
-    Status::Verified,
-    Status::Untrusted,
-    Status::Unverified,
-    Status::Invalid,
-    Status::Unsupported,
-    Status::Error,
-    Status::Unsigned,
-];
+const STATUSES: [Status; 7] = Status::ALL;
 
 /// One image or file of a report.
 #[derive(Clone, Copy)]
