@@ -316,8 +316,8 @@ pub fn images(images: &[ImageReport], wide: bool, color: bool, width: usize) -> 
                 let head =
                     format!("{} ({found} {}): {}", sig_label(s), s.manifest_digest, full_signer(s.signer.as_ref()));
                 details.extend(detail(&head, 4, width));
-                for reason in &s.verification.reasons {
-                    details.extend(detail(reason, 8, width));
+                for reason in coded(&s.verification) {
+                    details.extend(detail(&reason, 8, width));
                 }
             }
             for e in &image.discovery_errors {
@@ -442,8 +442,8 @@ fn file_details(f: &FileReport, width: usize) -> Vec<String> {
                 .unwrap_or_default();
             out.extend(detail(&format!("timestamp by {} ({}){when}", c.subject, c.kind), 8, width));
         }
-        for reason in &s.verification.reasons {
-            out.extend(detail(reason, 8, width));
+        for reason in coded(&s.verification) {
+            out.extend(detail(&reason, 8, width));
         }
     }
     for note in &f.notes {
@@ -562,4 +562,13 @@ mod tests {
         assert!(long.lines().all(|l| width_of(l) <= 20), "{long}");
         assert_eq!(long.replace('\n', ""), "x".repeat(50));
     }
+}
+
+/// Each reason with its code in front (`[chain-no-anchor] …`), the code a waiver or a jq filter
+/// names; a reason of an older report without codes as it is.
+fn coded(v: &super::Verification) -> impl Iterator<Item = String> + '_ {
+    v.reasons.iter().enumerate().map(|(i, r)| match v.reason_codes.get(i) {
+        Some(code) => format!("[{code}] {r}"),
+        None => r.clone(),
+    })
 }

@@ -74,6 +74,8 @@ fn one_scan_writes_every_output_asked_for() {
     let wide = std::fs::read_to_string(&table).unwrap();
     assert!(!wide.contains('\u{1b}'), "no colours in a file");
     assert!(wide.contains("apps/web"));
+    // Wide output names each reason's code, as waivers and jq filters name it.
+    assert!(wide.contains("[payload-digest-mismatch] "), "{wide}");
     only_files(d, &["r.json", "r.ndjson", "s.json", "t.txt"]);
     // The same report as on standard output alone.
     let alone = stdout_json(&sigaudit(["registry", &reg.addr, "--plain-http", "-o", "json"]));
