@@ -480,6 +480,15 @@ pub fn changes(set: &super::diff::ChangeSet, color: bool, width: usize) -> Strin
     plain_table(&columns, &[(3, 24), (0, 24), (0, 12)], &rows, 2, color, width)
 }
 
+/// Each reason with its code in front (`[chain-no-anchor] …`), the code a waiver or a jq filter
+/// names; a reason of an older report without codes as it is.
+fn coded(v: &super::Verification) -> impl Iterator<Item = String> + '_ {
+    v.reasons.iter().enumerate().map(|(i, r)| match v.reason_codes.get(i) {
+        Some(code) => format!("[{code}] {r}"),
+        None => r.clone(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -562,13 +571,4 @@ mod tests {
         assert!(long.lines().all(|l| width_of(l) <= 20), "{long}");
         assert_eq!(long.replace('\n', ""), "x".repeat(50));
     }
-}
-
-/// Each reason with its code in front (`[chain-no-anchor] …`), the code a waiver or a jq filter
-/// names; a reason of an older report without codes as it is.
-fn coded(v: &super::Verification) -> impl Iterator<Item = String> + '_ {
-    v.reasons.iter().enumerate().map(|(i, r)| match v.reason_codes.get(i) {
-        Some(code) => format!("[{code}] {r}"),
-        None => r.clone(),
-    })
 }
