@@ -519,3 +519,42 @@ fn image_reads_the_tag_list_before_a_guessed_tag_404_counts_as_none() {
     assert_eq!((status.as_str(), exit), ("unsigned", 0), "{r:#}");
     assert!(stderr.contains("the tag list cannot be read"), "{stderr}");
 }
+
+/// A registry that will not list its repositories (as Docker Hub, GHCR and GitLab answer
+/// `_catalog`; the answers here are distribution's own error shape, replayed by the proxy): the
+/// error says what would work, and the scan is incomplete, never an empty "complete" registry.
+#[test]
+fn a_refused_catalog_says_what_would_work() {
+    let reg = Registry::distribution(100);
+    reg.seed(false);
+    for (status, body) in [
+        (404, r#"{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}"#),
+        (401, r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#),
+        (403, r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#),
+    ] {
+        let rule: Rule = Arc::new(move |_m, path, _n| {
+            if path.starts_with("/v2/_catalog") {
+                let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+                Action::Respond(status, headers, body.as_bytes().to_vec())
+            } else {
+                Action::Forward
+            }
+        });
+        let proxy = Proxy::start(&reg.addr, rule);
+        let o = sigaudit(["registry", &proxy.addr, "--plain-http", "-o", "json", "--retries", "0"]);
+        assert_eq!(code(&o), 3, "HTTP {status}: {}", String::from_utf8_lossy(&o.stderr));
+        let report = stdout_json(&o);
+        assert_eq!(report["scan"]["complete"], false);
+        let error = &report["errors"][0];
+        assert_eq!(error["code"], "catalog-error", "{report:#}");
+        assert!(error["message"].as_str().unwrap().contains("--repos-file"), "HTTP {status}: {error}");
+        // With the repositories named, the same registry scans in full.
+        let dir = tempfile::tempdir().unwrap();
+        let repos = dir.path().join("repos.txt");
+        std::fs::write(&repos, "apps/web\napps/unsigned\n").unwrap();
+        let o =
+            sigaudit(["registry", &proxy.addr, "--plain-http", "-o", "json", "--repos-file", repos.to_str().unwrap()]);
+        assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(stdout_json(&o)["summary"]["repositories"], 2);
+    }
+}

@@ -100,6 +100,19 @@ impl RepoFilter {
     }
 }
 
+/// Whether a catalog answer says the registry will not list repositories (to these credentials),
+/// as opposed to a fault: then a list of repositories is what would work.
+fn catalog_refused(e: &crate::registry::RegistryError) -> bool {
+    use crate::registry::RegistryError;
+    match e {
+        RegistryError::Auth { .. } => true,
+        RegistryError::Status { status, detail, .. } => {
+            matches!(status, 401 | 403 | 404 | 405) || detail.as_deref().is_some_and(|d| d.contains("UNSUPPORTED"))
+        }
+        _ => false,
+    }
+}
+
 /// Shared state of one scan.
 pub struct Scan {
     pub client: Arc<RegistryClient>,
@@ -262,7 +275,13 @@ impl Scan {
                     Some((page.repositories, next))
                 }
                 Err(e) => {
-                    self.error(None, None, "catalog-error", e.to_string()).await;
+                    let message = match catalog_refused(&e) {
+                        true => format!(
+                            "{e}: this registry does not list its repositories to these credentials (Docker Hub, GHCR and GitLab serve no catalog; Quay and Harbor list only some): name them with --repos-file FILE, one per line (or repos-file in the config file's [[targets]])"
+                        ),
+                        false => e.to_string(),
+                    };
+                    self.error(None, None, "catalog-error", message).await;
                     Some((Vec::new(), Cursor::Done))
                 }
             }
