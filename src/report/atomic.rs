@@ -42,6 +42,7 @@ impl AtomicFile {
         let name = path
             .file_name()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("{} names no file", path.display())))?;
+        remove_stale(&dir, &name.to_string_lossy());
         let mut last = None;
         for _ in 0..16 {
             let temp = dir.join(format!(".{}.{}.{:016x}.tmp", name.to_string_lossy(), std::process::id(), random()));
@@ -71,6 +72,36 @@ impl AtomicFile {
             }
         }
         Ok(())
+    }
+}
+
+/// Remove the temporary files that runs killed outright (SIGKILL, a lost machine) left for this
+/// target: `.NAME.PID.RANDOM.tmp` whose process is gone. A live process's file is never touched,
+/// and only regular files of exactly that shape are (a link under such a name is left alone).
+fn remove_stale(dir: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(rest) = file.to_str().and_then(|f| f.strip_prefix(&prefix)).and_then(|r| r.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let Some((pid, random)) = rest.split_once('.') else { continue };
+        let shaped = pid.parse::<u32>().is_ok() && random.len() == 16 && random.bytes().all(|b| b.is_ascii_hexdigit());
+        let regular = entry.file_type().is_ok_and(|t| t.is_file());
+        if shaped && regular && !alive(pid) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether a process with this id runs (Linux: /proc); elsewhere always assumed alive.
+fn alive(pid: &str) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid).exists()
+    } else {
+        true
     }
 }
 
@@ -145,6 +176,22 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         assert!(AtomicFile::create(&dir.path().join("missing/report.json")).is_err());
+    }
+
+    #[test]
+    fn leftovers_of_dead_runs_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("r.json");
+        // A pid that cannot run (above the kernel's maximum), and this very process.
+        let dead = dir.path().join(".r.json.4294967.0123456789abcdef.tmp");
+        let live = dir.path().join(format!(".r.json.{}.0123456789abcdef.tmp", std::process::id()));
+        let other = dir.path().join(".r.json.bak");
+        for f in [&dead, &live, &other] {
+            std::fs::write(f, "left").unwrap();
+        }
+        AtomicFile::create(&target).unwrap().commit().unwrap();
+        assert!(!dead.exists(), "a dead run's temporary file is removed");
+        assert!(live.exists() && other.exists(), "a live run's, and other files, are kept");
     }
 
     #[test]
