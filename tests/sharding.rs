@@ -165,6 +165,15 @@ fn merged_shards_equal_the_unsharded_scan_for_1_2_3_and_7_shards() {
     let codes: Vec<&str> = report["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"shard-mismatch") && codes.contains(&"shard-missing"), "{codes:?}");
 
+    // A shard relabelled as the whole scan (its --shard setting still says 1/3): not complete.
+    let mut whole_claim = closing_json(&files[1]);
+    whole_claim["scan"]["shard"] = Value::Null;
+    let claim = dir.path().join("claims-whole.json");
+    std::fs::write(&claim, serde_json::to_vec(&whole_claim).unwrap()).unwrap();
+    let (report, o) = merge(&[claim], &[]);
+    assert_eq!(code(&o), 3);
+    assert_eq!(report["errors"][0]["code"], "report-inconsistent", "{:#}", report["errors"]);
+
     // The same image twice within one input: refused, not counted twice.
     let doubled = dir.path().join("doubled.ndjson");
     std::fs::write(&doubled, format!("{}\n{ndjson}", lines[0])).unwrap();
@@ -236,6 +245,40 @@ fn shard_auto_takes_the_index_of_a_kubernetes_indexed_job() {
         .unwrap();
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("JOB_COMPLETION_INDEX is not set"));
+    // Shards run with one file name but other content (a repository list edited between two
+    // pods): the files' digests differ, so the merge is not one scan.
+    let dir = tempfile::tempdir().unwrap();
+    let repos = dir.path().join("repos.txt");
+    let shard_with = |content: &str, shard: &str| {
+        std::fs::write(&repos, content).unwrap();
+        let out = dir.path().join(format!("s{}.json", shard.replace('/', "-")));
+        let o = sigaudit([
+            "registry",
+            &reg.addr,
+            "--plain-http",
+            "--repos-file",
+            repos.to_str().unwrap(),
+            "--shard",
+            shard,
+            "-o",
+            &format!("json={}", out.display()),
+        ]);
+        assert!(matches!(code(&o), 0 | 3), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let a = shard_with("apps/web\napps/api\nnotary/alpine\nbundles/app\n", "0/2");
+    let b = shard_with("apps/web\n", "1/2");
+    let (report, o) = merge(&[a, b], &[]);
+    assert_eq!(code(&o), 3);
+    assert!(
+        report["errors"].as_array().unwrap().iter().any(|e| e["code"] == "settings-differ"),
+        "{:#}",
+        report["errors"]
+    );
+
+    let o = sigaudit(["registry", &reg.addr, "--plain-http", "--shard", "0/4294967295"]);
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("at most 65536 shards"));
     let o = sigaudit(["registry", &reg.addr, "--plain-http", "--shard", "3/3"]);
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("must be below the count"));

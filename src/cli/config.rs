@@ -235,6 +235,18 @@ pub fn settings(sub: &Command, m: &ArgMatches) -> serde_json::Map<String, serde_
             .flatten()
             .map(|v| serde_json::Value::String(v.to_string_lossy().into_owned()))
             .collect();
+        // A file's content decides as much as its name: its SHA-256 is recorded beside the path
+        // (`key-sha256`…), so reports judged under other trust material or another repository
+        // list do not pass for one scan when merged.
+        if matches!(arg.get_value_hint(), ValueHint::FilePath) {
+            let digests: Vec<serde_json::Value> =
+                values.iter().filter_map(|v| v.as_str()).map(|p| file_digest(Path::new(p)).into()).collect();
+            let digest = match arg.get_action() {
+                clap::ArgAction::Append => serde_json::Value::Array(digests),
+                _ => digests.into_iter().next().unwrap_or_default(),
+            };
+            out.insert(format!("{long}-sha256"), digest);
+        }
         let value = match arg.get_action() {
             clap::ArgAction::Append => serde_json::Value::Array(values),
             _ => values.into_iter().next().unwrap_or_default(),
@@ -242,4 +254,17 @@ pub fn settings(sub: &Command, m: &ArgMatches) -> serde_json::Map<String, serde_
         out.insert(long.to_string(), value);
     }
     out
+}
+
+/// `sha256:<hex>` of a settings file's content (at most 64 MiB read), or an empty string when it
+/// cannot be read (the command then fails on it with its own error).
+pub fn file_digest(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let Ok(file) = std::fs::File::open(path) else { return String::new() };
+    let mut bytes = Vec::new();
+    if file.take(64 << 20).read_to_end(&mut bytes).is_err() {
+        return String::new();
+    }
+    format!("sha256:{}", hex::encode(Sha256::digest(&bytes)))
 }

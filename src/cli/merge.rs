@@ -8,6 +8,9 @@ use sigaudit::report::merge::{self, Input};
 use std::io::Read;
 use std::path::PathBuf;
 
+/// The largest report merge reads (a JSON report of a million images is about 1.5 GiB).
+const MAX_REPORT_BYTES: u64 = 4 << 30;
+
 pub async fn run(a: MergeArgs) -> Result<ExitStatus> {
     let report = ReportSettings::from_args(&ReportArgs {
         output: a.output.clone(),
@@ -27,13 +30,23 @@ pub async fn run(a: MergeArgs) -> Result<ExitStatus> {
         let name = path.display().to_string();
         // A file that cannot be opened is a mistake on the command line; one that opens but
         // holds no report is a shard that failed, which the merged report records.
-        let bytes = if name == "-" {
-            let mut b = Vec::new();
-            std::io::stdin().read_to_end(&mut b).context("reading a report from standard input")?;
-            b
+        // Bounded: a report larger than this (or /dev/zero) is not read whole into memory.
+        let mut bytes = Vec::new();
+        let read = if name == "-" {
+            std::io::stdin()
+                .take(MAX_REPORT_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .context("reading a report from standard input")?
         } else {
-            std::fs::read(path).with_context(|| format!("report {name}"))?
+            let file = std::fs::File::open(path).with_context(|| format!("report {name}"))?;
+            file.take(MAX_REPORT_BYTES + 1).read_to_end(&mut bytes).with_context(|| format!("report {name}"))?
         };
+        if read as u64 > MAX_REPORT_BYTES {
+            let reason = format!("larger than {} GiB: not read", MAX_REPORT_BYTES >> 30);
+            tracing::warn!("{name}: {reason}");
+            unreadable.push((name, reason));
+            continue;
+        }
         let read = match std::str::from_utf8(&bytes) {
             Ok(text) => merge::read(&name, text),
             Err(e) => Err(format!("not UTF-8 ({e}): not a report sigaudit wrote")),

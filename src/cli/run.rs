@@ -723,6 +723,7 @@ fn notation_trust(
             Some(p) => {
                 tracing::info!("using notation's trust policy {}", p.display());
                 implied.insert("notation-trust-policy".into(), p.display().to_string().into());
+                implied.insert("notation-trust-policy-sha256".into(), super::config::file_digest(&p).into());
                 p
             }
             None if store.is_some() => bail!("--notation-trust-store needs a trust policy (--notation-trust-policy)"),

@@ -24,6 +24,8 @@ pub enum ShardError {
     OutOfRange { index: u32, count: u32 },
     #[error("--shard auto/{0}: JOB_COMPLETION_INDEX is not set (a Kubernetes Indexed Job sets it); give the index")]
     NoIndex(u32),
+    #[error("--shard …/{0}: at most {max} shards", max = Shard::MAX_COUNT)]
+    TooMany(u32),
     #[error("--shard auto/{count}: JOB_COMPLETION_INDEX={value:?} is not a number")]
     BadIndex { count: u32, value: String },
     #[error("--shard auto/{count}: JOB_COMPLETION_INDEX={index} is not below the count (0 to {}): does the Job's completions match COUNT?", count.saturating_sub(1))]
@@ -31,6 +33,14 @@ pub enum ShardError {
 }
 
 impl Shard {
+    /// More shards than repositories is no use; this bound keeps a merge's bookkeeping small.
+    pub const MAX_COUNT: u32 = 65_536;
+
+    /// Whether `index` is in `0..count` and `count` in `1..=MAX_COUNT`.
+    pub fn is_valid(&self) -> bool {
+        self.count >= 1 && self.count <= Shard::MAX_COUNT && self.index < self.count
+    }
+
     /// `INDEX/COUNT`, or `auto/COUNT` with the index from `job_index` (the value of
     /// `JOB_COMPLETION_INDEX`).
     pub fn parse(text: &str, job_index: Option<&str>) -> Result<Shard, ShardError> {
@@ -39,6 +49,9 @@ impl Shard {
         let count: u32 = count.trim().parse().map_err(|_| syntax())?;
         if count == 0 {
             return Err(syntax());
+        }
+        if count > Shard::MAX_COUNT {
+            return Err(ShardError::TooMany(count));
         }
         let auto = index.trim() == "auto";
         let index: u32 = if auto {
@@ -87,7 +100,7 @@ mod tests {
         assert_eq!(Shard::parse("4/4", None), Err(ShardError::OutOfRange { index: 4, count: 4 }));
         assert_eq!(Shard::parse("auto/4", Some("9")), Err(ShardError::AutoOutOfRange { index: 9, count: 4 }));
         assert!(matches!(Shard::parse("auto/4", Some("x")), Err(ShardError::BadIndex { .. })));
-        for bad in ["", "1", "1/0", "/3", "a/3", "1/-3", "-1/3"] {
+        for bad in ["", "1", "1/0", "/3", "a/3", "1/-3", "-1/3", "0/65537", "0/4294967295"] {
             assert!(Shard::parse(bad, None).is_err(), "{bad}");
         }
     }

@@ -225,7 +225,7 @@ pub fn merge(inputs: Vec<Input>, unreadable: Vec<(String, String)>) -> Result<Me
                 ),
             )),
             Some(scan) => {
-                if let Some(message) = inconsistency(&input) {
+                if let Some(message) = inconsistency(&input).or_else(|| shard_inconsistency(&input.source, scan)) {
                     events.push(error("report-inconsistent", message));
                 }
                 if !scan.complete && input.errors.is_empty() {
@@ -235,7 +235,7 @@ pub fn merge(inputs: Vec<Input>, unreadable: Vec<(String, String)>) -> Result<Me
                 // different registries may differ (what each lists), and then the merged report
                 // names none.
                 let mut own = scan.settings.clone().unwrap_or_default();
-                own.retain(|k, _| !HOW_NOT_WHAT.contains(&k.as_str()));
+                own.retain(|k, _| !HOW_NOT_WHAT.contains(&k.strip_suffix("-sha256").unwrap_or(k)));
                 let key = target_name(&scan.target);
                 match settings_of.get(&key) {
                     None => {
@@ -335,6 +335,30 @@ fn inconsistency(input: &Input) -> Option<String> {
     })
 }
 
+/// Whether a report's `scan.shard` disagrees with itself or with the `--shard` it ran with
+/// (`scan.settings.shard`): a shard relabelled as the whole scan, or as another count.
+fn shard_inconsistency(source: &str, scan: &ScanInfo) -> Option<String> {
+    if let Some(shard) = scan.shard.filter(|s| !s.is_valid()) {
+        return Some(format!(
+            "{source}: scan.shard {shard} is not a shard (INDEX below COUNT, COUNT 1 to {})",
+            Shard::MAX_COUNT
+        ));
+    }
+    let given = scan.settings.as_ref()?.get("shard")?.as_str()?;
+    let count = given.rsplit_once('/').and_then(|(_, c)| c.trim().parse::<u32>().ok());
+    let index = given.split_once('/').and_then(|(i, _)| i.trim().parse::<u32>().ok());
+    let agrees = match scan.shard {
+        None => false,
+        Some(s) => count == Some(s.count) && index.is_none_or(|i| i == s.index),
+    };
+    (!agrees).then(|| {
+        format!(
+            "{source}: ran with --shard {given} but says it is {}: it is mislabelled",
+            scan.shard.map_or("the whole scan".to_string(), |s| format!("shard {s}"))
+        )
+    })
+}
+
 /// The events that rebuild one input's part of the report.
 fn replay(input: Input, events: &mut Vec<Event>) {
     // Tags each registry's images carry; the rest of its tags were lost (listed, manifest gone).
@@ -401,7 +425,7 @@ pub fn scopes(target: &serde_json::Value) -> Vec<Scope> {
                 None => r.split(':').next().unwrap_or(r).to_string(),
             }
         });
-        (host.to_ascii_lowercase(), ns.filter(|n| !n.is_empty()))
+        (canonical_host(host), ns.filter(|n| !n.is_empty()))
     };
     let mut out: Vec<Scope> = match target {
         serde_json::Value::String(s) => vec![one(s)],
@@ -411,6 +435,24 @@ pub fn scopes(target: &serde_json::Value) -> Vec<Scope> {
     out.sort();
     out.dedup();
     out
+}
+
+/// A registry host as one spelling: lower case, the port as a number (`HOST:045011` is
+/// `HOST:45011`), a trailing dot of a domain name dropped.
+fn canonical_host(host: &str) -> String {
+    let host = host.to_ascii_lowercase();
+    let (name, port) = match host.rsplit_once(':') {
+        Some((n, p)) if !n.ends_with(']') || p.bytes().all(|b| b.is_ascii_digit()) => match p.parse::<u16>() {
+            Ok(p) => (n.to_string(), Some(p)),
+            Err(_) => (host.clone(), None),
+        },
+        _ => (host.clone(), None),
+    };
+    let name = name.trim_end_matches('.');
+    match port {
+        Some(p) => format!("{name}:{p}"),
+        None => name.to_string(),
+    }
 }
 
 /// Whether two scopes can hold the same repository.
@@ -511,6 +553,10 @@ fn check_shards(inputs: &[Input], events: &mut Vec<Event>) -> Result<(), MergeEr
         }
         let mut seen: BTreeMap<u32, &str> = BTreeMap::new();
         let mut count = 0;
+        if members.iter().any(|(_, s)| s.is_some_and(|s| !s.is_valid())) {
+            // Reported as report-inconsistent; no missing shards are counted from a bogus count.
+            continue;
+        }
         for (source, shard) in &members {
             let shard = shard.expect("sharded");
             count = shard.count;
@@ -523,13 +569,29 @@ fn check_shards(inputs: &[Input], events: &mut Vec<Event>) -> Result<(), MergeEr
                 });
             }
         }
-        for index in (0..count).filter(|i| !seen.contains_key(i)) {
-            let message =
-                format!("shard {index}/{count} of {target} is missing: the repositories it owns were not examined");
+        // Missing shards as ranges: one error per run of consecutive indexes.
+        let mut index = 0;
+        while index < count {
+            if seen.contains_key(&index) {
+                index += 1;
+                continue;
+            }
+            let first = index;
+            while index < count && !seen.contains_key(&index) {
+                index += 1;
+            }
+            let (reference, what) = match index - first {
+                1 => (format!("{first}/{count}"), format!("shard {first}/{count}")),
+                n => (
+                    format!("{first}-{}/{count}", index - 1),
+                    format!("{n} shards, {first} to {} of {count},", index - 1),
+                ),
+            };
+            let message = format!("{what} of {target} missing: the repositories they own were not examined");
             events.push(Event::Error(ErrorReport {
                 registry: None,
                 repository: None,
-                reference: Some(format!("{index}/{count}")),
+                reference: Some(reference),
                 code: "shard-missing".into(),
                 message,
             }));
@@ -614,6 +676,15 @@ mod tests {
         i.summary = Some(Summary { images: Some(2), unsigned: 2, ..Summary::for_registry() });
         let m = merge(vec![i], Vec::new()).unwrap();
         assert_eq!(codes(&m), ["report-inconsistent "]);
+    }
+
+    #[test]
+    fn one_registry_however_spelled() {
+        let s = |t: &str| scopes(&serde_json::Value::String(t.into()));
+        assert_eq!(s("http://127.0.0.1:045011/apps/"), s("127.0.0.1:45011/apps"));
+        assert_eq!(s("Registry.Example.com.:443"), s("registry.example.com:443"));
+        assert!(overlap(&s("127.0.0.1:45011")[0], &s("127.0.0.1:045011/apps")[0]));
+        assert!(!overlap(&s("127.0.0.1:45011")[0], &s("127.0.0.1:45012")[0]));
     }
 
     #[test]
