@@ -680,6 +680,10 @@ pub fn split_target(target: &str) -> Result<(String, Option<String>)> {
     if ns.as_deref().is_some_and(|n| n.contains(':') || n.contains('@')) {
         bail!("registry target {target:?}: a namespace takes no tag or digest (use `sigaudit image`)");
     }
+    // `HOST//apps` or `HOST/./apps` would name no repository and scan nothing, "complete".
+    if ns.as_deref().is_some_and(|n| n.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..")) {
+        bail!("registry target {target:?}: the namespace has an empty, `.` or `..` segment: give it as a repository path, e.g. HOST/team/app");
+    }
     Ok((host.to_string(), ns))
 }
 
@@ -745,4 +749,18 @@ fn notation_trust(
         std::fs::read_to_string(&policy).with_context(|| format!("notation trust policy {}", policy.display()))?;
     let trust = NotationTrust::load(&text, &policy.display().to_string(), &store)?;
     Ok(Some(Arc::new(trust)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_target;
+
+    #[test]
+    fn targets_and_their_namespaces() {
+        assert_eq!(split_target("reg:5000/team/").unwrap(), ("reg:5000".into(), Some("team".into())));
+        assert_eq!(split_target("reg").unwrap(), ("reg".into(), None));
+        for bad in ["reg//apps", "reg/./apps", "reg/apps/../x", "reg/app:v1", "reg/app@sha256:00", "/apps", "a b"] {
+            assert!(split_target(bad).is_err(), "{bad}");
+        }
+    }
 }
