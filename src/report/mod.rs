@@ -733,7 +733,15 @@ impl Summary {
     }
 
     pub fn count(&self, status: Status) -> u64 {
-        *self.clone().slot(status)
+        match status {
+            Status::Verified => self.verified,
+            Status::Untrusted => self.untrusted,
+            Status::Unverified => self.unverified,
+            Status::Invalid => self.invalid,
+            Status::Unsupported => self.unsupported,
+            Status::Error => self.error,
+            Status::Unsigned => self.unsigned,
+        }
     }
 }
 

@@ -18,7 +18,7 @@
 //! expires = 2027-03-01
 //! ```
 
-use super::{FileReport, ImageReport, SignatureReport, Status};
+use super::{FileReport, ImageReport, Status};
 use globset::{GlobBuilder, GlobMatcher};
 use serde::{Deserialize, Serialize};
 
@@ -163,18 +163,20 @@ fn codes_of(verification: &serde_json::Value, out: &mut Vec<String>) {
 /// The reason codes of the signatures that decide `status`: those whose verdict is that status.
 /// A code carried only by another signature (a junk replayed layer beside an untrusted signer)
 /// says nothing about why the item has its status, and must not waive it.
-fn signature_codes(signatures: &[SignatureReport], status: Status) -> Vec<String> {
-    let mut out = Vec::new();
-    for s in signatures.iter().filter(|s| s.verification.status.as_str() == status.as_str()) {
-        if let Ok(v) = serde_json::to_value(&s.verification) {
-            codes_of(&v, &mut out);
+fn deciding_codes<'a>(verifications: impl Iterator<Item = &'a super::Verification>, status: Status) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in verifications.filter(|v| v.status.as_str() == status.as_str()) {
+        for c in &v.reason_codes {
+            if !out.contains(c) {
+                out.push(c.clone());
+            }
         }
     }
     out
 }
 
 impl Candidate {
-    pub fn image(i: &ImageReport, with_codes: bool) -> Candidate {
+    pub fn image(i: &ImageReport) -> Candidate {
         Candidate {
             registry: i.registry.clone(),
             repository: Some(i.repository.clone()),
@@ -182,23 +184,11 @@ impl Candidate {
             digest: Some(i.digest.clone()),
             path: None,
             status: i.status,
-            codes: if with_codes { signature_codes(&i.signatures, i.status) } else { Vec::new() },
+            codes: deciding_codes(i.signatures.iter().map(|s| &s.verification), i.status),
         }
     }
 
-    pub fn file(f: &FileReport, with_codes: bool) -> Candidate {
-        let codes = if with_codes {
-            f.signatures
-                .iter()
-                .filter(|s| s.verification.status.as_str() == f.status.as_str())
-                .filter_map(|s| serde_json::to_value(&s.verification).ok())
-                .fold(Vec::new(), |mut out, v| {
-                    codes_of(&v, &mut out);
-                    out
-                })
-        } else {
-            Vec::new()
-        };
+    pub fn file(f: &FileReport) -> Candidate {
         Candidate {
             registry: None,
             repository: None,
@@ -206,7 +196,7 @@ impl Candidate {
             digest: Some(format!("sha256:{}", f.sha256)),
             path: Some(f.path.clone()),
             status: f.status,
-            codes,
+            codes: deciding_codes(f.signatures.iter().map(|s| &s.verification), f.status),
         }
     }
 
@@ -249,7 +239,6 @@ pub struct Waivers {
     file: String,
     list: Vec<Compiled>,
     applied: u64,
-    with_codes: bool,
 }
 
 fn glob(what: &str, index: usize, pattern: &str) -> Result<GlobMatcher, String> {
@@ -373,8 +362,7 @@ impl Waivers {
                 expired: at <= now,
             });
         }
-        let with_codes = list.iter().any(|c| !c.entry.code.is_empty());
-        Ok(Waivers { file: file.to_string(), list, applied: 0, with_codes })
+        Ok(Waivers { file: file.to_string(), list, applied: 0 })
     }
 
     fn matches(w: &Compiled, c: &Candidate) -> bool {
@@ -414,12 +402,12 @@ impl Waivers {
     }
 
     pub fn apply_image(&mut self, i: &mut ImageReport) {
-        let c = Candidate::image(i, self.with_codes);
+        let c = Candidate::image(i);
         i.waived = self.judge(&c);
     }
 
     pub fn apply_file(&mut self, f: &mut FileReport) {
-        let c = Candidate::file(f, self.with_codes);
+        let c = Candidate::file(f);
         f.waived = self.judge(&c);
     }
 
