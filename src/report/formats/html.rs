@@ -9,7 +9,7 @@
 //! Every text the report holds is escaped (`&`, `<`, `>`, `"`, `'`) and stripped of characters
 //! HTML forbids, so a repository named `<script>` is shown, never run.
 
-use super::{clean, seconds_between, signer_name, target, Item, Report, Sig, STATUSES};
+use super::{seconds_between, signer_name, target, Item, Report, Sig, STATUSES};
 use crate::report::{Signer, Status, Verdict};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -728,18 +728,7 @@ fn share(n: u64, of: u64) -> String {
 
 /// Text or attribute value: cleaned, and `&`, `<`, `>`, `"`, `'` as references.
 pub(super) fn h(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 8);
-    for c in clean(s).chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
+    super::markup(s, true, false, true)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! `<failure>` for the others. A last suite, `scan`, has one test case, `complete`, that errs
 //! when the scan was incomplete, listing every entry of `errors`.
 
-use super::{clean, failing, seconds_between, target, Item, Report};
+use super::{failing, seconds_between, target, Item, Report};
 use crate::report::Status;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -178,37 +178,13 @@ fn details(item: &Item) -> String {
 
 /// Text content: `&`, `<`, `>` escaped, and CR as a reference (XML parsers turn a raw CR into LF).
 fn text(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in clean(s).chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '\r' => o.push_str("&#13;"),
-            c => o.push(c),
-        }
-    }
-    o
+    super::markup(s, false, false, false)
 }
 
-/// An attribute value in double quotes: also `"` escaped, and tab, LF and CR as references
-/// (attribute-value normalization turns raw ones into spaces).
+/// An attribute value in double quotes: also `"` and `'` escaped, and tab, LF and CR as
+/// references (attribute-value normalization turns raw ones into spaces).
 fn attr(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in clean(s).chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            '\t' => o.push_str("&#9;"),
-            '\n' => o.push_str("&#10;"),
-            '\r' => o.push_str("&#13;"),
-            c => o.push(c),
-        }
-    }
-    o
+    super::markup(s, true, true, false)
 }
 
 #[cfg(test)]

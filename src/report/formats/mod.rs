@@ -285,6 +285,29 @@ fn xml_char(c: char) -> bool {
 
 /// `s` with every character XML 1.0 cannot carry (and DEL and the C1 controls, which HTML
 /// flags) replaced by U+FFFD.
+/// Markup escaping shared by JUnit (XML) and HTML, after [`clean`]: `&`, `<`, `>` always; with
+/// `quotes`, `"` and `'`; with `breaks`, tab and LF as references (attribute-value normalization
+/// would turn them into spaces); CR always as a reference except in HTML (`html`), where a text
+/// CR is harmless and XML parsers would turn a raw one into LF.
+fn markup(s: &str, quotes: bool, breaks: bool, html: bool) -> String {
+    let mut o = String::with_capacity(s.len() + 8);
+    for c in clean(s).chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' if quotes => o.push_str("&quot;"),
+            '\'' if quotes && html => o.push_str("&#39;"),
+            '\'' if quotes => o.push_str("&apos;"),
+            '\t' if breaks => o.push_str("&#9;"),
+            '\n' if breaks => o.push_str("&#10;"),
+            '\r' if !html => o.push_str("&#13;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
 fn clean(s: &str) -> Cow<'_, str> {
     if s.chars().all(xml_char) {
         Cow::Borrowed(s)
