@@ -318,9 +318,13 @@ pub fn exit_status_on_news(
     changes: Option<&sigaudit::report::diff::ChangeSet>,
     outcome: &Outcome,
 ) -> ExitStatus {
-    if changes.is_some_and(|c| c.into_any(fail_on_new)) {
-        ExitStatus::PolicyFailure
-    } else if !outcome.complete {
+    match changes {
+        // The comparison never finished (its task died): no news is not known to be no news.
+        None => return ExitStatus::Incomplete,
+        Some(c) if c.into_any(fail_on_new) => return ExitStatus::PolicyFailure,
+        Some(_) => {}
+    }
+    if !outcome.complete {
         ExitStatus::Incomplete
     } else {
         ExitStatus::Success
@@ -754,6 +758,16 @@ fn notation_trust(
 #[cfg(test)]
 mod tests {
     use super::split_target;
+
+    #[test]
+    fn a_comparison_that_never_finished_is_not_no_news() {
+        use super::{exit_status_on_news, ExitStatus, Outcome};
+        let outcome = Outcome { summary: sigaudit::report::Summary::default(), complete: true };
+        let unsigned = [sigaudit::report::Status::Unsigned];
+        assert_eq!(exit_status_on_news(&unsigned, None, &outcome), ExitStatus::Incomplete);
+        let none = sigaudit::report::diff::ChangeSet::default();
+        assert_eq!(exit_status_on_news(&unsigned, Some(&none), &outcome), ExitStatus::Success);
+    }
 
     #[test]
     fn targets_and_their_namespaces() {
