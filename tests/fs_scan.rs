@@ -183,9 +183,11 @@ const CORPUS: &[(&str, &str)] = &[
     ("fs-suite/cab/cab-rsa-sha256-rfc3161.cab", "unsupported"),
     ("fs-suite/ps1/ps1-rsa-sha256-rfc3161.ps1", "unsupported"),
     ("fs-suite/ps1/ps1-tampered.ps1", "unsupported"),
-    ("fs-suite/kmod/kmod-rsa-sha256.ko", "unsupported"),
-    ("fs-suite/kmod/kmod-ecdsa-p256-sha256.ko", "unsupported"),
-    ("fs-suite/real-linux/debian-6.1.0-56-crc7.ko", "unsupported"),
+    // Kernel modules name their signer but carry no certificate: without the key, unverified
+    // (tests/kmod_files.rs gives the keys).
+    ("fs-suite/kmod/kmod-rsa-sha256.ko", "unverified"),
+    ("fs-suite/kmod/kmod-ecdsa-p256-sha256.ko", "unverified"),
+    ("fs-suite/real-linux/debian-6.1.0-56-crc7.ko", "unverified"),
     // Two WIN_CERTIFICATE entries, both intact (signify, sbverify); osslsigncode 2.9 cannot parse
     // the table. Untrusted: the UEFI roots are not given.
     ("fs-suite/real-linux/debian-shimx64.efi.signed", "untrusted"),
@@ -245,7 +247,8 @@ fn corpus_samples_give_their_documented_verdicts() {
     // An expired signer without a timestamp: the code a waiver names, whatever the wording.
     assert_eq!(jar["verification"]["reasonCodes"][0], "cert-expired-no-timestamp", "{jar:#}");
     // Files recognised but not verified say so by code; a self-signed signer is noted.
-    assert_eq!(common::reason_codes(&got["fs-suite/kmod/kmod-rsa-sha256.ko"]), ["unsupported-format"]);
+    assert_eq!(common::reason_codes(&got["fs-suite/msi/msi-rsa-sha256-rfc3161.msi"]), ["unsupported-format"]);
+    assert_eq!(common::reason_codes(&got["fs-suite/kmod/kmod-rsa-sha256.ko"]), ["kmod-signer-unknown"]);
     // The trailing junk in a WIN_CERTIFICATE is flagged.
     assert!(got["fs-suite/pe/pe-certtable-trailing-junk.exe"]["notes"][0].as_str().unwrap().contains("non-zero bytes"));
 }

@@ -4,6 +4,7 @@
 //! `unsupported`, never as unsigned; other files are only counted.
 
 mod jar;
+mod kmod;
 mod pe;
 mod verdict;
 
@@ -41,6 +42,8 @@ pub struct FsOptions {
 enum Kind {
     Pe,
     Zip(&'static str),
+    /// A Linux kernel module, signed (the appended trailer) or not.
+    Kmod,
     /// A signed file of a format not verified yet.
     UnsupportedSigned(&'static str),
     Other,
@@ -68,8 +71,8 @@ fn detect(bytes: &[u8]) -> Kind {
         }
         return Kind::Other;
     }
-    if bytes.ends_with(b"~Module signature appended~\n") {
-        return Kind::UnsupportedSigned("kmod");
+    if kmod::is_signed(bytes) || (bytes.starts_with(b"\x7fELF") && kmod::is_module(bytes)) {
+        return Kind::Kmod;
     }
     // PowerShell: a comment block at the end, `# SIG # Begin signature block` ... `# SIG # End signature block`.
     let tail = &bytes[bytes.len().saturating_sub(64 << 10)..];
@@ -102,6 +105,7 @@ pub fn check_bytes(path: &str, bytes: &[u8], trust: &Trust) -> Option<FileReport
             let c = jar::check(bytes, t, trust);
             (c.file_type, c.signatures, c.notes)
         }
+        Kind::Kmod => ("kmod", kmod::check(bytes, trust).signatures, Vec::new()),
         Kind::UnsupportedSigned(t) => {
             let mut r = verdict::report(t, "0".into());
             r.verification.status = Verdict::Unsupported;

@@ -215,6 +215,10 @@ reason_codes! {
         "the .SF has no digest accepted here for a manifest section";
     ApkV2Stripped = "apk-v2-stripped", "invalid",
         "the .SF says the APK is signed with scheme v2/v3, but its signing block is gone: stripped";
+    KmodMalformed = "kmod-malformed", "invalid",
+        "a kernel module's appended signature cannot be read as the kernel reads it: truncated trailer, id_type not PKCS#7, non-zero parameter fields, a sig_len beyond the file, attached content";
+    KmodSignerUnknown = "kmod-signer-unknown", "unverified",
+        "a kernel module's signer (issuer and serial, or key id) is not among the certificates given (--ca-roots) and the signature carries none: its bytes were not checked";
 }
 
 impl ReasonCode {
