@@ -47,6 +47,8 @@ if [ "$mode" = test ]; then
   want 'command -v htpasswd' apache2-utils "htpasswd for the registry-behind-Basic-auth tests"
   want 'command -v osslsigncode' osslsigncode "signs and cross-checks the PE fixtures"
   want 'command -v jarsigner && command -v keytool && command -v jar' openjdk-17-jdk-headless "signs and cross-checks the JAR fixtures"
+  want 'command -v apksigner' apksigner "signs the APK fixtures (scripts/make_apk_fixtures.sh) and cross-checks sigaudit's APK verdicts (tests/apk_files.rs)"
+  want 'command -v zipalign' zipalign "aligns the unsigned APK the fixtures are signed from (scripts/make_apk_fixtures.sh)"
   want '[ -x /usr/bin/go ]' golang-go "Go's own encoding/json reads the adversarial signed-JSON payloads (tests/support/gojson)"
   want '/usr/bin/python3 -c "import ensurepip"' python3-venv "a virtualenv for kubernetes-validate and the report-format validators (Debian's python3 is externally managed)"
   want 'command -v chromium' chromium "headless Chromium opens the HTML report offline, reads its figures and screenshots it (tests/report_formats.rs)"

@@ -239,6 +239,8 @@ pub struct Checked {
     pub file_type: &'static str,
     pub signatures: Vec<FileSignatureReport>,
     pub notes: Vec<String>,
+    /// APK signature schemes (2, 3) a `.SF`'s `X-Android-APK-Signed` says the APK carries.
+    pub apk_signed: Vec<u32>,
 }
 
 /// Whether a ZIP is a JAR/APK: it has a manifest, a signature file, or an Android manifest.
@@ -294,7 +296,7 @@ fn read_entry(
 }
 
 pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
-    let mut out = Checked { file_type, signatures: Vec::new(), notes: Vec::new() };
+    let mut out = Checked { file_type, signatures: Vec::new(), notes: Vec::new(), apk_signed: Vec::new() };
     let fail =
         |msg: String| vec![verdict::fail(verdict::report("jar", "-".into()), Failure::Invalid(C::JarMalformed, msg))];
     let mut zip = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
@@ -412,7 +414,6 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
             Err(e) => entry_problems.push(C::JarMalformed.reason(e)),
         }
     }
-    let apk_v2_claimed = std::cell::Cell::new(false);
 
     for sf_name in &sf_names {
         let base = sf_base(sf_name).expect("a signature file name");
@@ -455,8 +456,13 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
             out.signatures.push(verdict::fail(r, Failure::Invalid(C::JarAmbiguous, what)));
             continue;
         }
-        if main.attrs.get("x-android-apk-signed").is_some_and(|v| v.contains('2') || v.contains('3')) {
-            apk_v2_claimed.set(true);
+        // APK stripping protection: the signature schemes this .SF says the APK also carries.
+        if let Some(v) = main.attrs.get("x-android-apk-signed") {
+            for id in v.split(',').filter_map(|x| x.trim().parse::<u32>().ok()) {
+                if !out.apk_signed.contains(&id) {
+                    out.apk_signed.push(id);
+                }
+            }
         }
         let whole = digests(main, "-digest-manifest");
         r.digest_algorithm = whole.first().map(|(a, _)| a.name().to_string());
@@ -535,21 +541,6 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
             r.verification.prepend(unsupported.iter().cloned());
         }
         out.signatures.push(if weak { sha1_rule(r) } else { r });
-    }
-    // APK v2/v3: the signing block sits before the central directory; v1 alone cannot tell.
-    let has_block = bytes.windows(16).any(|w| w == b"APK Sig Block 42");
-    if apk_v2_claimed.get() && !has_block {
-        for s in &mut out.signatures {
-            s.verification.status = Verdict::Invalid;
-            s.verification.insert(
-                0,
-                C::ApkV2Stripped.reason(
-                    "the .SF says the APK is signed with scheme v2/v3, but its signing block is gone: stripped",
-                ),
-            );
-        }
-    } else if has_block {
-        out.notes.push("APK Signature Scheme v2/v3 block present; only the v1 (JAR) signature is verified".into());
     }
     out
 }

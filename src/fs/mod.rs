@@ -3,6 +3,7 @@
 //! formats not verified yet (MSI, CAB, PowerShell, kernel modules, catalogs) are reported as
 //! `unsupported`, never as unsigned; other files are only counted.
 
+mod apk;
 mod jar;
 mod kmod;
 mod pe;
@@ -102,7 +103,7 @@ pub fn check_bytes(path: &str, bytes: &[u8], trust: &Trust) -> Option<FileReport
             ("pe", c.signatures, c.notes)
         }
         Kind::Zip(t) => {
-            let c = jar::check(bytes, t, trust);
+            let c = if t == "apk" { apk::check(bytes, trust) } else { jar::check(bytes, t, trust) };
             (c.file_type, c.signatures, c.notes)
         }
         Kind::Kmod => ("kmod", kmod::check(bytes, trust).signatures, Vec::new()),

@@ -19,6 +19,9 @@ pub fn report(format: &str, index: String) -> FileSignatureReport {
         signed_at: None,
         countersigner: None,
         timestamp: None,
+        min_sdk: None,
+        max_sdk: None,
+        lineage: Vec::new(),
     }
 }
 

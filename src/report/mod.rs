@@ -442,6 +442,25 @@ pub struct FileSignatureReport {
     pub countersigner: Option<Countersigner>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Timestamp>,
+    /// APK v3/v3.1: the Android SDK versions this signer is for.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub min_sdk: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub max_sdk: Option<u32>,
+    /// APK v3/v3.1 proof-of-rotation: the signing certificates from the first to the current one.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub lineage: Vec<LineageCert>,
+}
+
+/// One signing certificate of an APK's proof-of-rotation lineage and what it is still trusted for.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct LineageCert {
+    pub subject: String,
+    pub sha256: String,
+    /// The capabilities the lineage grants this (past) certificate: `installed-data`,
+    /// `shared-user-id`, `permission`, `rollback`, `auth`.
+    pub flags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

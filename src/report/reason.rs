@@ -215,6 +215,20 @@ reason_codes! {
         "the .SF has no digest accepted here for a manifest section";
     ApkV2Stripped = "apk-v2-stripped", "invalid",
         "the .SF says the APK is signed with scheme v2/v3, but its signing block is gone: stripped";
+    ApkBlockMalformed = "apk-block-malformed", "invalid",
+        "the APK Signing Block or a v2/v3 signer in it cannot be read: sizes that differ or do not fit, truncated length-prefixed records, no signers";
+    ApkDigestMismatch = "apk-digest-mismatch", "invalid",
+        "an APK v2/v3 content digest does not match: the entries, the central directory or the end record were modified after signing";
+    ApkSignerMismatch = "apk-signer-mismatch", "invalid",
+        "an APK signer contradicts itself or the other schemes: the public key is not its certificate's, the digests and signatures name different algorithms, the v3 SDK ranges differ, or the v1/v2/v3 signers are not the same (or in the v3 lineage)";
+    ApkV3Stripped = "apk-v3-stripped", "invalid",
+        "the v2 signature's stripping-protection attribute says the APK is signed with scheme v3, but no v3 signature is in it: stripped";
+    ApkLineageInvalid = "apk-lineage-invalid", "invalid",
+        "the APK v3 proof-of-rotation lineage does not hold: a signature between certificates fails, an algorithm differs from the one announced, a certificate repeats, or it does not end with the signer";
+    ApkSchemeFailed = "apk-scheme-failed", "invalid",
+        "this APK signature holds, but another signature scheme of the same APK fails: apksigner and Android refuse the APK";
+    ApkSchemeUnchecked = "apk-scheme-unchecked", "unsupported",
+        "this APK signature holds, but another signature scheme of the same APK is not checked here (an algorithm or digest not handled)";
     KmodMalformed = "kmod-malformed", "invalid",
         "a kernel module's appended signature cannot be read as the kernel reads it: truncated trailer, id_type not PKCS#7, non-zero parameter fields, a sig_len beyond the file, attached content";
     KmodSignerUnknown = "kmod-signer-unknown", "unverified",
