@@ -53,6 +53,28 @@ sign "$out/apk-v3-only.apk" rsa --min-sdk-version 28 --v1-signing-enabled false 
 sign "$out/apk-v2v3-ec.apk" ec --min-sdk-version 24 --v1-signing-enabled false
 sign "$out/apk-v1v2-dsa.apk" dsa --min-sdk-version 21 --v3-signing-enabled false
 sign "$out/apk-v1-only.apk" rsa --min-sdk-version 21 --v2-signing-enabled false --v3-signing-enabled false
+# Minimum SDK 14: apksigner signs v1 with SHA-1 (SHA1withRSA, SHA1-Digest), v2/v3 with SHA-256.
+sign "$out/apk-v1-sha1.apk" rsa --min-sdk-version 14
+# A signing certificate that expired in 2021 (python cryptography); Android ignores validity.
+python3 - <<'PY'
+import datetime
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "sigaudit fixtures"),
+                  x509.NameAttribute(NameOID.COMMON_NAME, "sigaudit APK signer expired")])
+cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime.datetime(2020, 1, 1)).not_valid_after(datetime.datetime(2021, 1, 1))
+        .sign(key, hashes.SHA256()))
+open("expired.pem", "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+open("expired.pk8", "wb").write(key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption()))
+PY
+cp expired.pem "$out/apk-cert-expired.pem"
+sign "$out/apk-expired-cert.apk" expired --min-sdk-version 24 --v1-signing-enabled false
 # Key rotation: v1/v2 by the old key, v3 by the new one with the lineage old -> new.
 apksigner rotate --out lineage.bin --old-signer --key rsa.pk8 --cert rsa.pem --new-signer --key new.pk8 --cert new.pem
 apksigner sign --key rsa.pk8 --cert rsa.pem --next-signer --key new.pk8 --cert new.pem --lineage lineage.bin \
@@ -191,6 +213,8 @@ check "$out/apk-v2v3-ec.apk" 24 ok
 check "$out/apk-v1v2-dsa.apk" 21 ok
 check "$out/apk-v1-only.apk" 21 ok
 check "$out/apk-rotated.apk" 21 ok
+check "$out/apk-v1-sha1.apk" 14 ok
+check "$out/apk-expired-cert.apk" 24 ok
 check "$out/apk-rotated-revoked.apk" 21 ok
 check "$out/apk-tampered-entry.apk" 21 fail
 check "$out/apk-tampered-cd.apk" 21 fail

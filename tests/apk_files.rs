@@ -3,7 +3,8 @@
 //! each, `apksigner verify` gives its verdict next to sigaudit's: where apksigner says DOES NOT
 //! VERIFY, sigaudit says `invalid` (or `unsigned` for an APK with no signature at all); where it
 //! verifies, sigaudit says `untrusted` (self-signed, no anchor) — and `verified` once the signing
-//! certificate is given with `--ca-roots`.
+//! certificate is given with `--ca-roots` — except for an expired signing certificate, which
+//! Android ignores and sigaudit's PE/JAR time rule does not (`apk-expired-cert.apk`).
 
 mod common;
 
@@ -84,6 +85,24 @@ fn apks_get_the_verdict_apksigner_gives() {
             true,
             "untrusted",
             &[("jar", "self-signed"), ("apk-v2", "self-signed"), ("apk-v3", "self-signed")],
+        ),
+        // Minimum SDK 14: apksigner signs v1 with SHA-1. The JDK's rule refuses that v1 (as for a
+        // JAR), but a SHA-1 signature never outranks nor fails the SHA-256 v2/v3 ones (the PE rule).
+        (
+            "apk-v1-sha1.apk",
+            "14",
+            true,
+            "untrusted",
+            &[("jar", "weak-sha1"), ("apk-v2", "self-signed"), ("apk-v3", "self-signed")],
+        ),
+        // Deliberately stricter than apksigner (Android ignores certificate validity): an expired
+        // signing certificate with no timestamp is invalid, the PE/JAR rule.
+        (
+            "apk-expired-cert.apk",
+            "24",
+            true,
+            "invalid",
+            &[("apk-v2", "cert-expired-no-timestamp"), ("apk-v3", "cert-expired-no-timestamp")],
         ),
         // A byte of classes.dex flipped: the v1 entry (its CRC) and the v2/v3 digests fail.
         (

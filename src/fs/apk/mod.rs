@@ -161,9 +161,15 @@ fn cross_scheme_rules(
 /// The APK has one verdict, as apksigner and Android give it: any signature that fails fails the
 /// others; one not checked keeps the others from being better than `unsupported`.
 fn one_verdict(sigs: &mut [FileSignatureReport]) {
+    // A v1 signature refused only for SHA-1 (the JDK's rule; apksigner itself signs v1 with SHA-1
+    // for minimum SDKs below 18, and Android accepts it) is weak, not failing: as for PE, it never
+    // outranks the SHA-2 v2/v3 signatures, and it does not fail them either.
+    let weak_only = |s: &FileSignatureReport| {
+        s.format == "jar" && s.verification.reason_codes.first().is_some_and(|c| c == C::WeakSha1.as_str())
+    };
     let failing: Vec<String> = sigs
         .iter()
-        .filter(|s| s.verification.status == Verdict::Invalid)
+        .filter(|s| s.verification.status == Verdict::Invalid && !weak_only(s))
         .map(|s| format!("{} {}", s.format, s.index))
         .collect();
     let unchecked: Vec<String> = sigs
