@@ -123,6 +123,25 @@ def drop_pair(b, ident):
     struct.pack_into("<I", nb, e + 16, cd - cut)
     return bytes(nb)
 
+def copy_pair(b, ident, new_ident, keep):
+    """Copy one ID-value pair under another ID (v3 -> v3.1: the same format), appended to the
+    block, or in its place when not `keep`; fix both sizes and the EOCD's CD offset."""
+    e, cd, start = layout(b)
+    [(i, a, z)] = [p for p in pairs(b, start, cd) if p[0] == ident]
+    pair = bytearray(b[a:z])
+    struct.pack_into("<I", pair, 8, new_ident)
+    if not keep:
+        nb = bytearray(b)
+        nb[a:z] = pair
+        return bytes(nb)
+    grow = len(pair)
+    size, = struct.unpack("<Q", b[start:start + 8])
+    nb = bytearray(b[:cd - 24] + bytes(pair) + b[cd - 24:])
+    struct.pack_into("<Q", nb, start, size + grow)
+    struct.pack_into("<Q", nb, cd + grow - 24, size + grow)
+    struct.pack_into("<I", nb, e + grow + 16, cd + grow)
+    return bytes(nb)
+
 def drop_block(b):
     """Remove the whole APK Signing Block (v1 stays intact): the downgrade."""
     e, cd, start = layout(b)
@@ -186,6 +205,10 @@ elif op == "drop-v2":
     b = drop_pair(b, 0x7109871a)
 elif op == "drop-v3":
     b = drop_pair(b, 0xf05368c0)
+elif op == "v3-as-v31":
+    b = copy_pair(b, 0xf05368c0, 0x1b93ad61, False)
+elif op == "add-v31":
+    b = copy_pair(b, 0xf05368c0, 0x1b93ad61, True)
 elif op == "swap-key":
     b = swap_key(b, sys.argv[4])
 open(dst, "wb").write(b)
@@ -199,6 +222,10 @@ edit "$out/apk-v1v2v3-rsa.apk" "$out/apk-downgrade-v1-only.apk" drop-block
 edit "$out/apk-v1v2v3-rsa.apk" "$out/apk-v2-removed.apk" drop-v2
 edit "$out/apk-v2v3-ec.apk" "$out/apk-v3-stripped.apk" drop-v3
 edit "$out/apk-v2-only.apk" "$out/apk-wrong-key.apk" swap-key other.key
+# v3.1 has v3's format under another ID: the v3 signer copied beside it (apksigner 31 predates
+# v3.1 and ignores the block), or renamed (then v3 is missing).
+edit "$out/apk-v2v3-ec.apk" "$out/apk-v3-and-v31.apk" add-v31
+edit "$out/apk-v2v3-ec.apk" "$out/apk-v31-without-v3.apk" v3-as-v31
 
 # apksigner's verdicts (the test checks them again next to sigaudit's).
 check() { # apk min-sdk expect(ok|fail)
@@ -223,4 +250,6 @@ check "$out/apk-downgrade-v1-only.apk" 21 fail
 check "$out/apk-v2-removed.apk" 21 fail
 check "$out/apk-v3-stripped.apk" 24 fail
 check "$out/apk-wrong-key.apk" 24 fail
+check "$out/apk-v3-and-v31.apk" 24 ok
+check "$out/apk-v31-without-v3.apk" 24 fail
 echo "make_apk_fixtures: $(ls "$out" | wc -l) files in $out" >&2

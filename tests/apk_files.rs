@@ -137,6 +137,22 @@ fn apks_get_the_verdict_apksigner_gives() {
         ("apk-v3-stripped.apk", "24", false, "invalid", &[("apk-v2", "apk-v3-stripped")]),
         // Another key in the v2 signer record, re-signing the signed data; the certificate kept.
         ("apk-wrong-key.apk", "24", false, "invalid", &[("apk-v2", "apk-signer-mismatch")]),
+        // v3.1 has v3's format: the v3 signer copied into a v3.1 block (apksigner 31 ignores it).
+        (
+            "apk-v3-and-v31.apk",
+            "24",
+            true,
+            "untrusted",
+            &[("apk-v2", "self-signed"), ("apk-v3", "self-signed"), ("apk-v3.1", "self-signed")],
+        ),
+        // The v3 block renamed v3.1: v3 is missing, which v2's stripping protection and v3.1 say.
+        (
+            "apk-v31-without-v3.apk",
+            "24",
+            false,
+            "invalid",
+            &[("apk-v2", "apk-v3-stripped"), ("apk-v3.1", "apk-v3-stripped")],
+        ),
     ];
     for (name, sdk, verifies, status, sigs) in cases {
         let apk = dir.join(name);

@@ -118,6 +118,31 @@ fn cross_scheme_rules(
             invalidate(&mut c.report, C::ApkV3Stripped.reason(why));
         }
     }
+    // v3.1 only complements v3 (apksig: a v3.1 block without a v3 block fails).
+    if found.contains(&Scheme::V31) && !found.contains(&Scheme::V3) {
+        for (_, c) in checked.iter_mut().filter(|(s, _)| *s == Scheme::V31) {
+            let why = "an APK Signature Scheme v3.1 block without the v3 block it complements: v3 was stripped";
+            invalidate(&mut c.report, C::ApkV3Stripped.reason(why));
+        }
+    }
+    // The signers of one v3/v3.1 block are for SDK ranges that do not overlap.
+    for scheme in [Scheme::V3, Scheme::V31] {
+        let mut ranges: Vec<(u32, u32, usize)> = checked
+            .iter()
+            .enumerate()
+            .filter(|(_, (s, _))| *s == scheme)
+            .filter_map(|(i, (_, c))| Some((c.report.min_sdk?, c.report.max_sdk?, i)))
+            .collect();
+        ranges.sort();
+        for w in ranges.windows(2) {
+            let ((min0, max0, _), (min1, max1, i)) = (w[0], w[1]);
+            if min1 <= max0 {
+                let why =
+                    format!("{} signers for overlapping SDK ranges {min0}..{max0} and {min1}..{max1}", scheme.name());
+                invalidate(&mut checked[i].1.report, C::ApkSignerMismatch.reason(why));
+            }
+        }
+    }
     // The same signer: v1 and v2 sign with the same certificates (apksig compares the sets).
     let v2_certs: Vec<String> =
         checked.iter().filter(|(s, _)| *s == Scheme::V2).filter_map(|(_, c)| c.cert.clone()).collect();
