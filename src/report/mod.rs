@@ -251,6 +251,10 @@ impl Signer {
         if let Some(k) = &self.key_id {
             return format!("key {}", &k[..k.len().min(16)]);
         }
+        // Named only by issuer and serial (a kernel module whose key was not given).
+        if let (Some(i), Some(n)) = (&self.issuer, &self.serial) {
+            return format!("serial {} of {i}", &n[..n.len().min(16)]);
+        }
         String::new()
     }
 }

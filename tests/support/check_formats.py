@@ -161,7 +161,9 @@ def main():
         for p, s in [(None, s) for s in i["signatures"]] + plat:
             signer = s.get("signer") or {}
             name = signer.get("subject") or (signer.get("san") or [""])[0] or (
-                f"key {signer['keyId'][:16]}" if signer.get("keyId") else "")
+                f"key {signer['keyId'][:16]}" if signer.get("keyId") else "") or (
+                f"serial {signer['serial'][:16]} of {signer['issuer']}"
+                if signer.get("serial") and signer.get("issuer") else "")
             row = dict(base, verdict=s["verification"]["status"], reasons="; ".join(s["verification"]["reasons"]),
                        signer=name)
             if p is not None:
