@@ -1,5 +1,6 @@
 //! Linux kernel modules with appended signatures: the fixtures of testdata/kmod/ (openssl cms with
-//! sign-file's flags, scripts/make_kmod_fixtures.sh) and Debian's real signed crc7.ko. For each,
+//! sign-file's flags, scripts/make_kmod_fixtures.sh), the fs-suite's (the kernel's own
+//! scripts/sign-file) and Debian's real signed crc7.ko. For each,
 //! `openssl cms -verify` over the module bytes before the signature, with the signing certificate
 //! the kernel's keyring would hold, gives its verdict next to sigaudit's with that certificate as
 //! `--ca-roots`.
@@ -64,12 +65,19 @@ fn modules_get_the_verdict_openssl_cms_gives_with_the_kernel_key() {
     let rsa = kdir.join("kmod-key-rsa.pem");
     let ec = kdir.join("kmod-key-ec.pem");
     let expired = kdir.join("kmod-key-expired.pem");
+    let suite = corpus().join("fs-suite");
+    let suite_rsa = suite.join("pki/test-signer-rsa.pem");
+    let suite_ec = suite.join("pki/test-signer-ec.pem");
     // (module, the key given, openssl's verdict, ours, our first reason code)
     let cases: &[(PathBuf, &Path, bool, &str, &str)] = &[
         (real.join("debian-6.1.0-56-crc7.ko"), &debian_cert, true, "verified", "self-signed"),
         (kdir.join("kmod-rsa-sha256.ko"), &rsa, true, "verified", "self-signed"),
         (kdir.join("kmod-ec-keyid.ko"), &ec, true, "verified", "self-signed"),
         (kdir.join("kmod-rsa-with-cert.ko"), &rsa, true, "verified", "self-signed"),
+        // Made by the kernel's own scripts/sign-file (the fs-suite, test PKI signers).
+        (suite.join("kmod/kmod-rsa-sha256.ko"), &suite_rsa, true, "verified", "chain-anchored"),
+        (suite.join("kmod/kmod-ecdsa-p256-sha256.ko"), &suite_ec, true, "verified", "chain-anchored"),
+        (suite.join("kmod/kmod-ecdsa-p256-sha256.ko"), &suite_rsa, false, "unverified", "kmod-signer-unknown"),
         // One byte of the module flipped after signing.
         (kdir.join("kmod-tampered.ko"), &rsa, false, "invalid", "bad-signature"),
         // Signed by another key under the RSA key's issuer and serial.
