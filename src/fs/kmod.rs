@@ -156,8 +156,8 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
     if sd.content.is_some() {
         return malformed("the PKCS#7 carries its own content: a module signature is detached");
     }
-    if sd.signers.is_empty() {
-        return malformed("the PKCS#7 has no signer");
+    if sd.signers.is_empty() || sd.signers.len() > MAX_SIGNERS {
+        return malformed(format!("the PKCS#7 has {} signers", sd.signers.len()));
     }
     // The keyring: the certificates the signature carries, then the given ones.
     let mut pool: Vec<Cert> = sd.certificates.clone();
@@ -167,7 +167,7 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
         }
     }
     let mut signatures = Vec::new();
-    for (i, si) in sd.signers.iter().take(MAX_SIGNERS).enumerate() {
+    for (i, si) in sd.signers.iter().enumerate() {
         let mut r = verdict::report("kmod", i.to_string());
         r.digest_algorithm = si.hash().ok().map(|h| h.name().to_string());
         if si.find_cert(&pool).is_none() {

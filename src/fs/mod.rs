@@ -1,7 +1,7 @@
 //! The filesystem audit: walk paths in parallel, recognise formats by content, verify
-//! Authenticode (PE) and JAR signatures, and report every file of a supported type. Signed files of
-//! formats not verified yet (MSI, CAB, PowerShell, kernel modules, catalogs) are reported as
-//! `unsupported`, never as unsigned; other files are only counted.
+//! Authenticode (PE), JAR, APK (v1, v2, v3, v3.1) and kernel module signatures, and report every
+//! file of a supported type. Signed files of formats not verified yet (MSI, CAB, PowerShell,
+//! catalogs) are reported as `unsupported`, never as unsigned; other files are only counted.
 
 mod apk;
 mod jar;

@@ -409,7 +409,7 @@ pub struct FileReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
     pub path: String,
-    /// `pe`, `jar`, `apk`, or an unsupported signed format (`msi`, `cab`, `ps1`, `kmod`, `cat`).
+    /// `pe`, `jar`, `apk`, `kmod`, or an unsupported signed format (`msi`, `cab`, `ps1`, `cat`).
     #[serde(rename = "type")]
     pub file_type: String,
     /// SHA-256 of the whole file, lowercase hex.
@@ -428,7 +428,8 @@ pub struct FileReport {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct FileSignatureReport {
-    /// `authenticode` or `jar` (or the unsupported format's name).
+    /// `authenticode`, `jar`, `apk-v2`, `apk-v3`, `apk-v3.1`, `apk-signing-block`, `kmod` (or the
+    /// unsupported format's name).
     pub format: String,
     /// Where the signature sits: `0` primary, `0.1` its first nested signature; for JAR, the
     /// signature file (`META-INF/SIGNER.SF`).
