@@ -25,6 +25,17 @@ const PLATFORM_VARS: &[&str] = &[
     "QUAY_TOKEN",
     "HARBOR_USERNAME",
     "HARBOR_PASSWORD",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_ECR",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
 ];
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -341,7 +352,10 @@ fn lister_choices_that_cannot_work_are_usage_errors() {
             &["registry", "127.0.0.1:9/apps", "--plain-http", "--lister", "nope"],
             "use docker-hub, ghcr, gitlab, quay, harbor",
         ),
-        (&["registry", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/apps"], "no ecr lister"),
+        (
+            &["registry", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/apps", "--platform-token", "x"],
+            "AWS credentials from the standard chain",
+        ),
     ];
     for (args, needle) in cases {
         let o = run(args, &[]);
@@ -409,4 +423,59 @@ fn config_targets_shards_and_merge_keep_the_listing() {
     let errors = errors_with(&merged, "settings-differ");
     assert!(errors.iter().any(|m| m.contains("listing")), "{merged:#}");
     assert!(merged["scan"].get("listing").is_none_or(|l| l.is_null()), "{}", merged["scan"]);
+}
+
+/// Amazon ECR: the ECR API is moto's (the AWS emulator, in server mode on 127.0.0.1, holding the
+/// registry's repositories and images, created through the ECR API); the SDK's credentials and
+/// region come from the standard chain (here the environment); the registry protocol is
+/// docker-registry's. DescribeRepositories and DescribeImages list every repository and tag with
+/// its digest: the catalog scan's images and verdicts, without a tag list. Without credentials,
+/// the error says where AWS credentials come from.
+#[test]
+fn ecr_lists_through_the_aws_sdk_what_the_catalog_lists() {
+    let mut reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let base = catalog(&reg, "apps");
+    let base_stats = stats(&base);
+    let base = stdout_json(&base);
+    let endpoint = reg.moto_ecr("apps");
+    let aws = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_CONFIG_FILE", "/dev/null"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    let o = listed(&reg, "apps", "ecr", &endpoint, &[], &aws);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    assert_eq!(report["scan"]["listing"], "ecr");
+    assert_eq!(report["scan"]["complete"], true);
+    assert_eq!(comparable(&report), comparable(&base), "not what the catalog scan found");
+    assert_images_match(&report, &expected_in(&seeded, "apps/"));
+    let s = stats(&o);
+    assert_eq!(s["tag-list"], 0, "tags come with DescribeImages");
+    assert!(s["manifest-head"] < base_stats["manifest-head"], "{s:?} against {base_stats:?}");
+    assert!(s["listing"] > base["summary"]["repositories"].as_u64().unwrap(), "{s:?}");
+
+    // The endpoint from the standard chain's AWS_ENDPOINT_URL_ECR instead of --lister-url.
+    let target = format!("{}/apps", reg.addr);
+    let mut env = aws.to_vec();
+    env.push(("AWS_ENDPOINT_URL_ECR", &endpoint));
+    let o = run(&["registry", &target, "--plain-http", "-o", "json", "--lister", "ecr"], &env);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(comparable(&stdout_json(&o)), comparable(&base));
+
+    // No credentials anywhere in the chain.
+    let none = [
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_CONFIG_FILE", "/dev/null"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    let o = listed(&reg, "apps", "ecr", &endpoint, &["--retries", "0", "--timeout", "10"], &none);
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let errors = errors_with(&stdout_json(&o), "listing-error");
+    assert!(errors.iter().any(|m| m.contains("AWS_ACCESS_KEY_ID")), "{errors:#?}");
 }

@@ -320,9 +320,9 @@ pub struct RegistryArgs {
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub repos_file: Option<PathBuf>,
     /// List repositories (and, where the API gives them, tags with their digests) through a
-    /// platform's own API instead of /v2/_catalog: docker-hub, ghcr, gitlab, quay, harbor, or
-    /// catalog. Default: chosen from the host (docker.io, ghcr.io, gitlab.com and
-    /// registry.gitlab.com, quay.io), else the catalog.
+    /// platform's own API instead of /v2/_catalog: docker-hub, ghcr, gitlab, quay, harbor, ecr,
+    /// or catalog. Default: chosen from the host (docker.io, ghcr.io, gitlab.com and
+    /// registry.gitlab.com, quay.io, *.dkr.ecr.*.amazonaws.com), else the catalog.
     #[arg(long, value_name = "NAME", value_parser = parse_lister)]
     pub lister: Option<String>,
     /// The platform API's base URL (self-managed GitLab, Quay or Harbor; a test server), e.g.

@@ -64,26 +64,35 @@ pub fn choose(
         }
         return Ok(Chosen { listing, lister: None, credential_source: None });
     }
-    let Some(namespace) = namespace else {
+    if listing == Listing::Ecr && (args.platform_token.is_some() || t.platform_token_env.is_some()) {
+        bail!(
+            "target {}: the ecr lister takes AWS credentials from the standard chain (AWS_ACCESS_KEY_ID…, AWS_PROFILE, the instance role), not a platform token",
+            t.target
+        );
+    }
+    if namespace.is_none() && listing != Listing::Ecr {
         bail!(
             "target {}: the {listing} lister lists one namespace (an organisation, group or project): give HOST/NAMESPACE, or --repos-file",
             t.target
         );
-    };
-    if listing == Listing::Ecr {
-        bail!(
-            "target {}: this build has no ecr lister: name the repositories with --repos-file FILE (or --lister catalog to try /v2/_catalog)",
-            t.target
-        );
     }
-    let base = match url.map(str::to_string).or_else(|| listing.default_url(host, plain_http)) {
-        Some(b) => b,
-        None => bail!("target {}: the {listing} lister needs --lister-url", t.target),
-    };
+    let base = url.map(str::to_string).or_else(|| listing.default_url(host, plain_http));
+    if base.is_none() && listing != Listing::Ecr {
+        bail!("target {}: the {listing} lister needs --lister-url", t.target);
+    }
     let auth = credential(t, listing, args.platform_token)?;
-    let credential_source = auth.source.clone();
-    let lister = Lister::new(listing, &base, namespace, auth, args.api.clone(), client.stats_handle())
-        .map_err(|e| anyhow::anyhow!("target {}: {e}", t.target))?;
+    // ECR's credentials are the AWS chain's; nothing of ours is recorded.
+    let credential_source = auth.source.clone().filter(|_| listing != Listing::Ecr);
+    let lister = Lister::new(
+        listing,
+        base.as_deref(),
+        host,
+        namespace.unwrap_or(""),
+        auth,
+        args.api.clone(),
+        client.stats_handle(),
+    )
+    .map_err(|e| anyhow::anyhow!("target {}: {e}", t.target))?;
     Ok(Chosen { listing, lister: Some(Arc::new(lister)), credential_source })
 }
 

@@ -284,7 +284,7 @@ impl Scan {
     fn platform_listing(self: &Arc<Self>, lister: Arc<Lister>) -> impl futures::Stream<Item = String> + '_ {
         enum Cursor {
             Start,
-            Next(url::Url),
+            Next(crate::registry::listers::PageCursor),
             Done,
         }
         stream::unfold(Cursor::Start, move |cursor| {
@@ -293,13 +293,13 @@ impl Scan {
                 let page = match cursor {
                     Cursor::Done => return None,
                     Cursor::Start => lister.repositories(None).await,
-                    Cursor::Next(url) => lister.repositories(Some(url)).await,
+                    Cursor::Next(c) => lister.repositories(Some(c)).await,
                 };
                 let platform = lister.platform();
                 match page {
                     Ok(page) => {
                         let next = match page.next {
-                            Ok(Some(url)) => Cursor::Next(url),
+                            Ok(Some(c)) => Cursor::Next(c),
                             Ok(None) => Cursor::Done,
                             Err(e) => {
                                 let msg = format!("the {platform} API's repository listing stopped: {e}");

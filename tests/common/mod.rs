@@ -169,6 +169,39 @@ impl Registry {
         PlatformApi { url: format!("http://{addr}"), log }
     }
 
+    /// The Amazon ECR API emulated by moto in server mode (`moto_server`, from the virtualenv
+    /// scripts/setup.sh manages) on 127.0.0.1, holding this registry's repositories under
+    /// `namespace` and their tagged images, created through the ECR API itself by
+    /// tests/support/ecr_seed.py (boto3). Returns the endpoint URL; moto lives as long as the
+    /// registry.
+    pub fn moto_ecr(&mut self, namespace: &str) -> String {
+        let bin = venv().join("bin/moto_server");
+        if !bin.exists() {
+            panic!(
+                "{} is missing: pip install 'moto[server]==5.2.1' into that virtualenv (./scripts/setup.sh does it)",
+                bin.display()
+            );
+        }
+        let port = free_port();
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+        self.helpers.push(child);
+        let addr = format!("127.0.0.1:{port}");
+        wait_port(&addr);
+        let url = format!("http://{addr}");
+        let o = Command::new(venv().join("bin/python"))
+            .arg(repo_root().join("tests/support/ecr_seed.py"))
+            .args([&url, &self.addr, namespace])
+            .output()
+            .expect("run ecr_seed.py");
+        assert!(o.status.success(), "ecr_seed.py: {}", String::from_utf8_lossy(&o.stderr));
+        url
+    }
+
     /// ferro-oci-server 1.0.0, which implements the OCI referrers API.
     pub fn ferro() -> Registry {
         let bin = std::env::var("SIGAUDIT_FERRO").unwrap_or_else(|_| {

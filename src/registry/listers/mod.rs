@@ -1,6 +1,7 @@
 //! Listing repositories (and their tags) through a platform's own API, for registries that serve
-//! no `/v2/_catalog`: Docker Hub, GHCR (the GitHub REST API), GitLab, Quay and Harbor. Each
-//! platform has its file: the first page's URL, how a page reads, where the next page is.
+//! no `/v2/_catalog`: Docker Hub, GHCR (the GitHub REST API), GitLab, Quay and Harbor, spoken
+//! here over HTTP, and Amazon ECR through the AWS SDK (feature `ecr`). Each platform has its
+//! file: the first page's URL, how a page reads, where the next page is.
 //!
 //! What the platform lists decides only *which* repositories and tags are looked at. Manifests
 //! and signatures still come from the registry, by the OCI distribution protocol: where a listing
@@ -10,6 +11,8 @@
 
 mod api;
 mod docker_hub;
+#[cfg(feature = "ecr")]
+mod ecr;
 mod ghcr;
 mod gitlab;
 mod harbor;
@@ -170,6 +173,9 @@ pub enum ListError {
     Protocol { url: String, message: String },
     #[error("{0}")]
     Setup(String),
+    /// An AWS SDK call that failed (ECR): the operation, and what the SDK says.
+    #[error("{what}: {message}")]
+    Aws { what: String, message: String },
 }
 
 impl ListError {
@@ -188,50 +194,92 @@ pub struct ListedTag {
     pub digest: Option<Digest>,
 }
 
+/// Where the next page of a listing is: a URL (checked to be on the API's origin), or an
+/// opaque token (ECR's `nextToken`).
+#[derive(Debug, Clone)]
+pub enum PageCursor {
+    Url(Url),
+    Token(String),
+}
+
 /// One page of repositories: full names (`namespace/name`), and the next page (or why it
 /// cannot be followed; the repositories of this page count either way).
 #[derive(Debug)]
 pub struct RepoPage {
     pub repositories: Vec<String>,
-    pub next: Result<Option<Url>, ListError>,
+    pub next: Result<Option<PageCursor>, ListError>,
+}
+
+enum Backend {
+    /// A platform's HTTP API, spoken here.
+    Http(Api),
+    /// Amazon ECR, through the AWS SDK.
+    #[cfg(feature = "ecr")]
+    Ecr(ecr::Ecr),
 }
 
 /// A platform API, pointed at one namespace (a Docker Hub namespace, a GitHub organisation or
 /// user, a GitLab group or project, a Quay organisation, a Harbor project).
 pub struct Lister {
     platform: Listing,
-    api: Api,
+    backend: Backend,
     namespace: String,
     /// GHCR: `orgs` or `users`, as the first listing found the owner.
     owner_kind: OnceLock<&'static str>,
 }
 
 impl Lister {
+    /// A lister of `namespace` through `platform`'s API at `base` (ECR: the AWS chain's
+    /// endpoint when None); `host` is the registry's (ECR takes its account and region there).
     pub fn new(
         platform: Listing,
-        base: &str,
+        base: Option<&str>,
+        host: &str,
         namespace: &str,
         auth: PlatformAuth,
         config: ApiConfig,
         stats: Arc<Stats>,
     ) -> Result<Lister, ListError> {
-        let base = Url::parse(base).map_err(|e| ListError::Setup(format!("--lister-url {base:?}: {e}")))?;
-        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
-            return Err(ListError::Setup(format!("--lister-url {base}: an http:// or https:// URL")));
-        }
         let namespace = namespace.trim_matches('/').to_string();
-        if namespace.is_empty() {
+        if namespace.is_empty() && platform != Listing::Ecr {
             return Err(ListError::Setup(format!(
                 "the {platform} lister lists one namespace: give it in the target (HOST/NAMESPACE)"
             )));
         }
-        if platform == Listing::Ecr || !Listing::PLATFORMS.contains(&platform) {
-            return Err(ListError::Setup(format!(
-                "no {platform} lister in this build: name the repositories with --repos-file FILE"
-            )));
-        }
-        let api = Api::new(base, auth, config, stats)?;
-        Ok(Lister { platform, api, namespace, owner_kind: OnceLock::new() })
+        let base = match base {
+            None => None,
+            Some(b) => {
+                let u = Url::parse(b).map_err(|e| ListError::Setup(format!("--lister-url {b:?}: {e}")))?;
+                if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+                    return Err(ListError::Setup(format!("--lister-url {u}: an http:// or https:// URL")));
+                }
+                Some(u)
+            }
+        };
+        let backend = match platform {
+            #[cfg(feature = "ecr")]
+            Listing::Ecr => {
+                let _ = auth;
+                Backend::Ecr(ecr::Ecr::new(base.map(|u| u.to_string()), host, config, stats))
+            }
+            #[cfg(not(feature = "ecr"))]
+            Listing::Ecr => {
+                let _ = host;
+                return Err(ListError::Setup(
+                    "this build has no ecr lister (built without the `ecr` feature): name the repositories with --repos-file FILE".into(),
+                ));
+            }
+            Listing::Catalog | Listing::ReposFile => {
+                return Err(ListError::Setup(format!("{platform} is no platform lister")));
+            }
+            _ => {
+                let Some(base) = base else {
+                    return Err(ListError::Setup(format!("the {platform} lister needs --lister-url")));
+                };
+                Backend::Http(Api::new(base, auth, config, stats)?)
+            }
+        };
+        Ok(Lister { platform, backend, namespace, owner_kind: OnceLock::new() })
     }
 
     pub fn platform(&self) -> Listing {
@@ -239,24 +287,47 @@ impl Lister {
     }
 
     /// A page of repositories: the first (`cursor` None) or the one a previous page pointed at.
-    pub async fn repositories(&self, cursor: Option<Url>) -> Result<RepoPage, ListError> {
+    pub async fn repositories(&self, cursor: Option<PageCursor>) -> Result<RepoPage, ListError> {
         let ns = self.namespace.as_str();
+        let api = match &self.backend {
+            Backend::Http(api) => api,
+            #[cfg(feature = "ecr")]
+            Backend::Ecr(e) => {
+                let (repositories, next) = e.repositories(ns, cursor).await?;
+                return Ok(RepoPage { repositories, next: Ok(next) });
+            }
+        };
+        let cursor = match cursor {
+            None => None,
+            Some(PageCursor::Url(u)) => Some(u),
+            Some(PageCursor::Token(t)) => {
+                return Err(ListError::Protocol {
+                    url: api.base.to_string(),
+                    message: format!("unusable page token {t:?}"),
+                })
+            }
+        };
         let (answer, repositories, next) = match self.platform {
-            Listing::DockerHub => docker_hub::repositories(&self.api, ns, cursor).await?,
-            Listing::Ghcr => ghcr::repositories(&self.api, ns, cursor, &self.owner_kind).await?,
-            Listing::Gitlab => gitlab::repositories(&self.api, ns, cursor).await?,
-            Listing::Quay => quay::repositories(&self.api, ns, cursor).await?,
-            Listing::Harbor => harbor::repositories(&self.api, ns, cursor).await?,
+            Listing::DockerHub => docker_hub::repositories(api, ns, cursor).await?,
+            Listing::Ghcr => ghcr::repositories(api, ns, cursor, &self.owner_kind).await?,
+            Listing::Gitlab => gitlab::repositories(api, ns, cursor).await?,
+            Listing::Quay => quay::repositories(api, ns, cursor).await?,
+            Listing::Harbor => harbor::repositories(api, ns, cursor).await?,
             other => return Err(ListError::Setup(format!("no {other} lister"))),
         };
-        let next = next.and_then(|n| n.map(|u| self.api.same_origin(&answer.url, u)).transpose());
+        let next = next.and_then(|n| n.map(|u| api.same_origin(&answer.url, u).map(PageCursor::Url)).transpose());
         Ok(RepoPage { repositories, next })
     }
 
     /// The tags of `repository` with their digests, where the platform lists them so (GHCR,
-    /// Quay, Harbor); `None` where the registry's own tag list is to be read (Docker Hub, GitLab,
-    /// whose tag listings give no digest without one request per tag).
+    /// Quay, Harbor, ECR); `None` where the registry's own tag list is to be read (Docker Hub,
+    /// GitLab, whose tag listings give no digest without one request per tag).
     pub async fn tags(&self, repository: &str) -> Result<Option<Vec<ListedTag>>, ListError> {
+        let api = match &self.backend {
+            Backend::Http(api) => api,
+            #[cfg(feature = "ecr")]
+            Backend::Ecr(e) => return e.tags(repository).await.map(Some),
+        };
         let ns = self.namespace.as_str();
         let Some(name) = repository.strip_prefix(ns).and_then(|r| r.strip_prefix('/')) else {
             return Ok(None);
@@ -264,10 +335,10 @@ impl Lister {
         match self.platform {
             Listing::Ghcr => {
                 let kind = self.owner_kind.get().copied().unwrap_or("orgs");
-                ghcr::tags(&self.api, kind, ns, name).await.map(Some)
+                ghcr::tags(api, kind, ns, name).await.map(Some)
             }
-            Listing::Quay => quay::tags(&self.api, ns, name).await.map(Some),
-            Listing::Harbor => harbor::tags(&self.api, ns, name).await.map(Some),
+            Listing::Quay => quay::tags(api, ns, name).await.map(Some),
+            Listing::Harbor => harbor::tags(api, ns, name).await.map(Some),
             _ => Ok(None),
         }
     }
