@@ -218,6 +218,14 @@ fn a_rate_limited_platform_is_waited_for_within_bounds() {
     assert!(stats(&o)["retries"] >= 2);
     assert_eq!(api.requests().iter().filter(|r| r.ends_with(" 429")).count(), 2);
 
+    // GitHub's own answer to a spent rate limit: 403 with x-ratelimit-remaining: 0 until
+    // x-ratelimit-reset. A wait, not an authentication error.
+    let api = reg.platform_api("ghcr", "apps", &["--rate-limit", "1", "--rate-limit-status", "403"]);
+    let o = listed(&reg, "apps", "ghcr", &api.url, &[], &[]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(comparable(&stdout_json(&o)), comparable(&base));
+    assert_eq!(api.requests().iter().filter(|r| r.ends_with(" 403")).count(), 1);
+
     let api = reg.platform_api("harbor", "apps", &["--rate-limit", "100"]);
     let o = listed(&reg, "apps", "harbor", &api.url, &["--retries", "2"], &[]);
     assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));

@@ -14,11 +14,12 @@ usage: platform_api.py PLATFORM PORT REGISTRY NAMESPACE FIXTURES LOG [options]
   --trailing-empty-page a listing whose items fill its last page says there is one more, empty
   --foreign-next        the first repositories page points its next page at another host
   --rate-limit N        the first N requests answer 429 with Retry-After: 1
+  --rate-limit-status S answer those with S instead (GitHub's 403 of a spent rate limit)
   --auth KIND:SECRET    bearer:TOKEN, private-token:TOKEN or basic:USER:PASSWORD; else 401
   --user                GHCR: the namespace is a user (the orgs endpoint answers 404)
 Every request is appended to LOG as "METHOD PATH?QUERY STATUS".
 """
-import argparse, base64, copy, http.client, http.server, json, os, urllib.parse
+import argparse, base64, copy, http.client, http.server, json, os, time, urllib.parse
 
 ACCEPT = ", ".join([
     "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json",
@@ -33,6 +34,7 @@ p.add_argument("--page-size", type=int, default=100)
 p.add_argument("--trailing-empty-page", action="store_true")
 p.add_argument("--foreign-next", action="store_true")
 p.add_argument("--rate-limit", type=int, default=0)
+p.add_argument("--rate-limit-status", type=int, default=429)
 p.add_argument("--auth")
 p.add_argument("--user", action="store_true")
 args = p.parse_args()
@@ -140,8 +142,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = u.path
         requests_seen[0] += 1
         if requests_seen[0] <= args.rate_limit:
-            return self.reply(429, {"message": "API rate limit exceeded"},
-                              [("Retry-After", "1"), ("X-RateLimit-Remaining", "0")])
+            # GitHub answers 403 (or 429) with x-ratelimit-remaining: 0 and the reset time.
+            return self.reply(args.rate_limit_status, {"message": "API rate limit exceeded"},
+                              [("Retry-After", "1"), ("X-RateLimit-Remaining", "0"),
+                               ("X-RateLimit-Reset", str(int(time.time()) + 1))])
         if not self.authorized():
             return self.reply(401, {"message": "Requires authentication"})
         number = int(q.get("page", "1"))

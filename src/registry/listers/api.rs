@@ -109,8 +109,8 @@ impl Api {
         Ok(next)
     }
 
-    /// GET `url` with the platform's credentials. 429 (and 403 with an exhausted GitHub rate
-    /// limit) and 502/503/504 are retried after `Retry-After` (or the reset time, or a backoff),
+    /// GET `url` with the platform's credentials. 429 (and GitHub's 403 of a rate limit) and
+    /// 502/503/504 are retried after `Retry-After` (or the reset time, or a backoff),
     /// within the retry budget. 401/403 are an authentication error saying which credential
     /// is missing or refused.
     pub async fn get(&self, url: Url) -> Result<Answer, ListError> {
@@ -128,8 +128,13 @@ impl Api {
             let answer = Answer { headers, body, url: url.clone() };
             let wait = match status.as_u16() {
                 429 | 502 | 503 | 504 => Some(retry_after(&answer.headers).unwrap_or_else(|| backoff(attempt))),
+                // GitHub: the primary rate limit spent (403 with x-ratelimit-remaining: 0, until
+                // x-ratelimit-reset), or a secondary rate limit (403 with Retry-After).
                 403 if answer.header("x-ratelimit-remaining") == Some("0") => {
                     Some(rate_limit_reset(&answer.headers).unwrap_or_else(|| backoff(attempt)))
+                }
+                403 if answer.header("retry-after").is_some() => {
+                    Some(retry_after(&answer.headers).unwrap_or_else(|| backoff(attempt)))
                 }
                 _ => None,
             };
