@@ -5,18 +5,22 @@
 #                                              and 4 shards (4 processes) against one process
 #   scripts/bench.sh fs [COPIES]               signed PE/JAR files vs sha256sum, osslsigncode, jarsigner
 #   scripts/bench.sh bundles [ROUNDS]          verify-bundle over the 70 Sigstore conformance cases (file and digest)
+#   scripts/bench.sh listing [REPOS TAGS ALIASES]  requests per image: the catalog against each platform
+#                                              lister (APIs replayed by tests/support/platform_api.py);
+#                                              default 50 x 10 images with 1 alias tag each
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Samples: testdata/ (or a larger corpus with its layout in $SIGAUDIT_CORPUS).
 SIGAUDIT_CORPUS="$(cd "${SIGAUDIT_CORPUS:-testdata}" && pwd)"
 export SIGAUDIT_CORPUS PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 mode="${1:-registry}"
-case "$mode" in registry|fs|bundles) ;; *) echo "usage: $0 [registry REPOS TAGS | fs COPIES | bundles ROUNDS]" >&2; exit 2;; esac
+case "$mode" in registry|fs|bundles|listing) ;; *) echo "usage: $0 [registry REPOS TAGS | fs COPIES | bundles ROUNDS | listing REPOS TAGS ALIASES]" >&2; exit 2;; esac
 [ $# -gt 0 ] && shift
 ./scripts/setup.sh --bench   # the demo's packages plus hey, bc, time (apt-get: root)
 # The binary, wherever CARGO_TARGET_DIR or .cargo/config put the target directory.
-bin="$(cargo build --release --locked --message-format=json-render-diagnostics \
-  | jq -r 'select(.reason == "compiler-artifact" and .target.name == "sigaudit" and (.target.kind | index("bin"))) | .executable')"
+# SIGAUDIT_BIN: another build (request counts, as `listing` measures them, do not depend on it).
+bin="${SIGAUDIT_BIN:-$(cargo build --release --locked --message-format=json-render-diagnostics \
+  | jq -r 'select(.reason == "compiler-artifact" and .target.name == "sigaudit" and (.target.kind | index("bin"))) | .executable')}"
 work="$(mktemp -d)"; pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
@@ -99,6 +103,46 @@ YAML
   merged_images=$(jq '.summary.images' "$work/out")
   echo "  merged: $merged_images images (one process: $((repos * tags)) expected), complete: $(jq '.scan.complete' "$work/out")"
   echo "  one process / 4 shards: $one s / $four s = $(echo "scale=2; $one / $four" | bc)x; the registry's ceiling is $best req/s: both are bounded by it (floor $floor s)"
+elif [ "$mode" = listing ]; then
+  # Requests per image when a platform API lists the repositories: the catalog scan against
+  # each lister, over the same registry content. GHCR, Quay and Harbor list each tag's digest,
+  # so no tag list is read and the tags of one image take one manifest HEAD; Docker Hub and
+  # GitLab list repositories only. The platform APIs are replayed on 127.0.0.1 (no installable
+  # server emulates them); the registry protocol is docker-registry's.
+  repos="${1:-50}"; tags="${2:-10}"; aliases="${3:-1}"
+  port=$(free_port)
+  cat > "$work/config.yml" <<YAML
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $work/data}, cache: {blobdescriptor: inmemory}}
+http: {addr: 127.0.0.1:$port}
+catalog: {maxentries: 1000}
+YAML
+  /usr/bin/docker-registry serve "$work/config.yml" > "$work/registry.log" 2>&1 & pids+=($!)
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+  python3 scripts/bench_seed.py --registry "127.0.0.1:$port" --repos "$repos" --tags "$tags" --aliases "$aliases" --threads 16
+  images=$((repos * tags))
+  per_image() { # label, stats line
+    local total listing
+    total=$(echo "$2" | grep -o 'total [0-9]*' | awk '{print $2}')
+    listing=$(echo "$2" | grep -o 'listing [0-9]*' | awk '{print $2}')
+    printf '%-12s %6d requests (%4d platform API, %s) = %.3f per image, %.3f to the registry\n' "$1" "$total" "$listing" \
+      "$(echo "$2" | grep -o 'tag-list [0-9]*, manifest-head [0-9]*')" \
+      "$(echo "scale=3; $total / $images" | bc)" "$(echo "scale=3; ($total - $listing) / $images" | bc)"
+  }
+  echo "$images images in $repos repositories, $((1 + aliases)) tags each"
+  "$bin" registry "127.0.0.1:$port/bench" --plain-http -o ndjson --stats > "$work/catalog.ndjson" 2> "$work/err"
+  per_image catalog "$(grep -o 'requests to.*' "$work/err")"
+  for platform in docker-hub gitlab ghcr quay harbor; do
+    api=$(free_port)
+    python3 tests/support/platform_api.py "$platform" "$api" "127.0.0.1:$port" bench testdata/listers "$work/$platform.log" \
+      > /dev/null 2>&1 & pids+=($!)
+    for _ in $(seq 600); do grep -q READY "$work/$platform.log" 2>/dev/null && break; sleep 0.1; done
+    "$bin" registry "127.0.0.1:$port/bench" --plain-http -o ndjson --stats --lister "$platform" \
+      --lister-url "http://127.0.0.1:$api" > "$work/$platform.ndjson" 2> "$work/err"
+    per_image "$platform" "$(grep -o 'requests to.*' "$work/err")"
+    [ "$(tail -n1 "$work/$platform.ndjson" | jq '.summary.images')" = "$images" ] || echo "  $platform: not $images images" >&2
+  done
 elif [ "$mode" = bundles ]; then
   rounds="${1:-3}"
   conf="$SIGAUDIT_CORPUS/sigstore/conformance"

@@ -4,7 +4,10 @@ by an annotation; layers and configs are shared per repository), one in SIGN_EVE
 cosign-format signature by the same independent signer as seed_registry.py. Uploads run on
 THREADS concurrent HTTP connections to 127.0.0.1.
 
-usage: bench_seed.py --registry 127.0.0.1:PORT --repos R --tags T [--sign-every 50] [--threads 16]"""
+--aliases N: each image also carries N more tags (t00000-a0, …), as a version tag and its moving
+aliases do.
+
+usage: bench_seed.py --registry 127.0.0.1:PORT --repos R --tags T [--aliases 0] [--sign-every 50] [--threads 16]"""
 import argparse, concurrent.futures, os, sys, threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import seed_registry as s  # noqa: E402
@@ -24,7 +27,7 @@ def signer_for(addr):
     return local.signer
 
 
-def seed_repo(addr, r, tags, sign_every):
+def seed_repo(addr, r, tags, sign_every, aliases=0):
     repo = f"bench/r{r:05d}"
     layer = (f"layer of {repo}\n" * 64).encode()
     config = s.canon({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [s.sha256(layer)]}})
@@ -38,6 +41,8 @@ def seed_repo(addr, r, tags, sign_every):
                      "layers": [s.descriptor("application/vnd.oci.image.layer.v1.tar+gzip", layer)],
                      "annotations": {"bench.image": f"{r}-{t}"}})
         g.push_manifest(repo, f"t{t:05d}", m, s.OCI_MANIFEST)
+        for k in range(aliases):
+            g.push_manifest(repo, f"t{t:05d}-a{k}", m, s.OCI_MANIFEST)
         if (r * tags + t) % sign_every == 0:
             d = s.sha256(m)
             signer = signer_for(addr)
@@ -54,12 +59,14 @@ def main():
     ap.add_argument("--tags", type=int, default=20)
     ap.add_argument("--sign-every", type=int, default=50)
     ap.add_argument("--threads", type=int, default=16)
+    ap.add_argument("--aliases", type=int, default=0)
     a = ap.parse_args()
     if not a.registry.startswith("127.0.0.1:"):
         sys.exit("bench_seed.py: only 127.0.0.1")
     with concurrent.futures.ThreadPoolExecutor(a.threads) as ex:
-        signed = sum(ex.map(lambda r: seed_repo(a.registry, r, a.tags, a.sign_every), range(a.repos)))
-    print(f"seeded {a.repos * a.tags} images in {a.repos} repositories, {signed} signed", file=sys.stderr)
+        signed = sum(ex.map(lambda r: seed_repo(a.registry, r, a.tags, a.sign_every, a.aliases), range(a.repos)))
+    print(f"seeded {a.repos * a.tags} images ({1 + a.aliases} tags each) in {a.repos} repositories, {signed} signed",
+          file=sys.stderr)
 
 
 if __name__ == "__main__":

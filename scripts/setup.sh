@@ -97,11 +97,14 @@ if [ "$mode" = test ]; then
   #   lxml                 validates the JUnit report against Jenkins' junit-10.xsd
   #   prometheus-client    parses the Prometheus textfile report (its text-format parser)
   # (the last three: tests/report_formats.rs; the schemas are in testdata/schemas/)
+  #   moto[server]         the AWS API emulator (moto_server on 127.0.0.1), for the Amazon ECR
+  #                        lister (tests/listers.rs); its boto3 creates the ECR repositories
   kv_venv="${XDG_CACHE_HOME:-$HOME/.cache}/sigaudit/venv"
-  pins=(kubernetes-validate==1.37.0 jsonschema==4.26.0 lxml==6.1.3 prometheus-client==0.26.0)
+  pins=(kubernetes-validate==1.37.0 jsonschema==4.26.0 lxml==6.1.3 prometheus-client==0.26.0 moto[server]==5.2.1)
   missing=()
   for pin in "${pins[@]}"; do
-    if ! "$kv_venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('${pin%%==*}') != '${pin##*==}')" >/dev/null 2>&1; then
+    name="${pin%%==*}"; name="${name%%\[*}"   # the distribution's name, without [extras]
+    if ! "$kv_venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('$name') != '${pin##*==}')" >/dev/null 2>&1; then
       missing+=("$pin")
     fi
   done

@@ -548,6 +548,10 @@ fn a_refused_catalog_says_what_would_work() {
         let error = &report["errors"][0];
         assert_eq!(error["code"], "catalog-error", "{report:#}");
         assert!(error["message"].as_str().unwrap().contains("--repos-file"), "HTTP {status}: {error}");
+        assert!(
+            error["message"].as_str().unwrap().contains("--lister harbor, quay or gitlab"),
+            "HTTP {status}: {error}"
+        );
         // With the repositories named, the same registry scans in full.
         let dir = tempfile::tempdir().unwrap();
         let repos = dir.path().join("repos.txt");

@@ -26,7 +26,8 @@ fn referrers_api_finds_notary_signatures_and_bundles() {
     common::assert_orphans_and_notes_match(&report, &seeded.expected);
     // The API is probed once, then asked once per image and once per manifest an index lists.
     let stderr = String::from_utf8_lossy(&o.stderr);
-    let referrers: usize = stderr.split("referrers ").nth(1).unwrap().split(')').next().unwrap().parse().unwrap();
+    let referrers: usize =
+        stderr.split("referrers ").nth(1).unwrap().split([')', ',']).next().unwrap().parse().unwrap();
     let platforms: usize =
         report["images"].as_array().unwrap().iter().filter_map(|i| i["platforms"].as_array()).map(|p| p.len()).sum();
     assert!(platforms >= 8, "{platforms} platform manifests");

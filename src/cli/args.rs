@@ -219,6 +219,14 @@ pub enum Progress {
     Never,
 }
 
+/// `--lister NAME`: a platform lister or `catalog`.
+pub fn parse_lister(s: &str) -> Result<String, String> {
+    match sigaudit::registry::listers::Listing::parse(s) {
+        Some(_) => Ok(s.to_string()),
+        None => Err(format!("{s:?}: use docker-hub, ghcr, gitlab, quay, harbor, ecr or catalog")),
+    }
+}
+
 /// `90s`, `15m`, `1h30m`, `2d`, or plain seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let bad = || format!("{s:?} is not a duration: use a number and a unit, e.g. 90s, 15m, 1h30m, 2d");
@@ -307,9 +315,25 @@ pub struct RegistryArgs {
     /// Skip repositories matching this glob (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
-    /// Repository names, one per line, for registries without a catalog (Docker Hub, GHCR).
+    /// Repository names, one per line, for registries whose catalog and platform API are both
+    /// out of reach.
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub repos_file: Option<PathBuf>,
+    /// List repositories (and, where the API gives them, tags with their digests) through a
+    /// platform's own API instead of /v2/_catalog: docker-hub, ghcr, gitlab, quay, harbor, ecr,
+    /// or catalog. Default: chosen from the host (docker.io, ghcr.io, gitlab.com and
+    /// registry.gitlab.com, quay.io, *.dkr.ecr.*.amazonaws.com), else the catalog.
+    #[arg(long, value_name = "NAME", value_parser = parse_lister)]
+    pub lister: Option<String>,
+    /// The platform API's base URL (self-managed GitLab, Quay or Harbor; a test server), e.g.
+    /// https://gitlab.example.com. Default: the platform's public API, or the registry host.
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
+    pub lister_url: Option<String>,
+    /// The platform API's token (visible to other users of this machine: prefer the platform's
+    /// environment variable: DOCKERHUB_TOKEN, SIGAUDIT_GITHUB_TOKEN or GITHUB_TOKEN,
+    /// GITLAB_TOKEN, QUAY_TOKEN; Harbor: HARBOR_USERNAME with HARBOR_PASSWORD).
+    #[arg(long, value_name = "TOKEN", hide_env_values = true)]
+    pub platform_token: Option<String>,
     #[command(flatten)]
     pub common: CommonArgs,
 }

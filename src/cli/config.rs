@@ -27,8 +27,18 @@ use std::ffi::OsString;
 use std::path::Path;
 
 /// Flags a config file may not set: secrets, what one run verifies, and the TLS switch-off.
-const COMMAND_LINE_ONLY: &[&str] =
-    &["password", "password-stdin", "token", "insecure-skip-tls-verify", "bundle", "json", "config", "help", "version"];
+const COMMAND_LINE_ONLY: &[&str] = &[
+    "password",
+    "password-stdin",
+    "token",
+    "platform-token",
+    "insecure-skip-tls-verify",
+    "bundle",
+    "json",
+    "config",
+    "help",
+    "version",
+];
 
 /// Commands the config file does not apply to: `merge` and `diff` judge nothing (a merged report
 /// keeps the settings its inputs ran with) and take their few flags on the command line.
@@ -62,6 +72,15 @@ pub struct TargetConfig {
     /// The environment variable holding a bearer token for this registry.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_env: Option<String>,
+    /// `--lister` for this registry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lister: Option<String>,
+    /// `--lister-url` for this registry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lister_url: Option<String>,
+    /// The environment variable holding the platform API's token for this registry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_token_env: Option<String>,
 }
 
 /// The `[[targets]]` of a config file (empty when it has none); relative paths made absolute.
@@ -219,7 +238,7 @@ pub fn settings(sub: &Command, m: &ArgMatches) -> serde_json::Map<String, serde_
     for arg in sub.get_arguments() {
         let id = arg.get_id().as_str();
         let Some(long) = arg.get_long() else { continue };
-        if matches!(long, "password" | "token" | "help" | "version") || arg.is_global_set() {
+        if matches!(long, "password" | "token" | "platform-token" | "help" | "version") || arg.is_global_set() {
             continue;
         }
         if !matches!(m.value_source(id), Some(ValueSource::CommandLine) | Some(ValueSource::EnvVariable)) {

@@ -68,6 +68,7 @@ pub async fn run(a: MergeArgs) -> Result<ExitStatus> {
         settings: serde_json::Map::new(),
         hint: None,
         shard: None,
+        listing: None,
         merged: Some(merged.scan),
         requests: None,
         stop: None,

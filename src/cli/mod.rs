@@ -4,6 +4,7 @@ pub mod bundle;
 pub mod config;
 pub mod diff;
 pub mod generate;
+pub mod listing;
 pub mod merge;
 pub mod progress_bar;
 pub mod run;

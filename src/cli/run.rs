@@ -124,6 +124,18 @@ impl Settings {
         })
     }
 
+    /// How a platform API lister connects: the registry client's timeout, retries and TLS.
+    pub fn api_config(&self) -> sigaudit::registry::listers::ApiConfig {
+        let c = &self.common_client;
+        sigaudit::registry::listers::ApiConfig {
+            timeout: c.timeout,
+            max_retries: c.max_retries,
+            max_retry_time: c.max_retry_time,
+            tls_ca_pem: c.tls_ca_pem.clone(),
+            insecure_skip_tls_verify: c.insecure_skip_tls_verify,
+        }
+    }
+
     /// Whether credentials were given on the command line (they are for one registry only).
     pub fn has_flag_credentials(&self) -> bool {
         self.token.is_some() || self.username.is_some()
@@ -360,6 +372,8 @@ pub struct ReportSetup<'a> {
     pub hint: Option<String>,
     /// `--shard`: the slice of the registry this scan covers.
     pub shard: Option<sigaudit::crawl::Shard>,
+    /// `scan.listing`: how repositories were listed (registry scans).
+    pub listing: Option<serde_json::Value>,
     /// `sigaudit merge`: the scan the merged report describes (then `kind`, `target` and
     /// `settings` are not used), with when its last input finished.
     pub merged: Option<ScanInfo>,
@@ -390,6 +404,7 @@ where
         only: None,
         settings: Some(setup.settings),
         shard: setup.shard,
+        listing: setup.listing,
         merged: None,
     });
     // A merged report finished when its last input did.
@@ -648,8 +663,18 @@ pub fn now_rfc3339() -> String {
 pub fn print_stats(label: &str, client: &RegistryClient) {
     let s = client.stats().snapshot();
     eprintln!(
-        "requests to {label}: total {} (ping {}, token {}, catalog {}, tag-list {}, manifest-head {}, manifest-get {}, blob {}, referrers {}); retries {}",
-        s.total, s.ping, s.token, s.catalog, s.tag_list, s.manifest_head, s.manifest_get, s.blob, s.referrers, s.retries
+        "requests to {label}: total {} (ping {}, token {}, catalog {}, tag-list {}, manifest-head {}, manifest-get {}, blob {}, referrers {}, listing {}); retries {}",
+        s.total,
+        s.ping,
+        s.token,
+        s.catalog,
+        s.tag_list,
+        s.manifest_head,
+        s.manifest_get,
+        s.blob,
+        s.referrers,
+        s.listing,
+        s.retries
     );
 }
 

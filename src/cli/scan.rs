@@ -4,10 +4,11 @@
 use super::args::{FsArgs, ImageArgs, RegistryArgs};
 use super::audit::Audit;
 use super::config::TargetConfig;
+use super::listing::ListingArgs;
 use super::run::{self, ExitStatus, ReportSettings, ReportSetup, Settings};
 use anyhow::{bail, Context, Result};
 use serde_json::{Map, Value};
-use sigaudit::crawl::Shard;
+use sigaudit::crawl::{RepoSource, Shard};
 use sigaudit::registry::{Credentials, Secret};
 use sigaudit::report::merge;
 use sigaudit::report::ErrorReport;
@@ -53,6 +54,7 @@ pub async fn fs(a: FsArgs, settings: Map<String, Value>) -> Result<ExitStatus> {
         settings,
         hint: a.ca_roots.is_empty().then(|| FS_HINT.to_string()),
         shard: None,
+        listing: None,
         merged: None,
         requests: None,
         stop: Some(opts.stop.clone()),
@@ -102,6 +104,17 @@ struct Walk {
     client: Arc<sigaudit::registry::RegistryClient>,
     filter: sigaudit::crawl::RepoFilter,
     repos: Option<Vec<String>>,
+    lister: Option<Arc<sigaudit::registry::listers::Lister>>,
+}
+
+impl Walk {
+    fn source(&self) -> RepoSource {
+        match (&self.repos, &self.lister) {
+            (Some(r), _) => RepoSource::Named(r.clone()),
+            (None, Some(l)) => RepoSource::Lister(l.clone()),
+            (None, None) => RepoSource::Catalog,
+        }
+    }
 }
 
 /// The registries to scan: the command line's, then the config file's `[[targets]]` (a target
@@ -180,6 +193,11 @@ pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Opt
     if !from_file.is_empty() {
         settings.insert("targets".into(), serde_json::to_value(&from_file)?);
     }
+    if targets.len() > 1 && a.platform_token.is_some() {
+        bail!(
+            "--platform-token is for one registry: with several targets give each platform-token-env in the config file's [[targets]], or the platform's own variable"
+        );
+    }
     if targets.len() > 1 && s.has_flag_credentials() {
         bail!(
             "--username/--token are for one registry: with several targets give each its credentials in the docker config, or username with password-env (or token-env) in the config file's [[targets]]"
@@ -187,6 +205,8 @@ pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Opt
     }
     let mut walks = Vec::new();
     let mut unreachable = Vec::new();
+    let mut listings = Vec::new();
+    let mut credential_sources: Vec<String> = Vec::new();
     for t in &targets {
         let (target, plain_http) = run::scheme(&t.target, t.plain_http.unwrap_or(a.common.plain_http))?;
         let (host, namespace) = run::split_target(target)?;
@@ -194,20 +214,49 @@ pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Opt
             if t.include.is_empty() { &a.include } else { &t.include },
             if t.exclude.is_empty() { &a.exclude } else { &t.exclude },
         );
-        let mut filter = run::repo_filter(namespace, include, exclude)?;
+        let mut filter = run::repo_filter(namespace.clone(), include, exclude)?;
         filter.shard = shard;
         let repos = match t.repos_file.as_ref().or(a.repos_file.as_ref()) {
             None => None,
             Some(p) => Some(read_repos_file(p)?),
         };
         let client = s.client_for(&host, plain_http, target_credentials(t)?, t.rps).await?;
+        let listing_args = ListingArgs {
+            lister: a.lister.as_deref(),
+            lister_url: a.lister_url.as_deref(),
+            platform_token: a.platform_token.as_deref(),
+            repos_file: repos.is_some(),
+            api: s.api_config(),
+        };
+        let chosen = super::listing::choose(t, &listing_args, &host, namespace.as_deref(), plain_http, &client)?;
+        listings.push((t.target.clone(), chosen.listing));
+        if let Some(var) = chosen.credential_source {
+            credential_sources.push(var);
+        }
+        let lister = chosen.lister;
         match ping(&client, &host, &s.report).await {
-            Ok(()) => walks.push(Walk { host, client, filter, repos }),
+            Ok(()) => walks.push(Walk { host, client, filter, repos, lister }),
             // One registry: nothing to report. Several: the others are still scanned.
             Err(e) if targets.len() == 1 => return Err(e),
             Err(e) => unreachable.push((host, format!("{e:#}"))),
         }
     }
+    // Where the platform credential came from (a variable's name, never its value).
+    credential_sources.dedup();
+    match credential_sources.as_slice() {
+        [] => {}
+        [one] => {
+            settings.insert("platform-token-env".into(), Value::String(one.clone()));
+        }
+        many => {
+            settings
+                .insert("platform-token-env".into(), Value::Array(many.iter().cloned().map(Value::String).collect()));
+        }
+    }
+    let listing = match listings.as_slice() {
+        [(_, l), rest @ ..] if rest.iter().all(|(_, x)| x == l) => Value::String(l.as_str().into()),
+        many => Value::Object(many.iter().map(|(t, l)| (t.clone(), Value::String(l.as_str().into()))).collect()),
+    };
     let shown: Vec<&str> = targets.iter().map(|t| t.target.as_str()).collect();
     let setup = ReportSetup {
         report: &s.report,
@@ -224,6 +273,7 @@ pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Opt
         settings,
         hint: (!s.trust_given).then(|| REGISTRY_HINT.to_string()),
         shard,
+        listing: Some(listing),
         merged: None,
         requests: Some(requests(walks.iter().map(|w| w.client.clone()).collect())),
         stop: None,
@@ -245,7 +295,7 @@ pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Opt
             }
             let scans = walks.iter().map(|w| {
                 let scan = run::new_scan(w.client.clone(), settings, tx.clone());
-                async move { scan.registry(&w.filter, w.repos.clone(), parallel).await }
+                async move { scan.registry(&w.filter, w.source(), parallel).await }
             });
             futures::future::join_all(scans).await;
         })
@@ -294,6 +344,7 @@ pub async fn image(a: ImageArgs, mut settings: Map<String, Value>) -> Result<Exi
         settings,
         hint: (!s.trust_given).then(|| REGISTRY_HINT.to_string()),
         shard: None,
+        listing: None,
         merged: None,
         requests: Some(requests(clients.iter().map(|(_, c)| c.clone()).collect())),
         stop: None,

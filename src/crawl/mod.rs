@@ -10,6 +10,7 @@ pub mod shard;
 pub use shard::Shard;
 
 use crate::oci::Digest;
+use crate::registry::listers::Lister;
 use crate::registry::{ReferrersAnswer, RegistryClient};
 use crate::report::{ErrorReport, FileReport, ImageReport, NoteReport, OrphanReport};
 use crate::trust::Trust;
@@ -111,6 +112,16 @@ fn catalog_refused(e: &crate::registry::RegistryError) -> bool {
         }
         _ => false,
     }
+}
+
+/// Where a registry walk takes its repositories from.
+pub enum RepoSource {
+    /// `/v2/_catalog`.
+    Catalog,
+    /// Named by the user (`--repos-file`): each must exist.
+    Named(Vec<String>),
+    /// A platform API (`scan.listing`: docker-hub, ghcr, gitlab, quay, harbor).
+    Lister(Arc<Lister>),
 }
 
 /// Shared state of one scan.
@@ -228,25 +239,85 @@ impl Scan {
         }
     }
 
-    /// Walk a registry: the catalog (or the given repositories), filtered, repositories in parallel.
-    /// Repositories the user named (`repos`) must exist; ones the catalog lists exist even when
-    /// their tag list answers 404 (a repository holding only untagged manifests).
-    pub async fn registry(self: &Arc<Self>, filter: &RepoFilter, repos: Option<Vec<String>>, parallel_repos: usize) {
-        let named = repos.is_some();
-        let repo_stream: stream::BoxStream<'_, String> = match repos {
-            Some(list) => stream::iter(list).boxed(),
-            None => self.catalog().boxed(),
+    /// Walk a registry: the catalog, the given repositories, or a platform API's listing;
+    /// filtered, repositories in parallel. Repositories the user named must exist; ones a
+    /// listing lists exist even when their tag list answers 404 (only untagged manifests).
+    pub async fn registry(self: &Arc<Self>, filter: &RepoFilter, source: RepoSource, parallel_repos: usize) {
+        let (named, lister) = match &source {
+            RepoSource::Named(_) => (true, None),
+            RepoSource::Catalog => (false, None),
+            RepoSource::Lister(l) => (false, Some(l.clone())),
+        };
+        let repo_stream: stream::BoxStream<'_, String> = match source {
+            RepoSource::Named(list) => stream::iter(list).boxed(),
+            RepoSource::Catalog => self.catalog().boxed(),
+            RepoSource::Lister(l) => self.platform_listing(l).boxed(),
         };
         repo_stream
             .filter(|r| std::future::ready(filter.accepts(r)))
             .for_each_concurrent(parallel_repos.max(1), |repo| {
                 let scan = Arc::clone(self);
+                let lister = lister.clone();
                 async move {
                     scan.emit(Event::Repositories(None, 1)).await;
-                    repo::scan_repository(&scan, &repo, named).await;
+                    let listed = match &lister {
+                        None => None,
+                        Some(l) => match l.tags(&repo).await {
+                            Ok(tags) => tags,
+                            Err(e) => {
+                                let msg = format!("the {} API did not list the tags of {repo}: {e}", l.platform());
+                                return scan.error(Some(&repo), None, "tag-list-error", msg).await;
+                            }
+                        },
+                    };
+                    match listed {
+                        Some(tags) => repo::scan_listed_repository(&scan, &repo, tags).await,
+                        None => repo::scan_repository(&scan, &repo, named).await,
+                    }
                 }
             })
             .await;
+    }
+
+    /// A platform API's repository pages as a stream of names; a failing page ends the stream
+    /// with a `listing-error` (the scan is then incomplete).
+    fn platform_listing(self: &Arc<Self>, lister: Arc<Lister>) -> impl futures::Stream<Item = String> + '_ {
+        enum Cursor {
+            Start,
+            Next(crate::registry::listers::PageCursor),
+            Done,
+        }
+        stream::unfold(Cursor::Start, move |cursor| {
+            let lister = lister.clone();
+            async move {
+                let page = match cursor {
+                    Cursor::Done => return None,
+                    Cursor::Start => lister.repositories(None).await,
+                    Cursor::Next(c) => lister.repositories(Some(c)).await,
+                };
+                let platform = lister.platform();
+                match page {
+                    Ok(page) => {
+                        let next = match page.next {
+                            Ok(Some(c)) => Cursor::Next(c),
+                            Ok(None) => Cursor::Done,
+                            Err(e) => {
+                                let msg = format!("the {platform} API's repository listing stopped: {e}");
+                                self.error(None, None, "listing-error", msg).await;
+                                Cursor::Done
+                            }
+                        };
+                        Some((page.repositories, next))
+                    }
+                    Err(e) => {
+                        let msg = format!("the {platform} API did not list the repositories: {e}");
+                        self.error(None, None, "listing-error", msg).await;
+                        Some((Vec::new(), Cursor::Done))
+                    }
+                }
+            }
+        })
+        .flat_map(stream::iter)
     }
 
     /// Catalog pages as a stream of repository names; a failing page ends the stream with an error.
@@ -277,7 +348,7 @@ impl Scan {
                 Err(e) => {
                     let message = match catalog_refused(&e) {
                         true => format!(
-                            "{e}: this registry does not list its repositories to these credentials (Docker Hub, GHCR and GitLab serve no catalog; Quay and Harbor list only some): name them with --repos-file FILE, one per line (or repos-file in the config file's [[targets]])"
+                            "{e}: this registry does not list its repositories to these credentials (Docker Hub, GHCR and GitLab serve no catalog; Quay and Harbor list only some): list them through the platform's API with --lister harbor, quay or gitlab and --lister-url URL (Docker Hub, ghcr.io, gitlab.com and quay.io are chosen from the host; give HOST/NAMESPACE), or name them with --repos-file FILE, one per line (or lister, lister-url or repos-file in the config file's [[targets]])"
                         ),
                         false => e.to_string(),
                     };

@@ -7,6 +7,7 @@
 use super::discover::{discover, Hints, Lookup};
 use super::{Event, Problem, Scan};
 use crate::oci::{self, Digest, ManifestKind, TagKind};
+use crate::registry::listers::ListedTag;
 use crate::registry::{Fetched, ManifestHead, RegistryError, MAX_SIGNATURE_BLOB_BYTES};
 use crate::report::{NoteReport, OrphanReport};
 use futures::stream::{self, StreamExt};
@@ -171,6 +172,68 @@ pub(super) async fn scan_repository(scan: &Arc<Scan>, repo: &str, named: bool) {
 
     let resolved: Vec<TagIs> =
         stream::iter(tags).map(|tag| resolve_tag(scan, repo, tag)).buffer_unordered(TAGS_IN_FLIGHT).collect().await;
+    scan_resolved(scan, repo, resolved).await;
+}
+
+/// A repository whose tags a platform API listed, with their digests where it gave them. The
+/// ordinary tags of one digest are resolved together, by that digest: one manifest request
+/// (HEAD, or GET with `--verify-digests`) per image instead of one per tag, and none for the
+/// tag list. The registry still answers for the manifest (its media type and size, which a
+/// Notary signature's subject must match), so a digest the platform names but the registry
+/// does not hold is an error of each of its tags. Artifact-shaped tags and tags listed without
+/// a digest are resolved as a tag list's are.
+pub(super) async fn scan_listed_repository(scan: &Arc<Scan>, repo: &str, tags: Vec<ListedTag>) {
+    if tags.is_empty() {
+        return empty_repository(scan, repo, "no tags: the platform API lists none").await;
+    }
+    let mut by_digest: BTreeMap<Digest, Vec<String>> = BTreeMap::new();
+    let mut by_name = Vec::new();
+    for t in tags {
+        match t.digest {
+            Some(d) if TagKind::of(&t.name) == TagKind::Image => by_digest.entry(d).or_default().push(t.name),
+            _ => by_name.push(t.name),
+        }
+    }
+    let mut resolved: Vec<TagIs> =
+        stream::iter(by_name).map(|tag| resolve_tag(scan, repo, tag)).buffer_unordered(TAGS_IN_FLIGHT).collect().await;
+    let groups: Vec<Vec<TagIs>> = stream::iter(by_digest)
+        .map(|(digest, mut names)| async move {
+            names.sort();
+            names.dedup();
+            match scan.client.resolve(repo, digest.as_str()).await {
+                Ok(r) => {
+                    let mut fetched = r.fetched;
+                    let head = r.head;
+                    names
+                        .into_iter()
+                        .map(|tag| TagIs::Image { tag, head: head.clone(), fetched: fetched.take() })
+                        .collect()
+                }
+                Err(e) => names
+                    .into_iter()
+                    .map(|tag| TagIs::Lost {
+                        error: RegistryError::Protocol {
+                            url: format!("{repo}@{digest}"),
+                            message: format!(
+                                "the platform lists {tag} at {digest}, which the registry does not serve: {e}"
+                            ),
+                        },
+                        tag,
+                        ordinary: true,
+                    })
+                    .collect(),
+            }
+        })
+        .buffer_unordered(TAGS_IN_FLIGHT)
+        .collect()
+        .await;
+    resolved.extend(groups.into_iter().flatten());
+    scan_resolved(scan, repo, resolved).await;
+}
+
+/// The rest of a repository's walk once its tags are resolved: images grouped by digest, indexes
+/// folded, signature artifacts attached, untagged signed images and orphans found, discovery.
+async fn scan_resolved(scan: &Arc<Scan>, repo: &str, resolved: Vec<TagIs>) {
     let mut images: BTreeMap<Digest, Image> = BTreeMap::new();
     let mut artifacts = Artifacts::default();
     let mut lost = 0u64;

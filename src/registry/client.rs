@@ -196,6 +196,11 @@ impl RegistryClient {
         &self.stats
     }
 
+    /// The counters, shared with what else talks for this registry (its platform API lister).
+    pub fn stats_handle(&self) -> Arc<Stats> {
+        self.stats.clone()
+    }
+
     fn url(&self, path: &str) -> Url {
         self.base.join(path).expect("registry paths are valid")
     }

@@ -11,6 +11,7 @@
 mod auth;
 mod client;
 mod link;
+pub mod listers;
 mod stats;
 
 pub use auth::{docker_config_credentials, Challenge, Credentials, Secret};

@@ -34,6 +34,7 @@ const HOW_NOT_WHAT: &[&str] = &[
     "baseline",
     "fail-on-new",
     "waivers",
+    "platform-token-env",
 ];
 
 /// One report to merge, as read.
@@ -165,6 +166,7 @@ fn empty_scan() -> ScanInfo {
         only: None,
         settings: None,
         shard: None,
+        listing: None,
         merged: None,
     }
 }
@@ -213,6 +215,7 @@ pub fn merge(inputs: Vec<Input>, unreadable: Vec<(String, String)>) -> Result<Me
     let mut settings: Option<serde_json::Map<String, serde_json::Value>> = None;
     let mut settings_of: HashMap<String, (String, serde_json::Map<String, serde_json::Value>)> = HashMap::new();
     let mut targets: Vec<serde_json::Value> = Vec::new();
+    let mut listing: Option<serde_json::Value> = None;
     let (mut started, mut finished): (Option<String>, Option<String>) = (None, None);
     for input in inputs {
         match &input.scan {
@@ -236,6 +239,16 @@ pub fn merge(inputs: Vec<Input>, unreadable: Vec<(String, String)>) -> Result<Me
                 // names none.
                 let mut own = scan.settings.clone().unwrap_or_default();
                 own.retain(|k, _| !HOW_NOT_WHAT.contains(&k.strip_suffix("-sha256").unwrap_or(k)));
+                // How the repositories were listed bears on what "all" meant: shards listed
+                // differently (a catalog and a platform API) are not one scan.
+                if let Some(l) = &scan.listing {
+                    own.insert("listing".into(), l.clone());
+                }
+                match &listing {
+                    None if merged.is_empty() => listing = scan.listing.clone(),
+                    Some(first) if Some(first) != scan.listing.as_ref() => listing = None,
+                    _ => {}
+                }
                 let key = target_name(&scan.target);
                 match settings_of.get(&key) {
                     None => {
@@ -294,6 +307,7 @@ pub fn merge(inputs: Vec<Input>, unreadable: Vec<(String, String)>) -> Result<Me
         only: None,
         settings,
         shard: None,
+        listing,
         merged: Some(merged),
     };
     Ok(Merged { scan, events })

@@ -576,6 +576,11 @@ pub struct ScanInfo {
     /// `--shard INDEX/COUNT`: this report covers the repositories of one shard.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub shard: Option<crate::crawl::Shard>,
+    /// How the repositories were listed: `catalog`, `repos-file`, or a platform API
+    /// (`docker-hub`, `ghcr`, `gitlab`, `quay`, `harbor`, `ecr`); with several targets listed
+    /// differently, an object from target to method.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub listing: Option<serde_json::Value>,
     /// `sigaudit merge`: the reports merged into this one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub merged: Option<Vec<MergedInput>>,

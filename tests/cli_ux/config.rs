@@ -96,6 +96,8 @@ fn value(key: &str, dir: &Path, command: &str) -> (String, Value) {
         "include" => ("[\"apps/*\"]".into(), json!(["apps/*"])),
         "exclude" => ("[\"notary/*\"]".into(), json!(["notary/*"])),
         "repos-file" => ("\"repos.txt\"".into(), abs("repos.txt")),
+        "lister" => ("\"catalog\"".into(), json!("catalog")),
+        "lister-url" => ("\"http://127.0.0.1:9\"".into(), json!("http://127.0.0.1:9")),
         "output" => ("\"ndjson\"".into(), json!(["ndjson"])),
         "progress" => ("\"never\"".into(), json!("never")),
         "fail-on" => ("[\"error\"]".into(), json!(["error"])),
@@ -168,9 +170,14 @@ fn every_config_key_works_for_every_command_the_readme_names() {
             if key == "fail-on-new" {
                 text.push_str(&format!("baseline = {}\n", value("baseline", d, &command).0));
             }
+            // A platform API's URL goes with its lister, which lists a namespace.
+            if key == "lister-url" {
+                text.push_str("lister = \"docker-hub\"\n");
+            }
             let config = d.join(format!("{key}-{command}.toml"));
             std::fs::write(&config, &text).unwrap();
             let target = match command.as_str() {
+                "registry" if key == "lister-url" => format!("http://{}/apps", reg.addr),
                 "registry" => format!("http://{}", reg.addr),
                 "image" => format!("http://{}/apps/web:v1", reg.addr),
                 "fs" => d.join("files").display().to_string(),

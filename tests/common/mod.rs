@@ -145,6 +145,63 @@ impl Registry {
         self.helpers.push(child);
     }
 
+    /// A platform's listing API (Docker Hub, GHCR, GitLab, Quay, Harbor) for what this registry
+    /// holds under `namespace`, replayed on 127.0.0.1 by tests/support/platform_api.py from the
+    /// documented answers in testdata/listers/ (no installable server emulates these APIs; the
+    /// registry protocol itself is this registry's). `options` are the replayer's (paging, rate
+    /// limits, authentication); it lives as long as the registry.
+    pub fn platform_api(&mut self, platform: &str, namespace: &str, options: &[&str]) -> PlatformApi {
+        let python = std::env::var("SIGAUDIT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+        let port = free_port();
+        let log = self.dir.path().join(format!("{platform}-{port}.log"));
+        let child = Command::new(&python)
+            .arg(repo_root().join("tests/support/platform_api.py"))
+            .args([platform, &port.to_string(), &self.addr, namespace])
+            .arg(repo_root().join("testdata/listers"))
+            .arg(&log)
+            .args(options)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{python}: {e}"));
+        self.helpers.push(child);
+        let addr = format!("127.0.0.1:{port}");
+        wait_port(&addr);
+        PlatformApi { url: format!("http://{addr}"), log }
+    }
+
+    /// The Amazon ECR API emulated by moto in server mode (`moto_server`, from the virtualenv
+    /// scripts/setup.sh manages) on 127.0.0.1, holding this registry's repositories under
+    /// `namespace` and their tagged images, created through the ECR API itself by
+    /// tests/support/ecr_seed.py (boto3). Returns the endpoint URL; moto lives as long as the
+    /// registry.
+    pub fn moto_ecr(&mut self, namespace: &str) -> String {
+        let bin = venv().join("bin/moto_server");
+        if !bin.exists() {
+            panic!(
+                "{} is missing: pip install 'moto[server]==5.2.1' into that virtualenv (./scripts/setup.sh does it)",
+                bin.display()
+            );
+        }
+        let port = free_port();
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+        self.helpers.push(child);
+        let addr = format!("127.0.0.1:{port}");
+        wait_port(&addr);
+        let url = format!("http://{addr}");
+        let o = Command::new(venv().join("bin/python"))
+            .arg(repo_root().join("tests/support/ecr_seed.py"))
+            .args([&url, &self.addr, namespace])
+            .output()
+            .expect("run ecr_seed.py");
+        assert!(o.status.success(), "ecr_seed.py: {}", String::from_utf8_lossy(&o.stderr));
+        url
+    }
+
     /// ferro-oci-server 1.0.0, which implements the OCI referrers API.
     pub fn ferro() -> Registry {
         let bin = std::env::var("SIGAUDIT_FERRO").unwrap_or_else(|_| {
@@ -360,6 +417,24 @@ pub fn token_server(dir: &Path, user: &str, password: &str) -> (Child, String, P
         std::thread::sleep(Duration::from_millis(50));
     }
     (child, format!("http://127.0.0.1:{port}/token"), bundle)
+}
+
+/// A replayed platform API: its base URL and its request log ("GET PATH STATUS" lines).
+pub struct PlatformApi {
+    pub url: String,
+    pub log: PathBuf,
+}
+
+impl PlatformApi {
+    /// The requests it answered, as "GET PATH STATUS" lines.
+    pub fn requests(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("GET "))
+            .map(str::to_string)
+            .collect()
+    }
 }
 
 pub struct Seeded {
