@@ -59,10 +59,11 @@ impl Hints {
 const PLATFORMS_IN_FLIGHT: usize = 8;
 
 pub(super) async fn discover(scan: &Arc<Scan>, repo: &str, image: Image) -> ImageReport {
-    let found = signatures_of(scan, repo, &subject(&image.head), &image.hints).await;
+    let tags = &image.tags;
+    let found = all_signatures_of(scan, repo, tags, &subject(&image.head), &image.hints).await;
     let platforms: Vec<(Member, Found)> = stream::iter(image.platforms)
         .map(|m| async move {
-            let found = signatures_of(scan, repo, &subject(&m.head), &m.hints).await;
+            let found = all_signatures_of(scan, repo, tags, &subject(&m.head), &m.hints).await;
             (m, found)
         })
         .buffered(PLATFORMS_IN_FLIGHT)
@@ -119,6 +120,34 @@ pub(super) async fn discover(scan: &Arc<Scan>, repo: &str, image: Image) -> Imag
 
 fn subject(head: &crate::registry::ManifestHead) -> Subject {
     Subject { digest: head.digest.clone(), media_type: head.media_type.clone(), size: head.size }
+}
+
+/// The signatures of one manifest wherever they are looked up: beside the image (unless a
+/// signature repository takes its place), in its signature repository, in a simple-signing
+/// lookaside store.
+async fn all_signatures_of(scan: &Arc<Scan>, repo: &str, tags: &[String], subject: &Subject, hints: &Hints) -> Found {
+    let mut found = Found::default();
+    let elsewhere = scan.signature_repository(repo);
+    if elsewhere.is_none() || scan.sources.signature_repositories.also_beside {
+        found = signatures_of(scan, repo, subject, hints).await;
+    }
+    if let Some((at, target)) = elsewhere {
+        at.claims.lock().await.0.entry(target.clone()).or_default().insert(subject.digest.clone());
+        let more = signatures_of(&at, &target.repo, subject, &Hints::probe(&subject.digest)).await;
+        let location = target.name();
+        found.signatures.extend(more.signatures.into_iter().map(|mut s| {
+            s.location = Some(location.clone());
+            s
+        }));
+        found.errors.extend(more.errors.into_iter().map(|e| format!("signature repository {location}: {e}")));
+    }
+    if let Some(ss) = &scan.sources.simple_signing {
+        let name = format!("{}/{repo}", scan.registry);
+        let (sigs, errors) = super::lookaside::signatures(ss, &name, tags, subject).await;
+        found.signatures.extend(sigs);
+        found.errors.extend(errors);
+    }
+    found
 }
 
 #[derive(Default)]
@@ -399,7 +428,7 @@ async fn referrer(
                 }
             }
         }
-        SignatureFormat::Cosign => {
+        SignatureFormat::Cosign | SignatureFormat::SimpleSigning => {
             let mut last =
                 base.invalid(ReasonCode::MalformedSignature, "no simple-signing layer in the cosign referrer");
             for layer in manifest.layers.iter().filter(|l| l.media_type == oci::COSIGN_SIMPLESIGNING) {

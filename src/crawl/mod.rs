@@ -4,8 +4,10 @@
 //! repository by repository; nothing holds the whole registry in memory.
 
 mod discover;
+pub mod lookaside;
 mod repo;
 pub mod shard;
+pub mod sigrepo;
 
 pub use shard::Shard;
 
@@ -127,6 +129,20 @@ pub struct Scan {
     /// Tag lists read to check guessed tags (`sigaudit image`), once per repository.
     tag_lists: Mutex<HashMap<String, Arc<OnceCell<TagListing>>>>,
     events: mpsc::Sender<Event>,
+    /// Where else signatures are looked up: signature repositories, simple-signing stores.
+    sources: Sources,
+    /// The digests each signature repository was asked about (for its orphans).
+    claims: Mutex<sigrepo::Claims>,
+}
+
+/// Signature sources beyond the image's own repository.
+#[derive(Default)]
+pub struct Sources {
+    pub signature_repositories: sigrepo::SignatureRepositories,
+    /// A scan of each registry that holds a signature repository, by `HOST[:PORT]` (this
+    /// registry's included when a signature repository is on it).
+    pub signature_scans: HashMap<String, Arc<Scan>>,
+    pub simple_signing: Option<Arc<lookaside::SimpleSigning>>,
 }
 
 /// A repository's tag list as read for checking guessed tags.
@@ -139,6 +155,17 @@ enum TagListing {
 
 impl Scan {
     pub fn new(client: Arc<RegistryClient>, trust: Arc<Trust>, now: i64, events: mpsc::Sender<Event>) -> Arc<Scan> {
+        Scan::with_sources(client, trust, now, events, Sources::default())
+    }
+
+    /// A scan that also looks where `sources` say.
+    pub fn with_sources(
+        client: Arc<RegistryClient>,
+        trust: Arc<Trust>,
+        now: i64,
+        events: mpsc::Sender<Event>,
+        sources: Sources,
+    ) -> Arc<Scan> {
         let registry = client.host().to_string();
         Arc::new(Scan {
             client,
@@ -148,7 +175,27 @@ impl Scan {
             referrers_api: OnceCell::new(),
             tag_lists: Mutex::default(),
             events,
+            sources,
+            claims: Mutex::default(),
         })
+    }
+
+    /// Where the cosign signatures and referrers of images of `repo` are looked up, when that is
+    /// a signature repository: the scan of its registry, its name, and its target.
+    fn signature_repository(self: &Arc<Self>, repo: &str) -> Option<(Arc<Scan>, sigrepo::Target)> {
+        let target = self.sources.signature_repositories.for_image(&format!("{}/{repo}", self.registry))?;
+        let scan = match self.sources.signature_scans.get(&target.host) {
+            Some(s) => s.clone(),
+            None if target.host == self.registry => self.clone(),
+            None => return None,
+        };
+        Some((scan, target.clone()))
+    }
+
+    /// Whether `repo` of this registry is a signature repository (its tags are judged by the
+    /// orphan pass of [`Scan::signature_repository_orphans`], not as a repository's own).
+    fn is_signature_repository(&self, repo: &str) -> bool {
+        self.sources.signature_repositories.targets().any(|t| t.host == self.registry && t.repo == repo)
     }
 
     /// Send an event to the report writer, stamped with this scan's registry.
@@ -247,6 +294,30 @@ impl Scan {
                 }
             })
             .await;
+        self.signature_repository_orphans(filter).await;
+    }
+
+    /// The signature tags of each signature repository that no scanned image claimed: orphans of
+    /// that repository (with the repository their payload names, when it holds the digest). A
+    /// sharded scan does this in the shard that owns the signature repository's name.
+    async fn signature_repository_orphans(self: &Arc<Self>, filter: &RepoFilter) {
+        let claims = std::mem::take(&mut *self.claims.lock().await);
+        let mut targets: Vec<sigrepo::Target> = self.sources.signature_repositories.targets().cloned().collect();
+        targets.sort();
+        targets.dedup();
+        for target in targets {
+            if filter.shard.is_some_and(|s| !s.owns(&target.repo)) {
+                continue;
+            }
+            let scan = match self.sources.signature_scans.get(&target.host) {
+                Some(s) => s.clone(),
+                None if target.host == self.registry => self.clone(),
+                None => continue,
+            };
+            let empty = std::collections::HashSet::new();
+            let claimed = claims.0.get(&target).unwrap_or(&empty);
+            repo::signature_repository_orphans(&scan, &target.repo, claimed).await;
+        }
     }
 
     /// Catalog pages as a stream of repository names; a failing page ends the stream with an error.

@@ -192,6 +192,11 @@ impl RegistryClient {
         &self.config.host
     }
 
+    /// Whether this client talks plain HTTP.
+    pub fn plain_http(&self) -> bool {
+        self.config.plain_http
+    }
+
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
