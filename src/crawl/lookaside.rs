@@ -72,14 +72,14 @@ impl SimpleSigning {
                 }
             }
             "http" | "https" => {
-                let mut r = self.http.get(url.clone()).send().await.map_err(|e| format!("{url}: {e}"))?;
+                let mut r = self.http.get(url.clone()).send().await.map_err(|e| format!("{url}: {}", chain(&e)))?;
                 match r.status().as_u16() {
                     200 => {}
                     404 => return Ok(None),
                     s => return Err(format!("{url}: HTTP {s}")),
                 }
                 let mut body = Vec::new();
-                while let Some(chunk) = r.chunk().await.map_err(|e| format!("{url}: {e}"))? {
+                while let Some(chunk) = r.chunk().await.map_err(|e| format!("{url}: {}", chain(&e)))? {
                     body.extend_from_slice(&chunk);
                     if body.len() > MAX_SIGNATURE_BYTES {
                         return Err(format!("{url}: larger than {MAX_SIGNATURE_BYTES} bytes"));
@@ -90,6 +90,18 @@ impl SimpleSigning {
             other => Err(format!("{url}: lookaside scheme {other:?} is not supported (http, https, file)")),
         }
     }
+}
+
+/// An error with its causes (reqwest says "error sending request" and keeps "connection
+/// refused" in its source).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    s
 }
 
 /// The simple-signing signatures of `subject`, a manifest of the image `name` (`HOST/REPO`)
