@@ -94,6 +94,24 @@ fn httpd(root: &Path) -> (Httpd, String) {
     (Httpd(child), addr)
 }
 
+/// tests/support/sigext_proxy.py in front of the registry `upstream`, its signatures in `store`.
+fn sigext_proxy(upstream: &str, store: &Path) -> (Httpd, String) {
+    let python = std::env::var("SIGAUDIT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(python)
+        .arg(common::repo_root().join("tests/support/sigext_proxy.py"))
+        .arg(port.to_string())
+        .arg(upstream)
+        .arg(store)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the signature extension proxy");
+    let addr = format!("127.0.0.1:{port}");
+    common::wait_port(&addr);
+    (Httpd(child), addr)
+}
+
 /// skopeo with the test's registries.d, GnuPG home and (when given) policy; plain HTTP registries.
 fn skopeo(gpg: &Gpg, registries_d: &Path, policy: Option<&Path>, args: &[&str]) -> std::process::Output {
     require("skopeo", "skopeo");
@@ -378,6 +396,51 @@ fn skopeo_gpg_signatures_in_a_lookaside_store_agree_with_skopeo_under_signed_by(
         wrong_policy.to_str().unwrap(),
     ]);
     assert_eq!(report["images"][0]["status"], "invalid", "{report:#}");
+
+    // The registry signature extension: skopeo signs through it (a PUT per signature) and reads
+    // through it, with no lookaside configured (an empty registries.d); we find the same
+    // signatures there. See tests/support/sigext_proxy.py for why a loopback server replays it.
+    let store = work.path().join("extension-store");
+    std::fs::create_dir_all(&store).unwrap();
+    let (_proxy, ext) = sigext_proxy(&r, &store);
+    let empty_rd = work.path().join("empty-registries.d");
+    std::fs::create_dir_all(&empty_rd).unwrap();
+    let via = |src: &str, dst: &str, by: Option<&str>| {
+        let (s, d) = (format!("docker://{r}/{src}"), format!("docker://{ext}/{dst}"));
+        let mut args = vec!["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--preserve-digests"];
+        if let Some(k) = by {
+            args.extend(["--sign-by", k]);
+        }
+        args.extend([s.as_str(), d.as_str()]);
+        skopeo_ok(&gpg, &empty_rd, &args);
+        reg.tag_digest(dst.split(':').next().unwrap(), dst.split(':').nth(1).unwrap())
+    };
+    let ext_app = via("apps/unsigned:v1", "ext/app:v1", Some(&signer));
+    let ext_victim = via("apps/api:v1", "ext/app:v2", None);
+    let victim_dir = lookaside_dir(&store, "ext/app", &ext_victim);
+    std::fs::create_dir_all(&victim_dir).unwrap();
+    std::fs::copy(lookaside_dir(&store, "ext/app", &ext_app).join("signature-1"), victim_dir.join("signature-1"))
+        .unwrap();
+    let ext_policy = policy(work.path(), "ext.json", &ext, &right_bin, "matchRepoDigestOrExact");
+    let ext_wrong = policy(work.path(), "ext-wrong.json", &ext, &wrong, "matchRepoDigestOrExact");
+    let accepts_ext =
+        |pol: &Path, img: &str| skopeo_accepts(&gpg, &empty_rd, pol, &format!("{ext}/{img}"), work.path());
+    let (ok, why) = accepts_ext(&ext_policy, "ext/app:v1");
+    assert!(ok, "skopeo refuses its own signature from the extension: {why}");
+    assert!(!accepts_ext(&ext_wrong, "ext/app:v1").0, "skopeo accepts it with the wrong keyring");
+    assert!(!accepts_ext(&ext_policy, "ext/app:v2").0, "skopeo accepts the replayed signature");
+    let (v1, v2) = (format!("{ext}/ext/app:v1"), format!("{ext}/ext/app:v2"));
+    let (report, o) =
+        scan(&["image", "--plain-http", "-o", "json", "--gpg-keyring", right.to_str().unwrap(), &v1, &v2]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let at = |tag: &str| report["images"].as_array().unwrap().iter().find(|i| i["tags"][0] == tag).unwrap();
+    assert_eq!(at("v1")["status"], "verified", "{report:#}");
+    let sig = &at("v1")["signatures"][0];
+    assert_eq!((&sig["discovery"], &sig["format"]), (&"signature-extension".into(), &"simple-signing".into()));
+    assert_eq!(sig["location"], format!("http://{ext}/extensions/v2/ext/app/signatures/{ext_app}"));
+    assert_eq!(codes(&at("v2")["signatures"][0]), ["payload-digest-mismatch"]);
+    let (report, _) = scan(&["image", "--plain-http", "-o", "json", "--gpg-keyring", wrong.to_str().unwrap(), &v1]);
+    assert_eq!(codes(&report["images"][0]["signatures"][0]), ["gpg-key-unknown"]);
 
     // A lookaside store that does not answer: an error of the image, never unsigned; skopeo fails too.
     drop(_httpd);

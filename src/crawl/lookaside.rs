@@ -145,3 +145,36 @@ pub async fn signatures(
     }
     (out, Vec::new())
 }
+
+/// The simple-signing signatures the registry's signature extension holds for `subject`, when the
+/// registry announced the extension; and the lookup that failed.
+pub async fn extension_signatures(
+    client: &crate::registry::RegistryClient,
+    trust: Option<&GpgTrust>,
+    repo: &str,
+    name: &str,
+    tags: &[String],
+    subject: &Subject,
+) -> (Vec<SignatureReport>, Vec<String>) {
+    if !client.supports_signatures() {
+        return (Vec::new(), Vec::new());
+    }
+    match client.extension_signatures(repo, &subject.digest).await {
+        Err(e) => (Vec::new(), vec![format!("signature extension: {e}")]),
+        Ok((url, blobs)) => {
+            let judged = simple_signing::Image { name, tags };
+            let out = blobs
+                .iter()
+                .map(|bytes| {
+                    let checked = simple_signing::check(bytes, &judged, subject, trust);
+                    let digest = crate::oci::Digest::sha256_of(bytes);
+                    let mut r =
+                        checked.into_report(SignatureFormat::SimpleSigning, Discovery::SignatureExtension, &digest);
+                    r.location = Some(url.to_string());
+                    r
+                })
+                .collect();
+            (out, Vec::new())
+        }
+    }
+}

@@ -13,11 +13,13 @@ pub enum RequestKind {
     ManifestGet,
     Blob,
     Referrers,
+    /// The signature extension (`/extensions/v2/<name>/signatures/<digest>`).
+    Signatures,
 }
 
 #[derive(Debug, Default)]
 pub struct Stats {
-    counters: [AtomicU64; 8],
+    counters: [AtomicU64; 9],
     retries: AtomicU64,
 }
 
@@ -32,6 +34,7 @@ pub struct StatsSnapshot {
     pub manifest_get: u64,
     pub blob: u64,
     pub referrers: u64,
+    pub signatures: u64,
     pub retries: u64,
     pub total: u64,
 }
@@ -56,10 +59,19 @@ impl Stats {
             manifest_get: g(RequestKind::ManifestGet),
             blob: g(RequestKind::Blob),
             referrers: g(RequestKind::Referrers),
+            signatures: g(RequestKind::Signatures),
             retries: self.retries.load(Ordering::Relaxed),
             total: 0,
         };
-        s.total = s.ping + s.token + s.catalog + s.tag_list + s.manifest_head + s.manifest_get + s.blob + s.referrers;
+        s.total = s.ping
+            + s.token
+            + s.catalog
+            + s.tag_list
+            + s.manifest_head
+            + s.manifest_get
+            + s.blob
+            + s.referrers
+            + s.signatures;
         s
     }
 }
@@ -76,6 +88,7 @@ impl std::ops::Add for StatsSnapshot {
             manifest_get: self.manifest_get + o.manifest_get,
             blob: self.blob + o.blob,
             referrers: self.referrers + o.referrers,
+            signatures: self.signatures + o.signatures,
             retries: self.retries + o.retries,
             total: self.total + o.total,
         }
