@@ -204,6 +204,46 @@ fn signatures_in_a_signature_repository_bind_to_the_images_they_name() {
         serde_json::json!([format!("{r}/upstream={sigrepo}")])
     );
 
+    // The key as a containers policy.json's sigstoreSigned requirement for the upstream/ scope
+    // only: it verifies there, and not apps/web, signed by the same key, in another scope.
+    let policy = work.path().join("policy.json");
+    let json = serde_json::json!({
+        "default": [{"type": "reject"}],
+        "transports": {"docker": {format!("{r}/upstream"): [{"type": "sigstoreSigned", "keyPath": key,
+                                                              "signedIdentity": {"type": "matchRepository"}}]}}
+    });
+    std::fs::write(&policy, serde_json::to_vec(&json).unwrap()).unwrap();
+    let mapping = format!("{r}/upstream={sigrepo}");
+    let (report, o) = run(&[
+        "registry",
+        &r,
+        "--plain-http",
+        "-o",
+        "json",
+        "--include",
+        "upstream/web",
+        "--include",
+        "apps/web",
+        "--signature-repository",
+        &mapping,
+        "--containers-policy",
+        policy.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let scoped = image(&report, "upstream/web");
+    assert_eq!(scoped["status"], "verified", "{scoped:#}");
+    assert!(
+        scoped["signatures"][0]["verification"]["reasons"][0].as_str().unwrap().contains("policy.json"),
+        "{scoped:#}"
+    );
+    let outside = report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["repository"] == "apps/web" && i["tags"][0] == "latest")
+        .unwrap();
+    assert_eq!(outside["status"], "unverified", "{outside:#}");
+
     // A signature repository in another registry.
     let other = Registry::distribution(100);
     let elsewhere = format!("{}/mirror/signatures", other.addr);

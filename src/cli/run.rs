@@ -76,10 +76,9 @@ impl Settings {
         let mut implied = serde_json::Map::new();
         trust.notation =
             notation_trust(c.notation_trust_policy.as_deref(), c.notation_trust_store.as_deref(), &mut implied)?;
-        let sources = super::signature_sources::prepare(&c.sources, Duration::from_secs(c.timeout.max(1)), &mut trust)?;
+        let sources = super::signature_sources::prepare(&c.sources, Duration::from_secs(c.timeout.max(1)), &trust)?;
         let signer = &c.signer;
-        let trust_given = sources.gpg_trust_given()
-            || !trust.keys.is_empty()
+        let trust_given = sources.trust_given()
             || !signer.keys.is_empty()
             || !c.ca_roots.is_empty()
             || signer.certificate_identity.is_some()
@@ -724,6 +723,10 @@ pub fn new_scan(client: Arc<RegistryClient>, settings: &Settings, tx: mpsc::Send
         signature_repositories: sigrepos.clone(),
         signature_scans: Default::default(),
         simple_signing: settings.sources.simple_signing.clone(),
+        scoped_trust: settings.sources.scoped_trust.as_ref().map(|(policy, by_scope)| {
+            let by_scope = by_scope.iter().map(|(k, t)| (k.clone(), Arc::new(t.clone()))).collect();
+            (policy.clone(), by_scope)
+        }),
     };
     // A scan of each other registry holding a signature repository: its own client and
     // credentials (the docker config's; flag credentials are for the scanned registry only).

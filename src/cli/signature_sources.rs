@@ -58,18 +58,23 @@ pub struct SignatureSourceArgs {
 pub struct Prepared {
     pub signature_repositories: SignatureRepositories,
     pub simple_signing: Option<Arc<SimpleSigning>>,
+    /// The containers policy's `sigstoreSigned` keys: the trust of each scope that has some
+    /// (the scan's trust read so far, plus those keys), by scope label.
+    pub scoped_trust: Option<(Arc<ContainersPolicy>, std::collections::HashMap<String, Trust>)>,
 }
 
 impl Prepared {
-    /// Whether trust material for simple signing was given.
-    pub fn gpg_trust_given(&self) -> bool {
-        self.simple_signing.as_ref().and_then(|s| s.trust.as_ref()).is_some_and(|t| !t.is_empty())
+    /// Whether trust material was given here: OpenPGP keys, or sigstoreSigned keys of a policy.
+    pub fn trust_given(&self) -> bool {
+        self.scoped_trust.is_some()
+            || self.simple_signing.as_ref().and_then(|s| s.trust.as_ref()).is_some_and(|t| !t.is_empty())
     }
 }
 
-/// Read and check everything the flags name. `sigstoreSigned` keys of the policy are added to
-/// `trust` as `--key` keys are.
-pub fn prepare(a: &SignatureSourceArgs, timeout: Duration, trust: &mut Trust) -> Result<Prepared> {
+/// Read and check everything the flags name. `trust` is the scan's trust read from the other
+/// flags: each policy scope with `sigstoreSigned` keys gets a copy with those keys added, for
+/// the images of that scope only.
+pub fn prepare(a: &SignatureSourceArgs, timeout: Duration, trust: &Trust) -> Result<Prepared> {
     let mut sigrepos = SignatureRepositories::default();
     for s in &a.signature_repository {
         sigrepos.add(s).map_err(|e| anyhow::anyhow!("--signature-repository {e}"))?;
@@ -80,6 +85,7 @@ pub fn prepare(a: &SignatureSourceArgs, timeout: Duration, trust: &mut Trust) ->
     sigrepos.also_beside = a.signatures_beside_image;
 
     let mut gpg = GpgTrust::default();
+    let mut scoped_trust = None;
     for path in &a.gpg_keyring {
         let bytes = std::fs::read(path).with_context(|| format!("--gpg-keyring {}", path.display()))?;
         let certs = openpgp::parse_keyring(&bytes, &path.display().to_string())
@@ -88,11 +94,21 @@ pub fn prepare(a: &SignatureSourceArgs, timeout: Duration, trust: &mut Trust) ->
     }
     if let Some(path) = &a.containers_policy {
         let policy = ContainersPolicy::load(path).map_err(|e| anyhow::anyhow!("--containers-policy {e}"))?;
-        for req in policy.all() {
-            for k in &req.sigstore_keys {
-                let source = format!("{} ({})", k.source, path.display());
-                trust.add_key_der(k.der.clone(), &source).with_context(|| format!("--containers-policy {source}"))?;
+        // Each scope's sigstoreSigned keys, on top of the scan's trust, for that scope's images.
+        let mut by_scope = std::collections::HashMap::new();
+        for (label, req) in policy.scopes() {
+            if req.sigstore_keys.is_empty() {
+                continue;
             }
+            let mut scoped = trust.clone();
+            for k in &req.sigstore_keys {
+                let source = format!("{} ({}, {label})", k.source, path.display());
+                scoped.add_key_der(k.der.clone(), &source).with_context(|| format!("--containers-policy {source}"))?;
+            }
+            by_scope.insert(label, scoped);
+        }
+        if !by_scope.is_empty() {
+            scoped_trust = Some((Arc::new(policy.clone()), by_scope));
         }
         gpg.policy = Some(policy);
     }
@@ -128,5 +144,5 @@ pub fn prepare(a: &SignatureSourceArgs, timeout: Duration, trust: &mut Trust) ->
     } else {
         None
     };
-    Ok(Prepared { signature_repositories: sigrepos, simple_signing })
+    Ok(Prepared { signature_repositories: sigrepos, simple_signing, scoped_trust })
 }

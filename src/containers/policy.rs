@@ -200,6 +200,16 @@ impl ContainersPolicy {
         (&self.default, "default".into())
     }
 
+    /// Every scope with its label (as [`ContainersPolicy::for_image`] names it) and requirements.
+    pub fn scopes(&self) -> Vec<(String, &Requirements)> {
+        let mut out = vec![("default".to_string(), &self.default)];
+        if let Some(r) = &self.docker_default {
+            out.push(("docker \"\"".to_string(), r));
+        }
+        out.extend(self.docker.iter().map(|(s, r)| (format!("docker {s:?}"), r)));
+        out
+    }
+
     /// Every requirement of every scope.
     pub fn all(&self) -> impl Iterator<Item = &Requirements> {
         std::iter::once(&self.default).chain(self.docker_default.iter()).chain(self.docker.values())

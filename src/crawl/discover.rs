@@ -13,6 +13,7 @@ use crate::report::{
     Status,
 };
 use crate::signature::{bundle, cosign, notation, Checked, Subject};
+use crate::trust::Trust;
 use futures::stream::{self, StreamExt};
 use oci_client::manifest::{ImageIndexEntry, OciImageManifest};
 use std::collections::BTreeMap;
@@ -127,13 +128,15 @@ fn subject(head: &crate::registry::ManifestHead) -> Subject {
 /// lookaside store.
 async fn all_signatures_of(scan: &Arc<Scan>, repo: &str, tags: &[String], subject: &Subject, hints: &Hints) -> Found {
     let mut found = Found::default();
+    let name = format!("{}/{repo}", scan.registry);
+    let trust = scan.trust_for(&name);
     let elsewhere = scan.signature_repository(repo);
     if elsewhere.is_none() || scan.sources.signature_repositories.also_beside {
-        found = signatures_of(scan, repo, subject, hints).await;
+        found = signatures_of(scan, repo, subject, hints, &trust).await;
     }
     if let Some((at, target)) = elsewhere {
         at.claims.lock().await.0.entry(target.clone()).or_default().insert(subject.digest.clone());
-        let more = signatures_of(&at, &target.repo, subject, &Hints::probe(&subject.digest)).await;
+        let more = signatures_of(&at, &target.repo, subject, &Hints::probe(&subject.digest), &trust).await;
         let location = target.name();
         found.signatures.extend(more.signatures.into_iter().map(|mut s| {
             s.location = Some(location.clone());
@@ -141,7 +144,6 @@ async fn all_signatures_of(scan: &Arc<Scan>, repo: &str, tags: &[String], subjec
         }));
         found.errors.extend(more.errors.into_iter().map(|e| format!("signature repository {location}: {e}")));
     }
-    let name = format!("{}/{repo}", scan.registry);
     let gpg = scan.sources.simple_signing.as_ref().and_then(|s| s.trust.as_ref());
     let (sigs, errors) = super::lookaside::extension_signatures(&scan.client, gpg, repo, &name, tags, subject).await;
     found.signatures.extend(sigs);
@@ -160,15 +162,16 @@ struct Found {
     errors: Vec<String>,
 }
 
-async fn signatures_of(scan: &Arc<Scan>, repo: &str, subject: &Subject, hints: &Hints) -> Found {
+/// The cosign tags and referrers of `subject` in `repo` of `scan`'s registry, judged with `trust`.
+async fn signatures_of(scan: &Arc<Scan>, repo: &str, subject: &Subject, hints: &Hints, trust: &Trust) -> Found {
     let mut found = Found::default();
     if let Some(lookup) = &hints.sig {
-        cosign_tag(scan, repo, lookup, subject, SignatureKind::Signature, &mut found).await;
+        cosign_tag(scan, repo, lookup, subject, SignatureKind::Signature, trust, &mut found).await;
     }
     if let Some(lookup) = &hints.att {
-        cosign_tag(scan, repo, lookup, subject, SignatureKind::Attestation, &mut found).await;
+        cosign_tag(scan, repo, lookup, subject, SignatureKind::Attestation, trust, &mut found).await;
     }
-    referrers(scan, repo, subject, hints.referrers_tag.as_ref(), &mut found).await;
+    referrers(scan, repo, subject, hints.referrers_tag.as_ref(), trust, &mut found).await;
     found
 }
 
@@ -230,6 +233,7 @@ async fn cosign_tag(
     lookup: &Lookup,
     subject: &Subject,
     kind: SignatureKind,
+    trust: &Trust,
     found: &mut Found,
 ) {
     let wanted = [ManifestKind::Signature, ManifestKind::Unreadable];
@@ -259,8 +263,8 @@ async fn cosign_tag(
             Ok(blob) => {
                 let ann = layer.annotations.clone().unwrap_or_default();
                 match kind {
-                    SignatureKind::Signature => cosign::check_simplesigning(&ann, &blob, subject, &scan.trust),
-                    SignatureKind::Attestation => cosign::check_attestation(&ann, &blob, subject, &scan.trust),
+                    SignatureKind::Signature => cosign::check_simplesigning(&ann, &blob, subject, trust),
+                    SignatureKind::Attestation => cosign::check_attestation(&ann, &blob, subject, trust),
                 }
             }
         };
@@ -289,7 +293,14 @@ async fn fetch_blob(
 
 /// Referrers from the API (where the registry has it) and from the referrers tag schema, united by
 /// digest: a registry that gained the API later may not have indexed old signatures.
-async fn referrers(scan: &Arc<Scan>, repo: &str, subject: &Subject, tag: Option<&Lookup>, found: &mut Found) {
+async fn referrers(
+    scan: &Arc<Scan>,
+    repo: &str,
+    subject: &Subject,
+    tag: Option<&Lookup>,
+    trust: &Trust,
+    found: &mut Found,
+) {
     let mut entries: BTreeMap<String, (ImageIndexEntry, Discovery)> = BTreeMap::new();
     if scan.has_referrers_api(repo).await {
         match scan.client.referrers(repo, &subject.digest).await {
@@ -318,7 +329,7 @@ async fn referrers(scan: &Arc<Scan>, repo: &str, subject: &Subject, tag: Option<
         }
     }
     for (_, (entry, discovery)) in entries {
-        if let Some(sig) = referrer(scan, repo, subject, &entry, discovery, found).await {
+        if let Some(sig) = referrer(scan, repo, subject, &entry, discovery, trust, found).await {
             found.signatures.push(sig);
         }
     }
@@ -351,6 +362,7 @@ async fn referrer(
     subject: &Subject,
     entry: &ImageIndexEntry,
     discovery: Discovery,
+    trust: &Trust,
     found: &mut Found,
 ) -> Option<SignatureReport> {
     // Skip what the listing already says is no signature (SBOMs, other attachments) unfetched.
@@ -413,7 +425,7 @@ async fn referrer(
                         &manifest.annotations.clone().unwrap_or_default(),
                         subject,
                         &format!("{}/{repo}", scan.client.host()),
-                        &scan.trust,
+                        trust,
                         scan.now,
                     ),
                 }
@@ -428,7 +440,7 @@ async fn referrer(
             } else {
                 match fetch_blob(scan, repo, &layers[0].digest, &name, found).await {
                     Err(e) => base.error(e),
-                    Ok(blob) => bundle::check_bundle(&blob, subject, &scan.trust),
+                    Ok(blob) => bundle::check_bundle(&blob, subject, trust),
                 }
             }
         }
@@ -442,7 +454,7 @@ async fn referrer(
                         &layer.annotations.clone().unwrap_or_default(),
                         &blob,
                         subject,
-                        &scan.trust,
+                        trust,
                     ),
                 };
             }

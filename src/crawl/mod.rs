@@ -143,7 +143,13 @@ pub struct Sources {
     /// registry's included when a signature repository is on it).
     pub signature_scans: HashMap<String, Arc<Scan>>,
     pub simple_signing: Option<Arc<lookaside::SimpleSigning>>,
+    /// `--containers-policy` with `sigstoreSigned` keys: the trust of each of its scopes (the
+    /// scan's trust plus that scope's keys), by the scope's label.
+    pub scoped_trust: Option<ScopedTrust>,
 }
+
+/// A containers policy and the trust of each of its scopes that has `sigstoreSigned` keys.
+pub type ScopedTrust = (Arc<crate::containers::policy::ContainersPolicy>, HashMap<String, Arc<Trust>>);
 
 /// A repository's tag list as read for checking guessed tags.
 enum TagListing {
@@ -190,6 +196,15 @@ impl Scan {
             None => return None,
         };
         Some((scan, target.clone()))
+    }
+
+    /// The trust that judges cosign, Notary and bundle signatures of the image `HOST/REPO`: the
+    /// scan's, plus the `sigstoreSigned` keys of the containers policy's scope for it.
+    fn trust_for(&self, name: &str) -> Arc<Trust> {
+        let Some((policy, by_scope)) = &self.sources.scoped_trust else { return self.trust.clone() };
+        let Some(image) = crate::containers::reference::DockerRef::parse(name) else { return self.trust.clone() };
+        let (_, scope) = policy.for_image(&image);
+        by_scope.get(&scope).cloned().unwrap_or_else(|| self.trust.clone())
     }
 
     /// Whether `repo` of this registry is a signature repository (its tags are judged by the
