@@ -132,11 +132,12 @@ async fn all_signatures_of(scan: &Arc<Scan>, repo: &str, tags: &[String], subjec
     let trust = scan.trust_for(&name);
     let elsewhere = scan.signature_repository(repo);
     if elsewhere.is_none() || scan.sources.signature_repositories.also_beside {
-        found = signatures_of(scan, repo, subject, hints, &trust).await;
+        found = signatures_of(scan, &Lookin { repo, image: &name, trust: &trust }, subject, hints).await;
     }
     if let Some((at, target)) = elsewhere {
         at.claims.lock().await.0.entry(target.clone()).or_default().insert(subject.digest.clone());
-        let more = signatures_of(&at, &target.repo, subject, &Hints::probe(&subject.digest), &trust).await;
+        let there = Lookin { repo: &target.repo, image: &name, trust: &trust };
+        let more = signatures_of(&at, &there, subject, &Hints::probe(&subject.digest)).await;
         let location = target.name();
         found.signatures.extend(more.signatures.into_iter().map(|mut s| {
             s.location = Some(location.clone());
@@ -162,8 +163,18 @@ struct Found {
     errors: Vec<String>,
 }
 
-/// The cosign tags and referrers of `subject` in `repo` of `scan`'s registry, judged with `trust`.
-async fn signatures_of(scan: &Arc<Scan>, repo: &str, subject: &Subject, hints: &Hints, trust: &Trust) -> Found {
+/// Where the signatures of one manifest are looked up and how they are judged: the repository of
+/// the scan's registry to look in, and the image's own name (`HOST/REPO`, for the notation
+/// trust policy's scopes) and trust.
+struct Lookin<'a> {
+    repo: &'a str,
+    image: &'a str,
+    trust: &'a Trust,
+}
+
+/// The cosign tags and referrers of `subject` in `at.repo` of `scan`'s registry.
+async fn signatures_of(scan: &Arc<Scan>, at: &Lookin<'_>, subject: &Subject, hints: &Hints) -> Found {
+    let (repo, trust) = (at.repo, at.trust);
     let mut found = Found::default();
     if let Some(lookup) = &hints.sig {
         cosign_tag(scan, repo, lookup, subject, SignatureKind::Signature, trust, &mut found).await;
@@ -171,7 +182,7 @@ async fn signatures_of(scan: &Arc<Scan>, repo: &str, subject: &Subject, hints: &
     if let Some(lookup) = &hints.att {
         cosign_tag(scan, repo, lookup, subject, SignatureKind::Attestation, trust, &mut found).await;
     }
-    referrers(scan, repo, subject, hints.referrers_tag.as_ref(), trust, &mut found).await;
+    referrers(scan, at, subject, hints.referrers_tag.as_ref(), &mut found).await;
     found
 }
 
@@ -293,14 +304,8 @@ async fn fetch_blob(
 
 /// Referrers from the API (where the registry has it) and from the referrers tag schema, united by
 /// digest: a registry that gained the API later may not have indexed old signatures.
-async fn referrers(
-    scan: &Arc<Scan>,
-    repo: &str,
-    subject: &Subject,
-    tag: Option<&Lookup>,
-    trust: &Trust,
-    found: &mut Found,
-) {
+async fn referrers(scan: &Arc<Scan>, at: &Lookin<'_>, subject: &Subject, tag: Option<&Lookup>, found: &mut Found) {
+    let repo = at.repo;
     let mut entries: BTreeMap<String, (ImageIndexEntry, Discovery)> = BTreeMap::new();
     if scan.has_referrers_api(repo).await {
         match scan.client.referrers(repo, &subject.digest).await {
@@ -329,7 +334,7 @@ async fn referrers(
         }
     }
     for (_, (entry, discovery)) in entries {
-        if let Some(sig) = referrer(scan, repo, subject, &entry, discovery, trust, found).await {
+        if let Some(sig) = referrer(scan, at, subject, &entry, discovery, found).await {
             found.signatures.push(sig);
         }
     }
@@ -358,13 +363,13 @@ fn artifact_kind(ty: &str) -> ArtifactKind {
 /// One referrer: fetch its manifest, check it refers to this image, check its signature.
 async fn referrer(
     scan: &Arc<Scan>,
-    repo: &str,
+    at: &Lookin<'_>,
     subject: &Subject,
     entry: &ImageIndexEntry,
     discovery: Discovery,
-    trust: &Trust,
     found: &mut Found,
 ) -> Option<SignatureReport> {
+    let (repo, trust) = (at.repo, at.trust);
     // Skip what the listing already says is no signature (SBOMs, other attachments) unfetched.
     if let Some(ty) = &entry.artifact_type {
         if artifact_kind(ty) == ArtifactKind::Other {
@@ -424,7 +429,7 @@ async fn referrer(
                         &blob,
                         &manifest.annotations.clone().unwrap_or_default(),
                         subject,
-                        &format!("{}/{repo}", scan.client.host()),
+                        at.image,
                         trust,
                         scan.now,
                     ),

@@ -312,12 +312,13 @@ impl Scan {
         self.signature_repository_orphans(filter).await;
     }
 
-    /// The signature tags of each signature repository that no scanned image claimed: orphans of
-    /// that repository (with the repository their payload names, when it holds the digest). A
+    /// The signature tags of each signature repository that images of this registry map to and
+    /// that no scanned image claimed: orphans of that repository (with the repository their payload names, when it holds the digest). A
     /// sharded scan does this in the shard that owns the signature repository's name.
     async fn signature_repository_orphans(self: &Arc<Self>, filter: &RepoFilter) {
         let claims = std::mem::take(&mut *self.claims.lock().await);
-        let mut targets: Vec<sigrepo::Target> = self.sources.signature_repositories.targets().cloned().collect();
+        let mut targets: Vec<sigrepo::Target> =
+            self.sources.signature_repositories.targets_of_registry(&self.registry).cloned().collect();
         targets.sort();
         targets.dedup();
         for target in targets {

@@ -102,6 +102,16 @@ impl SignatureRepositories {
     pub fn targets(&self) -> impl Iterator<Item = &Target> {
         self.entries.iter().map(|(_, t)| t)
     }
+
+    /// The signature repositories that images of the registry `host` can map to (an entry for
+    /// every image, or one whose prefix is in that registry): the ones whose orphans a scan of
+    /// that registry can tell.
+    pub fn targets_of_registry<'a>(&'a self, host: &'a str) -> impl Iterator<Item = &'a Target> + 'a {
+        self.entries
+            .iter()
+            .filter(move |(p, _)| p.as_deref().is_none_or(|p| p == host || p.starts_with(&format!("{host}/"))))
+            .map(|(_, t)| t)
+    }
 }
 
 /// The digests each signature repository was asked about, to tell its orphans.
@@ -125,5 +135,10 @@ mod tests {
         assert!(s.add("reg.example/x=nohost").is_err());
         assert!(s.add("reg.example/upstream=reg.example/again").is_err());
         assert!(s.add("reg.example/Bad").is_err());
+        s.add("docker.io/library=reg.example/mirror-sigs").unwrap();
+        let of = |host: &str| -> Vec<String> { s.targets_of_registry(host).map(Target::name).collect() };
+        assert_eq!(of("reg.example").len(), 3, "{:?}", of("reg.example"));
+        assert_eq!(of("docker.io"), ["reg.example/sigs/all", "reg.example/mirror-sigs"]);
+        assert_eq!(of("reg.example:5000"), ["reg.example/sigs/all"]);
     }
 }
