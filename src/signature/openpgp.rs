@@ -136,3 +136,29 @@ fn open_inner(bytes: &[u8], certs: &[&PgpCert]) -> Result<Opened, String> {
     }
     Ok(Opened { payload, issuer, created, outcome })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_refused_without_a_panic() {
+        let mut inputs: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            vec![0],
+            vec![0xa3, 0x01],
+            b"-----BEGIN PGP MESSAGE-----\n\n-----END PGP MESSAGE-----\n".to_vec(),
+            b"{\"critical\":{}}".to_vec(),
+        ];
+        // Packet headers announcing more than there is, of every tag.
+        for tag in 0u8..64 {
+            inputs.push(vec![0xc0 | tag, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3]);
+            inputs.push(vec![0x80 | (tag << 2), 200, 4, 1]);
+        }
+        for bytes in &inputs {
+            assert!(open(bytes, &[]).is_err(), "{bytes:?}");
+        }
+        assert!(parse_keyring(b"not a keyring", "x").is_err());
+        assert!(parse_keyring(b"", "x").is_err());
+    }
+}
