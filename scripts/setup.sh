@@ -51,6 +51,9 @@ if [ "$mode" = test ]; then
   want 'command -v zipalign' zipalign "aligns the unsigned APK the fixtures are signed from (scripts/make_apk_fixtures.sh)"
   want '[ -x /usr/bin/go ]' golang-go "Go's own encoding/json reads the adversarial signed-JSON payloads (tests/support/gojson)"
   want '/usr/bin/python3 -c "import ensurepip"' python3-venv "a virtualenv for kubernetes-validate and the report-format validators (Debian's python3 is externally managed)"
+  want 'command -v skopeo' skopeo "signs images with GnuPG (simple signing), judges them under a policy.json, and copies cosign signature tags between repositories (tests/simple_signing.rs, tests/signature_repository.rs)"
+  want 'command -v gpg' gpg "makes the throw-away OpenPGP keys skopeo signs with"
+  want 'command -v busybox' busybox "busybox httpd serves the simple-signing lookaside store on 127.0.0.1"
   want 'command -v chromium' chromium "headless Chromium opens the HTML report offline, reads its figures and screenshots it (tests/report_formats.rs)"
 fi
 if [ "$mode" = bench ]; then

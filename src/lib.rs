@@ -1,4 +1,5 @@
 pub mod cms;
+pub mod containers;
 pub mod crawl;
 pub mod crypto;
 pub mod der;

@@ -422,6 +422,8 @@ pub struct CommonArgs {
     /// announces; a registry whose announced digest disagrees with its bytes is reported.
     #[arg(long)]
     pub verify_digests: bool,
+    #[command(flatten)]
+    pub sources: super::signature_sources::SignatureSourceArgs,
 }
 
 /// Help for `--key` where it verifies signatures found in a registry (not one bundle).

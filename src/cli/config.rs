@@ -149,6 +149,21 @@ pub fn splice(cmd: &Command, argv: &[OsString], matches: &ArgMatches, path: &Pat
             // Registries with their own settings: read by `registry` itself (`targets`).
             continue;
         }
+        if key == super::signature_sources::CONFIG_TABLE {
+            // `[signature-repositories]`: PREFIX = REPO, each one --signature-repository.
+            let table = value.as_table().with_context(|| {
+                format!("--config {}: [{key}] is a table of image-name prefix = signature repository", path.display())
+            })?;
+            if sub.get_arguments().any(|a| a.get_long() == Some("signature-repository")) {
+                for (prefix, repo) in table {
+                    let repo = repo.as_str().with_context(|| {
+                        format!("--config {}: [{key}] {prefix}: the signature repository is a string", path.display())
+                    })?;
+                    flags.push(format!("--signature-repository={prefix}={repo}").into());
+                }
+            }
+            continue;
+        }
         if !known.iter().any(|(k, _)| k == key) {
             if COMMAND_LINE_ONLY.contains(&key.as_str()) {
                 bail!("--config {}: {key} can only be given on the command line", path.display());

@@ -55,6 +55,8 @@ pub struct Settings {
     username: Option<String>,
     password: Option<Secret>,
     token: Option<Secret>,
+    /// Signature repositories and simple-signing stores.
+    sources: super::signature_sources::Prepared,
 }
 
 impl Settings {
@@ -74,8 +76,10 @@ impl Settings {
         let mut implied = serde_json::Map::new();
         trust.notation =
             notation_trust(c.notation_trust_policy.as_deref(), c.notation_trust_store.as_deref(), &mut implied)?;
+        let sources = super::signature_sources::prepare(&c.sources, Duration::from_secs(c.timeout.max(1)), &trust)?;
         let signer = &c.signer;
-        let trust_given = !signer.keys.is_empty()
+        let trust_given = sources.trust_given()
+            || !signer.keys.is_empty()
             || !c.ca_roots.is_empty()
             || signer.certificate_identity.is_some()
             || signer.certificate_identity_regexp.is_some()
@@ -121,6 +125,7 @@ impl Settings {
             username: c.username.clone(),
             password,
             token: c.token.clone().map(Secret::new),
+            sources,
         })
     }
 
@@ -735,8 +740,47 @@ pub fn repo_filter(namespace: Option<String>, include: &[String], exclude: &[Str
     Ok(RepoFilter { namespace, include: set(include, "--include")?, exclude: set(exclude, "--exclude")?, shard: None })
 }
 
-pub fn new_scan(client: Arc<RegistryClient>, settings: &Settings, tx: mpsc::Sender<Event>) -> Arc<Scan> {
-    Scan::new(client, Arc::new(settings.trust.clone()), settings.report.now, tx)
+pub fn new_scan(client: Arc<RegistryClient>, settings: &Settings, tx: mpsc::Sender<Event>) -> Result<Arc<Scan>> {
+    let trust = Arc::new(settings.trust.clone());
+    let now = settings.report.now;
+    let sigrepos = &settings.sources.signature_repositories;
+    let mut sources = sigaudit::crawl::Sources {
+        signature_repositories: sigrepos.clone(),
+        signature_scans: Default::default(),
+        simple_signing: settings.sources.simple_signing.clone(),
+        scoped_trust: settings.sources.scoped_trust.as_ref().map(|(policy, by_scope)| {
+            let by_scope = by_scope.iter().map(|(k, t)| (k.clone(), Arc::new(t.clone()))).collect();
+            (policy.clone(), by_scope)
+        }),
+    };
+    // A scan of each other registry holding a signature repository: its own client and
+    // credentials (the docker config's; flag credentials are for the scanned registry only).
+    for t in sigrepos.targets().filter(|t| t.host != client.host()) {
+        if sources.signature_scans.contains_key(&t.host) {
+            continue;
+        }
+        let mut cfg = settings.common_client.clone();
+        cfg.host = t.host.clone();
+        cfg.plain_http = t.plain_http.unwrap_or(client.plain_http());
+        cfg.credentials = docker_config_credentials(&t.host).map_err(|e| anyhow::anyhow!("docker config: {e}"))?;
+        let other = Arc::new(RegistryClient::new(cfg).with_context(|| format!("--signature-repository {}", t.name()))?);
+        let scan = Scan::new(other, trust.clone(), now, tx.clone());
+        sources.signature_scans.insert(t.host.clone(), scan);
+    }
+    Ok(Scan::with_sources(client, trust, now, tx, sources))
+}
+
+/// A registry whose scan could not be set up (a signature repository's client): an error of
+/// the report, so the scan reads as incomplete, never as a registry of unsigned images.
+pub async fn scan_not_started(tx: &mpsc::Sender<Event>, host: &str, e: anyhow::Error) {
+    let error = ErrorReport {
+        registry: Some(host.to_string()),
+        repository: None,
+        reference: None,
+        code: "discovery-error".into(),
+        message: format!("not scanned: {e:#}"),
+    };
+    let _ = tx.send(Event::Error(error)).await;
 }
 
 /// notation's trust policy and store: from the flags, else notation's configuration directory

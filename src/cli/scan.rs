@@ -295,7 +295,13 @@ pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Opt
             }
             let scans = walks.iter().map(|w| {
                 let scan = run::new_scan(w.client.clone(), settings, tx.clone());
-                async move { scan.registry(&w.filter, w.source(), parallel).await }
+                let tx = tx.clone();
+                async move {
+                    match scan {
+                        Ok(scan) => scan.registry(&w.filter, w.source(), parallel).await,
+                        Err(e) => run::scan_not_started(&tx, w.client.host(), e).await,
+                    }
+                }
             });
             futures::future::join_all(scans).await;
         })
@@ -354,8 +360,10 @@ pub async fn image(a: ImageArgs, mut settings: Map<String, Value>) -> Result<Exi
         let clients = &clients;
         audit.run(out, move |tx| async move {
             for ((_, (_, refs)), (_, client)) in by_host.into_iter().zip(clients.iter()) {
-                let scan = run::new_scan(client.clone(), settings, tx.clone());
-                scan.images(refs).await;
+                match run::new_scan(client.clone(), settings, tx.clone()) {
+                    Ok(scan) => scan.images(refs).await,
+                    Err(e) => run::scan_not_started(&tx, client.host(), e).await,
+                }
             }
         })
     })

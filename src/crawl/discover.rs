@@ -13,6 +13,7 @@ use crate::report::{
     Status,
 };
 use crate::signature::{bundle, cosign, notation, Checked, Subject};
+use crate::trust::Trust;
 use futures::stream::{self, StreamExt};
 use oci_client::manifest::{ImageIndexEntry, OciImageManifest};
 use std::collections::BTreeMap;
@@ -59,10 +60,11 @@ impl Hints {
 const PLATFORMS_IN_FLIGHT: usize = 8;
 
 pub(super) async fn discover(scan: &Arc<Scan>, repo: &str, image: Image) -> ImageReport {
-    let found = signatures_of(scan, repo, &subject(&image.head), &image.hints).await;
+    let tags = &image.tags;
+    let found = all_signatures_of(scan, repo, tags, &subject(&image.head), &image.hints).await;
     let platforms: Vec<(Member, Found)> = stream::iter(image.platforms)
         .map(|m| async move {
-            let found = signatures_of(scan, repo, &subject(&m.head), &m.hints).await;
+            let found = all_signatures_of(scan, repo, tags, &subject(&m.head), &m.hints).await;
             (m, found)
         })
         .buffered(PLATFORMS_IN_FLIGHT)
@@ -121,21 +123,66 @@ fn subject(head: &crate::registry::ManifestHead) -> Subject {
     Subject { digest: head.digest.clone(), media_type: head.media_type.clone(), size: head.size }
 }
 
+/// The signatures of one manifest wherever they are looked up: beside the image (unless a
+/// signature repository takes its place), in its signature repository, in a simple-signing
+/// lookaside store.
+async fn all_signatures_of(scan: &Arc<Scan>, repo: &str, tags: &[String], subject: &Subject, hints: &Hints) -> Found {
+    let mut found = Found::default();
+    let name = format!("{}/{repo}", scan.registry);
+    let trust = scan.trust_for(&name);
+    let elsewhere = scan.signature_repository(repo);
+    if elsewhere.is_none() || scan.sources.signature_repositories.also_beside {
+        found = signatures_of(scan, &Lookin { repo, image: &name, trust: &trust }, subject, hints).await;
+    }
+    if let Some((at, target)) = elsewhere {
+        at.claims.lock().await.0.entry(target.clone()).or_default().insert(subject.digest.clone());
+        let there = Lookin { repo: &target.repo, image: &name, trust: &trust };
+        let more = signatures_of(&at, &there, subject, &Hints::probe(&subject.digest)).await;
+        let location = target.name();
+        found.signatures.extend(more.signatures.into_iter().map(|mut s| {
+            s.location = Some(location.clone());
+            s
+        }));
+        found.errors.extend(more.errors.into_iter().map(|e| format!("signature repository {location}: {e}")));
+    }
+    let gpg = scan.sources.simple_signing.as_ref().and_then(|s| s.trust.as_ref());
+    let (sigs, errors) = super::lookaside::extension_signatures(&scan.client, gpg, repo, &name, tags, subject).await;
+    found.signatures.extend(sigs);
+    found.errors.extend(errors);
+    if let Some(ss) = &scan.sources.simple_signing {
+        let (sigs, errors) = super::lookaside::signatures(ss, &name, tags, subject).await;
+        found.signatures.extend(sigs);
+        found.errors.extend(errors);
+    }
+    found
+}
+
 #[derive(Default)]
 struct Found {
     signatures: Vec<SignatureReport>,
     errors: Vec<String>,
 }
 
-async fn signatures_of(scan: &Arc<Scan>, repo: &str, subject: &Subject, hints: &Hints) -> Found {
+/// Where the signatures of one manifest are looked up and how they are judged: the repository of
+/// the scan's registry to look in, and the image's own name (`HOST/REPO`, for the notation
+/// trust policy's scopes) and trust.
+struct Lookin<'a> {
+    repo: &'a str,
+    image: &'a str,
+    trust: &'a Trust,
+}
+
+/// The cosign tags and referrers of `subject` in `at.repo` of `scan`'s registry.
+async fn signatures_of(scan: &Arc<Scan>, at: &Lookin<'_>, subject: &Subject, hints: &Hints) -> Found {
+    let (repo, trust) = (at.repo, at.trust);
     let mut found = Found::default();
     if let Some(lookup) = &hints.sig {
-        cosign_tag(scan, repo, lookup, subject, SignatureKind::Signature, &mut found).await;
+        cosign_tag(scan, repo, lookup, subject, SignatureKind::Signature, trust, &mut found).await;
     }
     if let Some(lookup) = &hints.att {
-        cosign_tag(scan, repo, lookup, subject, SignatureKind::Attestation, &mut found).await;
+        cosign_tag(scan, repo, lookup, subject, SignatureKind::Attestation, trust, &mut found).await;
     }
-    referrers(scan, repo, subject, hints.referrers_tag.as_ref(), &mut found).await;
+    referrers(scan, at, subject, hints.referrers_tag.as_ref(), &mut found).await;
     found
 }
 
@@ -197,6 +244,7 @@ async fn cosign_tag(
     lookup: &Lookup,
     subject: &Subject,
     kind: SignatureKind,
+    trust: &Trust,
     found: &mut Found,
 ) {
     let wanted = [ManifestKind::Signature, ManifestKind::Unreadable];
@@ -226,8 +274,8 @@ async fn cosign_tag(
             Ok(blob) => {
                 let ann = layer.annotations.clone().unwrap_or_default();
                 match kind {
-                    SignatureKind::Signature => cosign::check_simplesigning(&ann, &blob, subject, &scan.trust),
-                    SignatureKind::Attestation => cosign::check_attestation(&ann, &blob, subject, &scan.trust),
+                    SignatureKind::Signature => cosign::check_simplesigning(&ann, &blob, subject, trust),
+                    SignatureKind::Attestation => cosign::check_attestation(&ann, &blob, subject, trust),
                 }
             }
         };
@@ -256,7 +304,8 @@ async fn fetch_blob(
 
 /// Referrers from the API (where the registry has it) and from the referrers tag schema, united by
 /// digest: a registry that gained the API later may not have indexed old signatures.
-async fn referrers(scan: &Arc<Scan>, repo: &str, subject: &Subject, tag: Option<&Lookup>, found: &mut Found) {
+async fn referrers(scan: &Arc<Scan>, at: &Lookin<'_>, subject: &Subject, tag: Option<&Lookup>, found: &mut Found) {
+    let repo = at.repo;
     let mut entries: BTreeMap<String, (ImageIndexEntry, Discovery)> = BTreeMap::new();
     if scan.has_referrers_api(repo).await {
         match scan.client.referrers(repo, &subject.digest).await {
@@ -285,7 +334,7 @@ async fn referrers(scan: &Arc<Scan>, repo: &str, subject: &Subject, tag: Option<
         }
     }
     for (_, (entry, discovery)) in entries {
-        if let Some(sig) = referrer(scan, repo, subject, &entry, discovery, found).await {
+        if let Some(sig) = referrer(scan, at, subject, &entry, discovery, found).await {
             found.signatures.push(sig);
         }
     }
@@ -314,12 +363,13 @@ fn artifact_kind(ty: &str) -> ArtifactKind {
 /// One referrer: fetch its manifest, check it refers to this image, check its signature.
 async fn referrer(
     scan: &Arc<Scan>,
-    repo: &str,
+    at: &Lookin<'_>,
     subject: &Subject,
     entry: &ImageIndexEntry,
     discovery: Discovery,
     found: &mut Found,
 ) -> Option<SignatureReport> {
+    let (repo, trust) = (at.repo, at.trust);
     // Skip what the listing already says is no signature (SBOMs, other attachments) unfetched.
     if let Some(ty) = &entry.artifact_type {
         if artifact_kind(ty) == ArtifactKind::Other {
@@ -379,8 +429,8 @@ async fn referrer(
                         &blob,
                         &manifest.annotations.clone().unwrap_or_default(),
                         subject,
-                        &format!("{}/{repo}", scan.client.host()),
-                        &scan.trust,
+                        at.image,
+                        trust,
                         scan.now,
                     ),
                 }
@@ -395,11 +445,11 @@ async fn referrer(
             } else {
                 match fetch_blob(scan, repo, &layers[0].digest, &name, found).await {
                     Err(e) => base.error(e),
-                    Ok(blob) => bundle::check_bundle(&blob, subject, &scan.trust),
+                    Ok(blob) => bundle::check_bundle(&blob, subject, trust),
                 }
             }
         }
-        SignatureFormat::Cosign => {
+        SignatureFormat::Cosign | SignatureFormat::SimpleSigning => {
             let mut last =
                 base.invalid(ReasonCode::MalformedSignature, "no simple-signing layer in the cosign referrer");
             for layer in manifest.layers.iter().filter(|l| l.media_type == oci::COSIGN_SIMPLESIGNING) {
@@ -409,7 +459,7 @@ async fn referrer(
                         &layer.annotations.clone().unwrap_or_default(),
                         &blob,
                         subject,
-                        &scan.trust,
+                        trust,
                     ),
                 };
             }

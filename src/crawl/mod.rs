@@ -4,8 +4,10 @@
 //! repository by repository; nothing holds the whole registry in memory.
 
 mod discover;
+pub mod lookaside;
 mod repo;
 pub mod shard;
+pub mod sigrepo;
 
 pub use shard::Shard;
 
@@ -138,7 +140,27 @@ pub struct Scan {
     /// Tag lists read to check guessed tags (`sigaudit image`), once per repository.
     tag_lists: Mutex<HashMap<String, Arc<OnceCell<TagListing>>>>,
     events: mpsc::Sender<Event>,
+    /// Where else signatures are looked up: signature repositories, simple-signing stores.
+    sources: Sources,
+    /// The digests each signature repository was asked about (for its orphans).
+    claims: Mutex<sigrepo::Claims>,
 }
+
+/// Signature sources beyond the image's own repository.
+#[derive(Default)]
+pub struct Sources {
+    pub signature_repositories: sigrepo::SignatureRepositories,
+    /// A scan of each registry that holds a signature repository, by `HOST[:PORT]` (this
+    /// registry's included when a signature repository is on it).
+    pub signature_scans: HashMap<String, Arc<Scan>>,
+    pub simple_signing: Option<Arc<lookaside::SimpleSigning>>,
+    /// `--containers-policy` with `sigstoreSigned` keys: the trust of each of its scopes (the
+    /// scan's trust plus that scope's keys), by the scope's label.
+    pub scoped_trust: Option<ScopedTrust>,
+}
+
+/// A containers policy and the trust of each of its scopes that has `sigstoreSigned` keys.
+pub type ScopedTrust = (Arc<crate::containers::policy::ContainersPolicy>, HashMap<String, Arc<Trust>>);
 
 /// A repository's tag list as read for checking guessed tags.
 enum TagListing {
@@ -150,6 +172,17 @@ enum TagListing {
 
 impl Scan {
     pub fn new(client: Arc<RegistryClient>, trust: Arc<Trust>, now: i64, events: mpsc::Sender<Event>) -> Arc<Scan> {
+        Scan::with_sources(client, trust, now, events, Sources::default())
+    }
+
+    /// A scan that also looks where `sources` say.
+    pub fn with_sources(
+        client: Arc<RegistryClient>,
+        trust: Arc<Trust>,
+        now: i64,
+        events: mpsc::Sender<Event>,
+        sources: Sources,
+    ) -> Arc<Scan> {
         let registry = client.host().to_string();
         Arc::new(Scan {
             client,
@@ -159,7 +192,36 @@ impl Scan {
             referrers_api: OnceCell::new(),
             tag_lists: Mutex::default(),
             events,
+            sources,
+            claims: Mutex::default(),
         })
+    }
+
+    /// Where the cosign signatures and referrers of images of `repo` are looked up, when that is
+    /// a signature repository: the scan of its registry, its name, and its target.
+    fn signature_repository(self: &Arc<Self>, repo: &str) -> Option<(Arc<Scan>, sigrepo::Target)> {
+        let target = self.sources.signature_repositories.for_image(&format!("{}/{repo}", self.registry))?;
+        let scan = match self.sources.signature_scans.get(&target.host) {
+            Some(s) => s.clone(),
+            None if target.host == self.registry => self.clone(),
+            None => return None,
+        };
+        Some((scan, target.clone()))
+    }
+
+    /// The trust that judges cosign, Notary and bundle signatures of the image `HOST/REPO`: the
+    /// scan's, plus the `sigstoreSigned` keys of the containers policy's scope for it.
+    fn trust_for(&self, name: &str) -> Arc<Trust> {
+        let Some((policy, by_scope)) = &self.sources.scoped_trust else { return self.trust.clone() };
+        let Some(image) = crate::containers::reference::DockerRef::parse(name) else { return self.trust.clone() };
+        let (_, scope) = policy.for_image(&image);
+        by_scope.get(&scope).cloned().unwrap_or_else(|| self.trust.clone())
+    }
+
+    /// Whether `repo` of this registry is a signature repository (its tags are judged by the
+    /// orphan pass of [`Scan::signature_repository_orphans`], not as a repository's own).
+    fn is_signature_repository(&self, repo: &str) -> bool {
+        self.sources.signature_repositories.targets().any(|t| t.host == self.registry && t.repo == repo)
     }
 
     /// Send an event to the report writer, stamped with this scan's registry.
@@ -277,6 +339,31 @@ impl Scan {
                 }
             })
             .await;
+        self.signature_repository_orphans(filter).await;
+    }
+
+    /// The signature tags of each signature repository that images of this registry map to and
+    /// that no scanned image claimed: orphans of that repository (with the repository their payload names, when it holds the digest). A
+    /// sharded scan does this in the shard that owns the signature repository's name.
+    async fn signature_repository_orphans(self: &Arc<Self>, filter: &RepoFilter) {
+        let claims = std::mem::take(&mut *self.claims.lock().await);
+        let mut targets: Vec<sigrepo::Target> =
+            self.sources.signature_repositories.targets_of_registry(&self.registry).cloned().collect();
+        targets.sort();
+        targets.dedup();
+        for target in targets {
+            if filter.shard.is_some_and(|s| !s.owns(&target.repo)) {
+                continue;
+            }
+            let scan = match self.sources.signature_scans.get(&target.host) {
+                Some(s) => s.clone(),
+                None if target.host == self.registry => self.clone(),
+                None => continue,
+            };
+            let empty = std::collections::HashSet::new();
+            let claimed = claims.0.get(&target).unwrap_or(&empty);
+            repo::signature_repository_orphans(&scan, &target.repo, claimed).await;
+        }
     }
 
     /// A platform API's repository pages as a stream of names; a failing page ends the stream

@@ -276,6 +276,8 @@ async fn scan_resolved(scan: &Arc<Scan>, repo: &str, resolved: Vec<TagIs>) {
     let mut untagged: BTreeMap<Digest, Image> = BTreeMap::new();
     for d in artifacts.digests().into_iter().filter(|d| !known.contains(d)) {
         match scan.client.get_manifest(repo, d.as_str()).await {
+            // A signature repository's signatures are judged by its own orphan pass.
+            Ok(None) if scan.is_signature_repository(repo) => {}
             Ok(None) => orphan(scan, repo, &d, &artifacts.hints(&d)).await,
             Ok(Some(f)) => match oci::classify(&f.bytes) {
                 ManifestKind::Image | ManifestKind::Index => {
@@ -467,6 +469,37 @@ fn named_repositories(blob: &[u8], layer_type: &str) -> Vec<String> {
         .collect();
     repos.dedup();
     repos
+}
+
+/// A signature repository's signature tags whose digest no scanned image claimed: orphans of
+/// it (`subjectRepository` names the repository their payload names, when that holds the
+/// digest). A tag list that cannot be read is an error: its orphans are not known.
+pub(super) async fn signature_repository_orphans(scan: &Arc<Scan>, repo: &str, claimed: &HashSet<Digest>) {
+    let tags = match scan.client.list_tags(repo).await {
+        Ok(t) => t.unwrap_or_default(),
+        Err(e) => {
+            let msg = format!(
+                "signature repository {repo}: its tag list could not be read, so its orphans are not known: {e}"
+            );
+            return scan.error(Some(repo), None, "tag-list-error", msg).await;
+        }
+    };
+    let mut artifacts = Artifacts::default();
+    for tag in tags {
+        let shape = TagKind::of(&tag);
+        let d = match &shape {
+            TagKind::CosignSignatures(d) | TagKind::CosignAttestations(d) | TagKind::ReferrersIndex(d) => d.clone(),
+            TagKind::CosignSbom(_) | TagKind::Image => continue,
+        };
+        if claimed.contains(&d) {
+            continue;
+        }
+        let manifest = scan.client.fetch_manifest(repo, &tag).await.map_err(|e| e.to_string());
+        artifacts.insert(shape, Lookup::Listed { tag, manifest });
+    }
+    for d in artifacts.digests() {
+        orphan(scan, repo, &d, &artifacts.hints(&d)).await;
+    }
 }
 
 /// Named references (`image` subcommand): resolve each, merge tags per digest, fold indexes,

@@ -143,6 +143,9 @@ pub struct RegistryClient {
     stats: Arc<Stats>,
     /// The earliest instant the next request may start, when `rps` is set.
     next_slot: Mutex<Instant>,
+    /// Whether the ping's answer announced the signature extension
+    /// (`X-Registry-Supports-Signatures: 1`, as OpenShift's registry does).
+    supports_signatures: std::sync::atomic::AtomicBool,
 }
 
 impl RegistryClient {
@@ -185,11 +188,17 @@ impl RegistryClient {
             tokens: Mutex::new(HashMap::new()),
             stats: Arc::new(Stats::default()),
             next_slot: Mutex::new(Instant::now()),
+            supports_signatures: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
     pub fn host(&self) -> &str {
         &self.config.host
+    }
+
+    /// Whether this client talks plain HTTP.
+    pub fn plain_http(&self) -> bool {
+        self.config.plain_http
     }
 
     pub fn stats(&self) -> &Stats {
@@ -208,6 +217,8 @@ impl RegistryClient {
     /// `GET /v2/`: checks that a registry answers, and learns its authentication challenge.
     pub async fn ping(&self) -> Result<(), RegistryError> {
         let r = self.request(RequestKind::Ping, Method::GET, self.url("/v2/"), &Scope::None, None, 64 << 10).await?;
+        let announced = header_str(&r.headers, "x-registry-supports-signatures").is_some_and(|v| v.trim() == "1");
+        self.supports_signatures.store(announced, std::sync::atomic::Ordering::Relaxed);
         match r.status.as_u16() {
             200..=299 => Ok(()),
             401 => Err(RegistryError::Auth {
@@ -645,6 +656,57 @@ impl RegistryClient {
             });
         }
         Ok(r.body)
+    }
+
+    /// Whether the registry announced the signature extension when pinged.
+    pub fn supports_signatures(&self) -> bool {
+        self.supports_signatures.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The simple-signing signatures the signature extension holds for `digest` (containers/image
+    /// `getSignaturesFromAPIExtension`): `{"signatures": [{"schemaVersion": 2, "type": "atomic",
+    /// "name": …, "content": base64}]}`; entries of another version or type are skipped, as
+    /// containers/image skips them. Any answer but 200 is an error. Returns the URL asked too.
+    pub async fn extension_signatures(
+        &self,
+        repo: &str,
+        digest: &Digest,
+    ) -> Result<(Url, Vec<Vec<u8>>), RegistryError> {
+        let url = self.url(&format!("/extensions/v2/{repo}/signatures/{digest}"));
+        let scope = Scope::Pull(repo.into());
+        let r =
+            self.request(RequestKind::Signatures, Method::GET, url.clone(), &scope, None, MAX_MANIFEST_BYTES).await?;
+        if r.status != StatusCode::OK {
+            return Err(status_error(&Method::GET, &r));
+        }
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            #[serde(rename = "schemaVersion")]
+            version: i64,
+            #[serde(rename = "type")]
+            kind: String,
+            content: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct List {
+            signatures: Vec<Entry>,
+        }
+        let list: List = serde_json::from_slice(&r.body).map_err(|e| RegistryError::Protocol {
+            url: url.to_string(),
+            message: format!("signature extension answer is not a signature list: {e}"),
+        })?;
+        let mut out = Vec::new();
+        for e in list.signatures.into_iter().filter(|e| e.version == 2 && e.kind == "atomic") {
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD.decode(e.content.trim()).map_err(|err| {
+                RegistryError::Protocol {
+                    url: url.to_string(),
+                    message: format!("signature content is not base64: {err}"),
+                }
+            })?;
+            out.push(bytes);
+        }
+        Ok((url, out))
     }
 
     /// The referrers API for `digest`, all pages. A 404 that is not NAME_UNKNOWN, or an answer that

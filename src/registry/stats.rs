@@ -15,6 +15,8 @@ pub enum RequestKind {
     Referrers,
     /// A platform API's listing page (Docker Hub, GitHub, GitLab, Quay, Harbor).
     Listing,
+    /// The signature extension (`/extensions/v2/<name>/signatures/<digest>`).
+    Signatures,
 }
 
 #[derive(Debug, Default)]
@@ -35,6 +37,7 @@ pub struct StatsSnapshot {
     pub blob: u64,
     pub referrers: u64,
     pub listing: u64,
+    pub signatures: u64,
     pub retries: u64,
     pub total: u64,
 }
@@ -60,6 +63,7 @@ impl Stats {
             blob: g(RequestKind::Blob),
             referrers: g(RequestKind::Referrers),
             listing: g(RequestKind::Listing),
+            signatures: g(RequestKind::Signatures),
             retries: self.retries.load(Ordering::Relaxed),
             total: 0,
         };
@@ -71,7 +75,8 @@ impl Stats {
             + s.manifest_get
             + s.blob
             + s.referrers
-            + s.listing;
+            + s.listing
+            + s.signatures;
         s
     }
 }
@@ -89,6 +94,7 @@ impl std::ops::Add for StatsSnapshot {
             blob: self.blob + o.blob,
             referrers: self.referrers + o.referrers,
             listing: self.listing + o.listing,
+            signatures: self.signatures + o.signatures,
             retries: self.retries + o.retries,
             total: self.total + o.total,
         }

@@ -121,6 +121,8 @@ pub enum SignatureFormat {
     Cosign,
     Notation,
     SigstoreBundle,
+    /// containers/image simple signing: an OpenPGP message over an "atomic" payload.
+    SimpleSigning,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -131,6 +133,8 @@ pub enum Envelope {
     Jws,
     Cose,
     Bundle,
+    /// An OpenPGP signed message (simple signing).
+    Openpgp,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -149,6 +153,10 @@ pub enum Discovery {
     Referrers,
     /// OCI referrers tag schema (`sha256-<hex>` index)
     ReferrersTag,
+    /// A simple-signing lookaside store (`<lookaside>/<repo>@sha256=<hex>/signature-<n>`)
+    Lookaside,
+    /// The registry's signature extension (`/extensions/v2/<name>/signatures/<digest>`)
+    SignatureExtension,
 }
 
 /// A verdict and its reasons. `reasons` and `reasonCodes` are index-aligned: code `i` is the
@@ -306,6 +314,10 @@ pub struct SignatureReport {
     /// The digest this signature signs, when it is a platform manifest of the reported index.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject_digest: Option<String>,
+    /// Where the signature was found when that is not beside the image: the signature
+    /// repository (`HOST/REPO`), or the URL of a lookaside or signature-extension signature.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub location: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -88,6 +88,16 @@ reason_codes! {
         "a key-only signature and no `--key` given: the signature bytes were not checked";
     KeyMismatch = "key-mismatch", "invalid",
         "a key-only signature that none of the given keys verifies";
+    VerifiedGpgKey = "verified-gpg-key", "verified",
+        "a simple-signing signature verified with an OpenPGP key of `--gpg-keyring` or of a `--containers-policy` `signedBy` requirement for the image's scope, its docker-reference satisfying the identity rule";
+    GpgNoKeyring = "gpg-no-keyring", "unverified",
+        "a simple-signing signature and no OpenPGP key given (`--gpg-keyring`, `--containers-policy`): the signature was not checked";
+    GpgKeyUnknown = "gpg-key-unknown", "invalid",
+        "a simple-signing signature by an OpenPGP key that no keyring given holds";
+    GpgKeyOutOfScope = "gpg-key-out-of-scope", "untrusted",
+        "a simple-signing signature verified with a key that the containers policy trusts for other scopes only";
+    DockerReferenceMismatch = "docker-reference-mismatch", "invalid",
+        "a simple-signing payload's docker-reference does not satisfy the identity rule (`matchRepoDigestOrExact`, or the policy's `signedIdentity`): a signature made for another name";
     // Trust in the signer.
     ChainAnchored = "chain-anchored", "verified",
         "the signer chains to a trust anchor (`--ca-roots`, a Fulcio CA, a notation trust store)";

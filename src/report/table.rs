@@ -31,6 +31,7 @@ fn sig_label(s: &SignatureReport) -> String {
         SignatureFormat::Cosign => "cosign",
         SignatureFormat::Notation => "notation",
         SignatureFormat::SigstoreBundle => "bundle",
+        SignatureFormat::SimpleSigning => "simple-signing",
     };
     let what = match (&s.kind, &s.envelope) {
         (SignatureKind::Attestation, _) => "att",
@@ -39,6 +40,7 @@ fn sig_label(s: &SignatureReport) -> String {
         (_, Envelope::Jws) => "jws",
         (_, Envelope::Cose) => "cose",
         (_, Envelope::Bundle) => "bundle",
+        (_, Envelope::Openpgp) => "gpg",
     };
     format!("{format} {what}: {}", s.verification.status.as_str())
 }
@@ -312,6 +314,8 @@ pub fn images(images: &[ImageReport], wide: bool, color: bool, width: usize) -> 
                     Discovery::Tag => "tag",
                     Discovery::Referrers => "referrers",
                     Discovery::ReferrersTag => "referrers-tag",
+                    Discovery::Lookaside => "lookaside",
+                    Discovery::SignatureExtension => "signature-extension",
                 };
                 let head =
                     format!("{} ({found} {}): {}", sig_label(s), s.manifest_digest, full_signer(s.signer.as_ref()));

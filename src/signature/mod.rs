@@ -7,8 +7,10 @@ pub mod cosign;
 pub mod dsse;
 pub mod json;
 pub mod notation;
+pub mod openpgp;
 pub mod rekor;
 pub mod sct;
+pub mod simple_signing;
 
 use crate::oci::Digest;
 use crate::report::{
@@ -76,6 +78,7 @@ impl Checked {
             predicate_type: self.predicate_type,
             docker_reference: self.docker_reference,
             subject_digest: None,
+            location: None,
         }
     }
 

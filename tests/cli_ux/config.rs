@@ -64,6 +64,23 @@ fn material(dir: &Path) {
     .unwrap();
     std::fs::create_dir_all(dir.join("store/x509/ca")).unwrap();
     std::fs::create_dir_all(dir.join("files")).unwrap();
+    // Simple signing: an empty registries.d, a containers policy, an OpenPGP keyring made by gpg.
+    std::fs::create_dir_all(dir.join("registries.d")).unwrap();
+    std::fs::write(dir.join("containers-policy.json"), r#"{"default":[{"type":"insecureAcceptAnything"}]}"#).unwrap();
+    let gnupg = dir.join("gnupg");
+    std::fs::create_dir_all(&gnupg).unwrap();
+    std::fs::set_permissions(&gnupg, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let home = path_str(&gnupg);
+    let keyring = dir.join("keyring.gpg");
+    let keyring = path_str(&keyring);
+    let uid = "config test <config@example.test>";
+    tool(
+        "gpg",
+        &["--batch", "--homedir", home, "--passphrase", "", "--quick-gen-key", uid, "ed25519", "sign", "never"],
+        dir,
+    );
+    tool("gpg", &["--batch", "--homedir", home, "--output", keyring, "--export", uid], dir);
+    tool("gpgconf", &["--homedir", home, "--kill", "all"], dir);
     unsigned_jar(&dir.join("files/app.jar"));
     // Baselines (an empty report of each kind) and a waivers file.
     for kind in ["registry", "filesystem"] {
@@ -131,6 +148,15 @@ fn value(key: &str, dir: &Path, command: &str) -> (String, Value) {
         "notation-trust-policy" => ("\"policy.json\"".into(), abs("policy.json")),
         "notation-trust-store" => ("\"store\"".into(), abs("store")),
         "username" => ("\"ci\"".into(), json!("ci")),
+        // A mapping no image of the test registry falls under: no lookup is made.
+        "signature-repository" => {
+            ("[\"nothing.example/x=127.0.0.1:1/sigs\"]".into(), json!(["nothing.example/x=127.0.0.1:1/sigs"]))
+        }
+        "signatures-beside-image" => ("true".into(), json!(true)),
+        "lookaside" => ("\"file:///nonexistent-lookaside\"".into(), json!("file:///nonexistent-lookaside")),
+        "registries-d" => ("\"registries.d\"".into(), abs("registries.d")),
+        "gpg-keyring" => ("[\"keyring.gpg\"]".into(), json!([abs("keyring.gpg")])),
+        "containers-policy" => ("\"containers-policy.json\"".into(), abs("containers-policy.json")),
         other => panic!("no test value for config key {other}: add one"),
     }
 }
@@ -166,6 +192,9 @@ fn every_config_key_works_for_every_command_the_readme_names() {
             }
             if key == "notation-trust-store" {
                 text.push_str("notation-trust-policy = \"policy.json\"\n");
+            }
+            if key == "signatures-beside-image" {
+                text.push_str(&format!("signature-repository = {}\n", value("signature-repository", d, &command).0));
             }
             if key == "fail-on-new" {
                 text.push_str(&format!("baseline = {}\n", value("baseline", d, &command).0));

@@ -1,0 +1,201 @@
+//! The `registries.d` directory containers/image reads to find lookaside stores of simple-signing
+//! signatures: every `*.yaml` file in it, each with an optional `default-docker` section and a
+//! `docker` map of scopes (`HOST[/NAMESPACE…][/REPO]`, `*.domain`) to sections; a section's
+//! `lookaside` (or legacy `sigstore`) key is where signatures are read. For an image, the most
+//! specific scope with a read location wins, then `default-docker`
+//! (containers/image `docker/registries_d.go`). The `-staging` keys are where signers write and
+//! are not read here. A scope named in two files, or two `default-docker` sections, is an error,
+//! as containers/image makes it.
+//!
+//! The directory: `--registries-d DIR`, else `~/.config/containers/registries.d` when it exists,
+//! else `/etc/containers/registries.d` (containers/image's order: one directory, not both).
+
+use super::reference::DockerRef;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use yaml_rust2::{Yaml, YamlLoader};
+
+/// The read locations of one section.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Section {
+    lookaside: Option<String>,
+    /// The legacy key, read when `lookaside` is absent.
+    sigstore: Option<String>,
+}
+
+impl Section {
+    fn read_location(&self) -> Option<&str> {
+        self.lookaside.as_deref().or(self.sigstore.as_deref()).filter(|s| !s.is_empty())
+    }
+}
+
+/// The merged configuration of one registries.d directory.
+#[derive(Debug, Clone, Default)]
+pub struct RegistriesD {
+    /// Where it was read from (for messages and the report's settings).
+    pub dir: Option<PathBuf>,
+    default_docker: Option<Section>,
+    docker: BTreeMap<String, Section>,
+}
+
+impl RegistriesD {
+    /// The directory containers/image would read for this user (`home`), when it exists.
+    pub fn default_dir(home: Option<&Path>) -> Option<PathBuf> {
+        let user = home.map(|h| h.join(".config/containers/registries.d"));
+        let system = PathBuf::from("/etc/containers/registries.d");
+        user.filter(|p| p.is_dir()).or_else(|| Some(system).filter(|p| p.is_dir()))
+    }
+
+    /// Read every `*.yaml` file of `dir` (sorted by name).
+    pub fn load(dir: &Path) -> Result<RegistriesD, String> {
+        let mut out = RegistriesD { dir: Some(dir.to_path_buf()), ..RegistriesD::default() };
+        let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml") && p.is_file())
+            .collect();
+        files.sort();
+        for f in files {
+            let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+            out.add(&text).map_err(|e| format!("{}: {e}", f.display()))?;
+        }
+        Ok(out)
+    }
+
+    /// Add one file's content.
+    pub fn add(&mut self, text: &str) -> Result<(), String> {
+        let docs = YamlLoader::load_from_str(text).map_err(|e| format!("not YAML: {e}"))?;
+        let Some(doc) = docs.into_iter().next() else { return Ok(()) };
+        let top = match doc {
+            Yaml::Hash(h) => h,
+            Yaml::Null => return Ok(()),
+            _ => return Err("the top level is not a mapping".into()),
+        };
+        for (k, v) in top {
+            match k.as_str() {
+                Some("default-docker") => {
+                    if self.default_docker.is_some() {
+                        return Err("default-docker is defined in more than one file".into());
+                    }
+                    self.default_docker = Some(section(&v).map_err(|e| format!("default-docker: {e}"))?);
+                }
+                Some("docker") => {
+                    let map = match v {
+                        Yaml::Hash(h) => h,
+                        Yaml::Null => continue,
+                        _ => return Err("docker is not a mapping of scopes".into()),
+                    };
+                    for (scope, s) in map {
+                        let scope = scope.as_str().ok_or("a docker scope is not a string")?.to_string();
+                        if self.docker.contains_key(&scope) {
+                            return Err(format!("docker scope {scope:?} is defined more than once"));
+                        }
+                        let sec = section(&s).map_err(|e| format!("docker {scope:?}: {e}"))?;
+                        self.docker.insert(scope, sec);
+                    }
+                }
+                // Other keys (none in containers/image today) are left alone.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The lookaside base URL configured for `image` (`HOST/PATH`, with its digest), and the
+    /// scope that gave it: the most specific scope with a read location, else `default-docker`.
+    pub fn lookaside_for(&self, image: &DockerRef) -> Option<(String, String)> {
+        for scope in image.scopes() {
+            if let Some(loc) = self.docker.get(&scope).and_then(Section::read_location) {
+                return Some((loc.to_string(), scope));
+            }
+        }
+        let d = self.default_docker.as_ref()?.read_location()?;
+        Some((d.to_string(), "default-docker".into()))
+    }
+
+    /// Whether any section names a read location.
+    pub fn has_read_locations(&self) -> bool {
+        self.default_docker.as_ref().and_then(Section::read_location).is_some()
+            || self.docker.values().any(|s| s.read_location().is_some())
+    }
+}
+
+fn section(v: &Yaml) -> Result<Section, String> {
+    let h = match v {
+        Yaml::Hash(h) => h,
+        Yaml::Null => return Ok(Section::default()),
+        _ => return Err("not a mapping".into()),
+    };
+    let mut s = Section::default();
+    for (k, v) in h {
+        let value = || v.as_str().map(str::to_string).ok_or_else(|| format!("{:?} is not a string", k.as_str()));
+        match k.as_str() {
+            Some("lookaside") => s.lookaside = Some(value()?),
+            Some("sigstore") => s.sigstore = Some(value()?),
+            // Write locations and the sigstore-attachments switch decide nothing about reading.
+            Some("lookaside-staging" | "sigstore-staging" | "use-sigstore-attachments") => {}
+            Some(other) => tracing::debug!("registries.d: key {other:?} ignored"),
+            None => return Err("a key is not a string".into()),
+        }
+    }
+    Ok(s)
+}
+
+/// The URL of signature `n` (1, 2, …) of `image`'s manifest `digest` under the lookaside `base`:
+/// `<base>/<path>@<algorithm>=<hex>/signature-<n>` (containers/image `lookasideStorageURL`).
+pub fn signature_url(base: &url::Url, image: &DockerRef, digest: &crate::oci::Digest, n: usize) -> url::Url {
+    let mut u = base.clone();
+    let path = format!(
+        "{}/{}@{}={}/signature-{n}",
+        base.path().trim_end_matches('/'),
+        image.path(),
+        digest.algorithm(),
+        digest.hex()
+    );
+    u.set_path(&path);
+    u
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "
+default-docker:
+  lookaside: https://default.example/sigs
+  lookaside-staging: file:///var/lib/containers/sigstore
+docker:
+  registry.example.com:
+    sigstore: https://legacy.example/sigs
+  registry.example.com/team:
+    lookaside: https://team.example/sigs
+  registry.example.com/team/staging-only:
+    lookaside-staging: file:///tmp/x
+  '*.example.org':
+    lookaside: https://wild.example/sigs
+";
+
+    #[test]
+    fn most_specific_scope_wins() {
+        let mut r = RegistriesD::default();
+        r.add(FILE).unwrap();
+        let at = |s: &str| r.lookaside_for(&DockerRef::parse(s).unwrap());
+        assert_eq!(at("registry.example.com/team/app:v1").unwrap().0, "https://team.example/sigs");
+        // A scope with only a staging location does not stop the search.
+        assert_eq!(at("registry.example.com/team/staging-only").unwrap().0, "https://team.example/sigs");
+        assert_eq!(at("registry.example.com/other/app").unwrap().0, "https://legacy.example/sigs");
+        assert_eq!(at("a.example.org/app").unwrap().0, "https://wild.example/sigs");
+        assert_eq!(at("quay.io/x/y").unwrap(), ("https://default.example/sigs".into(), "default-docker".into()));
+        assert!(r.add("default-docker:\n  lookaside: x\n").is_err(), "two default-docker sections");
+        assert!(r.add("docker:\n  registry.example.com:\n    lookaside: x\n").is_err(), "a scope twice");
+    }
+
+    #[test]
+    fn lookaside_url_layout() {
+        let base = url::Url::parse("http://127.0.0.1:8080/sigs/").unwrap();
+        let d = crate::oci::Digest::parse(&format!("sha256:{}", "ab".repeat(32))).unwrap();
+        let img = DockerRef::parse("127.0.0.1:5000/simple/app").unwrap();
+        let u = signature_url(&base, &img, &d, 2);
+        assert_eq!(u.as_str(), format!("http://127.0.0.1:8080/sigs/simple/app@sha256={}/signature-2", "ab".repeat(32)));
+    }
+}

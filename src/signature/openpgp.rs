@@ -1,0 +1,164 @@
+//! OpenPGP for simple-signing signatures (rPGP): keyrings (armored or binary, several
+//! certificates each) and signed messages as GnuPG writes them for containers/image (`gpg
+//! --sign`: a compressed, one-pass signed literal message). A message must carry exactly one
+//! signature, as containers/image requires; the payload is the literal data, read up to a bound.
+//! rPGP panics on some states of a failed read; a panic is caught and reported as a malformed
+//! signature, never taken down with the scan.
+
+use pgp::composed::{Message, PublicOrSecret, SignedPublicKey};
+use pgp::types::{KeyDetails, VerifyingKey};
+use std::io::Read;
+
+/// Bytes of payload read from a signed message at most (a simple-signing payload is < 1 KiB).
+const MAX_PAYLOAD: u64 = 1 << 20;
+
+/// One certificate of a keyring: the public key with its subkeys, named by its primary key's
+/// fingerprint and first user ID.
+#[derive(Debug)]
+pub struct PgpCert {
+    pub key: SignedPublicKey,
+    /// Primary key fingerprint, upper-case hex as GnuPG prints it.
+    pub fingerprint: String,
+    pub user_id: Option<String>,
+    pub algorithm: String,
+    /// The file (or `keyData`) it came from.
+    pub source: String,
+}
+
+/// Every certificate of an armored or binary keyring. Secret keys are refused (give the public
+/// key: `gpg --export`); a certificate whose self-signatures do not verify is refused.
+pub fn parse_keyring(bytes: &[u8], source: &str) -> Result<Vec<PgpCert>, String> {
+    let parsed = std::panic::catch_unwind(|| -> Result<Vec<PgpCert>, String> {
+        let (iter, _) =
+            PublicOrSecret::from_reader_many(bytes).map_err(|e| format!("{source}: not an OpenPGP keyring: {e}"))?;
+        let mut out = Vec::new();
+        for item in iter {
+            let key = match item.map_err(|e| format!("{source}: {e}"))? {
+                PublicOrSecret::Public(k) => k,
+                PublicOrSecret::Secret(_) => {
+                    return Err(format!("{source}: holds a secret key: give the public keyring (gpg --export)"))
+                }
+            };
+            key.verify_bindings()
+                .map_err(|e| format!("{source}: a certificate's self-signatures do not verify: {e}"))?;
+            let fingerprint = format!("{:X}", key.fingerprint());
+            let user_id = key.details.users.first().map(|u| String::from_utf8_lossy(u.id.id()).into_owned());
+            let algorithm = format!("{:?}", key.algorithm());
+            out.push(PgpCert { key, fingerprint, user_id, algorithm, source: source.to_string() });
+        }
+        Ok(out)
+    });
+    let out = parsed.unwrap_or_else(|_| Err(format!("{source}: the OpenPGP parser failed on this keyring")))?;
+    if out.is_empty() {
+        return Err(format!("{source}: no OpenPGP public key in it"));
+    }
+    Ok(out)
+}
+
+/// What a signed message said, and which key (if any) verified it.
+#[derive(Debug)]
+pub struct Opened {
+    /// The literal data: the simple-signing payload.
+    pub payload: Vec<u8>,
+    /// The issuer the signature names (fingerprint, else 16-hex key ID), upper-case.
+    pub issuer: Option<String>,
+    /// Signature creation time, Unix seconds.
+    pub created: Option<i64>,
+    pub outcome: KeyOutcome,
+}
+
+#[derive(Debug)]
+pub enum KeyOutcome {
+    /// Verified by a key of certificate `cert` (an index into the candidates); `subkey`: the
+    /// fingerprint of the subkey that signed, when not the primary key.
+    Verified { cert: usize, subkey: Option<String> },
+    /// No candidate certificate holds the key the signature names.
+    NoKey,
+    /// A candidate certificate holds the named key, and the signature does not verify with it.
+    Bad { cert: usize, error: String },
+}
+
+/// Open a signed message and verify it against `certs`.
+pub fn open(bytes: &[u8], certs: &[&PgpCert]) -> Result<Opened, String> {
+    std::panic::catch_unwind(|| open_inner(bytes, certs))
+        .unwrap_or_else(|_| Err("the OpenPGP parser failed on this signature".into()))
+}
+
+fn open_inner(bytes: &[u8], certs: &[&PgpCert]) -> Result<Opened, String> {
+    let (mut msg, _) = Message::from_reader(bytes).map_err(|e| format!("not an OpenPGP message: {e}"))?;
+    // Compressed layers around the signed message (GnuPG compresses by default).
+    for _ in 0..4 {
+        if !msg.is_compressed() {
+            break;
+        }
+        msg = msg.decompress().map_err(|e| format!("OpenPGP compressed data: {e}"))?;
+    }
+    if !msg.is_signed() {
+        return Err("the OpenPGP message is not signed".into());
+    }
+    let mut payload = Vec::new();
+    (&mut msg).take(MAX_PAYLOAD + 1).read_to_end(&mut payload).map_err(|e| format!("OpenPGP message: {e}"))?;
+    if payload.len() as u64 > MAX_PAYLOAD {
+        return Err(format!("the signed payload is larger than {MAX_PAYLOAD} bytes"));
+    }
+    let Message::Signed { reader, .. } = &msg else { return Err("the OpenPGP message is not signed".into()) };
+    if reader.num_signatures() != 1 {
+        return Err(format!("{} signatures in the message, expected exactly one", reader.num_signatures()));
+    }
+    let sig = reader.signature(0).ok_or("the message ends before its signature")?;
+    let fingerprints: Vec<String> = sig.issuer_fingerprint().iter().map(|f| format!("{f:X}")).collect();
+    let key_ids: Vec<String> = sig.issuer_key_id().iter().map(|k| hex::encode_upper(k.as_ref())).collect();
+    let issuer = fingerprints.first().or(key_ids.first()).cloned();
+    let created = sig.created().map(|t| i64::from(t.as_secs()));
+    let names = |fp: String, id: String| {
+        if fingerprints.is_empty() && key_ids.is_empty() {
+            return true;
+        }
+        fingerprints.contains(&fp) || key_ids.contains(&id)
+    };
+    let mut outcome = KeyOutcome::NoKey;
+    for (i, cert) in certs.iter().enumerate() {
+        let primary = (&cert.key as &dyn VerifyingKey, None);
+        let subkeys =
+            cert.key.public_subkeys.iter().map(|s| (s as &dyn VerifyingKey, Some(format!("{:X}", s.fingerprint()))));
+        for (key, subkey) in std::iter::once(primary).chain(subkeys) {
+            let fp = format!("{:X}", key.fingerprint());
+            if !names(fp, hex::encode_upper(key.legacy_key_id().as_ref())) {
+                continue;
+            }
+            match msg.verify_nested_explicit(0, key) {
+                Ok(_) => {
+                    return Ok(Opened { payload, issuer, created, outcome: KeyOutcome::Verified { cert: i, subkey } })
+                }
+                Err(e) => outcome = KeyOutcome::Bad { cert: i, error: e.to_string() },
+            }
+        }
+    }
+    Ok(Opened { payload, issuer, created, outcome })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_refused_without_a_panic() {
+        let mut inputs: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            vec![0],
+            vec![0xa3, 0x01],
+            b"-----BEGIN PGP MESSAGE-----\n\n-----END PGP MESSAGE-----\n".to_vec(),
+            b"{\"critical\":{}}".to_vec(),
+        ];
+        // Packet headers announcing more than there is, of every tag.
+        for tag in 0u8..64 {
+            inputs.push(vec![0xc0 | tag, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3]);
+            inputs.push(vec![0x80 | (tag << 2), 200, 4, 1]);
+        }
+        for bytes in &inputs {
+            assert!(open(bytes, &[]).is_err(), "{bytes:?}");
+        }
+        assert!(parse_keyring(b"not a keyring", "x").is_err());
+        assert!(parse_keyring(b"", "x").is_err());
+    }
+}

@@ -1,0 +1,483 @@
+//! Simple signing (containers/image "atomic" GPG signatures) end to end, every part real: images in
+//! Debian's docker-registry (CNCF distribution 2.8), signed by Debian's **skopeo** (`skopeo copy
+//! --sign-by`) with **GnuPG** keys made for the test (a throw-away GNUPGHOME), the signatures
+//! written by skopeo to a lookaside store through a registries.d `lookaside-staging` entry and
+//! served over HTTP on 127.0.0.1 by **busybox httpd** (Debian's busybox). Every verdict of ours is
+//! set beside skopeo's own under a containers `policy.json` with `signedBy`: `skopeo copy`
+//! succeeds where we say `verified` and refuses where we do not.
+
+mod common;
+
+use common::{code, sigaudit, stdout_json, Registry};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+fn require(tool: &str, package: &str) {
+    let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().map(|o| o.status.success());
+    assert!(found.unwrap_or(false), "{tool} is missing: apt-get install {package} (./scripts/setup.sh installs it)");
+}
+
+/// A throw-away GnuPG home with its agent, stopped when dropped.
+struct Gpg {
+    home: tempfile::TempDir,
+}
+
+impl Drop for Gpg {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf").args(["--kill", "all"]).env("GNUPGHOME", self.home.path()).output();
+    }
+}
+
+impl Gpg {
+    fn new() -> Gpg {
+        require("gpg", "gpg");
+        // Short path: the agent's socket lives in it.
+        let home = tempfile::Builder::new().prefix("sa-gpg").tempdir_in("/tmp").unwrap();
+        std::fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        Gpg { home }
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let o = Command::new("gpg")
+            .args(["--batch", "--yes"])
+            .args(args)
+            .env("GNUPGHOME", self.home.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "gpg {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        o
+    }
+
+    /// Make a signing key without passphrase; its fingerprint.
+    fn key(&self, uid: &str, algo: &str) -> String {
+        self.run(&["--passphrase", "", "--quick-gen-key", uid, algo, "sign", "never"]);
+        let o = self.run(&["--with-colons", "--list-keys", uid]);
+        let text = String::from_utf8_lossy(&o.stdout);
+        let fpr = text.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap();
+        fpr.to_string()
+    }
+
+    /// `gpg --export` of `fpr` into `path` (armored or binary).
+    fn export(&self, fpr: &str, path: &Path, armor: bool) {
+        let mut args = vec!["--output", path.to_str().unwrap(), "--export"];
+        if armor {
+            args.insert(0, "--armor");
+        }
+        args.push(fpr);
+        self.run(&args);
+    }
+}
+
+struct Httpd(Child);
+
+impl Drop for Httpd {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// busybox httpd serving `root` on a free port of 127.0.0.1.
+fn httpd(root: &Path) -> (Httpd, String) {
+    require("busybox", "busybox");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new("busybox")
+        .args(["httpd", "-f", "-p", &addr, "-h"])
+        .arg(root)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start busybox httpd");
+    common::wait_port(&addr);
+    (Httpd(child), addr)
+}
+
+/// tests/support/sigext_proxy.py in front of the registry `upstream`, its signatures in `store`.
+fn sigext_proxy(upstream: &str, store: &Path) -> (Httpd, String) {
+    let python = std::env::var("SIGAUDIT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(python)
+        .arg(common::repo_root().join("tests/support/sigext_proxy.py"))
+        .arg(port.to_string())
+        .arg(upstream)
+        .arg(store)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the signature extension proxy");
+    let addr = format!("127.0.0.1:{port}");
+    common::wait_port(&addr);
+    (Httpd(child), addr)
+}
+
+/// skopeo with the test's registries.d, GnuPG home and (when given) policy; plain HTTP registries.
+fn skopeo(gpg: &Gpg, registries_d: &Path, policy: Option<&Path>, args: &[&str]) -> std::process::Output {
+    require("skopeo", "skopeo");
+    let mut c = Command::new("skopeo");
+    c.arg("--registries.d").arg(registries_d);
+    if let Some(p) = policy {
+        c.arg("--policy").arg(p);
+    }
+    c.args(args).env("GNUPGHOME", gpg.home.path());
+    common::isolate(&mut c);
+    c.output().unwrap()
+}
+
+fn skopeo_ok(gpg: &Gpg, registries_d: &Path, args: &[&str]) {
+    let o = skopeo(gpg, registries_d, None, args);
+    assert!(o.status.success(), "skopeo {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Whether skopeo, under `policy`, copies `image` out of the registry (reading its signatures
+/// where registries.d says); with its error when it refuses.
+fn skopeo_accepts(gpg: &Gpg, registries_d: &Path, policy: &Path, image: &str, dir: &Path) -> (bool, String) {
+    let dest = dir.join(format!("out-{}", rand_suffix()));
+    let o = skopeo(
+        gpg,
+        registries_d,
+        Some(policy),
+        &["copy", "--src-tls-verify=false", &format!("docker://{image}"), &format!("dir:{}", dest.display())],
+    );
+    (o.status.success(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    N.fetch_add(1, Ordering::SeqCst).to_string()
+}
+
+/// A containers policy.json: `signedBy` with the keyring at `keyring` for the registry, nothing
+/// accepted elsewhere but the `dir:` destination.
+fn policy(dir: &Path, name: &str, registry: &str, keyring: &Path, identity: &str) -> PathBuf {
+    let p = dir.join(name);
+    let json = serde_json::json!({
+        "default": [{"type": "reject"}],
+        "transports": {
+            "docker": {registry: [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": keyring,
+                                   "signedIdentity": {"type": identity}}]},
+            "dir": {"": [{"type": "insecureAcceptAnything"}]}
+        }
+    });
+    std::fs::write(&p, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+    p
+}
+
+fn lookaside_dir(www: &Path, repo: &str, digest: &str) -> PathBuf {
+    www.join(format!("{repo}@{}", digest.replace(':', "=")))
+}
+
+fn image<'a>(report: &'a Value, repo: &str) -> &'a Value {
+    report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["repository"] == repo)
+        .unwrap_or_else(|| panic!("{repo} not reported: {report:#}"))
+}
+
+fn codes(sig: &Value) -> Vec<String> {
+    sig["verification"]["reasonCodes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect()
+}
+
+fn scan(args: &[&str]) -> (Value, std::process::Output) {
+    let o = sigaudit(args);
+    (stdout_json(&o), o)
+}
+
+#[test]
+fn skopeo_gpg_signatures_in_a_lookaside_store_agree_with_skopeo_under_signed_by() {
+    let reg = Registry::distribution(100);
+    reg.seed(false);
+    let r = reg.addr.clone();
+    let work = tempfile::tempdir().unwrap();
+    let gpg = Gpg::new();
+    let signer = gpg.key("Sigaudit Test Signer <signer@example.test>", "ed25519");
+    let rsa = gpg.key("Sigaudit RSA Signer <rsa@example.test>", "rsa2048");
+    let stranger = gpg.key("Somebody Else <else@example.test>", "ed25519");
+    let right = work.path().join("right.asc");
+    gpg.export(&signer, &right, true);
+    let right_bin = work.path().join("right.gpg");
+    gpg.export(&signer, &right_bin, false);
+    let rsa_ring = work.path().join("rsa.asc");
+    gpg.export(&rsa, &rsa_ring, true);
+    let wrong = work.path().join("wrong.gpg");
+    gpg.export(&stranger, &wrong, false);
+
+    // skopeo writes signatures to the staging location (a directory) and reads them, as podman
+    // and CRI-O do, from the lookaside URL served by busybox httpd over that directory.
+    let www = work.path().join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    let (_httpd, web) = httpd(&www);
+    let rd = work.path().join("registries.d");
+    std::fs::create_dir_all(&rd).unwrap();
+    std::fs::write(
+        rd.join("lookaside.yaml"),
+        format!("docker:\n  {r}:\n    lookaside: http://{web}\n    lookaside-staging: file://{}\n", www.display()),
+    )
+    .unwrap();
+
+    let copy = |src: &str, dst: &str, by: Option<&str>| {
+        let (s, d) = (format!("docker://{r}/{src}"), format!("docker://{r}/{dst}"));
+        let mut args = vec!["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--preserve-digests"];
+        if let Some(k) = by {
+            args.extend(["--sign-by", k]);
+        }
+        args.extend([s.as_str(), d.as_str()]);
+        skopeo_ok(&gpg, &rd, &args);
+        reg.tag_digest(dst.split(':').next().unwrap(), dst.split(':').nth(1).unwrap())
+    };
+    let app = copy("apps/unsigned:v1", "simple/app:v1", Some(&signer));
+    let _rsa_app = copy("apps/cross:v1", "simple/rsa:v1", Some(&rsa));
+    // Replayed: simple/app's signature copied to the lookaside directory of another digest.
+    let victim = copy("apps/api:v1", "simple/app:v2", None);
+    let victim_dir = lookaside_dir(&www, "simple/app", &victim);
+    std::fs::create_dir_all(&victim_dir).unwrap();
+    std::fs::copy(lookaside_dir(&www, "simple/app", &app).join("signature-1"), victim_dir.join("signature-1")).unwrap();
+    // Relocated: the same digest pushed to another repository, the signature copied beside it: the
+    // digest matches, the signed name does not.
+    let moved = copy(&format!("simple/app@{app}"), "simple/moved:v1", None);
+    assert_eq!(moved, app);
+    let moved_dir = lookaside_dir(&www, "simple/moved", &app);
+    std::fs::create_dir_all(&moved_dir).unwrap();
+    std::fs::copy(lookaside_dir(&www, "simple/app", &app).join("signature-1"), moved_dir.join("signature-1")).unwrap();
+    // Corrupted: one byte of the signed message flipped, in the middle of the stored signature.
+    let corrupt = copy("apps/batch:v1", "simple/corrupt:v1", Some(&signer));
+    let corrupt_sig = lookaside_dir(&www, "simple/corrupt", &corrupt).join("signature-1");
+    let mut bytes = std::fs::read(&corrupt_sig).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    std::fs::write(&corrupt_sig, bytes).unwrap();
+
+    // skopeo's verdicts, under signedBy with the right and the wrong keyring.
+    let right_policy = policy(work.path(), "right.json", &r, &right_bin, "matchRepoDigestOrExact");
+    // A binary keyring of both signers, as `gpg --export A B` writes it.
+    let both = work.path().join("both.gpg");
+    gpg.run(&["--output", both.to_str().unwrap(), "--export", &signer, &rsa]);
+    let both_policy = policy(work.path(), "both.json", &r, &both, "matchRepoDigestOrExact");
+    let wrong_policy = policy(work.path(), "wrong.json", &r, &wrong, "matchRepoDigestOrExact");
+    let accepts = |pol: &Path, img: &str| skopeo_accepts(&gpg, &rd, pol, &format!("{r}/{img}"), work.path());
+    assert!(accepts(&right_policy, "simple/app:v1").0, "skopeo refuses the good signature with the right keyring");
+    assert!(accepts(&both_policy, "simple/rsa:v1").0, "skopeo refuses the RSA-signed image");
+    let (ok, why) = accepts(&wrong_policy, "simple/app:v1");
+    assert!(!ok, "skopeo accepts a signature by a key the policy does not name");
+    assert!(why.contains("rejected") || why.contains("key"), "{why}");
+    for img in ["simple/app:v2", "simple/moved:v1", "simple/corrupt:v1"] {
+        let (ok, why) = accepts(&right_policy, img);
+        assert!(!ok, "skopeo accepts {img}");
+        assert!(why.contains("Source image rejected"), "{img}: {why}");
+    }
+
+    // Ours, with the lookaside given on the command line and the right keyring.
+    let refs: Vec<String> =
+        ["simple/app:v1", "simple/app:v2", "simple/moved:v1", "simple/corrupt:v1", "simple/rsa:v1", "apps/unsigned:v1"]
+            .iter()
+            .map(|i| format!("{r}/{i}"))
+            .collect();
+    let lookaside = format!("http://{web}");
+    let mut args = vec!["image", "--plain-http", "-o", "json", "--lookaside", &lookaside];
+    args.extend(["--gpg-keyring", right.to_str().unwrap(), "--gpg-keyring", rsa_ring.to_str().unwrap()]);
+    args.extend(refs.iter().map(String::as_str));
+    let (report, o) = scan(&args);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let at = |repo: &str, tag: &str| -> &Value {
+        let images = report["images"].as_array().unwrap();
+        let found =
+            images.iter().find(|i| i["repository"] == repo && i["tags"].as_array().unwrap().iter().any(|t| t == tag));
+        found.unwrap_or_else(|| panic!("{repo}:{tag}: {report:#}"))
+    };
+    let good = at("simple/app", "v1");
+    assert_eq!(good["digest"], app.as_str());
+    assert_eq!(good["status"], "verified", "{good:#}");
+    let sig = &good["signatures"][0];
+    assert_eq!(
+        (&sig["format"], &sig["envelope"], &sig["discovery"]),
+        (&"simple-signing".into(), &"openpgp".into(), &"lookaside".into())
+    );
+    assert_eq!(sig["signer"]["keyId"], signer.as_str(), "{sig:#}");
+    assert_eq!(sig["signer"]["subject"], "Sigaudit Test Signer <signer@example.test>");
+    assert_eq!(sig["dockerReference"], format!("{r}/simple/app:v1"));
+    assert_eq!(codes(sig), ["verified-gpg-key"]);
+    assert!(sig["location"].as_str().unwrap().starts_with(&format!("http://{web}/simple/app@sha256=")), "{sig:#}");
+    assert_eq!(at("simple/rsa", "v1")["status"], "verified", "{report:#}");
+    let replayed = at("simple/app", "v2");
+    assert_eq!(replayed["digest"], victim.as_str());
+    assert_eq!(replayed["status"], "invalid");
+    assert_eq!(codes(&replayed["signatures"][0]), ["payload-digest-mismatch"], "{replayed:#}");
+    let moved = at("simple/moved", "v1");
+    assert_eq!(moved["status"], "invalid");
+    assert_eq!(codes(&moved["signatures"][0]), ["docker-reference-mismatch"], "{moved:#}");
+    let corrupted = at("simple/corrupt", "v1");
+    assert_eq!(corrupted["digest"], corrupt.as_str());
+    assert_eq!(corrupted["status"], "invalid", "{corrupted:#}");
+    let c = codes(&corrupted["signatures"][0]);
+    // Where the flipped bit lands (the deflate stream, the signed payload, the issuer) decides
+    // which check fails first; every one of them makes it invalid.
+    let corrupt_codes = ["malformed-signature", "bad-signature", "gpg-key-unknown", "payload-malformed"];
+    assert!(c.len() == 1 && corrupt_codes.contains(&c[0].as_str()), "{corrupted:#}");
+    assert_eq!(image(&report, "apps/unsigned")["status"], "unsigned");
+
+    // The same store read as files (a `file://` lookaside, as containers/image reads one).
+    let as_files = format!("file://{}", www.display());
+    let (report, _) = scan(&[
+        "image",
+        "--plain-http",
+        "-o",
+        "json",
+        "--lookaside",
+        &as_files,
+        "--gpg-keyring",
+        right.to_str().unwrap(),
+        &format!("{r}/simple/app:v1"),
+    ]);
+    assert_eq!(report["images"][0]["status"], "verified", "{report:#}");
+
+    // The wrong keyring (binary): not verified, as skopeo refused; no keyring: not checked.
+    let mut args = vec![
+        "image",
+        "--plain-http",
+        "-o",
+        "json",
+        "--lookaside",
+        &lookaside,
+        "--gpg-keyring",
+        wrong.to_str().unwrap(),
+    ];
+    let app_ref = format!("{r}/simple/app:v1");
+    args.push(&app_ref);
+    let (report, _) = scan(&args);
+    let sig = &report["images"][0]["signatures"][0];
+    assert_eq!(
+        (&report["images"][0]["status"], codes(sig)),
+        (&"invalid".into(), vec!["gpg-key-unknown".to_string()]),
+        "{report:#}"
+    );
+    assert_eq!(sig["signer"]["keyId"], signer.as_str(), "the issuer the signature names");
+    let (report, _) = scan(&["image", "--plain-http", "-o", "json", "--lookaside", &lookaside, &app_ref]);
+    assert_eq!(report["images"][0]["status"], "unverified");
+    assert_eq!(codes(&report["images"][0]["signatures"][0]), ["gpg-no-keyring"]);
+
+    // The same policy.json skopeo judged with, as our trust material; the store found through the
+    // same registries.d skopeo read; a registry scan of the whole namespace.
+    let (report, o) = scan(&[
+        "registry",
+        &format!("{r}/simple"),
+        "--plain-http",
+        "-o",
+        "json",
+        "--registries-d",
+        rd.to_str().unwrap(),
+        "--containers-policy",
+        right_policy.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let statuses: Vec<(String, String)> = report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                format!("{}:{}", i["repository"].as_str().unwrap(), i["tags"][0].as_str().unwrap()),
+                i["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String)> = [
+        ("simple/app:v1", "verified"),
+        ("simple/app:v2", "invalid"),
+        ("simple/corrupt:v1", "invalid"),
+        ("simple/moved:v1", "invalid"),
+        // Signed by a key this policy does not name: skopeo refuses it under right.json too.
+        ("simple/rsa:v1", "invalid"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(statuses, want, "{report:#}");
+    assert!(!accepts(&right_policy, "simple/rsa:v1").0, "skopeo accepts the RSA image under right.json");
+    let verified = &image(&report, "simple/app")["signatures"][0];
+    assert!(
+        verified["verification"]["reasons"][0].as_str().unwrap().contains("--containers-policy signedBy of docker"),
+        "{verified:#}"
+    );
+    let (report, _) = scan(&[
+        "image",
+        &app_ref,
+        "--plain-http",
+        "-o",
+        "json",
+        "--registries-d",
+        rd.to_str().unwrap(),
+        "--containers-policy",
+        wrong_policy.to_str().unwrap(),
+    ]);
+    assert_eq!(report["images"][0]["status"], "invalid", "{report:#}");
+
+    // The registry signature extension: skopeo signs through it (a PUT per signature) and reads
+    // through it, with no lookaside configured (an empty registries.d); we find the same
+    // signatures there. See tests/support/sigext_proxy.py for why a loopback server replays it.
+    let store = work.path().join("extension-store");
+    std::fs::create_dir_all(&store).unwrap();
+    let (_proxy, ext) = sigext_proxy(&r, &store);
+    let empty_rd = work.path().join("empty-registries.d");
+    std::fs::create_dir_all(&empty_rd).unwrap();
+    let via = |src: &str, dst: &str, by: Option<&str>| {
+        let (s, d) = (format!("docker://{r}/{src}"), format!("docker://{ext}/{dst}"));
+        let mut args = vec!["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--preserve-digests"];
+        if let Some(k) = by {
+            args.extend(["--sign-by", k]);
+        }
+        args.extend([s.as_str(), d.as_str()]);
+        skopeo_ok(&gpg, &empty_rd, &args);
+        reg.tag_digest(dst.split(':').next().unwrap(), dst.split(':').nth(1).unwrap())
+    };
+    let ext_app = via("apps/unsigned:v1", "ext/app:v1", Some(&signer));
+    let ext_victim = via("apps/api:v1", "ext/app:v2", None);
+    let victim_dir = lookaside_dir(&store, "ext/app", &ext_victim);
+    std::fs::create_dir_all(&victim_dir).unwrap();
+    std::fs::copy(lookaside_dir(&store, "ext/app", &ext_app).join("signature-1"), victim_dir.join("signature-1"))
+        .unwrap();
+    let ext_policy = policy(work.path(), "ext.json", &ext, &right_bin, "matchRepoDigestOrExact");
+    let ext_wrong = policy(work.path(), "ext-wrong.json", &ext, &wrong, "matchRepoDigestOrExact");
+    let accepts_ext =
+        |pol: &Path, img: &str| skopeo_accepts(&gpg, &empty_rd, pol, &format!("{ext}/{img}"), work.path());
+    let (ok, why) = accepts_ext(&ext_policy, "ext/app:v1");
+    assert!(ok, "skopeo refuses its own signature from the extension: {why}");
+    assert!(!accepts_ext(&ext_wrong, "ext/app:v1").0, "skopeo accepts it with the wrong keyring");
+    assert!(!accepts_ext(&ext_policy, "ext/app:v2").0, "skopeo accepts the replayed signature");
+    let (v1, v2) = (format!("{ext}/ext/app:v1"), format!("{ext}/ext/app:v2"));
+    let (report, o) =
+        scan(&["image", "--plain-http", "-o", "json", "--gpg-keyring", right.to_str().unwrap(), &v1, &v2]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let at = |tag: &str| report["images"].as_array().unwrap().iter().find(|i| i["tags"][0] == tag).unwrap();
+    assert_eq!(at("v1")["status"], "verified", "{report:#}");
+    let sig = &at("v1")["signatures"][0];
+    assert_eq!((&sig["discovery"], &sig["format"]), (&"signature-extension".into(), &"simple-signing".into()));
+    assert_eq!(sig["location"], format!("http://{ext}/extensions/v2/ext/app/signatures/{ext_app}"));
+    assert_eq!(codes(&at("v2")["signatures"][0]), ["payload-digest-mismatch"]);
+    let (report, _) = scan(&["image", "--plain-http", "-o", "json", "--gpg-keyring", wrong.to_str().unwrap(), &v1]);
+    assert_eq!(codes(&report["images"][0]["signatures"][0]), ["gpg-key-unknown"]);
+
+    // A lookaside store that does not answer: an error of the image, never unsigned; skopeo fails too.
+    drop(_httpd);
+    let (report, o) = scan(&[
+        "image",
+        "--plain-http",
+        "-o",
+        "json",
+        "--lookaside",
+        &lookaside,
+        "--gpg-keyring",
+        right.to_str().unwrap(),
+        &app_ref,
+    ]);
+    assert_eq!(code(&o), 3, "an unreachable lookaside leaves the scan incomplete");
+    assert_eq!(report["images"][0]["status"], "error", "{report:#}");
+    let why = report["images"][0]["discoveryErrors"][0].as_str().unwrap();
+    assert!(why.contains("lookaside") && why.to_lowercase().contains("connection refused"), "{why}");
+    assert_eq!(report["scan"]["complete"], false);
+    let (ok, why) = accepts(&right_policy, "simple/app:v1");
+    assert!(!ok && why.contains("connection refused"), "skopeo without its lookaside: {why}");
+}
