@@ -121,7 +121,7 @@ pub fn path_validation(data: &[u8]) {
     }
     let anchors: Vec<Cert> =
         certs.iter().enumerate().filter(|(i, _)| mask & (1 << (i % 8)) != 0).map(|(_, c)| c.clone()).collect();
-    let _ = path::validate_chain(&certs, &anchors, purpose, at);
+    let _ = path::validate_chain(&certs, &anchors, purpose, at, &Default::default());
     for c in &certs {
         let _ = c.verify_signed_by(c);
         let _ = c.defects();
@@ -169,7 +169,7 @@ pub fn trust_evidence(data: &[u8]) {
             let _ = rekor::verify_set(&text, logged, b"k", &m.trust.logs);
         }
         2 => {
-            let _ = rekor::verify_timestamp_annotation(&text, b"signature", &m.trust.tsas);
+            let _ = rekor::verify_timestamp_annotation(&text, b"signature", &m.trust.tsas, &m.trust.revocation);
         }
         _ => {
             let policy = sigaudit::sigstore::SignerPolicy::default();

@@ -3,7 +3,8 @@
 //! (docs/REPORT.md). Public keys given with `--key` make key-only signatures checkable.
 
 use crate::crypto::{CryptoError, PublicKey};
-use crate::pki::path::{self, Purpose};
+use crate::pki::path::{self, Purpose, ValidPath};
+use crate::pki::revocation::Revocation;
 use crate::report::{Reason, ReasonCode as C, Verdict};
 use crate::x509::{rfc3339, Cert};
 
@@ -86,7 +87,13 @@ pub struct Trust {
     pub sigstore: Option<std::sync::Arc<SigstorePolicy>>,
     /// notation's trust policy and trust store, for Notary Project signatures.
     pub notation: Option<std::sync::Arc<crate::notation_trust::NotationTrust>>,
+    /// Revocation sources (`--crl`), checked on every certification path.
+    pub revocation: Revocation,
 }
+
+/// A decision on a certificate-bearing signature: its verdict, the reason that decides it, and
+/// notes on the way (what revocation checking found).
+pub type Decision = (Verdict, Reason, Vec<Reason>);
 
 /// Trusted roots and signer constraints for Sigstore signatures.
 #[derive(Debug)]
@@ -194,9 +201,14 @@ impl Trust {
 
     /// A path from `certs[0]` (the signer) through the other given certificates to a
     /// `--ca-roots` anchor, valid for `purpose` at `at` ([`crate::pki::path`]). Returns the
-    /// anchor's subject.
-    pub fn chain_to_anchor(&self, certs: &[Cert], purpose: &Purpose, at: i64) -> Result<String, path::PathError> {
-        path::validate_chain(certs, &self.anchors, purpose, at).map(|p| p.anchor.subject())
+    /// anchor's subject and what revocation checking noted.
+    pub fn chain_to_anchor(
+        &self,
+        certs: &[Cert],
+        purpose: &Purpose,
+        at: i64,
+    ) -> Result<(String, Vec<Reason>), path::PathError> {
+        path::validate_chain(certs, &self.anchors, purpose, at, &self.revocation).map(|p| (p.anchor.subject(), p.notes))
     }
 
     /// The anchors a timestamp authority must chain to: `--tsa-roots` when given, else `--ca-roots`.
@@ -209,46 +221,65 @@ impl Trust {
     }
 
     /// Judge a timestamp: its signer (`chain[0]`, with the certificates the token or signature
-    /// carries) must be a timestamping certificate chaining to a timestamp anchor at `time`.
-    /// Returns the anchor's subject.
+    /// carries) must be a timestamping certificate chaining to a timestamp anchor at `time`, no
+    /// certificate of it revoked. Returns the anchor's subject (with what revocation checking could
+    /// not settle).
     pub fn timestamp_authority(&self, chain: &[Cert], time: i64) -> Result<String, String> {
         if self.timestamp_anchors().is_empty() {
             return Err("no trust anchor given for timestamp authorities (--ca-roots or --tsa-roots)".into());
         }
-        path::validate_chain(chain, self.timestamp_anchors(), &path::TIMESTAMPING, time)
-            .map(|p| p.anchor.subject())
+        path::validate_chain(chain, self.timestamp_anchors(), &path::TIMESTAMPING, time, &self.revocation)
+            .map(|p| with_caveats(p.anchor.subject(), &p))
             .map_err(|e| e.to_string())
     }
 
     /// Decide a cosign certificate (legacy layer or bundle): it may chain to a `--ca-roots` anchor
     /// or to a Fulcio CA, and must then satisfy the keyless identity constraints. A Fulcio
     /// certificate without such a constraint is `untrusted`: any Sigstore user could have made it.
-    pub fn decide_cosign_certificate(&self, certs: &[Cert], at: Option<i64>) -> (Verdict, Reason) {
+    /// A revoked certificate on the path makes it `invalid`.
+    pub fn decide_cosign_certificate(&self, certs: &[Cert], at: Option<i64>) -> Decision {
         let dated = at.is_some();
         let at = at.unwrap_or(self.now);
-        let (anchor, fulcio) = match path::validate_chain(certs, &self.anchors, &path::CODE_SIGNING, at) {
-            Ok(p) => (p.anchor.subject(), false),
-            Err(e) => match self.fulcio_chain(certs, at) {
-                Ok(a) => (a, true),
-                // A Fulcio certificate judged at "now" has long expired: say what is missing.
-                Err(_) if !dated && certs.first().is_some_and(|c| self.fulcio_chain(certs, c.validity().0).is_ok()) => {
-                    return (
-                        Verdict::Untrusted,
-                        C::NoVerifiedSigningTime.reason(
-                            "chains to a Fulcio CA, but no verified Rekor entry or RFC 3161 timestamp dates the \
-                             signature inside the short-lived certificate's validity",
-                        ),
-                    )
+        let (anchor, fulcio, notes) =
+            match path::validate_chain(certs, &self.anchors, &path::CODE_SIGNING, at, &self.revocation) {
+                Ok(p) => (p.anchor.subject(), false, p.notes),
+                Err(e) if e.code == C::CertRevoked => {
+                    return (e.verdict(), e.to_reason().prefixed("revoked: "), Vec::new())
                 }
-                Err(_) if self.anchors.is_empty() && self.fulcio.is_empty() => {
-                    return (Verdict::Untrusted, C::NoTrustAnchor.reason(NO_ANCHOR))
-                }
-                Err(f) => {
-                    let why = if self.anchors.is_empty() { f } else { e.to_reason() };
-                    return (Verdict::Untrusted, why.prefixed("not trusted: "));
-                }
-            },
-        };
+                Err(e) => match self.fulcio_chain(certs, at) {
+                    Ok((a, notes)) => (a, true, notes),
+                    Err(f) if f.code == C::CertRevoked => {
+                        return (Verdict::Invalid, f.prefixed("revoked: "), Vec::new())
+                    }
+                    // A Fulcio certificate judged at "now" has long expired: say what is missing.
+                    Err(_)
+                        if !dated
+                            && certs.first().is_some_and(|c| self.fulcio_chain(certs, c.validity().0).is_ok()) =>
+                    {
+                        return (
+                            Verdict::Untrusted,
+                            C::NoVerifiedSigningTime.reason(
+                                "chains to a Fulcio CA, but no verified Rekor entry or RFC 3161 timestamp dates the \
+                                 signature inside the short-lived certificate's validity",
+                            ),
+                            Vec::new(),
+                        )
+                    }
+                    Err(_) if self.anchors.is_empty() && self.fulcio.is_empty() => {
+                        return (Verdict::Untrusted, C::NoTrustAnchor.reason(NO_ANCHOR), Vec::new())
+                    }
+                    Err(f) => {
+                        let why = if self.anchors.is_empty() { f } else { e.to_reason() };
+                        return (Verdict::Untrusted, why.prefixed("not trusted: "), Vec::new());
+                    }
+                },
+            };
+        let (verdict, reason) = self.decide_cosign_anchored(certs, anchor, fulcio, dated);
+        (verdict, reason, notes)
+    }
+
+    /// The rest of [`Trust::decide_cosign_certificate`] once a path to `anchor` holds.
+    fn decide_cosign_anchored(&self, certs: &[Cert], anchor: String, fulcio: bool, dated: bool) -> (Verdict, Reason) {
         // A Fulcio certificate lives about ten minutes: only a verified Rekor entry or RFC 3161
         // timestamp shows the signature was made while it was valid (cosign and sigstore-go
         // require one); "now" inside its window proves nothing.
@@ -317,16 +348,27 @@ impl Trust {
     /// Decide a certificate-bearing signature whose integrity and binding hold. `certs` is the
     /// signer's certificate first, then the chain the signature carries; `at` is a verified
     /// signing time, if any (else `now`); `purpose` what the signer must be good for.
-    pub fn decide_certificate(&self, certs: &[Cert], at: Option<i64>, purpose: &Purpose) -> (Verdict, Reason) {
+    pub fn decide_certificate(&self, certs: &[Cert], at: Option<i64>, purpose: &Purpose) -> Decision {
         if self.anchors.is_empty() {
-            return (Verdict::Untrusted, C::NoTrustAnchor.reason(NO_ANCHOR));
+            return (Verdict::Untrusted, C::NoTrustAnchor.reason(NO_ANCHOR), Vec::new());
         }
         match self.chain_to_anchor(certs, purpose, at.unwrap_or(self.now)) {
-            Ok(anchor) => {
-                (Verdict::Verified, C::ChainAnchored.reason(format!("signer chains to trust anchor {anchor}")))
+            Ok((anchor, notes)) => {
+                (Verdict::Verified, C::ChainAnchored.reason(format!("signer chains to trust anchor {anchor}")), notes)
             }
-            Err(e) => (Verdict::Untrusted, e.to_reason().prefixed("not trusted: ")),
+            Err(e) if e.code == C::CertRevoked => (e.verdict(), e.to_reason().prefixed("revoked: "), Vec::new()),
+            Err(e) => (e.verdict(), e.to_reason().prefixed("not trusted: "), Vec::new()),
         }
+    }
+}
+
+/// A path's anchor, with what revocation checking could not settle or found after the fact.
+fn with_caveats(anchor: String, p: &ValidPath<'_>) -> String {
+    let caveats: Vec<&str> = p.caveats().map(|r| r.text.as_str()).collect();
+    if caveats.is_empty() {
+        anchor
+    } else {
+        format!("{anchor} ({})", caveats.join("; "))
     }
 }
 
@@ -339,8 +381,9 @@ fn read_certificates(bytes: &[u8]) -> Result<Vec<Cert>, crate::x509::CertError> 
 }
 
 impl Trust {
-    /// A path to a Fulcio CA whose trusted-root window contains `at`; returns its subject.
-    fn fulcio_chain(&self, certs: &[Cert], at: i64) -> Result<String, Reason> {
+    /// A path to a Fulcio CA whose trusted-root window contains `at`; returns its subject and
+    /// the revocation notes.
+    fn fulcio_chain(&self, certs: &[Cert], at: i64) -> Result<(String, Vec<Reason>), Reason> {
         let current: Vec<&Cert> = self
             .fulcio
             .iter()
@@ -351,8 +394,8 @@ impl Trust {
             return Err(C::FulcioCaNotValid
                 .reason(format!("no Fulcio CA of the trusted root is valid at {}", rfc3339(at).unwrap_or_default())));
         }
-        path::validate_chain(certs, &current, &path::CODE_SIGNING, at)
-            .map(|p| p.anchor.subject())
+        path::validate_chain(certs, &current, &path::CODE_SIGNING, at, &self.revocation)
+            .map(|p| (p.anchor.subject(), p.notes))
             .map_err(|e| e.to_reason())
     }
 }

@@ -136,6 +136,8 @@ pub struct FsArgs {
     #[arg(long, value_name = "FILE")]
     pub tsa_roots: Vec<PathBuf>,
     #[command(flatten)]
+    pub revocation: RevocationArgs,
+    #[command(flatten)]
     pub report: ReportArgs,
 }
 
@@ -338,6 +340,27 @@ pub enum Output {
     Html,
 }
 
+/// Revocation of the certificates of every certification path (signers, their CAs, timestamp
+/// authorities).
+#[derive(Args, Debug, Default)]
+pub struct RevocationArgs {
+    /// A certificate revocation list (DER or PEM; repeatable): every certificate its issuer
+    /// issued is checked against it. A certificate revoked before the signature's verified time
+    /// (or for a key compromise, whenever) makes the signature invalid.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub crl: Vec<PathBuf>,
+    /// How revocation is checked: `require` makes a certificate whose status no authentic,
+    /// current CRL settles `untrusted` (by default it is only noted: `revocation-unknown`).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "MODE")]
+    pub revocation: Vec<RevocationMode>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RevocationMode {
+    /// An unknown revocation status fails the path (`untrusted`).
+    Require,
+}
+
 #[derive(Args, Debug)]
 pub struct CommonArgs {
     #[command(flatten)]
@@ -354,6 +377,8 @@ pub struct CommonArgs {
     /// PEM bundle of trust anchors for timestamp authorities (repeatable; default: --ca-roots).
     #[arg(long, value_name = "FILE")]
     pub tsa_roots: Vec<PathBuf>,
+    #[command(flatten)]
+    pub revocation: RevocationArgs,
     #[command(flatten)]
     pub signer: SignerArgs,
     /// notation trust policy (trustpolicy.json, OCI) for Notary Project signatures

@@ -60,7 +60,7 @@ pub struct Settings {
 impl Settings {
     pub fn from_args(c: &CommonArgs) -> Result<Settings> {
         let report = ReportSettings::from_args(&c.report)?;
-        let mut trust = load_ca_roots(&c.ca_roots, &c.tsa_roots, report.now)?;
+        let mut trust = load_ca_roots(&c.ca_roots, &c.tsa_roots, &c.revocation, report.now)?;
         // Keys and trusted roots are read once, for bundles and legacy cosign layers alike.
         let material = super::bundle::signer_policy(&c.signer)?;
         for (source, json) in &material.root_jsons {
@@ -167,9 +167,15 @@ impl Settings {
     }
 }
 
-/// Trust anchors from `--ca-roots` and `--tsa-roots` files; certificates are judged at `now`.
-pub fn load_ca_roots(ca: &[std::path::PathBuf], tsa: &[std::path::PathBuf], now: i64) -> Result<Trust> {
-    let mut trust = Trust { now, ..Trust::default() };
+/// Trust anchors from `--ca-roots` and `--tsa-roots` files, and the revocation sources;
+/// certificates are judged at `now`.
+pub fn load_ca_roots(
+    ca: &[std::path::PathBuf],
+    tsa: &[std::path::PathBuf],
+    revocation: &super::args::RevocationArgs,
+    now: i64,
+) -> Result<Trust> {
+    let mut trust = Trust { now, revocation: load_revocation(revocation, now)?, ..Trust::default() };
     for path in ca {
         let pem = std::fs::read(path).with_context(|| format!("--ca-roots {}", path.display()))?;
         trust.add_ca_roots_pem(&pem, &path.display().to_string()).map_err(|e| anyhow::anyhow!("--ca-roots {e}"))?;
@@ -179,6 +185,27 @@ pub fn load_ca_roots(ca: &[std::path::PathBuf], tsa: &[std::path::PathBuf], now:
         trust.add_tsa_roots(&pem, &path.display().to_string()).map_err(|e| anyhow::anyhow!("--tsa-roots {e}"))?;
     }
     Ok(trust)
+}
+
+/// The CRLs of `--crl` (each refused one said on standard error: it cannot settle anything) and
+/// the `--revocation` mode.
+fn load_revocation(a: &super::args::RevocationArgs, now: i64) -> Result<sigaudit::pki::revocation::Revocation> {
+    use sigaudit::pki::revocation::{Revocation, Unknown};
+    let mut crls = Vec::new();
+    for path in &a.crl {
+        let bytes = std::fs::read(path).with_context(|| format!("--crl {}", path.display()))?;
+        let read = sigaudit::pki::crl::Crl::read_all(&bytes, &path.display().to_string())
+            .map_err(|e| anyhow::anyhow!("--crl {e}"))?;
+        for c in &read {
+            if let Some(why) = &c.refused {
+                tracing::warn!("--crl {}: not used: {why}", c.source);
+            }
+        }
+        crls.extend(read);
+    }
+    let unknown =
+        if a.revocation.contains(&super::args::RevocationMode::Require) { Unknown::Require } else { Unknown::Note };
+    Ok(Revocation { crls, now, unknown })
 }
 
 /// Output format, policy, evaluation time, filter and deadline: what every scan shares.

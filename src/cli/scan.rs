@@ -31,7 +31,7 @@ pub async fn fs(a: FsArgs, settings: Map<String, Value>) -> Result<ExitStatus> {
     let report = ReportSettings::from_args(&a.report)?;
     let audit = Audit::from_args(&a.report, &report, "filesystem")?;
     let exclude = run::repo_filter(None, &[], &a.exclude)?.exclude;
-    let trust = Arc::new(run::load_ca_roots(&a.ca_roots, &a.tsa_roots, report.now)?);
+    let trust = Arc::new(run::load_ca_roots(&a.ca_roots, &a.tsa_roots, &a.revocation, report.now)?);
     let opts = sigaudit::fs::FsOptions {
         follow_symlinks: a.follow_symlinks,
         one_file_system: a.one_file_system,

@@ -172,7 +172,15 @@ reason_codes! {
     SignatureExpired = "signature-expired", "invalid",
         "the Notary signature's expiry has passed";
     RevocationNotChecked = "revocation-not-checked", "informational",
-        "the notation trust policy asks for revocation checks, which need OCSP/CRL over the network and were not made";
+        "the notation trust policy asks for revocation checks, and no revocation source (`--crl`) was given";
+    CertRevoked = "cert-revoked", "invalid",
+        "a certificate of the signer's path is revoked by an authentic CRL of its issuer: before the time the signature is judged at, or for a key compromise whenever";
+    RevokedAfterSigning = "revoked-after-signing", "informational",
+        "a certificate of the path was revoked after the verified signing time, for a reason other than a key compromise: the signature stands";
+    RevocationGood = "revocation-good", "informational",
+        "a current, authentic CRL of the certificate's issuer does not list it";
+    RevocationUnknown = "revocation-unknown", "informational",
+        "revocation was checked, but no authentic current CRL of the certificate's issuer was given (none, expired, refused, or signed by another key); the verdict stands unless `--revocation require` (then `untrusted`)";
     // notation trust policy.
     NotationNoStatement = "notation-no-statement", "untrusted",
         "no statement of the notation trust policy applies to the repository";

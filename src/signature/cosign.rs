@@ -87,8 +87,7 @@ fn decide(
             }
         }
         let at = set_time.or(tsa_time);
-        let (verdict, reason) = trust.decide_cosign_certificate(certs, at);
-        return out.decided(verdict, reason);
+        return out.decided_by(trust.decide_cosign_certificate(certs, at));
     }
     // Key-only: name the key when the Rekor entry records it.
     let recorded = rekor_key_id(ann);
@@ -161,7 +160,7 @@ fn timestamp_time(
     };
     let mut failure = None;
     for signed in candidates {
-        match super::rekor::verify_timestamp_annotation(value, signed, &trust.tsas) {
+        match super::rekor::verify_timestamp_annotation(value, signed, &trust.tsas, &trust.revocation) {
             Ok((time, tsa)) => {
                 out.note(
                     C::TimestampVerified,

@@ -191,6 +191,7 @@ fn check(
             authentic_signing_time: env.authentic_signing_time,
             signature: &env.signature,
             timestamp_token: token,
+            revocation: &trust.revocation,
         };
         let j = policy.judge(scope, &facts, now);
         if let Some((tsa, time)) = j.timestamp {
@@ -245,8 +246,7 @@ fn check(
             }
         }
     }
-    let (verdict, reason) = trust.decide_certificate(&certs, at, &crate::pki::path::CODE_SIGNING);
-    out.decided(verdict, reason)
+    out.decided_by(trust.decide_certificate(&certs, at, &crate::pki::path::CODE_SIGNING))
 }
 
 /// The Notary Project certificate profile (NOTATION.md §5.1), part of integrity: a chain from

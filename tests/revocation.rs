@@ -1,0 +1,291 @@
+//! Revocation (`--crl`, `--revocation require`): a throw-away PKI run by `openssl ca`
+//! (scripts/make_revocation_fixtures.sh: `-revoke … -crl_reason keyCompromise`, `-gencrl`), PE
+//! files signed by its certificates with osslsigncode (some RFC 3161 timestamped, by an `openssl
+//! ts` TSA on 127.0.0.1, before the revocations), and cosign-signed images on a docker-registry on
+//! 127.0.0.1 (scripts/seed_revocation.py). Every fs verdict is set beside `openssl verify
+//! -crl_check_all` and `osslsigncode verify -CRLfile` on the same certificates, files and CRLs.
+
+mod common;
+
+use common::{sigaudit, stdout_json};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The fixtures, made once per test binary.
+fn fixtures() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Command::new(common::repo_root().join("scripts/make_revocation_fixtures.sh"))
+            .arg(dir.path())
+            .output()
+            .expect("run scripts/make_revocation_fixtures.sh");
+        assert!(o.status.success(), "make_revocation_fixtures.sh: {}", String::from_utf8_lossy(&o.stderr));
+        dir
+    })
+    .path()
+}
+
+fn pki(name: &str) -> PathBuf {
+    fixtures().join("pki").join(name)
+}
+
+/// A PEM file holding the given CRLs one after another (as osslsigncode's -CRLfile takes them).
+fn crl_bundle(names: &[&str]) -> PathBuf {
+    let path = fixtures().join(format!("bundle-{}.pem", names.join("+")));
+    let mut all = Vec::new();
+    for n in names {
+        all.extend(std::fs::read(pki(n)).unwrap());
+    }
+    std::fs::write(&path, all).unwrap();
+    path
+}
+
+/// Our verdict on one PE: its signature's status and reason codes, and the reasons' text.
+fn scan_pe(file: &str, crls: &[&str], extra: &[&str]) -> (String, Vec<String>, String) {
+    let pe = fixtures().join("pe").join(file);
+    let mut args: Vec<String> = vec!["fs".into(), pe.display().to_string(), "-o".into(), "json".into()];
+    args.extend(["--ca-roots".into(), pki("root.crt").display().to_string()]);
+    for c in crls {
+        args.extend(["--crl".into(), pki(c).display().to_string()]);
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let o = sigaudit(&args);
+    let report = stdout_json(&o);
+    common::assert_reason_codes(&report);
+    let v = &report["files"][0]["signatures"][0]["verification"];
+    let codes = v["reasonCodes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    (v["status"].as_str().unwrap().to_string(), codes, v["reasons"].to_string())
+}
+
+/// `openssl verify -crl_check_all` on `leaf` through `ca` to the root, with these CRLs: Ok or its
+/// error line.
+fn openssl_verify(leaf: &str, ca: &str, crls: &[&str]) -> Result<(), String> {
+    let mut c = Command::new("openssl");
+    c.args(["verify", "-crl_check_all", "-purpose", "any", "-CAfile"]).arg(pki("root.crt"));
+    c.arg("-untrusted").arg(pki(ca));
+    for crl in crls {
+        c.arg("-CRLfile").arg(pki(crl));
+    }
+    let o = c.arg(pki(leaf)).output().expect("openssl (./scripts/setup.sh installs it)");
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    if o.status.success() {
+        Ok(())
+    } else {
+        Err(text)
+    }
+}
+
+/// `osslsigncode verify -CRLfile` on a PE (the CRLs in one PEM file): Ok or its output.
+fn osslsigncode_verify(file: &str, crls: &[&str]) -> Result<(), String> {
+    let o = Command::new("osslsigncode")
+        .args(["verify", "-CAfile"])
+        .arg(pki("root.crt"))
+        .arg("-TSA-CAfile")
+        .arg(pki("root.crt"))
+        .arg("-CRLfile")
+        .arg(crl_bundle(crls))
+        .arg("-TSA-CRLfile")
+        .arg(pki("root.crl"))
+        .arg("-in")
+        .arg(fixtures().join("pe").join(file))
+        .output()
+        .expect("osslsigncode (./scripts/setup.sh installs it)");
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    if o.status.success() {
+        Ok(())
+    } else {
+        Err(text)
+    }
+}
+
+#[test]
+fn a_good_signer_checked_against_current_crls_is_verified_as_openssl_and_osslsigncode_say() {
+    let (status, codes, _) = scan_pe("good.exe", &["ica.crl", "root.crl"], &[]);
+    assert_eq!(status, "verified");
+    assert_eq!(codes, ["chain-anchored", "revocation-good", "revocation-good"], "leaf and issuing CA both checked");
+    openssl_verify("good.crt", "ica.crt", &["ica.crl", "root.crl"]).expect("openssl verify accepts the good leaf");
+    osslsigncode_verify("good.exe", &["ica.crl", "root.crl"]).expect("osslsigncode accepts good.exe");
+    // The same CRL as DER, and both CRLs in one PEM file.
+    let (status, codes, _) = scan_pe("good.exe", &["ica.crl.der", "root.crl"], &[]);
+    assert_eq!((status.as_str(), codes.len()), ("verified", 3), "{codes:?}");
+    let bundle = crl_bundle(&["ica.crl", "root.crl"]);
+    let (status, codes, _) = scan_pe("good.exe", &[bundle.to_str().unwrap()], &[]);
+    assert_eq!((status.as_str(), codes.len()), ("verified", 3), "{codes:?}");
+}
+
+#[test]
+fn a_signer_revoked_for_key_compromise_is_invalid_even_timestamped_before_it() {
+    for file in ["kc.exe", "kc-ts.exe"] {
+        let (status, codes, reasons) = scan_pe(file, &["ica.crl", "root.crl"], &[]);
+        assert_eq!(status, "invalid", "{file}: {reasons}");
+        assert!(codes.contains(&"cert-revoked".to_string()), "{file}: {codes:?}");
+        assert!(reasons.contains("keyCompromise") && reasons.contains("revoked on 20"), "{file}: {reasons}");
+        let e = osslsigncode_verify(file, &["ica.crl", "root.crl"]).expect_err("osslsigncode rejects it");
+        assert!(e.contains("certificate revoked"), "{file}: {e}");
+    }
+    // The timestamp is verified (it is not what fails), and predates the revocation.
+    let (_, codes, _) = scan_pe("kc-ts.exe", &["ica.crl", "root.crl"], &[]);
+    assert_eq!(codes[0], "timestamp-verified");
+    let e = openssl_verify("kc.crt", "ica.crt", &["ica.crl", "root.crl"]).expect_err("openssl rejects kc.crt");
+    assert!(e.contains("certificate revoked"), "{e}");
+}
+
+#[test]
+fn a_superseded_signer_counts_only_for_signatures_timestamped_before_the_revocation() {
+    let (status, codes, reasons) = scan_pe("sup.exe", &["ica.crl", "root.crl"], &[]);
+    assert_eq!(status, "invalid", "no timestamp: judged now, after the revocation: {reasons}");
+    assert_eq!(codes, ["cert-revoked"]);
+    assert!(reasons.contains("superseded"), "{reasons}");
+    let e = osslsigncode_verify("sup.exe", &["ica.crl", "root.crl"]).expect_err("osslsigncode rejects sup.exe");
+    assert!(e.contains("certificate revoked"), "{e}");
+
+    let (status, codes, reasons) = scan_pe("sup-ts.exe", &["ica.crl", "root.crl"], &[]);
+    assert_eq!(status, "verified", "{reasons}");
+    assert_eq!(codes, ["timestamp-verified", "chain-anchored", "revoked-after-signing", "revocation-good"]);
+    // Where we differ: osslsigncode (OpenSSL's CRL check) refuses any revoked signer whatever the
+    // timestamp; Authenticode as Windows applies it, and RFC 5280's revocation date, let a
+    // signature timestamped before a revocation for a reason other than a key compromise stand.
+    let e = osslsigncode_verify("sup-ts.exe", &["ica.crl", "root.crl"]).expect_err("osslsigncode: revoked");
+    assert!(e.contains("certificate revoked"), "{e}");
+}
+
+#[test]
+fn a_signer_under_a_revoked_intermediate_is_invalid() {
+    let (status, codes, reasons) = scan_pe("under2.exe", &["ica2.crl", "root.crl"], &[]);
+    assert_eq!(status, "invalid", "{reasons}");
+    assert_eq!(codes, ["cert-revoked"]);
+    assert!(reasons.contains("Compromised CA") && reasons.contains("cACompromise"), "{reasons}");
+    let e = openssl_verify("under2.crt", "ica2.crt", &["ica2.crl", "root.crl"]).expect_err("openssl rejects it");
+    assert!(e.contains("at 1 depth") && e.contains("certificate revoked"), "{e}");
+}
+
+/// An expired CRL, a CRL with the issuing CA's name signed by another key, a CRL with a critical
+/// extension we do not process, no CRL for the issuing CA: the status is unknown, never good. By
+/// default a note (the verdict stands: openssl verify fails instead, as its -crl_check_all asks
+/// for a good CRL of every level); with `--revocation require`, `untrusted`.
+#[test]
+fn an_unknown_revocation_status_is_a_note_or_with_require_untrusted() {
+    for (leaf, crl, openssl_says, we_say) in [
+        ("good", "ica-expired.crl", "CRL has expired", "expired"),
+        ("good", "ica-forged.crl", "verification failed", "is not signed by"),
+        ("kc", "ica-forged.crl", "verification failed", "is not signed by"),
+        ("good", "ica-critical.crl", "unhandled critical CRL extension", "critical CRL extension"),
+        ("good", "root.crl", "unable to get certificate CRL", "no CRL of its issuer"),
+    ] {
+        let what = format!("{leaf}.exe with {crl}");
+        let mut crls = vec![crl];
+        if crl != "root.crl" {
+            crls.push("root.crl");
+        }
+        let (status, codes, reasons) = scan_pe(&format!("{leaf}.exe"), &crls, &[]);
+        assert_eq!(status, "verified", "{what}: {reasons}");
+        assert_eq!(codes, ["chain-anchored", "revocation-unknown", "revocation-good"], "{what}");
+        assert!(reasons.contains(we_say), "{what}: {reasons}");
+        assert!(!codes.contains(&"cert-revoked".to_string()));
+
+        let (status, codes, reasons) = scan_pe(&format!("{leaf}.exe"), &crls, &["--revocation", "require"]);
+        assert_eq!(status, "untrusted", "{what} --revocation require: {reasons}");
+        assert_eq!(codes, ["revocation-unknown"], "{what}");
+        assert!(reasons.contains("--revocation require"), "{what}: {reasons}");
+
+        let e = openssl_verify(&format!("{leaf}.crt"), "ica.crt", &crls).expect_err("openssl verify fails");
+        assert!(e.contains(openssl_says), "{what}: {e}");
+    }
+}
+
+/// `--at` pins the evaluation time: forty days on, the CRLs (30 days) have expired. A revocation
+/// an authentic CRL lists still counts; "not revoked" does not (unknown), as `openssl verify
+/// -attime` finds the CRL expired.
+#[test]
+fn at_a_time_after_the_crls_next_update_revocations_stand_and_good_becomes_unknown() {
+    let later = chrono::Utc::now() + chrono::Duration::days(40);
+    let at = later.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (status, codes, reasons) = scan_pe("kc.exe", &["ica.crl", "root.crl"], &["--at", &at]);
+    assert_eq!((status.as_str(), codes.as_slice()), ("invalid", &["cert-revoked".to_string()][..]), "{reasons}");
+    let (status, codes, reasons) = scan_pe("good.exe", &["ica.crl", "root.crl"], &["--at", &at]);
+    assert_eq!(status, "verified", "{reasons}");
+    assert_eq!(codes, ["chain-anchored", "revocation-unknown", "revocation-unknown"]);
+    assert!(reasons.contains("expired (nextUpdate"), "{reasons}");
+    let o = Command::new("openssl")
+        .args(["verify", "-crl_check_all", "-attime", &later.timestamp().to_string(), "-CAfile"])
+        .arg(pki("root.crt"))
+        .arg("-untrusted")
+        .arg(pki("ica.crt"))
+        .args(["-CRLfile"])
+        .arg(pki("ica.crl"))
+        .arg("-CRLfile")
+        .arg(pki("root.crl"))
+        .arg(pki("good.crt"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("CRL has expired"));
+}
+
+#[test]
+fn a_crl_file_that_is_no_crl_is_a_usage_error() {
+    let o = sigaudit(["fs", pki("good.crt").to_str().unwrap(), "--crl", pki("good.crt").to_str().unwrap()]);
+    assert_eq!(common::code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--crl"), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Cosign signatures in a registry, by certificates of the same PKI (a private CA given with
+/// --ca-roots): the revoked ones are invalid, the good one verified; and cosign itself? It has
+/// no CRL check for such certificates, so openssl verify is the independent verdict here.
+#[test]
+fn cosign_signatures_by_revoked_certificates_are_invalid_in_a_registry_scan() {
+    let reg = common::Registry::distribution(100);
+    let python = std::env::var("SIGAUDIT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+    let o = Command::new(&python)
+        .arg(common::repo_root().join("scripts/seed_revocation.py"))
+        .args(["--registry", &reg.addr, "--pki"])
+        .arg(fixtures().join("pki"))
+        .output()
+        .expect("python3 (apt-get install python3-cryptography)");
+    assert!(o.status.success(), "seed_revocation.py: {}", String::from_utf8_lossy(&o.stderr));
+    let scan = |extra: &[&str]| -> Value {
+        let mut args = vec!["registry".to_string(), format!("{}/revocation", reg.addr), "--plain-http".into()];
+        args.extend(["-o".into(), "json".into(), "--ca-roots".into(), pki("root.crt").display().to_string()]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let report = stdout_json(&sigaudit(&args));
+        common::assert_reason_codes(&report);
+        report
+    };
+    let status = |report: &Value, repo: &str| -> (String, Vec<String>) {
+        let image = report["images"].as_array().unwrap().iter().find(|i| i["repository"] == repo).unwrap();
+        (image["status"].as_str().unwrap().to_string(), common::reason_codes(image))
+    };
+    let (ica, ica2, root) = (pki("ica.crl"), pki("ica2.crl"), pki("root.crl"));
+    let (ica, ica2, root) = (ica.to_str().unwrap(), ica2.to_str().unwrap(), root.to_str().unwrap());
+    let report = scan(&["--crl", ica, "--crl", root, "--crl", ica2]);
+    let (s, codes) = status(&report, "revocation/good");
+    assert_eq!(s, "verified", "{codes:?}");
+    assert!(codes.contains(&"revocation-good".to_string()), "{codes:?}");
+    for repo in ["revocation/kc", "revocation/sup", "revocation/under2"] {
+        let (s, codes) = status(&report, repo);
+        assert_eq!((s.as_str(), codes.as_slice()), ("invalid", &["cert-revoked".to_string()][..]), "{repo}");
+    }
+    openssl_verify("good.crt", "ica.crt", &["ica.crl", "root.crl"]).expect("openssl accepts good.crt");
+    for (leaf, ca, crl) in
+        [("kc", "ica.crt", "ica.crl"), ("sup", "ica.crt", "ica.crl"), ("under2", "ica2.crt", "ica2.crl")]
+    {
+        let e = openssl_verify(&format!("{leaf}.crt"), ca, &[crl, "root.crl"]).expect_err("openssl rejects it");
+        assert!(e.contains("certificate revoked"), "{leaf}: {e}");
+    }
+
+    // Without the CRLs nothing is checked and the revoked signers pass (as before this check).
+    let report = scan(&[]);
+    assert_eq!(status(&report, "revocation/kc").0, "verified");
+    // Only the root's CRL: the leaves' status is unknown; with --revocation require, untrusted.
+    let root_only = ["--crl", root];
+    let report = scan(&root_only);
+    let (s, codes) = status(&report, "revocation/kc");
+    assert_eq!(s, "verified");
+    assert!(codes.contains(&"revocation-unknown".to_string()), "{codes:?}");
+    let report = scan(&[&root_only[..], &["--revocation", "require"][..]].concat());
+    assert_eq!(status(&report, "revocation/kc"), ("untrusted".to_string(), vec!["revocation-unknown".to_string()]));
+    // The CA revocation still shows through the root's CRL.
+    assert_eq!(status(&report, "revocation/under2").0, "invalid");
+}
