@@ -224,6 +224,28 @@ fn at_a_time_after_the_crls_next_update_revocations_stand_and_good_becomes_unkno
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("CRL has expired"));
 }
 
+/// Every truncation and a flipped byte at every position of a real CRL: read or refused, never a
+/// panic; a flipped byte inside the signed part never passes the signature check.
+#[test]
+fn damaged_crls_are_refused_without_a_panic() {
+    use sigaudit::pki::crl::Crl;
+    let der = std::fs::read(pki("ica.crl.der")).unwrap();
+    let issuer = sigaudit::x509::Cert::from_pem_chain(&std::fs::read(pki("ica.crt")).unwrap()).unwrap().remove(0);
+    let now = chrono::Utc::now().timestamp();
+    assert!(Crl::from_der(der.clone(), "ica").unwrap().authentic_for(&issuer, now).is_ok());
+    for n in 0..der.len() {
+        assert!(Crl::from_der(der[..n].to_vec(), "cut").is_err(), "a CRL cut at {n} bytes was read");
+        let mut bad = der.clone();
+        bad[n] ^= 0x01;
+        if let Ok(c) = Crl::from_der(bad, "flipped") {
+            // The signature covers everything but the outer header and the signature itself.
+            if n > 4 && n < der.len() - 80 {
+                assert!(c.authentic_for(&issuer, now).is_err(), "byte {n} flipped and still authentic");
+            }
+        }
+    }
+}
+
 #[test]
 fn a_crl_file_that_is_no_crl_is_a_usage_error() {
     let o = sigaudit(["fs", pki("good.crt").to_str().unwrap(), "--crl", pki("good.crt").to_str().unwrap()]);
@@ -288,4 +310,79 @@ fn cosign_signatures_by_revoked_certificates_are_invalid_in_a_registry_scan() {
     assert_eq!(status(&report, "revocation/kc"), ("untrusted".to_string(), vec!["revocation-unknown".to_string()]));
     // The CA revocation still shows through the root's CRL.
     assert_eq!(status(&report, "revocation/under2").0, "invalid");
+}
+
+/// Notary Project signatures (JWS envelopes signed with the PKI's keys by scripts/notary_jws.py)
+/// under a notation trust policy whose store holds the root: the policy's `revocation` check uses
+/// the CRLs; a revoked signer fails it (`invalid`), an unknown status fails it too, as notation
+/// says, enforced under `strict` and logged under `permissive`; without CRLs it is not checked.
+#[test]
+fn notation_policies_judge_revocation_by_their_level() {
+    use sigaudit::notation_trust::NotationTrust;
+    use sigaudit::pki::{crl::Crl, revocation::Revocation};
+    use sigaudit::report::Verdict;
+    use sigaudit::signature::{notation::check_envelope, Subject};
+
+    let dir = fixtures().join("notation");
+    let store = dir.join("store/x509/ca/revtest");
+    std::fs::create_dir_all(&store).unwrap();
+    std::fs::copy(pki("root.crt"), store.join("root.crt")).unwrap();
+    let subject = Subject {
+        digest: sigaudit::oci::Digest::parse(&format!("sha256:{}", "ab".repeat(32))).unwrap(),
+        media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+        size: 1234,
+    };
+    let envelope = |leaf: &str| -> Vec<u8> {
+        let out = dir.join(format!("{leaf}.jws"));
+        let python = std::env::var("SIGAUDIT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+        let o = Command::new(python)
+            .arg(common::repo_root().join("scripts/notary_jws.py"))
+            .args([pki(&format!("{leaf}.key")), pki(&format!("{leaf}.crt")), pki("ica.crt"), pki("root.crt")])
+            .args(["--digest", subject.digest.as_str(), "--size", "1234", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "notary_jws.py: {}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(out).unwrap()
+    };
+    let now = chrono::Utc::now().timestamp();
+    let judge = |leaf: &str, level: &str, crls: &[&str]| -> (Verdict, Vec<String>) {
+        let policy = format!(
+            r#"{{"version":"1.0","trustPolicies":[{{"name":"p","registryScopes":["*"],
+            "signatureVerification":{{"level":"{level}"}},"trustStores":["ca:revtest"],"trustedIdentities":["*"]}}]}}"#
+        );
+        let nt = NotationTrust::load(&policy, "test policy", &dir.join("store")).unwrap();
+        let mut rev = Revocation { now, ..Revocation::default() };
+        for c in crls {
+            rev.crls.extend(Crl::read_all(&std::fs::read(pki(c)).unwrap(), c).unwrap());
+        }
+        let trust = sigaudit::trust::Trust {
+            notation: Some(std::sync::Arc::new(nt)),
+            now,
+            revocation: rev,
+            ..Default::default()
+        };
+        let bytes = envelope(leaf);
+        let c = check_envelope(sigaudit::oci::JOSE, &bytes, &Default::default(), &subject, "r/x", &trust, now);
+        (c.verdict, c.reasons.iter().map(|r| r.code.as_str().to_string()).collect())
+    };
+    let both = ["ica.crl", "root.crl"];
+    let (v, codes) = judge("good", "strict", &both);
+    assert_eq!(v, Verdict::Verified, "{codes:?}");
+    assert!(codes.iter().filter(|c| *c == "revocation-good").count() == 2, "{codes:?}");
+    let (v, codes) = judge("kc", "strict", &both);
+    assert_eq!(v, Verdict::Invalid, "{codes:?}");
+    assert!(codes.contains(&"cert-revoked".to_string()), "{codes:?}");
+    // permissive logs revocation: the failure is reported, the signature not verified.
+    let (v, codes) = judge("kc", "permissive", &both);
+    assert_eq!(v, Verdict::Untrusted, "{codes:?}");
+    assert!(codes.contains(&"cert-revoked".to_string()), "{codes:?}");
+    // Unknown (no CRL of the issuing CA): notation fails the check under strict.
+    let (v, codes) = judge("good", "strict", &["root.crl"]);
+    assert_eq!(v, Verdict::Untrusted, "{codes:?}");
+    assert!(codes.contains(&"revocation-unknown".to_string()), "{codes:?}");
+    // No CRLs at all: not checked, and said so.
+    let (v, codes) = judge("kc", "strict", &[]);
+    assert_eq!(v, Verdict::Verified, "{codes:?}");
+    assert!(codes.contains(&"revocation-not-checked".to_string()), "{codes:?}");
 }
