@@ -60,6 +60,15 @@ pub struct TrustedKey {
     /// DER SubjectPublicKeyInfo.
     pub der: Vec<u8>,
     pub source: String,
+    /// Its name, rotation window and revocation ([`crate::key_life`]).
+    pub life: crate::key_life::KeyLife,
+}
+
+impl TrustedKey {
+    /// The key as reasons name it: its id's start, and its name or file.
+    pub fn label(&self) -> String {
+        format!("{} ({})", &self.key_id[..16], self.life.name.as_deref().unwrap_or(&self.source))
+    }
 }
 
 #[derive(Default, Clone)]
@@ -133,8 +142,45 @@ impl Trust {
     pub fn add_key_der(&mut self, der: Vec<u8>, source: &str) -> Result<(), CryptoError> {
         let key = PublicKey::from_spki_der(&der)?;
         let key_id = crate::crypto::sha256_hex(&der);
-        self.keys.push(TrustedKey { key, key_id, der, source: source.to_string() });
+        self.keys.push(TrustedKey { key, key_id, der, source: source.to_string(), life: Default::default() });
         Ok(())
+    }
+
+    /// Give the key `der` (DER SPKI) a life: merged into that key when it is trusted already
+    /// (its window and revocation set only where `life` has them), else added with it (a revoked
+    /// key is still recognised, so that its signatures are named revoked, not unknown).
+    pub fn set_key_life(
+        &mut self,
+        der: Vec<u8>,
+        source: &str,
+        life: crate::key_life::KeyLife,
+    ) -> Result<(), CryptoError> {
+        let id = crate::crypto::sha256_hex(&der);
+        if !self.keys.iter().any(|k| k.key_id == id) {
+            self.add_key_der(der, source)?;
+        }
+        for k in self.keys.iter_mut().filter(|k| k.key_id == id) {
+            let l = &mut k.life;
+            l.name = life.name.clone().or(l.name.take());
+            l.not_before = life.not_before.or(l.not_before);
+            l.not_after = life.not_after.or(l.not_after);
+            l.revoked = life.revoked.clone().or(l.revoked.take());
+        }
+        Ok(())
+    }
+
+    /// The config's name of the trusted key `key_id`, if it has one.
+    pub fn key_name(&self, key_id: &str) -> Option<String> {
+        self.keys.iter().find(|k| k.key_id == key_id).and_then(|k| k.life.name.clone())
+    }
+
+    /// Judge the life of the key `key_id` verified a signature with, at its verified signing time
+    /// `signed` (else `now`): see [`crate::key_life::KeyLife::judge`].
+    pub fn judge_key(&self, key_id: &str, signed: Option<i64>) -> Result<Option<Reason>, (Verdict, Reason)> {
+        match self.keys.iter().find(|k| k.key_id == key_id) {
+            Some(k) => k.life.judge(&k.label(), signed, self.now),
+            None => Ok(None),
+        }
     }
 
     /// The verdict on a key-only signature when no `--key` was given.
@@ -145,9 +191,23 @@ impl Trust {
         )
     }
 
-    /// Decide a key-only signature: `verify` checks the signature with one key.
+    /// Decide a key-only signature: `verify` checks the signature with one key, whose life is
+    /// then judged at the evaluation time (no verified signing time is known here).
     /// Returns the verdict, a reason, and the id of the key that verified it.
     pub fn decide_key_only(
+        &self,
+        verify: impl Fn(&PublicKey) -> Result<(), CryptoError>,
+    ) -> (Verdict, Reason, Option<String>) {
+        let (verdict, reason, id) = self.find_key(verify);
+        match id.as_deref().map(|id| self.judge_key(id, None)) {
+            Some(Err((v, r))) => (v, r.prefixed(&format!("{}; but ", reason.text)), id),
+            _ => (verdict, reason, id),
+        }
+    }
+
+    /// [`Trust::decide_key_only`] without judging the key's life: for callers that learn a
+    /// verified signing time with the key (a Rekor SET) and judge it then ([`Trust::judge_key`]).
+    pub fn find_key(
         &self,
         verify: impl Fn(&PublicKey) -> Result<(), CryptoError>,
     ) -> (Verdict, Reason, Option<String>) {
@@ -159,7 +219,7 @@ impl Trust {
             if verify(&k.key).is_ok() {
                 return (
                     Verdict::Verified,
-                    C::VerifiedKey.reason(format!("verified with key {} ({})", &k.key_id[..16], k.source)),
+                    C::VerifiedKey.reason(format!("verified with key {}", k.label())),
                     Some(k.key_id.clone()),
                 );
             }

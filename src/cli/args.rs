@@ -379,6 +379,11 @@ pub struct CommonArgs {
     pub tsa_roots: Vec<PathBuf>,
     #[command(flatten)]
     pub revocation: RevocationArgs,
+    /// A public key (PEM) that is revoked: no signature it verifies is `verified` (`key-revoked`:
+    /// `untrusted`; `invalid` when given as `keyCompromise:FILE`). Repeatable; `[[keys]]` in the
+    /// config file can also date a revocation and give keys rotation windows.
+    #[arg(long, value_name = "[REASON:]FILE", value_hint = ValueHint::FilePath)]
+    pub revoked_key: Vec<String>,
     #[command(flatten)]
     pub signer: SignerArgs,
     /// notation trust policy (trustpolicy.json, OCI) for Notary Project signatures

@@ -58,16 +58,25 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_args(c: &CommonArgs) -> Result<Settings> {
+    pub fn from_args(c: &CommonArgs, config: Option<&std::path::Path>) -> Result<Settings> {
         let report = ReportSettings::from_args(&c.report)?;
         let mut trust = load_ca_roots(&c.ca_roots, &c.tsa_roots, &c.revocation, report.now)?;
         // Keys and trusted roots are read once, for bundles and legacy cosign layers alike.
-        let material = super::bundle::signer_policy(&c.signer)?;
+        let mut material = super::bundle::signer_policy(&c.signer)?;
         for (source, json) in &material.root_jsons {
             trust.add_trusted_root(json.as_bytes()).map_err(|e| anyhow::anyhow!("trusted root {source}: {e}"))?;
         }
         for (der, source) in &material.policy.keys {
             trust.add_key_der(der.clone(), source).with_context(|| format!("--key {source}"))?;
+        }
+        // Keys with lives: the config file's [[keys]], then --revoked-key.
+        let lives = key_lives(c, config)?;
+        let life_keys = !lives.is_empty();
+        for (der, source, life) in lives {
+            trust.set_key_life(der.clone(), &source, life).with_context(|| source.clone())?;
+            if !material.policy.keys.iter().any(|(d, _)| *d == der) {
+                material.policy.keys.push((der, source));
+            }
         }
         let (roots, signer) = (material.roots, material.policy);
         trust.sigstore = Some(Arc::new(sigaudit::trust::SigstorePolicy { roots, signer }));
@@ -76,6 +85,7 @@ impl Settings {
             notation_trust(c.notation_trust_policy.as_deref(), c.notation_trust_store.as_deref(), &mut implied)?;
         let signer = &c.signer;
         let trust_given = !signer.keys.is_empty()
+            || life_keys
             || !c.ca_roots.is_empty()
             || signer.certificate_identity.is_some()
             || signer.certificate_identity_regexp.is_some()
@@ -185,6 +195,66 @@ pub fn load_ca_roots(
         trust.add_tsa_roots(&pem, &path.display().to_string()).map_err(|e| anyhow::anyhow!("--tsa-roots {e}"))?;
     }
     Ok(trust)
+}
+
+/// The keys of the config file's `[[keys]]` and of `--revoked-key`: DER SPKI, where it came from,
+/// and its life.
+fn key_lives(
+    c: &CommonArgs,
+    config: Option<&std::path::Path>,
+) -> Result<Vec<(Vec<u8>, String, sigaudit::key_life::KeyLife)>> {
+    use sigaudit::key_life::{KeyLife, Revoked};
+    let read = |path: &std::path::Path, what: &str| -> Result<Vec<u8>> {
+        let pem = std::fs::read(path).with_context(|| format!("{what} {}", path.display()))?;
+        let (_, p) = x509_parser::pem::parse_x509_pem(&pem)
+            .map_err(|e| anyhow::anyhow!("{what} {}: not PEM: {e}", path.display()))?;
+        if p.label != "PUBLIC KEY" {
+            bail!("{what} {}: expected a PUBLIC KEY PEM block, found {}", path.display(), p.label);
+        }
+        Ok(p.contents)
+    };
+    let mut out = Vec::new();
+    if let Some(path) = config {
+        for k in super::config::trusted_keys(path)? {
+            let what = format!("--config {}: [[keys]] {}", path.display(), k.path.display());
+            let time = |v: &Option<toml::Value>, field: &str| {
+                v.as_ref().map(|v| super::config::key_time(v, &format!("{what}: {field}"))).transpose()
+            };
+            let revoked = match &k.revoked {
+                None if k.reason.is_some() => bail!("{what}: reason without revoked"),
+                None | Some(toml::Value::Boolean(false)) => None,
+                Some(toml::Value::Boolean(true)) => {
+                    Some(Revoked { since: None, reason: k.reason.clone().unwrap_or_else(|| "unspecified".into()) })
+                }
+                Some(v) => Some(Revoked {
+                    since: Some(super::config::key_time(v, &format!("{what}: revoked"))?),
+                    reason: k.reason.clone().unwrap_or_else(|| "unspecified".into()),
+                }),
+            };
+            let life = KeyLife {
+                name: k.name.clone(),
+                not_before: time(&k.not_before, "not-before")?,
+                not_after: time(&k.not_after, "not-after")?,
+                revoked,
+            };
+            if let (Some(b), Some(a)) = (life.not_before, life.not_after) {
+                if b > a {
+                    bail!("{what}: not-before is after not-after");
+                }
+            }
+            out.push((read(&k.path, "[[keys]]").with_context(|| what.clone())?, k.path.display().to_string(), life));
+        }
+    }
+    for spec in &c.revoked_key {
+        let (reason, file) = match spec.split_once(':') {
+            Some((r, f)) if !r.is_empty() && r.chars().all(|c| c.is_ascii_alphabetic()) && !f.is_empty() => (r, f),
+            _ => ("unspecified", spec.as_str()),
+        };
+        let path = std::path::Path::new(file);
+        let revoked = Some(Revoked { since: None, reason: reason.to_string() });
+        out.push((read(path, "--revoked-key")?, file.to_string(), KeyLife { revoked, ..KeyLife::default() }));
+    }
+    Ok(out)
 }
 
 /// The CRLs of `--crl` (each refused one said on standard error: it cannot settle anything) and

@@ -152,7 +152,7 @@ fn target_credentials(t: &TargetConfig) -> Result<Option<Credentials>> {
 }
 
 pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Option<&Path>) -> Result<ExitStatus> {
-    let s = Settings::from_args(&a.common)?;
+    let s = Settings::from_args(&a.common, config)?;
     let audit = Audit::from_args(&a.common.report, &s.report, "registry")?;
     let shard = match &a.shard {
         None => None,
@@ -259,8 +259,8 @@ pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Opt
     Ok(audit.exit_status(&s.report.fail_on, &outcome))
 }
 
-pub async fn image(a: ImageArgs, mut settings: Map<String, Value>) -> Result<ExitStatus> {
-    let s = Settings::from_args(&a.common)?;
+pub async fn image(a: ImageArgs, mut settings: Map<String, Value>, config: Option<&Path>) -> Result<ExitStatus> {
+    let s = Settings::from_args(&a.common, config)?;
     let audit = Audit::from_args(&a.common.report, &s.report, "registry")?;
     settings.extend(s.implied.clone());
     // References grouped by registry host, each host over HTTP or HTTPS.

@@ -237,6 +237,9 @@ pub struct Signer {
     /// For bare keys: lowercase hex SHA-256 of the DER SubjectPublicKeyInfo.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
+    /// For bare keys: the name the config file's `[[keys]]` gives the key that verified it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
 }
 
 impl Signer {

@@ -177,6 +177,10 @@ reason_codes! {
         "a certificate of the signer's path is revoked by an authentic CRL of its issuer: before the time the signature is judged at, or for a key compromise whenever";
     RevokedAfterSigning = "revoked-after-signing", "informational",
         "a certificate of the path was revoked after the verified signing time, for a reason other than a key compromise: the signature stands";
+    KeyRevoked = "key-revoked", "untrusted",
+        "the key that verified the signature is revoked (config `[[keys]]` `revoked`, or `--revoked-key`): `invalid` for keyCompromise, whenever; else `untrusted` unless a verified signing time predates the revocation";
+    KeyOutsideWindow = "key-outside-window", "untrusted",
+        "the signature's verified signing time (else the evaluation time) lies outside the key's `not-before`/`not-after` window";
     RevocationGood = "revocation-good", "informational",
         "a current, authentic CRL of the certificate's issuer does not list it";
     RevocationUnknown = "revocation-unknown", "informational",

@@ -184,6 +184,7 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
             } else {
                 let (verdict, reason, key_id) = trust.decide_key_only(|k| k.verify_sha256_prehash(&digest, &sig));
                 out.signer = Some(crate::report::Signer {
+                    key_name: key_id.as_deref().and_then(|id| trust.key_name(id)),
                     key_id: key_id.or_else(|| m.public_key.as_ref().and_then(|k| k.hint.clone())),
                     ..Default::default()
                 });
@@ -231,6 +232,7 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
     } else {
         let (verdict, reason, key_id) = trust.decide_key_only(|k| k.verify_cosign(&message, &sig));
         out.signer = Some(crate::report::Signer {
+            key_name: key_id.as_deref().and_then(|id| trust.key_name(id)),
             key_id: key_id.or_else(|| m.public_key.as_ref().and_then(|k| k.hint.clone())),
             ..Default::default()
         });
