@@ -3,7 +3,7 @@
 target descriptor, signed ES256 by Python's `cryptography` with a key and certificate chain from
 files (e.g. the `openssl ca` PKI of scripts/make_revocation_fixtures.sh), for tests/revocation.rs.
 
-usage: notary_jws.py KEY.pem LEAF.pem [CA.pem ...] --digest sha256:HEX --size N --out FILE
+usage: notary_jws.py KEY.pem LEAF.pem [CA.pem ...] --digest sha256:HEX --size N --out FILE [--expiry RFC3339]
 (the chain must end with its self-signed root, as the Notary certificate profile requires)"""
 
 import argparse
@@ -28,16 +28,21 @@ def main():
     ap.add_argument("--digest", required=True)
     ap.add_argument("--size", type=int, required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--expiry", help="io.cncf.notary.expiry (RFC 3339), made critical")
     a = ap.parse_args()
     key = serialization.load_pem_private_key(open(a.key, "rb").read(), None)
     certs = [x509.load_pem_x509_certificate(open(p, "rb").read()) for p in a.chain]
     payload = json.dumps({"targetArtifact": {"mediaType": "application/vnd.oci.image.manifest.v1+json",
                                              "digest": a.digest, "size": a.size}}, separators=(",", ":")).encode()
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    protected = json.dumps({"alg": "ES256", "crit": ["io.cncf.notary.signingScheme"],
-                            "cty": "application/vnd.cncf.notary.payload.v1+json",
-                            "io.cncf.notary.signingScheme": "notary.x509",
-                            "io.cncf.notary.signingTime": now}, separators=(",", ":")).encode()
+    header = {"alg": "ES256", "crit": ["io.cncf.notary.signingScheme"],
+              "cty": "application/vnd.cncf.notary.payload.v1+json",
+              "io.cncf.notary.signingScheme": "notary.x509",
+              "io.cncf.notary.signingTime": now}
+    if a.expiry:
+        header["crit"].append("io.cncf.notary.expiry")
+        header["io.cncf.notary.expiry"] = a.expiry
+    protected = json.dumps(header, separators=(",", ":")).encode()
     signing_input = (b64(protected) + "." + b64(payload)).encode()
     r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
     sig = r.to_bytes(32, "big") + s.to_bytes(32, "big")

@@ -98,6 +98,8 @@ pub struct Trust {
     pub notation: Option<std::sync::Arc<crate::notation_trust::NotationTrust>>,
     /// Revocation sources (`--crl`), checked on every certification path.
     pub revocation: Revocation,
+    /// `--warn-expiring` (seconds): note signatures that will stop verifying within this time.
+    pub warn_expiring: Option<i64>,
 }
 
 /// A decision on a certificate-bearing signature: its verdict, the reason that decides it, and
@@ -175,12 +177,37 @@ impl Trust {
     }
 
     /// Judge the life of the key `key_id` verified a signature with, at its verified signing time
-    /// `signed` (else `now`): see [`crate::key_life::KeyLife::judge`].
+    /// `signed` (else `now`): see [`crate::key_life::KeyLife::judge`]. Without a verified time, a
+    /// window ending within `--warn-expiring` is noted.
     pub fn judge_key(&self, key_id: &str, signed: Option<i64>) -> Result<Option<Reason>, (Verdict, Reason)> {
-        match self.keys.iter().find(|k| k.key_id == key_id) {
-            Some(k) => k.life.judge(&k.label(), signed, self.now),
-            None => Ok(None),
-        }
+        let Some(k) = self.keys.iter().find(|k| k.key_id == key_id) else { return Ok(None) };
+        let note = k.life.judge(&k.label(), signed, self.now)?;
+        Ok(note.or_else(|| {
+            let end = k.life.not_after.filter(|_| signed.is_none())?;
+            self.expiring_note(&format!("the window of key {}", k.label()), end)
+        }))
+    }
+
+    /// `--warn-expiring`: a note when `end` (the end of what makes a signature verify: a
+    /// certificate's validity, a key's window, a signature's expiry) falls within the warning
+    /// period from now.
+    pub fn expiring_note(&self, what: &str, end: i64) -> Option<Reason> {
+        let period = self.warn_expiring?;
+        (end >= self.now && end <= self.now.saturating_add(period)).then(|| {
+            C::ExpiringSoon.reason(format!(
+                "{what} ends {} (within --warn-expiring): the signature stops verifying then",
+                rfc3339(end).unwrap_or_default()
+            ))
+        })
+    }
+
+    /// The note for a path judged at now (no verified signing time): the first of its
+    /// certificates to expire, when that is within `--warn-expiring`.
+    fn path_expiring(&self, p: &ValidPath<'_>) -> Option<Reason> {
+        let (end, c) = p.chain.iter().chain([&p.anchor]).map(|c| (c.validity().1, c)).min_by_key(|(e, _)| *e)?;
+        let what =
+            format!("the validity of certificate {} of the signer's path, with no verified signing time,", c.subject());
+        self.expiring_note(&what, end)
     }
 
     /// The verdict on a key-only signature when no `--key` was given.
@@ -302,7 +329,11 @@ impl Trust {
         let at = at.unwrap_or(self.now);
         let (anchor, fulcio, notes) =
             match path::validate_chain(certs, &self.anchors, &path::CODE_SIGNING, at, &self.revocation) {
-                Ok(p) => (p.anchor.subject(), false, p.notes),
+                Ok(p) => {
+                    let mut notes = p.notes.clone();
+                    notes.extend(self.path_expiring(&p).filter(|_| !dated));
+                    (p.anchor.subject(), false, notes)
+                }
                 Err(e) if e.code == C::CertRevoked => {
                     return (e.verdict(), e.to_reason().prefixed("revoked: "), Vec::new())
                 }
@@ -335,6 +366,8 @@ impl Trust {
                 },
             };
         let (verdict, reason) = self.decide_cosign_anchored(certs, anchor, fulcio, dated);
+        // Only a verified signature can be about to stop verifying.
+        let notes = notes.into_iter().filter(|n| verdict == Verdict::Verified || n.code != C::ExpiringSoon).collect();
         (verdict, reason, notes)
     }
 
@@ -412,8 +445,11 @@ impl Trust {
         if self.anchors.is_empty() {
             return (Verdict::Untrusted, C::NoTrustAnchor.reason(NO_ANCHOR), Vec::new());
         }
-        match self.chain_to_anchor(certs, purpose, at.unwrap_or(self.now)) {
-            Ok((anchor, notes)) => {
+        match path::validate_chain(certs, &self.anchors, purpose, at.unwrap_or(self.now), &self.revocation) {
+            Ok(p) => {
+                let anchor = p.anchor.subject();
+                let mut notes = p.notes.clone();
+                notes.extend(self.path_expiring(&p).filter(|_| at.is_none()));
                 (Verdict::Verified, C::ChainAnchored.reason(format!("signer chains to trust anchor {anchor}")), notes)
             }
             Err(e) if e.code == C::CertRevoked => (e.verdict(), e.to_reason().prefixed("revoked: "), Vec::new()),

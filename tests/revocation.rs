@@ -332,19 +332,7 @@ fn notation_policies_judge_revocation_by_their_level() {
         media_type: "application/vnd.oci.image.manifest.v1+json".into(),
         size: 1234,
     };
-    let envelope = |leaf: &str| -> Vec<u8> {
-        let out = dir.join(format!("{leaf}.jws"));
-        let python = std::env::var("SIGAUDIT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
-        let o = Command::new(python)
-            .arg(common::repo_root().join("scripts/notary_jws.py"))
-            .args([pki(&format!("{leaf}.key")), pki(&format!("{leaf}.crt")), pki("ica.crt"), pki("root.crt")])
-            .args(["--digest", subject.digest.as_str(), "--size", "1234", "--out"])
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "notary_jws.py: {}", String::from_utf8_lossy(&o.stderr));
-        std::fs::read(out).unwrap()
-    };
+    let envelope = |leaf: &str| -> Vec<u8> { notary_envelope(&dir, leaf, &subject, None) };
     let now = chrono::Utc::now().timestamp();
     let judge = |leaf: &str, level: &str, crls: &[&str]| -> (Verdict, Vec<String>) {
         let policy = format!(
@@ -385,4 +373,96 @@ fn notation_policies_judge_revocation_by_their_level() {
     let (v, codes) = judge("kc", "strict", &[]);
     assert_eq!(v, Verdict::Verified, "{codes:?}");
     assert!(codes.contains(&"revocation-not-checked".to_string()), "{codes:?}");
+}
+
+/// A JWS envelope over `subject` by the PKI's `leaf` (chain: leaf, issuing CA, root), made by
+/// scripts/notary_jws.py, with an expiry if given.
+fn notary_envelope(dir: &Path, leaf: &str, subject: &sigaudit::signature::Subject, expiry: Option<&str>) -> Vec<u8> {
+    let out = dir.join(format!("{leaf}-{}.jws", expiry.unwrap_or("none").replace(':', "")));
+    let python = std::env::var("SIGAUDIT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+    let mut c = Command::new(python);
+    c.arg(common::repo_root().join("scripts/notary_jws.py"))
+        .args([pki(&format!("{leaf}.key")), pki(&format!("{leaf}.crt")), pki("ica.crt"), pki("root.crt")])
+        .args(["--digest", subject.digest.as_str(), "--size", &subject.size.to_string(), "--out"])
+        .arg(&out);
+    if let Some(e) = expiry {
+        c.args(["--expiry", e]);
+    }
+    let o = c.output().unwrap();
+    assert!(o.status.success(), "notary_jws.py: {}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read(out).unwrap()
+}
+
+/// `--warn-expiring`: a signer certificate that ends within the period, with no timestamp to date
+/// the signature, is flagged (`expiring-soon`, `summary.expiring`, `--fail-on expiring` exits 1);
+/// a timestamped one is not (the timestamp keeps it verifying); a Notary signature whose expiry
+/// falls within the period is flagged. The leaves end ten years after the fixtures were made.
+#[test]
+fn signatures_about_to_stop_verifying_are_flagged_ahead_of_time() {
+    let end = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-enddate", "-dateopt", "iso_8601", "-in"])
+        .arg(pki("good.crt"))
+        .output()
+        .unwrap();
+    let end = String::from_utf8_lossy(&end.stdout).trim().trim_start_matches("notAfter=").to_string();
+    let end = chrono::NaiveDateTime::parse_from_str(&end, "%Y-%m-%d %H:%M:%SZ").unwrap().and_utc();
+    let at = (end - chrono::Duration::days(20)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let scan = |warn: &str, fail_on: &[&str]| -> (Value, i32) {
+        let pe = fixtures().join("pe");
+        let mut args = vec!["fs".to_string(), pe.join("good.exe").display().to_string()];
+        args.push(pe.join("kc-ts.exe").display().to_string());
+        args.extend(["-o", "json", "--ca-roots", pki("root.crt").to_str().unwrap(), "--at", &at].map(String::from));
+        args.extend(["--warn-expiring".to_string(), warn.to_string()]);
+        args.extend(fail_on.iter().map(|s| s.to_string()));
+        let o = sigaudit(&args);
+        (stdout_json(&o), common::code(&o))
+    };
+    let (report, code) = scan("30d", &[]);
+    common::assert_reason_codes(&report);
+    assert_eq!(report["summary"]["expiring"], 1, "{:#}", report["summary"]);
+    assert_eq!(code, 0, "flagged, not failed, without --fail-on expiring");
+    for f in report["files"].as_array().unwrap() {
+        let codes = common::reason_codes(f);
+        let good = f["path"].as_str().unwrap().ends_with("good.exe");
+        assert_eq!(f["status"], "verified");
+        assert_eq!(codes.contains(&"expiring-soon".to_string()), good, "{}: {codes:?}", f["path"]);
+    }
+    let (report, code) = scan("10d", &["--fail-on", "expiring"]);
+    assert!(report["summary"].get("expiring").is_none(), "20 days left, 10 days warned: nothing");
+    assert_eq!(code, 0);
+    let (_, code) = scan("30d", &["--fail-on", "expiring"]);
+    assert_eq!(code, 1, "--fail-on expiring");
+
+    // A Notary signature expiring in ten days (no trust policy: --ca-roots judges its chain).
+    let subject = sigaudit::signature::Subject {
+        digest: sigaudit::oci::Digest::parse(&format!("sha256:{}", "cd".repeat(32))).unwrap(),
+        media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+        size: 99,
+    };
+    let now = chrono::Utc::now();
+    let expiry = (now + chrono::Duration::days(10)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let dir = fixtures().join("notation");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bytes = notary_envelope(&dir, "good", &subject, Some(&expiry));
+    let mut trust = sigaudit::trust::Trust { now: now.timestamp(), ..Default::default() };
+    trust.add_ca_roots_pem(&std::fs::read(pki("root.crt")).unwrap(), "root.crt").unwrap();
+    let check = |trust: &sigaudit::trust::Trust| {
+        let c = sigaudit::signature::notation::check_envelope(
+            sigaudit::oci::JOSE,
+            &bytes,
+            &Default::default(),
+            &subject,
+            "r/x",
+            trust,
+            now.timestamp(),
+        );
+        (c.verdict, c.reasons.iter().map(|r| r.code.as_str().to_string()).collect::<Vec<_>>())
+    };
+    let (v, codes) = check(&trust);
+    assert_eq!(v, sigaudit::report::Verdict::Verified, "{codes:?}");
+    assert!(!codes.contains(&"expiring-soon".to_string()), "no --warn-expiring: {codes:?}");
+    trust.warn_expiring = Some(30 * 86_400);
+    let (v, codes) = check(&trust);
+    assert_eq!(v, sigaudit::report::Verdict::Verified, "{codes:?}");
+    assert_eq!(codes.last().unwrap(), "expiring-soon", "{codes:?}");
 }

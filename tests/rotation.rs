@@ -135,6 +135,35 @@ fn rotation_windows_are_judged_at_the_rekor_time_else_the_evaluation_time() {
     assert_eq!(got["rotation/new-bare"].0, "untrusted");
     assert_eq!(got["rotation/new-bare"].1.last().unwrap(), "key-outside-window");
     assert_eq!(got["rotation/old-logged"].0, "verified", "its Rekor time, not --at, dates it");
+
+    // --warn-expiring eleven days before the old key's window ends: its unlogged signature is
+    // flagged (judged at now, it will fall outside); the logged one is dated and stays verified.
+    let got = scan(&s, &["--config", cfg, "--at", "2025-12-20T00:00:00Z", "--warn-expiring", "30d"]);
+    let (status, codes, _, text) = &got["rotation/old-bare"];
+    assert_eq!(status, "verified", "{text}");
+    assert_eq!(codes.last().unwrap(), "expiring-soon");
+    assert!(text.contains("release-2025") && text.contains("2025-12-31T23:59:59Z"), "{text}");
+    for repo in ["rotation/old-logged", "rotation/new-bare", "rotation/new-logged"] {
+        assert!(!got[repo].1.contains(&"expiring-soon".to_string()), "{repo}: {:?}", got[repo].1);
+    }
+    let target = format!("{}/rotation", s.reg.addr);
+    let o = sigaudit([
+        "registry",
+        &target,
+        "--plain-http",
+        "-o",
+        "json",
+        "--config",
+        cfg,
+        "--at",
+        "2025-12-20T00:00:00Z",
+        "--warn-expiring",
+        "30d",
+        "--fail-on",
+        "expiring",
+    ]);
+    assert_eq!(stdout_json(&o)["summary"]["expiring"], 1);
+    assert_eq!(common::code(&o), 1, "--fail-on expiring");
 }
 
 #[test]

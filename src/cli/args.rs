@@ -179,13 +179,19 @@ pub struct ReportArgs {
           help = OUTPUT_HELP, action = clap::ArgAction::Append)]
     pub output: Vec<OutputSpec>,
     /// Exit 1 when an item has one of these statuses: invalid, unverified, untrusted, unsigned, error,
-    /// unsupported (comma-separated or repeated).
+    /// unsupported (comma-separated or repeated); `expiring`: when one will stop verifying within
+    /// --warn-expiring.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub fail_on: Vec<String>,
     /// Evaluate time rules (expiry) at this instant instead of now, for reproducible audits: an
     /// RFC 3339 time such as 2026-01-31T00:00:00Z.
     #[arg(long, value_name = "RFC3339")]
     pub at: Option<String>,
+    /// Flag signatures that verify now but will stop within this time (e.g. 30d): a signing
+    /// certificate or key window that ends with no verified signing time, a Notary signature's
+    /// expiry (reason `expiring-soon`, `summary.expiring`; `--fail-on expiring`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub warn_expiring: Option<Duration>,
     /// List only some items, in the table and in JSON alike (the summary still counts every one):
     /// `failing` (the statuses named by --fail-on; without it invalid and error), `signed` (any
     /// but unsigned), or statuses (comma-separated).

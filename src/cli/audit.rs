@@ -148,9 +148,9 @@ impl Audit {
     }
 
     /// The exit status: on changes with `--fail-on-new`, else by `--fail-on` less waived items.
-    pub fn exit_status(&self, fail_on: &[Status], outcome: &Outcome) -> ExitStatus {
+    pub fn exit_status(&self, fail_on: &[Status], fail_on_expiring: bool, outcome: &Outcome) -> ExitStatus {
         if self.fail_on_new.is_empty() {
-            return run::exit_status(fail_on, outcome);
+            return run::exit_status(fail_on, fail_on_expiring, outcome);
         }
         let state = self.state.as_ref().map(|s| s.lock().expect("audit state"));
         run::exit_status_on_news(&self.fail_on_new, state.as_ref().and_then(|s| s.changes.as_ref()), outcome)

@@ -61,6 +61,7 @@ impl Settings {
     pub fn from_args(c: &CommonArgs, config: Option<&std::path::Path>) -> Result<Settings> {
         let report = ReportSettings::from_args(&c.report)?;
         let mut trust = load_ca_roots(&c.ca_roots, &c.tsa_roots, &c.revocation, report.now)?;
+        trust.warn_expiring = report.warn_expiring;
         // Keys and trusted roots are read once, for bundles and legacy cosign layers alike.
         let mut material = super::bundle::signer_policy(&c.signer)?;
         for (source, json) in &material.root_jsons {
@@ -286,6 +287,10 @@ pub struct ReportSettings {
     pub fail_on: Vec<Status>,
     /// Unix seconds time rules are evaluated at (`--at`, else now).
     pub now: i64,
+    /// `--warn-expiring`, in seconds.
+    pub warn_expiring: Option<i64>,
+    /// `--fail-on expiring`.
+    pub fail_on_expiring: bool,
     /// `--only`: the statuses listed, and the filter's name for the table.
     pub only: Option<(Vec<Status>, String)>,
     /// When the whole scan must stop (`--deadline`, counted from the start).
@@ -295,9 +300,15 @@ pub struct ReportSettings {
 impl ReportSettings {
     pub fn from_args(r: &ReportArgs) -> Result<ReportSettings> {
         let outputs = outputs(&r.output)?;
-        let statuses = "invalid, unverified, untrusted, unsigned, unsupported, error";
+        let statuses = "invalid, unverified, untrusted, unsigned, unsupported, error, expiring";
         let mut fail_on = Vec::new();
+        let mut fail_on_expiring = false;
         for word in &r.fail_on {
+            // `expiring` counts the items --warn-expiring flagged (in a merge: the reports' own).
+            if word.trim() == "expiring" {
+                fail_on_expiring = true;
+                continue;
+            }
             let s = Status::parse(word.trim())
                 .with_context(|| format!("--fail-on: unknown status {word:?} (use {statuses})"))?;
             if s == Status::Verified {
@@ -317,7 +328,17 @@ impl ReportSettings {
         };
         let only = if r.only.is_empty() { None } else { Some(only_filter(&r.only, &fail_on)?) };
         let deadline = r.deadline.map(|d| (Instant::now() + d, d));
-        Ok(ReportSettings { outputs, progress: r.progress, fail_on, now, only, deadline })
+        let warn_expiring = r.warn_expiring.map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        Ok(ReportSettings {
+            outputs,
+            progress: r.progress,
+            fail_on,
+            now,
+            warn_expiring,
+            fail_on_expiring,
+            only,
+            deadline,
+        })
     }
 }
 
@@ -396,9 +417,10 @@ pub struct Outcome {
     pub complete: bool,
 }
 
-/// 1 when an item no waiver accepts has a status of `fail_on`; else 3 when incomplete; else 0.
-pub fn exit_status(fail_on: &[Status], outcome: &Outcome) -> ExitStatus {
-    if fail_on.iter().any(|s| outcome.summary.unwaived(*s) > 0) {
+/// 1 when an item no waiver accepts has a status of `fail_on` (or, `fail_on_expiring`, some item
+/// will stop verifying within --warn-expiring); else 3 when incomplete; else 0.
+pub fn exit_status(fail_on: &[Status], fail_on_expiring: bool, outcome: &Outcome) -> ExitStatus {
+    if fail_on.iter().any(|s| outcome.summary.unwaived(*s) > 0) || (fail_on_expiring && outcome.summary.expiring > 0) {
         ExitStatus::PolicyFailure
     } else if !outcome.complete {
         ExitStatus::Incomplete

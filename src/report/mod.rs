@@ -626,6 +626,10 @@ pub struct Summary {
     /// status (present when some are). `--fail-on` counts a status less its waived items.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub waived: BTreeMap<Status, u64>,
+    /// `--warn-expiring`: images or files with a signature that will stop verifying within that
+    /// time (reason `expiring-soon`; present when some are). `--fail-on expiring` fails on them.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub expiring: u64,
     /// Images or files with at least one signature (for `coverage.signed`).
     #[serde(skip)]
     with_signatures: u64,
@@ -658,6 +662,12 @@ impl Summary {
 
     pub fn count_image(&mut self, image: &ImageReport) {
         add(self.images.get_or_insert(0), 1);
+        let code = ReasonCode::ExpiringSoon.as_str();
+        let expiring =
+            |sigs: &[SignatureReport]| sigs.iter().any(|s| s.verification.reason_codes.iter().any(|c| c == code));
+        if expiring(&image.signatures) || image.platforms.iter().any(|p| expiring(&p.signatures)) {
+            add(&mut self.expiring, 1);
+        }
         add(self.tags.get_or_insert(0), image.tags.len() as u64);
         self.count_status(image.status, image.signatures.len());
         self.count_waived(image.status, image.waived.is_some());
@@ -686,6 +696,10 @@ impl Summary {
 
     pub fn count_file(&mut self, file: &FileReport) {
         add(self.files.get_or_insert(0), 1);
+        let code = ReasonCode::ExpiringSoon.as_str();
+        if file.signatures.iter().any(|s| s.verification.reason_codes.iter().any(|c| c == code)) {
+            add(&mut self.expiring, 1);
+        }
         self.count_status(file.status, file.signatures.len());
         self.count_waived(file.status, file.waived.is_some());
     }
@@ -746,6 +760,10 @@ impl Summary {
             Status::Unsigned => self.unsigned,
         }
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Counts saturate: a merged report's counts come from files, which may hold anything.

@@ -177,6 +177,8 @@ reason_codes! {
         "a certificate of the signer's path is revoked by an authentic CRL of its issuer: before the time the signature is judged at, or for a key compromise whenever";
     RevokedAfterSigning = "revoked-after-signing", "informational",
         "a certificate of the path was revoked after the verified signing time, for a reason other than a key compromise: the signature stands";
+    ExpiringSoon = "expiring-soon", "informational",
+        "`--warn-expiring`: the signature verifies now but will stop within that time (a signing certificate or CA, or a key's window, ends with no verified signing time to date it; a Notary signature's expiry)";
     KeyRevoked = "key-revoked", "untrusted",
         "the key that verified the signature is revoked (config `[[keys]]` `revoked`, or `--revoked-key`): `invalid` for keyCompromise, whenever; else `untrusted` unless a verified signing time predates the revocation";
     KeyOutsideWindow = "key-outside-window", "untrusted",

@@ -126,6 +126,7 @@ fn value(key: &str, dir: &Path, command: &str) -> (String, Value) {
         "at" => ("\"2026-01-31T00:00:00Z\"".into(), json!("2026-01-31T00:00:00Z")),
         "only" => ("[\"signed\"]".into(), json!(["signed"])),
         "deadline" => ("\"10m\"".into(), json!("10m")),
+        "warn-expiring" => ("\"30d\"".into(), json!("30d")),
         "shard" => ("\"0/1\"".into(), json!("0/1")),
         "plain-http" | "stats" | "follow-symlinks" | "one-file-system" | "verify-digests" => {
             ("true".into(), json!(true))
