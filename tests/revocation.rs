@@ -433,6 +433,35 @@ fn signatures_about_to_stop_verifying_are_flagged_ahead_of_time() {
     let (_, code) = scan("30d", &["--fail-on", "expiring"]);
     assert_eq!(code, 1, "--fail-on expiring");
 
+    // A waiver ending in ten days (good.exe is untrusted against another root, and waived).
+    let other_root = pki("forged/ica.crt");
+    let ends = (chrono::Utc::now() + chrono::Duration::days(10)).format("%Y-%m-%d").to_string();
+    let waivers = fixtures().join("waivers.toml");
+    std::fs::write(
+        &waivers,
+        format!("[[waiver]]\npath = \"**/good.exe\"\nstatus = [\"untrusted\"]\nreason = \"r\"\nowner = \"o\"\nexpires = {ends}\n"),
+    )
+    .unwrap();
+    for (warn, flagged) in [("30d", true), ("5d", false)] {
+        let o = sigaudit([
+            "fs",
+            fixtures().join("pe/good.exe").to_str().unwrap(),
+            "-o",
+            "json",
+            "--ca-roots",
+            other_root.to_str().unwrap(),
+            "--waivers",
+            waivers.to_str().unwrap(),
+            "--warn-expiring",
+            warn,
+        ]);
+        let report = stdout_json(&o);
+        let f = &report["files"][0];
+        assert_eq!((f["status"].as_str(), f["waived"]["index"].as_u64()), (Some("untrusted"), Some(0)), "{f:#}");
+        assert_eq!(f["waived"]["expiringSoon"].as_bool().unwrap_or(false), flagged, "{warn}: {f:#}");
+        assert_eq!(report["summary"]["expiring"].as_u64().unwrap_or(0), u64::from(flagged), "{warn}");
+    }
+
     // A Notary signature expiring in ten days (no trust policy: --ca-roots judges its chain).
     let subject = sigaudit::signature::Subject {
         digest: sigaudit::oci::Digest::parse(&format!("sha256:{}", "cd".repeat(32))).unwrap(),

@@ -97,7 +97,11 @@ impl Audit {
             Some(path) => {
                 let name = path.display().to_string();
                 let text = std::fs::read_to_string(path).with_context(|| format!("--waivers {name}"))?;
-                Some(Waivers::parse(&name, &text, report.now).map_err(|e| anyhow::anyhow!("--waivers {e}"))?)
+                let mut w = Waivers::parse(&name, &text, report.now).map_err(|e| anyhow::anyhow!("--waivers {e}"))?;
+                if let Some(period) = report.warn_expiring {
+                    w.warn_expiring(report.now, period);
+                }
+                Some(w)
             }
         };
         let baseline = match &r.baseline {

@@ -665,7 +665,8 @@ impl Summary {
         let code = ReasonCode::ExpiringSoon.as_str();
         let expiring =
             |sigs: &[SignatureReport]| sigs.iter().any(|s| s.verification.reason_codes.iter().any(|c| c == code));
-        if expiring(&image.signatures) || image.platforms.iter().any(|p| expiring(&p.signatures)) {
+        let waiver_ends = image.waived.as_ref().is_some_and(|w| w.expiring_soon);
+        if waiver_ends || expiring(&image.signatures) || image.platforms.iter().any(|p| expiring(&p.signatures)) {
             add(&mut self.expiring, 1);
         }
         add(self.tags.get_or_insert(0), image.tags.len() as u64);
@@ -697,7 +698,8 @@ impl Summary {
     pub fn count_file(&mut self, file: &FileReport) {
         add(self.files.get_or_insert(0), 1);
         let code = ReasonCode::ExpiringSoon.as_str();
-        if file.signatures.iter().any(|s| s.verification.reason_codes.iter().any(|c| c == code)) {
+        let waiver_ends = file.waived.as_ref().is_some_and(|w| w.expiring_soon);
+        if waiver_ends || file.signatures.iter().any(|s| s.verification.reason_codes.iter().any(|c| c == code)) {
             add(&mut self.expiring, 1);
         }
         self.count_status(file.status, file.signatures.len());
