@@ -80,6 +80,13 @@ pub fn trusted_keys(path: &Path) -> Result<Vec<KeyConfig>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("--config {}", path.display()))?;
     let table: toml::Table = toml::from_str(&text).with_context(|| format!("--config {}", path.display()))?;
     let Some(value) = table.get(KEYS) else { return Ok(Vec::new()) };
+    if !value.as_array().is_some_and(|a| a.iter().all(toml::Value::is_table)) {
+        bail!(
+            "--config {}: keys must be [[keys]] tables (path, name, not-before, not-after, revoked, reason); \
+             a list of key files is key = [\"FILE\", …]",
+            path.display()
+        );
+    }
     let mut only = toml::Table::new();
     only.insert(KEYS.into(), value.clone());
     let file: File = only.try_into().with_context(|| format!("--config {}: [[keys]]", path.display()))?;
