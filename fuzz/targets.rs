@@ -106,10 +106,14 @@ pub fn path_validation(data: &[u8]) {
     };
     let at = 1_000_000_000 + i64::from(u32::from_be_bytes([*t0, *t1, *t2, *t3]) % 2_000_000_000);
     let mut certs = Vec::new();
+    // TLVs that read as CRLs check the path's revocation (src/pki/crl.rs, revocation.rs).
+    let mut rev = sigaudit::pki::revocation::Revocation { now: at, ..Default::default() };
     let mut rest = rest;
     while let Ok((tlv, r)) = sigaudit::der::read(rest) {
         if let Ok(c) = Cert::from_der(tlv.raw.to_vec()) {
             certs.push(c);
+        } else if let Ok(crl) = sigaudit::pki::crl::Crl::from_der(tlv.raw.to_vec(), "fuzz") {
+            rev.crls.push(crl);
         }
         rest = r;
         if certs.len() >= 12 {
@@ -121,7 +125,7 @@ pub fn path_validation(data: &[u8]) {
     }
     let anchors: Vec<Cert> =
         certs.iter().enumerate().filter(|(i, _)| mask & (1 << (i % 8)) != 0).map(|(_, c)| c.clone()).collect();
-    let _ = path::validate_chain(&certs, &anchors, purpose, at);
+    let _ = path::validate_chain(&certs, &anchors, purpose, at, &rev);
     for c in &certs {
         let _ = c.verify_signed_by(c);
         let _ = c.defects();
@@ -169,7 +173,7 @@ pub fn trust_evidence(data: &[u8]) {
             let _ = rekor::verify_set(&text, logged, b"k", &m.trust.logs);
         }
         2 => {
-            let _ = rekor::verify_timestamp_annotation(&text, b"signature", &m.trust.tsas);
+            let _ = rekor::verify_timestamp_annotation(&text, b"signature", &m.trust.tsas, &m.trust.revocation);
         }
         _ => {
             let policy = sigaudit::sigstore::SignerPolicy::default();

@@ -169,10 +169,11 @@ class Seeder:
         return self.log_key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
-    def rekor_bundle(self, body):
-        """The dev.sigstore.cosign/bundle annotation for a log entry `body` (a dict)."""
+    def rekor_bundle(self, body, integrated_time=1767225600):
+        """The dev.sigstore.cosign/bundle annotation for a log entry `body` (a dict), logged at
+        `integrated_time` (default 2026-01-01)."""
         self.log_index += 1
-        payload = {"body": base64.b64encode(canon(body)).decode(), "integratedTime": 1767225600,
+        payload = {"body": base64.b64encode(canon(body)).decode(), "integratedTime": integrated_time,
                    "logID": hashlib.sha256(self.log_key_der()).hexdigest(), "logIndex": self.log_index}
         # RFC 8785 for these four members: sorted keys, compact.
         msg = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()

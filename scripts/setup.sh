@@ -40,7 +40,7 @@ want() { # test, package, reason
 }
 want '[ -x /usr/bin/docker-registry ]' docker-registry "the registry (CNCF distribution 2.8) the demo and tests seed and scan"
 want '/usr/bin/python3 -c "import cryptography"' python3-cryptography "scripts/seed_registry.py and make_vectors.py sign with it"
-want 'command -v openssl' openssl "the seeder's RFC 3161 timestamp authority (openssl ts)"
+want 'command -v openssl' openssl "the seeder's RFC 3161 timestamp authority (openssl ts), the revocation tests' CA (openssl ca, CRLs)"
 want 'command -v curl' curl "waits for the registry to answer"
 want 'command -v jq' jq "the demo picks fields out of sigaudit's JSON"
 if [ "$mode" = test ]; then

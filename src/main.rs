@@ -74,6 +74,6 @@ async fn dispatch(
         Command::Registry(a) => cli::scan::registry(a, settings, config).await,
         Command::Merge(a) => cli::merge::run(a).await,
         Command::Diff(a) => cli::diff::run(&a),
-        Command::Image(a) => cli::scan::image(a, settings).await,
+        Command::Image(a) => cli::scan::image(a, settings, config).await,
     }
 }

@@ -7,6 +7,7 @@
 //! against `tsa:` roots, or the chain valid now), each enforced or logged by the level.
 
 use crate::cms;
+use crate::pki::revocation::{Revocation, Unknown};
 use crate::report::{Reason, ReasonCode as C, Verdict};
 use crate::x509::{rfc3339, Cert};
 use serde_json::Value;
@@ -172,6 +173,8 @@ pub struct Facts<'a> {
     pub signature: &'a [u8],
     /// The `io.cncf.notary.timestampSignature` token (DER), if any.
     pub timestamp_token: Option<&'a [u8]>,
+    /// Revocation sources (`--crl`) for the chain and the timestamp authority's.
+    pub revocation: &'a Revocation,
 }
 
 /// The policy's decision on one signature.
@@ -274,7 +277,7 @@ impl NotationTrust {
                         C::TimestampMissing,
                         "no timestamp countersignature was found in the signature envelope".into(),
                     )),
-                    Some(token) => verify_timestamp(token, f.signature, &tsa_roots)
+                    Some(token) => verify_timestamp(token, f.signature, &tsa_roots, f.revocation)
                         .and_then(|(tsa, time)| within(time, C::TimestampOutsideValidity).map(|_| Some((tsa, time)))),
                 }
             } else {
@@ -292,18 +295,39 @@ impl NotationTrust {
             Ok(None) => {}
             Err(e) => fail(&mut j, st.actions.authentic_timestamp, Verdict::Invalid, "authentic timestamp", e),
         }
+        // Revocation (notation's rules): every certificate of the chain below its root, judged at
+        // the authentic signing time (else now); a revoked certificate or an unknown status fails
+        // the check, which the level then enforces or logs.
         if st.actions.revocation != Action::Skip {
-            j.reasons.push(C::RevocationNotChecked.reason("revocation not checked (needs OCSP/CRL over the network)"));
+            if f.revocation.active() {
+                let at = j.timestamp.as_ref().map(|(_, t)| *t).or(f.authentic_signing_time).unwrap_or(now);
+                let chain: Vec<&Cert> = f.certs.iter().collect();
+                match f.revocation.judge_chain_as(&chain, at, Unknown::Require) {
+                    Ok(notes) => j.reasons.extend(notes),
+                    Err((code, msg)) => {
+                        let on_fail = if code == C::CertRevoked { Verdict::Invalid } else { Verdict::Untrusted };
+                        fail(&mut j, st.actions.revocation, on_fail, "revocation", (code, msg))
+                    }
+                }
+            } else {
+                j.reasons
+                    .push(C::RevocationNotChecked.reason("revocation not checked: no revocation source (--crl) given"));
+            }
         }
         j
     }
 }
 
 /// Verify an RFC 3161 token over `signature` against the `tsa:` roots, valid at the time it states.
-fn verify_timestamp(token: &[u8], signature: &[u8], roots: &[&Cert]) -> Result<(String, i64), (C, String)> {
+fn verify_timestamp(
+    token: &[u8],
+    signature: &[u8],
+    roots: &[&Cert],
+    rev: &Revocation,
+) -> Result<(String, i64), (C, String)> {
     let ts = cms::verify_timestamp_token(token, signature)
         .map_err(|e| (C::TimestampInvalid, format!("timestamp countersignature: {e}")))?;
-    crate::pki::path::validate_chain(&ts.chain, roots, &crate::pki::path::TIMESTAMPING, ts.time)
+    crate::pki::path::validate_chain(&ts.chain, roots, &crate::pki::path::TIMESTAMPING, ts.time, rev)
         .map_err(|e| (C::TimestampUntrusted, format!("timestamp authority not trusted: {e}")))?;
     Ok((ts.chain[0].subject(), ts.time))
 }

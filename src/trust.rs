@@ -3,7 +3,8 @@
 //! (docs/REPORT.md). Public keys given with `--key` make key-only signatures checkable.
 
 use crate::crypto::{CryptoError, PublicKey};
-use crate::pki::path::{self, Purpose};
+use crate::pki::path::{self, Purpose, ValidPath};
+use crate::pki::revocation::Revocation;
 use crate::report::{Reason, ReasonCode as C, Verdict};
 use crate::x509::{rfc3339, Cert};
 
@@ -59,6 +60,15 @@ pub struct TrustedKey {
     /// DER SubjectPublicKeyInfo.
     pub der: Vec<u8>,
     pub source: String,
+    /// Its name, rotation window and revocation ([`crate::key_life`]).
+    pub life: crate::key_life::KeyLife,
+}
+
+impl TrustedKey {
+    /// The key as reasons name it: its id's start, and its name or file.
+    pub fn label(&self) -> String {
+        format!("{} ({})", &self.key_id[..16], self.life.name.as_deref().unwrap_or(&self.source))
+    }
 }
 
 #[derive(Default, Clone)]
@@ -86,7 +96,15 @@ pub struct Trust {
     pub sigstore: Option<std::sync::Arc<SigstorePolicy>>,
     /// notation's trust policy and trust store, for Notary Project signatures.
     pub notation: Option<std::sync::Arc<crate::notation_trust::NotationTrust>>,
+    /// Revocation sources (`--crl`), checked on every certification path.
+    pub revocation: Revocation,
+    /// `--warn-expiring` (seconds): note signatures that will stop verifying within this time.
+    pub warn_expiring: Option<i64>,
 }
+
+/// A decision on a certificate-bearing signature: its verdict, the reason that decides it, and
+/// notes on the way (what revocation checking found).
+pub type Decision = (Verdict, Reason, Vec<Reason>);
 
 /// Trusted roots and signer constraints for Sigstore signatures.
 #[derive(Debug)]
@@ -126,8 +144,70 @@ impl Trust {
     pub fn add_key_der(&mut self, der: Vec<u8>, source: &str) -> Result<(), CryptoError> {
         let key = PublicKey::from_spki_der(&der)?;
         let key_id = crate::crypto::sha256_hex(&der);
-        self.keys.push(TrustedKey { key, key_id, der, source: source.to_string() });
+        self.keys.push(TrustedKey { key, key_id, der, source: source.to_string(), life: Default::default() });
         Ok(())
+    }
+
+    /// Give the key `der` (DER SPKI) a life: merged into that key when it is trusted already
+    /// (its window and revocation set only where `life` has them), else added with it (a revoked
+    /// key is still recognised, so that its signatures are named revoked, not unknown).
+    pub fn set_key_life(
+        &mut self,
+        der: Vec<u8>,
+        source: &str,
+        life: crate::key_life::KeyLife,
+    ) -> Result<(), CryptoError> {
+        let id = crate::crypto::sha256_hex(&der);
+        if !self.keys.iter().any(|k| k.key_id == id) {
+            self.add_key_der(der, source)?;
+        }
+        for k in self.keys.iter_mut().filter(|k| k.key_id == id) {
+            let l = &mut k.life;
+            l.name = life.name.clone().or(l.name.take());
+            l.not_before = life.not_before.or(l.not_before);
+            l.not_after = life.not_after.or(l.not_after);
+            l.revoked = life.revoked.clone().or(l.revoked.take());
+        }
+        Ok(())
+    }
+
+    /// The config's name of the trusted key `key_id`, if it has one.
+    pub fn key_name(&self, key_id: &str) -> Option<String> {
+        self.keys.iter().find(|k| k.key_id == key_id).and_then(|k| k.life.name.clone())
+    }
+
+    /// Judge the life of the key `key_id` verified a signature with, at its verified signing time
+    /// `signed` (else `now`): see [`crate::key_life::KeyLife::judge`]. Without a verified time, a
+    /// window ending within `--warn-expiring` is noted.
+    pub fn judge_key(&self, key_id: &str, signed: Option<i64>) -> Result<Option<Reason>, (Verdict, Reason)> {
+        let Some(k) = self.keys.iter().find(|k| k.key_id == key_id) else { return Ok(None) };
+        let note = k.life.judge(&k.label(), signed, self.now)?;
+        Ok(note.or_else(|| {
+            let end = k.life.not_after.filter(|_| signed.is_none())?;
+            self.expiring_note(&format!("the window of key {}", k.label()), end)
+        }))
+    }
+
+    /// `--warn-expiring`: a note when `end` (the end of what makes a signature verify: a
+    /// certificate's validity, a key's window, a signature's expiry) falls within the warning
+    /// period from now.
+    pub fn expiring_note(&self, what: &str, end: i64) -> Option<Reason> {
+        let period = self.warn_expiring?;
+        (end >= self.now && end <= self.now.saturating_add(period)).then(|| {
+            C::ExpiringSoon.reason(format!(
+                "{what} ends {} (within --warn-expiring): the signature stops verifying then",
+                rfc3339(end).unwrap_or_default()
+            ))
+        })
+    }
+
+    /// The note for a path judged at now (no verified signing time): the first of its
+    /// certificates to expire, when that is within `--warn-expiring`.
+    fn path_expiring(&self, p: &ValidPath<'_>) -> Option<Reason> {
+        let (end, c) = p.chain.iter().chain([&p.anchor]).map(|c| (c.validity().1, c)).min_by_key(|(e, _)| *e)?;
+        let what =
+            format!("the validity of certificate {} of the signer's path, with no verified signing time,", c.subject());
+        self.expiring_note(&what, end)
     }
 
     /// The verdict on a key-only signature when no `--key` was given.
@@ -138,9 +218,23 @@ impl Trust {
         )
     }
 
-    /// Decide a key-only signature: `verify` checks the signature with one key.
+    /// Decide a key-only signature: `verify` checks the signature with one key, whose life is
+    /// then judged at the evaluation time (no verified signing time is known here).
     /// Returns the verdict, a reason, and the id of the key that verified it.
     pub fn decide_key_only(
+        &self,
+        verify: impl Fn(&PublicKey) -> Result<(), CryptoError>,
+    ) -> (Verdict, Reason, Option<String>) {
+        let (verdict, reason, id) = self.find_key(verify);
+        match id.as_deref().map(|id| self.judge_key(id, None)) {
+            Some(Err((v, r))) => (v, r.prefixed(&format!("{}; but ", reason.text)), id),
+            _ => (verdict, reason, id),
+        }
+    }
+
+    /// [`Trust::decide_key_only`] without judging the key's life: for callers that learn a
+    /// verified signing time with the key (a Rekor SET) and judge it then ([`Trust::judge_key`]).
+    pub fn find_key(
         &self,
         verify: impl Fn(&PublicKey) -> Result<(), CryptoError>,
     ) -> (Verdict, Reason, Option<String>) {
@@ -152,7 +246,7 @@ impl Trust {
             if verify(&k.key).is_ok() {
                 return (
                     Verdict::Verified,
-                    C::VerifiedKey.reason(format!("verified with key {} ({})", &k.key_id[..16], k.source)),
+                    C::VerifiedKey.reason(format!("verified with key {}", k.label())),
                     Some(k.key_id.clone()),
                 );
             }
@@ -194,9 +288,14 @@ impl Trust {
 
     /// A path from `certs[0]` (the signer) through the other given certificates to a
     /// `--ca-roots` anchor, valid for `purpose` at `at` ([`crate::pki::path`]). Returns the
-    /// anchor's subject.
-    pub fn chain_to_anchor(&self, certs: &[Cert], purpose: &Purpose, at: i64) -> Result<String, path::PathError> {
-        path::validate_chain(certs, &self.anchors, purpose, at).map(|p| p.anchor.subject())
+    /// anchor's subject and what revocation checking noted.
+    pub fn chain_to_anchor(
+        &self,
+        certs: &[Cert],
+        purpose: &Purpose,
+        at: i64,
+    ) -> Result<(String, Vec<Reason>), path::PathError> {
+        path::validate_chain(certs, &self.anchors, purpose, at, &self.revocation).map(|p| (p.anchor.subject(), p.notes))
     }
 
     /// The anchors a timestamp authority must chain to: `--tsa-roots` when given, else `--ca-roots`.
@@ -209,46 +308,71 @@ impl Trust {
     }
 
     /// Judge a timestamp: its signer (`chain[0]`, with the certificates the token or signature
-    /// carries) must be a timestamping certificate chaining to a timestamp anchor at `time`.
-    /// Returns the anchor's subject.
+    /// carries) must be a timestamping certificate chaining to a timestamp anchor at `time`, no
+    /// certificate of it revoked. Returns the anchor's subject (with what revocation checking could
+    /// not settle).
     pub fn timestamp_authority(&self, chain: &[Cert], time: i64) -> Result<String, String> {
         if self.timestamp_anchors().is_empty() {
             return Err("no trust anchor given for timestamp authorities (--ca-roots or --tsa-roots)".into());
         }
-        path::validate_chain(chain, self.timestamp_anchors(), &path::TIMESTAMPING, time)
-            .map(|p| p.anchor.subject())
+        path::validate_chain(chain, self.timestamp_anchors(), &path::TIMESTAMPING, time, &self.revocation)
+            .map(|p| with_caveats(p.anchor.subject(), &p))
             .map_err(|e| e.to_string())
     }
 
     /// Decide a cosign certificate (legacy layer or bundle): it may chain to a `--ca-roots` anchor
     /// or to a Fulcio CA, and must then satisfy the keyless identity constraints. A Fulcio
     /// certificate without such a constraint is `untrusted`: any Sigstore user could have made it.
-    pub fn decide_cosign_certificate(&self, certs: &[Cert], at: Option<i64>) -> (Verdict, Reason) {
+    /// A revoked certificate on the path makes it `invalid`.
+    pub fn decide_cosign_certificate(&self, certs: &[Cert], at: Option<i64>) -> Decision {
         let dated = at.is_some();
         let at = at.unwrap_or(self.now);
-        let (anchor, fulcio) = match path::validate_chain(certs, &self.anchors, &path::CODE_SIGNING, at) {
-            Ok(p) => (p.anchor.subject(), false),
-            Err(e) => match self.fulcio_chain(certs, at) {
-                Ok(a) => (a, true),
-                // A Fulcio certificate judged at "now" has long expired: say what is missing.
-                Err(_) if !dated && certs.first().is_some_and(|c| self.fulcio_chain(certs, c.validity().0).is_ok()) => {
-                    return (
-                        Verdict::Untrusted,
-                        C::NoVerifiedSigningTime.reason(
-                            "chains to a Fulcio CA, but no verified Rekor entry or RFC 3161 timestamp dates the \
-                             signature inside the short-lived certificate's validity",
-                        ),
-                    )
+        let (anchor, fulcio, notes) =
+            match path::validate_chain(certs, &self.anchors, &path::CODE_SIGNING, at, &self.revocation) {
+                Ok(p) => {
+                    let mut notes = p.notes.clone();
+                    notes.extend(self.path_expiring(&p).filter(|_| !dated));
+                    (p.anchor.subject(), false, notes)
                 }
-                Err(_) if self.anchors.is_empty() && self.fulcio.is_empty() => {
-                    return (Verdict::Untrusted, C::NoTrustAnchor.reason(NO_ANCHOR))
+                Err(e) if e.code == C::CertRevoked => {
+                    return (e.verdict(), e.to_reason().prefixed("revoked: "), Vec::new())
                 }
-                Err(f) => {
-                    let why = if self.anchors.is_empty() { f } else { e.to_reason() };
-                    return (Verdict::Untrusted, why.prefixed("not trusted: "));
-                }
-            },
-        };
+                Err(e) => match self.fulcio_chain(certs, at) {
+                    Ok((a, notes)) => (a, true, notes),
+                    Err(f) if f.code == C::CertRevoked => {
+                        return (Verdict::Invalid, f.prefixed("revoked: "), Vec::new())
+                    }
+                    // A Fulcio certificate judged at "now" has long expired: say what is missing.
+                    Err(_)
+                        if !dated
+                            && certs.first().is_some_and(|c| self.fulcio_chain(certs, c.validity().0).is_ok()) =>
+                    {
+                        return (
+                            Verdict::Untrusted,
+                            C::NoVerifiedSigningTime.reason(
+                                "chains to a Fulcio CA, but no verified Rekor entry or RFC 3161 timestamp dates the \
+                                 signature inside the short-lived certificate's validity",
+                            ),
+                            Vec::new(),
+                        )
+                    }
+                    Err(_) if self.anchors.is_empty() && self.fulcio.is_empty() => {
+                        return (Verdict::Untrusted, C::NoTrustAnchor.reason(NO_ANCHOR), Vec::new())
+                    }
+                    Err(f) => {
+                        let why = if self.anchors.is_empty() { f } else { e.to_reason() };
+                        return (Verdict::Untrusted, why.prefixed("not trusted: "), Vec::new());
+                    }
+                },
+            };
+        let (verdict, reason) = self.decide_cosign_anchored(certs, anchor, fulcio, dated);
+        // Only a verified signature can be about to stop verifying.
+        let notes = notes.into_iter().filter(|n| verdict == Verdict::Verified || n.code != C::ExpiringSoon).collect();
+        (verdict, reason, notes)
+    }
+
+    /// The rest of [`Trust::decide_cosign_certificate`] once a path to `anchor` holds.
+    fn decide_cosign_anchored(&self, certs: &[Cert], anchor: String, fulcio: bool, dated: bool) -> (Verdict, Reason) {
         // A Fulcio certificate lives about ten minutes: only a verified Rekor entry or RFC 3161
         // timestamp shows the signature was made while it was valid (cosign and sigstore-go
         // require one); "now" inside its window proves nothing.
@@ -317,16 +441,30 @@ impl Trust {
     /// Decide a certificate-bearing signature whose integrity and binding hold. `certs` is the
     /// signer's certificate first, then the chain the signature carries; `at` is a verified
     /// signing time, if any (else `now`); `purpose` what the signer must be good for.
-    pub fn decide_certificate(&self, certs: &[Cert], at: Option<i64>, purpose: &Purpose) -> (Verdict, Reason) {
+    pub fn decide_certificate(&self, certs: &[Cert], at: Option<i64>, purpose: &Purpose) -> Decision {
         if self.anchors.is_empty() {
-            return (Verdict::Untrusted, C::NoTrustAnchor.reason(NO_ANCHOR));
+            return (Verdict::Untrusted, C::NoTrustAnchor.reason(NO_ANCHOR), Vec::new());
         }
-        match self.chain_to_anchor(certs, purpose, at.unwrap_or(self.now)) {
-            Ok(anchor) => {
-                (Verdict::Verified, C::ChainAnchored.reason(format!("signer chains to trust anchor {anchor}")))
+        match path::validate_chain(certs, &self.anchors, purpose, at.unwrap_or(self.now), &self.revocation) {
+            Ok(p) => {
+                let anchor = p.anchor.subject();
+                let mut notes = p.notes.clone();
+                notes.extend(self.path_expiring(&p).filter(|_| at.is_none()));
+                (Verdict::Verified, C::ChainAnchored.reason(format!("signer chains to trust anchor {anchor}")), notes)
             }
-            Err(e) => (Verdict::Untrusted, e.to_reason().prefixed("not trusted: ")),
+            Err(e) if e.code == C::CertRevoked => (e.verdict(), e.to_reason().prefixed("revoked: "), Vec::new()),
+            Err(e) => (e.verdict(), e.to_reason().prefixed("not trusted: "), Vec::new()),
         }
+    }
+}
+
+/// A path's anchor, with what revocation checking could not settle or found after the fact.
+fn with_caveats(anchor: String, p: &ValidPath<'_>) -> String {
+    let caveats: Vec<&str> = p.caveats().map(|r| r.text.as_str()).collect();
+    if caveats.is_empty() {
+        anchor
+    } else {
+        format!("{anchor} ({})", caveats.join("; "))
     }
 }
 
@@ -339,8 +477,9 @@ fn read_certificates(bytes: &[u8]) -> Result<Vec<Cert>, crate::x509::CertError> 
 }
 
 impl Trust {
-    /// A path to a Fulcio CA whose trusted-root window contains `at`; returns its subject.
-    fn fulcio_chain(&self, certs: &[Cert], at: i64) -> Result<String, Reason> {
+    /// A path to a Fulcio CA whose trusted-root window contains `at`; returns its subject and
+    /// the revocation notes.
+    fn fulcio_chain(&self, certs: &[Cert], at: i64) -> Result<(String, Vec<Reason>), Reason> {
         let current: Vec<&Cert> = self
             .fulcio
             .iter()
@@ -351,8 +490,8 @@ impl Trust {
             return Err(C::FulcioCaNotValid
                 .reason(format!("no Fulcio CA of the trusted root is valid at {}", rfc3339(at).unwrap_or_default())));
         }
-        path::validate_chain(certs, &current, &path::CODE_SIGNING, at)
-            .map(|p| p.anchor.subject())
+        path::validate_chain(certs, &current, &path::CODE_SIGNING, at, &self.revocation)
+            .map(|p| (p.anchor.subject(), p.notes))
             .map_err(|e| e.to_reason())
     }
 }

@@ -335,6 +335,11 @@ impl Cert {
         self.facts.key.clone().map_err(crate::crypto::CryptoError::MalformedKey)
     }
 
+    /// The serial number's content octets, as encoded.
+    pub fn serial_raw(&self) -> &[u8] {
+        self.parsed().raw_serial()
+    }
+
     /// Whether this is the certificate a CMS signer names by issuer and serial number.
     pub fn matches_issuer_serial(&self, issuer_der: &[u8], serial: &[u8]) -> bool {
         let c = self.parsed();

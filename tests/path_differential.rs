@@ -203,7 +203,7 @@ fn ours(case: &Case, purpose: &Purpose) -> Result<(), String> {
     let anchors = read("anchors.pem")?;
     let pool = if case.untrusted { read("untrusted.pem")? } else { Vec::new() };
     let leaf = read("leaf.pem")?.remove(0);
-    validate(&leaf, &pool, &anchors, purpose, case.at).map(|_| ()).map_err(|e| e.to_string())
+    validate(&leaf, &pool, &anchors, purpose, case.at, &Default::default()).map(|_| ()).map_err(|e| e.to_string())
 }
 
 struct Outcome {

@@ -446,10 +446,15 @@ fn a_config_file_gives_the_same_scan_as_the_flags() {
     assert!(serde_json::from_slice::<Value>(&o3.stdout).is_err());
     assert!(String::from_utf8_lossy(&o3.stdout).contains("apps/web"));
     // An unknown key is a configuration error.
-    std::fs::write(&config, "keys = [\"cosign.pub\"]\n").unwrap();
+    std::fs::write(&config, "kee = [\"cosign.pub\"]\n").unwrap();
     let o4 = sigaudit(["registry", &reg.addr, "--plain-http", "--config", &c]);
     assert_eq!(code(&o4), 2);
     assert!(String::from_utf8_lossy(&o4.stderr).contains("unknown field"), "{}", String::from_utf8_lossy(&o4.stderr));
+    // `keys` is the [[keys]] table (keys with lives): a list of files there is an error that says so.
+    std::fs::write(&config, "keys = [\"cosign.pub\"]\n").unwrap();
+    let o5 = sigaudit(["registry", &reg.addr, "--plain-http", "--config", &c]);
+    assert_eq!(code(&o5), 2);
+    assert!(String::from_utf8_lossy(&o5.stderr).contains("key = ["), "{}", String::from_utf8_lossy(&o5.stderr));
 }
 
 #[test]

@@ -136,6 +136,8 @@ pub struct FsArgs {
     #[arg(long, value_name = "FILE")]
     pub tsa_roots: Vec<PathBuf>,
     #[command(flatten)]
+    pub revocation: RevocationArgs,
+    #[command(flatten)]
     pub report: ReportArgs,
 }
 
@@ -177,13 +179,19 @@ pub struct ReportArgs {
           help = OUTPUT_HELP, action = clap::ArgAction::Append)]
     pub output: Vec<OutputSpec>,
     /// Exit 1 when an item has one of these statuses: invalid, unverified, untrusted, unsigned, error,
-    /// unsupported (comma-separated or repeated).
+    /// unsupported (comma-separated or repeated); `expiring`: when one will stop verifying within
+    /// --warn-expiring.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub fail_on: Vec<String>,
     /// Evaluate time rules (expiry) at this instant instead of now, for reproducible audits: an
     /// RFC 3339 time such as 2026-01-31T00:00:00Z.
     #[arg(long, value_name = "RFC3339")]
     pub at: Option<String>,
+    /// Flag signatures that verify now but will stop within this time (e.g. 30d): a signing
+    /// certificate or key window that ends with no verified signing time, a Notary signature's
+    /// expiry (reason `expiring-soon`, `summary.expiring`; `--fail-on expiring`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub warn_expiring: Option<Duration>,
     /// List only some items, in the table and in JSON alike (the summary still counts every one):
     /// `failing` (the statuses named by --fail-on; without it invalid and error), `signed` (any
     /// but unsigned), or statuses (comma-separated).
@@ -362,6 +370,27 @@ pub enum Output {
     Html,
 }
 
+/// Revocation of the certificates of every certification path (signers, their CAs, timestamp
+/// authorities).
+#[derive(Args, Debug, Default)]
+pub struct RevocationArgs {
+    /// A certificate revocation list (DER or PEM; repeatable): every certificate its issuer
+    /// issued is checked against it. A certificate revoked before the signature's verified time
+    /// (or for a key compromise, whenever) makes the signature invalid.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub crl: Vec<PathBuf>,
+    /// How revocation is checked: `require` makes a certificate whose status no authentic,
+    /// current CRL settles `untrusted` (by default it is only noted: `revocation-unknown`).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "MODE")]
+    pub revocation: Vec<RevocationMode>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RevocationMode {
+    /// An unknown revocation status fails the path (`untrusted`).
+    Require,
+}
+
 #[derive(Args, Debug)]
 pub struct CommonArgs {
     #[command(flatten)]
@@ -378,6 +407,13 @@ pub struct CommonArgs {
     /// PEM bundle of trust anchors for timestamp authorities (repeatable; default: --ca-roots).
     #[arg(long, value_name = "FILE")]
     pub tsa_roots: Vec<PathBuf>,
+    #[command(flatten)]
+    pub revocation: RevocationArgs,
+    /// A public key (PEM) that is revoked: no signature it verifies is `verified` (`key-revoked`:
+    /// `untrusted`; `invalid` when given as `keyCompromise:FILE`). Repeatable; `[[keys]]` in the
+    /// config file can also date a revocation and give keys rotation windows.
+    #[arg(long, value_name = "[REASON:]FILE", value_hint = ValueHint::FilePath)]
+    pub revoked_key: Vec<String>,
     #[command(flatten)]
     pub signer: SignerArgs,
     /// notation trust policy (trustpolicy.json, OCI) for Notary Project signatures

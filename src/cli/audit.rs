@@ -97,7 +97,11 @@ impl Audit {
             Some(path) => {
                 let name = path.display().to_string();
                 let text = std::fs::read_to_string(path).with_context(|| format!("--waivers {name}"))?;
-                Some(Waivers::parse(&name, &text, report.now).map_err(|e| anyhow::anyhow!("--waivers {e}"))?)
+                let mut w = Waivers::parse(&name, &text, report.now).map_err(|e| anyhow::anyhow!("--waivers {e}"))?;
+                if let Some(period) = report.warn_expiring {
+                    w.warn_expiring(report.now, period);
+                }
+                Some(w)
             }
         };
         let baseline = match &r.baseline {
@@ -148,9 +152,9 @@ impl Audit {
     }
 
     /// The exit status: on changes with `--fail-on-new`, else by `--fail-on` less waived items.
-    pub fn exit_status(&self, fail_on: &[Status], outcome: &Outcome) -> ExitStatus {
+    pub fn exit_status(&self, fail_on: &[Status], fail_on_expiring: bool, outcome: &Outcome) -> ExitStatus {
         if self.fail_on_new.is_empty() {
-            return run::exit_status(fail_on, outcome);
+            return run::exit_status(fail_on, fail_on_expiring, outcome);
         }
         let state = self.state.as_ref().map(|s| s.lock().expect("audit state"));
         run::exit_status_on_news(&self.fail_on_new, state.as_ref().and_then(|s| s.changes.as_ref()), outcome)

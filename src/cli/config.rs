@@ -47,6 +47,70 @@ const NO_CONFIG: &[&str] = &["merge", "diff"];
 /// The config file's list of registries for `sigaudit registry` (`[[targets]]`).
 pub const TARGETS: &str = "targets";
 
+/// The config file's trusted keys with their lives (`[[keys]]`), for `registry` and `image`.
+pub const KEYS: &str = "keys";
+
+/// One `[[keys]]` entry: a public key (PEM) the scan trusts, its name, its rotation window and
+/// its revocation ([`sigaudit::key_life`]). Times are RFC 3339 (TOML datetimes) or dates.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct KeyConfig {
+    pub path: std::path::PathBuf,
+    pub name: Option<String>,
+    pub not_before: Option<toml::Value>,
+    pub not_after: Option<toml::Value>,
+    /// When the key was revoked (`true`: revoked, no date).
+    pub revoked: Option<toml::Value>,
+    /// Why (an RFC 5280 reason: keyCompromise makes its signatures invalid).
+    pub reason: Option<String>,
+}
+
+/// A `[[keys]]` time: an RFC 3339 date-time or a date (midnight UTC).
+pub fn key_time(v: &toml::Value, what: &str) -> Result<i64> {
+    let text = match v {
+        toml::Value::Datetime(d) => d.to_string(),
+        toml::Value::String(s) => s.clone(),
+        other => bail!("{what}: {other} is not a date or an RFC 3339 time"),
+    };
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&text) {
+        return Ok(t.timestamp());
+    }
+    let d = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .with_context(|| format!("{what}: {text:?} is not a date or an RFC 3339 time"))?;
+    Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp())
+}
+
+/// The `[[keys]]` of a config file (empty when it has none); relative paths made absolute.
+pub fn trusted_keys(path: &Path) -> Result<Vec<KeyConfig>> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        #[serde(default)]
+        keys: Vec<KeyConfig>,
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("--config {}", path.display()))?;
+    let table: toml::Table = toml::from_str(&text).with_context(|| format!("--config {}", path.display()))?;
+    let Some(value) = table.get(KEYS) else { return Ok(Vec::new()) };
+    if !value.as_array().is_some_and(|a| a.iter().all(toml::Value::is_table)) {
+        bail!(
+            "--config {}: keys must be [[keys]] tables (path, name, not-before, not-after, revoked, reason); \
+             a list of key files is key = [\"FILE\", …]",
+            path.display()
+        );
+    }
+    let mut only = toml::Table::new();
+    only.insert(KEYS.into(), value.clone());
+    let file: File = only.try_into().with_context(|| format!("--config {}: [[keys]]", path.display()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    Ok(file
+        .keys
+        .into_iter()
+        .map(|mut k| {
+            k.path = base.join(&k.path);
+            k
+        })
+        .collect())
+}
+
 /// One `[[targets]]` entry: a registry and what is its own (what it lists, how to reach it, its
 /// credentials). Everything else (trust material, policy, output) is the run's.
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
@@ -145,8 +209,9 @@ pub fn splice(cmd: &Command, argv: &[OsString], matches: &ArgMatches, path: &Pat
     let base = path.parent().unwrap_or(Path::new("."));
     let mut flags: Vec<OsString> = Vec::new();
     for (key, value) in &table {
-        if key == TARGETS {
-            // Registries with their own settings: read by `registry` itself (`targets`).
+        if key == TARGETS || key == KEYS {
+            // Registries with their own settings, keys with their lives: read by the scans
+            // themselves (`targets`, `trusted_keys`).
             continue;
         }
         if key == super::signature_sources::CONFIG_TABLE {

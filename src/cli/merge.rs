@@ -16,6 +16,7 @@ pub async fn run(a: MergeArgs) -> Result<ExitStatus> {
         output: a.output.clone(),
         fail_on: a.fail_on.clone(),
         at: None,
+        warn_expiring: None,
         only: a.only.clone(),
         deadline: None,
         progress: super::args::Progress::Never,
@@ -82,7 +83,7 @@ pub async fn run(a: MergeArgs) -> Result<ExitStatus> {
         }
     })
     .await?;
-    Ok(run::exit_status(&report.fail_on, &outcome))
+    Ok(run::exit_status(&report.fail_on, report.fail_on_expiring, &outcome))
 }
 
 /// SigScan JSON's `name`: the registries of the merged targets.

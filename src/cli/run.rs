@@ -60,16 +60,26 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn from_args(c: &CommonArgs) -> Result<Settings> {
+    pub fn from_args(c: &CommonArgs, config: Option<&std::path::Path>) -> Result<Settings> {
         let report = ReportSettings::from_args(&c.report)?;
-        let mut trust = load_ca_roots(&c.ca_roots, &c.tsa_roots, report.now)?;
+        let mut trust = load_ca_roots(&c.ca_roots, &c.tsa_roots, &c.revocation, report.now)?;
+        trust.warn_expiring = report.warn_expiring;
         // Keys and trusted roots are read once, for bundles and legacy cosign layers alike.
-        let material = super::bundle::signer_policy(&c.signer)?;
+        let mut material = super::bundle::signer_policy(&c.signer)?;
         for (source, json) in &material.root_jsons {
             trust.add_trusted_root(json.as_bytes()).map_err(|e| anyhow::anyhow!("trusted root {source}: {e}"))?;
         }
         for (der, source) in &material.policy.keys {
             trust.add_key_der(der.clone(), source).with_context(|| format!("--key {source}"))?;
+        }
+        // Keys with lives: the config file's [[keys]], then --revoked-key.
+        let lives = key_lives(c, config)?;
+        let life_keys = !lives.is_empty();
+        for (der, source, life) in lives {
+            trust.set_key_life(der.clone(), &source, life).with_context(|| source.clone())?;
+            if !material.policy.keys.iter().any(|(d, _)| *d == der) {
+                material.policy.keys.push((der, source));
+            }
         }
         let (roots, signer) = (material.roots, material.policy);
         trust.sigstore = Some(Arc::new(sigaudit::trust::SigstorePolicy { roots, signer }));
@@ -80,6 +90,7 @@ impl Settings {
         let signer = &c.signer;
         let trust_given = sources.trust_given()
             || !signer.keys.is_empty()
+            || life_keys
             || !c.ca_roots.is_empty()
             || signer.certificate_identity.is_some()
             || signer.certificate_identity_regexp.is_some()
@@ -184,9 +195,15 @@ impl Settings {
     }
 }
 
-/// Trust anchors from `--ca-roots` and `--tsa-roots` files; certificates are judged at `now`.
-pub fn load_ca_roots(ca: &[std::path::PathBuf], tsa: &[std::path::PathBuf], now: i64) -> Result<Trust> {
-    let mut trust = Trust { now, ..Trust::default() };
+/// Trust anchors from `--ca-roots` and `--tsa-roots` files, and the revocation sources;
+/// certificates are judged at `now`.
+pub fn load_ca_roots(
+    ca: &[std::path::PathBuf],
+    tsa: &[std::path::PathBuf],
+    revocation: &super::args::RevocationArgs,
+    now: i64,
+) -> Result<Trust> {
+    let mut trust = Trust { now, revocation: load_revocation(revocation, now)?, ..Trust::default() };
     for path in ca {
         let pem = std::fs::read(path).with_context(|| format!("--ca-roots {}", path.display()))?;
         trust.add_ca_roots_pem(&pem, &path.display().to_string()).map_err(|e| anyhow::anyhow!("--ca-roots {e}"))?;
@@ -198,6 +215,87 @@ pub fn load_ca_roots(ca: &[std::path::PathBuf], tsa: &[std::path::PathBuf], now:
     Ok(trust)
 }
 
+/// The keys of the config file's `[[keys]]` and of `--revoked-key`: DER SPKI, where it came from,
+/// and its life.
+fn key_lives(
+    c: &CommonArgs,
+    config: Option<&std::path::Path>,
+) -> Result<Vec<(Vec<u8>, String, sigaudit::key_life::KeyLife)>> {
+    use sigaudit::key_life::{KeyLife, Revoked};
+    let read = |path: &std::path::Path, what: &str| -> Result<Vec<u8>> {
+        let pem = std::fs::read(path).with_context(|| format!("{what} {}", path.display()))?;
+        let (_, p) = x509_parser::pem::parse_x509_pem(&pem)
+            .map_err(|e| anyhow::anyhow!("{what} {}: not PEM: {e}", path.display()))?;
+        if p.label != "PUBLIC KEY" {
+            bail!("{what} {}: expected a PUBLIC KEY PEM block, found {}", path.display(), p.label);
+        }
+        Ok(p.contents)
+    };
+    let mut out = Vec::new();
+    if let Some(path) = config {
+        for k in super::config::trusted_keys(path)? {
+            let what = format!("--config {}: [[keys]] {}", path.display(), k.path.display());
+            let time = |v: &Option<toml::Value>, field: &str| {
+                v.as_ref().map(|v| super::config::key_time(v, &format!("{what}: {field}"))).transpose()
+            };
+            let revoked = match &k.revoked {
+                None if k.reason.is_some() => bail!("{what}: reason without revoked"),
+                None | Some(toml::Value::Boolean(false)) => None,
+                Some(toml::Value::Boolean(true)) => {
+                    Some(Revoked { since: None, reason: k.reason.clone().unwrap_or_else(|| "unspecified".into()) })
+                }
+                Some(v) => Some(Revoked {
+                    since: Some(super::config::key_time(v, &format!("{what}: revoked"))?),
+                    reason: k.reason.clone().unwrap_or_else(|| "unspecified".into()),
+                }),
+            };
+            let life = KeyLife {
+                name: k.name.clone(),
+                not_before: time(&k.not_before, "not-before")?,
+                not_after: time(&k.not_after, "not-after")?,
+                revoked,
+            };
+            if let (Some(b), Some(a)) = (life.not_before, life.not_after) {
+                if b > a {
+                    bail!("{what}: not-before is after not-after");
+                }
+            }
+            out.push((read(&k.path, "[[keys]]").with_context(|| what.clone())?, k.path.display().to_string(), life));
+        }
+    }
+    for spec in &c.revoked_key {
+        let (reason, file) = match spec.split_once(':') {
+            Some((r, f)) if !r.is_empty() && r.chars().all(|c| c.is_ascii_alphabetic()) && !f.is_empty() => (r, f),
+            _ => ("unspecified", spec.as_str()),
+        };
+        let path = std::path::Path::new(file);
+        let revoked = Some(Revoked { since: None, reason: reason.to_string() });
+        out.push((read(path, "--revoked-key")?, file.to_string(), KeyLife { revoked, ..KeyLife::default() }));
+    }
+    Ok(out)
+}
+
+/// The CRLs of `--crl` (each refused one said on standard error: it cannot settle anything) and
+/// the `--revocation` mode.
+fn load_revocation(a: &super::args::RevocationArgs, now: i64) -> Result<sigaudit::pki::revocation::Revocation> {
+    use sigaudit::pki::revocation::{Revocation, Unknown};
+    let mut crls = Vec::new();
+    for path in &a.crl {
+        let bytes = std::fs::read(path).with_context(|| format!("--crl {}", path.display()))?;
+        let read = sigaudit::pki::crl::Crl::read_all(&bytes, &path.display().to_string())
+            .map_err(|e| anyhow::anyhow!("--crl {e}"))?;
+        for c in &read {
+            if let Some(why) = &c.refused {
+                tracing::warn!("--crl {}: not used: {why}", c.source);
+            }
+        }
+        crls.extend(read);
+    }
+    let unknown =
+        if a.revocation.contains(&super::args::RevocationMode::Require) { Unknown::Require } else { Unknown::Note };
+    Ok(Revocation { crls, now, unknown })
+}
+
 /// Output format, policy, evaluation time, filter and deadline: what every scan shares.
 pub struct ReportSettings {
     /// Each output's format, and its file (None: standard output).
@@ -206,6 +304,10 @@ pub struct ReportSettings {
     pub fail_on: Vec<Status>,
     /// Unix seconds time rules are evaluated at (`--at`, else now).
     pub now: i64,
+    /// `--warn-expiring`, in seconds.
+    pub warn_expiring: Option<i64>,
+    /// `--fail-on expiring`.
+    pub fail_on_expiring: bool,
     /// `--only`: the statuses listed, and the filter's name for the table.
     pub only: Option<(Vec<Status>, String)>,
     /// When the whole scan must stop (`--deadline`, counted from the start).
@@ -215,9 +317,15 @@ pub struct ReportSettings {
 impl ReportSettings {
     pub fn from_args(r: &ReportArgs) -> Result<ReportSettings> {
         let outputs = outputs(&r.output)?;
-        let statuses = "invalid, unverified, untrusted, unsigned, unsupported, error";
+        let statuses = "invalid, unverified, untrusted, unsigned, unsupported, error, expiring";
         let mut fail_on = Vec::new();
+        let mut fail_on_expiring = false;
         for word in &r.fail_on {
+            // `expiring` counts the items --warn-expiring flagged (in a merge: the reports' own).
+            if word.trim() == "expiring" {
+                fail_on_expiring = true;
+                continue;
+            }
             let s = Status::parse(word.trim())
                 .with_context(|| format!("--fail-on: unknown status {word:?} (use {statuses})"))?;
             if s == Status::Verified {
@@ -237,7 +345,17 @@ impl ReportSettings {
         };
         let only = if r.only.is_empty() { None } else { Some(only_filter(&r.only, &fail_on)?) };
         let deadline = r.deadline.map(|d| (Instant::now() + d, d));
-        Ok(ReportSettings { outputs, progress: r.progress, fail_on, now, only, deadline })
+        let warn_expiring = r.warn_expiring.map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        Ok(ReportSettings {
+            outputs,
+            progress: r.progress,
+            fail_on,
+            now,
+            warn_expiring,
+            fail_on_expiring,
+            only,
+            deadline,
+        })
     }
 }
 
@@ -316,9 +434,10 @@ pub struct Outcome {
     pub complete: bool,
 }
 
-/// 1 when an item no waiver accepts has a status of `fail_on`; else 3 when incomplete; else 0.
-pub fn exit_status(fail_on: &[Status], outcome: &Outcome) -> ExitStatus {
-    if fail_on.iter().any(|s| outcome.summary.unwaived(*s) > 0) {
+/// 1 when an item no waiver accepts has a status of `fail_on` (or, `fail_on_expiring`, some item
+/// will stop verifying within --warn-expiring); else 3 when incomplete; else 0.
+pub fn exit_status(fail_on: &[Status], fail_on_expiring: bool, outcome: &Outcome) -> ExitStatus {
+    if fail_on.iter().any(|s| outcome.summary.unwaived(*s) > 0) || (fail_on_expiring && outcome.summary.expiring > 0) {
         ExitStatus::PolicyFailure
     } else if !outcome.complete {
         ExitStatus::Incomplete

@@ -32,7 +32,9 @@ pub async fn fs(a: FsArgs, settings: Map<String, Value>) -> Result<ExitStatus> {
     let report = ReportSettings::from_args(&a.report)?;
     let audit = Audit::from_args(&a.report, &report, "filesystem")?;
     let exclude = run::repo_filter(None, &[], &a.exclude)?.exclude;
-    let trust = Arc::new(run::load_ca_roots(&a.ca_roots, &a.tsa_roots, report.now)?);
+    let mut trust = run::load_ca_roots(&a.ca_roots, &a.tsa_roots, &a.revocation, report.now)?;
+    trust.warn_expiring = report.warn_expiring;
+    let trust = Arc::new(trust);
     let opts = sigaudit::fs::FsOptions {
         follow_symlinks: a.follow_symlinks,
         one_file_system: a.one_file_system,
@@ -78,7 +80,7 @@ pub async fn fs(a: FsArgs, settings: Map<String, Value>) -> Result<ExitStatus> {
         })
     })
     .await?;
-    Ok(audit.exit_status(&report.fail_on, &outcome))
+    Ok(audit.exit_status(&report.fail_on, report.fail_on_expiring, &outcome))
 }
 
 /// Requests sent so far to these registries, for the progress line.
@@ -165,7 +167,7 @@ fn target_credentials(t: &TargetConfig) -> Result<Option<Credentials>> {
 }
 
 pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Option<&Path>) -> Result<ExitStatus> {
-    let s = Settings::from_args(&a.common)?;
+    let s = Settings::from_args(&a.common, config)?;
     let audit = Audit::from_args(&a.common.report, &s.report, "registry")?;
     let shard = match &a.shard {
         None => None,
@@ -312,11 +314,11 @@ pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Opt
             run::print_stats(&w.host, &w.client);
         }
     }
-    Ok(audit.exit_status(&s.report.fail_on, &outcome))
+    Ok(audit.exit_status(&s.report.fail_on, s.report.fail_on_expiring, &outcome))
 }
 
-pub async fn image(a: ImageArgs, mut settings: Map<String, Value>) -> Result<ExitStatus> {
-    let s = Settings::from_args(&a.common)?;
+pub async fn image(a: ImageArgs, mut settings: Map<String, Value>, config: Option<&Path>) -> Result<ExitStatus> {
+    let s = Settings::from_args(&a.common, config)?;
     let audit = Audit::from_args(&a.common.report, &s.report, "registry")?;
     settings.extend(s.implied.clone());
     // References grouped by registry host, each host over HTTP or HTTPS.
@@ -373,5 +375,5 @@ pub async fn image(a: ImageArgs, mut settings: Map<String, Value>) -> Result<Exi
             run::print_stats(host, c);
         }
     }
-    Ok(audit.exit_status(&s.report.fail_on, &outcome))
+    Ok(audit.exit_status(&s.report.fail_on, s.report.fail_on_expiring, &outcome))
 }

@@ -133,9 +133,10 @@ pub fn signer(
     // trusted timestamp if any.
     let mut path = vec![leaf.clone()];
     path.extend(certs.iter().filter(|c| c.der != leaf.der).map(Cert::clone));
-    let (verdict, reason) = trust.decide_certificate(&path, trusted_time, expect.purpose);
+    let (verdict, reason, notes) = trust.decide_certificate(&path, trusted_time, expect.purpose);
     r.verification.status = verdict;
     r.verification.push(reason.prefixed("signature and content intact; "));
+    r.verification.extend(notes);
     r
 }
 

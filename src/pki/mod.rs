@@ -1,3 +1,6 @@
-//! Public-key infrastructure shared by every verification path: certification path validation.
+//! Public-key infrastructure shared by every verification path: certification path validation
+//! and the revocation of the certificates on it.
 
+pub mod crl;
 pub mod path;
+pub mod revocation;

@@ -19,6 +19,7 @@
 //!
 //! Errors name the certificate and the rule, as reports should.
 
+use super::revocation::Revocation;
 use crate::report::{Reason, ReasonCode as C};
 use crate::x509::{eku, ku, Cert, DefectKind};
 use std::borrow::Borrow;
@@ -106,6 +107,16 @@ pub const SIGNATURE_BUDGET: usize = 64;
 pub struct ValidPath<'a> {
     pub anchor: &'a Cert,
     pub chain: Vec<&'a Cert>,
+    /// What revocation checking found along the path ([`super::revocation`]): notes that do not
+    /// break it (`revocation-good`, `revocation-unknown`, `revoked-after-signing`).
+    pub notes: Vec<Reason>,
+}
+
+impl ValidPath<'_> {
+    /// The notes that say something is not known or not clean (all but `revocation-good`).
+    pub fn caveats(&self) -> impl Iterator<Item = &Reason> {
+        self.notes.iter().filter(|n| n.code != C::RevocationGood)
+    }
 }
 
 /// Why no path holds: every rule that stopped a candidate, naming the certificate. `code` is the
@@ -119,13 +130,27 @@ pub struct PathError {
 }
 
 impl PathError {
+    /// The verdict a signature gets when its signer's path fails so: `invalid` when a
+    /// certificate of it is revoked, else `untrusted` (a path we could not build to an anchor).
+    pub fn verdict(&self) -> crate::report::Verdict {
+        if self.code == C::CertRevoked {
+            crate::report::Verdict::Invalid
+        } else {
+            crate::report::Verdict::Untrusted
+        }
+    }
+
     fn new(leaf: &Cert, code: C, reasons: Vec<String>) -> PathError {
         PathError { leaf: label(leaf), reasons, code }
     }
 
-    /// The error as a report's reason: its text, with the code of its first rule.
+    /// The error as a report's reason: its text, with the code of its first rule (a revoked
+    /// certificate: that revocation alone).
     pub fn to_reason(&self) -> Reason {
-        Reason::new(self.code, self.to_string())
+        match self.reasons.first() {
+            Some(r) if self.code == C::CertRevoked => Reason::new(self.code, r.clone()),
+            _ => Reason::new(self.code, self.to_string()),
+        }
     }
 }
 
@@ -139,26 +164,30 @@ fn label(c: &Cert) -> String {
 }
 
 /// Validate `certs[0]` (the signer) for `purpose` at `at` (Unix seconds) through the other
-/// certificates of `certs` to one of `anchors`.
+/// certificates of `certs` to one of `anchors`, every certificate below the anchor checked for
+/// revocation by `rev`.
 pub fn validate_chain<'a, A: Borrow<Cert>>(
     certs: &'a [Cert],
     anchors: &'a [A],
     purpose: &Purpose,
     at: i64,
+    rev: &Revocation,
 ) -> Result<ValidPath<'a>, PathError> {
     let Some(leaf) = certs.first() else {
         return Err(PathError { leaf: "(none)".into(), reasons: vec!["no certificate".into()], code: C::CertMissing });
     };
-    validate(leaf, &certs[1..], anchors, purpose, at)
+    validate(leaf, &certs[1..], anchors, purpose, at, rev)
 }
 
-/// Validate `leaf` for `purpose` at `at` through certificates of `pool` to one of `anchors`.
+/// Validate `leaf` for `purpose` at `at` through certificates of `pool` to one of `anchors`,
+/// checking revocation with `rev`.
 pub fn validate<'a, A: Borrow<Cert>>(
     leaf: &'a Cert,
     pool: &'a [Cert],
     anchors: &'a [A],
     purpose: &Purpose,
     at: i64,
+    rev: &Revocation,
 ) -> Result<ValidPath<'a>, PathError> {
     if anchors.is_empty() {
         return Err(PathError::new(leaf, C::NoTrustAnchor, vec!["no trust anchor was given".into()]));
@@ -168,12 +197,18 @@ pub fn validate<'a, A: Borrow<Cert>>(
     }
     // A leaf that is itself an anchor (a pinned signer certificate).
     if let Some(a) = anchors.iter().map(Borrow::borrow).find(|a| a.der == leaf.der) {
-        return Ok(ValidPath { anchor: a, chain: vec![leaf] });
+        return Ok(ValidPath { anchor: a, chain: vec![leaf], notes: Vec::new() });
     }
-    let mut search = Search { pool, anchors, purpose, at, checks: 0, reasons: Vec::new(), code: None };
+    let mut search = Search { pool, anchors, purpose, at, rev, checks: 0, reasons: Vec::new(), code: None };
     let mut path = vec![leaf];
     match search.extend(&mut path) {
-        Some(anchor) => Ok(ValidPath { anchor, chain: path }),
+        Some(anchor) => {
+            // Every link held, its revocation included: collect what revocation said of each.
+            let mut links = path.clone();
+            links.push(anchor);
+            let notes = rev.judge_chain(&links, at).unwrap_or_default();
+            Ok(ValidPath { anchor, chain: path, notes })
+        }
         None => {
             if search.checks >= SIGNATURE_BUDGET {
                 search
@@ -193,6 +228,7 @@ struct Search<'a, 'p, A> {
     anchors: &'a [A],
     purpose: &'p Purpose,
     at: i64,
+    rev: &'p Revocation,
     checks: usize,
     reasons: Vec<String>,
     /// The code of the first reason.
@@ -201,7 +237,13 @@ struct Search<'a, 'p, A> {
 
 impl<'a, A: Borrow<Cert>> Search<'a, '_, A> {
     fn note(&mut self, code: C, reason: String) {
-        if !self.reasons.contains(&reason) && self.reasons.len() < 8 {
+        // A revoked certificate is what the error is about, whatever else failed on the way.
+        if code == C::CertRevoked && self.code != Some(C::CertRevoked) {
+            self.reasons.retain(|r| r != &reason);
+            self.reasons.insert(0, reason);
+            self.reasons.truncate(8);
+            self.code = Some(code);
+        } else if !self.reasons.contains(&reason) && self.reasons.len() < 8 {
             self.reasons.push(reason);
             self.code.get_or_insert(code);
         }
@@ -244,6 +286,14 @@ impl<'a, A: Borrow<Cert>> Search<'a, '_, A> {
                 continue;
             }
             if is_anchor {
+                // The path is complete: no certificate of it may be revoked (nor, when required,
+                // of unknown status).
+                let mut links = path.clone();
+                links.push(issuer);
+                if let Err((code, rule)) = self.rev.judge_chain(&links, self.at) {
+                    self.note(code, rule);
+                    continue;
+                }
                 return Some(issuer);
             }
             if path.len() + 1 >= MAX_DEPTH {

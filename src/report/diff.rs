@@ -817,6 +817,7 @@ mod tests {
             owner: "o".into(),
             expires: "2027-01-01".into(),
             index: 0,
+            expiring_soon: false,
         };
         let mut a = image("vendor/x", &["1"], "a", vec![]);
         a.waived = Some(waived.clone());

@@ -245,6 +245,9 @@ pub struct Signer {
     /// For bare keys: lowercase hex SHA-256 of the DER SubjectPublicKeyInfo.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
+    /// For bare keys: the name the config file's `[[keys]]` gives the key that verified it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
 }
 
 impl Signer {
@@ -664,6 +667,10 @@ pub struct Summary {
     /// status (present when some are). `--fail-on` counts a status less its waived items.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub waived: BTreeMap<Status, u64>,
+    /// `--warn-expiring`: images or files with a signature that will stop verifying within that
+    /// time (reason `expiring-soon`; present when some are). `--fail-on expiring` fails on them.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub expiring: u64,
     /// Images or files with at least one signature (for `coverage.signed`).
     #[serde(skip)]
     with_signatures: u64,
@@ -696,6 +703,13 @@ impl Summary {
 
     pub fn count_image(&mut self, image: &ImageReport) {
         add(self.images.get_or_insert(0), 1);
+        let code = ReasonCode::ExpiringSoon.as_str();
+        let expiring =
+            |sigs: &[SignatureReport]| sigs.iter().any(|s| s.verification.reason_codes.iter().any(|c| c == code));
+        let waiver_ends = image.waived.as_ref().is_some_and(|w| w.expiring_soon);
+        if waiver_ends || expiring(&image.signatures) || image.platforms.iter().any(|p| expiring(&p.signatures)) {
+            add(&mut self.expiring, 1);
+        }
         add(self.tags.get_or_insert(0), image.tags.len() as u64);
         self.count_status(image.status, image.signatures.len());
         self.count_waived(image.status, image.waived.is_some());
@@ -724,6 +738,11 @@ impl Summary {
 
     pub fn count_file(&mut self, file: &FileReport) {
         add(self.files.get_or_insert(0), 1);
+        let code = ReasonCode::ExpiringSoon.as_str();
+        let waiver_ends = file.waived.as_ref().is_some_and(|w| w.expiring_soon);
+        if waiver_ends || file.signatures.iter().any(|s| s.verification.reason_codes.iter().any(|c| c == code)) {
+            add(&mut self.expiring, 1);
+        }
         self.count_status(file.status, file.signatures.len());
         self.count_waived(file.status, file.waived.is_some());
     }
@@ -784,6 +803,10 @@ impl Summary {
             Status::Unsigned => self.unsigned,
         }
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Counts saturate: a merged report's counts come from files, which may hold anything.

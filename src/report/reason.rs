@@ -182,7 +182,21 @@ reason_codes! {
     SignatureExpired = "signature-expired", "invalid",
         "the Notary signature's expiry has passed";
     RevocationNotChecked = "revocation-not-checked", "informational",
-        "the notation trust policy asks for revocation checks, which need OCSP/CRL over the network and were not made";
+        "the notation trust policy asks for revocation checks, and no revocation source (`--crl`) was given";
+    CertRevoked = "cert-revoked", "invalid",
+        "a certificate of the signer's path is revoked by an authentic CRL of its issuer: before the time the signature is judged at, or for a key compromise whenever";
+    RevokedAfterSigning = "revoked-after-signing", "informational",
+        "a certificate of the path was revoked after the verified signing time, for a reason other than a key compromise: the signature stands";
+    ExpiringSoon = "expiring-soon", "informational",
+        "`--warn-expiring`: the signature verifies now but will stop within that time (a signing certificate or CA, or a key's window, ends with no verified signing time to date it; a Notary signature's expiry)";
+    KeyRevoked = "key-revoked", "untrusted",
+        "the key that verified the signature is revoked (config `[[keys]]` `revoked`, or `--revoked-key`): `invalid` for keyCompromise, whenever; else `untrusted` unless a verified signing time predates the revocation";
+    KeyOutsideWindow = "key-outside-window", "untrusted",
+        "the signature's verified signing time (else the evaluation time) lies outside the key's `not-before`/`not-after` window";
+    RevocationGood = "revocation-good", "informational",
+        "a current, authentic CRL of the certificate's issuer does not list it";
+    RevocationUnknown = "revocation-unknown", "informational",
+        "revocation was checked, but no authentic current CRL of the certificate's issuer was given (none, expired, refused, or signed by another key); the verdict stands unless `--revocation require` (then `untrusted`)";
     // notation trust policy.
     NotationNoStatement = "notation-no-statement", "untrusted",
         "no statement of the notation trust policy applies to the repository";

@@ -32,6 +32,9 @@ pub struct Waived {
     pub expires: String,
     /// The waiver's position among the file's `[[waiver]]` entries, from 0.
     pub index: usize,
+    /// `--warn-expiring`: the waiver ends within that time (the item then counts again).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub expiring_soon: bool,
 }
 
 /// One waiver as the report's `waivers` section lists it.
@@ -133,6 +136,8 @@ struct Compiled {
     tag: Option<GlobMatcher>,
     path: Option<GlobMatcher>,
     expired: bool,
+    /// Its expiry (Unix seconds).
+    at: i64,
 }
 
 /// What a waiver is matched against: an image or a file of a report.
@@ -239,6 +244,8 @@ pub struct Waivers {
     file: String,
     list: Vec<Compiled>,
     applied: u64,
+    /// `--warn-expiring`: (now, period): a waiver ending before now + period is flagged.
+    warn: Option<(i64, i64)>,
 }
 
 fn glob(what: &str, index: usize, pattern: &str) -> Result<GlobMatcher, String> {
@@ -360,9 +367,10 @@ impl Waivers {
                 tag,
                 path,
                 expired: at <= now,
+                at,
             });
         }
-        Ok(Waivers { file: file.to_string(), list, applied: 0 })
+        Ok(Waivers { file: file.to_string(), list, applied: 0, warn: None })
     }
 
     fn matches(w: &Compiled, c: &Candidate) -> bool {
@@ -393,12 +401,18 @@ impl Waivers {
                         owner: w.entry.owner.clone(),
                         expires: w.entry.expires.clone(),
                         index: w.entry.index,
+                        expiring_soon: self.warn.is_some_and(|(now, period)| w.at <= now.saturating_add(period)),
                     });
                 }
             }
         }
         self.applied += u64::from(first.is_some());
         first
+    }
+
+    /// `--warn-expiring`: flag the waivers that end within `period` (seconds) from `now`.
+    pub fn warn_expiring(&mut self, now: i64, period: i64) {
+        self.warn = Some((now, period));
     }
 
     pub fn apply_image(&mut self, i: &mut ImageReport) {

@@ -184,6 +184,7 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
             } else {
                 let (verdict, reason, key_id) = trust.decide_key_only(|k| k.verify_sha256_prehash(&digest, &sig));
                 out.signer = Some(crate::report::Signer {
+                    key_name: key_id.as_deref().and_then(|id| trust.key_name(id)),
                     key_id: key_id.or_else(|| m.public_key.as_ref().and_then(|k| k.hint.clone())),
                     ..Default::default()
                 });
@@ -197,10 +198,7 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
                     let (verdict, reason, _) = trust.decide_key_only(|k| k.verify_sha256_prehash(&digest, &sig));
                     out.decided(verdict, reason)
                 }
-                None => {
-                    let (verdict, reason) = trust.decide_cosign_certificate(&certs, None);
-                    out.decided(verdict, reason)
-                }
+                None => out.decided_by(trust.decide_cosign_certificate(&certs, None)),
             };
         }
         (None, None) => {
@@ -222,8 +220,7 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
         if let Some(p) = trust.sigstore.as_deref() {
             return sigstore_decide(out, bytes, subject, p, &certs, trust);
         }
-        let (verdict, reason) = trust.decide_cosign_certificate(&certs, None);
-        out = out.decided(verdict, reason);
+        out = out.decided_by(trust.decide_cosign_certificate(&certs, None));
     } else if let Some(p) = trust.sigstore.as_deref().filter(|p| !p.signer.keys.is_empty()) {
         // Our own check first: a key bundle whose envelope no given key verifies is invalid
         // whatever the Sigstore library would say.
@@ -235,6 +232,7 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
     } else {
         let (verdict, reason, key_id) = trust.decide_key_only(|k| k.verify_cosign(&message, &sig));
         out.signer = Some(crate::report::Signer {
+            key_name: key_id.as_deref().and_then(|id| trust.key_name(id)),
             key_id: key_id.or_else(|| m.public_key.as_ref().and_then(|k| k.hint.clone())),
             ..Default::default()
         });
@@ -309,9 +307,8 @@ fn sigstore_decide(
         }
         // A private CA given with --ca-roots: the Sigstore roots do not know it.
         Err(r) if r.untrusted && !certs.is_empty() && !trust.anchors.is_empty() => {
-            let (verdict, reason) = trust.decide_cosign_certificate(certs, None);
             out.reasons.push(r.to_reason("Sigstore verification: "));
-            out = out.decided(verdict, reason);
+            out = out.decided_by(trust.decide_cosign_certificate(certs, None));
         }
         Err(r) => {
             out.verdict = r.verdict();

@@ -87,33 +87,49 @@ fn decide(
             }
         }
         let at = set_time.or(tsa_time);
-        let (verdict, reason) = trust.decide_cosign_certificate(certs, at);
-        return out.decided(verdict, reason);
+        return out.decided_by(trust.decide_cosign_certificate(certs, at));
     }
     // Key-only: name the key when the Rekor entry records it.
     let recorded = rekor_key_id(ann);
     if let Some((_, spki)) = &recorded {
         out.signer = Some(crate::x509::key_signer(spki));
     }
-    let (verdict, reason, key_id) = trust.decide_key_only(verify);
-    if let Some(id) = key_id {
-        let key = trust.keys.iter().find(|k| k.key_id == id);
-        // With a trusted root, a Rekor SET on a key signature must verify and record this key.
-        if let Some(k) = key {
-            if let Err(verdict) = rekor_time(&mut out, ann, signed, &k.der, trust) {
-                out.verdict = verdict;
-                return out;
-            }
-        }
+    let (verdict, reason, key_id) = trust.find_key(verify);
+    let mut signed_at = None;
+    if let Some(id) = &key_id {
+        let key = trust.keys.iter().find(|k| &k.key_id == id);
         out.signer = Some(crate::report::Signer {
-            key_id: Some(id),
+            key_id: Some(id.clone()),
             key_algorithm: key.map(|k| k.key.algorithm_name()),
+            key_name: key.and_then(|k| k.life.name.clone()),
             ..Default::default()
         });
+        // With a trusted root, a Rekor SET on a key signature must verify and record this key.
+        if let Some(k) = key {
+            match rekor_time(&mut out, ann, signed, &k.der, trust) {
+                Ok(t) => signed_at = t,
+                Err(verdict) => {
+                    out.verdict = verdict;
+                    return out;
+                }
+            }
+        }
     } else if out.signer.is_none() {
         out.signer = Some(crate::report::Signer::default());
     }
-    out.decided(verdict, reason)
+    // The key's life, at the Rekor integrated time when one verified, else the evaluation time.
+    match key_id.as_deref().map(|id| trust.judge_key(id, signed_at)) {
+        Some(Err((v, why))) => {
+            out.reasons.push(reason);
+            out.decided(v, why)
+        }
+        Some(Ok(Some(note))) => {
+            let mut out = out.decided(verdict, reason);
+            out.reasons.push(note);
+            out
+        }
+        _ => out.decided(verdict, reason),
+    }
 }
 
 /// The Rekor SET of a layer, when it has one and trusted roots are loaded: the integrated time,
@@ -161,7 +177,7 @@ fn timestamp_time(
     };
     let mut failure = None;
     for signed in candidates {
-        match super::rekor::verify_timestamp_annotation(value, signed, &trust.tsas) {
+        match super::rekor::verify_timestamp_annotation(value, signed, &trust.tsas, &trust.revocation) {
             Ok((time, tsa)) => {
                 out.note(
                     C::TimestampVerified,

@@ -114,6 +114,13 @@ impl Checked {
         self
     }
 
+    /// [`Checked::decided`] by a trust decision, with its notes (revocation) after its reason.
+    pub fn decided_by(self, (verdict, reason, notes): crate::trust::Decision) -> Checked {
+        let mut out = self.decided(verdict, reason);
+        out.reasons.extend(notes);
+        out
+    }
+
     /// Record the signer identity and chain from certificates, leaf first.
     pub fn set_certificates(&mut self, certs: &[Cert]) {
         if let Some(leaf) = certs.first() {

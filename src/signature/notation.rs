@@ -191,8 +191,10 @@ fn check(
             authentic_signing_time: env.authentic_signing_time,
             signature: &env.signature,
             timestamp_token: token,
+            revocation: &trust.revocation,
         };
         let j = policy.judge(scope, &facts, now);
+        let timestamped = j.timestamp.is_some();
         if let Some((tsa, time)) = j.timestamp {
             out.timestamp =
                 Some(Timestamp { authority: Some(tsa), time: rfc3339(time).unwrap_or_default(), verified: true });
@@ -201,6 +203,19 @@ fn check(
         }
         out.verdict = j.verdict;
         out.reasons.extend(j.reasons);
+        // --warn-expiring: the signature's expiry, and (no verified time) its certificates'.
+        if out.verdict == crate::report::Verdict::Verified {
+            let dated = timestamped || (facts.signing_authority && env.authentic_signing_time.is_some());
+            let first_end = certs.iter().map(|c| (c.validity().1, c.subject())).min();
+            let ends = env.expiry.map(|e| (e, "the signature's expiry".to_string())).into_iter().chain(
+                first_end
+                    .filter(|_| !dated)
+                    .map(|(e, s)| (e, format!("the validity of certificate {s}, with no timestamp,"))),
+            );
+            if let Some(note) = ends.min_by_key(|(e, _)| *e).and_then(|(e, what)| trust.expiring_note(&what, e)) {
+                out.reasons.push(note);
+            }
+        }
         return out;
     }
     if let Some(exp) = env.expiry {
@@ -245,8 +260,13 @@ fn check(
             }
         }
     }
-    let (verdict, reason) = trust.decide_certificate(&certs, at, &crate::pki::path::CODE_SIGNING);
-    out.decided(verdict, reason)
+    let mut out = out.decided_by(trust.decide_certificate(&certs, at, &crate::pki::path::CODE_SIGNING));
+    // --warn-expiring: the signature's own expiry (its certificates' are the decision's).
+    let expiring = |o: &Checked| o.reasons.iter().any(|r| r.code == C::ExpiringSoon);
+    if out.verdict == crate::report::Verdict::Verified && !expiring(&out) {
+        out.reasons.extend(env.expiry.and_then(|e| trust.expiring_note("the signature's expiry", e)));
+    }
+    out
 }
 
 /// The Notary Project certificate profile (NOTATION.md §5.1), part of integrity: a chain from

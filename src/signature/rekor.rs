@@ -274,6 +274,7 @@ pub fn verify_timestamp_annotation(
     annotation: &str,
     signed: &[u8],
     tsas: &[TimestampAuthority],
+    rev: &crate::pki::revocation::Revocation,
 ) -> Result<(i64, String), Rejection> {
     #[derive(Deserialize)]
     struct Ann {
@@ -306,7 +307,7 @@ pub fn verify_timestamp_annotation(
             last = "the timestamp lies outside its authority's validity in the trusted root".into();
             continue;
         }
-        match crate::pki::path::validate_chain(&ts.chain, &tsa.chain, &crate::pki::path::TIMESTAMPING, ts.time) {
+        match crate::pki::path::validate_chain(&ts.chain, &tsa.chain, &crate::pki::path::TIMESTAMPING, ts.time, rev) {
             Ok(_) => return Ok((ts.time, ts.chain[0].subject())),
             Err(e) => last = e.to_string(),
         }

@@ -50,6 +50,30 @@ fn material(dir: &Path) {
         dir,
     );
     std::fs::copy(dir.join("roots.pem"), dir.join("ca.pem")).unwrap();
+    // A CRL of that root, by `openssl ca -gencrl`.
+    std::fs::write(dir.join("index.txt"), "").unwrap();
+    std::fs::write(
+        dir.join("crl.cnf"),
+        "[ca]\ndefault_ca = c\n[c]\ndatabase = index.txt\ndefault_md = sha256\ndefault_crl_days = 30\n",
+    )
+    .unwrap();
+    tool(
+        "openssl",
+        &[
+            "ca",
+            "-batch",
+            "-gencrl",
+            "-config",
+            "crl.cnf",
+            "-keyfile",
+            "k.pem",
+            "-cert",
+            "roots.pem",
+            "-out",
+            "crl.pem",
+        ],
+        dir,
+    );
     tool(
         &python(),
         &[path_str(&repo_root().join("tests/support/make_npm_bundle.py")), path_str(&dir.join("npm"))],
@@ -121,6 +145,7 @@ fn value(key: &str, dir: &Path, command: &str) -> (String, Value) {
         "at" => ("\"2026-01-31T00:00:00Z\"".into(), json!("2026-01-31T00:00:00Z")),
         "only" => ("[\"signed\"]".into(), json!(["signed"])),
         "deadline" => ("\"10m\"".into(), json!("10m")),
+        "warn-expiring" => ("\"30d\"".into(), json!("30d")),
         "shard" => ("\"0/1\"".into(), json!("0/1")),
         "plain-http" | "stats" | "follow-symlinks" | "one-file-system" | "verify-digests" => {
             ("true".into(), json!(true))
@@ -132,6 +157,9 @@ fn value(key: &str, dir: &Path, command: &str) -> (String, Value) {
         "jobs" => ("2".into(), json!("2")),
         "ca-roots" => ("[\"roots.pem\"]".into(), json!([abs("roots.pem")])),
         "tsa-roots" => ("[\"roots.pem\"]".into(), json!([abs("roots.pem")])),
+        "crl" => ("[\"crl.pem\"]".into(), json!([abs("crl.pem")])),
+        "revocation" => ("[\"require\"]".into(), json!(["require"])),
+        "revoked-key" => ("[\"cosign.pub\"]".into(), json!([abs("cosign.pub")])),
         "tls-ca" => ("[\"ca.pem\"]".into(), json!([abs("ca.pem")])),
         "key" => ("[\"cosign.pub\"]".into(), json!([abs("cosign.pub")])),
         "trusted-root" => ("[\"root.json\"]".into(), json!([abs("root.json")])),

@@ -314,8 +314,9 @@ fn certificate(mut r: FileSignatureReport, certs: &[Cert], trust: &Trust) -> Fil
     if leaf.is_self_signed() {
         r.verification.push(C::SelfSigned.reason("self-signed signing certificate"));
     }
-    let (v, reason) = trust.decide_certificate(certs, None, &crate::pki::path::JAR_SIGNING);
+    let (v, reason, notes) = trust.decide_certificate(certs, None, &crate::pki::path::JAR_SIGNING);
     r.verification.status = v;
     r.verification.push(reason.prefixed("signature and content intact; "));
+    r.verification.extend(notes);
     r
 }

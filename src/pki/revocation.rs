@@ -1,0 +1,175 @@
+//! Revocation of the certificates of a path: what the CRLs the user gave (`--crl`) say about
+//! each certificate below the anchor, and what that means for the signature.
+//!
+//! Judging a link (a certificate and the issuer that signed it) at `at`, the time the path is
+//! judged (a verified signing time, else the evaluation time):
+//! - revoked: listed by an authentic CRL of its issuer (expired or not: a revocation is not undone,
+//!   except certificateHold, which counts only while the CRL listing it is current). It breaks the
+//!   path (`cert-revoked`, the signature `invalid`) when the revocation (or the invalidity date it
+//!   gives, if earlier) is at or before `at`, or whatever its date when the reason is a key
+//!   compromise (keyCompromise, cACompromise, aACompromise): a compromised key could have made
+//!   the signature and the time evidence alike. Revoked later for another reason: a note
+//!   (`revoked-after-signing`).
+//! - good: a current CRL of its issuer (authentic, `nextUpdate` not passed at the evaluation time)
+//!   does not list it: a note (`revocation-good`).
+//! - unknown: no authentic current CRL of its issuer was given (none, refused, signed by another
+//!   key, expired). A note (`revocation-unknown`) that leaves the verdict alone, unless the user
+//!   asked `--revocation require`: then the path does not hold (`revocation-unknown`, `untrusted`).
+//!
+//! Trust anchors are not checked (RFC 5280 §6.1: an anchor is trusted as given).
+//! With no `--crl` and no `--revocation require`, nothing is checked and nothing is said.
+
+use super::crl::{self, Crl};
+use crate::report::{Reason, ReasonCode as C};
+use crate::x509::Cert;
+
+/// What to do when no source settles a certificate's revocation status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Unknown {
+    /// Say so in a note; the verdict stands.
+    #[default]
+    Note,
+    /// The path does not hold (`--revocation require`).
+    Require,
+}
+
+/// The revocation sources of a scan and the evaluation time.
+#[derive(Debug, Clone, Default)]
+pub struct Revocation {
+    pub crls: Vec<Crl>,
+    /// The evaluation time (`--at`, else now): CRLs must be current then.
+    pub now: i64,
+    pub unknown: Unknown,
+}
+
+/// What the sources say about one certificate.
+#[derive(Debug, Clone)]
+pub enum Status<'c> {
+    Good(&'c Crl),
+    Revoked(&'c Crl, &'c crl::Entry),
+    Unknown(String),
+}
+
+/// A certificate as revocation reasons name it.
+fn label(c: &Cert) -> String {
+    format!("{} [sha256 {}, serial {}]", c.subject(), &c.sha256()[..12], hex::encode(c.serial_raw()))
+}
+
+impl Revocation {
+    /// Whether revocation is checked at all.
+    pub fn active(&self) -> bool {
+        !self.crls.is_empty() || self.unknown == Unknown::Require
+    }
+
+    /// What the CRLs say about `cert`, issued by `issuer`.
+    pub fn status(&self, cert: &Cert, issuer: &Cert) -> Status<'_> {
+        let mut why = Vec::new();
+        let mut good = None;
+        for c in self.crls.iter().filter(|c| c.names_issuer_of(cert)) {
+            if let Err(e) = c.authentic_for(issuer, self.now) {
+                why.push(e);
+                continue;
+            }
+            let current = c.current_at(self.now);
+            match c.entry_for(cert) {
+                Some(e) if e.reason != Some(6) || current.is_ok() => return Status::Revoked(c, e),
+                _ => {}
+            }
+            match current {
+                Ok(()) => {
+                    good.get_or_insert(c);
+                }
+                Err(e) => why.push(e),
+            }
+        }
+        if let Some(c) = good {
+            return Status::Good(c);
+        }
+        if why.is_empty() {
+            why.push(format!("no CRL of its issuer {} was given", issuer.subject()));
+        }
+        Status::Unknown(why.join("; "))
+    }
+
+    /// Judge the link from `cert` to `issuer` for a path judged at `at`: `Err` breaks the path
+    /// (its code and rule), `Ok` carries a note, if any.
+    pub fn judge(&self, cert: &Cert, issuer: &Cert, at: i64) -> Result<Option<Reason>, (C, String)> {
+        self.judge_as(cert, issuer, at, self.unknown)
+    }
+
+    /// [`Revocation::judge`] with `unknown` deciding what an unknown status does.
+    fn judge_as(&self, cert: &Cert, issuer: &Cert, at: i64, unknown: Unknown) -> Result<Option<Reason>, (C, String)> {
+        if !self.active() {
+            return Ok(None);
+        }
+        match self.status(cert, issuer) {
+            Status::Good(c) => Ok(Some(C::RevocationGood.reason(format!(
+                "{} is not revoked: CRL {} of {} (thisUpdate {}, nextUpdate {}) does not list it",
+                label(cert),
+                c.source,
+                c.issuer,
+                crl::day(c.this_update),
+                c.next_update.map(crl::day).unwrap_or_default()
+            )))),
+            Status::Revoked(c, e) => {
+                let what = format!(
+                    "{} was revoked on {} ({}{}) by CRL {} of {}",
+                    label(cert),
+                    crl::day(e.date),
+                    e.reason_text(),
+                    e.invalidity.map(|i| format!(", invalid since {}", crl::day(i))).unwrap_or_default(),
+                    c.source,
+                    c.issuer
+                );
+                if crl::is_compromise(e.reason) {
+                    Err((C::CertRevoked, format!("{what}: a key compromise voids every signature it made")))
+                } else if e.effective() <= at {
+                    Err((
+                        C::CertRevoked,
+                        format!("{what}, before the time the signature is judged at, {}", crl::day(at)),
+                    ))
+                } else {
+                    Ok(Some(C::RevokedAfterSigning.reason(format!(
+                        "{what}, after the time the signature is judged at, {}: not a compromise, so the signature \
+                         stands",
+                        crl::day(at)
+                    ))))
+                }
+            }
+            Status::Unknown(why) => {
+                let what = format!("revocation status of {} unknown: {why}", label(cert));
+                match unknown {
+                    Unknown::Require => Err((C::RevocationUnknown, format!("{what} (--revocation require)"))),
+                    Unknown::Note => Ok(Some(C::RevocationUnknown.reason(what))),
+                }
+            }
+        }
+    }
+
+    /// Judge every link of a chain given leaf first, each certificate issued by the next (the last
+    /// is the anchor, not itself checked): the notes, or the rule broken.
+    pub fn judge_chain(&self, chain: &[&Cert], at: i64) -> Result<Vec<Reason>, (C, String)> {
+        self.judge_chain_as(chain, at, self.unknown)
+    }
+
+    /// [`Revocation::judge_chain`] with `unknown` deciding what an unknown status does (notation's
+    /// trust policy fails its revocation check on an unknown status).
+    /// A revoked certificate anywhere in the chain is the answer before an unknown status below it.
+    pub fn judge_chain_as(&self, chain: &[&Cert], at: i64, unknown: Unknown) -> Result<Vec<Reason>, (C, String)> {
+        let mut notes = Vec::new();
+        let mut first_error = None;
+        for pair in chain.windows(2) {
+            match self.judge_as(pair[0], pair[1], at, unknown) {
+                Ok(n) => notes.extend(n),
+                Err(e) if e.0 == C::CertRevoked => return Err(e),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(notes),
+        }
+    }
+}

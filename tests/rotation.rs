@@ -1,0 +1,212 @@
+//! Key lifecycle on a docker-registry on 127.0.0.1: images signed with an old and a new cosign
+//! key (scripts/seed_rotation.py, on scripts/seed_registry.py's Seeder), some logged in the
+//! seeder's transparency log in June 2025 or January 2026; the config file's `[[keys]]` gives the
+//! keys names, rotation windows and revocations, `--revoked-key` revokes from the command line,
+//! and `--at` pins the evaluation time. `openssl dgst -verify` confirms, beside each verdict, that
+//! the signature itself verifies with the key: what changes the verdict is the key's life.
+
+mod common;
+
+use common::{sigaudit, stdout_json};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Seeded {
+    reg: common::Registry,
+    out: PathBuf,
+    images: Value,
+}
+
+fn seed() -> Seeded {
+    let reg = common::Registry::distribution(100);
+    let out = reg.dir.path().join("rotation");
+    let python = std::env::var("SIGAUDIT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+    let o = Command::new(&python)
+        .arg(common::repo_root().join("scripts/seed_rotation.py"))
+        .args(["--registry", &reg.addr, "--out"])
+        .arg(&out)
+        .output()
+        .expect("python3 (apt-get install python3-cryptography)");
+    assert!(o.status.success(), "seed_rotation.py: {}", String::from_utf8_lossy(&o.stderr));
+    let images = serde_json::from_slice(&o.stdout).unwrap();
+    Seeded { reg, out, images }
+}
+
+/// `openssl dgst -sha256 -verify KEY -signature SIG PAYLOAD` on the image's signature.
+fn openssl_verifies(s: &Seeded, repo: &str, key: &str) -> bool {
+    let stem = s.out.join(repo.replace('/', "_"));
+    let o = Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify"])
+        .arg(s.out.join(format!("{key}.pub")))
+        .arg("-signature")
+        .arg(stem.with_extension("sig"))
+        .arg(stem.with_extension("payload"))
+        .output()
+        .expect("openssl (./scripts/setup.sh installs it)");
+    o.status.success()
+}
+
+fn config(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, format!("trusted-root = [\"trusted_root.json\"]\n{text}")).unwrap();
+    p
+}
+
+/// Each image: (status, reason codes, signer.keyName, reasons' text).
+fn scan(s: &Seeded, args: &[&str]) -> std::collections::BTreeMap<String, (String, Vec<String>, Value, String)> {
+    let mut all = vec!["registry", &s.reg.addr, "--plain-http", "-o", "json"];
+    let target = format!("{}/rotation", s.reg.addr);
+    all[1] = &target;
+    all.extend(args);
+    let o = sigaudit(&all);
+    let report = stdout_json(&o);
+    common::assert_reason_codes(&report);
+    report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let sig = &i["signatures"][0];
+            (
+                i["repository"].as_str().unwrap().to_string(),
+                (
+                    i["status"].as_str().unwrap().to_string(),
+                    common::reason_codes(i),
+                    sig["signer"]["keyName"].clone(),
+                    sig["verification"]["reasons"].to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+const WINDOWS: &str = r#"
+[[keys]]
+path = "old.pub"
+name = "release-2025"
+not-after = 2025-12-31T23:59:59Z
+
+[[keys]]
+path = "new.pub"
+name = "release-2026"
+not-before = 2025-12-01
+"#;
+
+#[test]
+fn rotation_windows_are_judged_at_the_rekor_time_else_the_evaluation_time() {
+    let s = seed();
+    for (repo, key) in [
+        ("rotation/old-logged", "old"),
+        ("rotation/old-late", "old"),
+        ("rotation/old-bare", "old"),
+        ("rotation/new-logged", "new"),
+        ("rotation/new-bare", "new"),
+    ] {
+        assert!(openssl_verifies(&s, repo, key), "{repo}: openssl dgst -verify with {key}.pub");
+        assert!(!openssl_verifies(&s, repo, if key == "old" { "new" } else { "old" }), "{repo}");
+    }
+    assert_eq!(s.images["rotation/old-logged"]["integratedTime"], 1_748_736_000, "logged 2025-06-01");
+    assert_eq!(s.images.as_object().unwrap().len(), 5);
+    let cfg = config(&s.out, "windows.toml", WINDOWS);
+    let cfg = cfg.to_str().unwrap();
+
+    let got = scan(&s, &["--config", cfg, "--at", "2026-03-01T00:00:00Z"]);
+    let (status, codes, name, text) = &got["rotation/old-logged"];
+    assert_eq!(status, "verified", "logged in June 2025, inside the old key's window: {text}");
+    assert_eq!(name, "release-2025");
+    assert!(codes.contains(&"rekor-set-verified".to_string()) && text.contains("release-2025"), "{codes:?} {text}");
+    let (status, codes, name, text) = &got["rotation/old-late"];
+    assert_eq!((status.as_str(), name.as_str()), ("untrusted", Some("release-2025")), "{text}");
+    assert_eq!(codes.last().unwrap(), "key-outside-window");
+    assert!(text.contains("signed at 2026-01-01T00:00:00Z (verified time)"), "{text}");
+    let (status, codes, _, text) = &got["rotation/old-bare"];
+    assert_eq!(status, "untrusted", "no verified time: judged at --at, after the window: {text}");
+    assert_eq!(codes.last().unwrap(), "key-outside-window");
+    assert!(text.contains("judged at 2026-03-01T00:00:00Z"), "{text}");
+    for repo in ["rotation/new-logged", "rotation/new-bare"] {
+        let (status, _, name, text) = &got[repo];
+        assert_eq!((status.as_str(), name.as_str()), ("verified", Some("release-2026")), "{repo}: {text}");
+    }
+
+    // --at inside the old key's window and before the new one's.
+    let got = scan(&s, &["--config", cfg, "--at", "2025-07-01T00:00:00Z"]);
+    assert_eq!(got["rotation/old-bare"].0, "verified");
+    assert_eq!(got["rotation/new-bare"].0, "untrusted");
+    assert_eq!(got["rotation/new-bare"].1.last().unwrap(), "key-outside-window");
+    assert_eq!(got["rotation/old-logged"].0, "verified", "its Rekor time, not --at, dates it");
+
+    // --warn-expiring eleven days before the old key's window ends: its unlogged signature is
+    // flagged (judged at now, it will fall outside); the logged one is dated and stays verified.
+    let got = scan(&s, &["--config", cfg, "--at", "2025-12-20T00:00:00Z", "--warn-expiring", "30d"]);
+    let (status, codes, _, text) = &got["rotation/old-bare"];
+    assert_eq!(status, "verified", "{text}");
+    assert_eq!(codes.last().unwrap(), "expiring-soon");
+    assert!(text.contains("release-2025") && text.contains("2025-12-31T23:59:59Z"), "{text}");
+    for repo in ["rotation/old-logged", "rotation/new-bare", "rotation/new-logged"] {
+        assert!(!got[repo].1.contains(&"expiring-soon".to_string()), "{repo}: {:?}", got[repo].1);
+    }
+    let target = format!("{}/rotation", s.reg.addr);
+    let o = sigaudit([
+        "registry",
+        &target,
+        "--plain-http",
+        "-o",
+        "json",
+        "--config",
+        cfg,
+        "--at",
+        "2025-12-20T00:00:00Z",
+        "--warn-expiring",
+        "30d",
+        "--fail-on",
+        "expiring",
+    ]);
+    assert_eq!(stdout_json(&o)["summary"]["expiring"], 1);
+    assert_eq!(common::code(&o), 1, "--fail-on expiring");
+}
+
+#[test]
+fn revoked_keys_are_untrusted_or_for_a_compromise_invalid() {
+    let s = seed();
+    let superseded = WINDOWS.replace(
+        "not-after = 2025-12-31T23:59:59Z",
+        "not-after = 2025-12-31T23:59:59Z\nrevoked = 2025-09-01T00:00:00Z\nreason = \"superseded\"",
+    );
+    let cfg = config(&s.out, "superseded.toml", &superseded);
+    let got = scan(&s, &["--config", cfg.to_str().unwrap(), "--at", "2026-03-01T00:00:00Z"]);
+    let (status, codes, _, text) = &got["rotation/old-logged"];
+    assert_eq!(status, "verified", "logged before the revocation, not a compromise: {text}");
+    assert_eq!(codes.last().unwrap(), "revoked-after-signing");
+    let (status, codes, _, text) = &got["rotation/old-bare"];
+    assert_eq!(status, "untrusted", "{text}");
+    assert_eq!(codes.last().unwrap(), "key-revoked");
+    assert!(text.contains("revoked on 2025-09-01T00:00:00Z (superseded)"), "{text}");
+
+    let compromised = superseded.replace("\"superseded\"", "\"keyCompromise\"");
+    let cfg = config(&s.out, "compromised.toml", &compromised);
+    let got = scan(&s, &["--config", cfg.to_str().unwrap(), "--at", "2026-03-01T00:00:00Z"]);
+    for repo in ["rotation/old-logged", "rotation/old-late", "rotation/old-bare"] {
+        let (status, codes, _, text) = &got[repo];
+        assert_eq!(status, "invalid", "{repo}: {text}");
+        assert_eq!(codes.last().unwrap(), "key-revoked", "{repo}");
+        assert!(openssl_verifies(&s, repo, "old"), "{repo}: the bytes verify; the key is what fails");
+    }
+    assert_eq!(got["rotation/new-bare"].0, "verified");
+
+    // The command line: --revoked-key, with and without a reason, beside --key for the new key.
+    let (old, new) = (s.out.join("old.pub"), s.out.join("new.pub"));
+    let kc = format!("keyCompromise:{}", old.display());
+    let root = s.out.join("trusted_root.json");
+    let base = ["--key", new.to_str().unwrap(), "--trusted-root", root.to_str().unwrap()];
+    let got = scan(&s, &[&base[..], &["--revoked-key", &kc]].concat());
+    assert_eq!(got["rotation/old-logged"].0, "invalid");
+    assert_eq!(got["rotation/new-logged"].0, "verified");
+    let got = scan(&s, &[&base[..], &["--revoked-key", old.to_str().unwrap()]].concat());
+    assert_eq!(got["rotation/old-logged"].0, "untrusted");
+    assert_eq!(got["rotation/old-logged"].1.last().unwrap(), "key-revoked");
+    // Without any life, the old key is just not given: its signatures do not verify with --key.
+    let got = scan(&s, &base);
+    assert_eq!(got["rotation/old-logged"].0, "invalid");
+    assert_eq!(got["rotation/old-logged"].1.last().unwrap(), "key-mismatch");
+}
