@@ -4,6 +4,7 @@ pub mod crypto;
 pub mod der;
 pub mod dn;
 pub mod fs;
+pub mod k8s;
 pub mod notation_trust;
 pub mod oci;
 pub mod pki;

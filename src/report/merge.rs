@@ -107,7 +107,7 @@ pub fn read(source: &str, text: &str) -> Result<Input, String> {
                 input.notes = r.notes.unwrap_or_default();
                 return Ok(input);
             }
-            ("registry", false) => {}
+            ("registry" | "cluster", false) => {}
             (kind, _) => return Err(format!("a report of kind {kind:?} holding files: not a registry report")),
         }
         input.scan = Some(r.scan);

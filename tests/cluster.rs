@@ -1,0 +1,426 @@
+//! `sigaudit cluster`: the pods of testdata/k8s (written in the shape `kubectl get pods -A -o
+//! json` prints: Deployment → ReplicaSet, StatefulSet, DaemonSet, CronJob → Job and bare pods;
+//! init and ephemeral containers; every `imageID` spelling; pending pods without statuses; two
+//! pods running one digest) run images seeded into a real registry (Debian's docker-registry on
+//! 127.0.0.1, seeded by scripts/seed_registry.py). The PodList is made at test time from the
+//! template, with the registry's random port and the digests the seeder pushed.
+//!
+//! The live path: no Kubernetes API server can run on these machines (it needs etcd, a container
+//! runtime and nodes), so tests/support/k8s_api.py, a loopback HTTPS server (Python's ssl, an
+//! openssl-made certificate), answers the API paths the client calls with the same PodList,
+//! paged with `limit`/`continue`, and checks the bearer token. Everything else is real: the
+//! kubeconfig with its CA and token, TLS, the registry, the signatures.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+const TOKEN: &str = "sigaudit-test-token-5c1e";
+
+/// The template with the registry's address, the seeded digests and `extra` placeholders filled in.
+fn fill(template: &str, reg: &str, seeded: &Seeded, extra: &[(&str, &str)]) -> String {
+    let mut text = template.replace("{{REGISTRY}}", reg);
+    for (k, v) in extra {
+        text = text.replace(k, v);
+    }
+    while let Some(start) = text.find("{{DIGEST ") {
+        let end = start + text[start..].find("}}").expect("closed placeholder");
+        let (repo, tag) = text[start + 9..end].split_once(':').expect("REPO:TAG");
+        let digest = seeded.digest(repo, tag);
+        text.replace_range(start..end + 2, &digest);
+    }
+    assert!(!text.contains("{{"), "a placeholder is left");
+    text
+}
+
+fn pods_file(dir: &Path, reg: &str, seeded: &Seeded) -> PathBuf {
+    let template = std::fs::read_to_string(repo_root().join("testdata/k8s/pods.json.tmpl")).unwrap();
+    let path = dir.join("pods.json");
+    std::fs::write(&path, fill(&template, reg, seeded, &[])).unwrap();
+    path
+}
+
+fn run_json(args: &[&str]) -> Value {
+    let o = sigaudit(args);
+    assert!(code(&o) == 0 || code(&o) == 1, "exit {}: {}", code(&o), String::from_utf8_lossy(&o.stderr));
+    stdout_json(&o)
+}
+
+/// (namespace, pod, container) → the workload entry.
+fn by_container(report: &Value) -> BTreeMap<(String, String, String), Value> {
+    report["workloads"]
+        .as_array()
+        .expect("a workloads section")
+        .iter()
+        .map(|w| {
+            let s = |k: &str| w[k].as_str().unwrap().to_string();
+            ((s("namespace"), s("pod"), s("container")), w.clone())
+        })
+        .collect()
+}
+
+fn key(ns: &str, pod: &str, c: &str) -> (String, String, String) {
+    (ns.into(), pod.into(), c.into())
+}
+
+/// (namespace, pod, container).
+type Key = (String, String, String);
+/// Owner, container type, state, the image whose digest runs (None: not known), drift.
+type Want = (&'static str, &'static str, &'static str, Option<&'static str>, Value);
+
+/// What each container of the fixtures must say: owner, type, state, the image whose digest
+/// runs (repository:tag as seeded, None: not known), and drift while no tag has moved.
+fn expected() -> Vec<(Key, Want)> {
+    let none = Value::Null;
+    vec![
+        (
+            key("shop", "web-7c9d8b6f5-abcde", "web"),
+            ("Deployment/web", "container", "running", Some("apps/web:v1"), false.into()),
+        ),
+        (
+            key("shop", "web-7c9d8b6f5-abcde", "migrate"),
+            ("Deployment/web", "init", "terminated", Some("apps/batch:v1"), false.into()),
+        ),
+        (
+            key("shop", "web-7c9d8b6f5-abcde", "debugger"),
+            ("Deployment/web", "ephemeral", "running", Some("apps/unsigned:v1"), false.into()),
+        ),
+        (
+            key("shop", "web-7c9d8b6f5-fghij", "web"),
+            ("Deployment/web", "container", "running", Some("apps/web:v1"), false.into()),
+        ),
+        (
+            key("shop", "web-7c9d8b6f5-fghij", "migrate"),
+            ("Deployment/web", "init", "terminated", Some("apps/batch:v1"), false.into()),
+        ),
+        (key("shop", "web-7c9d8b6f5-pend1", "web"), ("Deployment/web", "container", "not-started", None, none.clone())),
+        (key("shop", "web-7c9d8b6f5-pend1", "migrate"), ("Deployment/web", "init", "not-started", None, none.clone())),
+        (
+            key("shop", "api-5f6b7c8d9-xyz12", "api"),
+            ("Deployment/api", "container", "running", Some("apps/api:v1"), false.into()),
+        ),
+        (key("shop", "api-5f6b7c8d9-wait1", "api"), ("Deployment/api", "container", "waiting", None, none.clone())),
+        (key("data", "db-0", "db"), ("StatefulSet/db", "container", "running", Some("apps/worker:v1"), false.into())),
+        (
+            key("ops", "node-agent-x7k2p", "agent"),
+            ("DaemonSet/node-agent", "container", "running", Some("platform/multi:v1"), false.into()),
+        ),
+        // Pinned by digest: no tag to drift.
+        (
+            key("ops", "backup-29412345-q8w7e", "backup"),
+            ("CronJob/backup", "container", "terminated", Some("apps/api:v1"), none.clone()),
+        ),
+        (
+            key("ops", "debug-shell", "shell"),
+            ("Pod/debug-shell", "container", "running", Some("apps/web:v1"), false.into()),
+        ),
+    ]
+}
+
+/// The status each seeded image has, by the seeder's own expectations (independent of us).
+fn seeded_status(seeded: &Seeded, repo: &str, digest: &str) -> String {
+    let images = seeded.expected["images"].as_array().unwrap();
+    let i = images.iter().find(|i| i["repository"] == repo && i["digest"] == digest).expect("seeded image");
+    i["status"].as_str().unwrap().to_string()
+}
+
+/// The report's workloads are the expected ones, each with the status of its running digest as
+/// the seeder expects it and as `sigaudit image` reports it; every digest is verified once.
+fn assert_workloads(report: &Value, reg: &Registry, seeded: &Seeded, via_api: bool) {
+    let got = by_container(report);
+    let want = expected();
+    assert_eq!(got.len(), want.len(), "containers: {:#?}", got.keys().collect::<Vec<_>>());
+    let mut digests = BTreeSet::new();
+    for (k, (owner, kind, state, image, drift)) in &want {
+        let w = got.get(k).unwrap_or_else(|| panic!("no workload {k:?}"));
+        let what = format!("{k:?}: {w:#}");
+        assert_eq!(
+            format!("{}/{}", w["owner"]["kind"].as_str().unwrap(), w["owner"]["name"].as_str().unwrap()),
+            *owner,
+            "{what}"
+        );
+        assert_eq!(w["containerType"], *kind, "{what}");
+        assert_eq!(w["state"], *state, "{what}");
+        assert_eq!(w.get("drift").cloned().unwrap_or(Value::Null), *drift, "{what}");
+        match image {
+            Some(image) => {
+                let (repo, tag) = image.split_once(':').unwrap();
+                let digest = seeded.digest(repo, tag);
+                assert_eq!(
+                    (w["registry"].as_str(), w["repository"].as_str(), w["digest"].as_str()),
+                    (Some(reg.addr.as_str()), Some(repo), Some(digest.as_str())),
+                    "{what}"
+                );
+                assert_eq!(w["status"].as_str().unwrap(), seeded_status(seeded, repo, &digest), "{what}");
+                digests.insert((repo.to_string(), digest));
+            }
+            None => {
+                // Not known is never `unsigned`: no digest, no status.
+                assert!(w.get("digest").is_none() && w.get("status").is_none(), "{what}");
+            }
+        }
+        let via = w["owner"]["via"].as_str().unwrap();
+        let expected_via = match (owner.split('/').next().unwrap(), via_api) {
+            ("Deployment" | "CronJob", true) => "api",
+            ("Deployment" | "CronJob", false) => "name",
+            ("Pod", _) => "pod",
+            _ => "ownerReferences",
+        };
+        assert_eq!(via, expected_via, "{what}");
+    }
+    // Each distinct digest once, however many pods run it.
+    let images = report["images"].as_array().unwrap();
+    let listed: Vec<(String, String)> = images
+        .iter()
+        .map(|i| (i["repository"].as_str().unwrap().to_string(), i["digest"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(listed.len(), digests.len(), "{listed:#?}");
+    assert_eq!(listed.iter().cloned().collect::<BTreeSet<_>>(), digests);
+    // The verdicts are those of `sigaudit image` for each digest.
+    let refs: Vec<String> = digests.iter().map(|(r, d)| format!("{}/{r}@{d}", reg.addr)).collect();
+    let mut args = vec!["image", "--plain-http", "-o", "json"];
+    args.extend(refs.iter().map(String::as_str));
+    let image_report = run_json(&args);
+    for i in image_report["images"].as_array().unwrap() {
+        let (repo, digest) = (i["repository"].as_str().unwrap(), i["digest"].as_str().unwrap());
+        let ours = images.iter().find(|x| x["repository"] == repo && x["digest"] == digest).unwrap();
+        assert_eq!(ours["status"], i["status"], "{repo}@{digest}");
+        for w in got.values().filter(|w| w["digest"] == digest) {
+            assert_eq!(w["status"], i["status"], "{w:#}");
+        }
+    }
+    let s = &report["summary"]["workloads"];
+    assert_eq!(
+        (s["pods"].as_u64(), s["containers"].as_u64(), s["digestUnknown"].as_u64()),
+        (Some(9), Some(13), Some(3)),
+        "{s}"
+    );
+}
+
+/// Point a tag of the registry at another manifest of its repository, as a push would.
+fn move_tag(reg: &Registry, repo: &str, tag: &str, to: &str) {
+    let accept = "application/vnd.oci.image.manifest.v1+json";
+    let (status, body) = http(&reg.addr, "GET", &format!("/v2/{repo}/manifests/{to}"), &[("Accept", accept)], b"");
+    assert_eq!(status, 200);
+    let (status, _) =
+        http(&reg.addr, "PUT", &format!("/v2/{repo}/manifests/{tag}"), &[("Content-Type", accept)], &body);
+    assert_eq!(status, 201, "moving {repo}:{tag}");
+    assert_eq!(reg.tag_digest(repo, tag), to);
+}
+
+#[test]
+fn a_pods_file_reports_every_container_with_its_running_digest_owner_and_verdict() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let dir = tempfile::tempdir().unwrap();
+    let pods = pods_file(dir.path(), &reg.addr, &seeded);
+    let pods_arg = pods.to_str().unwrap();
+    let report = run_json(&["cluster", "--pods-file", pods_arg, "--plain-http", "-o", "json"]);
+    assert_eq!(report["scan"]["kind"], "cluster");
+    assert_eq!(report["scan"]["complete"], true, "{:#}", report["errors"]);
+    assert_workloads(&report, &reg, &seeded, false);
+    let w = by_container(&report);
+    let web = &w[&key("shop", "web-7c9d8b6f5-abcde", "web")];
+    assert_eq!(web["controlledBy"], "ReplicaSet/web-7c9d8b6f5");
+    assert_eq!(web["image"], format!("{}/apps/web:v1", reg.addr));
+    let debugger = &w[&key("shop", "web-7c9d8b6f5-abcde", "debugger")];
+    assert!(debugger["notes"][0].as_str().unwrap().contains("without a repository"), "{debugger:#}");
+
+    // Exit codes over the containers' statuses.
+    let exit = |fail_on: &str| {
+        code(&sigaudit(["cluster", "--pods-file", pods_arg, "--plain-http", "-o", "json", "--fail-on", fail_on]))
+    };
+    assert_eq!(exit("invalid"), 1, "apps/batch and apps/worker run and are invalid");
+    assert_eq!(exit("unsigned"), 1, "the ephemeral debugger runs an unsigned image");
+    assert_eq!(exit("unsupported"), 0);
+
+    // Standard input, NDJSON (the containers in the closing line) and the table by namespace.
+    let mut child = sigaudit_cmd(["cluster", "--pods-file", "-", "--plain-http", "-o", "ndjson"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &std::fs::read(&pods).unwrap()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let last: Value = serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(last["workloads"].as_array().unwrap().len(), 13);
+    let o = sigaudit(["cluster", "--pods-file", pods_arg, "--plain-http"]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    for text in [
+        "Namespace data:",
+        "Namespace ops:",
+        "Namespace shop:",
+        "Deployment/web",
+        "CronJob/backup",
+        "StatefulSet/db",
+        "(not-started)",
+        "migrate (init)",
+        "(ephemeral)",
+        "Workloads: 13 containers in 9 pods",
+    ] {
+        assert!(table.contains(text), "{text:?} not in\n{table}");
+    }
+    let data = table.find("Namespace data:").unwrap();
+    assert!(data < table.find("Namespace ops:").unwrap() && data < table.find("Namespace shop:").unwrap());
+    // The other formats take a cluster report without failing.
+    for format in ["wide", "csv", "sarif", "junit", "prometheus", "html", "sigscan-json"] {
+        let o = sigaudit(["cluster", "--pods-file", pods_arg, "--plain-http", "-o", format]);
+        assert_eq!(code(&o), 0, "{format}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+
+    // The tag apps/api:v1 is pushed anew after the pod started: the pod still runs the old
+    // digest (and its verdict), the drift flag says the tag now means another image.
+    let untagged = seeded.expected["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["repository"] == "apps/api" && i["tags"].as_array().unwrap().is_empty())
+        .unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    move_tag(&reg, "apps/api", "v1", &untagged);
+    let report = run_json(&["cluster", "--pods-file", pods_arg, "--plain-http", "-o", "json"]);
+    let w = by_container(&report);
+    let api = &w[&key("shop", "api-5f6b7c8d9-xyz12", "api")];
+    assert_eq!((api["drift"].as_bool(), api["tagDigest"].as_str()), (Some(true), Some(untagged.as_str())), "{api:#}");
+    assert_eq!(api["digest"].as_str().unwrap(), seeded_status_digest(&seeded), "the running digest, not the tag's");
+    assert_eq!(api["status"], "untrusted");
+    assert_eq!(w[&key("ops", "backup-29412345-q8w7e", "backup")].get("drift"), None, "pinned by digest");
+    assert_eq!(report["summary"]["workloads"]["drifted"], 1);
+}
+
+/// apps/api:v1 as seeded (before the tag moved).
+fn seeded_status_digest(seeded: &Seeded) -> String {
+    seeded.digest("apps/api", "v1")
+}
+
+/// The loopback API server, killed when dropped.
+struct Api {
+    child: Child,
+    addr: String,
+    log: PathBuf,
+    ca: PathBuf,
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Api {
+    fn start(dir: &Path, pods: &Path, objects: &Path) -> Api {
+        let certs = dir.join("api-tls");
+        std::fs::create_dir_all(&certs).unwrap();
+        let (ca, cert, key) = openssl_server_cert(&certs);
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let log = dir.join("api.log");
+        let python = std::env::var("SIGAUDIT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+        let child = Command::new(python)
+            .arg(repo_root().join("tests/support/k8s_api.py"))
+            .arg(port.to_string())
+            .args([&cert, &key])
+            .arg(TOKEN)
+            .args([pods, objects, &log])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start tests/support/k8s_api.py");
+        let addr = format!("127.0.0.1:{port}");
+        wait_port(&addr);
+        Api { child, addr, log, ca }
+    }
+
+    /// A kubeconfig whose current context has a wrong token, and a context `audit` with the right
+    /// one; both trust the server's CA (embedded, base64).
+    fn kubeconfig(&self, dir: &Path, ca: &Path) -> PathBuf {
+        use base64::Engine;
+        let ca = base64::engine::general_purpose::STANDARD.encode(std::fs::read(ca).unwrap());
+        let text = format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: stale\nclusters:\n- name: test\n  cluster:\n    server: https://{addr}\n    certificate-authority-data: {ca}\ncontexts:\n- name: stale\n  context:\n    cluster: test\n    user: stale\n- name: audit\n  context:\n    cluster: test\n    user: auditor\n    namespace: shop\nusers:\n- name: stale\n  user:\n    token: not-the-token\n- name: auditor\n  user:\n    token: {TOKEN}\n",
+            addr = self.addr
+        );
+        let path = dir.join(format!("kubeconfig-{}", std::fs::read_dir(dir).unwrap().count()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn requests(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log).unwrap_or_default().lines().map(str::to_string).collect()
+    }
+}
+
+#[test]
+fn the_live_api_over_https_with_the_kubeconfig_ca_and_token_pages_and_selects() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let dir = tempfile::tempdir().unwrap();
+    let pods = pods_file(dir.path(), &reg.addr, &seeded);
+    let template = std::fs::read_to_string(repo_root().join("testdata/k8s/objects.json.tmpl")).unwrap();
+    let objects = dir.path().join("objects.json");
+    std::fs::write(&objects, fill(&template, &reg.addr, &seeded, &[("{{DOCKERCONFIGJSON}}", "e30=")])).unwrap();
+    let api = Api::start(dir.path(), &pods, &objects);
+    let kubeconfig = api.kubeconfig(dir.path(), &api.ca);
+    let k = kubeconfig.to_str().unwrap();
+
+    // All namespaces, four pods a page: three pages, the second and third asked with `continue`.
+    let report = run_json(&[
+        "cluster",
+        "-A",
+        "--kubeconfig",
+        k,
+        "--context",
+        "audit",
+        "--chunk-size",
+        "4",
+        "--plain-http",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(report["scan"]["complete"], true, "{:#}", report["errors"]);
+    assert_workloads(&report, &reg, &seeded, true);
+    let lists: Vec<String> = api.requests().into_iter().filter(|r| r.starts_with("GET /api/v1/pods?")).collect();
+    assert_eq!(lists.len(), 3, "{lists:#?}");
+    assert!(
+        !lists[0].contains("continue=") && lists[1].contains("continue=") && lists[2].contains("continue="),
+        "{lists:#?}"
+    );
+    assert!(lists.iter().all(|l| l.contains("limit=4")), "{lists:#?}");
+    // The ReplicaSets' and the Job's owners were read from the API, each once.
+    let owners: Vec<String> = api.requests().into_iter().filter(|r| r.starts_with("GET /apis/")).collect();
+    assert_eq!(owners.len(), 3, "{owners:#?}");
+    // No secret is read unless asked.
+    assert!(!api.requests().iter().any(|r| r.contains("/secrets/")));
+
+    // The context's namespace (shop) by default, and a label selector.
+    let report =
+        run_json(&["cluster", "--kubeconfig", k, "--context", "audit", "-l", "app=web", "--plain-http", "-o", "json"]);
+    let pods: BTreeSet<String> = by_container(&report).keys().map(|(_, p, _)| p.clone()).collect();
+    assert_eq!(pods, ["web-7c9d8b6f5-abcde", "web-7c9d8b6f5-fghij", "web-7c9d8b6f5-pend1"].map(String::from).into());
+    assert!(api
+        .requests()
+        .iter()
+        .any(|r| r.starts_with("GET /api/v1/namespaces/shop/pods?") && r.contains("labelSelector=app%3Dweb")));
+
+    // The current context's token is refused (the server checks it): a clear error, exit 2.
+    let o = sigaudit(["cluster", "-A", "--kubeconfig", k, "--plain-http"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 2, "{stderr}");
+    assert!(stderr.contains("HTTP 401") && stderr.contains("does not accept these credentials"), "{stderr}");
+
+    // A kubeconfig trusting another CA: the server's certificate is refused.
+    let other = dir.path().join("other-ca");
+    std::fs::create_dir_all(&other).unwrap();
+    let (other_ca, _, _) = openssl_server_cert(&other);
+    let wrong_ca = api.kubeconfig(dir.path(), &other_ca);
+    let o =
+        sigaudit(["cluster", "-A", "--kubeconfig", wrong_ca.to_str().unwrap(), "--context", "audit", "--plain-http"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 2, "{stderr}");
+    assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+}
