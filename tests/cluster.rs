@@ -130,7 +130,7 @@ fn seeded_status(seeded: &Seeded, repo: &str, digest: &str) -> String {
 
 /// The report's workloads are the expected ones, each with the status of its running digest as
 /// the seeder expects it and as `sigaudit image` reports it; every digest is verified once.
-fn assert_workloads(report: &Value, reg: &Registry, seeded: &Seeded, via_api: bool) {
+fn assert_workloads(report: &Value, reg: &Registry, seeded: &Seeded, via_api: bool, image_args: &[&str]) {
     let got = by_container(report);
     let want = expected();
     assert_eq!(got.len(), want.len(), "containers: {:#?}", got.keys().collect::<Vec<_>>());
@@ -183,6 +183,7 @@ fn assert_workloads(report: &Value, reg: &Registry, seeded: &Seeded, via_api: bo
     // The verdicts are those of `sigaudit image` for each digest.
     let refs: Vec<String> = digests.iter().map(|(r, d)| format!("{}/{r}@{d}", reg.addr)).collect();
     let mut args = vec!["image", "--plain-http", "-o", "json"];
+    args.extend(image_args);
     args.extend(refs.iter().map(String::as_str));
     let image_report = run_json(&args);
     for i in image_report["images"].as_array().unwrap() {
@@ -222,7 +223,7 @@ fn a_pods_file_reports_every_container_with_its_running_digest_owner_and_verdict
     let report = run_json(&["cluster", "--pods-file", pods_arg, "--plain-http", "-o", "json"]);
     assert_eq!(report["scan"]["kind"], "cluster");
     assert_eq!(report["scan"]["complete"], true, "{:#}", report["errors"]);
-    assert_workloads(&report, &reg, &seeded, false);
+    assert_workloads(&report, &reg, &seeded, false, &[]);
     let w = by_container(&report);
     let web = &w[&key("shop", "web-7c9d8b6f5-abcde", "web")];
     assert_eq!(web["controlledBy"], "ReplicaSet/web-7c9d8b6f5");
@@ -361,9 +362,7 @@ fn the_live_api_over_https_with_the_kubeconfig_ca_and_token_pages_and_selects() 
     let seeded = reg.seed(false);
     let dir = tempfile::tempdir().unwrap();
     let pods = pods_file(dir.path(), &reg.addr, &seeded);
-    let template = std::fs::read_to_string(repo_root().join("testdata/k8s/objects.json.tmpl")).unwrap();
-    let objects = dir.path().join("objects.json");
-    std::fs::write(&objects, fill(&template, &reg.addr, &seeded, &[("{{DOCKERCONFIGJSON}}", "e30=")])).unwrap();
+    let objects = objects_file(dir.path(), &reg.addr, &seeded, &serde_json::json!({}));
     let api = Api::start(dir.path(), &pods, &objects);
     let kubeconfig = api.kubeconfig(dir.path(), &api.ca);
     let k = kubeconfig.to_str().unwrap();
@@ -383,7 +382,7 @@ fn the_live_api_over_https_with_the_kubeconfig_ca_and_token_pages_and_selects() 
         "json",
     ]);
     assert_eq!(report["scan"]["complete"], true, "{:#}", report["errors"]);
-    assert_workloads(&report, &reg, &seeded, true);
+    assert_workloads(&report, &reg, &seeded, true, &[]);
     let lists: Vec<String> = api.requests().into_iter().filter(|r| r.starts_with("GET /api/v1/pods?")).collect();
     assert_eq!(lists.len(), 3, "{lists:#?}");
     assert!(
@@ -423,4 +422,107 @@ fn the_live_api_over_https_with_the_kubeconfig_ca_and_token_pages_and_selects() 
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(code(&o), 2, "{stderr}");
     assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+}
+
+/// The fixtures' objects for the API: the owners, and a pull secret holding `auths`.
+fn objects_file(dir: &Path, reg: &str, seeded: &Seeded, auths: &Value) -> PathBuf {
+    use base64::Engine;
+    let config = base64::engine::general_purpose::STANDARD.encode(serde_json::json!({ "auths": auths }).to_string());
+    let template = std::fs::read_to_string(repo_root().join("testdata/k8s/objects.json.tmpl")).unwrap();
+    let path = dir.join("objects.json");
+    std::fs::write(&path, fill(&template, reg, seeded, &[("{{DOCKERCONFIGJSON}}", &config)])).unwrap();
+    path
+}
+
+#[test]
+fn pull_secrets_of_the_cluster_are_read_only_when_asked() {
+    const USER: &str = "puller";
+    const PASSWORD: &str = "k8s-Pull-77x";
+    let mut reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let dir = tempfile::tempdir().unwrap();
+    // The same storage behind Basic auth (a new port): only the pull secret's credentials open it.
+    let htpasswd = htpasswd(dir.path(), USER, PASSWORD);
+    reg.restart_secured(Security { tls: None, htpasswd: Some(htpasswd), token: None });
+    let pods = pods_file(dir.path(), &reg.addr, &seeded);
+    use base64::Engine;
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    let objects = objects_file(dir.path(), &reg.addr, &seeded, &serde_json::json!({ &reg.addr: { "auth": auth } }));
+    let api = Api::start(dir.path(), &pods, &objects);
+    let kubeconfig = api.kubeconfig(dir.path(), &api.ca);
+    let base = [
+        "cluster",
+        "-A",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--context",
+        "audit",
+        "--plain-http",
+        "-o",
+        "json",
+    ];
+
+    // Not asked: no secret is read, and what could not be looked at is `error`, never `unsigned`.
+    let o = sigaudit(base);
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    assert!(!api.requests().iter().any(|r| r.contains("/secrets/") || r.contains("/serviceaccounts/")));
+    for w in by_container(&report).values().filter(|w| w.get("digest").is_some()) {
+        assert_eq!(w["status"], "error", "{w:#}");
+        assert!(w["notes"].to_string().contains("requires credentials"), "{w:#}");
+    }
+
+    // Asked: the pods' and service accounts' pull secrets are read, and every verdict is right.
+    let mut args = base.to_vec();
+    args.push("--use-pull-secrets");
+    let report = run_json(&args);
+    assert_eq!(report["scan"]["complete"], true, "{:#}", report["errors"]);
+    assert_workloads(&report, &reg, &seeded, true, &["--username", USER, "--password", PASSWORD]);
+    let read = api.requests();
+    assert!(read.iter().any(|r| r == "GET /api/v1/namespaces/data/secrets/regcred"), "{read:#?}");
+    assert!(read.iter().any(|r| r == "GET /api/v1/namespaces/data/serviceaccounts/db"), "{read:#?}");
+    assert!(!String::from_utf8_lossy(&sigaudit(&args).stdout).contains(PASSWORD), "the password is not reported");
+}
+
+/// Run as a Job in the cluster: no kubeconfig, `KUBERNETES_SERVICE_HOST`/`_PORT` and the service
+/// account's token, CA and namespace mounted at /var/run/secrets/kubernetes.io/serviceaccount.
+/// The mount is made in a private mount namespace (util-linux `unshare`; a tmpfs over /run seen
+/// by sigaudit alone), so the machine's own /run is not touched.
+#[test]
+fn in_a_pod_the_service_account_is_used() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let dir = tempfile::tempdir().unwrap();
+    let pods = pods_file(dir.path(), &reg.addr, &seeded);
+    let objects = objects_file(dir.path(), &reg.addr, &seeded, &serde_json::json!({}));
+    let api = Api::start(dir.path(), &pods, &objects);
+    let account = dir.path().join("serviceaccount");
+    std::fs::create_dir_all(&account).unwrap();
+    std::fs::copy(&api.ca, account.join("ca.crt")).unwrap();
+    std::fs::write(account.join("token"), TOKEN).unwrap();
+    std::fs::write(account.join("namespace"), "ops").unwrap();
+    let unshare = ["/usr/bin/unshare", "/bin/unshare"].into_iter().find(|p| Path::new(p).exists());
+    let unshare = unshare.expect("unshare is missing: apt-get install util-linux (./scripts/setup.sh)");
+    let bin = std::env::var("SIGAUDIT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sigaudit").into());
+    let script = format!(
+        "mount -t tmpfs sigaudit-test /run && mkdir -p /run/secrets/kubernetes.io && cp -r '{}' /run/secrets/kubernetes.io/serviceaccount && exec '{bin}' cluster --plain-http -o json",
+        account.display()
+    );
+    let mut cmd = Command::new(unshare);
+    cmd.args(["-m", "--propagation", "private", "sh", "-c", &script]);
+    isolate(&mut cmd);
+    let (host, port) = api.addr.split_once(':').unwrap();
+    let o = cmd
+        .env("KUBERNETES_SERVICE_HOST", host)
+        .env("KUBERNETES_SERVICE_PORT", port)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    // The service account's namespace by default.
+    let namespaces: BTreeSet<String> = by_container(&report).keys().map(|(ns, _, _)| ns.clone()).collect();
+    assert_eq!(namespaces, BTreeSet::from(["ops".to_string()]));
+    assert_eq!(report["workloads"].as_array().unwrap().len(), 3);
+    assert!(api.requests().iter().any(|r| r.starts_with("GET /api/v1/namespaces/ops/pods?")));
 }

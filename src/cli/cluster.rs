@@ -236,7 +236,7 @@ fn judge(p: Planned, seen: &Seen, unreachable: &BTreeMap<String, String>, drift:
         None => {
             w.status = Some(Status::Error);
             let why = match (unreachable.get(&host), seen.errors.get(&(host.clone(), repository, digest))) {
-                (Some(m), _) => format!("the registry does not answer: {m}"),
+                (Some(m), _) => format!("the registry could not be reached: {m}"),
                 (None, Some(m)) => m.clone(),
                 (None, None) => "not examined: the scan stopped before it".into(),
             };
