@@ -202,15 +202,26 @@ fn assert_workloads(report: &Value, reg: &Registry, seeded: &Seeded, via_api: bo
     );
 }
 
-/// Point a tag of the registry at another manifest of its repository, as a push would.
-fn move_tag(reg: &Registry, repo: &str, tag: &str, to: &str) {
-    let accept = "application/vnd.oci.image.manifest.v1+json";
-    let (status, body) = http(&reg.addr, "GET", &format!("/v2/{repo}/manifests/{to}"), &[("Accept", accept)], b"");
+/// Push the image `from_repo:from_tag` to `repo:tag`, as `docker push` of another image to that
+/// tag does: its blobs mounted across repositories, its manifest put under the tag. Returns its
+/// digest.
+fn push_over(reg: &Registry, from_repo: &str, from_tag: &str, repo: &str, tag: &str) -> String {
+    let media = "application/vnd.oci.image.manifest.v1+json";
+    let (status, body) =
+        http(&reg.addr, "GET", &format!("/v2/{from_repo}/manifests/{from_tag}"), &[("Accept", media)], b"");
     assert_eq!(status, 200);
-    let (status, _) =
-        http(&reg.addr, "PUT", &format!("/v2/{repo}/manifests/{tag}"), &[("Content-Type", accept)], &body);
-    assert_eq!(status, 201, "moving {repo}:{tag}");
-    assert_eq!(reg.tag_digest(repo, tag), to);
+    let manifest: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(manifest["mediaType"], media);
+    let blobs = std::iter::once(&manifest["config"]).chain(manifest["layers"].as_array().unwrap());
+    for b in blobs {
+        let digest = b["digest"].as_str().unwrap();
+        let path = format!("/v2/{repo}/blobs/uploads/?mount={digest}&from={from_repo}");
+        let (status, _) = http(&reg.addr, "POST", &path, &[], b"");
+        assert_eq!(status, 201, "mounting {digest} into {repo}");
+    }
+    let (status, _) = http(&reg.addr, "PUT", &format!("/v2/{repo}/manifests/{tag}"), &[("Content-Type", media)], &body);
+    assert_eq!(status, 201, "pushing over {repo}:{tag}");
+    reg.tag_digest(repo, tag)
 }
 
 #[test]
@@ -273,31 +284,30 @@ fn a_pods_file_reports_every_container_with_its_running_digest_owner_and_verdict
         assert_eq!(code(&o), 0, "{format}: {}", String::from_utf8_lossy(&o.stderr));
     }
 
-    // The tag apps/api:v1 is pushed anew after the pod started: the pod still runs the old
-    // digest (and its verdict), the drift flag says the tag now means another image.
-    let untagged = seeded.expected["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["repository"] == "apps/api" && i["tags"].as_array().unwrap().is_empty())
-        .unwrap()["digest"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    move_tag(&reg, "apps/api", "v1", &untagged);
+    // Another image is pushed to apps/api:v1 after the pod started: an unsigned one, as
+    // `sigaudit image` says of the tag now. The pod still runs the old digest, and its container
+    // keeps that digest's verdict; the drift flag says the tag now means another image.
+    let running = seeded.digest("apps/api", "v1");
+    let pushed = push_over(&reg, "apps/unsigned", "v1", "apps/api", "v1");
+    assert_ne!(pushed, running);
+    let tag_now = run_json(&["image", "--plain-http", "-o", "json", &format!("{}/apps/api:v1", reg.addr)]);
+    assert_eq!(
+        (tag_now["images"][0]["digest"].as_str(), tag_now["images"][0]["status"].as_str()),
+        (Some(pushed.as_str()), Some("unsigned"))
+    );
     let report = run_json(&["cluster", "--pods-file", pods_arg, "--plain-http", "-o", "json"]);
     let w = by_container(&report);
     let api = &w[&key("shop", "api-5f6b7c8d9-xyz12", "api")];
-    assert_eq!((api["drift"].as_bool(), api["tagDigest"].as_str()), (Some(true), Some(untagged.as_str())), "{api:#}");
-    assert_eq!(api["digest"].as_str().unwrap(), seeded_status_digest(&seeded), "the running digest, not the tag's");
-    assert_eq!(api["status"], "untrusted");
+    assert_eq!((api["drift"].as_bool(), api["tagDigest"].as_str()), (Some(true), Some(pushed.as_str())), "{api:#}");
+    assert_eq!(
+        (api["digest"].as_str(), api["status"].as_str()),
+        (Some(running.as_str()), Some("untrusted")),
+        "what runs, not what the tag says"
+    );
     assert_eq!(w[&key("ops", "backup-29412345-q8w7e", "backup")].get("drift"), None, "pinned by digest");
     assert_eq!(report["summary"]["workloads"]["drifted"], 1);
-}
-
-/// apps/api:v1 as seeded (before the tag moved).
-fn seeded_status_digest(seeded: &Seeded) -> String {
-    seeded.digest("apps/api", "v1")
+    let o = sigaudit(["cluster", "--pods-file", pods_arg, "--plain-http", "-o", "wide"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("moved: sha256:"), "the table shows the drift");
 }
 
 /// The loopback API server, killed when dropped.
@@ -525,4 +535,54 @@ fn in_a_pod_the_service_account_is_used() {
     assert_eq!(namespaces, BTreeSet::from(["ops".to_string()]));
     assert_eq!(report["workloads"].as_array().unwrap().len(), 3);
     assert!(api.requests().iter().any(|r| r.starts_with("GET /api/v1/namespaces/ops/pods?")));
+}
+
+/// Bad input is a clear error (exit 2) and never a panic; a container whose running image cannot
+/// be named is `error` (the scan goes on), never `unsigned`.
+#[test]
+fn bad_pods_and_unreadable_image_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    for (text, said) in [
+        ("not json", "not JSON"),
+        (r#"{"kind": "DeploymentList", "items": []}"#, "is not a list of pods"),
+        (r#"{"kind": "List", "items": [{"kind": "Service", "metadata": {"name": "x"}}]}"#, "not a Pod"),
+    ] {
+        let o = sigaudit(["cluster", "--pods-file", &write("bad.json", text)]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(code(&o), 2, "{text}: {stderr}");
+        assert!(stderr.contains(said) && !stderr.contains("panicked"), "{text}: {stderr}");
+    }
+    let o = sigaudit(["cluster", "--pods-file", &dir.path().join("missing.json").display().to_string()]);
+    assert_eq!(code(&o), 2);
+    let o = sigaudit(["cluster", "--kubeconfig", &write("kubeconfig", "current-context: [")]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 2, "{stderr}");
+    assert!(stderr.contains("kubeconfig"), "{stderr}");
+
+    // A runtime's image ID sigaudit cannot read, and a bare digest with no usable spec image.
+    let odd = r#"{"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": [{"metadata": {"name": "odd", "namespace": "x"},
+        "spec": {"containers": [{"name": "a", "image": "127.0.0.1:1/app:v1"}, {"name": "b", "image": "NOT A REF"}]},
+        "status": {"phase": "Running", "containerStatuses": [
+          {"name": "a", "imageID": "cri-o://1234", "state": {"running": {}}},
+          {"name": "b", "imageID": "sha256:0000000000000000000000000000000000000000000000000000000000000000", "state": {"running": {}}}]}}]}"#;
+    let odd = write("odd.json", odd);
+    let o = sigaudit(["cluster", "--pods-file", &odd, "-o", "json", "--fail-on", "error"]);
+    assert_eq!(code(&o), 1, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    let w = by_container(&report);
+    for c in ["a", "b"] {
+        let x = &w[&key("x", "odd", c)];
+        assert_eq!((x["status"].as_str(), x.get("digest")), (Some("error"), None), "{x:#}");
+        assert!(!x["notes"].as_array().unwrap().is_empty(), "{x:#}");
+    }
+    assert_eq!(report["summary"]["workloads"]["byStatus"]["error"], 2);
+    let codes: Vec<&str> = report["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["image-id-unreadable", "image-id-unreadable"]);
+    // Not looked at is incomplete (exit 3), never a pass.
+    assert_eq!(code(&sigaudit(["cluster", "--pods-file", &odd, "-o", "json"])), 3);
 }

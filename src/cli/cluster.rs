@@ -217,6 +217,21 @@ async fn forward(
             return;
         }
     }
+    // A running container whose image the runtime names in no way we can read could not be
+    // examined: the scan is incomplete, as for an image whose lookups failed.
+    for p in planned.iter().filter(|p| p.target.is_none() && p.report.status == Some(Status::Error)) {
+        let w = &p.report;
+        let error = ErrorReport {
+            registry: None,
+            repository: None,
+            reference: Some(format!("pod {}/{} container {}", w.namespace, w.pod, w.container)),
+            code: "image-id-unreadable".into(),
+            message: w.notes.join("; "),
+        };
+        if out.send(Event::Error(error)).await.is_err() {
+            return;
+        }
+    }
     let drift = drift.lock().expect("drift").clone();
     let workloads: Vec<WorkloadReport> = planned.into_iter().map(|p| judge(p, &seen, &unreachable, &drift)).collect();
     *result.lock().expect("workloads") = workloads.clone();
