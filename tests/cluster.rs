@@ -327,6 +327,11 @@ impl Drop for Api {
 
 impl Api {
     fn start(dir: &Path, pods: &Path, objects: &Path) -> Api {
+        Api::start_with(dir, pods, objects, None)
+    }
+
+    /// With `client_ca`: a client certificate that chains to it authenticates too.
+    fn start_with(dir: &Path, pods: &Path, objects: &Path, client_ca: Option<&Path>) -> Api {
         let certs = dir.join("api-tls");
         std::fs::create_dir_all(&certs).unwrap();
         let (ca, cert, key) = openssl_server_cert(&certs);
@@ -339,6 +344,7 @@ impl Api {
             .args([&cert, &key])
             .arg(TOKEN)
             .args([pods, objects, &log])
+            .args(client_ca)
             .stdout(Stdio::null())
             .spawn()
             .expect("start tests/support/k8s_api.py");
@@ -585,4 +591,77 @@ fn bad_pods_and_unreadable_image_ids() {
     assert_eq!(codes, ["image-id-unreadable", "image-id-unreadable"]);
     // Not looked at is incomplete (exit 3), never a pass.
     assert_eq!(code(&sigaudit(["cluster", "--pods-file", &odd, "-o", "json"])), 3);
+}
+
+/// A client certificate and key for `cn`, signed by the CA in `dir` (ca.crt, ca.key, made by
+/// `openssl_server_cert`) with the clientAuth EKU, made with openssl. Returns (cert, key).
+fn openssl_client_cert(dir: &Path, cn: &str) -> (PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let o =
+            Command::new("openssl").args(args).current_dir(dir).output().expect("openssl (apt-get install openssl)");
+        assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    let subject = format!("/O=sigaudit-auditors/CN={cn}");
+    run(&["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", &subject]);
+    std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n").unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "client.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "client.crt",
+        "-days",
+        "30",
+        "-extfile",
+        "client.ext",
+    ]);
+    (dir.join("client.crt"), dir.join("client.key"))
+}
+
+/// A kubeconfig user with a client certificate (files, relative to the kubeconfig) and no token:
+/// the server takes the certificate; one from another CA is refused.
+#[test]
+fn a_client_certificate_authenticates_to_the_api() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let dir = tempfile::tempdir().unwrap();
+    let pods = pods_file(dir.path(), &reg.addr, &seeded);
+    let objects = objects_file(dir.path(), &reg.addr, &seeded, &serde_json::json!({}));
+    let clients = dir.path().join("clients");
+    std::fs::create_dir_all(&clients).unwrap();
+    let (client_ca, _, _) = openssl_server_cert(&clients);
+    let (cert, key) = openssl_client_cert(&clients, "auditor");
+    let api = Api::start_with(dir.path(), &pods, &objects, Some(&client_ca));
+    let strangers = dir.path().join("strangers");
+    std::fs::create_dir_all(&strangers).unwrap();
+    openssl_server_cert(&strangers);
+    let (stranger_cert, stranger_key) = openssl_client_cert(&strangers, "stranger");
+    use base64::Engine;
+    let ca = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&api.ca).unwrap());
+    let kubeconfig = |cert: &Path, key: &Path| {
+        let text = format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://{}\n    certificate-authority-data: {ca}\ncontexts:\n- name: c\n  context:\n    cluster: k\n    user: u\nusers:\n- name: u\n  user:\n    client-certificate: {}\n    client-key: {}\n",
+            api.addr,
+            cert.strip_prefix(dir.path()).unwrap().display(),
+            key.strip_prefix(dir.path()).unwrap().display()
+        );
+        let path = dir.path().join("kubeconfig");
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let k = kubeconfig(&cert, &key);
+    let report = run_json(&["cluster", "-A", "--kubeconfig", k.to_str().unwrap(), "--plain-http", "-o", "json"]);
+    assert_eq!(report["workloads"].as_array().unwrap().len(), 13);
+    assert_eq!(report["scan"]["complete"], true);
+    let k = kubeconfig(&stranger_cert, &stranger_key);
+    let o = sigaudit(["cluster", "-A", "--kubeconfig", k.to_str().unwrap(), "--plain-http"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(code(&o), 2, "{stderr}");
+    assert!(stderr.contains("listing pods") && stderr.contains("/api/v1/pods"), "{stderr}");
 }

@@ -11,12 +11,13 @@ ssl with an openssl-made certificate), with the answers shaped as the API serves
   `labelSelector` (equality-based: `k=v`, `k==v`, `k!=v`, `k`, `!k`, comma-separated);
 - any other GET: the object stored under that path in OBJECTS (a JSON file: path -> object),
   else a 404 `Status`;
-- every request must carry `Authorization: Bearer TOKEN`, else a 401 `Status`, as the API
-  server answers an unknown token.
+- every request must carry `Authorization: Bearer TOKEN`, or come over a connection whose client
+  certificate chains to CLIENT_CA (when given), else a 401 `Status`, as the API server answers
+  an unknown token.
 
 Each request line is appended to LOG (method, path and query), for the test to see the paging.
 
-usage: k8s_api.py PORT CERT KEY TOKEN PODS OBJECTS LOG
+usage: k8s_api.py PORT CERT KEY TOKEN PODS OBJECTS LOG [CLIENT_CA]
 """
 
 import base64
@@ -27,6 +28,7 @@ import sys
 import urllib.parse
 
 PORT, CERT, KEY, TOKEN, PODS, OBJECTS, LOG = sys.argv[1:8]
+CLIENT_CA = sys.argv[8] if len(sys.argv) > 8 else None
 with open(PODS) as f:
     ALL_PODS = json.load(f)["items"]
 with open(OBJECTS) as f:
@@ -73,7 +75,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         with open(LOG, "a") as log:
             log.write("GET " + self.path + "\n")
-        if self.headers.get("Authorization") != "Bearer " + TOKEN:
+        # A client certificate the TLS layer verified against CLIENT_CA authenticates as well.
+        by_cert = CLIENT_CA is not None and bool(self.connection.getpeercert())
+        if not by_cert and self.headers.get("Authorization") != "Bearer " + TOKEN:
             return self.answer(401, status(401, "Unauthorized", "Unauthorized"))
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(url.query)
@@ -114,5 +118,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 server = http.server.ThreadingHTTPServer(("127.0.0.1", int(PORT)), Handler)
 context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 context.load_cert_chain(CERT, KEY)
+if CLIENT_CA:
+    context.verify_mode = ssl.CERT_OPTIONAL
+    context.load_verify_locations(CLIENT_CA)
 server.socket = context.wrap_socket(server.socket, server_side=True)
 server.serve_forever()
