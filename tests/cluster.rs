@@ -290,6 +290,11 @@ fn a_pods_file_reports_every_container_with_its_running_digest_owner_and_verdict
     let running = seeded.digest("apps/api", "v1");
     let pushed = push_over(&reg, "apps/unsigned", "v1", "apps/api", "v1");
     assert_ne!(pushed, running);
+    assert_eq!(
+        seeded_status(&seeded, "apps/unsigned", &pushed),
+        "unsigned",
+        "the seeder's word on what the tag holds now"
+    );
     let tag_now = run_json(&["image", "--plain-http", "-o", "json", &format!("{}/apps/api:v1", reg.addr)]);
     assert_eq!(
         (tag_now["images"][0]["digest"].as_str(), tag_now["images"][0]["status"].as_str()),
@@ -316,6 +321,8 @@ struct Api {
     addr: String,
     log: PathBuf,
     ca: PathBuf,
+    /// The server's certificate.
+    cert: PathBuf,
 }
 
 impl Drop for Api {
@@ -350,7 +357,7 @@ impl Api {
             .expect("start tests/support/k8s_api.py");
         let addr = format!("127.0.0.1:{port}");
         wait_port(&addr);
-        Api { child, addr, log, ca }
+        Api { child, addr, log, ca, cert }
     }
 
     /// A kubeconfig whose current context has a wrong token, and a context `audit` with the right
@@ -432,6 +439,9 @@ fn the_live_api_over_https_with_the_kubeconfig_ca_and_token_pages_and_selects() 
     let other = dir.path().join("other-ca");
     std::fs::create_dir_all(&other).unwrap();
     let (other_ca, _, _) = openssl_server_cert(&other);
+    // openssl's verdict on the server's certificate, next to ours: it chains to the kubeconfig's
+    // CA only.
+    assert!(openssl_verifies(&api.ca, &api.cert) && !openssl_verifies(&other_ca, &api.cert));
     let wrong_ca = api.kubeconfig(dir.path(), &other_ca);
     let o =
         sigaudit(["cluster", "-A", "--kubeconfig", wrong_ca.to_str().unwrap(), "--context", "audit", "--plain-http"]);
@@ -642,6 +652,8 @@ fn a_client_certificate_authenticates_to_the_api() {
     std::fs::create_dir_all(&strangers).unwrap();
     openssl_server_cert(&strangers);
     let (stranger_cert, stranger_key) = openssl_client_cert(&strangers, "stranger");
+    // openssl's verdict on both client certificates, next to the server's.
+    assert!(openssl_verifies(&client_ca, &cert) && !openssl_verifies(&client_ca, &stranger_cert));
     use base64::Engine;
     let ca = base64::engine::general_purpose::STANDARD.encode(std::fs::read(&api.ca).unwrap());
     let kubeconfig = |cert: &Path, key: &Path| {
@@ -664,4 +676,10 @@ fn a_client_certificate_authenticates_to_the_api() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(code(&o), 2, "{stderr}");
     assert!(stderr.contains("listing pods") && stderr.contains("/api/v1/pods"), "{stderr}");
+}
+
+/// Whether `openssl verify` finds a path from `cert` to `ca`.
+fn openssl_verifies(ca: &Path, cert: &Path) -> bool {
+    let o = Command::new("openssl").arg("verify").arg("-CAfile").arg(ca).arg(cert).output().expect("openssl");
+    o.status.success()
 }
