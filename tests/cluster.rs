@@ -683,3 +683,40 @@ fn openssl_verifies(ca: &Path, cert: &Path) -> bool {
     let o = Command::new("openssl").arg("verify").arg("-CAfile").arg(ca).arg(cert).output().expect("openssl");
     o.status.success()
 }
+
+/// RBAC that lets the auditor list pods but not read ReplicaSets or Jobs: the owners are taken
+/// from the names their controllers give them (`via: name`), with a warning, and the scan goes on.
+#[test]
+fn owners_the_api_will_not_show_are_taken_from_their_names() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let dir = tempfile::tempdir().unwrap();
+    let pods = pods_file(dir.path(), &reg.addr, &seeded);
+    let objects = objects_file(dir.path(), &reg.addr, &seeded, &serde_json::json!({}));
+    let mut stored: serde_json::Map<String, Value> = serde_json::from_slice(&std::fs::read(&objects).unwrap()).unwrap();
+    for (path, v) in stored.iter_mut() {
+        if path.starts_with("/apis/") {
+            let message = format!("replicasets.apps is forbidden: User \"system:serviceaccount:audit:sigaudit\" cannot get resource at {path}");
+            *v = serde_json::json!({ "forbidden": message });
+        }
+    }
+    std::fs::write(&objects, Value::Object(stored).to_string()).unwrap();
+    let api = Api::start(dir.path(), &pods, &objects);
+    let kubeconfig = api.kubeconfig(dir.path(), &api.ca);
+    let o = sigaudit([
+        "cluster",
+        "-A",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--context",
+        "audit",
+        "--plain-http",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("HTTP 403"), "the refusal is said");
+    let report = stdout_json(&o);
+    assert_workloads(&report, &reg, &seeded, false, &[]);
+    assert!(api.requests().iter().any(|r| r.starts_with("GET /apis/apps/v1/namespaces/shop/replicasets/")));
+}

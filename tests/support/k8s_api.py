@@ -10,7 +10,7 @@ ssl with an openssl-made certificate), with the answers shaped as the API serves
   `continue` as the API server pages (an opaque token; the last page has none), filtered by
   `labelSelector` (equality-based: `k=v`, `k==v`, `k!=v`, `k`, `!k`, comma-separated);
 - any other GET: the object stored under that path in OBJECTS (a JSON file: path -> object),
-  else a 404 `Status`;
+  else a 404 `Status`; an entry `{"forbidden": MESSAGE}` answers a 403 `Status`, as RBAC does;
 - every request must carry `Authorization: Bearer TOKEN`, or come over a connection whose client
   certificate chains to CLIENT_CA (when given), else a 401 `Status`, as the API server answers
   an unknown token.
@@ -91,6 +91,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             obj = STORED.get(url.path)
             if obj is None:
                 return self.answer(404, status(404, "NotFound", "%s not found" % url.path))
+            if "forbidden" in obj:
+                # RBAC said no, in the API server's words.
+                return self.answer(403, status(403, "Forbidden", obj["forbidden"]))
             return self.answer(200, obj)
         pods = [p for p in ALL_PODS if namespace is None or p["metadata"]["namespace"] == namespace]
         selector = query.get("labelSelector", [""])[0]
