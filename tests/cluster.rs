@@ -13,6 +13,8 @@
 
 mod common;
 
+use common::proxy::{Action, Proxy};
+
 use common::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -719,4 +721,44 @@ fn owners_the_api_will_not_show_are_taken_from_their_names() {
     let report = stdout_json(&o);
     assert_workloads(&report, &reg, &seeded, false, &[]);
     assert!(api.requests().iter().any(|r| r.starts_with("GET /apis/apps/v1/namespaces/shop/replicasets/")));
+}
+
+/// A registry that stalls (a fault-injecting proxy of ours in front of the real one: no
+/// installable registry stalls on demand) and `--deadline`: the report is still written, every
+/// container listed, incomplete (exit 3), and no container whose digest was not looked at passes
+/// or reads `unsigned`.
+#[test]
+fn a_deadline_leaves_the_containers_not_examined_as_errors() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let rule: common::proxy::Rule = std::sync::Arc::new(|_: &str, path: &str, _| {
+        if path.starts_with("/v2/apps/worker/manifests/") {
+            Action::Delay(std::time::Duration::from_secs(20))
+        } else {
+            Action::Forward
+        }
+    });
+    let proxy = Proxy::start(&reg.addr, rule);
+    let dir = tempfile::tempdir().unwrap();
+    let pods = pods_file(dir.path(), &proxy.addr, &seeded);
+    let started = std::time::Instant::now();
+    let o =
+        sigaudit(["cluster", "--pods-file", pods.to_str().unwrap(), "--plain-http", "--deadline", "4s", "-o", "json"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(15), "the deadline stops the scan");
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    assert_eq!(report["scan"]["complete"], false);
+    assert!(report["errors"].as_array().unwrap().iter().any(|e| e["code"] == "deadline-exceeded"));
+    let workloads = by_container(&report);
+    assert_eq!(workloads.len(), 13);
+    let db = &workloads[&key("data", "db-0", "db")];
+    assert_eq!(db["status"], "error", "{db:#}");
+    assert!(db["notes"].to_string().contains("not examined"), "{db:#}");
+    for w in workloads.values().filter(|w| w.get("digest").is_some()) {
+        let image = report["images"].as_array().unwrap().iter().find(|i| i["digest"] == w["digest"]);
+        match image {
+            Some(i) => assert_eq!(w["status"], i["status"], "{w:#}"),
+            None => assert_eq!(w["status"], "error", "a digest not verified is an error, never unsigned: {w:#}"),
+        }
+    }
 }
