@@ -280,6 +280,12 @@ fn a_pods_file_reports_every_container_with_its_running_digest_owner_and_verdict
     }
     let data = table.find("Namespace data:").unwrap();
     assert!(data < table.find("Namespace ops:").unwrap() && data < table.find("Namespace shop:").unwrap());
+    // `sigaudit merge` refuses a cluster report rather than drop its workloads.
+    let saved = dir.path().join("cluster.json");
+    std::fs::write(&saved, serde_json::to_vec(&report).unwrap()).unwrap();
+    let o = sigaudit(["merge", saved.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("a cluster report"));
     // The other formats take a cluster report without failing.
     for format in ["wide", "csv", "sarif", "junit", "prometheus", "html", "sigscan-json"] {
         let o = sigaudit(["cluster", "--pods-file", pods_arg, "--plain-http", "-o", format]);

@@ -75,6 +75,8 @@ impl Input {
 pub enum MergeError {
     #[error("{0}: a filesystem report; merge takes registry reports")]
     NotRegistry(String),
+    #[error("{0}: a cluster report (sigaudit cluster); merge takes registry reports, and would drop its workloads")]
+    Cluster(String),
     #[error("{0}: written with --only, so it does not list every image its summary counts; merge reports written without --only (and filter the merge with --only)")]
     Filtered(String),
     #[error("{first} and {second} are both shard {shard} of {target}")]
@@ -184,6 +186,9 @@ pub fn merge(inputs: Vec<Input>, unreadable: Vec<(String, String)>) -> Result<Me
         if let Some(scan) = &i.scan {
             if scan.kind == "filesystem" {
                 return Err(MergeError::NotRegistry(i.source.clone()));
+            }
+            if scan.kind == "cluster" {
+                return Err(MergeError::Cluster(i.source.clone()));
             }
             if scan.only.is_some() {
                 return Err(MergeError::Filtered(i.source.clone()));
