@@ -280,6 +280,35 @@ fn a_pods_file_reports_every_container_with_its_running_digest_owner_and_verdict
     }
     let data = table.find("Namespace data:").unwrap();
     assert!(data < table.find("Namespace ops:").unwrap() && data < table.find("Namespace shop:").unwrap());
+    // Waivers of the images: their containers are waived, and --fail-on passes them by.
+    let waivers = dir.path().join("waivers.toml");
+    std::fs::write(
+        &waivers,
+        "[[waiver]]\nrepository = \"apps/batch\"\nstatus = [\"invalid\"]\nreason = \"migration image, rebuilt next sprint\"\nowner = \"platform@example.com\"\nexpires = 2099-01-01\n\n[[waiver]]\nrepository = \"apps/worker\"\nstatus = [\"invalid\"]\nreason = \"vendor image\"\nowner = \"platform@example.com\"\nexpires = 2099-01-01\n",
+    )
+    .unwrap();
+    let waived_run = |fail_on: &str| {
+        let w = waivers.to_str().unwrap();
+        sigaudit([
+            "cluster",
+            "--pods-file",
+            pods_arg,
+            "--plain-http",
+            "-o",
+            "json",
+            "--waivers",
+            w,
+            "--fail-on",
+            fail_on,
+        ])
+    };
+    let o = waived_run("invalid");
+    assert_eq!(code(&o), 0, "every invalid image runs under a waiver: {}", String::from_utf8_lossy(&o.stderr));
+    let waived = by_container(&stdout_json(&o));
+    assert_eq!(waived[&key("data", "db-0", "db")]["waived"], true);
+    assert_eq!(waived[&key("shop", "web-7c9d8b6f5-abcde", "migrate")]["waived"], true);
+    assert_eq!(waived[&key("shop", "web-7c9d8b6f5-abcde", "web")].get("waived"), None);
+    assert_eq!(code(&waived_run("invalid,unsigned")), 1, "the unsigned debugger is not waived");
     // `sigaudit merge` refuses a cluster report rather than drop its workloads.
     let saved = dir.path().join("cluster.json");
     std::fs::write(&saved, serde_json::to_vec(&report).unwrap()).unwrap();
