@@ -44,6 +44,7 @@ want 'command -v openssl' openssl "the seeder's RFC 3161 timestamp authority (op
 want 'command -v curl' curl "waits for the registry to answer"
 want 'command -v jq' jq "the demo picks fields out of sigaudit's JSON"
 if [ "$mode" = test ]; then
+  want 'command -v unshare' util-linux "tests/cluster.rs runs sigaudit in a private mount namespace to give it an in-cluster service account"
   want 'command -v htpasswd' apache2-utils "htpasswd for the registry-behind-Basic-auth tests"
   want 'command -v osslsigncode' osslsigncode "signs and cross-checks the PE fixtures"
   want 'command -v jarsigner && command -v keytool && command -v jar' openjdk-17-jdk-headless "signs and cross-checks the JAR fixtures"

@@ -5,6 +5,7 @@ pub mod crypto;
 pub mod der;
 pub mod dn;
 pub mod fs;
+pub mod k8s;
 pub mod key_life;
 pub mod notation_trust;
 pub mod oci;

@@ -75,5 +75,6 @@ async fn dispatch(
         Command::Merge(a) => cli::merge::run(a).await,
         Command::Diff(a) => cli::diff::run(&a),
         Command::Image(a) => cli::scan::image(a, settings, config).await,
+        Command::Cluster(a) => cli::cluster::run(a, settings, config).await,
     }
 }

@@ -34,6 +34,10 @@ pub enum Command {
     Registry(RegistryArgs),
     /// Check named images (HOST/REPO:TAG or HOST/REPO@DIGEST).
     Image(ImageArgs),
+    /// Audit what runs in a Kubernetes cluster: the digest each container of each pod runs, with
+    /// the workload that owns it (from the API, or `kubectl get pods -A -o json` output).
+    #[command(visible_alias = "k8s")]
+    Cluster(super::cluster::ClusterArgs),
     /// Walk files and directories; verify signed PE (Authenticode) and JAR/APK files.
     Fs(FsArgs),
     /// Merge registry reports (JSON or NDJSON: the shards of one scan, or scans of several
@@ -474,7 +478,7 @@ pub fn command() -> clap::Command {
     Cli::command().mut_subcommands(|sub| {
         let sub = sub.args_override_self(true);
         match sub.get_name() {
-            "registry" | "image" => sub.mut_arg("keys", |a| a.help(SCAN_KEY_HELP)),
+            "registry" | "image" | "cluster" => sub.mut_arg("keys", |a| a.help(SCAN_KEY_HELP)),
             _ => sub,
         }
     })

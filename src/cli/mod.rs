@@ -1,6 +1,7 @@
 pub mod args;
 pub mod audit;
 pub mod bundle;
+pub mod cluster;
 pub mod config;
 pub mod diff;
 pub mod generate;

@@ -17,7 +17,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// First lines of a registry table when no trust material was given.
-const REGISTRY_HINT: &str = "No trust material was given, so no signer can be verified: `untrusted` means the \
+pub(super) const REGISTRY_HINT: &str =
+    "No trust material was given, so no signer can be verified: `untrusted` means the \
 signature holds and is bound to the image, but nothing says its signer is one you trust. Give --key FILE \
 (cosign keys), --ca-roots FILE (your CA roots), --certificate-identity[-regexp] with \
 --certificate-oidc-issuer (keyless Sigstore signers), or --notation-trust-policy and \
@@ -84,12 +85,16 @@ pub async fn fs(a: FsArgs, settings: Map<String, Value>) -> Result<ExitStatus> {
 }
 
 /// Requests sent so far to these registries, for the progress line.
-fn requests(clients: Vec<Arc<sigaudit::registry::RegistryClient>>) -> run::RequestCount {
+pub(super) fn requests(clients: Vec<Arc<sigaudit::registry::RegistryClient>>) -> run::RequestCount {
     Box::new(move || clients.iter().map(|c| c.stats().snapshot().total).sum())
 }
 
 /// Ping a registry, within the deadline if there is one.
-async fn ping(client: &sigaudit::registry::RegistryClient, host: &str, report: &ReportSettings) -> Result<()> {
+pub(super) async fn ping(
+    client: &sigaudit::registry::RegistryClient,
+    host: &str,
+    report: &ReportSettings,
+) -> Result<()> {
     let answer = client.ping();
     let result = match report.deadline {
         None => answer.await,

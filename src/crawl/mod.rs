@@ -45,6 +45,9 @@ pub enum Event {
     /// `--baseline` and `--waivers`: what changed since the baseline and what became of the
     /// waivers, sent once, last, after every item was seen.
     Audit(Box<crate::report::AuditSection>),
+    /// `sigaudit cluster`: every container of the pods listed, with the status of what it runs;
+    /// sent once, after the images.
+    Workloads(Vec<crate::report::workload::WorkloadReport>),
 }
 
 /// Something wrong with an image found before its signatures are looked up; reported in
@@ -233,7 +236,7 @@ impl Scan {
             Event::Orphan(o) => o.registry = registry,
             Event::Error(x) => x.registry = registry,
             Event::Note(n) => n.registry = registry,
-            Event::File(_) | Event::Skipped | Event::Audit(_) => {}
+            Event::File(_) | Event::Skipped | Event::Audit(_) | Event::Workloads(_) => {}
         }
         // The writer only goes away when the process is ending.
         let _ = self.events.send(e).await;

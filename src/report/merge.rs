@@ -76,6 +76,8 @@ impl Input {
 pub enum MergeError {
     #[error("{0}: a filesystem report; merge takes registry reports")]
     NotRegistry(String),
+    #[error("{0}: a cluster report (sigaudit cluster); merge takes registry reports, and would drop its workloads")]
+    Cluster(String),
     #[error("{0}: written with --only, so it does not list every image its summary counts; merge reports written without --only (and filter the merge with --only)")]
     Filtered(String),
     #[error("{first} and {second} are both shard {shard} of {target}")]
@@ -108,7 +110,7 @@ pub fn read(source: &str, text: &str) -> Result<Input, String> {
                 input.notes = r.notes.unwrap_or_default();
                 return Ok(input);
             }
-            ("registry", false) => {}
+            ("registry" | "cluster", false) => {}
             (kind, _) => return Err(format!("a report of kind {kind:?} holding files: not a registry report")),
         }
         input.scan = Some(r.scan);
@@ -186,6 +188,9 @@ pub fn merge(inputs: Vec<Input>, unreadable: Vec<(String, String)>) -> Result<Me
         if let Some(scan) = &i.scan {
             if scan.kind == "filesystem" {
                 return Err(MergeError::NotRegistry(i.source.clone()));
+            }
+            if scan.kind == "cluster" {
+                return Err(MergeError::Cluster(i.source.clone()));
             }
             if scan.only.is_some() {
                 return Err(MergeError::Filtered(i.source.clone()));

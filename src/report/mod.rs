@@ -5,6 +5,8 @@
 mod reason;
 mod render;
 mod table;
+pub mod workload;
+mod workload_table;
 
 pub mod atomic;
 pub mod diff;
@@ -663,6 +665,9 @@ pub struct Summary {
     /// Entries in `notes`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<u64>,
+    /// `sigaudit cluster`: the containers of `workloads`, by the status of what they run.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub workloads: Option<workload::WorkloadSummary>,
     /// `--waivers`: of the images (files) counted by status above, those a waiver accepts, by
     /// status (present when some are). `--fail-on` counts a status less its waived items.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
@@ -835,6 +840,9 @@ pub struct Report {
     pub files: Option<Vec<FileReport>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub orphans: Option<Vec<OrphanReport>>,
+    /// `sigaudit cluster`: every container of the pods listed, by namespace, pod and container.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub workloads: Option<Vec<workload::WorkloadReport>>,
     pub errors: Vec<ErrorReport>,
     /// What the scan saw that decides no verdict and is no error: links and paths a filesystem
     /// walk did not walk again, repositories without tags.
@@ -861,6 +869,9 @@ pub struct Trailer {
     pub registries: Option<Vec<RegistrySummary>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub orphans: Option<Vec<OrphanReport>>,
+    /// `sigaudit cluster`: every container of the pods listed, by namespace, pod and container.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub workloads: Option<Vec<workload::WorkloadReport>>,
     pub errors: Vec<ErrorReport>,
     /// What the scan saw that decides no verdict and is no error: links and paths a filesystem
     /// walk did not walk again, repositories without tags.

@@ -70,6 +70,8 @@ pub struct ReportWriter {
     orphans: Vec<OrphanReport>,
     errors: Vec<ErrorReport>,
     notes: Vec<NoteReport>,
+    /// `sigaudit cluster`: the containers of the pods, once the images are verified.
+    workloads: Option<Vec<super::workload::WorkloadReport>>,
     /// Registry scans: the summary of each registry, counted as `summary` is.
     registries: BTreeMap<String, Summary>,
     scan: ScanInfo,
@@ -93,6 +95,7 @@ impl ReportWriter {
             orphans: Vec::new(),
             errors: Vec::new(),
             notes: Vec::new(),
+            workloads: None,
             registries: BTreeMap::new(),
             scan,
             opts,
@@ -191,6 +194,20 @@ impl ReportWriter {
                 }
             }
             Event::Audit(a) => self.audit = *a,
+            Event::Workloads(mut w) => {
+                self.summary.workloads = Some(super::workload::WorkloadSummary::of(&w));
+                // `--only` lists the containers whose running image has a listed status.
+                w.retain(|x| x.status.map_or(self.opts.only.is_none(), |s| self.shown(s)));
+                w.sort_by(|a, b| {
+                    (&a.namespace, &a.pod, a.container_type, &a.container).cmp(&(
+                        &b.namespace,
+                        &b.pod,
+                        b.container_type,
+                        &b.container,
+                    ))
+                });
+                self.workloads = Some(w);
+            }
         }
         Ok(())
     }
@@ -249,6 +266,7 @@ impl ReportWriter {
             registries,
             images,
             files,
+            workloads: self.workloads.take(),
             orphans: (!self.files_scan).then_some(orphans),
             errors,
             // Filesystem reports always carry `notes`; registry reports when there are any.
@@ -288,6 +306,7 @@ pub fn render(report: &Report, format: OutputFormat, out: &mut dyn Write, opts: 
                 scan: report.scan.clone(),
                 summary: report.summary.clone(),
                 registries: report.registries.clone(),
+                workloads: report.workloads.clone(),
                 orphans: report.orphans.clone(),
                 errors: report.errors.clone(),
                 notes: report.notes.clone(),
@@ -363,6 +382,10 @@ fn render_table(
         writeln!(out, "{}\n", table::wrap(hint, width, ""))?;
     }
     let several = report.registries.as_ref().is_some_and(|r| r.len() > 1);
+    if let Some(w) = report.workloads.as_ref().filter(|w| !w.is_empty()) {
+        writeln!(out, "{}", super::workload_table::workloads(w, wide, color, width))?;
+        writeln!(out, "Images running (each digest verified once):")?;
+    }
     let images = report.images.as_deref().unwrap_or_default();
     if !images.is_empty() {
         if several {
@@ -424,6 +447,18 @@ fn render_table(
     if let Some((_, label)) = &opts.only {
         let (shown, what) = if files_scan { (files.len(), "files") } else { (images.len(), "images") };
         let line = format!("Showing {shown} of {} {what} (--only {label}).", summary.items());
+        writeln!(out, "{}", table::wrap(&line, width, ""))?;
+    }
+    if let Some(w) = &summary.workloads {
+        let statuses: Vec<String> = w.by_status.iter().map(|(s, n)| format!("{n} {}", s.as_str())).collect();
+        let line = format!(
+            "Workloads: {} containers in {} pods; by the status of what they run: {}; digest not known (not started): {}; tag moved since: {}.",
+            w.containers,
+            w.pods,
+            if statuses.is_empty() { "none".to_string() } else { statuses.join(", ") },
+            w.digest_unknown,
+            w.drifted
+        );
         writeln!(out, "{}", table::wrap(&line, width, ""))?;
     }
     if several {

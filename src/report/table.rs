@@ -14,7 +14,7 @@ use comfy_table::{presets::NOTHING, Cell, Color, ColumnConstraint, ContentArrang
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// The colour of a status: the terminal's standard green, yellow, red, magenta and grey.
-fn status_color(s: Status) -> Color {
+pub(super) fn status_color(s: Status) -> Color {
     match s {
         Status::Verified => Color::DarkGreen,
         Status::Untrusted | Status::Unverified => Color::DarkYellow,

@@ -107,8 +107,8 @@ fn material(dir: &Path) {
     tool("gpgconf", &["--homedir", home, "--kill", "all"], dir);
     unsigned_jar(&dir.join("files/app.jar"));
     // Baselines (an empty report of each kind) and a waivers file.
-    for kind in ["registry", "filesystem"] {
-        let items = if kind == "registry" { "\"images\": [], \"orphans\": []" } else { "\"files\": []" };
+    for kind in ["registry", "filesystem", "cluster"] {
+        let items = if kind == "filesystem" { "\"files\": []" } else { "\"images\": [], \"orphans\": []" };
         let report = format!(
             "{{\"schema\": \"sigaudit.report/v1\", \"tool\": {{\"name\": \"sigaudit\", \"version\": \"0.1.0\"}}, \
              \"scan\": {{\"kind\": \"{kind}\", \"target\": \"x\", \"startedAt\": \"2026-01-30T00:00:00Z\", \"complete\": true}}, \
@@ -118,6 +118,12 @@ fn material(dir: &Path) {
         );
         std::fs::write(dir.join(format!("baseline-{kind}.json")), report).unwrap();
     }
+    // `kubectl get pods -A -o json` of a cluster without pods.
+    std::fs::write(
+        dir.join("pods.json"),
+        r#"{"apiVersion": "v1", "items": [], "kind": "List", "metadata": {"resourceVersion": ""}}"#,
+    )
+    .unwrap();
     std::fs::write(
         dir.join("waivers.toml"),
         "[[waiver]]\nrepository = \"vendor/*\"\nstatus = [\"unsigned\"]\nreason = \"mirrored\"\nowner = \"secops@example.com\"\nexpires = 2027-03-01\n",
@@ -129,7 +135,11 @@ fn material(dir: &Path) {
 /// baseline is a report of the command's kind).
 fn value(key: &str, dir: &Path, command: &str) -> (String, Value) {
     let abs = |f: &str| Value::String(dir.join(f).display().to_string());
-    let baseline = if command == "fs" { "baseline-filesystem.json" } else { "baseline-registry.json" };
+    let baseline = match command {
+        "fs" => "baseline-filesystem.json",
+        "cluster" => "baseline-cluster.json",
+        _ => "baseline-registry.json",
+    };
     match key {
         "baseline" => (format!("\"{baseline}\""), abs(baseline)),
         "fail-on-new" => ("[\"unsigned\"]".into(), json!(["unsigned"])),
@@ -185,6 +195,13 @@ fn value(key: &str, dir: &Path, command: &str) -> (String, Value) {
         "registries-d" => ("\"registries.d\"".into(), abs("registries.d")),
         "gpg-keyring" => ("[\"keyring.gpg\"]".into(), json!([abs("keyring.gpg")])),
         "containers-policy" => ("\"containers-policy.json\"".into(), abs("containers-policy.json")),
+        "pods-file" => ("\"pods.json\"".into(), abs("pods.json")),
+        "kubeconfig" => ("\"kubeconfig\"".into(), abs("kubeconfig")),
+        "context" => ("\"audit\"".into(), json!("audit")),
+        "namespace" => ("\"shop\"".into(), json!("shop")),
+        "all-namespaces" | "use-pull-secrets" => ("true".into(), json!(true)),
+        "selector" => ("\"app=web\"".into(), json!("app=web")),
+        "chunk-size" => ("100".into(), json!("100")),
         other => panic!("no test value for config key {other}: add one"),
     }
 }
@@ -234,13 +251,18 @@ fn every_config_key_works_for_every_command_the_readme_names() {
             let config = d.join(format!("{key}-{command}.toml"));
             std::fs::write(&config, &text).unwrap();
             let target = match command.as_str() {
-                "registry" if key == "lister-url" => format!("http://{}/apps", reg.addr),
-                "registry" => format!("http://{}", reg.addr),
-                "image" => format!("http://{}/apps/web:v1", reg.addr),
-                "fs" => d.join("files").display().to_string(),
+                "registry" if key == "lister-url" => vec![format!("http://{}/apps", reg.addr)],
+                "registry" => vec![format!("http://{}", reg.addr)],
+                "image" => vec![format!("http://{}/apps/web:v1", reg.addr)],
+                "fs" => vec![d.join("files").display().to_string()],
+                // The pods file (an empty cluster), unless the key under test names it.
+                "cluster" if key == "pods-file" => vec![],
+                "cluster" => vec!["--pods-file".into(), d.join("pods.json").display().to_string()],
                 other => panic!("unknown command {other} in the README's table"),
             };
-            let mut args = vec![command.clone(), target, "--config".into(), config.display().to_string()];
+            let mut args = vec![command.clone()];
+            args.extend(target);
+            args.extend(["--config".into(), config.display().to_string()]);
             if key != "output" {
                 args.extend(["-o".into(), "json".into()]);
             }
