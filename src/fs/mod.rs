@@ -1,10 +1,15 @@
 //! The filesystem audit: walk paths in parallel, recognise formats by content, verify
-//! Authenticode (PE) and JAR signatures, and report every file of a supported type. Signed files of
-//! formats not verified yet (MSI, CAB, PowerShell, kernel modules, catalogs) are reported as
+//! Authenticode (PE, MSI, CAB, scripts) and JAR signatures, and report every file of a supported
+//! type. Signed files of formats not verified yet (kernel modules, catalogs) are reported as
 //! `unsupported`, never as unsigned; other files are only counted.
 
+mod authenticode;
+mod cab;
 mod jar;
+mod msi;
+mod ole;
 mod pe;
+mod script;
 mod verdict;
 
 use crate::crawl::Event;
@@ -41,6 +46,9 @@ pub struct FsOptions {
 enum Kind {
     Pe,
     Zip(&'static str),
+    /// An OLE compound file: an MSI if signed or an installer database.
+    Msi,
+    Cab,
     /// A signed file of a format not verified yet.
     UnsupportedSigned(&'static str),
     Other,
@@ -53,32 +61,14 @@ fn detect(bytes: &[u8]) -> Kind {
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return jar::jar_kind(bytes).map(Kind::Zip).unwrap_or(Kind::Other);
     }
-    if bytes.starts_with(&[0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]) {
-        // OLE compound file (MSI): the signature is the stream "\x05DigitalSignature" (UTF-16 name).
-        let name: Vec<u8> = "\u{5}DigitalSignature".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
-        if bytes.windows(name.len()).any(|w| w == name.as_slice()) {
-            return Kind::UnsupportedSigned("msi");
-        }
-        return Kind::Other;
+    if bytes.starts_with(&ole::MAGIC) {
+        return Kind::Msi;
     }
-    if bytes.starts_with(b"MSCF") && bytes.len() > 36 {
-        // CFHEADER flags at 30: RESERVE_PRESENT (4) is where Authenticode goes.
-        if u16::from_le_bytes([bytes[30], bytes[31]]) & 0x0004 != 0 {
-            return Kind::UnsupportedSigned("cab");
-        }
-        return Kind::Other;
+    if bytes.starts_with(b"MSCF") {
+        return Kind::Cab;
     }
     if bytes.ends_with(b"~Module signature appended~\n") {
         return Kind::UnsupportedSigned("kmod");
-    }
-    // PowerShell: a comment block at the end, `# SIG # Begin signature block` ... `# SIG # End signature block`.
-    let tail = &bytes[bytes.len().saturating_sub(64 << 10)..];
-    let trimmed = tail.strip_suffix(b"\r\n").or_else(|| tail.strip_suffix(b"\n")).unwrap_or(tail);
-    if trimmed.ends_with(b"# SIG # End signature block")
-        && (tail.windows(31).any(|w| w == b"\n# SIG # Begin signature block\r")
-            || tail.windows(31).any(|w| w == b"\n# SIG # Begin signature block\n"))
-    {
-        return Kind::UnsupportedSigned("ps1");
     }
     // Catalog: SignedData whose content is a certificate trust list (1.3.6.1.4.1.311.10.1).
     if bytes.starts_with(&[0x30, 0x82]) && bytes.len() < (64 << 20) {
@@ -93,7 +83,18 @@ fn detect(bytes: &[u8]) -> Kind {
 /// Check one file's bytes: `None` if it is of no supported type.
 pub fn check_bytes(path: &str, bytes: &[u8], trust: &Trust) -> Option<FileReport> {
     let (file_type, signatures, notes) = match detect(bytes) {
-        Kind::Other => return None,
+        Kind::Other => {
+            let c = script::check(path, bytes, trust)?;
+            (c.file_type, c.signatures, Vec::new())
+        }
+        Kind::Msi => {
+            let c = msi::check(path, bytes, trust)?;
+            ("msi", c.signatures, c.notes)
+        }
+        Kind::Cab => {
+            let c = cab::check(bytes, trust);
+            ("cab", c.signatures, c.notes)
+        }
         Kind::Pe => {
             let c = pe::check(bytes, trust);
             ("pe", c.signatures, c.notes)
