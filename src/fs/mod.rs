@@ -5,6 +5,7 @@
 
 mod authenticode;
 mod cab;
+mod catalog;
 mod jar;
 mod msi;
 mod ole;
@@ -19,7 +20,6 @@ use globset::GlobSet;
 use sha2::{Digest as _, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 /// Files larger than this are not loaded (reported as an error).
@@ -39,6 +39,8 @@ pub struct FsOptions {
     pub deadline: Option<std::time::Instant>,
     /// Stop walking and checking when this is set (an interrupted scan).
     pub stop: Arc<std::sync::atomic::AtomicBool>,
+    /// Windows catalogs to match files against besides those the scan finds (`--catalog`).
+    pub catalogs: Vec<PathBuf>,
 }
 
 /// What kind of file this is, by content.
@@ -49,6 +51,8 @@ enum Kind {
     /// An OLE compound file: an MSI if signed or an installer database.
     Msi,
     Cab,
+    /// A Windows catalog: SignedData over a certificate trust list.
+    Catalog,
     /// A signed file of a format not verified yet.
     UnsupportedSigned(&'static str),
     Other,
@@ -71,10 +75,10 @@ fn detect(bytes: &[u8]) -> Kind {
         return Kind::UnsupportedSigned("kmod");
     }
     // Catalog: SignedData whose content is a certificate trust list (1.3.6.1.4.1.311.10.1).
-    if bytes.starts_with(&[0x30, 0x82]) && bytes.len() < (64 << 20) {
+    if bytes.starts_with(&[0x30]) && bytes.len() < (64 << 20) {
         let ctl = [0x06, 0x09, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x0a, 0x01];
-        if bytes[..bytes.len().min(200)].windows(ctl.len()).any(|w| w == ctl) {
-            return Kind::UnsupportedSigned("cat");
+        if bytes[..bytes.len().min(200)].windows(ctl.len()).any(|w| w == ctl) && catalog::is_catalog(bytes) {
+            return Kind::Catalog;
         }
     }
     Kind::Other
@@ -82,35 +86,60 @@ fn detect(bytes: &[u8]) -> Kind {
 
 /// Check one file's bytes: `None` if it is of no supported type.
 pub fn check_bytes(path: &str, bytes: &[u8], trust: &Trust) -> Option<FileReport> {
-    let (file_type, signatures, notes) = match detect(bytes) {
-        Kind::Other => {
-            let c = script::check(path, bytes, trust)?;
-            (c.file_type, c.signatures, Vec::new())
-        }
-        Kind::Msi => {
-            let c = msi::check(path, bytes, trust)?;
-            ("msi", c.signatures, c.notes)
-        }
+    check_file(path, bytes, trust, None).0
+}
+
+/// Check one file: its report, if of a supported type or listed in a catalog of `index`; and if
+/// it is a catalog, its members.
+fn check_file(
+    path: &str,
+    bytes: &[u8],
+    trust: &Trust,
+    index: Option<&catalog::Index>,
+) -> (Option<FileReport>, Vec<catalog::Member>) {
+    let mut members = Vec::new();
+    let kind = detect(bytes);
+    let is_pe = kind == Kind::Pe;
+    let checked = match kind {
+        Kind::Other => script::check(path, bytes, trust).map(|c| (c.file_type, c.signatures, Vec::new())),
+        Kind::Msi => msi::check(path, bytes, trust).map(|c| ("msi", c.signatures, c.notes)),
         Kind::Cab => {
             let c = cab::check(bytes, trust);
-            ("cab", c.signatures, c.notes)
+            Some(("cab", c.signatures, c.notes))
+        }
+        Kind::Catalog => {
+            let c = catalog::check(bytes, trust);
+            members = c.members;
+            Some(("cat", c.signatures, c.notes))
         }
         Kind::Pe => {
             let c = pe::check(bytes, trust);
-            ("pe", c.signatures, c.notes)
+            Some(("pe", c.signatures, c.notes))
         }
         Kind::Zip(t) => {
             let c = jar::check(bytes, t, trust);
-            (c.file_type, c.signatures, c.notes)
+            Some((c.file_type, c.signatures, c.notes))
         }
         Kind::UnsupportedSigned(t) => {
             let mut r = verdict::report(t, "0".into());
             r.verification.status = Verdict::Unsupported;
             let why = format!("{t} signatures are recognised but not verified yet");
             r.verification.push(crate::report::ReasonCode::UnsupportedFormat.reason(why));
-            (t, vec![r], Vec::new())
+            Some((t, vec![r], Vec::new()))
         }
     };
+    // A file without a signature of its own may be listed in a catalog.
+    let listed = match (&checked, index) {
+        (Some((_, sigs, _)), Some(ix)) if sigs.is_empty() && !ix.is_empty() => catalog_entries(ix, bytes, is_pe),
+        (None, Some(ix)) if !ix.is_empty() => catalog_entries(ix, bytes, is_pe),
+        _ => Vec::new(),
+    };
+    let (file_type, mut signatures, notes) = match checked {
+        Some(c) => c,
+        None if !listed.is_empty() => ("file", Vec::new(), Vec::new()),
+        None => return (None, members),
+    };
+    signatures.extend(listed);
     let mut report = FileReport {
         schema: None,
         path: path.to_string(),
@@ -121,9 +150,24 @@ pub fn check_bytes(path: &str, bytes: &[u8], trust: &Trust) -> Option<FileReport
         signatures,
         notes,
         waived: None,
+        catalog_members: catalog::report_members(&members),
     };
     report.compute_status();
-    Some(report)
+    (Some(report), members)
+}
+
+/// The catalog signatures of a file: looked up by its SHA-1 and SHA-256 hashes, and for a PE
+/// also by its Authenticode image hashes.
+fn catalog_entries(index: &catalog::Index, bytes: &[u8], is_pe: bool) -> Vec<crate::report::FileSignatureReport> {
+    use crate::crypto::HashAlg;
+    let algs = [HashAlg::Sha1, HashAlg::Sha256];
+    let flat: Vec<(HashAlg, Vec<u8>)> = algs.iter().map(|a| (*a, a.digest(bytes))).collect();
+    let image: Vec<(HashAlg, Vec<u8>)> = if is_pe {
+        pe::image_hashes_of(bytes, &algs).map(|m| m.into_iter().collect()).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    index.lookup(&flat, &image)
 }
 
 fn excluded(opts: &FsOptions, path: &Path) -> bool {
@@ -136,32 +180,87 @@ fn excluded(opts: &FsOptions, path: &Path) -> bool {
 /// back into the walk, or a second path to a file or directory already walked, gets a note
 /// instead. Links are followed (with `follow_symlinks`) after the real paths, so a file is
 /// reported under its own path, not a link's.
+///
+/// Windows catalogs vouch for other files, so the scan runs in passes: the walk lists the files;
+/// the catalogs given (`--catalog`) and the files named `*.cat` are checked first, and the
+/// members of every signed one indexed; then every other file is checked, and one without a
+/// signature of its own whose hash a catalog lists gets that catalog's signature. A catalog by
+/// another name is verified and reported, but its members are not matched.
 pub fn scan(roots: &[PathBuf], opts: &FsOptions, events: tokio::sync::mpsc::Sender<Event>) {
+    let mut walker = Walker { opts, files: Vec::new(), events: &events, seen: HashMap::new(), links: VecDeque::new() };
+    for root in roots {
+        walker.root(root);
+    }
+    while let Some((link, root_dev)) = walker.links.pop_front() {
+        walker.entry(&link, root_dev, true);
+    }
+    let files = std::mem::take(&mut walker.files);
+    let is_cat = |p: &PathBuf| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("cat"));
+    let (catalogs, others): (Vec<PathBuf>, Vec<PathBuf>) = files.into_iter().partition(is_cat);
+
+    let index = Mutex::new(catalog::Index::default());
+    for path in &opts.catalogs {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let shown = path_text(path);
+                let (report, members) = check_file(&shown, &bytes, &opts.trust, None);
+                match report.filter(|r| r.file_type == "cat") {
+                    Some(r) if !r.signatures.is_empty() => {
+                        index.lock().expect("index lock").add(&shown, r.signatures[0].clone(), &members)
+                    }
+                    Some(_) => {
+                        let _ = events.blocking_send(error_event(
+                            path,
+                            "file-error",
+                            "--catalog: the catalog is not signed".into(),
+                        ));
+                    }
+                    None => {
+                        let _ = events.blocking_send(error_event(
+                            path,
+                            "file-error",
+                            "--catalog: not a Windows catalog".into(),
+                        ));
+                    }
+                }
+            }
+            Err(e) => {
+                let _ = events.blocking_send(error_event(path, "file-error", format!("--catalog: {e}")));
+            }
+        }
+    }
+    pool(opts, catalogs, &|path| {
+        let (event, members) = check_path(path, &opts.trust, None);
+        if let Event::File(r) = &event {
+            if let (Some(sig), false) = (r.signatures.first(), members.is_empty()) {
+                index.lock().expect("index lock").add(&r.path, sig.clone(), &members);
+            }
+        }
+        let _ = events.blocking_send(event);
+    });
+    let index = index.into_inner().expect("index lock");
+    let index = (!index.is_empty()).then_some(&index);
+    pool(opts, others, &|path| {
+        let _ = events.blocking_send(check_path(path, &opts.trust, index).0);
+    });
+}
+
+/// Check `files` on the scan's worker threads.
+fn pool(opts: &FsOptions, files: Vec<PathBuf>, work: &(dyn Fn(&Path) + Sync)) {
     let jobs =
         if opts.jobs == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) } else { opts.jobs };
-    let (tx, rx) = mpsc::sync_channel::<PathBuf>(1024);
-    let rx = Arc::new(Mutex::new(rx));
+    let queue = Mutex::new(files.into_iter());
     std::thread::scope(|s| {
         for _ in 0..jobs {
-            let rx = Arc::clone(&rx);
-            let events = events.clone();
-            s.spawn(move || loop {
-                let next = rx.lock().expect("queue lock").recv();
-                let Ok(path) = next else { break };
+            s.spawn(|| loop {
+                let next = queue.lock().expect("queue lock").next();
+                let Some(path) = next else { break };
                 if stopped(opts) {
                     continue;
                 }
-                let _ = events.blocking_send(check_path(&path, &opts.trust));
+                work(&path);
             });
         }
-        let mut walker = Walker { opts, tx: &tx, events: &events, seen: HashMap::new(), links: VecDeque::new() };
-        for root in roots {
-            walker.root(root);
-        }
-        while let Some((link, root_dev)) = walker.links.pop_front() {
-            walker.entry(&link, root_dev, true);
-        }
-        drop(tx);
     });
 }
 
@@ -195,7 +294,8 @@ fn file_id(_: &std::fs::Metadata) -> Option<(u64, u64)> {
 
 struct Walker<'a> {
     opts: &'a FsOptions,
-    tx: &'a mpsc::SyncSender<PathBuf>,
+    /// The files to check, in walk order.
+    files: Vec<PathBuf>,
     events: &'a tokio::sync::mpsc::Sender<Event>,
     /// Every directory entered and file queued, by (device, inode), with the path it was reached by.
     seen: HashMap<(u64, u64), PathBuf>,
@@ -284,7 +384,7 @@ impl Walker<'_> {
             self.seen.insert(id, path.to_path_buf());
         }
         if meta.is_file() {
-            let _ = self.tx.send(path.to_path_buf());
+            self.files.push(path.to_path_buf());
             return;
         }
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
@@ -298,21 +398,22 @@ impl Walker<'_> {
     }
 }
 
-fn check_path(path: &Path, trust: &Trust) -> Event {
+fn check_path(path: &Path, trust: &Trust, index: Option<&catalog::Index>) -> (Event, Vec<catalog::Member>) {
     let shown = path_text(path);
     match std::fs::metadata(path) {
         Ok(m) if m.len() > MAX_FILE_BYTES => {
-            return error_event(path, "file-error", format!("{} bytes exceed the {MAX_FILE_BYTES}-byte limit", m.len()))
+            let why = format!("{} bytes exceed the {MAX_FILE_BYTES}-byte limit", m.len());
+            return (error_event(path, "file-error", why), Vec::new());
         }
-        Err(e) => return error_event(path, "file-error", e.to_string()),
+        Err(e) => return (error_event(path, "file-error", e.to_string()), Vec::new()),
         _ => {}
     }
     match std::fs::read(path) {
-        Ok(bytes) => match check_bytes(&shown, &bytes, trust) {
-            Some(r) => Event::File(Box::new(r)),
-            None => Event::Skipped,
+        Ok(bytes) => match check_file(&shown, &bytes, trust, index) {
+            (Some(r), members) => (Event::File(Box::new(r)), members),
+            (None, _) => (Event::Skipped, Vec::new()),
         },
-        Err(e) => error_event(path, "file-error", e.to_string()),
+        Err(e) => (error_event(path, "file-error", e.to_string()), Vec::new()),
     }
 }
 

@@ -190,3 +190,14 @@ fn image_hashes(
     }
     hashers.into_iter().map(|(a, h)| (a, h.finish())).collect()
 }
+
+/// The Authenticode image hashes of a PE file, signed or not (what a catalog lists for it);
+/// `None` if the headers or the certificate table do not read.
+pub fn image_hashes_of(bytes: &[u8], algs: &[HashAlg]) -> Option<BTreeMap<HashAlg, Vec<u8>>> {
+    let lay = layout(bytes).ok()?;
+    let (off, end) = match lay.table {
+        None => (bytes.len(), bytes.len()),
+        Some((off, size)) => (off, off.checked_add(size).filter(|e| *e <= bytes.len() && off >= lay.security_dir + 8)?),
+    };
+    Some(image_hashes(bytes, &lay, off, end, algs))
+}

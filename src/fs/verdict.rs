@@ -19,6 +19,7 @@ pub fn report(format: &str, index: String) -> FileSignatureReport {
         signed_at: None,
         countersigner: None,
         timestamp: None,
+        catalog: None,
     }
 }
 

@@ -854,6 +854,7 @@ mod tests {
                 .collect(),
             notes: Vec::new(),
             waived: None,
+            catalog_members: Vec::new(),
         };
         let snap = |f: FileReport| {
             let mut s = Snapshot::default();

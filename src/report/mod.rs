@@ -419,12 +419,30 @@ pub struct FileReport {
     /// `--waivers`: the waiver that accepts this file as it is (its status stays its own).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub waived: Option<waivers::Waived>,
+    /// A Windows catalog's members: the hashes it vouches for.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub catalog_members: Vec<CatalogMember>,
+}
+
+/// One member of a Windows catalog.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogMember {
+    pub digest_algorithm: String,
+    /// Lowercase hex.
+    pub digest: String,
+    /// `pe-image` (an Authenticode image hash), `file` (the whole file's hash) or `any` (not said).
+    pub kind: String,
+    /// The member's file name, when the catalog gives one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct FileSignatureReport {
-    /// `authenticode` or `jar` (or the unsupported format's name).
+    /// `authenticode`, `jar`, `catalog` (a catalog's signature, or on a member file the signature of
+    /// the catalog that lists it), or the unsupported format's name.
     pub format: String,
     /// Where the signature sits: `0` primary, `0.1` its first nested signature; for JAR, the
     /// signature file (`META-INF/SIGNER.SF`).
@@ -442,6 +460,9 @@ pub struct FileSignatureReport {
     pub countersigner: Option<Countersigner>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Timestamp>,
+    /// Format `catalog` on a member file: the catalog that lists it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub catalog: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

@@ -511,6 +511,7 @@ mod tests {
             signatures: Vec::new(),
             notes: Vec::new(),
             waived: None,
+            catalog_members: Vec::new(),
         }
     }
 
