@@ -45,7 +45,7 @@ want 'command -v curl' curl "waits for the registry to answer"
 want 'command -v jq' jq "the demo picks fields out of sigaudit's JSON"
 if [ "$mode" = test ]; then
   want 'command -v htpasswd' apache2-utils "htpasswd for the registry-behind-Basic-auth tests"
-  want 'command -v osslsigncode' osslsigncode "signs and cross-checks the PE fixtures"
+  want 'command -v osslsigncode' osslsigncode "signs and cross-checks the PE, MSI, CAB, script and catalog fixtures"
   want 'command -v jarsigner && command -v keytool && command -v jar' openjdk-17-jdk-headless "signs and cross-checks the JAR fixtures"
   want '[ -x /usr/bin/go ]' golang-go "Go's own encoding/json reads the adversarial signed-JSON payloads (tests/support/gojson)"
   want '/usr/bin/python3 -c "import ensurepip"' python3-venv "a virtualenv for kubernetes-validate and the report-format validators (Debian's python3 is externally managed)"
