@@ -65,6 +65,7 @@ fn material(dir: &Path) {
     std::fs::create_dir_all(dir.join("store/x509/ca")).unwrap();
     std::fs::create_dir_all(dir.join("files")).unwrap();
     unsigned_jar(&dir.join("files/app.jar"));
+    std::fs::copy(repo_root().join("testdata/fs-win/cat/signed.cat"), dir.join("signed.cat")).unwrap();
     // Baselines (an empty report of each kind) and a waivers file.
     for kind in ["registry", "filesystem"] {
         let items = if kind == "registry" { "\"images\": [], \"orphans\": []" } else { "\"files\": []" };
@@ -111,6 +112,7 @@ fn value(key: &str, dir: &Path, command: &str) -> (String, Value) {
         "retries" => ("2".into(), json!("2")),
         "rps" => ("100".into(), json!("100")),
         "jobs" => ("2".into(), json!("2")),
+        "catalog" => ("[\"signed.cat\"]".into(), json!([abs("signed.cat")])),
         "ca-roots" => ("[\"roots.pem\"]".into(), json!([abs("roots.pem")])),
         "tsa-roots" => ("[\"roots.pem\"]".into(), json!([abs("roots.pem")])),
         "tls-ca" => ("[\"ca.pem\"]".into(), json!([abs("ca.pem")])),
