@@ -221,6 +221,10 @@ fn hostile_containers_are_reported_invalid_and_the_scan_goes_on() {
     let ps1 = std::fs::read_to_string(src.join("scripts/signed-lf.ps1")).unwrap();
     let cut = ps1.find("# SIG # End signature block").unwrap();
     std::fs::write(d.join("no-end.ps1"), &ps1[..cut]).unwrap();
+    // Code appended after a signed script's block: not covered by the signature. osslsigncode
+    // 2.9 stops reading at the End line and says Succeeded (asserted below); PowerShell's SIP
+    // wants the block last, and a verdict of intact would vouch for the appended code.
+    std::fs::write(d.join("appended.ps1"), format!("{ps1}Remove-Item -Recurse C:\\\r\n")).unwrap();
     // A JScript block: recognised, not verified (no independent signer at hand makes one).
     let js: String = ps1.replace("# SIG # Begin", "// SIG // Begin").replace("# SIG # End", "// SIG // End");
     let js = js
@@ -241,12 +245,26 @@ fn hostile_containers_are_reported_invalid_and_the_scan_goes_on() {
         ("truncated.msi", "signed-file-malformed"),
         ("sig-outside.cab", "signed-file-malformed"),
         ("no-end.ps1", "malformed-signature"),
+        ("appended.ps1", "malformed-signature"),
     ] {
         assert_eq!(got[path]["status"], "invalid", "{path}: {:#}", got[path]);
         assert_eq!(common::reason_codes(&got[path])[0], code, "{path}");
     }
     assert_eq!(got["signed.js"]["status"], "unsupported");
     assert_eq!(common::reason_codes(&got["signed.js"]), ["unsupported-format"]);
+    let reason = got["appended.ps1"]["signatures"][0]["verification"]["reasons"][0].as_str().unwrap();
+    assert!(reason.contains("after the signature block"), "{reason}");
+    let fixture_root = src.join("pki/root.crt");
+    let o = Command::new("osslsigncode")
+        .args(["verify", "-ignore-crl", "-CAfile"])
+        .arg(&fixture_root)
+        .arg("-TSA-CAfile")
+        .arg(&fixture_root)
+        .arg("-in")
+        .arg(d.join("appended.ps1"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "osslsigncode now refuses code after the block: make this agree");
     // osslsigncode refuses them too.
     for path in ["fat-loop.msi", "dir-cycle.msi", "bad-shift.msi", "sig-outside.cab", "no-end.ps1"] {
         let o = Command::new("osslsigncode").args(["verify", "-in"]).arg(d.join(path)).output().unwrap();

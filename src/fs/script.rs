@@ -147,13 +147,25 @@ fn signature_start(t: &Text, style: &Style) -> Option<usize> {
 fn block(t: &[u16], style: &Style) -> Result<Vec<u8>, String> {
     let text = String::from_utf16_lossy(t);
     let mut b64 = String::new();
+    let mut offset = 0;
     for line in text.split('\n') {
+        offset += line.len() + 1;
         let Some(at) = line.find(style.open) else { continue };
         let mut rest = &line[at + style.open.len()..];
         if let Some(r) = rest.strip_prefix(style.header) {
             rest = r;
         }
         if rest.starts_with(style.footer) {
+            // What follows the block is not hashed: a script that goes on after it would run
+            // unsigned code under the signature (osslsigncode ignores it; PowerShell's SIP wants
+            // the block last).
+            let after = text.get(offset.min(text.len())..).unwrap_or_default();
+            if !after.trim_matches(|c: char| c.is_whitespace() || c == '\0').is_empty() {
+                return Err(format!(
+                    "{} characters after the signature block, which the signature does not cover",
+                    after.trim().chars().count()
+                ));
+            }
             return crate::crypto::b64_std_lenient(&b64).ok_or_else(|| "the signature block is not base64".to_string());
         }
         let end = if style.close.is_empty() { rest.len() } else { rest.find(style.close).unwrap_or(rest.len()) };
