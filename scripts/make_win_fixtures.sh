@@ -131,6 +131,41 @@ done
 check scripts/tampered-line.ps1 invalid fail
 check scripts/tampered-utf16.ps1 invalid fail
 
+# --- the verdict rules PE follows: an expired signer (2020-2021, by `openssl ca`), a SHA-1 hash ---
+mkdir -p pki/ca rules; : > pki/ca/index.txt; echo 1000 > pki/ca/serial
+cat > pki/ca.cnf <<CNF
+[ ca ]
+default_ca = dflt
+[ dflt ]
+database = $pki/ca/index.txt
+new_certs_dir = $pki/ca
+serial = $pki/ca/serial
+default_md = sha256
+policy = any
+[ any ]
+commonName = supplied
+organizationName = optional
+countryName = optional
+[ ext ]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = codeSigning
+CNF
+openssl req -newkey rsa:2048 -nodes -keyout pki/expired.key -out pki/expired.csr -subj "$subj_prefix/CN=sigaudit Fixture Expired Publisher" 2>/dev/null
+openssl ca -batch -notext -config pki/ca.cnf -cert pki/root.crt -keyfile pki/root.key -in pki/expired.csr -out pki/expired.crt \
+  -startdate 20200101000000Z -enddate 20210101000000Z -extensions ext >/dev/null 2>&1
+printf 'Write-Host "expired"\n' > rules/expired.tmp.ps1
+cp msi/unsigned.msi rules/expired.tmp.msi
+osslsigncode sign -certs pki/expired.crt -key pki/expired.key -h sha256 -in rules/expired.tmp.ps1 -out rules/expired-nots.ps1 >/dev/null
+# Timestamped now, after the certificate expired: the timestamp lies outside its validity.
+osslsigncode sign -certs pki/expired.crt -key pki/expired.key -h sha256 -ts "$tsa" -in rules/expired.tmp.msi -out rules/expired-ts-after.msi >/dev/null
+printf 'Write-Host "sha1"\n' > rules/sha1.tmp.ps1
+osslsigncode sign -certs pki/signer.crt -key pki/signer.key -h sha1 -in rules/sha1.tmp.ps1 -out rules/sha1.ps1 >/dev/null
+rm rules/*.tmp.*
+check rules/expired-nots.ps1 invalid fail
+check rules/expired-ts-after.msi invalid fail
+check rules/sha1.ps1 untrusted ok
+
 # --- a Windows catalog and its members ---
 mkdir -p cat/members cat-tampered
 cp "$corpus/fs-suite/pe/unsigned-hello.exe" cat/members/hello.exe

@@ -122,6 +122,13 @@ fn osslsigncode_fixtures_get_osslsigncodes_verdicts() {
     let dse = &got["msi/tampered-dse-metadata.msi"]["signatures"][0]["verification"]["reasons"][0];
     assert!(dse.as_str().unwrap().contains("MsiDigitalSignatureEx"), "{dse}");
 
+    // The rules PE follows: an expired signer without a timestamp, or timestamped after expiry,
+    // is invalid; a SHA-1 hash is noted as weak.
+    assert_eq!(common::reason_codes(&got["rules/expired-nots.ps1"]), ["cert-expired-no-timestamp"]);
+    // (its timestamp is by an authority not trusted without --ca-roots: it does not count)
+    assert!(common::reason_codes(&got["rules/expired-ts-after.msi"]).contains(&"cert-expired-no-timestamp".to_string()));
+    assert!(common::reason_codes(&got["rules/sha1.ps1"]).contains(&"weak-sha1".to_string()));
+
     // The catalog: its members listed, each as makecat describes it.
     let cat = &got["cat/signed.cat"];
     assert_eq!(cat["type"], "cat");
@@ -158,6 +165,9 @@ fn osslsigncode_fixtures_get_osslsigncodes_verdicts() {
     let trusted = check_tree(&tree, &["--ca-roots", root.to_str().unwrap()], true);
     assert_eq!(trusted["cat/members/hello.exe"]["status"], "verified");
     assert_eq!(trusted["msi/signed-dse.msi"]["status"], "verified");
+    // A trusted timestamp after the signer expired dates the signature outside its validity.
+    let codes = common::reason_codes(&trusted["rules/expired-ts-after.msi"]);
+    assert!(codes.contains(&"timestamp-outside-validity".to_string()), "{codes:?}");
 
     // --catalog: members scanned apart from their catalog are matched against the one given.
     let members = tree.join("cat/members");
