@@ -193,6 +193,9 @@ impl Index {
 
     /// Add a catalog's members; `signature` is its own (first) signature's report.
     pub fn add(&mut self, path: &str, signature: FileSignatureReport, members: &[Member]) {
+        if self.catalogs.iter().any(|(p, _)| p == path) {
+            return; // given with --catalog and found by the walk too
+        }
         let at = self.catalogs.len();
         self.catalogs.push((path.to_string(), signature));
         for m in members {

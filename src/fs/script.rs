@@ -183,11 +183,13 @@ pub fn check(path: &str, bytes: &[u8], trust: &Trust) -> Option<Checked> {
     if bytes.len() > MAX_SCRIPT || bytes.is_empty() {
         return None;
     }
-    // Cheap test before decoding: the header's ASCII (or UTF-16LE) text somewhere in the file.
-    let marker = "signature block";
+    // Cheap test before decoding a file of another name: a block ends the file, so its End line
+    // (ASCII or UTF-16LE) is in the last bytes.
+    let marker = "End signature block";
     let wide: Vec<u8> = marker.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
-    let has_marker = bytes.windows(marker.len()).any(|w| w == marker.as_bytes())
-        || bytes.windows(wide.len()).any(|w| w == wide.as_slice());
+    let tail = &bytes[bytes.len().saturating_sub(256)..];
+    let has_marker = tail.windows(marker.len()).any(|w| w == marker.as_bytes())
+        || tail.windows(wide.len()).any(|w| w == wide.as_slice());
     if by_name.is_none() && !has_marker {
         return None;
     }

@@ -405,7 +405,8 @@ pub struct FileReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
     pub path: String,
-    /// `pe`, `jar`, `apk`, or an unsupported signed format (`msi`, `cab`, `ps1`, `kmod`, `cat`).
+    /// `pe`, `jar`, `apk`, `msi`, `cab`, `cat`, a script kind (`ps1`, `psm1`, `psd1`, `ps1xml`, `psc1`,
+    /// `cdxml`, `mof`, `js`), `file` (listed by a catalog), or an unsupported signed format (`kmod`).
     #[serde(rename = "type")]
     pub file_type: String,
     /// SHA-256 of the whole file, lowercase hex.
