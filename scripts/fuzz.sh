@@ -29,6 +29,7 @@ if [ -d "$corpus" ]; then
   seed x509_identity "$corpus"/notation/truststore/* "$corpus"/cosign/containers-image/keys/*
   seed signed_file "$corpus"/fs-suite/pe/*.exe "$corpus"/fs-suite/jar/*.jar "$corpus"/fs-suite/apk/*.apk \
     testdata/apk/*.apk testdata/kmod/*.ko "$corpus"/fs-suite/real-linux/*.ko
+  seed signed_file "$corpus"/fs-win/msi/*.msi "$corpus"/fs-win/cab/*.cab "$corpus"/fs-win/cat/*.cat "$corpus"/fs-win/scripts/*
   seed cms "$corpus"/notation/suite/notation-go/timestamp/countersignature/*.p7s
   seed manifests "$corpus"/notation/oci-layout/index.json "$corpus"/cosign/containers-image/*/manifest.json
   # trust_evidence: the first byte picks the parser (0/1 Rekor bundle, 2 RFC 3161, 3 Sigstore bundle).

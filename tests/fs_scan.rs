@@ -175,14 +175,18 @@ const CORPUS: &[(&str, &str)] = &[
     ("fs-suite/apk/unsigned-base.apk", "unsigned"),
     ("fs-suite/apk/apk-v1v2v3-rsa.apk", "untrusted"),
     ("fs-suite/apk/apk-v2v3-block-stripped.apk", "invalid"),
-    // Signed formats not verified yet: unsupported, never unsigned.
-    ("fs-suite/msi/msi-rsa-sha256-rfc3161.msi", "unsupported"),
-    ("fs-suite/msi/msi-rsa-sha256-msidse.msi", "unsupported"),
-    ("fs-suite/msi/msi-tampered-stream.msi", "unsupported"),
-    ("fs-suite/msi/real-putty.msi", "unsupported"),
-    ("fs-suite/cab/cab-rsa-sha256-rfc3161.cab", "unsupported"),
-    ("fs-suite/ps1/ps1-rsa-sha256-rfc3161.ps1", "unsupported"),
-    ("fs-suite/ps1/ps1-tampered.ps1", "unsupported"),
+    // osslsigncode and signify: Succeeded/OK (the test root not given: untrusted), MISMATCH for the
+    // tampered copies, "No signature found" for the unsigned ones.
+    ("fs-suite/msi/unsigned-base.msi", "unsigned"),
+    ("fs-suite/msi/msi-rsa-sha256-rfc3161.msi", "untrusted"),
+    ("fs-suite/msi/msi-rsa-sha256-msidse.msi", "untrusted"),
+    ("fs-suite/msi/msi-tampered-stream.msi", "invalid"),
+    ("fs-suite/msi/real-putty.msi", "untrusted"),
+    ("fs-suite/cab/unsigned-base.cab", "unsigned"),
+    ("fs-suite/cab/cab-rsa-sha256-rfc3161.cab", "untrusted"),
+    ("fs-suite/ps1/unsigned-base.ps1", "unsigned"),
+    ("fs-suite/ps1/ps1-rsa-sha256-rfc3161.ps1", "untrusted"),
+    ("fs-suite/ps1/ps1-tampered.ps1", "invalid"),
     // Kernel modules name their signer but carry no certificate: without the key, unverified
     // (tests/kmod_files.rs gives the keys).
     ("fs-suite/kmod/kmod-rsa-sha256.ko", "unverified"),
@@ -214,7 +218,7 @@ fn corpus_samples_give_their_documented_verdicts() {
         let f = got.get(*path).unwrap_or_else(|| panic!("{path} not reported"));
         assert_eq!(f["status"], *status, "{path}: {:#}", f["signatures"]);
     }
-    // Nothing else is reported as a supported file: unsigned MSI/CAB/PS1/ko, text, certificates are skipped.
+    // Nothing else is reported as a supported file: unsigned kernel modules, text, certificates are skipped.
     let extra: Vec<&String> = got.keys().filter(|k| !CORPUS.iter().any(|(p, _)| p == k)).collect();
     assert!(extra.is_empty(), "unexpected files reported: {extra:?}");
 
@@ -246,8 +250,7 @@ fn corpus_samples_give_their_documented_verdicts() {
     assert!(jar["verification"]["reasons"][0].as_str().unwrap().contains("expired 2024-02-03"));
     // An expired signer without a timestamp: the code a waiver names, whatever the wording.
     assert_eq!(jar["verification"]["reasonCodes"][0], "cert-expired-no-timestamp", "{jar:#}");
-    // Files recognised but not verified say so by code; a self-signed signer is noted.
-    assert_eq!(common::reason_codes(&got["fs-suite/msi/msi-rsa-sha256-rfc3161.msi"]), ["unsupported-format"]);
+    // A module signer named but not given says so by code.
     assert_eq!(common::reason_codes(&got["fs-suite/kmod/kmod-rsa-sha256.ko"]), ["kmod-signer-unknown"]);
     // The trailing junk in a WIN_CERTIFICATE is flagged.
     assert!(got["fs-suite/pe/pe-certtable-trailing-junk.exe"]["notes"][0].as_str().unwrap().contains("non-zero bytes"));

@@ -132,6 +132,10 @@ pub struct FsArgs {
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0)]
     pub jobs: usize,
+    /// A signed Windows catalog (.cat) whose members are reported catalog-signed, besides the
+    /// catalogs the scan finds (repeatable).
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub catalog: Vec<std::path::PathBuf>,
     /// PEM bundle of trust anchors for signers (repeatable).
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub ca_roots: Vec<PathBuf>,

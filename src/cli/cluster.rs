@@ -88,7 +88,11 @@ impl Seen {
 /// The tag of a spec resolved now: its digest, or None when the tag is gone.
 type Drift = HashMap<TagRef, Result<Option<String>, String>>;
 
-pub async fn run(a: ClusterArgs, mut settings: Map<String, Value>, config: Option<&std::path::Path>) -> Result<ExitStatus> {
+pub async fn run(
+    a: ClusterArgs,
+    mut settings: Map<String, Value>,
+    config: Option<&std::path::Path>,
+) -> Result<ExitStatus> {
     let s = Settings::from_args(&a.common, config)?;
     let audit = Audit::from_args(&a.common.report, &s.report, "cluster")?;
     settings.extend(s.implied.clone());

@@ -44,6 +44,7 @@ pub async fn fs(a: FsArgs, settings: Map<String, Value>) -> Result<ExitStatus> {
         trust,
         deadline: report.deadline.map(|(at, _)| at),
         stop: Arc::default(),
+        catalogs: a.catalog.clone(),
     };
     for p in &a.paths {
         std::fs::symlink_metadata(p).with_context(|| format!("{}", p.display()))?;

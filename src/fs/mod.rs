@@ -1,22 +1,27 @@
 //! The filesystem audit: walk paths in parallel, recognise formats by content, verify
-//! Authenticode (PE), JAR, APK (v1, v2, v3, v3.1) and kernel module signatures, and report every
-//! file of a supported type. Signed files of formats not verified yet (MSI, CAB, PowerShell,
-//! catalogs) are reported as `unsupported`, never as unsigned; other files are only counted.
+//! Authenticode (PE, MSI, CAB, scripts, catalogs), JAR, APK (v1, v2, v3, v3.1) and kernel module
+//! signatures, and report every file of a supported type; a file a signed catalog lists is
+//! reported with that catalog's signature. Other files are only counted.
 
 mod apk;
+mod authenticode;
+mod cab;
+mod catalog;
 mod jar;
 mod kmod;
+mod msi;
+mod ole;
 mod pe;
+mod script;
 mod verdict;
 
 use crate::crawl::Event;
-use crate::report::{ErrorReport, FileReport, NoteReport, Status, Verdict};
+use crate::report::{ErrorReport, FileReport, NoteReport, Status};
 use crate::trust::Trust;
 use globset::GlobSet;
 use sha2::{Digest as _, Sha256};
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 /// Files larger than this are not loaded (reported as an error).
@@ -36,6 +41,8 @@ pub struct FsOptions {
     pub deadline: Option<std::time::Instant>,
     /// Stop walking and checking when this is set (an interrupted scan).
     pub stop: Arc<std::sync::atomic::AtomicBool>,
+    /// Windows catalogs to match files against besides those the scan finds (`--catalog`).
+    pub catalogs: Vec<PathBuf>,
 }
 
 /// What kind of file this is, by content.
@@ -45,8 +52,11 @@ enum Kind {
     Zip(&'static str),
     /// A Linux kernel module, signed (the appended trailer) or not.
     Kmod,
-    /// A signed file of a format not verified yet.
-    UnsupportedSigned(&'static str),
+    /// An OLE compound file: an MSI if signed or an installer database.
+    Msi,
+    Cab,
+    /// A Windows catalog: SignedData over a certificate trust list.
+    Catalog,
     Other,
 }
 
@@ -57,38 +67,20 @@ fn detect(bytes: &[u8]) -> Kind {
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return jar::jar_kind(bytes).map(Kind::Zip).unwrap_or(Kind::Other);
     }
-    if bytes.starts_with(&[0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]) {
-        // OLE compound file (MSI): the signature is the stream "\x05DigitalSignature" (UTF-16 name).
-        let name: Vec<u8> = "\u{5}DigitalSignature".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
-        if bytes.windows(name.len()).any(|w| w == name.as_slice()) {
-            return Kind::UnsupportedSigned("msi");
-        }
-        return Kind::Other;
+    if bytes.starts_with(&ole::MAGIC) {
+        return Kind::Msi;
     }
-    if bytes.starts_with(b"MSCF") && bytes.len() > 36 {
-        // CFHEADER flags at 30: RESERVE_PRESENT (4) is where Authenticode goes.
-        if u16::from_le_bytes([bytes[30], bytes[31]]) & 0x0004 != 0 {
-            return Kind::UnsupportedSigned("cab");
-        }
-        return Kind::Other;
+    if bytes.starts_with(b"MSCF") {
+        return Kind::Cab;
     }
     if kmod::is_signed(bytes) || (bytes.starts_with(b"\x7fELF") && kmod::is_module(bytes)) {
         return Kind::Kmod;
     }
-    // PowerShell: a comment block at the end, `# SIG # Begin signature block` ... `# SIG # End signature block`.
-    let tail = &bytes[bytes.len().saturating_sub(64 << 10)..];
-    let trimmed = tail.strip_suffix(b"\r\n").or_else(|| tail.strip_suffix(b"\n")).unwrap_or(tail);
-    if trimmed.ends_with(b"# SIG # End signature block")
-        && (tail.windows(31).any(|w| w == b"\n# SIG # Begin signature block\r")
-            || tail.windows(31).any(|w| w == b"\n# SIG # Begin signature block\n"))
-    {
-        return Kind::UnsupportedSigned("ps1");
-    }
     // Catalog: SignedData whose content is a certificate trust list (1.3.6.1.4.1.311.10.1).
-    if bytes.starts_with(&[0x30, 0x82]) && bytes.len() < (64 << 20) {
+    if bytes.starts_with(&[0x30]) && bytes.len() < (64 << 20) {
         let ctl = [0x06, 0x09, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x0a, 0x01];
-        if bytes[..bytes.len().min(200)].windows(ctl.len()).any(|w| w == ctl) {
-            return Kind::UnsupportedSigned("cat");
+        if bytes[..bytes.len().min(200)].windows(ctl.len()).any(|w| w == ctl) && catalog::is_catalog(bytes) {
+            return Kind::Catalog;
         }
     }
     Kind::Other
@@ -96,25 +88,54 @@ fn detect(bytes: &[u8]) -> Kind {
 
 /// Check one file's bytes: `None` if it is of no supported type.
 pub fn check_bytes(path: &str, bytes: &[u8], trust: &Trust) -> Option<FileReport> {
-    let (file_type, signatures, notes) = match detect(bytes) {
-        Kind::Other => return None,
+    check_file(path, bytes, trust, None).0
+}
+
+/// Check one file: its report, if of a supported type or listed in a catalog of `index`; and if
+/// it is a catalog, its members.
+fn check_file(
+    path: &str,
+    bytes: &[u8],
+    trust: &Trust,
+    index: Option<&catalog::Index>,
+) -> (Option<FileReport>, Vec<catalog::Member>) {
+    let mut members = Vec::new();
+    let kind = detect(bytes);
+    let is_pe = kind == Kind::Pe;
+    let checked = match kind {
+        Kind::Other => script::check(path, bytes, trust).map(|c| (c.file_type, c.signatures, Vec::new())),
+        Kind::Msi => msi::check(path, bytes, trust).map(|c| ("msi", c.signatures, c.notes)),
+        Kind::Cab => {
+            let c = cab::check(bytes, trust);
+            Some(("cab", c.signatures, c.notes))
+        }
+        Kind::Catalog => {
+            let c = catalog::check(bytes, trust);
+            members = c.members;
+            Some(("cat", c.signatures, c.notes))
+        }
         Kind::Pe => {
             let c = pe::check(bytes, trust);
-            ("pe", c.signatures, c.notes)
+            Some(("pe", c.signatures, c.notes))
         }
         Kind::Zip(t) => {
             let c = if t == "apk" { apk::check(bytes, trust) } else { jar::check(bytes, t, trust) };
-            (c.file_type, c.signatures, c.notes)
+            Some((c.file_type, c.signatures, c.notes))
         }
-        Kind::Kmod => ("kmod", kmod::check(bytes, trust).signatures, Vec::new()),
-        Kind::UnsupportedSigned(t) => {
-            let mut r = verdict::report(t, "0".into());
-            r.verification.status = Verdict::Unsupported;
-            let why = format!("{t} signatures are recognised but not verified yet");
-            r.verification.push(crate::report::ReasonCode::UnsupportedFormat.reason(why));
-            (t, vec![r], Vec::new())
-        }
+        Kind::Kmod => Some(("kmod", kmod::check(bytes, trust).signatures, Vec::new())),
     };
+    // A file without a signature of its own may be listed in a catalog.
+    let listed = match (&checked, index) {
+        (Some((_, sigs, _)), Some(ix)) if sigs.is_empty() && !ix.is_empty() => catalog_entries(ix, bytes, is_pe),
+        (None, Some(ix)) if !ix.is_empty() => catalog_entries(ix, bytes, is_pe),
+        _ => Vec::new(),
+    };
+    let (file_type, mut signatures, notes) = match checked {
+        Some(c) => c,
+        None if !listed.is_empty() => ("file", Vec::new(), Vec::new()),
+        None => return (None, members),
+    };
+    signatures.extend(listed);
     let mut report = FileReport {
         schema: None,
         path: path.to_string(),
@@ -125,9 +146,24 @@ pub fn check_bytes(path: &str, bytes: &[u8], trust: &Trust) -> Option<FileReport
         signatures,
         notes,
         waived: None,
+        catalog_members: catalog::report_members(&members),
     };
     report.compute_status();
-    Some(report)
+    (Some(report), members)
+}
+
+/// The catalog signatures of a file: looked up by its SHA-1 and SHA-256 hashes, and for a PE
+/// also by its Authenticode image hashes.
+fn catalog_entries(index: &catalog::Index, bytes: &[u8], is_pe: bool) -> Vec<crate::report::FileSignatureReport> {
+    use crate::crypto::HashAlg;
+    let algs = [HashAlg::Sha1, HashAlg::Sha256];
+    let flat: Vec<(HashAlg, Vec<u8>)> = algs.iter().map(|a| (*a, a.digest(bytes))).collect();
+    let image: Vec<(HashAlg, Vec<u8>)> = if is_pe {
+        pe::image_hashes_of(bytes, &algs).map(|m| m.into_iter().collect()).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    index.lookup(&flat, &image)
 }
 
 fn excluded(opts: &FsOptions, path: &Path) -> bool {
@@ -140,32 +176,87 @@ fn excluded(opts: &FsOptions, path: &Path) -> bool {
 /// back into the walk, or a second path to a file or directory already walked, gets a note
 /// instead. Links are followed (with `follow_symlinks`) after the real paths, so a file is
 /// reported under its own path, not a link's.
+///
+/// Windows catalogs vouch for other files, so the scan runs in passes: the walk lists the files;
+/// the catalogs given (`--catalog`) and the files named `*.cat` are checked first, and the
+/// members of every signed one indexed; then every other file is checked, and one without a
+/// signature of its own whose hash a catalog lists gets that catalog's signature. A catalog by
+/// another name is verified and reported, but its members are not matched.
 pub fn scan(roots: &[PathBuf], opts: &FsOptions, events: tokio::sync::mpsc::Sender<Event>) {
+    let mut walker = Walker { opts, files: Vec::new(), events: &events, seen: HashMap::new(), links: VecDeque::new() };
+    for root in roots {
+        walker.root(root);
+    }
+    while let Some((link, root_dev)) = walker.links.pop_front() {
+        walker.entry(&link, root_dev, true);
+    }
+    let files = std::mem::take(&mut walker.files);
+    let is_cat = |p: &PathBuf| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("cat"));
+    let (catalogs, others): (Vec<PathBuf>, Vec<PathBuf>) = files.into_iter().partition(is_cat);
+
+    let index = Mutex::new(catalog::Index::default());
+    for path in &opts.catalogs {
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let shown = path_text(path);
+                let (report, members) = check_file(&shown, &bytes, &opts.trust, None);
+                match report.filter(|r| r.file_type == "cat") {
+                    Some(r) if !r.signatures.is_empty() => {
+                        index.lock().expect("index lock").add(&shown, r.signatures[0].clone(), &members)
+                    }
+                    Some(_) => {
+                        let _ = events.blocking_send(error_event(
+                            path,
+                            "file-error",
+                            "--catalog: the catalog is not signed".into(),
+                        ));
+                    }
+                    None => {
+                        let _ = events.blocking_send(error_event(
+                            path,
+                            "file-error",
+                            "--catalog: not a Windows catalog".into(),
+                        ));
+                    }
+                }
+            }
+            Err(e) => {
+                let _ = events.blocking_send(error_event(path, "file-error", format!("--catalog: {e}")));
+            }
+        }
+    }
+    pool(opts, catalogs, &|path| {
+        let (event, members) = check_path(path, &opts.trust, None);
+        if let Event::File(r) = &event {
+            if let (Some(sig), false) = (r.signatures.first(), members.is_empty()) {
+                index.lock().expect("index lock").add(&r.path, sig.clone(), &members);
+            }
+        }
+        let _ = events.blocking_send(event);
+    });
+    let index = index.into_inner().expect("index lock");
+    let index = (!index.is_empty()).then_some(&index);
+    pool(opts, others, &|path| {
+        let _ = events.blocking_send(check_path(path, &opts.trust, index).0);
+    });
+}
+
+/// Check `files` on the scan's worker threads.
+fn pool(opts: &FsOptions, files: Vec<PathBuf>, work: &(dyn Fn(&Path) + Sync)) {
     let jobs =
         if opts.jobs == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) } else { opts.jobs };
-    let (tx, rx) = mpsc::sync_channel::<PathBuf>(1024);
-    let rx = Arc::new(Mutex::new(rx));
+    let queue = Mutex::new(files.into_iter());
     std::thread::scope(|s| {
         for _ in 0..jobs {
-            let rx = Arc::clone(&rx);
-            let events = events.clone();
-            s.spawn(move || loop {
-                let next = rx.lock().expect("queue lock").recv();
-                let Ok(path) = next else { break };
+            s.spawn(|| loop {
+                let next = queue.lock().expect("queue lock").next();
+                let Some(path) = next else { break };
                 if stopped(opts) {
                     continue;
                 }
-                let _ = events.blocking_send(check_path(&path, &opts.trust));
+                work(&path);
             });
         }
-        let mut walker = Walker { opts, tx: &tx, events: &events, seen: HashMap::new(), links: VecDeque::new() };
-        for root in roots {
-            walker.root(root);
-        }
-        while let Some((link, root_dev)) = walker.links.pop_front() {
-            walker.entry(&link, root_dev, true);
-        }
-        drop(tx);
     });
 }
 
@@ -199,7 +290,8 @@ fn file_id(_: &std::fs::Metadata) -> Option<(u64, u64)> {
 
 struct Walker<'a> {
     opts: &'a FsOptions,
-    tx: &'a mpsc::SyncSender<PathBuf>,
+    /// The files to check, in walk order.
+    files: Vec<PathBuf>,
     events: &'a tokio::sync::mpsc::Sender<Event>,
     /// Every directory entered and file queued, by (device, inode), with the path it was reached by.
     seen: HashMap<(u64, u64), PathBuf>,
@@ -288,7 +380,7 @@ impl Walker<'_> {
             self.seen.insert(id, path.to_path_buf());
         }
         if meta.is_file() {
-            let _ = self.tx.send(path.to_path_buf());
+            self.files.push(path.to_path_buf());
             return;
         }
         let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
@@ -302,21 +394,22 @@ impl Walker<'_> {
     }
 }
 
-fn check_path(path: &Path, trust: &Trust) -> Event {
+fn check_path(path: &Path, trust: &Trust, index: Option<&catalog::Index>) -> (Event, Vec<catalog::Member>) {
     let shown = path_text(path);
     match std::fs::metadata(path) {
         Ok(m) if m.len() > MAX_FILE_BYTES => {
-            return error_event(path, "file-error", format!("{} bytes exceed the {MAX_FILE_BYTES}-byte limit", m.len()))
+            let why = format!("{} bytes exceed the {MAX_FILE_BYTES}-byte limit", m.len());
+            return (error_event(path, "file-error", why), Vec::new());
         }
-        Err(e) => return error_event(path, "file-error", e.to_string()),
+        Err(e) => return (error_event(path, "file-error", e.to_string()), Vec::new()),
         _ => {}
     }
     match std::fs::read(path) {
-        Ok(bytes) => match check_bytes(&shown, &bytes, trust) {
-            Some(r) => Event::File(Box::new(r)),
-            None => Event::Skipped,
+        Ok(bytes) => match check_file(&shown, &bytes, trust, index) {
+            (Some(r), members) => (Event::File(Box::new(r)), members),
+            (None, _) => (Event::Skipped, Vec::new()),
         },
-        Err(e) => error_event(path, "file-error", e.to_string()),
+        Err(e) => (error_event(path, "file-error", e.to_string()), Vec::new()),
     }
 }
 

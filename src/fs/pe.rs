@@ -5,16 +5,14 @@
 //! from the file is bounds-checked.
 
 use super::verdict;
-use crate::cms::{self, Failure};
+use crate::cms::Failure;
 use crate::crypto::{HashAlg, Hasher};
 use crate::der;
 use crate::report::{FileSignatureReport, ReasonCode as C};
 use crate::trust::Trust;
 use std::collections::BTreeMap;
 
-const SPC_INDIRECT_DATA: &str = "1.3.6.1.4.1.311.2.1.4";
-const NESTED_SIGNATURE: &str = "1.3.6.1.4.1.311.2.4.1";
-const MAX_SIGNATURES: usize = 16;
+use super::authenticode::{self, MAX_SIGNATURES};
 
 /// The header facts the hash needs.
 struct Layout {
@@ -146,113 +144,26 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
         pos += len.div_ceil(8) * 8;
     }
 
-    // Parse every signature (nested ones too) once, before hashing, to know the algorithms.
-    let mut parsed: Vec<(String, Result<cms::SignedData, Failure>)> = Vec::new();
-    for (i, b) in blobs.iter().enumerate() {
-        collect(b, i.to_string(), 0, &mut parsed);
-    }
-    let mut algs: Vec<HashAlg> = Vec::new();
-    for (_, sd) in &parsed {
-        if let Some((_, alg, _)) = sd.as_ref().ok().and_then(|sd| indirect_data(sd).ok()) {
-            if !algs.contains(&alg) {
-                algs.push(alg);
-            }
-        }
-    }
-    let hashes = image_hashes(bytes, &lay, table_off, table_end, &algs);
-
-    let mut signatures = Vec::new();
-    for (index, sd) in parsed {
-        let r = verdict::report("authenticode", index);
-        let checked = sd.and_then(|sd| indirect_data(&sd).map(|item| (item, sd)));
-        let ((content, alg, embedded), sd) = match checked {
-            Ok(x) => x,
-            Err(f) => {
-                signatures.push(verdict::fail(r, f));
-                continue;
-            }
-        };
-        let Some(si) = sd.signers.first() else {
-            signatures.push(verdict::fail(r, Failure::Invalid(C::MalformedSignature, "no signer".into())));
-            continue;
-        };
-        let mut r = r;
-        r.digest_algorithm = Some(alg.name().into());
-        // SpcPeImagePageHashes V1/V2 (1.3.6.1.4.1.311.2.3.1/2), serialized inside the indirect data.
-        let page_hashes = [0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x03];
-        if content.windows(page_hashes.len()).any(|w| w == page_hashes) {
-            let note = "page hashes present: not checked (the image hash, which is, covers every page)".to_string();
-            if !notes.contains(&note) {
-                notes.push(note);
-            }
-        }
-        let computed = &hashes[&alg];
-        let content_ok = if alg == HashAlg::Md5 {
-            Err(vec![C::WeakMd5.reason("image hash algorithm MD5 is broken (collisions can be made) and not accepted")])
-        } else if computed.as_slice() == embedded {
-            Ok(())
-        } else {
-            Err(vec![C::ImageHashMismatch.reason(format!(
-                "image hash mismatch: signed {} {}, file has {}; the file was modified after signing",
-                alg.name(),
-                hex::encode(embedded),
-                hex::encode(computed)
-            ))])
-        };
-        let expect = verdict::Expect { content_type: SPC_INDIRECT_DATA, purpose: &crate::pki::path::CODE_SIGNING };
-        let mut r = verdict::signer(r, si, &sd.certificates, content, content_ok, trust, &expect);
-        if alg == HashAlg::Sha1 {
-            r.verification.push(
-                C::WeakSha1
-                    .reason("weak algorithm: SHA-1 image hash (it never outranks a SHA-2 signature of the same file)"),
-            );
-        }
-        signatures.push(r);
+    let mut page_hash_note = false;
+    let hashing = authenticode::Hashing { what: "image hash", mismatch: C::ImageHashMismatch };
+    let signatures = authenticode::verify(
+        &blobs,
+        "authenticode",
+        trust,
+        &hashing,
+        &mut |algs| {
+            image_hashes(bytes, &lay, table_off, table_end, algs).into_iter().map(|(a, h)| (a, Ok(h))).collect()
+        },
+        &mut |content| {
+            // SpcPeImagePageHashes V1/V2 (1.3.6.1.4.1.311.2.3.1/2), serialized inside the indirect data.
+            let page_hashes = [0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x03];
+            page_hash_note |= content.windows(page_hashes.len()).any(|w| w == page_hashes);
+        },
+    );
+    if page_hash_note {
+        notes.push("page hashes present: not checked (the image hash, which is, covers every page)".to_string());
     }
     Checked { signatures, notes }
-}
-
-/// The signature and its nested signatures (unsigned attribute 1.3.6.1.4.1.311.2.4.1), each parsed once.
-fn collect<'a>(
-    blob: &'a [u8],
-    index: String,
-    depth: usize,
-    out: &mut Vec<(String, Result<cms::SignedData<'a>, Failure>)>,
-) {
-    if out.len() >= MAX_SIGNATURES {
-        return;
-    }
-    let sd = cms::parse_content_info(blob);
-    let nested: Vec<&'a [u8]> = match (&sd, depth < 3) {
-        (Ok(sd), true) => {
-            sd.signers.first().map(|si| si.unsigned_attr(NESTED_SIGNATURE).map(|t| t.raw).collect()).unwrap_or_default()
-        }
-        _ => Vec::new(),
-    };
-    out.push((index.clone(), sd));
-    for (i, n) in nested.into_iter().enumerate() {
-        collect(n, format!("{index}.{}", i + 1), depth + 1, out);
-    }
-}
-
-/// SpcIndirectDataContent: the signed content bytes (its value), the image hash algorithm and
-/// the embedded image hash.
-fn indirect_data<'a>(sd: &cms::SignedData<'a>) -> Result<(&'a [u8], HashAlg, &'a [u8]), Failure> {
-    if sd.content_type != SPC_INDIRECT_DATA {
-        let why = format!("content type {} is not SpcIndirectDataContent", sd.content_type);
-        return Err(Failure::Invalid(C::MalformedSignature, why));
-    }
-    let malformed = |why: &str| Failure::Invalid(C::MalformedSignature, why.into());
-    let content =
-        sd.content.filter(|t| t.tag == der::SEQUENCE).ok_or_else(|| malformed("no SpcIndirectDataContent"))?;
-    let kids = der::children(content.content)?;
-    let digest_info = kids.get(1).ok_or_else(|| malformed("SpcIndirectDataContent lacks its DigestInfo"))?;
-    let (alg, rest) = der::expect(digest_info.content, der::SEQUENCE)?;
-    let (digest, _) = der::expect(rest, der::OCTET_STRING)?;
-    let alg = der::algorithm_oid(&alg)?;
-    let alg = HashAlg::from_oid(&alg)
-        .ok_or_else(|| Failure::Unsupported(C::UnsupportedAlgorithm, format!("image hash algorithm {alg}")))?;
-    Ok((content.content, alg, digest.content))
 }
 
 /// The Authenticode image hash for each algorithm, one pass over the file.
@@ -278,4 +189,15 @@ fn image_hashes(
         }
     }
     hashers.into_iter().map(|(a, h)| (a, h.finish())).collect()
+}
+
+/// The Authenticode image hashes of a PE file, signed or not (what a catalog lists for it);
+/// `None` if the headers or the certificate table do not read.
+pub fn image_hashes_of(bytes: &[u8], algs: &[HashAlg]) -> Option<BTreeMap<HashAlg, Vec<u8>>> {
+    let lay = layout(bytes).ok()?;
+    let (off, end) = match lay.table {
+        None => (bytes.len(), bytes.len()),
+        Some((off, size)) => (off, off.checked_add(size).filter(|e| *e <= bytes.len() && off >= lay.security_dir + 8)?),
+    };
+    Some(image_hashes(bytes, &lay, off, end, algs))
 }

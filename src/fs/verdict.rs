@@ -22,6 +22,7 @@ pub fn report(format: &str, index: String) -> FileSignatureReport {
         min_sdk: None,
         max_sdk: None,
         lineage: Vec::new(),
+        catalog: None,
     }
 }
 

@@ -855,6 +855,7 @@ mod tests {
                 .collect(),
             notes: Vec::new(),
             waived: None,
+            catalog_members: Vec::new(),
         };
         let snap = |f: FileReport| {
             let mut s = Snapshot::default();

@@ -426,7 +426,8 @@ pub struct FileReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
     pub path: String,
-    /// `pe`, `jar`, `apk`, `kmod`, or an unsupported signed format (`msi`, `cab`, `ps1`, `cat`).
+    /// `pe`, `jar`, `apk`, `kmod`, `msi`, `cab`, `cat`, a script kind (`ps1`, `psm1`, `psd1`,
+    /// `ps1xml`, `psc1`, `cdxml`, `mof`, `js`), or `file` (listed by a catalog).
     #[serde(rename = "type")]
     pub file_type: String,
     /// SHA-256 of the whole file, lowercase hex.
@@ -440,13 +441,31 @@ pub struct FileReport {
     /// `--waivers`: the waiver that accepts this file as it is (its status stays its own).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub waived: Option<waivers::Waived>,
+    /// A Windows catalog's members: the hashes it vouches for.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub catalog_members: Vec<CatalogMember>,
+}
+
+/// One member of a Windows catalog.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogMember {
+    pub digest_algorithm: String,
+    /// Lowercase hex.
+    pub digest: String,
+    /// `pe-image` (an Authenticode image hash), `file` (the whole file's hash) or `any` (not said).
+    pub kind: String,
+    /// The member's file name, when the catalog gives one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct FileSignatureReport {
-    /// `authenticode`, `jar`, `apk-v2`, `apk-v3`, `apk-v3.1`, `apk-signing-block`, `kmod` (or the
-    /// unsupported format's name).
+    /// `authenticode`, `jar`, `apk-v2`, `apk-v3`, `apk-v3.1`, `apk-signing-block`, `kmod`, `catalog`
+    /// (a catalog's signature, or on a member file the signature of the catalog that lists it), or
+    /// the unsupported format's name.
     pub format: String,
     /// Where the signature sits: `0` primary, `0.1` its first nested signature; for JAR, the
     /// signature file (`META-INF/SIGNER.SF`).
@@ -464,6 +483,9 @@ pub struct FileSignatureReport {
     pub countersigner: Option<Countersigner>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Timestamp>,
+    /// Format `catalog` on a member file: the catalog that lists it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub catalog: Option<String>,
     /// APK v3/v3.1: the Android SDK versions this signer is for.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub min_sdk: Option<u32>,

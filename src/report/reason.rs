@@ -209,6 +209,12 @@ reason_codes! {
         "the signing certificate is self-signed";
     ImageHashMismatch = "image-hash-mismatch", "invalid",
         "the PE image hash differs from the signed one: the file was modified after signing";
+    ContentHashMismatch = "content-hash-mismatch", "invalid",
+        "the Authenticode hash of an MSI (its streams, or the MsiDigitalSignatureEx metadata pre-hash), a cabinet or a script's text differs from the signed one: the file was modified after signing";
+    SignedFileMalformed = "signed-file-malformed", "invalid",
+        "an MSI compound file, a cabinet or a catalog that cannot be read as its format requires (a broken or looping sector chain, a signature that does not end the cabinet)";
+    CatalogSigned = "catalog-signed", "informational",
+        "the file carries no signature of its own; its hash is listed in a signed catalog, whose signature is judged";
     MessageDigestMismatch = "message-digest-mismatch", "invalid",
         "the CMS messageDigest attribute does not match the signed content";
     ContentTypeMismatch = "content-type-mismatch", "invalid",

@@ -515,6 +515,7 @@ mod tests {
             signatures: Vec::new(),
             notes: Vec::new(),
             waived: None,
+            catalog_members: Vec::new(),
         }
     }
 

@@ -106,6 +106,7 @@ fn material(dir: &Path) {
     tool("gpg", &["--batch", "--homedir", home, "--output", keyring, "--export", uid], dir);
     tool("gpgconf", &["--homedir", home, "--kill", "all"], dir);
     unsigned_jar(&dir.join("files/app.jar"));
+    std::fs::copy(repo_root().join("testdata/fs-win/cat/signed.cat"), dir.join("signed.cat")).unwrap();
     // Baselines (an empty report of each kind) and a waivers file.
     for kind in ["registry", "filesystem", "cluster"] {
         let items = if kind == "filesystem" { "\"files\": []" } else { "\"images\": [], \"orphans\": []" };
@@ -165,6 +166,7 @@ fn value(key: &str, dir: &Path, command: &str) -> (String, Value) {
         "retries" => ("2".into(), json!("2")),
         "rps" => ("100".into(), json!("100")),
         "jobs" => ("2".into(), json!("2")),
+        "catalog" => ("[\"signed.cat\"]".into(), json!([abs("signed.cat")])),
         "ca-roots" => ("[\"roots.pem\"]".into(), json!([abs("roots.pem")])),
         "tsa-roots" => ("[\"roots.pem\"]".into(), json!([abs("roots.pem")])),
         "crl" => ("[\"crl.pem\"]".into(), json!([abs("crl.pem")])),

@@ -1,0 +1,2 @@
+Write-Host "hello from sigaudit"
+$x = 1
