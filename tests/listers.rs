@@ -445,7 +445,10 @@ fn config_targets_shards_and_merge_keep_the_listing() {
 /// region come from the standard chain (here the environment); the registry protocol is
 /// docker-registry's. DescribeRepositories and DescribeImages list every repository and tag with
 /// its digest: the catalog scan's images and verdicts, without a tag list. Without credentials,
-/// the error says where AWS credentials come from.
+/// the error says where AWS credentials come from. Not covered here: paging across `nextToken`.
+/// moto 5.2.1 pages none of DescribeRepositories, DescribeImages and ListImages (its ECR backend
+/// ignores `maxResults` and never returns `nextToken`; models.py says "maxResults and nextToken
+/// not implemented"), so every listing is one page whatever is asked.
 #[test]
 fn ecr_lists_through_the_aws_sdk_what_the_catalog_lists() {
     let mut reg = Registry::distribution(100);
