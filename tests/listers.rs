@@ -594,6 +594,14 @@ fn a_hostile_platform_listing_cannot_forge_hide_or_loop() {
     assert_eq!(report["images"].as_array().unwrap().len(), 0);
     assert_eq!(report["scan"]["complete"], false);
 
+    // A page of 17 MiB: refused at the 16 MiB cap, not read into memory whole.
+    let (o, _) = run_attack(&mut reg, "huge");
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    let errors = errors_with(&report, "listing-error");
+    assert!(errors.iter().any(|m| m.contains("page exceeds 16777216 bytes")), "{errors:#?}");
+    assert_eq!(report["scan"]["complete"], false);
+
     // A tag at a digest the registry does not hold: an error of that tag, not an unsigned image.
     let (o, _) = run_attack(&mut reg, "ghost-digest");
     assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));

@@ -21,7 +21,8 @@ usage: platform_api.py PLATFORM PORT REGISTRY NAMESPACE FIXTURES LOG [options]
   --attack KIND         Docker Hub, a hostile platform: loop (the last repositories page's next is
                         page 2 again), duplicate (every repository and tag listed twice, a tag
                         also at a second, foreign digest), names (hostile repository names added
-                        to page 1), not-json (the repositories page is HTML), ghost-digest (a tag
+                        to page 1), not-json (the repositories page is HTML), huge (it is
+                        17 MiB of JSON), ghost-digest (a tag
                         "ghost" the registry lacks, listed at a digest it does not hold),
                         bad-digest (every tag's digest is "sha256:xyz")
 Every request is appended to LOG as "METHOD PATH?QUERY STATUS".
@@ -169,8 +170,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path != f"/v2/namespaces/{ns}/repositories":
             return self.reply(404, {"message": "object not found"})
         self.is_repo_listing = True
-        if args.attack == "not-json":
+        if args.attack in ("not-json", "huge"):
             body = b"<html><body>Service Unavailable</body></html>"
+            if args.attack == "huge":  # a JSON page of 17 MiB, past the lister's 16 MiB cap
+                body = b'{"count": 1, "next": null, "results": []' + b" " * (17 << 20) + b"}"
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
             self.send_header("Content-Length", str(len(body)))
