@@ -105,10 +105,10 @@ YAML
   echo "  one process / 4 shards: $one s / $four s = $(echo "scale=2; $one / $four" | bc)x; the registry's ceiling is $best req/s: both are bounded by it (floor $floor s)"
 elif [ "$mode" = listing ]; then
   # Requests per image when a platform API lists the repositories: the catalog scan against
-  # each lister, over the same registry content. GHCR, Quay and Harbor list each tag's digest,
-  # so no tag list is read and the tags of one image take one manifest HEAD; Docker Hub and
-  # GitLab list repositories only. The platform APIs are replayed on 127.0.0.1 (no installable
-  # server emulates them); the registry protocol is docker-registry's.
+  # each lister, over the same registry content. Docker Hub, GHCR, Quay, Harbor and ECR list each
+  # tag's digest, so no tag list is read and the tags of one image take one manifest HEAD;
+  # GitLab lists repositories only. The platform APIs are replayed on 127.0.0.1 (no installable
+  # server emulates them), ECR's is moto's; the registry protocol is docker-registry's.
   repos="${1:-50}"; tags="${2:-10}"; aliases="${3:-1}"
   port=$(free_port)
   cat > "$work/config.yml" <<YAML
@@ -143,6 +143,20 @@ YAML
     per_image "$platform" "$(grep -o 'requests to.*' "$work/err")"
     [ "$(tail -n1 "$work/$platform.ndjson" | jq '.summary.images')" = "$images" ] || echo "  $platform: not $images images" >&2
   done
+  # Amazon ECR: moto in server mode on 127.0.0.1 (the AWS API emulator, as tests/listers.rs runs
+  # it), seeded through the ECR API with the registry's images by tests/support/ecr_seed.py.
+  venv="${SIGAUDIT_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/sigaudit/venv}"
+  [ -x "$venv/bin/moto_server" ] || { echo "$venv/bin/moto_server is missing: ./scripts/setup.sh installs moto[server]" >&2; exit 1; }
+  moto=$(free_port)
+  "$venv/bin/moto_server" -H 127.0.0.1 -p "$moto" > "$work/moto.log" 2>&1 & pids+=($!)
+  for _ in $(seq 300); do curl -s "http://127.0.0.1:$moto/" >/dev/null && break; sleep 0.1; done
+  "$venv/bin/python" tests/support/ecr_seed.py "http://127.0.0.1:$moto" "127.0.0.1:$port" bench > /dev/null
+  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1 AWS_CONFIG_FILE=/dev/null \
+    AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
+    "$bin" registry "127.0.0.1:$port/bench" --plain-http -o ndjson --stats --lister ecr \
+      --lister-url "http://127.0.0.1:$moto" > "$work/ecr.ndjson" 2> "$work/err"
+  per_image ecr "$(grep -o 'requests to.*' "$work/err")"
+  [ "$(tail -n1 "$work/ecr.ndjson" | jq '.summary.images')" = "$images" ] || echo "  ecr: not $images images" >&2
 elif [ "$mode" = bundles ]; then
   rounds="${1:-3}"
   conf="$SIGAUDIT_CORPUS/sigstore/conformance"

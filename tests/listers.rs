@@ -102,7 +102,7 @@ fn errors_with(report: &Value, code: &str) -> Vec<String> {
 
 /// Each platform's listing, paged at its edges (one page, many pages, a last page that ends
 /// exactly at the page size, an empty page after a full one), gives the catalog scan's images,
-/// tags, verdicts and orphans. Where the listing gives digests (GHCR, Quay, Harbor) no tag list
+/// tags, verdicts and orphans. Where the listing gives digests (Docker Hub, GHCR, Quay, Harbor) no tag list
 /// is read from the registry and the tags of one digest take one manifest request.
 #[test]
 fn every_platform_lists_what_the_catalog_lists() {
@@ -123,8 +123,9 @@ fn every_platform_lists_what_the_catalog_lists() {
     let base_stats = stats(&base);
     let images = base_report["images"].as_array().unwrap().len() as f64;
     // (platform, replayer options, whether the listing gives digests)
-    let cases: [(&str, &[&str], bool); 6] = [
-        ("docker-hub", &["--page-size", "3"], false),
+    let cases: [(&str, &[&str], bool); 7] = [
+        ("docker-hub", &["--page-size", "3"], true),
+        ("docker-hub", &["--page-size", "1", "--trailing-empty-page"], true),
         ("ghcr", &["--page-size", "2", "--auth", "bearer:ghp-test-token"], true),
         ("gitlab", &[], false),
         ("gitlab", &["--page-size", "1"], false),
@@ -197,7 +198,13 @@ fn a_next_page_on_another_host_is_refused() {
         );
         // The first page's two repositories were scanned.
         assert_eq!(report["summary"]["repositories"], 2, "{platform}");
-        assert_eq!(api.requests().iter().filter(|r| !r.contains("/versions") && !r.contains("/artifacts")).count(), 1);
+        assert_eq!(
+            api.requests()
+                .iter()
+                .filter(|r| !r.contains("/versions") && !r.contains("/artifacts") && !r.contains("/tags"))
+                .count(),
+            1
+        );
     }
 }
 
@@ -438,7 +445,10 @@ fn config_targets_shards_and_merge_keep_the_listing() {
 /// region come from the standard chain (here the environment); the registry protocol is
 /// docker-registry's. DescribeRepositories and DescribeImages list every repository and tag with
 /// its digest: the catalog scan's images and verdicts, without a tag list. Without credentials,
-/// the error says where AWS credentials come from.
+/// the error says where AWS credentials come from. Not covered here: paging across `nextToken`.
+/// moto 5.2.1 pages none of DescribeRepositories, DescribeImages and ListImages (its ECR backend
+/// ignores `maxResults` and never returns `nextToken`; models.py says "maxResults and nextToken
+/// not implemented"), so every listing is one page whatever is asked.
 #[test]
 fn ecr_lists_through_the_aws_sdk_what_the_catalog_lists() {
     let mut reg = Registry::distribution(100);
@@ -486,4 +496,133 @@ fn ecr_lists_through_the_aws_sdk_what_the_catalog_lists() {
     assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
     let errors = errors_with(&stdout_json(&o), "listing-error");
     assert!(errors.iter().any(|m| m.contains("AWS_ACCESS_KEY_ID")), "{errors:#?}");
+}
+
+/// Docker Hub tags listed with `"digest": null` (old v1 pushes) are resolved by the registry, one
+/// manifest HEAD each: the same images and verdicts as the catalog scan, no tag list read.
+#[test]
+fn a_docker_hub_tag_without_a_digest_is_resolved_by_the_registry() {
+    let mut reg = Registry::distribution(100);
+    reg.seed(false);
+    let base = stdout_json(&catalog(&reg, "apps"));
+    let all = reg.platform_api("docker-hub", "apps", &[]);
+    let o = listed(&reg, "apps", "docker-hub", &all.url, &[], &[]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let with_digests = stats(&o);
+    let tags: Vec<String> = base["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()))
+        .collect();
+    let mut options = vec!["--page-size", "2"];
+    for t in &tags {
+        options.extend(["--null-digest", t.as_str()]);
+    }
+    let api = reg.platform_api("docker-hub", "apps", &options);
+    let o = listed(&reg, "apps", "docker-hub", &api.url, &[], &[]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(comparable(&stdout_json(&o)), comparable(&base));
+    let s = stats(&o);
+    assert_eq!(s["tag-list"], 0, "the tags still come from the listing");
+    assert!(s["manifest-head"] > with_digests["manifest-head"], "one HEAD per tag: {s:?} against {with_digests:?}");
+    assert!(api.requests().iter().any(|r| r.contains("/repositories/web/tags?")), "{:#?}", api.requests());
+}
+
+/// A hostile platform API (the registry is honest): what it says decides only which names are
+/// looked at, never a verdict, and nothing it says loops the scan or sends a request outside
+/// the namespace. Docker Hub's listing is the attacker here; the checks are the listers' own.
+#[test]
+fn a_hostile_platform_listing_cannot_forge_hide_or_loop() {
+    let mut reg = Registry::distribution(100);
+    reg.seed(false);
+    let base = stdout_json(&catalog(&reg, "apps"));
+    let run_attack = |reg: &mut Registry, attack: &str| {
+        let api = reg.platform_api("docker-hub", "apps", &["--page-size", "3", "--attack", attack]);
+        let o = listed(reg, "apps", "docker-hub", &api.url, &["--retries", "0", "--timeout", "10"], &[]);
+        (o, api)
+    };
+
+    // A next chain whose last page points back at page 2: ends with an error, each page read once.
+    let started = std::time::Instant::now();
+    let (o, api) = run_attack(&mut reg, "loop");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    assert_eq!(report["scan"]["complete"], false);
+    let errors = errors_with(&report, "listing-error");
+    assert!(errors.iter().any(|m| m.contains("loops back to a page already read")), "{errors:#?}");
+    assert_eq!(comparable(&report)["images"], comparable(&base)["images"], "every page was read once");
+    let pages = api.requests().iter().filter(|r| !r.contains("/tags")).count() as u64;
+    let repos = base["summary"]["repositories"].as_u64().unwrap();
+    assert_eq!(pages, repos.div_ceil(3), "each page read once, the loop seen before asking: {:#?}", api.requests());
+
+    // Repositories and tags listed twice, a tag also at a digest the registry does not give it:
+    // each repository scanned once, the tag resolved by the registry.
+    let (o, _) = run_attack(&mut reg, "duplicate");
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(comparable(&stdout_json(&o)), comparable(&base));
+
+    // Names outside the grammar or the namespace: refused, each an error, never requested.
+    let (o, api) = run_attack(&mut reg, "names");
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    assert_eq!(report["scan"]["complete"], false);
+    assert_eq!(comparable(&report)["images"], comparable(&base)["images"]);
+    let errors = errors_with(&report, "listing-error");
+    for name in ["apps/../other", "apps/a%2Fb", "apps/x\\u{1}y", "apps/UPPER", "apps/web/../../v2/other"] {
+        assert!(
+            errors.iter().any(|m| m.contains(&format!("\"{name}\" refused: not a repository name"))),
+            "{name}: {errors:#?}"
+        );
+    }
+    assert!(errors.iter().any(|m| m.contains("\"other/web\" refused: outside the namespace apps")), "{errors:#?}");
+    assert_eq!(errors.len(), 6, "{errors:#?}");
+    assert!(api.requests().iter().all(|r| !r.contains("..") && !r.contains("other") && !r.contains("UPPER")));
+    assert!(report["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["repository"].as_str().unwrap().starts_with("apps/")));
+
+    // A page that is not JSON: an error naming the page, the scan incomplete, nothing unsigned.
+    let (o, _) = run_attack(&mut reg, "not-json");
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    let errors = errors_with(&report, "listing-error");
+    assert!(errors.iter().any(|m| m.contains("is not the API's JSON")), "{errors:#?}");
+    assert_eq!(report["images"].as_array().unwrap().len(), 0);
+    assert_eq!(report["scan"]["complete"], false);
+
+    // A page of 17 MiB: refused at the 16 MiB cap, not read into memory whole.
+    let (o, _) = run_attack(&mut reg, "huge");
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    let errors = errors_with(&report, "listing-error");
+    assert!(errors.iter().any(|m| m.contains("page exceeds 16777216 bytes")), "{errors:#?}");
+    assert_eq!(report["scan"]["complete"], false);
+
+    // A tag at a digest the registry does not hold: an error of that tag, not an unsigned image.
+    let (o, _) = run_attack(&mut reg, "ghost-digest");
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    assert_eq!(comparable(&report)["images"], comparable(&base)["images"]);
+    let ghosts: Vec<&Value> =
+        report["errors"].as_array().unwrap().iter().filter(|e| e["reference"] == "ghost").collect();
+    assert_eq!(ghosts.len() as u64, repos, "{ghosts:#?}");
+    assert!(
+        ghosts.iter().all(|e| e["code"] == "manifest-error"
+            && e["message"].as_str().unwrap().contains("which the registry does not serve")),
+        "{ghosts:#?}"
+    );
+    assert!(report["images"].as_array().unwrap().iter().all(|i| i["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t != "ghost")));
+
+    // A digest that is no digest: ignored, the registry resolves each tag (one HEAD each).
+    let (o, _) = run_attack(&mut reg, "bad-digest");
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(comparable(&stdout_json(&o)), comparable(&base));
 }

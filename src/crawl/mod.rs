@@ -377,8 +377,15 @@ impl Scan {
             Next(crate::registry::listers::PageCursor),
             Done,
         }
+        use crate::registry::listers::PageCursor;
+        // Pages already asked for (a `next` chain that loops back ends with an error) and
+        // repositories already listed (a name listed twice is scanned once).
+        let seen_pages: Arc<std::sync::Mutex<HashSet<String>>> = Arc::default();
+        let seen_repos: Arc<std::sync::Mutex<HashSet<String>>> = Arc::default();
         stream::unfold(Cursor::Start, move |cursor| {
             let lister = lister.clone();
+            let seen_pages = seen_pages.clone();
+            let seen_repos = seen_repos.clone();
             async move {
                 let page = match cursor {
                     Cursor::Done => return None,
@@ -388,8 +395,26 @@ impl Scan {
                 let platform = lister.platform();
                 match page {
                     Ok(page) => {
+                        for why in page.refused {
+                            let msg = format!("the {platform} API listed a {why}");
+                            self.error(None, None, "listing-error", msg).await;
+                        }
                         let next = match page.next {
-                            Ok(Some(c)) => Cursor::Next(c),
+                            Ok(Some(c)) => {
+                                let key = match &c {
+                                    PageCursor::Url(u) => u.to_string(),
+                                    PageCursor::Token(t) => format!("token:{t}"),
+                                };
+                                if seen_pages.lock().expect("not poisoned").insert(key.clone()) {
+                                    Cursor::Next(c)
+                                } else {
+                                    let msg = format!(
+                                        "the {platform} API's repository listing stopped: its next page loops back to a page already read ({key})"
+                                    );
+                                    self.error(None, None, "listing-error", msg).await;
+                                    Cursor::Done
+                                }
+                            }
                             Ok(None) => Cursor::Done,
                             Err(e) => {
                                 let msg = format!("the {platform} API's repository listing stopped: {e}");
@@ -397,7 +422,19 @@ impl Scan {
                                 Cursor::Done
                             }
                         };
-                        Some((page.repositories, next))
+                        let mut seen = seen_repos.lock().expect("not poisoned");
+                        let fresh: Vec<String> = page
+                            .repositories
+                            .into_iter()
+                            .filter(|r| {
+                                let new = seen.insert(r.clone());
+                                if !new {
+                                    tracing::warn!(repository = %r, "the platform lists this repository again; scanned once");
+                                }
+                                new
+                            })
+                            .collect();
+                        Some((fresh, next))
                     }
                     Err(e) => {
                         let msg = format!("the {platform} API did not list the repositories: {e}");

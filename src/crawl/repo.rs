@@ -186,12 +186,28 @@ pub(super) async fn scan_listed_repository(scan: &Arc<Scan>, repo: &str, tags: V
     if tags.is_empty() {
         return empty_repository(scan, repo, "no tags: the platform API lists none").await;
     }
+    // A tag listed twice is one tag; listed at two digests, or once without one, the registry
+    // says where it points.
+    let mut digest_of: BTreeMap<String, Option<Digest>> = BTreeMap::new();
+    for t in tags {
+        match digest_of.entry(t.name) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(t.digest);
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => {
+                if *o.get() != t.digest {
+                    tracing::warn!(repository = repo, tag = %o.key(), "the platform lists this tag at two digests; the registry resolves it");
+                    o.insert(None);
+                }
+            }
+        }
+    }
     let mut by_digest: BTreeMap<Digest, Vec<String>> = BTreeMap::new();
     let mut by_name = Vec::new();
-    for t in tags {
-        match t.digest {
-            Some(d) if TagKind::of(&t.name) == TagKind::Image => by_digest.entry(d).or_default().push(t.name),
-            _ => by_name.push(t.name),
+    for (name, digest) in digest_of {
+        match digest {
+            Some(d) if TagKind::of(&name) == TagKind::Image => by_digest.entry(d).or_default().push(name),
+            _ => by_name.push(name),
         }
     }
     let mut resolved: Vec<TagIs> =

@@ -17,6 +17,14 @@ usage: platform_api.py PLATFORM PORT REGISTRY NAMESPACE FIXTURES LOG [options]
   --rate-limit-status S answer those with S instead (GitHub's 403 of a spent rate limit)
   --auth KIND:SECRET    bearer:TOKEN, private-token:TOKEN or basic:USER:PASSWORD; else 401
   --user                GHCR: the namespace is a user (the orgs endpoint answers 404)
+  --null-digest TAG     Docker Hub: list TAG (in every repository) with "digest": null and no images
+  --attack KIND         Docker Hub, a hostile platform: loop (the last repositories page's next is
+                        page 2 again), duplicate (every repository and tag listed twice, a tag
+                        also at a second, foreign digest), names (hostile repository names added
+                        to page 1), not-json (the repositories page is HTML), huge (it is
+                        17 MiB of JSON), ghost-digest (a tag
+                        "ghost" the registry lacks, listed at a digest it does not hold),
+                        bad-digest (every tag's digest is "sha256:xyz")
 Every request is appended to LOG as "METHOD PATH?QUERY STATUS".
 """
 import argparse, base64, copy, http.client, http.server, json, os, time, urllib.parse
@@ -37,6 +45,8 @@ p.add_argument("--rate-limit", type=int, default=0)
 p.add_argument("--rate-limit-status", type=int, default=429)
 p.add_argument("--auth")
 p.add_argument("--user", action="store_true")
+p.add_argument("--null-digest", action="append", default=[])
+p.add_argument("--attack")
 args = p.parse_args()
 ns = args.namespace.strip("/")
 
@@ -154,10 +164,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # Docker Hub: {"count", "next", "previous", "results"}, next an absolute URL.
     def serve_docker_hub(self, path, q, number):
+        prefix = f"/v2/namespaces/{ns}/repositories/"
+        if path.startswith(prefix) and path.endswith("/tags"):
+            return self.docker_hub_tags(path, q, number, f"{ns}/{urllib.parse.unquote(path[len(prefix):-5])}")
         if path != f"/v2/namespaces/{ns}/repositories":
             return self.reply(404, {"message": "object not found"})
         self.is_repo_listing = True
+        if args.attack in ("not-json", "huge"):
+            body = b"<html><body>Service Unavailable</body></html>"
+            if args.attack == "huge":  # a JSON page of 17 MiB, past the lister's 16 MiB cap
+                body = b'{"count": 1, "next": null, "results": []' + b" " * (17 << 20) + b"}"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            with open(args.log, "a") as f:
+                f.write(f"GET {self.path} 200\n")
+            return
         names = list(repos)
+        if args.attack == "duplicate":
+            names = [n for n in names for _ in (0, 1)]
         chunk, more, size = self.page(names, number, int(q.get("page_size", "10")))
         doc = fixture("repositories-page.json")
         example = doc["results"][0]
@@ -166,11 +193,47 @@ class Handler(http.server.BaseHTTPRequestHandler):
             item = copy.deepcopy(example)
             item["namespace"], item["name"] = r.split("/", 1)
             results.append(item)
+        if args.attack == "names" and number == 1:
+            for namespace, name in [(ns, "../other"), (ns, "a%2Fb"), (ns, "x\u0001y"), (ns, "UPPER"),
+                                    ("other", "web"), (ns, "web/../../v2/other")]:
+                item = copy.deepcopy(example)
+                item["namespace"], item["name"] = namespace, name
+                results.append(item)
         doc["results"], doc["count"] = results, len(names)
         doc["next"] = None
         if more:
             host = "http://198.51.100.7" if args.foreign_next and number == 1 else self.base()
             doc["next"] = f"{host}{path}?page={number + 1}&page_size={size}"
+        elif args.attack == "loop":
+            doc["next"] = f"{self.base()}{path}?page=2&page_size={size}"
+        doc["previous"] = None if number == 1 else f"{self.base()}{path}?page={number - 1}&page_size={size}"
+        self.reply(200, doc)
+
+    def docker_hub_tags(self, path, q, number, repo):
+        if repo not in repos:
+            return self.reply(404, {"message": "object not found"})
+        listed = list(repos[repo])
+        if args.attack == "ghost-digest":
+            listed.append(("ghost", "sha256:" + "0" * 64))
+        if args.attack == "duplicate":
+            listed = [t for t in listed for _ in (0, 1)]
+            if listed:
+                listed.append((listed[0][0], "sha256:" + "1" * 64))
+        chunk, more, size = self.page(listed, number, int(q.get("page_size", "10")))
+        doc = fixture("tags-page.json")
+        example = doc["results"][0]
+        results = []
+        for t, d in chunk:
+            item = copy.deepcopy(example)
+            item["name"] = t
+            item["digest"] = "sha256:xyz" if args.attack == "bad-digest" else d
+            if t in args.null_digest:
+                item["digest"], item["images"] = None, []
+            else:
+                item["images"][0]["digest"] = item["digest"]
+            results.append(item)
+        doc["results"], doc["count"] = results, len(listed)
+        doc["next"] = f"{self.base()}{path}?page={number + 1}&page_size={size}" if more else None
         doc["previous"] = None if number == 1 else f"{self.base()}{path}?page={number - 1}&page_size={size}"
         self.reply(200, doc)
 

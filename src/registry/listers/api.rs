@@ -240,7 +240,14 @@ mod tests {
         assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
         h.insert("retry-after", "86400".parse().unwrap());
         assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER));
+        h.insert("retry-after", "1000000000".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER));
+        // Beyond u64: no number, so the bounded backoff.
+        h.insert("retry-after", "99999999999999999999999".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
         h.insert("retry-after", "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);
+        h.insert("x-ratelimit-reset", "18446744073709551615".parse().unwrap());
+        assert_eq!(rate_limit_reset(&h), Some(MAX_RETRY_AFTER));
     }
 }

@@ -111,6 +111,7 @@ impl Ecr {
     pub async fn tags(&self, repository: &str) -> Result<Vec<ListedTag>, ListError> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
         for _ in 0..super::MAX_PAGES {
             self.stats.count(RequestKind::Listing);
             let page = self
@@ -132,6 +133,12 @@ impl Ecr {
             }
             match page.next_token().filter(|t| !t.is_empty()) {
                 None => return Ok(out),
+                Some(t) if !seen.insert(t.to_string()) => {
+                    return Err(ListError::Protocol {
+                        url: self.where_(),
+                        message: format!("DescribeImages of {repository}: the nextToken repeats an earlier page's"),
+                    })
+                }
                 Some(t) => token = Some(t.to_string()),
             }
         }

@@ -5,9 +5,15 @@
 //!
 //! What the platform lists decides only *which* repositories and tags are looked at. Manifests
 //! and signatures still come from the registry, by the OCI distribution protocol: where a listing
-//! gives a tag's digest (GHCR versions, Quay tags, Harbor artifacts), the tags of one digest are
-//! resolved with one manifest request by that digest instead of one per tag, and the tag list is
-//! not read from the registry.
+//! gives a tag's digest (Docker Hub tags, GHCR versions, Quay tags, Harbor artifacts), the tags
+//! of one digest are resolved with one manifest request by that digest instead of one per tag,
+//! and the tag list is not read from the registry.
+//!
+//! The platform API is not trusted further than that: a repository name outside the grammar of
+//! the distribution spec (`..`, `%2F`, control characters, upper case) or outside the namespace
+//! asked for is refused (a `listing-error`), never requested; a page link seen before ends the
+//! listing with an error (a loop), and a digest that is no digest is ignored (the registry
+//! resolves that tag).
 
 mod api;
 mod docker_hub;
@@ -207,6 +213,8 @@ pub enum PageCursor {
 #[derive(Debug)]
 pub struct RepoPage {
     pub repositories: Vec<String>,
+    /// Names the listing gave that are refused, each with why (nothing is requested for them).
+    pub refused: Vec<String>,
     pub next: Result<Option<PageCursor>, ListError>,
 }
 
@@ -294,7 +302,8 @@ impl Lister {
             #[cfg(feature = "ecr")]
             Backend::Ecr(e) => {
                 let (repositories, next) = e.repositories(ns, cursor).await?;
-                return Ok(RepoPage { repositories, next: Ok(next) });
+                let (repositories, refused) = scoped(ns, repositories);
+                return Ok(RepoPage { repositories, refused, next: Ok(next) });
             }
         };
         let cursor = match cursor {
@@ -316,12 +325,13 @@ impl Lister {
             other => return Err(ListError::Setup(format!("no {other} lister"))),
         };
         let next = next.and_then(|n| n.map(|u| api.same_origin(&answer.url, u).map(PageCursor::Url)).transpose());
-        Ok(RepoPage { repositories, next })
+        let (repositories, refused) = scoped(ns, repositories);
+        Ok(RepoPage { repositories, refused, next })
     }
 
-    /// The tags of `repository` with their digests, where the platform lists them so (GHCR,
-    /// Quay, Harbor, ECR); `None` where the registry's own tag list is to be read (Docker Hub,
-    /// GitLab, whose tag listings give no digest without one request per tag).
+    /// The tags of `repository` with their digests, where the platform lists them so (Docker
+    /// Hub, GHCR, Quay, Harbor, ECR); `None` where the registry's own tag list is to be read
+    /// (GitLab, whose tag listing gives no digest without one request per tag).
     pub async fn tags(&self, repository: &str) -> Result<Option<Vec<ListedTag>>, ListError> {
         let api = match &self.backend {
             Backend::Http(api) => api,
@@ -339,6 +349,7 @@ impl Lister {
             }
             Listing::Quay => quay::tags(api, ns, name).await.map(Some),
             Listing::Harbor => harbor::tags(api, ns, name).await.map(Some),
+            Listing::DockerHub => docker_hub::tags(api, ns, name).await.map(Some),
             _ => Ok(None),
         }
     }
@@ -352,13 +363,21 @@ async fn all_pages<T>(
 ) -> Result<Vec<T>, ListError> {
     let mut url = first;
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for _ in 0..MAX_PAGES {
+        seen.insert(url.to_string());
         let answer = api.get(url).await?;
         let (items, next) = page(&answer)?;
         out.extend(items);
         match next {
             None => return Ok(out),
             Some(n) => url = api.same_origin(&answer.url, n)?,
+        }
+        if seen.contains(url.as_str()) {
+            return Err(ListError::Protocol {
+                url: answer.url.to_string(),
+                message: format!("the next page loops back to a page already read: {url}"),
+            });
         }
     }
     Err(ListError::Protocol { url: api.base.to_string(), message: format!("more than {MAX_PAGES} pages") })
@@ -385,9 +404,63 @@ fn segment(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
 }
 
-/// A digest a listing gives, if it is one.
+/// A digest a listing gives, if it is one. One that is not (`sha256:` and 64 lower-case hex, or
+/// sha384/sha512) is dropped with a warning: the registry then resolves the tag by name.
 fn digest(s: Option<&str>) -> Option<Digest> {
-    s.and_then(Digest::parse)
+    let s = s.filter(|s| !s.is_empty())?;
+    let d = Digest::parse(s);
+    if d.is_none() {
+        tracing::warn!(digest = ?s.chars().take(80).collect::<String>(), "the platform lists a digest that is none; the registry resolves the tag");
+    }
+    d
+}
+
+/// Whether `name` is a repository name of the distribution spec: path components of lower-case
+/// letters and digits joined by `.`, `_`, `__` or dashes, separated by `/`, at most 255 bytes.
+pub fn valid_repository(name: &str) -> bool {
+    fn component(c: &str) -> bool {
+        let b = c.as_bytes();
+        let alnum = |x: &u8| x.is_ascii_lowercase() || x.is_ascii_digit();
+        if b.is_empty() || !alnum(&b[0]) || !alnum(&b[b.len() - 1]) {
+            return false;
+        }
+        let mut i = 0;
+        while i < b.len() {
+            if alnum(&b[i]) {
+                i += 1;
+                continue;
+            }
+            // A separator run: ".", "_", "__" or one or more "-", then an alphanumeric.
+            let start = i;
+            while i < b.len() && !alnum(&b[i]) {
+                i += 1;
+            }
+            let sep = &c[start..i];
+            if !(sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|x| x == b'-')) {
+                return false;
+            }
+        }
+        true
+    }
+    !name.is_empty() && name.len() <= 255 && name.split('/').all(component)
+}
+
+/// The names of a page that are valid repository names under `namespace` (all, for an empty
+/// namespace), and the others, each with why it is refused.
+fn scoped(namespace: &str, names: Vec<String>) -> (Vec<String>, Vec<String>) {
+    let mut ok = Vec::new();
+    let mut refused = Vec::new();
+    for n in names {
+        let shown: String = n.escape_debug().take(300).collect();
+        if !valid_repository(&n) {
+            refused.push(format!("repository \"{shown}\" refused: not a repository name"));
+        } else if !namespace.is_empty() && !n.starts_with(&format!("{namespace}/")) {
+            refused.push(format!("repository \"{shown}\" refused: outside the namespace {namespace}"));
+        } else {
+            ok.push(n);
+        }
+    }
+    (ok, refused)
 }
 
 #[cfg(test)]
@@ -407,6 +480,44 @@ mod tests {
             assert_eq!(Listing::parse(l.as_str()), Some(*l));
         }
         assert_eq!(Listing::parse("repos-file"), None);
+    }
+
+    #[test]
+    fn repository_names_follow_the_distribution_grammar() {
+        for good in ["apps/web", "a", "apps/web-ui", "apps/a__b", "apps/a.b/c_d", "a--b/x"] {
+            assert!(valid_repository(good), "{good}");
+        }
+        for bad in [
+            "",
+            "apps/../other",
+            "apps/./web",
+            "apps/a%2Fb",
+            "apps//web",
+            "/apps",
+            "apps/",
+            "apps/We",
+            "apps/x\u{1}y",
+            "apps/x\ny",
+            "apps/a___b",
+            "apps/-a",
+            "apps/a.",
+            "apps/a b",
+        ] {
+            assert!(!valid_repository(bad), "{bad:?}");
+        }
+        let (ok, refused) = scoped("apps", vec!["apps/web".into(), "other/web".into(), "apps/../x".into()]);
+        assert_eq!(ok, ["apps/web"]);
+        assert_eq!(refused.len(), 2);
+        assert!(refused[0].contains("outside the namespace apps"), "{refused:?}");
+    }
+
+    #[test]
+    fn a_digest_that_is_none_is_dropped() {
+        let good = format!("sha256:{}", "a".repeat(64));
+        assert!(digest(Some(&good)).is_some());
+        for bad in ["", "sha256:xyz", "md5:abc", "sha256:ABCDEF", &format!("sha256:{}", "A".repeat(64))] {
+            assert_eq!(digest(Some(bad)), None, "{bad}");
+        }
     }
 
     #[test]
