@@ -3,7 +3,8 @@
 #   scripts/bench.sh [registry] [REPOS TAGS]   default 100 x 20 = 2,000 images (try 500 20, 2500 20);
 #                                              also measures --verify-digests (GET + hash) against HEAD,
 #                                              and 4 shards (4 processes) against one process
-#   scripts/bench.sh fs [COPIES]               signed PE/JAR files vs sha256sum, osslsigncode, jarsigner
+#   scripts/bench.sh fs [COPIES]               signed files of every verified format vs sha256sum,
+#                                              osslsigncode, jarsigner
 #   scripts/bench.sh bundles [ROUNDS]          verify-bundle over the 70 Sigstore conformance cases (file and digest)
 #   scripts/bench.sh listing [REPOS TAGS ALIASES]  requests per image: the catalog against each platform
 #                                              lister (APIs replayed by tests/support/platform_api.py);
@@ -185,9 +186,15 @@ else
   copies="${1:-60}"
   files="$work/files"; mkdir -p "$files"
   ./scripts/make_fs_fixtures.sh "$work/fixtures" 2>/dev/null
+  # Every verified format: PE, JAR, APK (v1+v2+v3), kernel module, MSI, CAB, PowerShell, and a
+  # catalog (whose presence makes every file without its own signature hashed for a lookup).
   srcs=("$SIGAUDIT_CORPUS/fs/putty.exe" "$SIGAUDIT_CORPUS/fs-suite/pe/real-7z1900-x64_signed.exe" "$SIGAUDIT_CORPUS/fs/hello-signed.jar"
-        "$work/fixtures/pe/deep/er/dual-nested.exe" "$work/fixtures/jar/lib/signed-tsa.jar")
+        "$work/fixtures/pe/deep/er/dual-nested.exe" "$work/fixtures/jar/lib/signed-tsa.jar"
+        "$SIGAUDIT_CORPUS/fs-suite/apk/apk-v1v2v3-rsa.apk" "$SIGAUDIT_CORPUS/fs-suite/real-linux/debian-6.1.0-56-crc7.ko"
+        "$SIGAUDIT_CORPUS/fs-suite/msi/real-putty.msi" "testdata/fs-win/cab/signed-rfc3161.cab"
+        "testdata/fs-win/scripts/signed-crlf-bom.ps1" "testdata/fs-win/cat/members/legacy.dat")
   for i in $(seq "$copies"); do for s in "${srcs[@]}"; do cp "$s" "$files/$i-$(basename "$s")"; done; done
+  cp testdata/fs-win/cat/signed.cat "$files/"
   n=$(ls "$files" | wc -l); mb=$(du -sm "$files" | cut -f1)
   echo "$n files, $mb MB (copies of corpus samples and generated fixtures)"
   cat "$files"/* > /dev/null  # warm the page cache for every contender alike

@@ -787,7 +787,7 @@ pub fn now_rfc3339() -> String {
 pub fn print_stats(label: &str, client: &RegistryClient) {
     let s = client.stats().snapshot();
     eprintln!(
-        "requests to {label}: total {} (ping {}, token {}, catalog {}, tag-list {}, manifest-head {}, manifest-get {}, blob {}, referrers {}, listing {}); retries {}",
+        "requests to {label}: total {} (ping {}, token {}, catalog {}, tag-list {}, manifest-head {}, manifest-get {}, blob {}, referrers {}, listing {}, signatures {}); retries {}",
         s.total,
         s.ping,
         s.token,
@@ -798,6 +798,7 @@ pub fn print_stats(label: &str, client: &RegistryClient) {
         s.blob,
         s.referrers,
         s.listing,
+        s.signatures,
         s.retries
     );
 }

@@ -19,9 +19,14 @@ pub enum RequestKind {
     Signatures,
 }
 
+impl RequestKind {
+    /// How many kinds there are: one counter each.
+    const COUNT: usize = RequestKind::Signatures as usize + 1;
+}
+
 #[derive(Debug, Default)]
 pub struct Stats {
-    counters: [AtomicU64; 9],
+    counters: [AtomicU64; RequestKind::COUNT],
     retries: AtomicU64,
 }
 
