@@ -562,3 +562,44 @@ fn a_refused_catalog_says_what_would_work() {
         assert_eq!(stdout_json(&o)["summary"]["repositories"], 2);
     }
 }
+
+/// A catalog that names paths, not repositories (`..`, an encoded slash, upper case, a control
+/// character; the answer is replayed by the proxy in distribution's catalog shape): each is an
+/// error of the scan, never requested, and the real repository beside them is still scanned.
+#[test]
+fn a_catalog_naming_paths_is_refused_name_by_name() {
+    let reg = Registry::distribution(100);
+    reg.seed(false);
+    let requested: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let seen = requested.clone();
+    let rule: Rule = Arc::new(move |_m, path, _n| {
+        seen.lock().unwrap().push(path.to_string());
+        if path.starts_with("/v2/_catalog") {
+            let body =
+                r#"{"repositories":["apps/web","apps/../v2/apps/unsigned","apps/a%2Fb","Apps/Web","apps/w\u0001b"]}"#;
+            let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+            Action::Respond(200, headers, body.as_bytes().to_vec())
+        } else {
+            Action::Forward
+        }
+    });
+    let proxy = Proxy::start(&reg.addr, rule);
+    let o = sigaudit(["registry", &proxy.addr, "--plain-http", "-o", "json"]);
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    assert_eq!(report["scan"]["complete"], false);
+    let refused: Vec<&serde_json::Value> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["code"] == "catalog-error" && e["message"].as_str().unwrap().contains("not a repository name"))
+        .collect();
+    assert_eq!(refused.len(), 4, "{:#}", report["errors"]);
+    assert_eq!(report["summary"]["repositories"], 1, "{:#}", report["summary"]);
+    assert!(report["images"].as_array().unwrap().iter().all(|i| i["repository"] == "apps/web"));
+    let paths = requested.lock().unwrap();
+    assert!(
+        paths.iter().all(|p| !p.contains("..") && !p.contains("%2F") && !p.contains("Apps")),
+        "requests outside the catalog's real repository: {paths:?}"
+    );
+}

@@ -470,7 +470,15 @@ impl Scan {
                             Cursor::Done
                         }
                     };
-                    Some((page.repositories, next))
+                    // A name outside the distribution spec's grammar would be put into request
+                    // paths (`..`, `%2F`): a hostile catalog could aim requests elsewhere.
+                    let (names, bad): (Vec<String>, Vec<String>) =
+                        page.repositories.into_iter().partition(|r| crate::registry::listers::valid_repository(r));
+                    for name in bad {
+                        let message = format!("the catalog lists {name:?}, which is not a repository name (OCI distribution spec): not scanned");
+                        self.error(None, None, "catalog-error", message).await;
+                    }
+                    Some((names, next))
                 }
                 Err(e) => {
                     let message = match catalog_refused(&e) {
