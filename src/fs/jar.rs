@@ -160,34 +160,36 @@ fn only_weak(ds: &[(HashAlg, Vec<u8>)]) -> bool {
 /// one entry per name). `None` if the directory cannot be walked (the zip crate has already
 /// read the archive, so that only happens for exotic layouts).
 fn central_directory_names(bytes: &[u8]) -> Option<Vec<String>> {
-    let u16_at = |o: usize| bytes.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
-    let u32_at = |o: usize| bytes.get(o..o + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4")) as usize);
-    let u64_at = |o: usize| bytes.get(o..o + 8).map(|b| u64::from_le_bytes(b.try_into().expect("8")) as usize);
+    let u16_at = |o: usize| bytes.get(o..o.checked_add(2)?).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
+    let u32_at =
+        |o: usize| bytes.get(o..o.checked_add(4)?).map(|b| u32::from_le_bytes(b.try_into().expect("4")) as usize);
+    let u64_at =
+        |o: usize| bytes.get(o..o.checked_add(8)?).map(|b| u64::from_le_bytes(b.try_into().expect("8")) as usize);
     let search_from = bytes.len().saturating_sub(22 + 65_535);
     let eocd = (search_from..bytes.len().saturating_sub(21)).rev().find(|&i| bytes[i..i + 4] == *b"PK\x05\x06")?;
-    let (mut count, mut cd) = (u16_at(eocd + 10)?, u32_at(eocd + 16)?);
+    let (mut count, mut cd) = (u16_at(eocd.checked_add(10)?)?, u32_at(eocd.checked_add(16)?)?);
     if count == 0xffff || cd == 0xffff_ffff {
         // ZIP64: the locator sits just before the end record and points at the ZIP64 end record.
         let loc = eocd.checked_sub(20)?;
-        if bytes.get(loc..loc + 4)? != b"PK\x06\x07" {
+        if bytes.get(loc..loc.checked_add(4)?)? != b"PK\x06\x07" {
             return None;
         }
-        let z = u64_at(loc + 8)?;
-        if bytes.get(z..z + 4)? != b"PK\x06\x06" {
+        let z = u64_at(loc.checked_add(8)?)?;
+        if bytes.get(z..z.checked_add(4)?)? != b"PK\x06\x06" {
             return None;
         }
-        count = u64_at(z + 32)?;
-        cd = u64_at(z + 48)?;
+        count = u64_at(z.checked_add(32)?)?;
+        cd = u64_at(z.checked_add(48)?)?;
     }
     let mut names = Vec::new();
     let mut pos = cd;
     for _ in 0..count.min(MAX_ENTRIES + 1) {
-        if bytes.get(pos..pos + 4)? != b"PK\x01\x02" {
+        if bytes.get(pos..pos.checked_add(4)?)? != b"PK\x01\x02" {
             return None;
         }
-        let (n, e, c) = (u16_at(pos + 28)?, u16_at(pos + 30)?, u16_at(pos + 32)?);
-        names.push(String::from_utf8_lossy(bytes.get(pos + 46..pos + 46 + n)?).into_owned());
-        pos += 46 + n + e + c;
+        let (n, e, c) = (u16_at(pos.checked_add(28)?)?, u16_at(pos.checked_add(30)?)?, u16_at(pos.checked_add(32)?)?);
+        names.push(String::from_utf8_lossy(bytes.get(pos.checked_add(46)?..pos.checked_add(46 + n)?)?).into_owned());
+        pos = pos.checked_add(46 + n + e + c)?;
     }
     Some(names)
 }

@@ -62,17 +62,17 @@ fn section_names(b: &[u8]) -> Option<Vec<&[u8]>> {
         _ => return None,
     };
     let u16_at = |o: usize| {
-        b.get(o..o + 2)
+        b.get(o..o.checked_add(2)?)
             .map(|x| if le { u16::from_le_bytes([x[0], x[1]]) } else { u16::from_be_bytes([x[0], x[1]]) } as usize)
     };
     let u32_at = |o: usize| {
-        b.get(o..o + 4).map(|x| {
+        b.get(o..o.checked_add(4)?).map(|x| {
             let a = [x[0], x[1], x[2], x[3]];
             (if le { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) }) as usize
         })
     };
     let u64_at = |o: usize| {
-        b.get(o..o + 8).and_then(|x| {
+        b.get(o..o.checked_add(8)?).and_then(|x| {
             let a: [u8; 8] = x.try_into().ok()?;
             usize::try_from(if le { u64::from_le_bytes(a) } else { u64::from_be_bytes(a) }).ok()
         })
@@ -94,7 +94,7 @@ fn section_names(b: &[u8]) -> Option<Vec<&[u8]>> {
     // sh_name at 0; sh_offset at 0x18 (64-bit) or 0x10; sh_size at 0x20 or 0x14.
     let (off_at, size_at) = if wide { (0x18, 0x20) } else { (0x10, 0x14) };
     let strtab = header(shstrndx)?;
-    let (str_off, str_size) = (word(strtab + off_at)?, word(strtab + size_at)?);
+    let (str_off, str_size) = (word(strtab.checked_add(off_at)?)?, word(strtab.checked_add(size_at)?)?);
     let strings = b.get(str_off..str_off.checked_add(str_size)?)?;
     let mut names = Vec::with_capacity(shnum);
     for i in 0..shnum {

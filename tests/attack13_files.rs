@@ -1,0 +1,80 @@
+//! Files forged by the issue-13 attack review (testdata/attack13/, PROVENANCE.md there): each is
+//! judged by the independent tool (jarsigner, apksigner, readelf) and by sigaudit, and both
+//! verdicts are asserted side by side.
+
+mod common;
+
+use common::{code, repo_root, sigaudit, stdout_json};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn dir() -> PathBuf {
+    repo_root().join("testdata/attack13")
+}
+
+fn tool(name: &str, args: &[&str], file: &Path) -> (bool, String) {
+    let o = Command::new(name)
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("{name} is missing ({e}); ./scripts/setup.sh installs it"));
+    (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+}
+
+fn scan(paths: &[PathBuf], roots: &[PathBuf]) -> Value {
+    let mut args = vec!["fs".to_string()];
+    args.extend(paths.iter().map(|p| p.display().to_string()));
+    args.extend(["-o".into(), "json".into()]);
+    for r in roots {
+        args.extend(["--ca-roots".into(), r.display().to_string()]);
+    }
+    let o = sigaudit(args);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let r = stdout_json(&o);
+    common::assert_reason_codes(&r);
+    r
+}
+
+fn status_of(report: &Value, name: &str) -> String {
+    report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with(name))
+        .unwrap_or_else(|| panic!("{name} not reported: {report:#}"))["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Two files that used to panic (an ELF section-header offset near `usize::MAX`; a JAR whose EOCD
+/// comment holds a ZIP64 locator with offset `u64::MAX`) in a directory with good files: every
+/// good file is still reported, and the scan ends normally.
+#[test]
+fn files_that_used_to_panic_do_not_end_the_scan() {
+    let tree = tempfile::tempdir().unwrap();
+    for (from, name) in [
+        (dir().join("elf-shoff-overflow.o"), "elf-shoff-overflow.o"),
+        (dir().join("z-jar-cdnames-overflow.jar"), "z-jar-cdnames-overflow.jar"),
+        (repo_root().join("testdata/apk/apk-v2-only.apk"), "apk-v2-only.apk"),
+        (repo_root().join("testdata/fs/hello-signed.jar"), "hello-signed.jar"),
+    ] {
+        std::fs::copy(from, tree.path().join(name)).unwrap();
+    }
+    // Independent views: readelf finds the section headers past the end of the file; jarsigner
+    // verifies the JAR (the fake EOCD sits inside the real one's comment, which the JDK ignores).
+    let (_, readelf) = tool("readelf", &["-S"], &dir().join("elf-shoff-overflow.o"));
+    assert!(readelf.contains("extends past end of file"), "{readelf}");
+    let (ok, js) = tool("jarsigner", &["-verify"], &dir().join("z-jar-cdnames-overflow.jar"));
+    assert!(ok && js.contains("jar verified"), "{js}");
+
+    let r = scan(&[tree.path().to_path_buf()], &[]);
+    assert_eq!(status_of(&r, "apk-v2-only.apk"), "untrusted");
+    // hello-signed.jar's certificate has expired and it has no timestamp (our time rule).
+    assert_eq!(status_of(&r, "hello-signed.jar"), "invalid");
+    assert_eq!(status_of(&r, "z-jar-cdnames-overflow.jar"), "untrusted");
+    assert!(r["errors"].as_array().unwrap().is_empty(), "{r:#}");
+    // The ELF is not a kernel module (no usable section headers): not reported, not an error.
+    assert!(!r["files"].to_string().contains("elf-shoff-overflow.o"), "{r:#}");
+}
