@@ -78,3 +78,32 @@ fn files_that_used_to_panic_do_not_end_the_scan() {
     // The ELF is not a kernel module (no usable section headers): not reported, not an error.
     assert!(!r["files"].to_string().contains("elf-shoff-overflow.o"), "{r:#}");
 }
+
+/// A hidden central directory: the original bytes kept, a replacement (or extra) entry appended
+/// with a new central directory and end record, whose comment holds a forged end record pointing
+/// back at the original directory. The JDK and apksig read the new directory (the end record whose
+/// comment reaches EOF exactly) and reject the file; sigaudit must not verify the old one.
+#[test]
+fn a_hidden_central_directory_is_not_verified() {
+    let apk_ca = repo_root().join("testdata/apk/apk-cert-rsa.pem");
+    let jar_ca = repo_root().join("testdata/fs-suite/pki/test-root.pem");
+    let cases: &[(&str, &str, &Path)] = &[
+        ("z-v1-hidden-cd-replace.apk", "apksigner", &apk_ca),
+        ("z-v1-hidden-cd-add.apk", "apksigner", &apk_ca),
+        ("z-jar-hidden-cd-replace.jar", "jarsigner", &jar_ca),
+    ];
+    for (name, oracle, ca) in cases {
+        let f = dir().join(name);
+        let (ok, out) = if *oracle == "apksigner" {
+            tool("apksigner", &["verify", "--min-sdk-version", "21"], &f)
+        } else {
+            tool("jarsigner", &["-verify", "-strict"], &f)
+        };
+        let rejected = !ok || out.contains("SecurityException") || out.contains("unsigned");
+        assert!(rejected, "{oracle} accepts {name}: {out}");
+        let r = scan(&[f.clone()], &[ca.to_path_buf()]);
+        let file = &r["files"][0];
+        assert_eq!(file["status"], "invalid", "{name}: {file:#}");
+        assert!(file.to_string().contains("jar-ambiguous"), "{name}: {file:#}");
+    }
+}
