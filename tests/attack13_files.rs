@@ -101,7 +101,7 @@ fn a_hidden_central_directory_is_not_verified() {
         };
         let rejected = !ok || out.contains("SecurityException") || out.contains("unsigned");
         assert!(rejected, "{oracle} accepts {name}: {out}");
-        let r = scan(&[f.clone()], &[ca.to_path_buf()]);
+        let r = scan(std::slice::from_ref(&f), &[ca.to_path_buf()]);
         let file = &r["files"][0];
         assert_eq!(file["status"], "invalid", "{name}: {file:#}");
         assert!(file.to_string().contains("jar-ambiguous"), "{name}: {file:#}");

@@ -232,7 +232,7 @@ reason_codes! {
     JarMalformed = "jar-malformed", "invalid",
         "the archive or its signature files cannot be read: unreadable, too many entries, no manifest, no signature block, an entry that inflates beyond the limits";
     JarAmbiguous = "jar-ambiguous", "invalid",
-        "entries, manifests or sections whose names a reader could resolve more than one way";
+        "entries, manifests or sections whose names a reader could resolve more than one way; an archive whose central directory differs between the JDK/apksig rule and other ZIP readers (a hidden end record), or a signed archive with no end record whose comment reaches EOF";
     JarEntryMissing = "jar-entry-missing", "invalid",
         "the manifest lists an entry the archive lacks, or the .SF signs a section the manifest lacks";
     JarEntryModified = "jar-entry-modified", "invalid",
