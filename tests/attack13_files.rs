@@ -107,3 +107,32 @@ fn a_hidden_central_directory_is_not_verified() {
         assert!(file.to_string().contains("jar-ambiguous"), "{name}: {file:#}");
     }
 }
+
+/// A v2 signer repeating one valid RSA signature (and digest) thousands of times, and a block with
+/// more signers than any real APK: apksig verifies one signature per signer, and so accepts these
+/// (Debian's apksigner 31 says the first verifies); sigaudit caps signers at 10 and digests,
+/// certificates and signatures at 10 per signer and calls more `invalid` (`apk-block-malformed`),
+/// a deliberate divergence that bounds the work: the scan must end within seconds.
+#[test]
+fn an_apk_with_thousands_of_signatures_is_refused_quickly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let unsigned = repo_root().join("testdata/apk/unsigned.apk");
+    for (name, signers, copies) in [("many-sigs.apk", "2", "4000"), ("many-signers.apk", "12", "1")] {
+        let out = tmp.path().join(name);
+        let o = Command::new("python3")
+            .arg(repo_root().join("scripts/attack13_dos_apk.py"))
+            .args([unsigned.as_os_str(), out.as_os_str()])
+            .args([signers, copies])
+            .output()
+            .expect("python3 with the `cryptography` package (./scripts/setup.sh)");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let (ok, said) = tool("apksigner", &["verify", "--min-sdk-version", "24"], &out);
+        assert!(ok, "apksigner rejects {name}: {said}");
+        let started = std::time::Instant::now();
+        let r = scan(std::slice::from_ref(&out), &[]);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{name}: {:?}", started.elapsed());
+        let file = &r["files"][0];
+        assert_eq!(file["status"], "invalid", "{name}: {file:#}");
+        assert!(file.to_string().contains("apk-block-malformed"), "{name}: {file:#}");
+    }
+}

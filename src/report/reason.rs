@@ -246,7 +246,7 @@ reason_codes! {
     ApkV2Stripped = "apk-v2-stripped", "invalid",
         "the .SF says the APK is signed with scheme v2/v3, but its signing block is gone: stripped";
     ApkBlockMalformed = "apk-block-malformed", "invalid",
-        "the APK Signing Block or a v2/v3 signer in it cannot be read: sizes that differ or do not fit, truncated length-prefixed records, no signers";
+        "the APK Signing Block or a v2/v3 signer in it cannot be read: sizes that differ or do not fit, truncated length-prefixed records, no signers, more than 10 signers or more than 10 digests, certificates or signatures in a signer";
     ApkDigestMismatch = "apk-digest-mismatch", "invalid",
         "an APK v2/v3 content digest does not match: the entries, the central directory or the end record were modified after signing";
     ApkSignerMismatch = "apk-signer-mismatch", "invalid",

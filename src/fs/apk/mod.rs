@@ -18,7 +18,7 @@ use crate::report::{FileSignatureReport, ReasonCode as C, Verdict};
 use crate::trust::Trust;
 use signer::Scheme;
 
-const MAX_SIGNERS: usize = 16;
+const MAX_SIGNERS: usize = 10;
 
 pub fn check(bytes: &[u8], trust: &Trust) -> jar::Checked {
     let mut out = jar::check(bytes, "apk", trust);

@@ -137,12 +137,24 @@ fn prefixed_pairs<'a>(items: Vec<&'a [u8]>, what: &str) -> Result<Vec<(u32, &'a 
         .collect()
 }
 
+/// At most this many digests, certificates and signatures per signer: real signers carry one to
+/// three of each; thousands of copies of one valid signature would otherwise cost minutes of RSA
+/// verification per signer (a denial of service apksig avoids by verifying one signature).
+pub const MAX_ITEMS: usize = 10;
+
+fn capped<T>(items: Vec<T>, what: &str) -> Result<Vec<T>, String> {
+    if items.len() > MAX_ITEMS {
+        return Err(format!("{} {what}, more than the {MAX_ITEMS} accepted per signer", items.len()));
+    }
+    Ok(items)
+}
+
 fn parse(b: &[u8], scheme: Scheme) -> Result<Parsed<'_>, String> {
     let mut r = Reader::new(b);
     let signed_data = r.prefixed("signed data")?;
     let mut sd = Reader::new(signed_data);
-    let digests = prefixed_pairs(sd.sequence("digests")?, "digest")?;
-    let certs = sd.sequence("certificates")?;
+    let digests = prefixed_pairs(capped(sd.sequence("digests")?, "digests")?, "digest")?;
+    let certs = capped(sd.sequence("certificates")?, "certificates")?;
     // v3 states its SDK range between the certificates and the attributes (apksig's order).
     let signed_sdk = if scheme == Scheme::V2 { None } else { Some((sd.u32("minSdk")?, sd.u32("maxSdk")?)) };
     let attrs = pairs(sd.sequence("additional attributes")?, "attribute")?;
@@ -150,7 +162,7 @@ fn parse(b: &[u8], scheme: Scheme) -> Result<Parsed<'_>, String> {
         Some(inner) => Some((inner, (r.u32("minSdk")?, r.u32("maxSdk")?))),
         None => None,
     };
-    let signatures = prefixed_pairs(r.sequence("signatures")?, "signature")?;
+    let signatures = prefixed_pairs(capped(r.sequence("signatures")?, "signatures")?, "signature")?;
     let public_key = r.prefixed("public key")?;
     Ok(Parsed { signed_data, digests, certs, attrs, sdk, signatures, public_key })
 }
