@@ -260,7 +260,7 @@ reason_codes! {
     ApkSchemeUnchecked = "apk-scheme-unchecked", "unsupported",
         "this APK signature holds, but another signature scheme of the same APK is not checked here (an algorithm or digest not handled)";
     KmodMalformed = "kmod-malformed", "invalid",
-        "a kernel module's appended signature cannot be read as the kernel reads it: truncated trailer, id_type not PKCS#7, non-zero parameter fields, a sig_len beyond the file, attached content";
+        "a kernel module's appended signature cannot be read as the kernel reads it: truncated trailer, id_type not PKCS#7, non-zero parameter fields, a sig_len beyond the file or leaving no module content, attached content, signed attributes (refused by the kernel), or another SignerInfo of the module failing";
     KmodSignerUnknown = "kmod-signer-unknown", "unverified",
         "a kernel module's signer (issuer and serial, or key id) is not among the certificates given (--ca-roots) and the signature carries none: its bytes were not checked";
 }
