@@ -189,3 +189,19 @@ fn kernel_module_rules_hold_for_every_signer_info() {
         }
     }
 }
+
+/// A SHA-1 v1 signature is only "weak" (not failing the v2/v3 ones) when SHA-1 is its sole
+/// problem: one whose signature does not verify fails the APK, as apksigner says.
+#[test]
+fn a_broken_sha1_v1_signature_fails_the_apk() {
+    let ca = dir().join("apk-A.pem");
+    for (name, apksigner_ok, ours) in
+        [("a-v1sha1-orig.apk", true, "verified"), ("a-v1sha1-badsig-v2v3-ok.apk", false, "invalid")]
+    {
+        let f = dir().join(name);
+        let (ok, said) = tool("apksigner", &["verify", "--min-sdk-version", "14"], &f);
+        assert_eq!(ok, apksigner_ok, "apksigner on {name}: {said}");
+        let r = scan(std::slice::from_ref(&f), std::slice::from_ref(&ca));
+        assert_eq!(r["files"][0]["status"], ours, "{name}: {:#}", r["files"][0]);
+    }
+}

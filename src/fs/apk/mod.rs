@@ -189,8 +189,12 @@ fn one_verdict(sigs: &mut [FileSignatureReport]) {
     // A v1 signature refused only for SHA-1 (the JDK's rule; apksigner itself signs v1 with SHA-1
     // for minimum SDKs below 18, and Android accepts it) is weak, not failing: as for PE, it never
     // outranks the SHA-2 v2/v3 signatures, and it does not fail them either.
+    // Only when SHA-1 is its sole failure: a bad signature or digest next to it still fails.
     let weak_only = |s: &FileSignatureReport| {
-        s.format == "jar" && s.verification.reason_codes.first().is_some_and(|c| c == C::WeakSha1.as_str())
+        let codes = &s.verification.reason_codes;
+        s.format == "jar"
+            && codes.first().is_some_and(|c| c == C::WeakSha1.as_str())
+            && codes.iter().skip(1).all(|c| C::parse(c).is_none_or(|c| c.typical_verdict() != "invalid"))
     };
     let failing: Vec<String> = sigs
         .iter()
