@@ -205,3 +205,22 @@ fn a_broken_sha1_v1_signature_fails_the_apk() {
         assert_eq!(r["files"][0]["status"], ours, "{name}: {:#}", r["files"][0]);
     }
 }
+
+/// v3.1 rules from apksig's source (`ApkVerifier`; Debian's apksigner 31 predates v3.1, so the
+/// oracle is the source, recorded in testdata/attack13/PROVENANCE.md): a v3 signer whose
+/// rotation-min-SDK attribute announces a v3.1 signer needs the v3.1 block (V31_BLOCK_MISSING),
+/// and the v3.1 signers' minimum SDK must be that SDK (V31_ROTATION_MIN_SDK_MISMATCH).
+#[test]
+fn v31_rotation_min_sdk_rules_follow_apksig() {
+    let ca = dir().join("apk-A.pem");
+    for (name, ours, code) in [
+        ("a-v31-rotated-legit.apk", "verified", ""),
+        ("a-v31-stripped.apk", "invalid", "apk-v3-stripped"),
+        ("a-v31-rotmin-mismatch.apk", "invalid", "apk-signer-mismatch"),
+    ] {
+        let r = scan(&[dir().join(name)], std::slice::from_ref(&ca));
+        let file = &r["files"][0];
+        assert_eq!(file["status"], ours, "{name}: {file:#}");
+        assert!(file.to_string().contains(code), "{name}: {file:#}");
+    }
+}

@@ -100,6 +100,8 @@ pub struct Checked {
     pub lineage: Vec<String>,
     /// v2: the schemes the stripping-protection attribute names.
     pub also_signed_with: Vec<u32>,
+    /// v3: the rotation-min-SDK attribute (0x559f8b02): the SDK from which a v3.1 signer takes over.
+    pub rotation_min_sdk: Option<u32>,
 }
 
 /// Content digests computed once per algorithm for all signers.
@@ -168,9 +170,13 @@ fn parse(b: &[u8], scheme: Scheme) -> Result<Parsed<'_>, String> {
 }
 
 /// Check one signer (`index` within its scheme block).
+/// apksig's ROTATION_MIN_SDK_VERSION_ATTR_ID (v3 signer attribute).
+const ROTATION_MIN_SDK: u32 = 0x559f_8b02;
+
 pub fn check(b: &[u8], scheme: Scheme, index: usize, layout: &Layout, digests: &mut Digests, trust: &Trust) -> Checked {
     let r = verdict::report(scheme.format(), index.to_string());
-    let mut out = Checked { report: r, cert: None, lineage: Vec::new(), also_signed_with: Vec::new() };
+    let mut out =
+        Checked { report: r, cert: None, lineage: Vec::new(), also_signed_with: Vec::new(), rotation_min_sdk: None };
     let fail = |mut out: Checked, f: Failure| {
         out.report = verdict::fail(out.report, f);
         out
@@ -277,6 +283,10 @@ pub fn check(b: &[u8], scheme: Scheme, index: usize, layout: &Layout, digests: &
                     out.also_signed_with.push(s);
                 }
             }
+            (ROTATION_MIN_SDK, Scheme::V3) => match Reader::new(v).u32("rotation min SDK") {
+                Ok(sdk) => out.rotation_min_sdk = Some(sdk),
+                Err(e) => problems.push(C::ApkBlockMalformed.reason(e)),
+            },
             (PROOF_OF_ROTATION, Scheme::V3 | Scheme::V31) => match lineage::parse(v) {
                 Ok(nodes) => {
                     out.report.lineage = nodes.iter().map(lineage::Node::report).collect();
