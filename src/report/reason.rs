@@ -252,7 +252,7 @@ reason_codes! {
     ApkSignerMismatch = "apk-signer-mismatch", "invalid",
         "an APK signer contradicts itself or the other schemes: the public key is not its certificate's, the digests and signatures name different algorithms, the v3 SDK ranges differ or overlap, or the v1/v2/v3 signers are not the same (or in the v3 lineage)";
     ApkV3Stripped = "apk-v3-stripped", "invalid",
-        "the v2 signature's stripping-protection attribute says the APK is signed with scheme v3, or a v3.1 block is there, but no v3 signature is in it: stripped";
+        "the v2 signature's stripping-protection attribute says the APK is signed with scheme v3, or a v3.1 block is there, but no v3 signature is in it: stripped; or the v3 signer's rotation-min-SDK attribute announces a v3.1 block that is missing";
     ApkLineageInvalid = "apk-lineage-invalid", "invalid",
         "the APK v3 proof-of-rotation lineage does not hold: a signature between certificates fails, an algorithm differs from the one announced, a certificate repeats, or it does not end with the signer";
     ApkSchemeFailed = "apk-scheme-failed", "invalid",
