@@ -156,40 +156,85 @@ fn only_weak(ds: &[(HashAlg, Vec<u8>)]) -> bool {
     !ds.is_empty() && ds.iter().all(|(alg, _)| matches!(alg, HashAlg::Sha1 | HashAlg::Md5))
 }
 
-/// Entry names as the central directory lists them, duplicates included (the zip crate keeps
-/// one entry per name). `None` if the directory cannot be walked (the zip crate has already
-/// read the archive, so that only happens for exotic layouts).
-fn central_directory_names(bytes: &[u8]) -> Option<Vec<String>> {
-    let u16_at = |o: usize| bytes.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
-    let u32_at = |o: usize| bytes.get(o..o + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4")) as usize);
-    let u64_at = |o: usize| bytes.get(o..o + 8).map(|b| u64::from_le_bytes(b.try_into().expect("8")) as usize);
-    let search_from = bytes.len().saturating_sub(22 + 65_535);
-    let eocd = (search_from..bytes.len().saturating_sub(21)).rev().find(|&i| bytes[i..i + 4] == *b"PK\x05\x06")?;
-    let (mut count, mut cd) = (u16_at(eocd + 10)?, u32_at(eocd + 16)?);
-    if count == 0xffff || cd == 0xffff_ffff {
+/// The end of central directory record as the JDK's `ZipFile` and apksig find it: searching back
+/// from the end of the file (at most 64 KiB + 22 bytes), the first `PK\5\6` whose comment length
+/// reaches the end of the file exactly. (The `zip` crate also takes a record whose comment ends
+/// before EOF, so a forged record inside the real one's comment could point it at another
+/// directory; `central_directory` catches that.)
+pub(crate) fn end_record(b: &[u8]) -> Option<usize> {
+    let from = b.len().saturating_sub(22 + 0xffff);
+    (from..b.len().saturating_sub(21)).rev().find(|&i| {
+        b[i..i + 4] == *b"PK\x05\x06" && u16::from_le_bytes([b[i + 20], b[i + 21]]) as usize == b.len() - i - 22
+    })
+}
+
+/// The central directory the JDK and apksig read: (its position in the file, its entry count),
+/// or why there is none. Its position is where the JDK puts it: the end record (or the ZIP64 end
+/// record) minus the directory's size.
+fn central_directory(bytes: &[u8]) -> Result<(usize, usize), String> {
+    let u16_at = |o: usize| bytes.get(o..o.checked_add(2)?).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
+    let u32_at =
+        |o: usize| bytes.get(o..o.checked_add(4)?).map(|b| u32::from_le_bytes(b.try_into().expect("4")) as usize);
+    let u64_at = |o: usize| {
+        bytes.get(o..o.checked_add(8)?).and_then(|b| usize::try_from(u64::from_le_bytes(b.try_into().expect("8"))).ok())
+    };
+    let truncated = || "the end of central directory record is truncated".to_string();
+    let eocd = end_record(bytes).ok_or_else(|| {
+        "no end of central directory record whose comment reaches the end of the file (the JDK's and apksig's rule)"
+            .to_string()
+    })?;
+    let (mut count, mut size, mut end) =
+        (u16_at(eocd + 10).ok_or_else(truncated)?, u32_at(eocd + 12).ok_or_else(truncated)?, eocd);
+    if count == 0xffff || u32_at(eocd + 16) == Some(0xffff_ffff) || size == 0xffff_ffff {
         // ZIP64: the locator sits just before the end record and points at the ZIP64 end record.
-        let loc = eocd.checked_sub(20)?;
-        if bytes.get(loc..loc + 4)? != b"PK\x06\x07" {
-            return None;
+        let zip64 = || -> Option<(usize, usize, usize)> {
+            let loc = eocd.checked_sub(20)?;
+            if bytes.get(loc..loc.checked_add(4)?)? != b"PK\x06\x07" {
+                return None;
+            }
+            let z = u64_at(loc.checked_add(8)?)?;
+            if bytes.get(z..z.checked_add(4)?)? != b"PK\x06\x06" {
+                return None;
+            }
+            Some((u64_at(z.checked_add(32)?)?, u64_at(z.checked_add(40)?)?, z))
+        };
+        if let Some((c, s, z)) = zip64() {
+            (count, size, end) = (c, s, z);
         }
-        let z = u64_at(loc + 8)?;
-        if bytes.get(z..z + 4)? != b"PK\x06\x06" {
-            return None;
-        }
-        count = u64_at(z + 32)?;
-        cd = u64_at(z + 48)?;
     }
+    let cd = end.checked_sub(size).ok_or("the central directory would start before the file")?;
+    Ok((cd, count))
+}
+
+/// Entry names as the central directory the JDK reads lists them, duplicates included (the zip
+/// crate keeps one entry per name), or why not (`true`: the zip crate read another directory).
+fn central_directory_names(bytes: &[u8], crate_cd: u64) -> Result<Vec<String>, (bool, String)> {
+    let (cd, count) = central_directory(bytes).map_err(|e| (false, e))?;
+    if crate_cd != cd as u64 {
+        return Err((
+            true,
+            format!(
+                "the archive has two central directories: the JDK and apksig read the one at offset {cd}, other ZIP \
+             readers the one at offset {crate_cd} (an end record hidden in a comment)"
+            ),
+        ));
+    }
+    let u16_at = |o: usize| bytes.get(o..o.checked_add(2)?).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
+    let bad = |pos: usize| (false, format!("the central directory entry at offset {pos} is malformed"));
     let mut names = Vec::new();
     let mut pos = cd;
     for _ in 0..count.min(MAX_ENTRIES + 1) {
-        if bytes.get(pos..pos + 4)? != b"PK\x01\x02" {
-            return None;
+        if bytes.get(pos..pos.saturating_add(4)) != Some(b"PK\x01\x02".as_slice()) {
+            return Err(bad(pos));
         }
-        let (n, e, c) = (u16_at(pos + 28)?, u16_at(pos + 30)?, u16_at(pos + 32)?);
-        names.push(String::from_utf8_lossy(bytes.get(pos + 46..pos + 46 + n)?).into_owned());
-        pos += 46 + n + e + c;
+        let fields =
+            (|| Some((u16_at(pos.checked_add(28)?)?, u16_at(pos.checked_add(30)?)?, u16_at(pos.checked_add(32)?)?)))();
+        let (n, e, c) = fields.ok_or_else(|| bad(pos))?;
+        let name = pos.checked_add(46).and_then(|a| bytes.get(a..a.checked_add(n)?)).ok_or_else(|| bad(pos))?;
+        names.push(String::from_utf8_lossy(name).into_owned());
+        pos = pos.checked_add(46 + n + e + c).ok_or_else(|| bad(pos))?;
     }
-    Some(names)
+    Ok(names)
 }
 
 /// id-data: the eContentType of a JAR's detached signature.
@@ -319,6 +364,22 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
         })
         .cloned()
         .collect();
+    // The entries verified must be the ones the JDK and Android read: the zip crate must have
+    // found the same central directory (an end record forged inside the real one's comment can
+    // point it at the original directory while the JDK reads a replacement). A ZIP that is
+    // unsigned in both views stays unsigned.
+    let listed = central_directory_names(bytes, zip.central_directory_start());
+    let listed = match listed {
+        Ok(l) => l,
+        Err((two_directories, why)) => {
+            if sf_names.is_empty() && !two_directories {
+                return out;
+            }
+            out.signatures =
+                vec![verdict::fail(verdict::report("jar", "-".into()), Failure::Invalid(C::JarAmbiguous, why))];
+            return out;
+        }
+    };
     if sf_names.is_empty() {
         return out;
     }
@@ -326,7 +387,6 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
     // verify need not be what runs. java.util.jar.JarFile reads the manifest named exactly
     // META-INF/MANIFEST.MF (else its case variant) and signature files by their upper-case names.
     let mut ambiguous: Vec<Reason> = Vec::new();
-    let listed = central_directory_names(bytes).unwrap_or_else(|| names.clone());
     let mut seen = std::collections::BTreeMap::<&str, usize>::new();
     for n in &listed {
         *seen.entry(n.as_str()).or_default() += 1;

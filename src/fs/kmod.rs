@@ -62,17 +62,17 @@ fn section_names(b: &[u8]) -> Option<Vec<&[u8]>> {
         _ => return None,
     };
     let u16_at = |o: usize| {
-        b.get(o..o + 2)
+        b.get(o..o.checked_add(2)?)
             .map(|x| if le { u16::from_le_bytes([x[0], x[1]]) } else { u16::from_be_bytes([x[0], x[1]]) } as usize)
     };
     let u32_at = |o: usize| {
-        b.get(o..o + 4).map(|x| {
+        b.get(o..o.checked_add(4)?).map(|x| {
             let a = [x[0], x[1], x[2], x[3]];
             (if le { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) }) as usize
         })
     };
     let u64_at = |o: usize| {
-        b.get(o..o + 8).and_then(|x| {
+        b.get(o..o.checked_add(8)?).and_then(|x| {
             let a: [u8; 8] = x.try_into().ok()?;
             usize::try_from(if le { u64::from_le_bytes(a) } else { u64::from_be_bytes(a) }).ok()
         })
@@ -94,7 +94,7 @@ fn section_names(b: &[u8]) -> Option<Vec<&[u8]>> {
     // sh_name at 0; sh_offset at 0x18 (64-bit) or 0x10; sh_size at 0x20 or 0x14.
     let (off_at, size_at) = if wide { (0x18, 0x20) } else { (0x10, 0x14) };
     let strtab = header(shstrndx)?;
-    let (str_off, str_size) = (word(strtab + off_at)?, word(strtab + size_at)?);
+    let (str_off, str_size) = (word(strtab.checked_add(off_at)?)?, word(strtab.checked_add(size_at)?)?);
     let strings = b.get(str_off..str_off.checked_add(str_size)?)?;
     let mut names = Vec::with_capacity(shnum);
     for i in 0..shnum {
@@ -137,8 +137,12 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
             "struct module_signature has non-zero parameter fields besides sig_len: the kernel refuses the module",
         );
     }
-    let Some(sig_at) = info_at.checked_sub(sig_len).filter(|_| sig_len > 0) else {
-        return malformed(format!("sig_len {sig_len} is zero or exceeds the {info_at} bytes before the trailer"));
+    // mod_check_sig: sig_len >= len - sizeof(struct module_signature) is -EBADMSG, so at least one
+    // byte of module must precede the signature.
+    let Some(sig_at) = info_at.checked_sub(sig_len).filter(|at| sig_len > 0 && *at > 0) else {
+        return malformed(format!(
+            "sig_len {sig_len} is zero or leaves no module content in the {info_at} bytes before the trailer"
+        ));
     };
     let (content, sig) = (&bytes[..sig_at], &bytes[sig_at..info_at]);
     let sd = match cms::parse_content_info(sig) {
@@ -186,6 +190,20 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
             signatures.push(r);
             continue;
         }
+        // The kernel refuses module signatures with signed attributes ("has authattrs", through
+        // 6.x) and has no RSA-PSS for them.
+        if si.signed_attrs.is_some() {
+            let why = "the SignerInfo has signed attributes: the kernel refuses such a module signature \
+                       (\"Invalid module sig (has authattrs)\")";
+            signatures.push(verdict::fail(r, Failure::Invalid(C::KmodMalformed, why.into())));
+            continue;
+        }
+        if si.sig_alg == RSASSA_PSS {
+            let why = "RSA-PSS: the kernel does not accept RSA-PSS module signatures (-ENOPKG), so nothing checks \
+                       this one as the kernel would";
+            signatures.push(verdict::fail(r, Failure::Unsupported(C::UnsupportedAlgorithm, why.into())));
+            continue;
+        }
         let expect = verdict::Expect { content_type: ID_DATA, purpose: &KERNEL_MODULE };
         let mut r = verdict::signer(r, si, &pool, content, Ok(()), trust, &expect);
         if si.hash().ok() == Some(crate::crypto::HashAlg::Sha1) {
@@ -193,8 +211,22 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
         }
         signatures.push(r);
     }
+    // The kernel (pkcs7_verify) verifies every SignerInfo and refuses the module if any fails, so
+    // one failing SignerInfo makes the others fail too: the best of them does not decide.
+    if let Some(bad) = signatures.iter().position(|s| s.verification.status == Verdict::Invalid) {
+        for (i, s) in signatures.iter_mut().enumerate() {
+            if i != bad && s.verification.status != Verdict::Invalid {
+                let why =
+                    format!("SignerInfo {bad} of this module fails: the kernel requires every SignerInfo to verify");
+                *s = verdict::fail(s.clone(), Failure::Invalid(C::KmodMalformed, why));
+            }
+        }
+    }
     Checked { signatures }
 }
+
+/// id-RSASSA-PSS.
+const RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
 
 /// Bytes after the first DER element of `b`.
 fn der_rest(b: &[u8]) -> Option<usize> {

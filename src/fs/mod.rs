@@ -405,10 +405,24 @@ fn check_path(path: &Path, trust: &Trust, index: Option<&catalog::Index>) -> (Ev
         _ => {}
     }
     match std::fs::read(path) {
-        Ok(bytes) => match check_file(&shown, &bytes, trust, index) {
-            (Some(r), members) => (Event::File(Box::new(r)), members),
-            (None, _) => (Event::Skipped, Vec::new()),
-        },
+        // Defence in depth: a bug that panics while checking one file must not end the scan
+        // (every other file's result would be lost); that file gets an error instead.
+        Ok(bytes) => {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_file(&shown, &bytes, trust, index))) {
+                Ok((Some(r), members)) => (Event::File(Box::new(r)), members),
+                Ok((None, _)) => (Event::Skipped, Vec::new()),
+                Err(panic) => {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    tracing::error!(path = %shown, "internal error while checking the file: {what}");
+                    let why = format!("internal error while checking this file ({what}); please report it");
+                    (error_event(path, "file-error", why), Vec::new())
+                }
+            }
+        }
         Err(e) => (error_event(path, "file-error", e.to_string()), Vec::new()),
     }
 }

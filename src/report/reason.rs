@@ -232,7 +232,7 @@ reason_codes! {
     JarMalformed = "jar-malformed", "invalid",
         "the archive or its signature files cannot be read: unreadable, too many entries, no manifest, no signature block, an entry that inflates beyond the limits";
     JarAmbiguous = "jar-ambiguous", "invalid",
-        "entries, manifests or sections whose names a reader could resolve more than one way";
+        "entries, manifests or sections whose names a reader could resolve more than one way; an archive whose central directory differs between the JDK/apksig rule and other ZIP readers (a hidden end record), or a signed archive with no end record whose comment reaches EOF";
     JarEntryMissing = "jar-entry-missing", "invalid",
         "the manifest lists an entry the archive lacks, or the .SF signs a section the manifest lacks";
     JarEntryModified = "jar-entry-modified", "invalid",
@@ -246,13 +246,13 @@ reason_codes! {
     ApkV2Stripped = "apk-v2-stripped", "invalid",
         "the .SF says the APK is signed with scheme v2/v3, but its signing block is gone: stripped";
     ApkBlockMalformed = "apk-block-malformed", "invalid",
-        "the APK Signing Block or a v2/v3 signer in it cannot be read: sizes that differ or do not fit, truncated length-prefixed records, no signers";
+        "the APK Signing Block or a v2/v3 signer in it cannot be read: sizes that differ or do not fit, truncated length-prefixed records, no signers, more than 10 signers or more than 10 digests, certificates or signatures in a signer";
     ApkDigestMismatch = "apk-digest-mismatch", "invalid",
         "an APK v2/v3 content digest does not match: the entries, the central directory or the end record were modified after signing";
     ApkSignerMismatch = "apk-signer-mismatch", "invalid",
         "an APK signer contradicts itself or the other schemes: the public key is not its certificate's, the digests and signatures name different algorithms, the v3 SDK ranges differ or overlap, or the v1/v2/v3 signers are not the same (or in the v3 lineage)";
     ApkV3Stripped = "apk-v3-stripped", "invalid",
-        "the v2 signature's stripping-protection attribute says the APK is signed with scheme v3, or a v3.1 block is there, but no v3 signature is in it: stripped";
+        "the v2 signature's stripping-protection attribute says the APK is signed with scheme v3, or a v3.1 block is there, but no v3 signature is in it: stripped; or the v3 signer's rotation-min-SDK attribute announces a v3.1 block that is missing";
     ApkLineageInvalid = "apk-lineage-invalid", "invalid",
         "the APK v3 proof-of-rotation lineage does not hold: a signature between certificates fails, an algorithm differs from the one announced, a certificate repeats, or it does not end with the signer";
     ApkSchemeFailed = "apk-scheme-failed", "invalid",
@@ -260,7 +260,7 @@ reason_codes! {
     ApkSchemeUnchecked = "apk-scheme-unchecked", "unsupported",
         "this APK signature holds, but another signature scheme of the same APK is not checked here (an algorithm or digest not handled)";
     KmodMalformed = "kmod-malformed", "invalid",
-        "a kernel module's appended signature cannot be read as the kernel reads it: truncated trailer, id_type not PKCS#7, non-zero parameter fields, a sig_len beyond the file, attached content";
+        "a kernel module's appended signature cannot be read as the kernel reads it: truncated trailer, id_type not PKCS#7, non-zero parameter fields, a sig_len beyond the file or leaving no module content, attached content, signed attributes (refused by the kernel), or another SignerInfo of the module failing";
     KmodSignerUnknown = "kmod-signer-unknown", "unverified",
         "a kernel module's signer (issuer and serial, or key id) is not among the certificates given (--ca-roots) and the signature carries none: its bytes were not checked";
 }

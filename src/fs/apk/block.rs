@@ -38,13 +38,9 @@ fn u64_at(b: &[u8], o: usize) -> Option<u64> {
     b.get(o..o.checked_add(8)?).map(|x| u64::from_le_bytes(x.try_into().expect("8 bytes")))
 }
 
-/// The end of central directory record: the last `PK\5\6` whose comment length reaches the end
-/// of the file exactly (apksig's rule), searching at most 64 KiB back.
+/// The end of central directory record: apksig's rule, the same the JAR check uses.
 fn eocd(b: &[u8]) -> Option<usize> {
-    let from = b.len().saturating_sub(22 + 0xffff);
-    (from..b.len().saturating_sub(21)).rev().find(|&i| {
-        b[i..i + 4] == *b"PK\x05\x06" && u16::from_le_bytes([b[i + 20], b[i + 21]]) as usize == b.len() - i - 22
-    })
+    super::super::jar::end_record(b)
 }
 
 pub fn locate(bytes: &[u8]) -> Result<Layout<'_>, NoBlock> {

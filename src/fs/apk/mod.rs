@@ -18,7 +18,7 @@ use crate::report::{FileSignatureReport, ReasonCode as C, Verdict};
 use crate::trust::Trust;
 use signer::Scheme;
 
-const MAX_SIGNERS: usize = 16;
+const MAX_SIGNERS: usize = 10;
 
 pub fn check(bytes: &[u8], trust: &Trust) -> jar::Checked {
     let mut out = jar::check(bytes, "apk", trust);
@@ -125,6 +125,28 @@ fn cross_scheme_rules(
             invalidate(&mut c.report, C::ApkV3Stripped.reason(why));
         }
     }
+    // v3's rotation-min-SDK attribute names the SDK from which v3.1 takes over (apksig
+    // ApkVerifier): no v3.1 block is V31_BLOCK_MISSING (v3.1 stripped; apksig checks it when the
+    // verified SDK range reaches that SDK, and we judge for every SDK, as apksigner by default); a v3.1 block whose lowest minSdk is another SDK is V31_ROTATION_MIN_SDK_MISMATCH.
+    let v31_min = checked.iter().filter(|(s, _)| *s == Scheme::V31).filter_map(|(_, c)| c.report.min_sdk).min();
+    let v31_found = found.contains(&Scheme::V31);
+    for (_, c) in checked.iter_mut().filter(|(s, _)| *s == Scheme::V3) {
+        let Some(rot) = c.rotation_min_sdk else { continue };
+        if !v31_found {
+            let why = format!(
+                "the v3 signer says a v3.1 signer takes over from SDK {rot}, but no v3.1 block is in the APK: stripped \
+                 (apksig V31_BLOCK_MISSING)"
+            );
+            invalidate(&mut c.report, C::ApkV3Stripped.reason(why));
+        } else if v31_found && v31_min.is_some_and(|m| m != rot) {
+            let why = format!(
+                "the v3 signer's rotation-min-SDK {rot} is not the v3.1 signers' minimum SDK {} (apksig \
+                 V31_ROTATION_MIN_SDK_MISMATCH)",
+                v31_min.unwrap_or_default()
+            );
+            invalidate(&mut c.report, C::ApkSignerMismatch.reason(why));
+        }
+    }
     // The signers of one v3/v3.1 block are for SDK ranges that do not overlap.
     for scheme in [Scheme::V3, Scheme::V31] {
         let mut ranges: Vec<(u32, u32, usize)> = checked
@@ -189,8 +211,12 @@ fn one_verdict(sigs: &mut [FileSignatureReport]) {
     // A v1 signature refused only for SHA-1 (the JDK's rule; apksigner itself signs v1 with SHA-1
     // for minimum SDKs below 18, and Android accepts it) is weak, not failing: as for PE, it never
     // outranks the SHA-2 v2/v3 signatures, and it does not fail them either.
+    // Only when SHA-1 is its sole failure: a bad signature or digest next to it still fails.
     let weak_only = |s: &FileSignatureReport| {
-        s.format == "jar" && s.verification.reason_codes.first().is_some_and(|c| c == C::WeakSha1.as_str())
+        let codes = &s.verification.reason_codes;
+        s.format == "jar"
+            && codes.first().is_some_and(|c| c == C::WeakSha1.as_str())
+            && codes.iter().skip(1).all(|c| C::parse(c).is_none_or(|c| c.typical_verdict() != "invalid"))
     };
     let failing: Vec<String> = sigs
         .iter()

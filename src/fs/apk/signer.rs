@@ -100,6 +100,8 @@ pub struct Checked {
     pub lineage: Vec<String>,
     /// v2: the schemes the stripping-protection attribute names.
     pub also_signed_with: Vec<u32>,
+    /// v3: the rotation-min-SDK attribute (0x559f8b02): the SDK from which a v3.1 signer takes over.
+    pub rotation_min_sdk: Option<u32>,
 }
 
 /// Content digests computed once per algorithm for all signers.
@@ -137,12 +139,24 @@ fn prefixed_pairs<'a>(items: Vec<&'a [u8]>, what: &str) -> Result<Vec<(u32, &'a 
         .collect()
 }
 
+/// At most this many digests, certificates and signatures per signer: real signers carry one to
+/// three of each; thousands of copies of one valid signature would otherwise cost minutes of RSA
+/// verification per signer (a denial of service apksig avoids by verifying one signature).
+pub const MAX_ITEMS: usize = 10;
+
+fn capped<T>(items: Vec<T>, what: &str) -> Result<Vec<T>, String> {
+    if items.len() > MAX_ITEMS {
+        return Err(format!("{} {what}, more than the {MAX_ITEMS} accepted per signer", items.len()));
+    }
+    Ok(items)
+}
+
 fn parse(b: &[u8], scheme: Scheme) -> Result<Parsed<'_>, String> {
     let mut r = Reader::new(b);
     let signed_data = r.prefixed("signed data")?;
     let mut sd = Reader::new(signed_data);
-    let digests = prefixed_pairs(sd.sequence("digests")?, "digest")?;
-    let certs = sd.sequence("certificates")?;
+    let digests = prefixed_pairs(capped(sd.sequence("digests")?, "digests")?, "digest")?;
+    let certs = capped(sd.sequence("certificates")?, "certificates")?;
     // v3 states its SDK range between the certificates and the attributes (apksig's order).
     let signed_sdk = if scheme == Scheme::V2 { None } else { Some((sd.u32("minSdk")?, sd.u32("maxSdk")?)) };
     let attrs = pairs(sd.sequence("additional attributes")?, "attribute")?;
@@ -150,15 +164,19 @@ fn parse(b: &[u8], scheme: Scheme) -> Result<Parsed<'_>, String> {
         Some(inner) => Some((inner, (r.u32("minSdk")?, r.u32("maxSdk")?))),
         None => None,
     };
-    let signatures = prefixed_pairs(r.sequence("signatures")?, "signature")?;
+    let signatures = prefixed_pairs(capped(r.sequence("signatures")?, "signatures")?, "signature")?;
     let public_key = r.prefixed("public key")?;
     Ok(Parsed { signed_data, digests, certs, attrs, sdk, signatures, public_key })
 }
 
 /// Check one signer (`index` within its scheme block).
+/// apksig's ROTATION_MIN_SDK_VERSION_ATTR_ID (v3 signer attribute).
+const ROTATION_MIN_SDK: u32 = 0x559f_8b02;
+
 pub fn check(b: &[u8], scheme: Scheme, index: usize, layout: &Layout, digests: &mut Digests, trust: &Trust) -> Checked {
     let r = verdict::report(scheme.format(), index.to_string());
-    let mut out = Checked { report: r, cert: None, lineage: Vec::new(), also_signed_with: Vec::new() };
+    let mut out =
+        Checked { report: r, cert: None, lineage: Vec::new(), also_signed_with: Vec::new(), rotation_min_sdk: None };
     let fail = |mut out: Checked, f: Failure| {
         out.report = verdict::fail(out.report, f);
         out
@@ -265,6 +283,10 @@ pub fn check(b: &[u8], scheme: Scheme, index: usize, layout: &Layout, digests: &
                     out.also_signed_with.push(s);
                 }
             }
+            (ROTATION_MIN_SDK, Scheme::V3) => match Reader::new(v).u32("rotation min SDK") {
+                Ok(sdk) => out.rotation_min_sdk = Some(sdk),
+                Err(e) => problems.push(C::ApkBlockMalformed.reason(e)),
+            },
             (PROOF_OF_ROTATION, Scheme::V3 | Scheme::V31) => match lineage::parse(v) {
                 Ok(nodes) => {
                     out.report.lineage = nodes.iter().map(lineage::Node::report).collect();
