@@ -12,7 +12,7 @@ use super::{Checked, Subject};
 use crate::containers::policy::{ContainersPolicy, IdentityRule, Intended};
 use crate::containers::reference::DockerRef;
 use crate::report::{Envelope, Reason, ReasonCode as C, SignatureKind, Signer, Verdict};
-use crate::signature::openpgp::{self, KeyOutcome, PgpCert};
+use crate::signature::openpgp::{self, KeyOutcome, PgpCert, Problem};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -75,7 +75,11 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
         }
     }
     let certs: Vec<&PgpCert> = candidates.iter().map(|(c, _)| c.as_ref()).collect();
-    let opened = match openpgp::open(bytes, &certs) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    let opened = match openpgp::open(bytes, &certs, now) {
         Ok(o) => o,
         Err(e) => return out.invalid(C::MalformedSignature, format!("OpenPGP signature: {e}")),
     };
@@ -103,6 +107,24 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
             let why =
                 format!("the signature does not verify with OpenPGP key {}: {error}", candidates[cert].0.fingerprint);
             return out.invalid(C::BadSignature, why);
+        }
+        KeyOutcome::Subkey { cert, subkey } => {
+            out.signer = Some(signer(&candidates[cert].0));
+            let why = format!(
+                "the signature verifies with subkey {subkey} of OpenPGP key {}; containers/image (skopeo) accepts only signatures by a trusted primary key, so it refuses this one",
+                candidates[cert].0.fingerprint
+            );
+            return out.decided(Verdict::Untrusted, Reason::new(C::GpgSubkeyNotAccepted, why));
+        }
+        KeyOutcome::NotValid { cert, problem } => {
+            out.signer = Some(signer(&candidates[cert].0));
+            let code = match problem {
+                Problem::KeyRevoked => C::GpgKeyRevoked,
+                Problem::KeyExpired | Problem::SignatureBeforeKey => C::GpgKeyExpired,
+                Problem::SignatureExpired => C::GpgSignatureExpired,
+            };
+            let why = format!("signature by OpenPGP key {}: {}", candidates[cert].0.fingerprint, problem.describe());
+            return out.invalid(code, why);
         }
         KeyOutcome::Verified { cert, subkey } => (cert, subkey),
     };
