@@ -615,4 +615,50 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
             "{repo}: {report:#}"
         );
     }
+
+    // Policy scopes (items 5, 6 of the review): the good signature under a policy whose tag scope
+    // names another key, and under one whose scope lists two signedBy requirements (all must hold).
+    let other = gpg.key("Other <other@example.test>", "ed25519");
+    let other_ring = work.path().join("other.gpg");
+    gpg.export(&other, &other_ring, false);
+    let signed_by = |ring: &Path| {
+        serde_json::json!({"type": "signedBy", "keyType": "GPGKeys", "keyPath": ring,
+                           "signedIdentity": {"type": "matchRepoDigestOrExact"}})
+    };
+    let write = |name: &str, docker: serde_json::Value| {
+        let p = work.path().join(name);
+        let json = serde_json::json!({"default": [{"type": "reject"}],
+            "transports": {"docker": docker, "dir": {"": [{"type": "insecureAcceptAnything"}]}}});
+        std::fs::write(&p, serde_json::to_vec(&json).unwrap()).unwrap();
+        p
+    };
+    let tag_scope = write(
+        "tagscope.json",
+        serde_json::json!({r.as_str(): [signed_by(&keyring)], format!("{r}/pgp/good:v1"): [signed_by(&other_ring)]}),
+    );
+    let both = write("bothreq.json", serde_json::json!({r.as_str(): [signed_by(&keyring), signed_by(&other_ring)]}));
+    let rejecting = write("reject.json", serde_json::json!({r.as_str(): [signed_by(&keyring), {"type": "reject"}]}));
+    for pol in [&tag_scope, &both, &rejecting] {
+        let img = format!("{r}/pgp/good:v1");
+        let (ok, why) = skopeo_accepts(&gpg, &rd, pol, &img, work.path());
+        assert!(!ok, "skopeo accepts under {}: {why}", pol.display());
+        let (report, _) = scan(&[
+            "image",
+            "--plain-http",
+            "-o",
+            "json",
+            "--registries-d",
+            rd.to_str().unwrap(),
+            "--containers-policy",
+            pol.to_str().unwrap(),
+            &img,
+        ]);
+        let i = &report["images"][0];
+        assert_eq!(
+            (i["status"].as_str().unwrap(), codes(&i["signatures"][0])),
+            ("untrusted", vec!["gpg-policy-not-satisfied".to_string()]),
+            "{}: {report:#}",
+            pol.display()
+        );
+    }
 }

@@ -54,7 +54,8 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
     let mut out = Checked::new(Envelope::Openpgp, SignatureKind::Signature);
     let mut candidates: Vec<(Arc<PgpCert>, Origin)> = Vec::new();
     if let Some(t) = trust {
-        candidates.extend(t.keyring.iter().map(|c| (c.clone(), Origin::Keyring)));
+        // The policy's keys for the image's scope come first: a key both there and in
+        // --gpg-keyring is judged by the policy's (possibly stricter) signedIdentity.
         if let Some(p) = &t.policy {
             let parsed = DockerRef::parse(image.name);
             let in_scope = parsed.as_ref().map(|r| p.for_image(r));
@@ -64,6 +65,7 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
                     candidates.extend(sb.keys.iter().map(|c| (c.clone(), o())));
                 }
             }
+            candidates.extend(t.keyring.iter().map(|c| (c.clone(), Origin::Keyring)));
             for req in p.all() {
                 if in_scope.as_ref().is_some_and(|(r, _)| std::ptr::eq(*r, req)) {
                     continue;
@@ -72,6 +74,8 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
                     candidates.extend(sb.keys.iter().map(|c| (c.clone(), Origin::OtherScope)));
                 }
             }
+        } else {
+            candidates.extend(t.keyring.iter().map(|c| (c.clone(), Origin::Keyring)));
         }
     }
     let certs: Vec<&PgpCert> = candidates.iter().map(|(c, _)| c.as_ref()).collect();
@@ -131,6 +135,26 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
     let (pgp, origin) = &candidates[cert];
     out.signer = Some(signer(pgp));
     out.algorithm = Some(pgp.algorithm.clone());
+    // Policy parts not evaluated here must never be read as satisfied: a scope listing more than
+    // this one requirement (containers/image requires all of them), a `reject`, or a scope for one
+    // of the image's tags or digests (more specific than the repository's) -> not verified.
+    if let (Some(p), Some((req, scope))) = (trust.and_then(|t| t.policy.as_ref()), policy_scope(trust, image.name)) {
+        let why = if req.rejects {
+            Some(format!("the containers policy rejects images of scope {scope}"))
+        } else if req.count > 1 {
+            Some(format!("scope {scope} of the containers policy lists {} requirements and all must hold; only one signature requirement is checked per signature", req.count))
+        } else if p.has_tagged_scope(image.name) {
+            Some(format!(
+                "the containers policy has a scope for a tag or digest of {}, which is not resolved per tag",
+                image.name
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return out.decided(Verdict::Untrusted, Reason::new(C::GpgPolicyNotSatisfied, why));
+        }
+    }
     let payload = match payload {
         Ok(p) => p,
         Err(e) => return out.invalid(C::PayloadMalformed, format!("payload is not one containers/image accepts: {e}")),
@@ -179,6 +203,16 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
         rule.name()
     );
     out.decided(Verdict::Verified, Reason::new(C::VerifiedGpgKey, why))
+}
+
+/// The policy's requirements for `name` and their scope label.
+fn policy_scope<'t>(
+    trust: Option<&'t GpgTrust>,
+    name: &str,
+) -> Option<(&'t crate::containers::policy::Requirements, String)> {
+    let p = trust?.policy.as_ref()?;
+    let parsed = DockerRef::parse(name)?;
+    Some(p.for_image(&parsed))
 }
 
 fn signer(c: &PgpCert) -> Signer {
