@@ -661,4 +661,38 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
             pol.display()
         );
     }
+
+    // Tag relocation in registry mode (item 7): the signed digest pushed again as pgp/good:v2;
+    // skopeo refuses :v2, so the image reported with tags v1 and v2 is not verified.
+    skopeo_ok(
+        &gpg,
+        &rd,
+        &[
+            "copy",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
+            "--preserve-digests",
+            &format!("docker://{r}/pgp/good:v1"),
+            &format!("docker://{r}/pgp/good:v2"),
+        ],
+    );
+    let (ok, _) = skopeo_accepts(&gpg, &rd, &pol, &format!("{r}/pgp/good:v2"), work.path());
+    assert!(!ok, "skopeo accepts the relocated tag");
+    let (report, _) = scan(&[
+        "registry",
+        &format!("{r}/pgp"),
+        "--plain-http",
+        "-o",
+        "json",
+        "--registries-d",
+        rd.to_str().unwrap(),
+        "--containers-policy",
+        pol.to_str().unwrap(),
+    ]);
+    let i = image(&report, "pgp/good");
+    assert_eq!(
+        (i["status"].as_str().unwrap(), codes(&i["signatures"][0])),
+        ("untrusted", vec!["docker-reference-tags-uncovered".to_string()]),
+        "{report:#}"
+    );
 }

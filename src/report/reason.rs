@@ -104,6 +104,8 @@ reason_codes! {
         "a simple-signing signature whose OpenPGP signature expiration time has passed";
     GpgPolicyNotSatisfied = "gpg-policy-not-satisfied", "untrusted",
         "a simple-signing signature verified, and the containers policy's scope for the image asks for more than it (several requirements, all of which must hold; `reject`; a scope for one of its tags or digests): not taken as satisfied";
+    DockerReferenceTagsUncovered = "docker-reference-tags-uncovered", "untrusted",
+        "a simple-signing signature for one tag of an image reported with several tags: the other tags (named in the reason) are not covered by it";
     GpgKeyOutOfScope = "gpg-key-out-of-scope", "untrusted",
         "a simple-signing signature verified with a key that the containers policy trusts for other scopes only";
     DockerReferenceMismatch = "docker-reference-mismatch", "invalid",

@@ -197,6 +197,20 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
         );
         return out.invalid(C::DockerReferenceMismatch, why);
     }
+    // A signature for one tag does not cover the image's other tags: skopeo copying those refuses.
+    let per_tag = !matches!(rule, IdentityRule::MatchRepository | IdentityRule::ExactRepository(_));
+    if let (true, Some(t)) = (per_tag, &signed.tag) {
+        let uncovered: Vec<&str> = image.tags.iter().filter(|x| *x != t).map(String::as_str).collect();
+        if !uncovered.is_empty() {
+            let why = format!(
+                "the signature names {} and covers only that tag of {}; not covered: :{}",
+                signed.string(),
+                image.name,
+                uncovered.join(", :")
+            );
+            return out.decided(Verdict::Untrusted, Reason::new(C::DockerReferenceTagsUncovered, why));
+        }
+    }
     let why = format!(
         "verified with {by}{uid} from {trusted_by}; docker-reference {} matches ({})",
         signed.string(),
