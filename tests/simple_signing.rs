@@ -695,4 +695,20 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
         ("untrusted", vec!["docker-reference-tags-uncovered".to_string()]),
         "{report:#}"
     );
+
+    // The 64-signature cap: exactly 64 are read without complaint, a 65th is an error in the report.
+    let sub_digest = reg.tag_digest("pgp/subkey", "v1");
+    let dir = lookaside_dir(&www, "pgp/subkey", &sub_digest);
+    let scan_sub = || {
+        let img = format!("{r}/pgp/subkey:v1");
+        let (report, _) = scan(&["image", "--plain-http", "-o", "json", "--registries-d", rd.to_str().unwrap(), &img]);
+        report.to_string()
+    };
+    for n in 2..=64 {
+        std::fs::copy(dir.join("signature-1"), dir.join(format!("signature-{n}"))).unwrap();
+    }
+    assert!(!scan_sub().contains("more than 64 signatures"));
+    std::fs::copy(dir.join("signature-1"), dir.join("signature-65")).unwrap();
+    let text = scan_sub();
+    assert!(text.contains("more than 64 signatures"), "{text}");
 }
