@@ -481,3 +481,234 @@ fn skopeo_gpg_signatures_in_a_lookaside_store_agree_with_skopeo_under_signed_by(
     let (ok, why) = accepts(&right_policy, "simple/app:v1");
     assert!(!ok && why.contains("connection refused"), "skopeo without its lookaside: {why}");
 }
+
+/// OpenPGP validity, each case made by GnuPG and judged by skopeo under `signedBy` beside us: a key
+/// expired when it signed (`--faked-system-time`), a revoked key (GnuPG's own revocation
+/// certificate imported), a signature whose expiration time has passed (`--default-sig-expire`),
+/// and a signature by a signing subkey of a certify-only primary key (skopeo accepts primary-key
+/// fingerprints only). The payloads are skopeo's own (`--sign-by` a good key, read back with
+/// `gpg --decrypt`), signed again by GnuPG with the key under test.
+#[test]
+fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
+    let reg = Registry::distribution(100);
+    reg.seed(false);
+    let r = reg.addr.clone();
+    let work = tempfile::tempdir().unwrap();
+    let gpg = Gpg::new();
+    let good = gpg.key("Good Signer <good@example.test>", "ed25519");
+    let fpr = |uid: &str| {
+        let o = gpg.run(&["--with-colons", "--list-keys", uid]);
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        text.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string()
+    };
+    let t2020 = ["--faked-system-time", "20200101T000000!"];
+    // Expired: made 2020-01-01 with a one-day expiry, signs 12 hours later (GnuPG refuses to sign
+    // with an expired key). GnuPG reports EXPKEYSIG for a key expired at verification time, and
+    // skopeo refuses it: so do we.
+    gpg.run(
+        &[&t2020[..], &["--passphrase", "", "--quick-gen-key", "Expired <exp@example.test>", "ed25519", "sign", "1d"]]
+            .concat(),
+    );
+    let expired = fpr("exp@example.test");
+    // Revoked: GnuPG's revocation certificate (written at key creation) imported.
+    let revoked = gpg.key("Revoked <rev@example.test>", "ed25519");
+    let rev = std::fs::read_to_string(gpg.home.path().join(format!("openpgp-revocs.d/{revoked}.rev"))).unwrap();
+    let rev_file = work.path().join("rev.asc");
+    std::fs::write(&rev_file, rev.replace(":-----BEGIN PGP PUBLIC KEY BLOCK", "-----BEGIN PGP PUBLIC KEY BLOCK"))
+        .unwrap();
+    // Signature expiry: a key of 2020, a signature made then expiring one day later.
+    gpg.run(
+        &[&t2020[..], &["--passphrase", "", "--quick-gen-key", "Old <old@example.test>", "ed25519", "sign", "never"]]
+            .concat(),
+    );
+    let old = fpr("old@example.test");
+    // Subkey: a certify-only primary key with an ed25519 signing subkey.
+    gpg.run(&["--passphrase", "", "--quick-gen-key", "Sub <sub@example.test>", "ed25519", "cert", "never"]);
+    let sub = fpr("sub@example.test");
+    gpg.run(&["--passphrase", "", "--quick-add-key", &sub, "ed25519", "sign", "never"]);
+    let keyring = work.path().join("trusted.gpg");
+
+    let www = work.path().join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    let (_httpd, web) = httpd(&www);
+    let rd = work.path().join("registries.d");
+    std::fs::create_dir_all(&rd).unwrap();
+    std::fs::write(
+        rd.join("lookaside.yaml"),
+        format!("docker:\n  {r}:\n    lookaside: http://{web}\n    lookaside-staging: file://{}\n", www.display()),
+    )
+    .unwrap();
+    let pol = policy(work.path(), "trusted.json", &r, &keyring, "matchRepoDigestOrExact");
+
+    // Each image signed by skopeo with the good key, then its payload signed again by `key`.
+    let resign = |repo: &str, src: &str, key: &str, extra: &[&str]| {
+        let (s, d) = (format!("docker://{r}/{src}"), format!("docker://{r}/{repo}:v1"));
+        skopeo_ok(
+            &gpg,
+            &rd,
+            &[
+                "copy",
+                "--src-tls-verify=false",
+                "--dest-tls-verify=false",
+                "--preserve-digests",
+                "--sign-by",
+                &good,
+                &s,
+                &d,
+            ],
+        );
+        let digest = reg.tag_digest(repo, "v1");
+        let sig = lookaside_dir(&www, repo, &digest).join("signature-1");
+        let payload = work.path().join(format!("{}.json", repo.replace('/', "_")));
+        gpg.run(&["--output", payload.to_str().unwrap(), "--decrypt", sig.to_str().unwrap()]);
+        let mut args: Vec<&str> = extra.to_vec();
+        args.extend(["--passphrase", "", "--pinentry-mode", "loopback", "-u", key, "--output"]);
+        args.extend([sig.to_str().unwrap(), "--sign", payload.to_str().unwrap()]);
+        gpg.run(&args);
+    };
+    resign("pgp/expired", "apps/unsigned:v1", &expired, &["--faked-system-time", "20200101T120000!"]);
+    resign("pgp/revoked", "apps/api:v1", &revoked, &[]);
+    resign(
+        "pgp/sigexpire",
+        "apps/batch:v1",
+        &old,
+        &["--faked-system-time", "20200102T000000!", "--default-sig-expire", "1d"],
+    );
+    resign("pgp/subkey", "apps/cross:v1", &sub, &[]);
+    resign("pgp/good", "apps/unsigned:v1", &good, &[]);
+    // The key is revoked after it signed (GnuPG refuses to sign with a revoked key); the trusted
+    // keyring holds the revoked certificate.
+    gpg.run(&["--import", rev_file.to_str().unwrap()]);
+    gpg.run(&["--output", keyring.to_str().unwrap(), "--export", &good, &expired, &revoked, &old, &sub]);
+
+    let cases = [
+        ("pgp/good", "verified", "verified-gpg-key"),
+        ("pgp/expired", "invalid", "gpg-key-expired"),
+        ("pgp/revoked", "invalid", "gpg-key-revoked"),
+        ("pgp/sigexpire", "invalid", "gpg-signature-expired"),
+        ("pgp/subkey", "untrusted", "gpg-subkey-not-accepted"),
+    ];
+    for (repo, status, reason) in cases {
+        let img = format!("{r}/{repo}:v1");
+        let (ok, why) = skopeo_accepts(&gpg, &rd, &pol, &img, work.path());
+        assert_eq!(ok, status == "verified", "skopeo on {repo}: {why}");
+        let (report, o) = scan(&[
+            "image",
+            "--plain-http",
+            "-o",
+            "json",
+            "--registries-d",
+            rd.to_str().unwrap(),
+            "--containers-policy",
+            pol.to_str().unwrap(),
+            &img,
+        ]);
+        let i = &report["images"][0];
+        assert!(
+            report["errors"].as_array().is_none_or(|e| e.is_empty()),
+            "{repo}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(
+            (i["status"].as_str().unwrap(), codes(&i["signatures"][0])),
+            (status, vec![reason.to_string()]),
+            "{repo}: {report:#}"
+        );
+    }
+
+    // Policy scopes (items 5, 6 of the review): the good signature under a policy whose tag scope
+    // names another key, and under one whose scope lists two signedBy requirements (all must hold).
+    let other = gpg.key("Other <other@example.test>", "ed25519");
+    let other_ring = work.path().join("other.gpg");
+    gpg.export(&other, &other_ring, false);
+    let signed_by = |ring: &Path| {
+        serde_json::json!({"type": "signedBy", "keyType": "GPGKeys", "keyPath": ring,
+                           "signedIdentity": {"type": "matchRepoDigestOrExact"}})
+    };
+    let write = |name: &str, docker: serde_json::Value| {
+        let p = work.path().join(name);
+        let json = serde_json::json!({"default": [{"type": "reject"}],
+            "transports": {"docker": docker, "dir": {"": [{"type": "insecureAcceptAnything"}]}}});
+        std::fs::write(&p, serde_json::to_vec(&json).unwrap()).unwrap();
+        p
+    };
+    let tag_scope = write(
+        "tagscope.json",
+        serde_json::json!({r.as_str(): [signed_by(&keyring)], format!("{r}/pgp/good:v1"): [signed_by(&other_ring)]}),
+    );
+    let both = write("bothreq.json", serde_json::json!({r.as_str(): [signed_by(&keyring), signed_by(&other_ring)]}));
+    let rejecting = write("reject.json", serde_json::json!({r.as_str(): [signed_by(&keyring), {"type": "reject"}]}));
+    for pol in [&tag_scope, &both, &rejecting] {
+        let img = format!("{r}/pgp/good:v1");
+        let (ok, why) = skopeo_accepts(&gpg, &rd, pol, &img, work.path());
+        assert!(!ok, "skopeo accepts under {}: {why}", pol.display());
+        let (report, _) = scan(&[
+            "image",
+            "--plain-http",
+            "-o",
+            "json",
+            "--registries-d",
+            rd.to_str().unwrap(),
+            "--containers-policy",
+            pol.to_str().unwrap(),
+            &img,
+        ]);
+        let i = &report["images"][0];
+        assert_eq!(
+            (i["status"].as_str().unwrap(), codes(&i["signatures"][0])),
+            ("untrusted", vec!["gpg-policy-not-satisfied".to_string()]),
+            "{}: {report:#}",
+            pol.display()
+        );
+    }
+
+    // Tag relocation in registry mode (item 7): the signed digest pushed again as pgp/good:v2;
+    // skopeo refuses :v2, so the image reported with tags v1 and v2 is not verified.
+    skopeo_ok(
+        &gpg,
+        &rd,
+        &[
+            "copy",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
+            "--preserve-digests",
+            &format!("docker://{r}/pgp/good:v1"),
+            &format!("docker://{r}/pgp/good:v2"),
+        ],
+    );
+    let (ok, _) = skopeo_accepts(&gpg, &rd, &pol, &format!("{r}/pgp/good:v2"), work.path());
+    assert!(!ok, "skopeo accepts the relocated tag");
+    let (report, _) = scan(&[
+        "registry",
+        &format!("{r}/pgp"),
+        "--plain-http",
+        "-o",
+        "json",
+        "--registries-d",
+        rd.to_str().unwrap(),
+        "--containers-policy",
+        pol.to_str().unwrap(),
+    ]);
+    let i = image(&report, "pgp/good");
+    assert_eq!(
+        (i["status"].as_str().unwrap(), codes(&i["signatures"][0])),
+        ("untrusted", vec!["docker-reference-tags-uncovered".to_string()]),
+        "{report:#}"
+    );
+
+    // The 64-signature cap: exactly 64 are read without complaint, a 65th is an error in the report.
+    let sub_digest = reg.tag_digest("pgp/subkey", "v1");
+    let dir = lookaside_dir(&www, "pgp/subkey", &sub_digest);
+    let scan_sub = || {
+        let img = format!("{r}/pgp/subkey:v1");
+        let (report, _) = scan(&["image", "--plain-http", "-o", "json", "--registries-d", rd.to_str().unwrap(), &img]);
+        report.to_string()
+    };
+    for n in 2..=64 {
+        std::fs::copy(dir.join("signature-1"), dir.join(format!("signature-{n}"))).unwrap();
+    }
+    assert!(!scan_sub().contains("more than 64 signatures"));
+    std::fs::copy(dir.join("signature-1"), dir.join("signature-65")).unwrap();
+    let text = scan_sub();
+    assert!(text.contains("more than 64 signatures"), "{text}");
+}

@@ -5,9 +5,9 @@
 //! `transports.docker` that matches the image (`HOST/REPO@DIGEST`, `HOST/REPO`, its parent
 //! namespaces, `HOST`, `*.domain`), else the transport's `""` entry, else `default`.
 //!
-//! Not taken: other transports; `insecureAcceptAnything` and `reject` (they decide whether
-//! containers/image pulls, not whether a signature holds: an image is judged by its signatures
-//! here whatever they say); `sigstoreSigned` with `fulcio` or `pki` (keyless: give `--trusted-root`
+//! `reject`, a scope listing several requirements (all-of in containers/image) and scopes for a
+//! tag or digest are recorded so that simple signing never reads them as satisfied
+//! (`gpg-policy-not-satisfied`). Not taken: other transports; `insecureAcceptAnything`; `sigstoreSigned` with `fulcio` or `pki` (keyless: give `--trusted-root`
 //! and `--certificate-identity` instead), its `rekorPublicKey*` and `signedIdentity` (the cosign
 //! path checks the digest, not the name). They are listed in [`ContainersPolicy::ignored`].
 
@@ -113,6 +113,10 @@ pub struct SigstoreKey {
 /// The requirements of one scope that are taken as trust material.
 #[derive(Debug, Clone, Default)]
 pub struct Requirements {
+    /// How many requirements the scope lists (all must hold in containers/image).
+    pub count: usize,
+    /// The scope lists `reject`.
+    pub rejects: bool,
     pub signed_by: Vec<SignedBy>,
     pub sigstore_keys: Vec<SigstoreKey>,
 }
@@ -166,7 +170,7 @@ impl ContainersPolicy {
     fn requirements(&mut self, list: &Value, at: &str) -> Result<Requirements, String> {
         let source = self.source.clone();
         let list = list.as_array().ok_or_else(|| format!("{source}: {at} is not a list of requirements"))?;
-        let mut out = Requirements::default();
+        let mut out = Requirements { count: list.len(), ..Default::default() };
         for r in list {
             let ty = r.get("type").and_then(Value::as_str).unwrap_or("");
             match ty {
@@ -180,7 +184,8 @@ impl ContainersPolicy {
                     }
                     out.sigstore_keys.extend(keys);
                 }
-                "insecureAcceptAnything" | "reject" => {}
+                "reject" => out.rejects = true,
+                "insecureAcceptAnything" => {}
                 other => return Err(format!("{source}: {at}: unknown requirement type {other:?}")),
             }
         }
@@ -208,6 +213,14 @@ impl ContainersPolicy {
         }
         out.extend(self.docker.iter().map(|(s, r)| (format!("docker {s:?}"), r)));
         out
+    }
+
+    /// Whether a scope names `name` with a tag or digest (`name:tag`, `name@digest`): such a
+    /// scope can decide for some of its images, and is not resolved per tag here.
+    pub fn has_tagged_scope(&self, name: &str) -> bool {
+        self.docker
+            .keys()
+            .any(|k| k.strip_prefix(name).is_some_and(|rest| rest.starts_with(':') || rest.starts_with('@')))
     }
 
     /// Every requirement of every scope.

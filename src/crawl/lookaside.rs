@@ -123,10 +123,16 @@ pub async fn signatures(
         Err(e) => return (out, vec![e]),
     };
     let judged = simple_signing::Image { name, tags };
-    for n in 1..=MAX_SIGNATURES {
+    // One past the cap is probed: exactly MAX_SIGNATURES is fine, more is an error of the image.
+    for n in 1..=MAX_SIGNATURES + 1 {
         let url = signature_url(&base, &image, &subject.digest, n);
         match ss.read(&url).await {
             Ok(None) => break,
+            Ok(Some(_)) if n > MAX_SIGNATURES => {
+                let e =
+                    format!("lookaside store ({from}): more than {MAX_SIGNATURES} signatures: the rest were not read");
+                return (out, vec![e]);
+            }
             Ok(Some(bytes)) => {
                 let checked = simple_signing::check(&bytes, &judged, subject, ss.trust.as_ref());
                 let mut r = checked.into_report(
@@ -138,9 +144,6 @@ pub async fn signatures(
                 out.push(r);
             }
             Err(e) => return (out, vec![format!("lookaside store ({from}) could not be read: {e}")]),
-        }
-        if n == MAX_SIGNATURES {
-            tracing::warn!(name, "more than {MAX_SIGNATURES} lookaside signatures: the rest were not read");
         }
     }
     (out, Vec::new())

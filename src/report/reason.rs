@@ -94,6 +94,18 @@ reason_codes! {
         "a simple-signing signature and no OpenPGP key given (`--gpg-keyring`, `--containers-policy`): the signature was not checked";
     GpgKeyUnknown = "gpg-key-unknown", "invalid",
         "a simple-signing signature by an OpenPGP key that no keyring given holds";
+    GpgSubkeyNotAccepted = "gpg-subkey-not-accepted", "untrusted",
+        "a simple-signing signature made by a subkey of a trusted OpenPGP key: containers/image (skopeo) accepts only primary-key signatures, so it is not trusted";
+    GpgKeyRevoked = "gpg-key-revoked", "invalid",
+        "a simple-signing signature by an OpenPGP key whose certificate carries a key revocation signature";
+    GpgKeyExpired = "gpg-key-expired", "invalid",
+        "a simple-signing signature by an OpenPGP key that has expired (GnuPG EXPKEYSIG, refused by containers/image), or claiming a time before the key existed";
+    GpgSignatureExpired = "gpg-signature-expired", "invalid",
+        "a simple-signing signature whose OpenPGP signature expiration time has passed";
+    GpgPolicyNotSatisfied = "gpg-policy-not-satisfied", "untrusted",
+        "a simple-signing signature verified, and the containers policy's scope for the image asks for more than it (several requirements, all of which must hold; `reject`; a scope for one of its tags or digests): not taken as satisfied";
+    DockerReferenceTagsUncovered = "docker-reference-tags-uncovered", "untrusted",
+        "a simple-signing signature for one tag of an image reported with several tags: the other tags (named in the reason) are not covered by it";
     GpgKeyOutOfScope = "gpg-key-out-of-scope", "untrusted",
         "a simple-signing signature verified with a key that the containers policy trusts for other scopes only";
     DockerReferenceMismatch = "docker-reference-mismatch", "invalid",

@@ -76,15 +76,83 @@ pub enum KeyOutcome {
     NoKey,
     /// A candidate certificate holds the named key, and the signature does not verify with it.
     Bad { cert: usize, error: String },
+    /// The signature verifies with a subkey (fingerprint `subkey`) of certificate `cert`; refused,
+    /// as Debian's skopeo refuses it (it accepts only primary-key fingerprints).
+    Subkey { cert: usize, subkey: String },
+    /// The signature verifies with the primary key of `cert`, and the key or the signature was
+    /// not valid at the judging time (GnuPG's KEY_EXPIRED, REVKEYSIG, EXPSIG).
+    NotValid { cert: usize, problem: Problem },
 }
 
-/// Open a signed message and verify it against `certs`.
-pub fn open(bytes: &[u8], certs: &[&PgpCert]) -> Result<Opened, String> {
-    std::panic::catch_unwind(|| open_inner(bytes, certs))
+/// Why a cryptographically good signature is not a valid one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// The certificate carries a (verified) key revocation signature.
+    KeyRevoked,
+    /// The primary key has expired (at the judging time, or already when the signature was made).
+    KeyExpired,
+    /// The signature's expiration time has passed (judged at `now`).
+    SignatureExpired,
+    /// The signature claims to be older than its key.
+    SignatureBeforeKey,
+}
+
+impl Problem {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Problem::KeyRevoked => "the OpenPGP key is revoked (its certificate carries a key revocation signature)",
+            Problem::KeyExpired => "the OpenPGP key has expired (GnuPG reports EXPKEYSIG, containers/image refuses it)",
+            Problem::SignatureExpired => "the signature's expiration time has passed",
+            Problem::SignatureBeforeKey => "the signature claims a creation time before its key's",
+        }
+    }
+}
+
+/// Validity of the primary key of `cert` and of `sig` at `now`, as GnuPG judges them for
+/// containers/image (key and signature expiry at verification time). Certificates were checked by
+/// `verify_bindings` when read, so their self- and revocation signatures verify.
+fn validity(cert: &PgpCert, sig: &pgp::packet::Signature, now: i64) -> Option<Problem> {
+    use pgp::types::KeyDetails as _;
+    if !cert.key.details.revocation_signatures.is_empty() {
+        return Some(Problem::KeyRevoked);
+    }
+    let key_created = i64::from(cert.key.primary_key.created_at().as_secs());
+    let created = sig.created().map(|t| i64::from(t.as_secs())).unwrap_or(0);
+    if created < key_created {
+        return Some(Problem::SignatureBeforeKey);
+    }
+    // The key expiration of the newest self-signature (user ID bindings, direct-key signatures).
+    let selfsigs = cert
+        .key
+        .details
+        .users
+        .iter()
+        .flat_map(|u| u.signatures.iter())
+        .chain(cert.key.details.direct_signatures.iter());
+    let newest = selfsigs.max_by_key(|s| s.created().map(|t| t.as_secs()).unwrap_or(0));
+    if let Some(exp) = newest.and_then(|s| s.key_expiration_time()).map(|d| i64::from(d.as_secs())) {
+        // GnuPG (and so skopeo) refuses a key expired at verification time (EXPKEYSIG), even for a
+        // signature made while it was valid; a signature made after expiry is refused as well.
+        if exp != 0 && (now >= key_created + exp || created >= key_created + exp) {
+            return Some(Problem::KeyExpired);
+        }
+    }
+    if let Some(exp) = sig.signature_expiration_time().map(|d| i64::from(d.as_secs())) {
+        if exp != 0 && now >= created + exp {
+            return Some(Problem::SignatureExpired);
+        }
+    }
+    None
+}
+
+/// Open a signed message and verify it against `certs`; `now` (Unix seconds) judges signature
+/// expiry.
+pub fn open(bytes: &[u8], certs: &[&PgpCert], now: i64) -> Result<Opened, String> {
+    std::panic::catch_unwind(|| open_inner(bytes, certs, now))
         .unwrap_or_else(|_| Err("the OpenPGP parser failed on this signature".into()))
 }
 
-fn open_inner(bytes: &[u8], certs: &[&PgpCert]) -> Result<Opened, String> {
+fn open_inner(bytes: &[u8], certs: &[&PgpCert], now: i64) -> Result<Opened, String> {
     let (mut msg, _) = Message::from_reader(bytes).map_err(|e| format!("not an OpenPGP message: {e}"))?;
     // Compressed layers around the signed message (GnuPG compresses by default).
     for _ in 0..4 {
@@ -105,7 +173,7 @@ fn open_inner(bytes: &[u8], certs: &[&PgpCert]) -> Result<Opened, String> {
     if reader.num_signatures() != 1 {
         return Err(format!("{} signatures in the message, expected exactly one", reader.num_signatures()));
     }
-    let sig = reader.signature(0).ok_or("the message ends before its signature")?;
+    let sig = reader.signature(0).ok_or("the message ends before its signature")?.clone();
     let fingerprints: Vec<String> = sig.issuer_fingerprint().iter().map(|f| format!("{f:X}")).collect();
     let key_ids: Vec<String> = sig.issuer_key_id().iter().map(|k| hex::encode_upper(k.as_ref())).collect();
     let issuer = fingerprints.first().or(key_ids.first()).cloned();
@@ -128,7 +196,12 @@ fn open_inner(bytes: &[u8], certs: &[&PgpCert]) -> Result<Opened, String> {
             }
             match msg.verify_nested_explicit(0, key) {
                 Ok(_) => {
-                    return Ok(Opened { payload, issuer, created, outcome: KeyOutcome::Verified { cert: i, subkey } })
+                    let outcome = match (subkey, validity(cert, &sig, now)) {
+                        (Some(subkey), _) => KeyOutcome::Subkey { cert: i, subkey },
+                        (None, Some(problem)) => KeyOutcome::NotValid { cert: i, problem },
+                        (None, None) => KeyOutcome::Verified { cert: i, subkey: None },
+                    };
+                    return Ok(Opened { payload, issuer, created, outcome });
                 }
                 Err(e) => outcome = KeyOutcome::Bad { cert: i, error: e.to_string() },
             }
@@ -156,7 +229,7 @@ mod tests {
             inputs.push(vec![0x80 | (tag << 2), 200, 4, 1]);
         }
         for bytes in &inputs {
-            assert!(open(bytes, &[]).is_err(), "{bytes:?}");
+            assert!(open(bytes, &[], 0).is_err(), "{bytes:?}");
         }
         assert!(parse_keyring(b"not a keyring", "x").is_err());
         assert!(parse_keyring(b"", "x").is_err());

@@ -12,7 +12,7 @@ use super::{Checked, Subject};
 use crate::containers::policy::{ContainersPolicy, IdentityRule, Intended};
 use crate::containers::reference::DockerRef;
 use crate::report::{Envelope, Reason, ReasonCode as C, SignatureKind, Signer, Verdict};
-use crate::signature::openpgp::{self, KeyOutcome, PgpCert};
+use crate::signature::openpgp::{self, KeyOutcome, PgpCert, Problem};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -54,7 +54,8 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
     let mut out = Checked::new(Envelope::Openpgp, SignatureKind::Signature);
     let mut candidates: Vec<(Arc<PgpCert>, Origin)> = Vec::new();
     if let Some(t) = trust {
-        candidates.extend(t.keyring.iter().map(|c| (c.clone(), Origin::Keyring)));
+        // The policy's keys for the image's scope come first: a key both there and in
+        // --gpg-keyring is judged by the policy's (possibly stricter) signedIdentity.
         if let Some(p) = &t.policy {
             let parsed = DockerRef::parse(image.name);
             let in_scope = parsed.as_ref().map(|r| p.for_image(r));
@@ -64,6 +65,7 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
                     candidates.extend(sb.keys.iter().map(|c| (c.clone(), o())));
                 }
             }
+            candidates.extend(t.keyring.iter().map(|c| (c.clone(), Origin::Keyring)));
             for req in p.all() {
                 if in_scope.as_ref().is_some_and(|(r, _)| std::ptr::eq(*r, req)) {
                     continue;
@@ -72,10 +74,16 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
                     candidates.extend(sb.keys.iter().map(|c| (c.clone(), Origin::OtherScope)));
                 }
             }
+        } else {
+            candidates.extend(t.keyring.iter().map(|c| (c.clone(), Origin::Keyring)));
         }
     }
     let certs: Vec<&PgpCert> = candidates.iter().map(|(c, _)| c.as_ref()).collect();
-    let opened = match openpgp::open(bytes, &certs) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    let opened = match openpgp::open(bytes, &certs, now) {
         Ok(o) => o,
         Err(e) => return out.invalid(C::MalformedSignature, format!("OpenPGP signature: {e}")),
     };
@@ -104,11 +112,49 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
                 format!("the signature does not verify with OpenPGP key {}: {error}", candidates[cert].0.fingerprint);
             return out.invalid(C::BadSignature, why);
         }
+        KeyOutcome::Subkey { cert, subkey } => {
+            out.signer = Some(signer(&candidates[cert].0));
+            let why = format!(
+                "the signature verifies with subkey {subkey} of OpenPGP key {}; containers/image (skopeo) accepts only signatures by a trusted primary key, so it refuses this one",
+                candidates[cert].0.fingerprint
+            );
+            return out.decided(Verdict::Untrusted, Reason::new(C::GpgSubkeyNotAccepted, why));
+        }
+        KeyOutcome::NotValid { cert, problem } => {
+            out.signer = Some(signer(&candidates[cert].0));
+            let code = match problem {
+                Problem::KeyRevoked => C::GpgKeyRevoked,
+                Problem::KeyExpired | Problem::SignatureBeforeKey => C::GpgKeyExpired,
+                Problem::SignatureExpired => C::GpgSignatureExpired,
+            };
+            let why = format!("signature by OpenPGP key {}: {}", candidates[cert].0.fingerprint, problem.describe());
+            return out.invalid(code, why);
+        }
         KeyOutcome::Verified { cert, subkey } => (cert, subkey),
     };
     let (pgp, origin) = &candidates[cert];
     out.signer = Some(signer(pgp));
     out.algorithm = Some(pgp.algorithm.clone());
+    // Policy parts not evaluated here must never be read as satisfied: a scope listing more than
+    // this one requirement (containers/image requires all of them), a `reject`, or a scope for one
+    // of the image's tags or digests (more specific than the repository's) -> not verified.
+    if let (Some(p), Some((req, scope))) = (trust.and_then(|t| t.policy.as_ref()), policy_scope(trust, image.name)) {
+        let why = if req.rejects {
+            Some(format!("the containers policy rejects images of scope {scope}"))
+        } else if req.count > 1 {
+            Some(format!("scope {scope} of the containers policy lists {} requirements and all must hold; only one signature requirement is checked per signature", req.count))
+        } else if p.has_tagged_scope(image.name) {
+            Some(format!(
+                "the containers policy has a scope for a tag or digest of {}, which is not resolved per tag",
+                image.name
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return out.decided(Verdict::Untrusted, Reason::new(C::GpgPolicyNotSatisfied, why));
+        }
+    }
     let payload = match payload {
         Ok(p) => p,
         Err(e) => return out.invalid(C::PayloadMalformed, format!("payload is not one containers/image accepts: {e}")),
@@ -151,12 +197,36 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
         );
         return out.invalid(C::DockerReferenceMismatch, why);
     }
+    // A signature for one tag does not cover the image's other tags: skopeo copying those refuses.
+    let per_tag = !matches!(rule, IdentityRule::MatchRepository | IdentityRule::ExactRepository(_));
+    if let (true, Some(t)) = (per_tag, &signed.tag) {
+        let uncovered: Vec<&str> = image.tags.iter().filter(|x| *x != t).map(String::as_str).collect();
+        if !uncovered.is_empty() {
+            let why = format!(
+                "the signature names {} and covers only that tag of {}; not covered: :{}",
+                signed.string(),
+                image.name,
+                uncovered.join(", :")
+            );
+            return out.decided(Verdict::Untrusted, Reason::new(C::DockerReferenceTagsUncovered, why));
+        }
+    }
     let why = format!(
         "verified with {by}{uid} from {trusted_by}; docker-reference {} matches ({})",
         signed.string(),
         rule.name()
     );
     out.decided(Verdict::Verified, Reason::new(C::VerifiedGpgKey, why))
+}
+
+/// The policy's requirements for `name` and their scope label.
+fn policy_scope<'t>(
+    trust: Option<&'t GpgTrust>,
+    name: &str,
+) -> Option<(&'t crate::containers::policy::Requirements, String)> {
+    let p = trust?.policy.as_ref()?;
+    let parsed = DockerRef::parse(name)?;
+    Some(p.for_image(&parsed))
 }
 
 fn signer(c: &PgpCert) -> Signer {
