@@ -36,6 +36,19 @@ fn windows_forgeries_are_never_verified() {
     let fat0 = shared[76..80].to_vec();
     shared[48..52].copy_from_slice(&fat0);
     std::fs::write(d.join("shared-sector.msi"), &shared).unwrap();
+    // M2 and M3: in the first directory sector, another stream renamed to \x05DigitalSignature
+    // (a second copy the hash would skip), and a stream size of 0xfffffffe (unreadable in v3).
+    let is_ds = |b: &[u8], e: usize| b[e..e + 4] == [5, 0, b'D', 0] && b[e + 64] == 36 && b[e + 66] == 2;
+    let ds = (512..msi.len() - 128).step_by(128).find(|&e| is_ds(&msi, e)).expect("the DigitalSignature entry");
+    let entries: Vec<usize> = (0..4).map(|i| ds / 512 * 512 + 128 * i).collect();
+    let other = *entries.iter().find(|&&e| msi[e + 66] == 2 && !is_ds(&msi, e) && msi[e] != 5).expect("another stream");
+    let mut dup = msi.clone();
+    let name = msi[ds..ds + 66].to_vec();
+    dup[other..other + 66].copy_from_slice(&name);
+    std::fs::write(d.join("dup-ds.msi"), &dup).unwrap();
+    let mut size = msi.clone();
+    size[other + 120..other + 124].copy_from_slice(&0xffff_fffeu32.to_le_bytes());
+    std::fs::write(d.join("size-fffffffe.msi"), &size).unwrap();
     let ps1 = std::fs::read_to_string(src.join("scripts/signed-lf.ps1")).unwrap();
     let b = ps1.find("# SIG # Begin signature block").unwrap();
     let at = b + ps1[b..].find('\n').unwrap() + 1;
@@ -56,6 +69,8 @@ fn windows_forgeries_are_never_verified() {
     for (name, want) in [
         ("cutoff.msi", "invalid"),
         ("shared-sector.msi", "invalid"),
+        ("dup-ds.msi", "invalid"),
+        ("size-fffffffe.msi", "invalid"),
         ("code-in-block.ps1", "invalid"),
         ("double-begin.ps1", "invalid"),
         ("not-utf8.ps1", "unsupported"),
