@@ -63,6 +63,14 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
         Ok(m) => m,
         Err(e) => return fail(Failure::Invalid(C::SignedFileMalformed, format!("catalog members: {e}"))),
     };
+    // A CTL for another purpose (its subjectUsage without szOID_CATALOG_LIST) vouches for no
+    // file: its own signature is still reported, but no member is matched against it.
+    let members = if catalog_usage(ctl.content) {
+        members
+    } else {
+        notes.push(format!("the CTL's subjectUsage lacks {CATALOG_LIST}: not a catalog, no member is vouched for"));
+        Vec::new()
+    };
     notes.push(format!("catalog lists {} member hashes", members.len()));
     let mut signatures = Vec::new();
     for (i, si) in sd.signers.iter().enumerate().take(4) {
@@ -75,6 +83,17 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
         signatures.push(r);
     }
     Checked { signatures, members, notes }
+}
+
+const CATALOG_LIST: &str = "1.3.6.1.4.1.311.12.1.1";
+
+/// Whether the CTL's subjectUsage (its first SEQUENCE, of OIDs) holds szOID_CATALOG_LIST.
+fn catalog_usage(ctl: &[u8]) -> bool {
+    let Ok(kids) = der::children(ctl) else { return false };
+    let Some(usage) = kids.iter().find(|t| t.tag == der::SEQUENCE) else { return false };
+    der::children(usage.content)
+        .map(|oids| oids.iter().any(|o| o.tag == der::OID && der::oid_string(o.content) == CATALOG_LIST))
+        .unwrap_or(false)
 }
 
 /// The members of a CTL (its content octets): `SEQUENCE { subjectUsage, [listIdentifier],
@@ -238,5 +257,22 @@ impl Index {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A CTL whose subjectUsage is another purpose vouches for no file.
+    #[test]
+    fn subject_usage_must_be_catalog_list() {
+        // SEQUENCE { SEQUENCE { OID 1.3.6.1.4.1.311.12.1.1 } }, then the same with ...12.1.2.
+        let catalog = [0x30, 0x0c, 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x0c, 0x01, 0x01];
+        assert!(catalog_usage(&catalog));
+        let mut other = catalog;
+        other[13] = 0x02;
+        assert!(!catalog_usage(&other));
+        assert!(!catalog_usage(&[]));
     }
 }

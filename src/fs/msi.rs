@@ -52,6 +52,11 @@ pub fn check(path: &str, bytes: &[u8], trust: &Trust) -> Option<Checked> {
         }
     };
     let root = &ole.entries[0];
+    if let Err(why) = structure(&ole, &[&ds_name, &dse_name]) {
+        let r =
+            verdict::fail(verdict::report("authenticode", "0".into()), Failure::Invalid(C::SignedFileMalformed, why));
+        return Some(Checked { signatures: vec![r], notes: Vec::new() });
+    }
     let find = |name: &[u8]| root.children.iter().copied().find(|&i| ole.entries[i].name_raw == name);
     let ds = find(&ds_name).filter(|&i| ole.entries[i].kind == ole::STREAM);
     let dse = find(&dse_name).filter(|&i| ole.entries[i].kind == ole::STREAM);
@@ -95,6 +100,27 @@ pub fn check(path: &str, bytes: &[u8], trust: &Trust) -> Option<Checked> {
     };
     let signatures = authenticode::verify(&[blob], "authenticode", trust, &hashing, &mut digests, &mut |_| {});
     Some(Checked { signatures, notes })
+}
+
+/// The signature streams may only be streams directly under the root, and no two siblings may
+/// share a name: otherwise the hash (which skips the signature names and sorts by name) could
+/// leave out or reorder content that a reader of the package would see.
+fn structure(ole: &Ole, sig_names: &[&[u8]]) -> Result<(), String> {
+    for (i, e) in ole.entries.iter().enumerate() {
+        let mut names: Vec<&[u8]> = e.children.iter().map(|&c| ole.entries[c].name_raw.as_slice()).collect();
+        names.sort();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            let units: Vec<u16> = w[0].chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+            return Err(format!("two entries named {:?} in one storage", String::from_utf16_lossy(&units)));
+        }
+        for &c in &e.children {
+            let k = &ole.entries[c];
+            if sig_names.contains(&k.name_raw.as_slice()) && (i != 0 || k.kind != ole::STREAM) {
+                return Err(format!("a signature entry {:?} that is not a stream under the root", k.name()));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The signed hash with `alg`: with MsiDigitalSignatureEx, the metadata pre-hash (which the
@@ -147,7 +173,10 @@ fn content(ole: &Ole, dir: usize, h: &mut Hasher, skip: &[&[u8]], depth: usize) 
     for i in sorted(ole, dir, skip) {
         let e = &ole.entries[i];
         match e.kind {
-            ole::STREAM if e.size > 0 && e.size < 0xffff_fffa => h.update(&ole.read(i).map_err(malformed)?),
+            ole::STREAM if e.size >= 0xffff_fffa => {
+                return Err(malformed(ole::OleError(format!("stream {} has an unreadable size", e.name()))))
+            }
+            ole::STREAM if e.size > 0 => h.update(&ole.read(i).map_err(malformed)?),
             ole::STORAGE => content(ole, i, h, skip, depth + 1)?,
             _ => {}
         }
@@ -219,5 +248,28 @@ mod tests {
         }
         assert!(checked > 1500 && malformed > 100, "{checked} variants, {malformed} malformed");
         assert!(start.elapsed().as_secs() < 120, "{checked} in {:?}", start.elapsed());
+    }
+
+    fn reasons(b: &[u8]) -> Vec<String> {
+        let c = check("x.msi", b, &Trust::default()).expect("a .msi is always reported");
+        c.signatures.iter().flat_map(|s| s.verification.reason_codes.clone()).collect()
+    }
+
+    /// A mini stream cutoff other than 4096 (osslsigncode: "Unsupported Mini Stream Cutoff
+    /// Size") and a second chain over the same sectors are malformed, not read another way.
+    #[test]
+    fn cutoff_and_shared_sectors_are_malformed() {
+        let msi: &[u8] = include_bytes!("../../testdata/fs-win/msi/signed-dse.msi");
+        let code = C::SignedFileMalformed.as_str().to_string();
+        for cutoff in [0u32, 0x800, 0xffff_ffff] {
+            let mut b = msi.to_vec();
+            b[56..60].copy_from_slice(&cutoff.to_le_bytes());
+            assert!(reasons(&b).contains(&code), "cutoff {cutoff:#x}");
+        }
+        // The FAT's first sector claimed again as the directory's start.
+        let mut b = msi.to_vec();
+        let fat0 = b[76..80].to_vec();
+        b[48..52].copy_from_slice(&fat0);
+        assert!(reasons(&b).contains(&code));
     }
 }

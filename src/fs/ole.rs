@@ -88,6 +88,11 @@ impl<'a> Ole<'a> {
         if u16_at(bytes, 28) != 0xfffe || u16_at(bytes, 32) != 6 {
             return err("bad byte order mark or mini sector shift");
         }
+        // [MS-CFB] 2.2: the mini stream cutoff MUST be 4096; another value moves streams between
+        // the mini stream and the FAT, so one file would read two ways.
+        if u32_at(bytes, 56) != 0x1000 {
+            return err(format!("unsupported mini stream cutoff size {:#x}", u32_at(bytes, 56)));
+        }
         let sector = 1usize << shift;
         let sectors = (bytes.len().saturating_sub(sector)).div_ceil(sector);
         let mut ole = Ole {
@@ -107,6 +112,7 @@ impl<'a> Ole<'a> {
         }
         let mut fat_sectors: Vec<u32> = (0..109).map(|i| u32_at(bytes, 76 + 4 * i)).collect();
         let mut difat = u32_at(bytes, 68);
+        let mut owned = vec![false; sectors];
         let mut hops = 0;
         while difat < MAX_REG_SECT && fat_sectors.len() < fat_count {
             hops += 1;
@@ -114,6 +120,7 @@ impl<'a> Ole<'a> {
                 return err("the DIFAT chain loops");
             }
             let s = ole.sector(difat)?;
+            claim(&mut owned, difat)?;
             let per = sector / 4 - 1;
             fat_sectors.extend((0..per).map(|i| u32_at(s, 4 * i)));
             difat = u32_at(s, 4 * per);
@@ -124,6 +131,7 @@ impl<'a> Ole<'a> {
         let mut fat = Vec::with_capacity(fat_count * sector / 4);
         for &fs in &fat_sectors[..fat_count] {
             let s = ole.sector(fs)?;
+            claim(&mut owned, fs)?;
             fat.extend((0..sector / 4).map(|i| u32_at(s, 4 * i)));
         }
         ole.fat = fat;
@@ -145,7 +153,33 @@ impl<'a> Ole<'a> {
         if root.size > 0 {
             ole.ministream = ole.read_chain(root.start, Some(root.size))?;
         }
+        // Each sector belongs to at most one chain (and each mini sector to one mini chain):
+        // streams sharing sectors would make the work quadratic and one byte count twice.
+        ole.claim_chain(&mut owned, u32_at(bytes, 48), false)?;
+        ole.claim_chain(&mut owned, minifat_start, false)?;
+        if ole.entries[0].size > 0 {
+            ole.claim_chain(&mut owned, ole.entries[0].start, false)?;
+        }
+        let mut mini_owned = vec![false; ole.minifat.len()];
+        for e in ole.entries.iter().filter(|e| e.kind == STREAM && e.size > 0) {
+            if e.size >= ole.cutoff {
+                ole.claim_chain(&mut owned, e.start, false)?;
+            } else {
+                ole.claim_chain(&mut mini_owned, e.start, true)?;
+            }
+        }
         Ok(ole)
+    }
+
+    /// Mark every sector of the chain from `start` as owned; a sector already owned is an error.
+    fn claim_chain(&self, owned: &mut [bool], start: u32, mini: bool) -> Result<(), OleError> {
+        let table = if mini { &self.minifat } else { &self.fat };
+        let mut s = start;
+        while s < MAX_REG_SECT {
+            claim(owned, s)?;
+            s = *table.get(s as usize).ok_or_else(|| OleError(format!("sector {s:#x} is not in the FAT")))?;
+        }
+        Ok(())
     }
 
     fn sector(&self, n: u32) -> Result<&'a [u8], OleError> {
@@ -224,6 +258,17 @@ impl<'a> Ole<'a> {
         }
         out.truncate(e.size as usize);
         Ok(out)
+    }
+}
+
+fn claim(owned: &mut [bool], s: u32) -> Result<(), OleError> {
+    match owned.get_mut(s as usize) {
+        Some(true) => err(format!("sector {s:#x} belongs to two chains")),
+        Some(o) => {
+            *o = true;
+            Ok(())
+        }
+        None => err(format!("sector {s:#x} lies outside the file")),
     }
 }
 

@@ -148,14 +148,25 @@ fn block(t: &[u16], style: &Style) -> Result<Vec<u8>, String> {
     let text = String::from_utf16_lossy(t);
     let mut b64 = String::new();
     let mut offset = 0;
-    for line in text.split('\n') {
+    for (n, line) in text.split('\n').enumerate() {
         offset += line.len() + 1;
-        let Some(at) = line.find(style.open) else { continue };
-        let mut rest = &line[at + style.open.len()..];
-        if let Some(r) = rest.strip_prefix(style.header) {
-            rest = r;
+        let l = line.strip_suffix('\r').unwrap_or(line);
+        if n == 0 {
+            continue; // the line break before the Begin line
         }
-        if rest.starts_with(style.footer) {
+        // From Begin to End every line is the comment prefix and base64, nothing else: other
+        // text there would run (or hide a second Begin) yet not be hashed (osslsigncode 2.9
+        // accepts it).
+        let Some(inner) = l.strip_prefix(style.open).and_then(|r| r.strip_suffix(style.close)) else {
+            return Err(format!("line {} of the signature block is not a comment line", n));
+        };
+        if n == 1 {
+            if inner != style.header {
+                return Err("the signature block's Begin line holds more than the header".into());
+            }
+            continue;
+        }
+        if inner == style.footer {
             // What follows the block is not hashed: a script that goes on after it would run
             // unsigned code under the signature (osslsigncode ignores it; PowerShell's SIP wants
             // the block last).
@@ -168,8 +179,10 @@ fn block(t: &[u16], style: &Style) -> Result<Vec<u8>, String> {
             }
             return crate::crypto::b64_std_lenient(&b64).ok_or_else(|| "the signature block is not base64".to_string());
         }
-        let end = if style.close.is_empty() { rest.len() } else { rest.find(style.close).unwrap_or(rest.len()) };
-        b64.extend(rest[..end].chars().filter(|c| *c != '\r'));
+        if !inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=') {
+            return Err(format!("line {} of the signature block is not base64", n));
+        }
+        b64.push_str(inner);
     }
     Err("the signature block has no end line".into())
 }
@@ -210,6 +223,17 @@ pub fn check(path: &str, bytes: &[u8], trust: &Trust) -> Option<Checked> {
         r.verification.status = crate::report::Verdict::Unsupported;
         r.verification
             .push(C::UnsupportedFormat.reason("JScript signature blocks are recognised but not verified yet"));
+        return Some(Checked { file_type, signatures: vec![r] });
+    }
+    if !text.utf16 && std::str::from_utf8(bytes).is_err() {
+        // Neither UTF-8 nor UTF-16 with a BOM: which text was hashed depends on the decoder (a
+        // CP-1252 quote and its replacement character hash alike here), so no verdict.
+        let mut r = verdict::report("authenticode", "0".into());
+        r.verification.status = crate::report::Verdict::Unsupported;
+        r.verification.push(
+            C::UnsupportedFormat
+                .reason("the script is neither UTF-8 nor UTF-16 with a BOM; its signed text is ambiguous"),
+        );
         return Some(Checked { file_type, signatures: vec![r] });
     }
     let fail = |f: Failure| {
@@ -255,5 +279,29 @@ mod tests {
     fn invalid_utf8_is_one_replacement_per_byte() {
         let t = decode(b"a\xe2\x82b\xff");
         assert_eq!(t.units, [0x61, 0xfffd, 0xfffd, 0x62, 0xfffd]);
+    }
+
+    /// Code or a second Begin line inside the block is not hashed, so it is refused
+    /// (osslsigncode 2.9 says "Succeeded" for such files).
+    #[test]
+    fn only_base64_comment_lines_between_begin_and_end() {
+        for body in [
+            "# SIG # Begin signature block\n# AAAA\n",
+            "Write-Host evil\n# AAAA\n",
+            "#AAAA; Write-Host evil\n",
+            "# AAAA ; Write-Host evil\n",
+        ] {
+            let src = format!("x\n# SIG # Begin signature block\n{body}# SIG # End signature block\n");
+            let t = decode(src.as_bytes());
+            let at = signature_start(&t, &HASH).unwrap();
+            assert!(block(&t.units[at..], &HASH).is_err(), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_signed_script_is_unsupported() {
+        let src = b"x\x93\n# SIG # Begin signature block\n# MAMCAQA=\n# SIG # End signature block\n";
+        let c = check("a.ps1", src, &Trust::default()).unwrap();
+        assert_eq!(c.signatures[0].verification.status, crate::report::Verdict::Unsupported);
     }
 }
