@@ -9,7 +9,9 @@ osslsigncode then signs the catalog; this script only writes the list, with its 
 encoder (nothing from sigaudit).
 
 usage: make_ctl.py OUT.cat pe:NAME:SHA256HEX | file:NAME:SHA256HEX | sha1:NAME:SHA1HEX ...
+CTL_USAGE=OID writes another subjectUsage than szOID_CATALOG_LIST (a trust list that is no catalog).
 """
+import os
 import sys
 
 
@@ -80,7 +82,7 @@ def main():
     out, specs = sys.argv[1], sys.argv[2:]
     members = [member(*s.split(":", 2)) for s in specs]
     ctl = seq(
-        seq(oid("1.3.6.1.4.1.311.12.1.1")),  # subjectUsage: szOID_CATALOG_LIST
+        seq(oid(os.environ.get("CTL_USAGE", "1.3.6.1.4.1.311.12.1.1"))),  # subjectUsage: szOID_CATALOG_LIST
         octets(bytes(range(16))),  # listIdentifier
         tlv(0x17, b"261122000000Z"),  # thisUpdate
         seq(oid("1.3.6.1.4.1.311.12.1.3"), b"\x05\x00"),  # subjectAlgorithm: catalog list member v2

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{code, repo_root, sigaudit, stdout_json};
+use common::{code, repo_root, sigaudit, sigaudit_cmd, stdout_json};
 use std::process::Command;
 
 fn osslsigncode_ok(path: &std::path::Path) -> bool {
@@ -86,4 +86,47 @@ fn windows_forgeries_are_never_verified() {
     for name in ["code-in-block.ps1", "double-begin.ps1"] {
         assert!(osslsigncode_ok(&d.join(name)), "osslsigncode now refuses {name}: make this agree");
     }
+}
+
+/// C1: a signed certificate trust list whose subjectUsage is not szOID_CATALOG_LIST (made by
+/// scripts/make_ctl_usage_fixture.sh: our DER layout, osslsigncode's signature) lists hello.exe's
+/// image hash. osslsigncode 2.9 does not look at the usage and accepts hello.exe against it;
+/// Windows takes only catalog lists as catalogs, and so do we: hello.exe stays unsigned, and the
+/// trust list, a good signature over no catalog, says it vouches for no file.
+#[test]
+fn a_trust_list_that_is_no_catalog_vouches_for_nothing() {
+    let d = repo_root().join("testdata/fs-win");
+    let (ctl, root, member) =
+        (d.join("cat-usage/other-usage.cat"), d.join("cat-usage/root.crt"), d.join("cat/members/hello.exe"));
+    let theirs = Command::new("osslsigncode")
+        .args(["verify", "-ignore-crl", "-CAfile"])
+        .arg(&root)
+        .arg("-catalog")
+        .arg(&ctl)
+        .arg("-in")
+        .arg(&member)
+        .output()
+        .expect("osslsigncode (./scripts/setup.sh installs it)");
+    let out = sigaudit_cmd(["fs", "-o", "json", "--ca-roots"])
+        .arg(&root)
+        .arg("--catalog")
+        .arg(&ctl)
+        .arg(&member)
+        .output()
+        .unwrap();
+    let report = stdout_json(&out);
+    let file = &report["files"][0];
+    eprintln!(
+        "hello.exe against other-usage.cat: ours {} / osslsigncode {}",
+        file["status"],
+        if theirs.status.success() { "Succeeded" } else { "Failed" }
+    );
+    assert!(theirs.status.success(), "osslsigncode now refuses the non-catalog trust list: make this agree");
+    assert_eq!(file["status"], "unsigned", "{file:#}");
+
+    let out = sigaudit_cmd(["fs", "-o", "json", "--ca-roots"]).arg(&root).arg(&ctl).output().unwrap();
+    let report = stdout_json(&out);
+    let notes = report["files"][0]["notes"].to_string();
+    assert!(notes.contains("not a catalog, no member is vouched for"), "{notes}");
+    assert!(notes.contains("catalog lists 0 member hashes"), "{notes}");
 }
