@@ -712,3 +712,193 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
     let text = scan_sub();
     assert!(text.contains("more than 64 signatures"), "{text}");
 }
+
+/// The first packet of a binary OpenPGP keyring (the primary public-key packet alone).
+fn first_packet(bytes: &[u8]) -> Vec<u8> {
+    let tag = bytes[0];
+    let (header, len) = if tag & 0x40 != 0 {
+        // New format: one-, two- or five-octet length.
+        match bytes[1] {
+            l @ 0..=191 => (2, l as usize),
+            l @ 192..=223 => (3, ((l as usize - 192) << 8) + bytes[2] as usize + 192),
+            _ => (6, u32::from_be_bytes([bytes[2], bytes[3], bytes[4], bytes[5]]) as usize),
+        }
+    } else {
+        match tag & 3 {
+            0 => (2, bytes[1] as usize),
+            1 => (3, u16::from_be_bytes([bytes[1], bytes[2]]) as usize),
+            _ => (5, u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]) as usize),
+        }
+    };
+    bytes[..header + len].to_vec()
+}
+
+/// GnuPG's own validity rules, which a second review found missing (its findings 1, 2, 4, 5, 11):
+/// every key and signature here is made by GnuPG, every verdict of ours set beside skopeo's under
+/// a `signedBy` policy naming the same keyring.
+/// - a keyring holding two copies of one certificate (`gpg --export A >> keyring` after a change)
+///   is judged by both, as GnuPG merges them: the copy with the revocation, or the newer
+///   self-signature with an expiry, counts (binary concatenation and two armor blocks);
+/// - a certificate cut down to its bare public-key packet (no user ID, so no expiry and no
+///   revocation) is skipped, as GnuPG skips it: the signature's key is unknown;
+/// - a primary key whose newest self-signature no longer allows signing, a key made "in the
+///   future", an MD5 signature, an unknown critical notation: refused;
+/// - an armored signature: containers/image reads only binary ones;
+/// - a BZip2-compressed signature: accepted, as GnuPG accepts it.
+#[test]
+fn gnupg_validity_rules_agree_with_skopeo() {
+    let reg = Registry::distribution(100);
+    reg.seed(false);
+    let r = reg.addr.clone();
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let gpg = Gpg::new();
+    let good = gpg.key("Good Signer <good@example.test>", "ed25519");
+    let fpr = |uid: &str| {
+        let o = gpg.run(&["--with-colons", "--list-keys", uid]);
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        text.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string()
+    };
+    let gen_at = |when: &str, uid: &str, algo: &str, usage: &str| {
+        gpg.run(&["--faked-system-time", when, "--passphrase", "", "--quick-gen-key", uid, algo, usage, "never"]);
+        fpr(uid)
+    };
+    let twice = gpg.key("Twice <twice@example.test>", "ed25519");
+    let lapsed = gen_at("20240101T000000!", "Lapsed <lapsed@example.test>", "ed25519", "sign");
+    let usage = gen_at("20240101T000000!", "Usage <usage@example.test>", "ed25519", "sign");
+    let weak = gpg.key("Weak <weak@example.test>", "rsa2048");
+    let future = gen_at("20350101T000000!", "Future <future@example.test>", "ed25519", "sign");
+    let bare = gpg.key("Bare <bare@example.test>", "ed25519");
+
+    let www = w.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    let (_httpd, web) = httpd(&www);
+    let rd = w.join("registries.d");
+    std::fs::create_dir_all(&rd).unwrap();
+    std::fs::write(
+        rd.join("lookaside.yaml"),
+        format!("docker:\n  {r}:\n    lookaside: http://{web}\n    lookaside-staging: file://{}\n", www.display()),
+    )
+    .unwrap();
+    // Each image copied and signed by skopeo with the good key, then its payload signed again by
+    // `key` with GnuPG (`extra` arguments first), replacing skopeo's signature.
+    let resign = |repo: &str, key: &str, extra: &[&str]| {
+        let (s, d) = (format!("docker://{r}/apps/unsigned:v1"), format!("docker://{r}/{repo}:v1"));
+        let copy = ["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--preserve-digests", "--sign-by"];
+        skopeo_ok(&gpg, &rd, &[&copy[..], &[good.as_str(), &s, &d]].concat());
+        let digest = reg.tag_digest(repo, "v1");
+        let sig = lookaside_dir(&www, repo, &digest).join("signature-1");
+        let payload = w.join(format!("{}.json", repo.replace('/', "_")));
+        gpg.run(&["--output", payload.to_str().unwrap(), "--decrypt", sig.to_str().unwrap()]);
+        let mut args: Vec<&str> = extra.to_vec();
+        args.extend(["--passphrase", "", "--pinentry-mode", "loopback", "-u", key, "--output"]);
+        args.extend([sig.to_str().unwrap(), "--sign", payload.to_str().unwrap()]);
+        gpg.run(&args);
+    };
+    resign("gpg2/revoked-bin", &twice, &[]);
+    resign("gpg2/revoked-asc", &twice, &[]);
+    resign("gpg2/expired", &lapsed, &["--faked-system-time", "20240101T120000!"]);
+    resign("gpg2/usage", &usage, &[]);
+    resign("gpg2/md5", &weak, &["--allow-weak-digest-algos", "--digest-algo", "MD5"]);
+    resign("gpg2/critical", &good, &["--sig-notation", "!audit@example.test=1"]);
+    resign("gpg2/future", &future, &["--faked-system-time", "20350102T000000!"]);
+    resign("gpg2/armored", &good, &["--armor"]);
+    resign("gpg2/bzip2", &good, &["--compress-algo", "bzip2"]);
+    resign("gpg2/bare", &bare, &[]);
+
+    // Keyrings. Twice: exported, then revoked and exported again (both copies kept).
+    let export = |name: &str, key: &str, armor: bool| {
+        let p = w.join(name);
+        gpg.export(key, &p, armor);
+        std::fs::read(&p).unwrap()
+    };
+    let (before_bin, before_asc) = (export("twice-1.gpg", &twice, false), export("twice-1.asc", &twice, true));
+    let rev = std::fs::read_to_string(gpg.home.path().join(format!("openpgp-revocs.d/{twice}.rev"))).unwrap();
+    let rev_file = w.join("rev.asc");
+    std::fs::write(&rev_file, rev.replace(":-----BEGIN PGP PUBLIC KEY BLOCK", "-----BEGIN PGP PUBLIC KEY BLOCK"))
+        .unwrap();
+    gpg.run(&["--import", rev_file.to_str().unwrap()]);
+    let (after_bin, after_asc) = (export("twice-2.gpg", &twice, false), export("twice-2.asc", &twice, true));
+    // Lapsed: exported without expiry, then given a one-day expiry in February 2024.
+    let lapsed_never = export("lapsed-1.gpg", &lapsed, false);
+    gpg.run(&["--faked-system-time", "20240201T000000!", "--quick-set-expire", &lapsed, "1d"]);
+    let lapsed_dated = export("lapsed-2.gpg", &lapsed, false);
+    // Usage: the primary key's signing capability taken away after it signed.
+    let edit = Command::new("gpg")
+        .args(["--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", "", "--command-fd", "0"])
+        .args(["--expert", "--edit-key", &usage])
+        .env("GNUPGHOME", gpg.home.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    edit.stdin.as_ref().unwrap().write_all(b"change-usage\nS\nQ\nsave\n").unwrap();
+    assert!(edit.wait_with_output().unwrap().status.success(), "gpg --edit-key change-usage");
+    let listed = String::from_utf8_lossy(&gpg.run(&["--list-keys", &usage]).stdout).into_owned();
+    assert!(listed.contains("[C]"), "the usage change did not take: {listed}");
+    // Bare: the first packet of Bare's certificate, beside the good key's whole certificate.
+    let bare_packet = first_packet(&export("bare-full.gpg", &bare, false));
+
+    let ring = |name: &str, parts: &[&[u8]]| {
+        let p = w.join(name);
+        std::fs::write(&p, parts.concat()).unwrap();
+        p
+    };
+    let good_ring = export("good.gpg", &good, false);
+    let cases: Vec<(&str, PathBuf, &str, &str)> = vec![
+        ("gpg2/revoked-bin", ring("r1.gpg", &[&before_bin, &after_bin]), "invalid", "gpg-key-revoked"),
+        ("gpg2/revoked-asc", ring("r2.asc", &[&before_asc, &after_asc]), "invalid", "gpg-key-revoked"),
+        ("gpg2/expired", ring("e.gpg", &[&lapsed_never, &lapsed_dated]), "invalid", "gpg-key-expired"),
+        ("gpg2/usage", ring("u.gpg", &[&export("usage.gpg", &usage, false)]), "invalid", "gpg-key-unusable"),
+        ("gpg2/md5", ring("m.gpg", &[&export("weak.gpg", &weak, false)]), "invalid", "gpg-signature-refused"),
+        ("gpg2/critical", ring("c.gpg", &[&good_ring]), "invalid", "gpg-signature-refused"),
+        ("gpg2/future", ring("f.gpg", &[&export("future.gpg", &future, false)]), "invalid", "gpg-key-unusable"),
+        ("gpg2/armored", ring("a.gpg", &[&good_ring]), "invalid", "malformed-signature"),
+        ("gpg2/bzip2", ring("z.gpg", &[&good_ring]), "verified", "verified-gpg-key"),
+        ("gpg2/bare", ring("b.gpg", &[&bare_packet, &good_ring]), "invalid", "gpg-key-unknown"),
+    ];
+    for (repo, keyring, status, reason) in cases {
+        let pol = policy(w, &format!("{}.json", repo.replace('/', "_")), &r, &keyring, "matchRepoDigestOrExact");
+        let img = format!("{r}/{repo}:v1");
+        let (ok, why) = skopeo_accepts(&gpg, &rd, &pol, &img, w);
+        eprintln!("{repo}: skopeo {}", if ok { "accepts".to_string() } else { format!("refuses ({})", why.trim()) });
+        assert_eq!(ok, status == "verified", "skopeo on {repo}: {why}");
+        let (report, o) = scan(&[
+            "image",
+            "--plain-http",
+            "-o",
+            "json",
+            "--registries-d",
+            rd.to_str().unwrap(),
+            "--containers-policy",
+            pol.to_str().unwrap(),
+            &img,
+        ]);
+        let i = &report["images"][0];
+        assert!(
+            report["errors"].as_array().is_none_or(|e| e.is_empty()),
+            "{repo}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(
+            (i["status"].as_str().unwrap(), codes(&i["signatures"][0])),
+            (status, vec![reason.to_string()]),
+            "{repo}: {report:#}"
+        );
+    }
+    // The bare packet alone is no keyring at all: a usage error naming why, as skopeo imports no key.
+    let lone = ring("lone.gpg", &[&bare_packet]);
+    let o = sigaudit([
+        "image",
+        "--plain-http",
+        "-o",
+        "json",
+        "--gpg-keyring",
+        lone.to_str().unwrap(),
+        &format!("{r}/gpg2/bare:v1"),
+    ]);
+    assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("without a self-signed user ID"));
+}

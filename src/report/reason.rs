@@ -98,6 +98,10 @@ reason_codes! {
         "a simple-signing signature made by a subkey of a trusted OpenPGP key: containers/image (skopeo) accepts only primary-key signatures, so it is not trusted";
     GpgKeyRevoked = "gpg-key-revoked", "invalid",
         "a simple-signing signature by an OpenPGP key whose certificate carries a key revocation signature";
+    GpgKeyUnusable = "gpg-key-unusable", "invalid",
+        "a simple-signing signature by an OpenPGP key GnuPG will not use for it: its newest self-signature's key flags do not allow signing, or it claims a creation time in the future";
+    GpgSignatureRefused = "gpg-signature-refused", "invalid",
+        "a simple-signing OpenPGP signature GnuPG refuses whatever the key: an MD5 hash, or a hashed subpacket marked critical that GnuPG does not know (an unknown critical notation)";
     GpgKeyExpired = "gpg-key-expired", "invalid",
         "a simple-signing signature by an OpenPGP key that has expired (GnuPG EXPKEYSIG, refused by containers/image), or claiming a time before the key existed";
     GpgSignatureExpired = "gpg-signature-expired", "invalid",

@@ -25,13 +25,58 @@ pub struct PgpCert {
     pub source: String,
 }
 
-/// Every certificate of an armored or binary keyring. Secret keys are refused (give the public
-/// key: `gpg --export`); a certificate whose self-signatures do not verify is refused.
+/// Every certificate of an armored or binary keyring (several armor blocks, or binary
+/// certificates one after another, as `gpg --export A >> keyring` leaves them). Secret keys are
+/// refused (give the public key: `gpg --export`); a certificate whose self-signatures do not
+/// verify is refused. A certificate with no self-signed user ID (a bare public-key packet, which
+/// anyone can cut out of a certificate to drop its expiry and revocation) is skipped, as GnuPG
+/// skips it ("contains no user ID"); a keyring of nothing else is an error. Copies of one
+/// certificate are all kept: [`open`] judges a key by every copy it is given, as GnuPG merges them.
 pub fn parse_keyring(bytes: &[u8], source: &str) -> Result<Vec<PgpCert>, String> {
-    let parsed = std::panic::catch_unwind(|| -> Result<Vec<PgpCert>, String> {
+    let mut out = Vec::new();
+    let mut skipped = 0;
+    for block in armor_blocks(bytes) {
+        let (certs, bare) = parse_block(block, source)?;
+        out.extend(certs);
+        skipped += bare;
+    }
+    if skipped > 0 {
+        tracing::warn!(
+            source,
+            skipped,
+            "OpenPGP certificates without a self-signed user ID skipped, as GnuPG skips them"
+        );
+    }
+    if out.is_empty() {
+        return Err(if skipped > 0 {
+            format!("{source}: no usable OpenPGP public key in it ({skipped} without a self-signed user ID, which GnuPG skips)")
+        } else {
+            format!("{source}: no OpenPGP public key in it")
+        });
+    }
+    Ok(out)
+}
+
+/// The armor blocks of an armored keyring (each from its `-----BEGIN PGP` line), or the whole
+/// input when it is binary.
+fn armor_blocks(bytes: &[u8]) -> Vec<&[u8]> {
+    const BEGIN: &[u8] = b"-----BEGIN PGP ";
+    let starts: Vec<usize> =
+        (0..bytes.len()).filter(|&i| bytes[i..].starts_with(BEGIN) && (i == 0 || bytes[i - 1] == b'\n')).collect();
+    if starts.is_empty() || !bytes[..starts[0]].iter().all(u8::is_ascii) {
+        return vec![bytes];
+    }
+    starts.iter().enumerate().map(|(k, &a)| &bytes[a..starts.get(k + 1).copied().unwrap_or(bytes.len())]).collect()
+}
+
+/// The certificates of one armor block or binary keyring, and how many were skipped for having
+/// no self-signed user ID.
+fn parse_block(bytes: &[u8], source: &str) -> Result<(Vec<PgpCert>, usize), String> {
+    let parsed = std::panic::catch_unwind(|| -> Result<(Vec<PgpCert>, usize), String> {
         let (iter, _) =
             PublicOrSecret::from_reader_many(bytes).map_err(|e| format!("{source}: not an OpenPGP keyring: {e}"))?;
         let mut out = Vec::new();
+        let mut bare = 0;
         for item in iter {
             let key = match item.map_err(|e| format!("{source}: {e}"))? {
                 PublicOrSecret::Public(k) => k,
@@ -41,18 +86,18 @@ pub fn parse_keyring(bytes: &[u8], source: &str) -> Result<Vec<PgpCert>, String>
             };
             key.verify_bindings()
                 .map_err(|e| format!("{source}: a certificate's self-signatures do not verify: {e}"))?;
+            if !key.details.users.iter().any(|u| !u.signatures.is_empty()) {
+                bare += 1;
+                continue;
+            }
             let fingerprint = format!("{:X}", key.fingerprint());
             let user_id = key.details.users.first().map(|u| String::from_utf8_lossy(u.id.id()).into_owned());
             let algorithm = format!("{:?}", key.algorithm());
             out.push(PgpCert { key, fingerprint, user_id, algorithm, source: source.to_string() });
         }
-        Ok(out)
+        Ok((out, bare))
     });
-    let out = parsed.unwrap_or_else(|_| Err(format!("{source}: the OpenPGP parser failed on this keyring")))?;
-    if out.is_empty() {
-        return Err(format!("{source}: no OpenPGP public key in it"));
-    }
-    Ok(out)
+    parsed.unwrap_or_else(|_| Err(format!("{source}: the OpenPGP parser failed on this keyring")))
 }
 
 /// What a signed message said, and which key (if any) verified it.
@@ -95,6 +140,17 @@ pub enum Problem {
     SignatureExpired,
     /// The signature claims to be older than its key.
     SignatureBeforeKey,
+    /// The primary key's newest self-signature gives it key flags without signing (GnuPG:
+    /// "wrong key usage").
+    KeyNotForSigning,
+    /// The key claims a creation time after the judging time (GnuPG: "created in the future",
+    /// "bad public key").
+    KeyFromFuture,
+    /// An MD5 signature (GnuPG rejects MD5 signatures).
+    WeakHash,
+    /// A hashed subpacket marked critical that GnuPG does not know (an unknown critical
+    /// notation, an experimental or unassigned subpacket): GnuPG reports a bad signature.
+    UnknownCritical,
 }
 
 impl Problem {
@@ -104,31 +160,58 @@ impl Problem {
             Problem::KeyExpired => "the OpenPGP key has expired (GnuPG reports EXPKEYSIG, containers/image refuses it)",
             Problem::SignatureExpired => "the signature's expiration time has passed",
             Problem::SignatureBeforeKey => "the signature claims a creation time before its key's",
+            Problem::KeyNotForSigning => {
+                "the OpenPGP key's newest self-signature does not allow signing (GnuPG: wrong key usage)"
+            }
+            Problem::KeyFromFuture => "the OpenPGP key claims a creation time in the future (GnuPG refuses it)",
+            Problem::WeakHash => "an MD5 signature (GnuPG rejects MD5)",
+            Problem::UnknownCritical => {
+                "the signature has a critical subpacket GnuPG does not know (GnuPG reports it as a bad signature)"
+            }
         }
     }
 }
 
-/// Validity of the primary key of `cert` and of `sig` at `now`, as GnuPG judges them for
-/// containers/image (key and signature expiry at verification time). Certificates were checked by
-/// `verify_bindings` when read, so their self- and revocation signatures verify.
-fn validity(cert: &PgpCert, sig: &pgp::packet::Signature, now: i64) -> Option<Problem> {
+/// Validity of the primary key of a certificate, given as every copy of it the keyrings hold
+/// (`copies`: merged as GnuPG merges them: a revocation in any copy counts, and the newest
+/// self-signature of any copy gives the key's expiry and usage), and of `sig`, at `now`, as GnuPG
+/// judges them for containers/image. Certificates were checked by `verify_bindings` when read, so
+/// their self- and revocation signatures verify.
+fn validity(copies: &[&PgpCert], sig: &pgp::packet::Signature, now: i64) -> Option<Problem> {
+    use pgp::packet::SubpacketData;
     use pgp::types::KeyDetails as _;
-    if !cert.key.details.revocation_signatures.is_empty() {
+    if sig.hash_alg() == Some(pgp::crypto::hash::HashAlgorithm::Md5) {
+        return Some(Problem::WeakHash);
+    }
+    let unknown_critical = sig.config().is_some_and(|c| {
+        c.hashed_subpackets().any(|p| {
+            p.is_critical
+                && matches!(
+                    p.data,
+                    SubpacketData::Notation(_) | SubpacketData::Experimental(..) | SubpacketData::Other(..)
+                )
+        })
+    });
+    if unknown_critical {
+        return Some(Problem::UnknownCritical);
+    }
+    if copies.iter().any(|c| !c.key.details.revocation_signatures.is_empty()) {
         return Some(Problem::KeyRevoked);
     }
-    let key_created = i64::from(cert.key.primary_key.created_at().as_secs());
+    let Some(first) = copies.first() else { return None };
+    let key_created = i64::from(first.key.primary_key.created_at().as_secs());
+    if key_created > now {
+        return Some(Problem::KeyFromFuture);
+    }
     let created = sig.created().map(|t| i64::from(t.as_secs())).unwrap_or(0);
     if created < key_created {
         return Some(Problem::SignatureBeforeKey);
     }
-    // The key expiration of the newest self-signature (user ID bindings, direct-key signatures).
-    let selfsigs = cert
-        .key
-        .details
-        .users
-        .iter()
-        .flat_map(|u| u.signatures.iter())
-        .chain(cert.key.details.direct_signatures.iter());
+    // The newest self-signature of every copy (user ID bindings, direct-key signatures) gives the
+    // key's expiry and usage.
+    let selfsigs = copies.iter().flat_map(|c| {
+        c.key.details.users.iter().flat_map(|u| u.signatures.iter()).chain(c.key.details.direct_signatures.iter())
+    });
     let newest = selfsigs.max_by_key(|s| s.created().map(|t| t.as_secs()).unwrap_or(0));
     if let Some(exp) = newest.and_then(|s| s.key_expiration_time()).map(|d| i64::from(d.as_secs())) {
         // GnuPG (and so skopeo) refuses a key expired at verification time (EXPKEYSIG), even for a
@@ -136,6 +219,15 @@ fn validity(cert: &PgpCert, sig: &pgp::packet::Signature, now: i64) -> Option<Pr
         if exp != 0 && (now >= key_created + exp || created >= key_created + exp) {
             return Some(Problem::KeyExpired);
         }
+    }
+    let flags = newest.and_then(|s| s.config()).and_then(|c| {
+        c.hashed_subpackets().find_map(|p| match &p.data {
+            SubpacketData::KeyFlags(f) => Some(f.clone()),
+            _ => None,
+        })
+    });
+    if flags.is_some_and(|f| !f.sign()) {
+        return Some(Problem::KeyNotForSigning);
     }
     if let Some(exp) = sig.signature_expiration_time().map(|d| i64::from(d.as_secs())) {
         if exp != 0 && now >= created + exp {
@@ -153,6 +245,10 @@ pub fn open(bytes: &[u8], certs: &[&PgpCert], now: i64) -> Result<Opened, String
 }
 
 fn open_inner(bytes: &[u8], certs: &[&PgpCert], now: i64) -> Result<Opened, String> {
+    // containers/image reads only binary signatures ("unrecognized signature format" otherwise).
+    if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
+        return Err("an ASCII-armored OpenPGP message: containers/image reads only binary signatures".into());
+    }
     let (mut msg, _) = Message::from_reader(bytes).map_err(|e| format!("not an OpenPGP message: {e}"))?;
     // Compressed layers around the signed message (GnuPG compresses by default).
     for _ in 0..4 {
@@ -196,7 +292,9 @@ fn open_inner(bytes: &[u8], certs: &[&PgpCert], now: i64) -> Result<Opened, Stri
             }
             match msg.verify_nested_explicit(0, key) {
                 Ok(_) => {
-                    let outcome = match (subkey, validity(cert, &sig, now)) {
+                    let copies: Vec<&PgpCert> =
+                        certs.iter().copied().filter(|c| c.fingerprint == cert.fingerprint).collect();
+                    let outcome = match (subkey, validity(&copies, &sig, now)) {
                         (Some(subkey), _) => KeyOutcome::Subkey { cert: i, subkey },
                         (None, Some(problem)) => KeyOutcome::NotValid { cert: i, problem },
                         (None, None) => KeyOutcome::Verified { cert: i, subkey: None },

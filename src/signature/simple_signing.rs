@@ -126,6 +126,8 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
                 Problem::KeyRevoked => C::GpgKeyRevoked,
                 Problem::KeyExpired | Problem::SignatureBeforeKey => C::GpgKeyExpired,
                 Problem::SignatureExpired => C::GpgSignatureExpired,
+                Problem::KeyNotForSigning | Problem::KeyFromFuture => C::GpgKeyUnusable,
+                Problem::WeakHash | Problem::UnknownCritical => C::GpgSignatureRefused,
             };
             let why = format!("signature by OpenPGP key {}: {}", candidates[cert].0.fingerprint, problem.describe());
             return out.invalid(code, why);
