@@ -198,7 +198,7 @@ fn validity(copies: &[&PgpCert], sig: &pgp::packet::Signature, now: i64) -> Opti
     if copies.iter().any(|c| !c.key.details.revocation_signatures.is_empty()) {
         return Some(Problem::KeyRevoked);
     }
-    let Some(first) = copies.first() else { return None };
+    let first = copies.first()?;
     let key_created = i64::from(first.key.primary_key.created_at().as_secs());
     if key_created > now {
         return Some(Problem::KeyFromFuture);
