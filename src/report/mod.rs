@@ -262,7 +262,11 @@ impl Signer {
             return s.clone();
         }
         if let Some(k) = &self.key_id {
-            return format!("key {}", &k[..k.len().min(16)]);
+            let id = &k[..k.len().min(16)];
+            return match self.key_name.as_deref().filter(|n| !n.is_empty()) {
+                Some(name) => format!("key {id} ({name})"),
+                None => format!("key {id}"),
+            };
         }
         // Named only by issuer and serial (a kernel module whose key was not given).
         if let (Some(i), Some(n)) = (&self.issuer, &self.serial) {
