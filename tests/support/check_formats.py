@@ -165,7 +165,7 @@ def main():
             signer = s.get("signer") or {}
             key = signer.get("keyId") and f"key {signer['keyId'][:16]}" + (
                 f" ({signer['keyName']})" if signer.get("keyName") else "")
-            name = signer.get("subject") or (signer.get("san") or [""])[0] or key or (
+            name = signer.get("signingProfile") or signer.get("subject") or (signer.get("san") or [""])[0] or key or (
                 f"serial {signer['serial'][:16]} of {signer['issuer']}"
                 if signer.get("serial") and signer.get("issuer") else "")
             row = dict(base, verdict=s["verification"]["status"], reasons="; ".join(s["verification"]["reasons"]),
