@@ -21,7 +21,9 @@ lifetimes, under a root made here. Images (repository aws/…):
 - forged-arn: app's envelope with the signed profile ARN rewritten (signature kept);
 - unsigned-arn: signed by another profile, the trusted ARN added as an unprotected header;
 - wrong-root: signed by the trusted profile ARN under an attacker's chain of the same names;
-- replayed: app's envelope, unchanged, attached to another image.
+- replayed: app's envelope, unchanged, attached to another image;
+- not-aws-leaf: the trusted profile ARN stated by a leaf `CN=Mallory, O=Example` that the
+  stand-in regional CA issued (as a store shared with another CA would let one chain).
 
 usage: seed_aws_signer.py --registry 127.0.0.1:PORT --out DIR
 writes into DIR: x509/signingAuthority/aws-signer-ts/root.crt (the stand-in root),
@@ -72,10 +74,13 @@ def ku(sign, cert):
                          encipher_only=False, decipher_only=False)
 
 
-def chain(label):
-    """A stand-in AWS Signer chain (leaf first) and the leaf's key; `label` seeds the serials."""
-    keys = [ec.generate_private_key(ec.SECP384R1()) for _ in range(4)]
-    names = [name("AWS Signer", "AWS Cryptography", "Seattle"), name("AWS Signer us-west-2 Code Signing CA G1"),
+def chain(label, leaf_name=None, ca_keys=None):
+    """A stand-in AWS Signer chain (leaf first) and the leaf's key; `label` seeds the serials;
+    `ca_keys` (regional, intermediate, root) reuses another chain's CAs."""
+    keys = [ec.generate_private_key(ec.SECP384R1())] + (ca_keys or [ec.generate_private_key(ec.SECP384R1())
+                                                                     for _ in range(3)])
+    leaf_name = leaf_name or name("AWS Signer", "AWS Cryptography", "Seattle")
+    names = [leaf_name, name("AWS Signer us-west-2 Code Signing CA G1"),
              name("AWS Signer Code Signing Int CA G1"), name("AWS Signer Code Signing Root CA G1")]
     spans = [(SIGNED - datetime.timedelta(hours=1), SIGNED + datetime.timedelta(days=3)),
              (datetime.datetime(2025, 6, 1), datetime.datetime(2027, 6, 1)),
@@ -95,7 +100,7 @@ def chain(label):
             b = (b.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
                  .add_extension(ku(False, True), critical=True))
         certs[i] = b.sign(keys[issuer], hashes.SHA384())
-    return certs, keys[0]
+    return certs, keys
 
 
 def envelope(certs, key, digest, size, profile_version, unprotected=None):
@@ -134,8 +139,14 @@ def main():
     os.makedirs(store, exist_ok=True)
     s = Seeder(Registry(a.registry), a.registry, None, a.out, False)
     pem = lambda c: c.public_bytes(serialization.Encoding.PEM)
-    good, good_key = chain("aws stand-in")
-    evil, evil_key = chain("aws attacker")
+    good, good_keys = chain("aws stand-in")
+    evil, evil_keys = chain("aws attacker")
+    good_key, evil_key = good_keys[0], evil_keys[0]
+    mallory = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example"),
+                         x509.NameAttribute(NameOID.COMMON_NAME, "Mallory")])
+    other, other_keys = chain("aws mallory", mallory, good_keys[1:])
+    other = [other[0]] + good[1:]  # the leaf under the stand-in CAs themselves
     open(os.path.join(store, "root.crt"), "wb").write(pem(good[3]))
     open(os.path.join(a.out, "attacker-root.crt"), "wb").write(pem(evil[3]))
 
@@ -172,6 +183,10 @@ def main():
 
     img = s.image("aws/replayed", ["v1"], "aws replayed")
     push("aws/replayed", img, app_env, good, PROFILE_VERSION)
+
+    img = s.image("aws/not-aws-leaf", ["v1"], "aws not-aws-leaf")
+    push("aws/not-aws-leaf", img, envelope(other, other_keys[0], img["digest"], img["size"], PROFILE_VERSION),
+         other, PROFILE_VERSION)
 
     json.dump({"images": out, "profile": PROFILE, "profileVersion": PROFILE_VERSION, "otherVersion": OTHER_VERSION,
                "job": JOB, "plugin": PLUGIN}, sys.stdout)

@@ -258,7 +258,7 @@ impl NotationTrust {
             ),
             Some(anchor) => match f
                 .plugin
-                .map_or_else(|| identity_matches(st, &f.certs[0]), |p| aws_identity_matches(st, p))
+                .map_or_else(|| identity_matches(st, &f.certs[0]), |p| aws_identity_matches(st, p, &f.certs[0]))
             {
                 Ok(()) => j.reasons.push(C::ChainAnchored.reason(format!(
                     "{label}: chain contains trusted {} {}",
@@ -390,9 +390,25 @@ fn identity_matches(st: &Statement, leaf: &Cert) -> Result<(), String> {
 /// The AWS Signer plugin's trusted-identity check: the signed signing-profile version ARN is
 /// trusted when a trusted identity is its signing profile's ARN or that very version's (ARNs
 /// compared case-insensitively, as the plugin does); `*` is refused, as the plugin refuses it.
-fn aws_identity_matches(st: &Statement, p: Plugin<'_>) -> Result<(), String> {
+/// Stricter than the plugin: the ARN counts only when stated by a leaf AWS Signer issues
+/// (`CN=AWS Signer, O=AWS`): a certificate from another CA of the same `signingAuthority` store
+/// could otherwise claim any signing profile.
+fn aws_identity_matches(st: &Statement, p: Plugin<'_>, leaf: &Cert) -> Result<(), String> {
     if st.identities.is_none() {
         return Err(format!("verification plugin {} does not accept the wildcard trusted identity \"*\"", p.name));
+    }
+    let attrs = leaf.subject_attributes().unwrap_or_default();
+    let one = |k: &str, v: &str| {
+        let values: Vec<&String> = attrs.iter().filter(|(a, _)| a == k).map(|(_, b)| b).collect();
+        values.len() == 1 && values[0] == v
+    };
+    if !(one("CN", "AWS Signer") && one("O", "AWS")) {
+        return Err(format!(
+            "the signing certificate {} is not one AWS Signer issues (CN=AWS Signer, O=AWS): the signing profile {} it \
+             states proves nothing",
+            leaf.subject(),
+            p.signing_profile
+        ));
     }
     let profile = p.signing_profile.rsplit_once('/').map(|(profile, _)| profile);
     let matched = st.plugin_identities.iter().find(|id| match signing_profile_parts(id) {

@@ -142,6 +142,10 @@ fn aws_signer_signatures_name_the_signing_profile_and_never_claim_the_plugins_re
     assert_eq!(wrong["signatureValid"], true, "the attacker's chain signs correctly");
     assert!(!openssl_chain_ok(&s, "aws/wrong-root", &root), "openssl verify: not under the store's root");
     assert!(openssl_chain_ok(&s, "aws/wrong-root", &attacker_root), "openssl verify: under the attacker's");
+    let mallory = independent(&s, "aws/not-aws-leaf");
+    assert_eq!(mallory["signatureValid"], true);
+    assert_eq!(mallory["protected"]["com.amazonaws.signer.signingProfileVersion"], version, "claims the profile");
+    assert!(openssl_chain_ok(&s, "aws/not-aws-leaf", &root), "openssl verify: under the store's root");
     let replayed = independent(&s, "aws/replayed");
     assert_eq!(replayed["signatureValid"], true);
     assert_ne!(replayed["targetDigest"], s.meta["images"]["aws/replayed"]["digest"], "it signs aws/app");
@@ -183,6 +187,10 @@ fn aws_signer_signatures_name_the_signing_profile_and_never_claim_the_plugins_re
     assert_eq!(got["aws/wrong-root"].0, "untrusted");
     assert_eq!(got["aws/forged-arn"].0, "invalid");
     assert_eq!(got["aws/replayed"].0, "invalid");
+    // Stricter than the plugin: an ARN stated by a leaf AWS Signer did not issue proves nothing.
+    let (status, codes, _, text) = &got["aws/not-aws-leaf"];
+    assert_eq!(status, "untrusted", "{text}");
+    assert!(codes.contains(&"identity-mismatch".to_string()) && text.contains("CN=Mallory"), "{codes:?} {text}");
 
     // Another profile, a wildcard (which the plugin refuses), or only x509.subject identities:
     // the identity check fails.
