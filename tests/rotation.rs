@@ -280,7 +280,7 @@ fn key_windows_are_judged_at_a_timestamp_or_a_bundles_log_time_not_at_now() {
         format!("[[keys]]\npath = \"old.pub\"\nname = \"release-2025\"\nnot-after = {}\n", rfc3339(after + 86_400));
     let cfg3 = config(&s.out, "stamped.toml", &window);
     let at = rfc3339(after + 2 * 86_400);
-    let o = sigaudit(&[
+    let o = sigaudit([
         "registry",
         &format!("{}/rotation", s.reg.addr),
         "--plain-http",
