@@ -192,6 +192,27 @@ fn aws_signer_signatures_name_the_signing_profile_and_never_claim_the_plugins_re
     assert_eq!(status, "untrusted", "{text}");
     assert!(codes.contains(&"identity-mismatch".to_string()) && text.contains("CN=Mallory"), "{codes:?} {text}");
 
+    // No notation policy: --ca-roots anchors the chain (at --at, inside the three-day leaf), but
+    // nothing names trusted signing profiles and the plugin is not run.
+    let target = format!("{}/aws", s.reg.addr);
+    let o = sigaudit([
+        "registry",
+        &target,
+        "--plain-http",
+        "-o",
+        "json",
+        "--ca-roots",
+        root.to_str().unwrap(),
+        "--at",
+        "2026-01-11T00:00:00Z",
+    ]);
+    let report = stdout_json(&o);
+    let app = report["images"].as_array().unwrap().iter().find(|i| i["repository"] == "aws/app").unwrap();
+    let codes = common::reason_codes(app);
+    assert_eq!(app["status"], "untrusted", "{app}");
+    assert!(codes.contains(&"chain-anchored".to_string()), "{codes:?}");
+    assert_eq!(codes.last().unwrap(), "plugin-checks-not-run", "{codes:?}");
+
     // Another profile, a wildcard (which the plugin refuses), or only x509.subject identities:
     // the identity check fails.
     for (name, ids) in [
