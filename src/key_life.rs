@@ -1,8 +1,9 @@
 //! The life of a trusted public key: a name, a rotation window (`not-before` / `not-after`) and a
 //! revocation (a date and a reason), from the config file's `[[keys]]` or `--revoked-key`.
 //!
-//! A signature a key verified is judged at its verified signing time (a Rekor integrated time),
-//! else at the evaluation time (`--at`, else now):
+//! A signature a key verified is judged at its verified signing time (the earliest Rekor
+//! integrated time or RFC 3161 timestamp time that verified), else at the evaluation time
+//! (`--at`, else now):
 //! - revoked for keyCompromise (whenever): `invalid` (`key-revoked`): whoever holds the key could
 //!   have signed anything, at any time;
 //! - revoked otherwise, with no date or at or before that time: `untrusted` (`key-revoked`);

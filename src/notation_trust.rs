@@ -99,6 +99,9 @@ pub struct Statement {
     pub stores: Vec<(StoreType, String)>,
     /// `None`: `*`, any identity.
     pub identities: Option<Vec<Dn>>,
+    /// Trusted identities of another prefix than `x509.subject:`, for a verification plugin
+    /// (AWS Signer's: signing-profile ARNs, `arn:aws:signer:REGION:ACCOUNT:/signing-profiles/NAME[/VERSION]`).
+    pub plugin_identities: Vec<String>,
 }
 
 /// A validated OCI trust policy and the trust stores it names.
@@ -175,6 +178,17 @@ pub struct Facts<'a> {
     pub timestamp_token: Option<&'a [u8]>,
     /// Revocation sources (`--crl`) for the chain and the timestamp authority's.
     pub revocation: &'a Revocation,
+    /// The verification plugin the envelope names, when it is one whose checks are known (AWS
+    /// Signer's): its trusted-identity check is done here, its revocation check cannot be.
+    pub plugin: Option<Plugin<'a>>,
+}
+
+/// A verification plugin named by an envelope, and the signed attribute it identifies the signer by.
+#[derive(Debug, Clone, Copy)]
+pub struct Plugin<'a> {
+    pub name: &'a str,
+    /// AWS Signer: the signing-profile version ARN (`com.amazonaws.signer.signingProfileVersion`).
+    pub signing_profile: &'a str,
 }
 
 /// The policy's decision on one signature.
@@ -242,7 +256,10 @@ impl NotationTrust {
                     ),
                 ),
             ),
-            Some(anchor) => match identity_matches(st, &f.certs[0]) {
+            Some(anchor) => match f
+                .plugin
+                .map_or_else(|| identity_matches(st, &f.certs[0]), |p| aws_identity_matches(st, p, &f.certs[0]))
+            {
                 Ok(()) => j.reasons.push(C::ChainAnchored.reason(format!(
                     "{label}: chain contains trusted {} {}",
                     ty.name(),
@@ -298,6 +315,28 @@ impl NotationTrust {
         // Revocation (notation's rules): every certificate of the chain below its root, judged at
         // the authentic signing time (else now); a revoked certificate or an unknown status fails
         // the check, which the level then enforces or logs.
+        // A plugin with the revocation capability replaces notation's own check (AWS Signer's asks
+        // the AWS Signer service); it is not run here, and the verdict says so.
+        if let Some(p) = f.plugin {
+            if st.actions.revocation == Action::Skip {
+                j.reasons.push(C::PluginChecksNotRun.reason(format!(
+                    "verification plugin {} was not run: {label} skips revocation, its only check not made here (its \
+                     trusted-identity check was: signing profile {})",
+                    p.name, p.signing_profile
+                )));
+            } else {
+                if j.verdict == Verdict::Verified {
+                    j.verdict = Verdict::Untrusted;
+                }
+                j.reasons.push(C::PluginChecksNotRun.reason(format!(
+                    "verification plugin {} was not run: its revocation check (AWS Signer's GetRevocationStatus on the \
+                     signing profile version, the signing job and the certificates) was not made, so revoked signatures \
+                     cannot be told apart; notation without the plugin fails this signature (verification inconclusive)",
+                    p.name
+                )));
+            }
+            return j;
+        }
         if st.actions.revocation != Action::Skip {
             if f.revocation.active() {
                 let at = j.timestamp.as_ref().map(|(_, t)| *t).or(f.authentic_signing_time).unwrap_or(now);
@@ -346,6 +385,53 @@ fn identity_matches(st: &Statement, leaf: &Cert) -> Result<(), String> {
     } else {
         Err(format!("signing certificate subject {} does not match the trusted identities", leaf.subject()))
     }
+}
+
+/// The AWS Signer plugin's trusted-identity check: the signed signing-profile version ARN is
+/// trusted when a trusted identity is its signing profile's ARN or that very version's (ARNs
+/// compared case-insensitively, as the plugin does); `*` is refused, as the plugin refuses it.
+/// Stricter than the plugin: the ARN counts only when stated by a leaf AWS Signer issues
+/// (`CN=AWS Signer, O=AWS`): a certificate from another CA of the same `signingAuthority` store
+/// could otherwise claim any signing profile.
+fn aws_identity_matches(st: &Statement, p: Plugin<'_>, leaf: &Cert) -> Result<(), String> {
+    if st.identities.is_none() {
+        return Err(format!("verification plugin {} does not accept the wildcard trusted identity \"*\"", p.name));
+    }
+    let attrs = leaf.subject_attributes().unwrap_or_default();
+    let one = |k: &str, v: &str| {
+        let values: Vec<&String> = attrs.iter().filter(|(a, _)| a == k).map(|(_, b)| b).collect();
+        values.len() == 1 && values[0] == v
+    };
+    if !(one("CN", "AWS Signer") && one("O", "AWS")) {
+        return Err(format!(
+            "the signing certificate {} is not one AWS Signer issues (CN=AWS Signer, O=AWS): the signing profile {} it \
+             states proves nothing",
+            leaf.subject(),
+            p.signing_profile
+        ));
+    }
+    let profile = p.signing_profile.rsplit_once('/').map(|(profile, _)| profile);
+    let matched = st.plugin_identities.iter().find(|id| match signing_profile_parts(id) {
+        Some(3) => profile.is_some_and(|pr| pr.eq_ignore_ascii_case(id)),
+        Some(4) => p.signing_profile.eq_ignore_ascii_case(id),
+        _ => false,
+    });
+    match matched {
+        Some(_) => Ok(()),
+        None => Err(format!("signing profile {} matches none of the trusted identities", p.signing_profile)),
+    }
+}
+
+/// For an AWS Signer signing-profile ARN (`arn:PARTITION:signer:REGION:ACCOUNT:/signing-profiles/…`),
+/// the number of `/`-separated parts of its resource: 3 for a profile, 4 for a profile version.
+pub fn signing_profile_parts(arn: &str) -> Option<usize> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, _region, _account, resource] = parts[..] else { return None };
+    if prefix != "arn" || partition.is_empty() || service != "signer" || !resource.starts_with("/signing-profiles/") {
+        return None;
+    }
+    let n = resource.split('/').count();
+    (resource.split('/').skip(2).all(|x| !x.is_empty())).then_some(n)
 }
 
 // ---- policy document ----
@@ -465,6 +551,7 @@ fn parse_statement(v: &Value) -> Result<Statement, String> {
             timestamp_after_expiry_only,
             stores: Vec::new(),
             identities: None,
+            plugin_identities: Vec::new(),
         });
     }
     if store_values.is_empty() || identity_values.is_empty() {
@@ -481,25 +568,40 @@ fn parse_statement(v: &Value) -> Result<Statement, String> {
             stores.push((ty, n.to_string()));
         }
     }
-    let identities = parse_identities(&identity_values).map_err(ctx)?;
-    Ok(Statement { name: name.into(), scopes, level, actions, timestamp_after_expiry_only, stores, identities })
+    let (identities, plugin_identities) = parse_identities(&identity_values).map_err(ctx)?;
+    Ok(Statement {
+        name: name.into(),
+        scopes,
+        level,
+        actions,
+        timestamp_after_expiry_only,
+        stores,
+        identities,
+        plugin_identities,
+    })
 }
 
-fn parse_identities(values: &[String]) -> Result<Option<Vec<Dn>>, String> {
+/// The `x509.subject:` identities (`None` for `*`), and the others, kept for a verification
+/// plugin (notation tolerates them and passes them to the plugin).
+type Identities = (Option<Vec<Dn>>, Vec<String>);
+
+fn parse_identities(values: &[String]) -> Result<Identities, String> {
     if values.iter().any(|v| v == "*") {
         if values.len() > 1 {
             return Err("wildcard trusted identity \"*\" cannot be combined with other identities".into());
         }
-        return Ok(None);
+        return Ok((None, Vec::new()));
     }
     let mut dns: Vec<Dn> = Vec::new();
+    let mut others: Vec<String> = Vec::new();
     for v in values {
         if v.trim().is_empty() {
             return Err("has an empty trusted identity".into());
         }
         let (prefix, value) = v.split_once(':').ok_or_else(|| format!("trusted identity {v:?} lacks a prefix"))?;
         if prefix.trim() != "x509.subject" {
-            continue; // other prefixes are tolerated and ignored, as in notation
+            others.push(v.clone()); // other prefixes are tolerated, for plugins, as in notation
+            continue;
         }
         let dn = parse_dn(value.trim()).map_err(|e| format!("trusted identity {v:?}: {e}"))?;
         for k in ["C", "ST", "O"] {
@@ -509,7 +611,7 @@ fn parse_identities(values: &[String]) -> Result<Option<Vec<Dn>>, String> {
         }
         dns.push(dn);
     }
-    if dns.is_empty() {
+    if dns.is_empty() && others.is_empty() {
         return Err("has no x509.subject trusted identities".into());
     }
     for (i, a) in dns.iter().enumerate() {
@@ -520,7 +622,7 @@ fn parse_identities(values: &[String]) -> Result<Option<Vec<Dn>>, String> {
             }
         }
     }
-    Ok(Some(dns))
+    Ok((Some(dns), others))
 }
 
 /// An RFC 4514 name as notation accepts it: single-valued RDNs, no repeated types, no `#` values.

@@ -384,7 +384,8 @@ fn a_registry_report_in_every_format_passes_its_validator() {
     let written = render_all(&report, &dir);
     // The waived items are marked in CSV, HTML and Prometheus too (SARIF and JUnit: check_formats.py).
     let read = |ext: &str| std::fs::read_to_string(dir.join(format!("report.{ext}"))).unwrap();
-    assert!(read("csv").lines().next().unwrap().ends_with(",waived"), "the CSV's last column");
+    // Columns are only added at the end: `waived`, then `keyName`.
+    assert!(read("csv").lines().next().unwrap().ends_with(",waived,keyName"), "the CSV's last columns");
     assert_eq!(
         read("csv").matches("secops@example.com").count(),
         waived,
@@ -414,6 +415,108 @@ fn a_filesystem_report_in_every_format_passes_its_validator() {
     let figures = check_with_python(&json, &dir);
     check_html(&report, &dir);
     eprintln!("filesystem report: {}; {figures}", sizes(&written));
+}
+
+/// The key that verified each signature, by its fingerprint and the config's `[[keys]]` name, in
+/// every format: images signed with two named cosign keys (scripts/seed_rotation.py, the seeder
+/// tests/rotation.rs uses), one signature outside its key's window (untrusted, so that SARIF and
+/// JUnit, which list findings, show it too). `openssl pkey -pubin -outform DER | sha256` gives
+/// the fingerprint independently.
+#[test]
+fn the_verifying_key_is_named_in_every_format() {
+    let dir = outdir("key-names");
+    let reg = Registry::distribution(100);
+    let out = dir.join("rotation");
+    let python = std::env::var("SIGAUDIT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+    let o = Command::new(&python)
+        .arg(repo_root().join("scripts/seed_rotation.py"))
+        .args(["--registry", &reg.addr, "--out"])
+        .arg(&out)
+        .output()
+        .expect("python3 (apt-get install python3-cryptography)");
+    assert!(o.status.success(), "seed_rotation.py: {}", String::from_utf8_lossy(&o.stderr));
+    let fingerprint = |key: &str| {
+        let der = Command::new("openssl")
+            .args(["pkey", "-pubin", "-outform", "DER", "-in"])
+            .arg(out.join(format!("{key}.pub")))
+            .output()
+            .expect("openssl (./scripts/setup.sh installs it)");
+        assert!(der.status.success());
+        let o = Command::new("openssl")
+            .args(["dgst", "-sha256", "-r"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn();
+        let mut child = o.unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), &der.stdout).unwrap();
+        let o = child.wait_with_output().unwrap();
+        String::from_utf8(o.stdout).unwrap().split_whitespace().next().unwrap().to_string()
+    };
+    let (old, new) = (fingerprint("old"), fingerprint("new"));
+    let config = out.join("keys.toml");
+    std::fs::write(
+        &config,
+        "trusted-root = [\"trusted_root.json\"]\n[[keys]]\npath = \"old.pub\"\nname = \"release-2025\"\n\
+         not-after = 2025-12-31T23:59:59Z\n[[keys]]\npath = \"new.pub\"\nname = \"release-2026\"\n",
+    )
+    .unwrap();
+    let target = format!("{}/rotation", reg.addr);
+    let (report, json) = scan_json(
+        &[
+            "registry",
+            &target,
+            "--plain-http",
+            "-o",
+            "json",
+            "--config",
+            config.to_str().unwrap(),
+            "--at",
+            "2026-03-01T00:00:00Z",
+        ],
+        &dir,
+    );
+    let signer = |repo: &str| {
+        let i = report.images.iter().flatten().find(|i| i.repository == repo).unwrap();
+        (i.status.as_str(), i.signatures[0].signer.clone().unwrap())
+    };
+    let (status, s) = signer("rotation/old-late");
+    assert_eq!(status, "untrusted", "logged after the old key's window");
+    assert_eq!((s.key_id.as_deref(), s.key_name.as_deref()), (Some(old.as_str()), Some("release-2025")));
+    let (status, s) = signer("rotation/new-bare");
+    assert_eq!(status, "verified");
+    assert_eq!((s.key_id.as_deref(), s.key_name.as_deref()), (Some(new.as_str()), Some("release-2026")));
+
+    render_all(&report, &dir);
+    // The validators compare every CSV row's signer, keyId and keyName and every SARIF
+    // signature's keyId and keyName with the JSON report.
+    check_with_python(&json, &dir);
+    let read = |ext: &str| std::fs::read_to_string(dir.join(format!("report.{ext}"))).unwrap();
+    let csv = read("csv");
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let (id_col, name_col) =
+        (header.iter().position(|c| *c == "keyId").unwrap(), header.iter().position(|c| *c == "keyName").unwrap());
+    let row = csv.lines().find(|l| l.contains("rotation/old-late")).unwrap();
+    let cells: Vec<&str> = row.split(',').collect();
+    assert_eq!((cells[id_col], cells[name_col]), (old.as_str(), "release-2025"), "{row}");
+    assert!(cells.contains(&format!("key {} (release-2025)", &old[..16]).as_str()), "the signer column: {row}");
+
+    let sarif: serde_json::Value = serde_json::from_str(&read("sarif")).unwrap();
+    let late = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["properties"]["repository"] == "rotation/old-late")
+        .expect("a SARIF result for the untrusted image");
+    let sig = &late["properties"]["signatures"][0];
+    assert_eq!((sig["keyId"].as_str(), sig["keyName"].as_str()), (Some(old.as_str()), Some("release-2025")));
+    assert!(late["message"]["text"].as_str().unwrap().contains("(release-2025)"), "{late}");
+
+    let dom = check_html(&report, &dir);
+    for (id, name) in [(&old, "release-2025"), (&new, "release-2026")] {
+        assert!(dom.contains(&format!("key id: <code>{id}</code>")), "HTML: key id {id}");
+        assert!(dom.contains(&format!("key name: <span class=\"wrap\">{name}</span>")), "HTML: key name {name}");
+    }
+    assert!(read("xml").contains(&format!("key {} (release-2025)", &old[..16])), "JUnit names the key");
 }
 
 /// Text a registry, a payload or a certificate may hold, aimed at each format's syntax.

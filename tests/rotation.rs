@@ -3,7 +3,9 @@
 //! seeder's transparency log in June 2025 or January 2026; the config file's `[[keys]]` gives the
 //! keys names, rotation windows and revocations, `--revoked-key` revokes from the command line,
 //! and `--at` pins the evaluation time. `openssl dgst -verify` confirms, beside each verdict, that
-//! the signature itself verifies with the key: what changes the verdict is the key's life.
+//! the signature itself verifies with the key: what changes the verdict is the key's life. The
+//! verified signing time may also be an RFC 3161 timestamp (`openssl ts -verify` checks it) or the
+//! log entry of a key-based Sigstore bundle.
 
 mod common;
 
@@ -107,7 +109,7 @@ fn rotation_windows_are_judged_at_the_rekor_time_else_the_evaluation_time() {
         assert!(!openssl_verifies(&s, repo, if key == "old" { "new" } else { "old" }), "{repo}");
     }
     assert_eq!(s.images["rotation/old-logged"]["integratedTime"], 1_748_736_000, "logged 2025-06-01");
-    assert_eq!(s.images.as_object().unwrap().len(), 5);
+    assert_eq!(s.images.as_object().unwrap().len(), 8);
     let cfg = config(&s.out, "windows.toml", WINDOWS);
     let cfg = cfg.to_str().unwrap();
 
@@ -209,4 +211,100 @@ fn revoked_keys_are_untrusted_or_for_a_compromise_invalid() {
     let got = scan(&s, &base);
     assert_eq!(got["rotation/old-logged"].0, "invalid");
     assert_eq!(got["rotation/old-logged"].1.last().unwrap(), "key-mismatch");
+}
+
+/// `openssl ts -verify` of the RFC 3161 token the seeder stored for `repo`, over its signature,
+/// with the seeder's TSA root.
+fn openssl_ts_verifies(s: &Seeded, repo: &str) -> bool {
+    let stem = s.out.join(repo.replace('/', "_"));
+    let o = Command::new("openssl")
+        .args(["ts", "-verify", "-data"])
+        .arg(stem.with_extension("sig"))
+        .arg("-in")
+        .arg(stem.with_extension("tsr"))
+        .arg("-CAfile")
+        .arg(s.out.join("tsa-root.crt"))
+        .output()
+        .expect("openssl (./scripts/setup.sh installs it)");
+    o.status.success()
+}
+
+fn rfc3339(t: i64) -> String {
+    sigaudit::x509::rfc3339(t).unwrap()
+}
+
+#[test]
+fn key_windows_are_judged_at_a_timestamp_or_a_bundles_log_time_not_at_now() {
+    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let s = seed();
+    let after = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 + 1;
+    for repo in ["rotation/old-stamped", "rotation/old-bundle-logged", "rotation/old-bundle-late"] {
+        assert!(openssl_verifies(&s, repo, "old"), "{repo}: openssl dgst -verify with old.pub");
+        assert!(!openssl_verifies(&s, repo, "new"), "{repo}: not with new.pub");
+    }
+    assert!(openssl_ts_verifies(&s, "rotation/old-stamped"), "openssl ts -verify: the token stamps the signature");
+    let cfg = config(&s.out, "windows.toml", WINDOWS);
+    let cfg = cfg.to_str().unwrap();
+
+    // Bundles: the log's integrated time dates them, not --at.
+    let got = scan(&s, &["--config", cfg, "--at", "2026-03-01T00:00:00Z"]);
+    let (status, codes, name, text) = &got["rotation/old-bundle-logged"];
+    assert_eq!((status.as_str(), name.as_str()), ("verified", Some("release-2025")), "logged June 2025: {text}");
+    assert!(codes.contains(&"bundle-verified".to_string()), "{codes:?}");
+    let (status, codes, name, text) = &got["rotation/old-bundle-late"];
+    assert_eq!((status.as_str(), name.as_str()), ("untrusted", Some("release-2025")), "{text}");
+    assert_eq!(codes.last().unwrap(), "key-outside-window");
+    assert!(text.contains("signed at 2026-01-01T00:00:00Z (verified time)"), "{text}");
+    // --at inside the window: the late bundle is still dated after it.
+    let got = scan(&s, &["--config", cfg, "--at", "2025-07-01T00:00:00Z"]);
+    assert_eq!(got["rotation/old-bundle-late"].0, "untrusted", "{}", got["rotation/old-bundle-late"].3);
+    assert_eq!(got["rotation/old-bundle-logged"].0, "verified");
+
+    // A revocation between the two log times.
+    let superseded = WINDOWS.replace(
+        "not-after = 2025-12-31T23:59:59Z",
+        "not-after = 2025-12-31T23:59:59Z\nrevoked = 2025-09-01T00:00:00Z\nreason = \"superseded\"",
+    );
+    let cfg2 = config(&s.out, "superseded.toml", &superseded);
+    let got = scan(&s, &["--config", cfg2.to_str().unwrap(), "--at", "2026-03-01T00:00:00Z"]);
+    let (status, codes, _, text) = &got["rotation/old-bundle-logged"];
+    assert_eq!(status, "verified", "logged before the revocation: {text}");
+    assert!(codes.contains(&"revoked-after-signing".to_string()), "{codes:?}");
+    let (status, codes, _, text) = &got["rotation/old-bundle-late"];
+    assert_eq!(status, "untrusted", "{text}");
+    assert_eq!(codes.last().unwrap(), "key-revoked");
+
+    // The timestamped layer: a window that ends a day after the seeding, judged two days after.
+    // The timestamp (made at seeding) is inside it; the bare layer, judged at --at, is not.
+    let window =
+        format!("[[keys]]\npath = \"old.pub\"\nname = \"release-2025\"\nnot-after = {}\n", rfc3339(after + 86_400));
+    let cfg3 = config(&s.out, "stamped.toml", &window);
+    let at = rfc3339(after + 2 * 86_400);
+    let o = sigaudit([
+        "registry",
+        &format!("{}/rotation", s.reg.addr),
+        "--plain-http",
+        "-o",
+        "json",
+        "--config",
+        cfg3.to_str().unwrap(),
+        "--at",
+        &at,
+    ]);
+    let report = stdout_json(&o);
+    let image =
+        |repo: &str| report["images"].as_array().unwrap().iter().find(|i| i["repository"] == repo).unwrap().clone();
+    let stamped = image("rotation/old-stamped");
+    let sig = &stamped["signatures"][0];
+    assert_eq!(stamped["status"], "verified", "{sig}");
+    assert_eq!(sig["signer"]["keyName"], "release-2025");
+    assert!(common::reason_codes(&stamped).contains(&"timestamp-verified".to_string()), "{sig}");
+    let signed_at = sig["signedAt"].as_str().expect("signedAt: the timestamp's time");
+    assert!(
+        (rfc3339(before - 2).as_str()..=rfc3339(after + 2).as_str()).contains(&signed_at),
+        "the timestamp was made during the seeding ({before}..{after}): {signed_at}"
+    );
+    let bare = image("rotation/old-bare");
+    assert_eq!(bare["status"], "untrusted", "no verified time: judged at --at {at}");
+    assert_eq!(common::reason_codes(&bare).last().unwrap(), "key-outside-window");
 }

@@ -250,11 +250,21 @@ pub struct Signer {
     /// For bare keys: the name the config file's `[[keys]]` gives the key that verified it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_name: Option<String>,
+    /// AWS Signer: the signing-profile version ARN the envelope's signed attribute
+    /// `com.amazonaws.signer.signingProfileVersion` names (the certificate only says `AWS Signer`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signing_profile: Option<String>,
+    /// AWS Signer: the signing job ARN (`com.amazonaws.signer.signingJob`, signed).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signing_job: Option<String>,
 }
 
 impl Signer {
     /// The most telling one-line name of the signer, for tables.
     pub fn display_name(&self) -> String {
+        if let Some(p) = self.signing_profile.as_deref().filter(|s| !s.is_empty()) {
+            return p.to_string();
+        }
         if let Some(s) = self.subject.as_deref().filter(|s| !s.is_empty()) {
             return s.to_string();
         }
@@ -262,7 +272,11 @@ impl Signer {
             return s.clone();
         }
         if let Some(k) = &self.key_id {
-            return format!("key {}", &k[..k.len().min(16)]);
+            let id = &k[..k.len().min(16)];
+            return match self.key_name.as_deref().filter(|n| !n.is_empty()) {
+                Some(name) => format!("key {id} ({name})"),
+                None => format!("key {id}"),
+            };
         }
         // Named only by issuer and serial (a kernel module whose key was not given).
         if let (Some(i), Some(n)) = (&self.issuer, &self.serial) {

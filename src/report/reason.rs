@@ -220,6 +220,8 @@ reason_codes! {
         "the notation trust policy statement has level skip: nothing verified";
     NotationNotInTrustStore = "notation-not-in-trust-store", "untrusted",
         "the certificate chain holds no certificate of the statement's trust stores";
+    PluginChecksNotRun = "plugin-checks-not-run", "untrusted",
+        "the envelope names a Notary verification plugin (AWS Signer's, …) whose checks were not run: its revocation check (and, without a trust policy, its trusted-identity check); notation fails such a signature when the plugin is not installed";
     // Signed files.
     SelfSigned = "self-signed", "informational",
         "the signing certificate is self-signed";

@@ -182,7 +182,12 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
                     }
                 }
             } else {
-                let (verdict, reason, key_id) = trust.decide_key_only(|k| k.verify_sha256_prehash(&digest, &sig));
+                // With the Sigstore verifier, the key's life is judged at the verified signing
+                // time it finds (sigstore_decide); without it, at the evaluation time.
+                let (verdict, reason, key_id) = match trust.sigstore {
+                    Some(_) => trust.find_key(|k| k.verify_sha256_prehash(&digest, &sig)),
+                    None => trust.decide_key_only(|k| k.verify_sha256_prehash(&digest, &sig)),
+                };
                 out.signer = Some(crate::report::Signer {
                     key_name: key_id.as_deref().and_then(|id| trust.key_name(id)),
                     key_id: key_id.or_else(|| m.public_key.as_ref().and_then(|k| k.hint.clone())),
@@ -223,8 +228,15 @@ pub fn check_bundle(bytes: &[u8], subject: &Subject, trust: &Trust) -> Checked {
         out = out.decided_by(trust.decide_cosign_certificate(&certs, None));
     } else if let Some(p) = trust.sigstore.as_deref().filter(|p| !p.signer.keys.is_empty()) {
         // Our own check first: a key bundle whose envelope no given key verifies is invalid
-        // whatever the Sigstore library would say.
-        let (verdict, reason, _) = trust.decide_key_only(|k| k.verify_cosign(&message, &sig));
+        // whatever the Sigstore library would say. The key's life is judged in sigstore_decide,
+        // at the verified signing time the Sigstore verifier finds (a log's integrated time, a
+        // timestamp), not at the evaluation time.
+        let (verdict, reason, key_id) = trust.find_key(|k| k.verify_cosign(&message, &sig));
+        out.signer = Some(crate::report::Signer {
+            key_name: key_id.as_deref().and_then(|id| trust.key_name(id)),
+            key_id,
+            ..Default::default()
+        });
         if verdict != Verdict::Verified {
             return out.decided(verdict, reason);
         }
@@ -275,13 +287,26 @@ fn sigstore_decide(
     };
     match verify_bundle(bytes, Artifact::Sha256(digest), &signer, &policy.roots) {
         Ok(v) => {
-            out.signed_at = v.times.iter().min().and_then(|t| crate::x509::rfc3339(*t));
+            let signed = v.times.iter().min().copied();
+            out.signed_at = signed.and_then(crate::x509::rfc3339);
             if v.key.is_some() {
                 let key_id = policy.signer.keys.iter().find(|(_, s)| Some(s) == v.key.as_ref());
+                let key_id = key_id.map(|(der, _)| crate::crypto::sha256_hex(der));
                 out.signer = Some(crate::report::Signer {
-                    key_id: key_id.map(|(der, _)| crate::crypto::sha256_hex(der)),
+                    key_name: key_id.as_deref().and_then(|id| trust.key_name(id)),
+                    key_id: key_id.clone(),
                     ..out.signer.unwrap_or_default()
                 });
+                // The key's life at the earliest verified signing time (the signature existed
+                // then), else at the evaluation time.
+                match key_id.as_deref().map(|id| trust.judge_key(id, signed)) {
+                    Some(Err((verdict, why))) => {
+                        out.note(C::BundleVerified, v.describe());
+                        return out.decided(verdict, why);
+                    }
+                    Some(Ok(Some(note))) => out.reasons.push(note),
+                    _ => {}
+                }
                 out.verdict = Verdict::Verified;
             } else if policy.constrains_identity() {
                 out.verdict = Verdict::Verified;

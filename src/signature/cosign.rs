@@ -104,20 +104,31 @@ fn decide(
             key_name: key.and_then(|k| k.life.name.clone()),
             ..Default::default()
         });
-        // With a trusted root, a Rekor SET on a key signature must verify and record this key.
+        // With a trusted root, a Rekor SET on a key signature must verify and record this key,
+        // and an RFC 3161 timestamp must verify over the signature; either dates it.
         if let Some(k) = key {
-            match rekor_time(&mut out, ann, signed, &k.der, trust) {
-                Ok(t) => signed_at = t,
+            let set_time = match rekor_time(&mut out, ann, signed, &k.der, trust) {
+                Ok(t) => t,
                 Err(verdict) => {
                     out.verdict = verdict;
                     return out;
                 }
-            }
+            };
+            let tsa_time = match timestamp_time(&mut out, ann, signed, trust) {
+                Ok(t) => t,
+                Err(verdict) => {
+                    out.verdict = verdict;
+                    return out;
+                }
+            };
+            // The earliest verified time: the signature existed then.
+            signed_at = set_time.into_iter().chain(tsa_time).min();
         }
     } else if out.signer.is_none() {
         out.signer = Some(crate::report::Signer::default());
     }
-    // The key's life, at the Rekor integrated time when one verified, else the evaluation time.
+    // The key's life, at the Rekor integrated time or RFC 3161 time when one verified (the
+    // earlier), else the evaluation time.
     match key_id.as_deref().map(|id| trust.judge_key(id, signed_at)) {
         Some(Err((v, why))) => {
             out.reasons.push(reason);

@@ -21,6 +21,10 @@ const EXPIRY: &str = "io.cncf.notary.expiry";
 const PLUGIN: &str = "io.cncf.notary.verificationPlugin";
 const PLUGIN_MIN_VERSION: &str = "io.cncf.notary.verificationPluginMinVersion";
 const KNOWN_CRITICAL: [&str; 6] = [SCHEME, SIGNING_TIME, AUTHENTIC_TIME, EXPIRY, PLUGIN, PLUGIN_MIN_VERSION];
+/// AWS Signer's verification plugin, and the signed attributes it reads (NOTATION.md, plugins).
+pub const AWS_SIGNER_PLUGIN: &str = "com.amazonaws.signer.notation.plugin";
+const AWS_PROFILE: &str = "com.amazonaws.signer.signingProfileVersion";
+const AWS_JOB: &str = "com.amazonaws.signer.signingJob";
 
 /// An envelope reduced to what the rules need, whatever its encoding.
 #[derive(Debug, Default)]
@@ -35,6 +39,9 @@ struct Envelope {
     authentic_signing_time: Option<i64>,
     expiry: Option<i64>,
     plugin: Option<String>,
+    /// AWS Signer's signed attributes (protected headers only), when they are strings.
+    signing_profile: Option<String>,
+    signing_job: Option<String>,
     certs: Vec<Vec<u8>>,
     payload: Vec<u8>,
     signed_bytes: Vec<u8>,
@@ -133,10 +140,43 @@ fn check(
     if let Err(e) = check_headers(&env) {
         return out.invalid(C::NotaryHeader, e);
     }
-    if let Some(plugin) = &env.plugin {
-        return out.unsupported(C::UnsupportedFormat, format!("envelope requires verification plugin {plugin:?}"));
+    // A verification plugin: only AWS Signer's checks are known (trusted identity by signing
+    // profile ARN, revocation by the AWS Signer service); another plugin's are not.
+    if env.plugin.is_none() && env.present.iter().any(|h| h == PLUGIN) {
+        return out.invalid(C::NotaryHeader, format!("{PLUGIN} is not a string"));
     }
-    if let Some(unknown) = env.crit.iter().find(|c| !KNOWN_CRITICAL.contains(&c.as_str())) {
+    let aws = match env.plugin.as_deref() {
+        None => false,
+        Some(AWS_SIGNER_PLUGIN) => {
+            // What the plugin itself refuses (its request validation).
+            if env.scheme.as_deref() != Some("notary.x509.signingAuthority") {
+                let why = format!(
+                    "verification plugin {AWS_SIGNER_PLUGIN} supports the notary.x509.signingAuthority scheme only"
+                );
+                return out.unsupported(C::UnsupportedFormat, why);
+            }
+            let profile =
+                env.signing_profile.as_deref().filter(|a| crate::notation_trust::signing_profile_parts(a) == Some(4));
+            if profile.is_none() || env.signing_job.is_none() {
+                let why = format!(
+                    "AWS Signer envelope: signed attributes {AWS_PROFILE} (a signing-profile version ARN) and {AWS_JOB} are required, found {:?} and {:?}",
+                    env.signing_profile, env.signing_job
+                );
+                return out.invalid(C::NotaryHeader, why);
+            }
+            // The signer is the signing profile: the certificate only says `AWS Signer`.
+            if let Some(signer) = out.signer.as_mut() {
+                signer.signing_profile = env.signing_profile.clone();
+                signer.signing_job = env.signing_job.clone();
+            }
+            true
+        }
+        Some(plugin) => {
+            return out.unsupported(C::UnsupportedFormat, format!("envelope requires verification plugin {plugin:?}"));
+        }
+    };
+    let known = |c: &str| KNOWN_CRITICAL.contains(&c) || (aws && (c == AWS_PROFILE || c == AWS_JOB));
+    if let Some(unknown) = env.crit.iter().find(|c| !known(c)) {
         return out.unsupported(C::UnsupportedFormat, format!("unknown critical header {unknown:?}"));
     }
     out.signed_at = env.signing_time.or(env.authentic_signing_time).and_then(rfc3339);
@@ -192,6 +232,11 @@ fn check(
             signature: &env.signature,
             timestamp_token: token,
             revocation: &trust.revocation,
+            plugin: env
+                .signing_profile
+                .as_deref()
+                .filter(|_| aws)
+                .map(|signing_profile| crate::notation_trust::Plugin { name: AWS_SIGNER_PLUGIN, signing_profile }),
         };
         let j = policy.judge(scope, &facts, now);
         let timestamped = j.timestamp.is_some();
@@ -261,6 +306,18 @@ fn check(
         }
     }
     let mut out = out.decided_by(trust.decide_certificate(&certs, at, &crate::pki::path::CODE_SIGNING));
+    // Without a trust policy nothing states who may sign for the plugin, nor runs its revocation check.
+    if aws && matches!(out.verdict, crate::report::Verdict::Verified | crate::report::Verdict::Untrusted) {
+        out.verdict = crate::report::Verdict::Untrusted;
+        out.note(
+            C::PluginChecksNotRun,
+            format!(
+                "verification plugin {AWS_SIGNER_PLUGIN} was not run and no notation trust policy names trusted signing \
+                 profiles: neither its trusted-identity check (signing profile {}) nor its revocation check was made",
+                env.signing_profile.as_deref().unwrap_or_default()
+            ),
+        );
+    }
     // --warn-expiring: the signature's own expiry (its certificates' are the decision's).
     let expiring = |o: &Checked| o.reasons.iter().any(|r| r.code == C::ExpiringSoon);
     if out.verdict == crate::report::Verdict::Verified && !expiring(&out) {
@@ -464,6 +521,8 @@ fn parse_jws(bytes: &[u8]) -> Result<Envelope, String> {
         authentic_signing_time: json_time(&protected, AUTHENTIC_TIME)?,
         expiry: json_time(&protected, EXPIRY)?,
         plugin: text(PLUGIN),
+        signing_profile: text(AWS_PROFILE),
+        signing_job: text(AWS_JOB),
         certs,
         payload,
         signed_bytes,
@@ -528,10 +587,11 @@ fn parse_cose(bytes: &[u8]) -> Result<Envelope, String> {
         Some(ciborium::Value::Text(t)) => Some(t.clone()),
         _ => None,
     };
-    let plugin = match text_value("io.cncf.notary.verificationPlugin") {
+    let text = |name: &str| match text_value(name) {
         Some(ciborium::Value::Text(t)) => Some(t.clone()),
         _ => None,
     };
+    let plugin = text(PLUGIN);
     let mut certs = Vec::new();
     let mut timestamp_token = None;
     for (l, v) in &msg.unprotected.rest {
@@ -569,6 +629,8 @@ fn parse_cose(bytes: &[u8]) -> Result<Envelope, String> {
         authentic_signing_time: time(AUTHENTIC_TIME)?,
         expiry: time(EXPIRY)?,
         plugin,
+        signing_profile: text(AWS_PROFILE),
+        signing_job: text(AWS_JOB),
         certs,
         payload,
         signed_bytes,

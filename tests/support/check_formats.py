@@ -92,6 +92,9 @@ def main():
         sigs = item["signatures"] + [s for p in item.get("platforms", []) for s in p["signatures"]]
         got = [x["reasons"] for x in r["properties"]["signatures"]]
         check(got == [s["verification"]["reasons"] for s in sigs], "SARIF reasons round trip")
+        for x, s in zip(r["properties"]["signatures"], sigs):
+            for k in ("keyId", "keyName"):
+                check(x.get(k) == (s.get("signer") or {}).get(k), f"SARIF signature {k}: {x.get(k)!r}")
         for s in sigs:
             for reason in s["verification"]["reasons"]:
                 check(reason in r["message"]["text"], f"SARIF message lacks reason {reason!r}")
@@ -160,12 +163,15 @@ def main():
         plat = [] if files else [(p, s) for p in i.get("platforms", []) for s in p["signatures"]]
         for p, s in [(None, s) for s in i["signatures"]] + plat:
             signer = s.get("signer") or {}
-            name = signer.get("subject") or (signer.get("san") or [""])[0] or (
-                f"key {signer['keyId'][:16]}" if signer.get("keyId") else "") or (
+            key = signer.get("keyId") and f"key {signer['keyId'][:16]}" + (
+                f" ({signer['keyName']})" if signer.get("keyName") else "")
+            name = signer.get("signingProfile") or signer.get("subject") or (signer.get("san") or [""])[0] or key or (
                 f"serial {signer['serial'][:16]} of {signer['issuer']}"
                 if signer.get("serial") and signer.get("issuer") else "")
             row = dict(base, verdict=s["verification"]["status"], reasons="; ".join(s["verification"]["reasons"]),
-                       signer=name)
+                       signer=name, keyId=signer.get("keyId") or "")
+            if not files:
+                row["keyName"] = signer.get("keyName") or ""
             if p is not None:
                 row["platformDigest"] = p["digest"]
             expected.append(row)

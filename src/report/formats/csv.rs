@@ -49,6 +49,7 @@ pub const IMAGE_COLUMNS: &[&str] = &[
     "reasons",
     "reasonCodes",
     "waived",
+    "keyName",
 ];
 
 /// Columns of a filesystem report.
@@ -78,6 +79,7 @@ pub const FILE_COLUMNS: &[&str] = &[
     "reasons",
     "reasonCodes",
     "waived",
+    "keyId",
 ];
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -149,6 +151,7 @@ fn image_row(i: &ImageReport, p: Option<&PlatformReport>, s: Option<&SignatureRe
         s.map(|s| s.verification.reasons.join("; ")).unwrap_or_default(),
         s.map(|s| s.verification.reason_codes.join(" ")).unwrap_or_default(),
         waived(i.waived.as_ref()),
+        opt(signer.and_then(|s| s.key_name.as_ref())),
     ]);
     debug_assert_eq!(r.len(), IMAGE_COLUMNS.len());
     r
@@ -178,6 +181,7 @@ fn file_row(f: &FileReport, s: Option<&FileSignatureReport>) -> Vec<String> {
         s.map(|s| s.verification.reasons.join("; ")).unwrap_or_default(),
         s.map(|s| s.verification.reason_codes.join(" ")).unwrap_or_default(),
         waived(f.waived.as_ref()),
+        opt(s.and_then(|s| s.signer.as_ref()).and_then(|s| s.key_id.as_ref())),
     ]);
     debug_assert_eq!(r.len(), FILE_COLUMNS.len());
     r

@@ -452,6 +452,9 @@ fn signers(p: &mut String, items: &[Item], nouns: &str) {
         if let Some(v) = &signer.key_id {
             li("key id", v, true);
         }
+        if let Some(v) = &signer.key_name {
+            li("key name", v, false);
+        }
         if let Some(v) = &signer.sha256 {
             li("certificate SHA-256", v, true);
         }

@@ -236,13 +236,23 @@ fn item_result(item: &Item, rules: &Rules, fails: &[Status]) -> Value {
             s.verdict.as_str(),
             if reasons.is_empty() { String::new() } else { format!(": {reasons}") }
         ));
-        signatures.push(json!({
+        let mut signature = json!({
             "signature": s.what,
             "platform": s.platform,
             "signer": s.signer.map(|x| x.display_name()),
             "verdict": s.verdict.as_str(),
             "reasons": s.reasons,
-        }));
+        });
+        // The key that verified it: its fingerprint and the config's name for it.
+        for (field, value) in [
+            ("keyId", s.signer.and_then(|x| x.key_id.as_ref())),
+            ("keyName", s.signer.and_then(|x| x.key_name.as_ref())),
+        ] {
+            if let Some(v) = value {
+                signature[field] = json!(v);
+            }
+        }
+        signatures.push(signature);
         related.extend(rule_ids(&verification_of(s)));
     }
     for e in item.discovery_errors() {
