@@ -207,8 +207,10 @@ fn central_directory(bytes: &[u8]) -> Result<(usize, usize), String> {
 }
 
 /// Entry names as the central directory the JDK reads lists them, duplicates included (the zip
-/// crate keeps one entry per name), or why not (`true`: the zip crate read another directory).
-fn central_directory_names(bytes: &[u8], crate_cd: u64) -> Result<Vec<String>, (bool, String)> {
+/// crate keeps one entry per name), with the lowest local header offset it gives (the start of
+/// the archive's content: anything before it is a prefix no entry holds), or why not (`true`: the
+/// zip crate read another directory).
+fn central_directory_names(bytes: &[u8], crate_cd: u64) -> Result<(Vec<String>, usize), (bool, String)> {
     let (cd, count) = central_directory(bytes).map_err(|e| (false, e))?;
     if crate_cd != cd as u64 {
         return Err((
@@ -221,7 +223,10 @@ fn central_directory_names(bytes: &[u8], crate_cd: u64) -> Result<Vec<String>, (
     }
     let u16_at = |o: usize| bytes.get(o..o.checked_add(2)?).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
     let bad = |pos: usize| (false, format!("the central directory entry at offset {pos} is malformed"));
+    let u32_at =
+        |o: usize| bytes.get(o..o.checked_add(4)?).map(|b| u32::from_le_bytes(b.try_into().expect("4")) as usize);
     let mut names = Vec::new();
+    let mut first = cd;
     let mut pos = cd;
     for _ in 0..count.min(MAX_ENTRIES + 1) {
         if bytes.get(pos..pos.saturating_add(4)) != Some(b"PK\x01\x02".as_slice()) {
@@ -232,10 +237,27 @@ fn central_directory_names(bytes: &[u8], crate_cd: u64) -> Result<Vec<String>, (
         let (n, e, c) = fields.ok_or_else(|| bad(pos))?;
         let name = pos.checked_add(46).and_then(|a| bytes.get(a..a.checked_add(n)?)).ok_or_else(|| bad(pos))?;
         names.push(String::from_utf8_lossy(name).into_owned());
+        // 0xffffffff: the offset is in the ZIP64 extra field; such an entry does not lower it.
+        match u32_at(pos + 42) {
+            Some(o) if o != 0xffff_ffff => first = first.min(o),
+            _ => {}
+        }
         pos = pos.checked_add(46 + n + e + c).ok_or_else(|| bad(pos))?;
     }
-    Ok(names)
+    Ok((names, first))
 }
+
+/// Why content before an archive's first entry makes a JAR (or a v1-only APK) signature void.
+pub(crate) fn prefix_reason(prefix: usize) -> String {
+    format!(
+        "{prefix} bytes before the archive's first entry, which no JAR signature covers: whatever reads the file \
+         from its start (a shell launcher, Android's DEX loader as in Janus CVE-2017-13156, a ZIP reader walking \
+         local headers) runs or lists unsigned content"
+    )
+}
+
+/// `.SF` files in one archive at most (each is checked against every entry name).
+const MAX_SIGNATURE_FILES: usize = 64;
 
 /// id-data: the eContentType of a JAR's detached signature.
 const ID_DATA: &str = "1.2.840.113549.1.7.1";
@@ -286,6 +308,9 @@ pub struct Checked {
     pub notes: Vec<String>,
     /// APK signature schemes (2, 3) a `.SF`'s `X-Android-APK-Signed` says the APK carries.
     pub apk_signed: Vec<u32>,
+    /// Bytes before the archive's first entry (a launcher script, a DEX header, another
+    /// archive): no JAR signature covers them. An APK's v2/v3 signatures do.
+    pub prefix: usize,
 }
 
 /// Whether a ZIP is a JAR/APK: it has a manifest, a signature file, or an Android manifest.
@@ -341,7 +366,7 @@ fn read_entry(
 }
 
 pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
-    let mut out = Checked { file_type, signatures: Vec::new(), notes: Vec::new(), apk_signed: Vec::new() };
+    let mut out = Checked { file_type, signatures: Vec::new(), notes: Vec::new(), apk_signed: Vec::new(), prefix: 0 };
     let fail =
         |msg: String| vec![verdict::fail(verdict::report("jar", "-".into()), Failure::Invalid(C::JarMalformed, msg))];
     let mut zip = match zip::ZipArchive::new(std::io::Cursor::new(bytes)) {
@@ -356,6 +381,9 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
         return out;
     }
     let names: Vec<String> = zip.file_names().map(str::to_string).collect();
+    // Looked up once per manifest entry and per name: a set, so that an archive of 100,000
+    // entries and sections costs linear time, not quadratic.
+    let name_set: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
     let sf_names: Vec<String> = names
         .iter()
         .filter(|n| {
@@ -370,7 +398,10 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
     // unsigned in both views stays unsigned.
     let listed = central_directory_names(bytes, zip.central_directory_start());
     let listed = match listed {
-        Ok(l) => l,
+        Ok((l, first)) => {
+            out.prefix = first;
+            l
+        }
         Err((two_directories, why)) => {
             if sf_names.is_empty() && !two_directories {
                 return out;
@@ -381,6 +412,13 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
         }
     };
     if sf_names.is_empty() {
+        return out;
+    }
+    if sf_names.len() > MAX_SIGNATURE_FILES {
+        out.signatures = fail(format!(
+            "{} signature files exceed the limit of {MAX_SIGNATURE_FILES} (real archives carry one to three)",
+            sf_names.len()
+        ));
         return out;
     }
     // Names a reader could resolve to more than one entry make the archive ambiguous: what we
@@ -396,6 +434,12 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
             C::JarAmbiguous
                 .reason(format!("the archive holds {k} entries named {n}: which one a reader takes is not defined")),
         );
+    }
+    // Content before the first entry: what reads the file from its start (a shell running a
+    // launcher, Android's DEX loader, a ZIP reader walking local headers) sees bytes no JAR
+    // signature covers. An APK's v2/v3 signatures do cover them: apk::check decides.
+    if out.prefix > 0 && file_type != "apk" {
+        ambiguous.push(C::JarAmbiguous.reason(prefix_reason(out.prefix)));
     }
     let variants = |upper: &str| -> Vec<&String> { names.iter().filter(|n| n.to_uppercase() == upper).collect() };
     let manifests = variants("META-INF/MANIFEST.MF");
@@ -458,7 +502,7 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
         }
         digested.insert(name.as_str());
         weak_entries |= only_weak(&ds);
-        if !names.contains(name) {
+        if !name_set.contains(name.as_str()) {
             entry_problems.push(C::JarEntryMissing.reason(format!("manifest lists {name}, which the archive lacks")));
             continue;
         }
@@ -529,7 +573,8 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
         // The .SF against the manifest: whole manifest, else main attributes and each section.
         let mut problems: Vec<Reason> = Vec::new();
         let mut weak = weak_entries;
-        let signed_names: Vec<String> = ssections.iter().skip(1).filter_map(|s| s.attrs.get("name").cloned()).collect();
+        let signed_names: std::collections::HashSet<&str> =
+            ssections.iter().skip(1).filter_map(|s| s.attrs.get("name").map(String::as_str)).collect();
         if matches_all(&whole, &manifest) == Some(true) {
             weak |= only_weak(&whole);
         } else {
@@ -571,7 +616,7 @@ pub fn check(bytes: &[u8], file_type: &'static str, trust: &Trust) -> Checked {
         for n in &names {
             if !n.ends_with('/')
                 && !is_signature_related(n)
-                && (!signed_names.contains(n) || !digested.contains(n.as_str()))
+                && (!signed_names.contains(n.as_str()) || !digested.contains(n.as_str()))
             {
                 problems.push(C::JarUnsignedEntry.reason(format!("unsigned entry {n}")));
             }

@@ -76,6 +76,13 @@ fn detect(bytes: &[u8]) -> Kind {
     if kmod::is_signed(bytes) || (bytes.starts_with(b"\x7fELF") && kmod::is_module(bytes)) {
         return Kind::Kmod;
     }
+    // A ZIP behind a prefix (an executable JAR's launcher script, a Janus APK): found by its end
+    // record, as the JDK and Android find it.
+    if jar::end_record(bytes).is_some() && !bytes.starts_with(&[0x30]) {
+        if let Some(k) = jar::jar_kind(bytes) {
+            return Kind::Zip(k);
+        }
+    }
     // Catalog: SignedData whose content is a certificate trust list (1.3.6.1.4.1.311.10.1).
     if bytes.starts_with(&[0x30]) && bytes.len() < (64 << 20) {
         let ctl = [0x06, 0x09, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x0a, 0x01];

@@ -71,6 +71,20 @@ pub fn check(bytes: &[u8], trust: &Trust) -> jar::Checked {
             }
         }
     }
+    // Content before the first entry: the v2/v3 signatures cover it (their first section starts
+    // at offset 0); a v1 signature alone does not (Janus, CVE-2017-13156).
+    if out.prefix > 0 {
+        if found.is_empty() {
+            for s in out.signatures.iter_mut().take(v1_count) {
+                invalidate(s, C::JarAmbiguous.reason(jar::prefix_reason(out.prefix)));
+            }
+        } else {
+            out.notes.push(format!(
+                "{} bytes before the archive's first entry, covered by the APK Signature Scheme signatures",
+                out.prefix
+            ));
+        }
+    }
     cross_scheme_rules(&mut out, v1_count, &v1_certs, &found, &mut checked);
     out.signatures.extend(checked.into_iter().map(|(_, c)| c.report));
     one_verdict(&mut out.signatures);
