@@ -84,6 +84,9 @@ impl Settings {
         let (roots, signer) = (material.roots, material.policy);
         trust.sigstore = Some(Arc::new(sigaudit::trust::SigstorePolicy { roots, signer }));
         let mut implied = serde_json::Map::new();
+        // Which Sigstore root judged: a file, the TUF cache (which repository, versions, digest,
+        // expiry) or the built-in one.
+        implied.insert("sigstore-root".into(), material.root_record);
         trust.notation =
             notation_trust(c.notation_trust_policy.as_deref(), c.notation_trust_store.as_deref(), &mut implied)?;
         let sources = super::signature_sources::prepare(&c.sources, Duration::from_secs(c.timeout.max(1)), &trust)?;
