@@ -8,8 +8,9 @@ targets under `targets/` named `<sha256>.<name>`, and ECDSA P-256 keys. The stat
 the keys and the current metadata between commands:
 
   init STATE TARGET           keys, version 1 of every role, TARGET as trusted_root.json
-  publish STATE [--target F] [--expire ROLE]...
-                              new targets, snapshot and timestamp versions (ROLE made expired)
+  publish STATE [--target F] [--expire ROLE]... [--expire-soon ROLE]...
+                              new targets, snapshot and timestamp versions (ROLE made expired,
+                              or expiring four seconds from now)
   rotate STATE [--new-only]   a new root version with a new root key, signed by the old and the
                               new key (--new-only: by the new key alone, which a client refuses)
   save STATE TAG / restore STATE TAG
@@ -98,8 +99,12 @@ def init(state, target):
     publish(state, Path(target), [], bump=0)
 
 
-def publish(state, target, expired, bump=1):
-    days = lambda role, d: -1 if role in expired else d
+def publish(state, target, expired, bump=1, soon=()):
+    def days(role, d):
+        if role in soon:
+            return 4 / 86400  # four seconds: valid when fetched, expired soon after
+        return -1 if role in expired else d
+
     targets = load(state, "targets")
     targets.signed.version += bump
     targets.signed.expires = expiry(days("targets", 30))
@@ -200,16 +205,18 @@ def main(argv):
     if cmd == "init":
         init(state, rest[0])
     elif cmd == "publish":
-        target, expired = None, []
+        target, expired, soon = None, [], []
         while rest:
             flag, value, rest = rest[0], rest[1], rest[2:]
             if flag == "--target":
                 target = value
             elif flag == "--expire":
                 expired.append(value)
+            elif flag == "--expire-soon":
+                soon.append(value)
             else:
                 sys.exit(f"unknown option {flag}")
-        publish(state, target, expired)
+        publish(state, target, expired, soon=soon)
     elif cmd == "rotate":
         rotate(state, "--new-only" in rest)
     elif cmd == "save":
