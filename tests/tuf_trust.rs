@@ -161,9 +161,9 @@ impl Repo {
         self.sigaudit(&a)
     }
 
-    /// An image scan (of an image the registry does not hold: the report is still written) and
-    /// its `scan.settings.sigstore-root`.
-    fn scan_root(&self, extra: &[&str]) -> (Value, String) {
+    /// An image scan (of an image the registry does not hold: the report is still written): its
+    /// `scan.settings.sigstore-root`, its notes about it, and stderr.
+    fn scan_root(&self, extra: &[&str]) -> (Value, Vec<Value>, String) {
         let image = format!("{}/app:v1", self.registry.get_or_init(|| common::Registry::distribution(100)).addr);
         let mut a = vec!["image", "--plain-http", "--retries", "0", "-o", "json", "--tuf-url", &self.url];
         a.extend_from_slice(extra);
@@ -171,7 +171,10 @@ impl Repo {
         let out = self.sigaudit(&a);
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert_eq!(code(&out), 3, "the image is not there, the scan is incomplete: {stderr}");
-        (stdout_json(&out)["scan"]["settings"]["sigstore-root"].clone(), stderr)
+        let report = stdout_json(&out);
+        let notes = report["notes"].as_array().cloned().unwrap_or_default();
+        let notes = notes.into_iter().filter(|n| n["path"] == "sigstore-root").collect();
+        (report["scan"]["settings"]["sigstore-root"].clone(), notes, stderr)
     }
 }
 
@@ -218,15 +221,16 @@ fn a_good_update_is_cached_and_judges_scans() {
     assert_eq!(v["verified"], true);
     assert!(v["trusted_root"].as_str().unwrap().contains("TUF cache"), "{v}");
     // The report says which root, which version, which digest.
-    let (root, _) = repo.scan_root(&[]);
+    let (root, notes, _) = repo.scan_root(&[]);
     assert_eq!(root["source"], "cache", "{root}");
     assert_eq!(root["tuf-url"], repo.url.as_str());
     assert_eq!(root["root-version"], 1);
     assert_eq!(root["target-sha256"], sha256_of(&public_good()));
-    assert!(root.get("warnings").is_none(), "{root}");
+    assert!(root["expires"].is_string() && root["expires-role"] == "timestamp", "{root}");
+    assert!(notes.is_empty(), "{notes:?}");
     // An explicit --trusted-root still wins.
     let file = staging();
-    let (root, _) = repo.scan_root(&["--trusted-root", file.to_str().unwrap()]);
+    let (root, _, _) = repo.scan_root(&["--trusted-root", file.to_str().unwrap()]);
     assert_eq!(root["source"], "file");
 
     // The repository publishes another trusted root (the staging one): after the update it
@@ -290,7 +294,7 @@ fn root_rotation_is_followed_and_an_unsigned_rotation_refused() {
     assert_eq!(theirs["ok"], false);
     assert!(theirs["error"].as_str().unwrap().contains("UnsignedMetadataError"), "{theirs}");
     assert_eq!(repo.cache_bytes(), before, "a refused update leaves the cache as it was");
-    let (root, _) = repo.scan_root(&[]);
+    let (root, _, _) = repo.scan_root(&[]);
     assert_eq!(root["root-version"], 3);
 }
 
@@ -313,18 +317,21 @@ fn expired_metadata_is_refused_and_the_cache_kept() {
         assert_eq!(repo.cache_bytes(), before, "{role}: the cache is left as it was");
     }
     // The cache still judges, offline, unchanged.
-    let (root, _) = repo.scan_root(&[]);
+    let (root, notes, _) = repo.scan_root(&[]);
     assert_eq!(root["target-sha256"], sha256_of(&public_good()));
+    assert!(notes.is_empty(), "{notes:?}");
 
     // A timestamp that expires seconds after a good update: the scan still uses the cache, with
     // a warning on stderr and in the report.
     repo.change("publish", &["--expire-soon", "timestamp"]);
     assert_eq!(code(&repo.update()), 0);
     std::thread::sleep(std::time::Duration::from_secs(5));
-    let (root, log) = repo.scan_root(&[]);
+    let (root, notes, log) = repo.scan_root(&[]);
     assert_eq!(root["source"], "cache");
-    let warning = root["warnings"][0].as_str().unwrap_or_default();
-    assert!(warning.contains("expired") && warning.contains("timestamp"), "{root}");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0]["code"], "trusted-root-expired");
+    let warning = notes[0]["message"].as_str().unwrap();
+    assert!(warning.contains("expired") && warning.contains("timestamp"), "{warning}");
     assert!(log.contains("expired"), "{log}");
 }
 
@@ -371,10 +378,12 @@ fn a_tampered_target_is_refused_and_refresh_failures_reported() {
 
     // --refresh-trust on a scan: the update fails, the scan goes on with the cached root and
     // says so (stderr and the report).
-    let (root, log) = repo.scan_root(&["--refresh-trust"]);
+    let (root, notes, log) = repo.scan_root(&["--refresh-trust"]);
     assert_eq!(root["source"], "cache");
     assert_eq!(root["target-sha256"], sha256_of(&public_good()));
-    assert!(root["warnings"][0].as_str().unwrap().contains("--refresh-trust"), "{root}");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0]["code"], "trust-refresh-failed");
+    assert!(notes[0]["message"].as_str().unwrap().contains("Hash mismatch"), "{notes:?}");
     assert!(log.contains("Hash mismatch"), "{log}");
 
     // A cache changed on disk is re-checked before use: refused, never read as trusted.

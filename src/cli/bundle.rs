@@ -15,6 +15,8 @@ pub struct SignerMaterial {
     pub root_jsons: Vec<(String, String)>,
     /// Which root judges, for `scan.settings` (`sigstore-root`): `file`, `cache` (TUF) or `builtin`.
     pub root_record: serde_json::Value,
+    /// Warnings about that root (code, message), for the report's notes.
+    pub root_warnings: Vec<(&'static str, String)>,
 }
 
 pub fn signer_policy(a: &SignerArgs) -> Result<SignerMaterial> {
@@ -34,18 +36,18 @@ pub fn signer_policy(a: &SignerArgs) -> Result<SignerMaterial> {
         let json = std::fs::read_to_string(path).with_context(|| format!("--trusted-root {}", path.display()))?;
         root_jsons.push((path.display().to_string(), json));
     }
-    let root_record = if root_jsons.is_empty() {
+    let (root_record, root_warnings) = if root_jsons.is_empty() {
         let chosen = super::trust::default_root(a)?;
         root_jsons.push((chosen.source, chosen.json));
-        chosen.record
+        (chosen.record, chosen.warnings)
     } else {
-        serde_json::json!({"source": "file"})
+        (serde_json::json!({"source": "file"}), Vec::new())
     };
     let mut roots = SigstoreTrust::empty();
     for (source, json) in &root_jsons {
         roots.add_json(json, source)?;
     }
-    Ok(SignerMaterial { policy, roots, root_jsons, root_record })
+    Ok(SignerMaterial { policy, roots, root_jsons, root_record, root_warnings })
 }
 
 /// An artifact named by its digest.

@@ -81,6 +81,9 @@ pub struct DefaultRoot {
     pub json: String,
     /// For `scan.settings` (`sigstore-root`).
     pub record: Value,
+    /// What a report's notes say (code, message): an expired cache, a failed `--refresh-trust`,
+    /// an unusable cache. Also logged as warnings.
+    pub warnings: Vec<(&'static str, String)>,
 }
 
 /// With `--refresh-trust`, update first (a failure is a warning, recorded); then the cache of
@@ -99,26 +102,34 @@ pub fn default_root(a: &SignerArgs) -> Result<DefaultRoot> {
         };
         match outcome {
             Ok(got) => tracing::info!("TUF: {url} root version {}, trusted_root.json {}", got.root_version, got.target_sha256),
-            Err(e) => warnings.push(format!("--refresh-trust: the TUF update failed ({e:#}); the cached or built-in root judges")),
+            Err(e) => warnings.push((
+                "trust-refresh-failed",
+                format!("--refresh-trust: the TUF update failed ({e:#}); the cached or built-in root judges"),
+            )),
         }
     }
     let cached = home.as_ref().map(|h| tuf::cache::load(&tuf::cache_dir(h, &url)));
     let chosen = match cached {
         Some(Ok(Some((got, json)))) => {
             if expired(&got.expires) {
-                warnings.push(format!(
-                    "the cached trusted root's TUF metadata ({} role) expired {}: run `sigaudit trust update`",
-                    got.expires_role, got.expires
+                warnings.push((
+                    "trusted-root-expired",
+                    format!(
+                        "the cached trusted root's TUF metadata ({} role) expired {}: run `sigaudit trust update`",
+                        got.expires_role, got.expires
+                    ),
                 ));
             }
             let source = format!("TUF cache of {url} (root version {}, trusted_root.json {})", got.root_version, got.target_sha256);
             let mut record = serde_json::to_value(&got)?;
             record["source"] = "cache".into();
-            DefaultRoot { source, json, record }
+            // When this machine last updated is no part of which root judged.
+            record.as_object_mut().map(|o| o.remove("updated"));
+            DefaultRoot { source, json, record, warnings: Vec::new() }
         }
         Some(Err(e)) if named_other => bail!("--tuf-url {url}: {e}"),
         Some(Err(e)) => {
-            warnings.push(format!("the cached trusted root is not usable ({e}); the built-in root judges"));
+            warnings.push(("trusted-root-cache-unusable", format!("the cached trusted root is not usable ({e}); the built-in root judges")));
             builtin()
         }
         _ if named_other => bail!(
@@ -127,12 +138,10 @@ pub fn default_root(a: &SignerArgs) -> Result<DefaultRoot> {
         _ => builtin(),
     };
     let mut chosen = chosen;
-    for w in &warnings {
+    for (_, w) in &warnings {
         tracing::warn!("{w}");
     }
-    if !warnings.is_empty() {
-        chosen.record["warnings"] = warnings.into();
-    }
+    chosen.warnings = warnings;
     Ok(chosen)
 }
 
@@ -148,5 +157,6 @@ fn builtin() -> DefaultRoot {
         source: "built-in public-good root".into(),
         record: json!({"source": "builtin", "target-sha256": digest}),
         json,
+        warnings: Vec::new(),
     }
 }
