@@ -130,7 +130,8 @@ impl Repo {
 
     fn cache(&self) -> PathBuf {
         let c = self.home().join("cache/sigaudit/tuf");
-        let mut dirs: Vec<_> = std::fs::read_dir(&c).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+        let mut dirs: Vec<_> =
+            std::fs::read_dir(&c).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
         dirs.retain(|d| !d.file_name().unwrap().to_string_lossy().starts_with('.'));
         assert!(dirs.len() <= 1, "one repository, one cache: {dirs:?}");
         dirs.pop().unwrap_or(c.join("none"))
@@ -195,6 +196,12 @@ fn a_good_update_is_cached_and_judges_scans() {
     let none = repo.verify_kubewarden(&[]);
     assert_eq!(code(&none), 2, "{}", stderr(&none));
     assert!(stderr(&none).contains("trust update"), "{}", stderr(&none));
+    // --refresh-trust without the repository's initial root cannot update: the built-in root
+    // judges, and the report says both.
+    let (root, notes, _) = repo.scan_root(&["--refresh-trust"]);
+    assert_eq!(root["source"], "builtin", "{root}");
+    let codes: Vec<_> = notes.iter().map(|n| n["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["trust-refresh-failed", "trusted-root-not-cached"], "{notes:?}");
 
     let ours = repo.update();
     let theirs = repo.python_tuf();

@@ -23,7 +23,14 @@ pub fn run(a: &TrustArgs) -> Result<ExitStatus> {
                         v["cache"] = dir.display().to_string().into();
                         println!("{}", serde_json::to_string_pretty(&v)?);
                     } else {
-                        println!("TUF repository {}: root version {}, timestamp {}, snapshot {}, targets {}", got.tuf_url, got.root_version, got.timestamp_version, got.snapshot_version, got.targets_version);
+                        println!(
+                            "TUF repository {}: root version {}, timestamp {}, snapshot {}, targets {}",
+                            got.tuf_url,
+                            got.root_version,
+                            got.timestamp_version,
+                            got.snapshot_version,
+                            got.targets_version
+                        );
                         println!("trusted_root.json {} ({})", got.target_sha256, dir.display());
                         println!("metadata expires {} ({})", got.expires, got.expires_role);
                     }
@@ -88,8 +95,9 @@ pub struct DefaultRoot {
 
 /// With `--refresh-trust`, update first (a failure is a warning, recorded); then the cache of
 /// `--tuf-url` if there is one (re-checked; expired metadata is a warning, recorded), else the
-/// built-in root. A `--tuf-url` other than public-good with nothing cached is a usage error: the
-/// built-in public-good root would silently answer for another repository.
+/// built-in root. A `--tuf-url` other than public-good with nothing cached is a usage error (the
+/// built-in public-good root would answer for another repository), unless `--refresh-trust` was
+/// asked and failed: then the built-in root judges, with a note saying so.
 pub fn default_root(a: &SignerArgs) -> Result<DefaultRoot> {
     let url = url_of(&a.tuf);
     let named_other = url != tuf::PUBLIC_GOOD_URL;
@@ -98,10 +106,14 @@ pub fn default_root(a: &SignerArgs) -> Result<DefaultRoot> {
     if a.refresh_trust {
         let outcome = match &home {
             None => Err(anyhow::anyhow!("no cache directory: set XDG_CACHE_HOME or HOME")),
-            Some(h) => start_root(&a.tuf, &url, h).and_then(|root| Ok(update(&url, &root, h, Duration::from_secs(30))?)),
+            Some(h) => {
+                start_root(&a.tuf, &url, h).and_then(|root| Ok(update(&url, &root, h, Duration::from_secs(30))?))
+            }
         };
         match outcome {
-            Ok(got) => tracing::info!("TUF: {url} root version {}, trusted_root.json {}", got.root_version, got.target_sha256),
+            Ok(got) => {
+                tracing::info!("TUF: {url} root version {}, trusted_root.json {}", got.root_version, got.target_sha256)
+            }
             Err(e) => warnings.push((
                 "trust-refresh-failed",
                 format!("--refresh-trust: the TUF update failed ({e:#}); the cached or built-in root judges"),
@@ -132,9 +144,16 @@ pub fn default_root(a: &SignerArgs) -> Result<DefaultRoot> {
             warnings.push(("trusted-root-cache-unusable", format!("the cached trusted root is not usable ({e}); the built-in root judges")));
             builtin()
         }
-        _ if named_other => bail!(
+        _ if named_other && !a.refresh_trust => bail!(
             "no trusted root cached for --tuf-url {url}: run `sigaudit trust update --tuf-url {url} --tuf-root FILE` first, or add --refresh-trust"
         ),
+        _ if named_other => {
+            warnings.push((
+                "trusted-root-not-cached",
+                format!("no trusted root cached for --tuf-url {url}: the built-in public-good root judges"),
+            ));
+            builtin()
+        }
         _ => builtin(),
     };
     let mut chosen = chosen;

@@ -155,12 +155,16 @@ pub fn load(dir: &Path) -> Result<Option<(TufRoot, String)>, TufError> {
     }
     let name = tough::TargetName::new(TRUSTED_ROOT_TARGET).map_err(|e| bad(e.to_string()))?;
     let listed = targets.signed.targets.get(&name).ok_or_else(|| {
-        bad(format!("the top-level targets.json lists no {TRUSTED_ROOT_TARGET} (a delegated one is not re-checked offline)"))
+        bad(format!(
+            "the top-level targets.json lists no {TRUSTED_ROOT_TARGET} (a delegated one is not re-checked offline)"
+        ))
     })?;
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(json.as_bytes());
     if listed.length != json.len() as u64 || listed.hashes.sha256.as_ref() != &digest[..] {
-        return Err(bad(format!("{TRUSTED_ROOT_TARGET} is not the file targets.json lists (length or SHA-256 differ)")));
+        return Err(bad(format!(
+            "{TRUSTED_ROOT_TARGET} is not the file targets.json lists (length or SHA-256 differ)"
+        )));
     }
     let (expires, role) = earliest([
         (r.expires, "root"),

@@ -97,7 +97,12 @@ pub fn initial_root(url: &str, given: Option<Vec<u8>>) -> Result<Vec<u8>, TufErr
 /// One update: the TUF client workflow from the newest trusted root (the cached one, or `root`
 /// when it is newer or nothing is cached), then `trusted_root.json`, checked to be a usable
 /// Sigstore trusted root, and the cache replaced whole. On any failure the cache is left as it was.
-pub async fn update(url: &str, root: &[u8], cache_home: &Path, timeout: Duration) -> Result<(TufRoot, String), TufError> {
+pub async fn update(
+    url: &str,
+    root: &[u8],
+    cache_home: &Path,
+    timeout: Duration,
+) -> Result<(TufRoot, String), TufError> {
     let url = normalise_url(url);
     let base = url::Url::parse(&format!("{url}/")).map_err(|e| TufError::Url(url.clone(), e.to_string()))?;
     if !matches!(base.scheme(), "https" | "http") {
@@ -121,10 +126,12 @@ pub async fn update(url: &str, root: &[u8], cache_home: &Path, timeout: Duration
         .await
         .map_err(|e| fail(&e))?;
     let name = tough::TargetName::new(TRUSTED_ROOT_TARGET).map_err(|e| fail(&e))?;
-    let stream = repo.read_target(&name).await.map_err(|e| fail(&e))?.ok_or_else(|| TufError::NoTarget { url: url.clone() })?;
+    let stream =
+        repo.read_target(&name).await.map_err(|e| fail(&e))?.ok_or_else(|| TufError::NoTarget { url: url.clone() })?;
     use tough::IntoVec as _;
     let bytes = stream.into_vec().await.map_err(|e| fail(&e))?;
-    let json = String::from_utf8(bytes).map_err(|e| TufError::UnusableTarget { url: url.clone(), message: e.to_string() })?;
+    let json =
+        String::from_utf8(bytes).map_err(|e| TufError::UnusableTarget { url: url.clone(), message: e.to_string() })?;
     crate::sigstore::SigstoreTrust::empty()
         .add_json(&json, TRUSTED_ROOT_TARGET)
         .map_err(|e| TufError::UnusableTarget { url: url.clone(), message: e.to_string() })?;
@@ -135,7 +142,8 @@ pub async fn update(url: &str, root: &[u8], cache_home: &Path, timeout: Duration
 
 fn describe(url: &str, repo: &tough::Repository, json: &str) -> TufRoot {
     use sha2::Digest as _;
-    let (root, ts, snap, targets) = (&repo.root().signed, &repo.timestamp().signed, &repo.snapshot().signed, &repo.targets().signed);
+    let (root, ts, snap, targets) =
+        (&repo.root().signed, &repo.timestamp().signed, &repo.snapshot().signed, &repo.targets().signed);
     let (expires, role) = cache::earliest([
         (root.expires, "root"),
         (ts.expires, "timestamp"),
