@@ -399,3 +399,23 @@ fn a_tampered_target_is_refused_and_refresh_failures_reported() {
     assert_eq!(code(&v), 2, "{}", stderr(&v));
     assert!(stderr(&v).contains("not the file targets.json lists"), "{}", stderr(&v));
 }
+
+#[test]
+fn a_signed_target_that_is_no_trusted_root_is_refused() {
+    let repo = Repo::new(&public_good());
+    assert_eq!(code(&repo.update()), 0);
+    let before = repo.cache_bytes();
+    // Properly signed by the targets key, but a Sigstore bundle, not a trusted root: TUF itself
+    // (python-tuf) accepts it; sigaudit also checks that what it will judge with is a trusted
+    // root, and keeps the previous one.
+    let bundle = testdata("sigstore/bundle_v03.json");
+    repo.change("publish", &["--target", bundle.to_str().unwrap()]);
+    let ours = repo.update();
+    let theirs = repo.python_tuf();
+    side_by_side("a signed target that is no trusted root", &ours, &theirs);
+    assert_eq!(code(&ours), 1);
+    assert!(stderr(&ours).contains("not a usable Sigstore trusted root"), "{}", stderr(&ours));
+    assert_eq!(theirs["ok"], true, "TUF-wise the update is good: {theirs}");
+    assert_eq!(theirs["target-sha256"], sha256_of(&bundle));
+    assert_eq!(repo.cache_bytes(), before);
+}

@@ -132,12 +132,26 @@ pub async fn update(
     let bytes = stream.into_vec().await.map_err(|e| fail(&e))?;
     let json =
         String::from_utf8(bytes).map_err(|e| TufError::UnusableTarget { url: url.clone(), message: e.to_string() })?;
-    crate::sigstore::SigstoreTrust::empty()
-        .add_json(&json, TRUSTED_ROOT_TARGET)
-        .map_err(|e| TufError::UnusableTarget { url: url.clone(), message: e.to_string() })?;
+    usable_trusted_root(&json).map_err(|message| TufError::UnusableTarget { url: url.clone(), message })?;
     let got = describe(&url, &repo, &json);
     staging.commit(&got, &json)?;
     Ok((got, json))
+}
+
+/// A Sigstore trusted root by its media type, with something to verify against (a transparency
+/// log or a certificate authority), that the verifier takes. The verifier's parser alone takes
+/// any JSON object as an empty root.
+fn usable_trusted_root(json: &str) -> Result<(), String> {
+    let v: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let media = v["mediaType"].as_str().unwrap_or_default();
+    if !media.starts_with("application/vnd.dev.sigstore.trustedroot") {
+        return Err(format!("its mediaType is {media:?}, not application/vnd.dev.sigstore.trustedroot…"));
+    }
+    let some = |k: &str| v[k].as_array().is_some_and(|a| !a.is_empty());
+    if !some("tlogs") && !some("certificateAuthorities") {
+        return Err("it lists no transparency log and no certificate authority".into());
+    }
+    crate::sigstore::SigstoreTrust::empty().add_json(json, TRUSTED_ROOT_TARGET).map_err(|e| e.to_string())
 }
 
 fn describe(url: &str, repo: &tough::Repository, json: &str) -> TufRoot {
