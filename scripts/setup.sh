@@ -104,8 +104,11 @@ if [ "$mode" = test ]; then
   # (the last three: tests/report_formats.rs; the schemas are in testdata/schemas/)
   #   moto[server]         the AWS API emulator (moto_server on 127.0.0.1), for the Amazon ECR
   #                        lister (tests/listers.rs); its boto3 creates the ECR repositories
+  #   tuf                  python-tuf: builds the TUF repositories that `sigaudit trust update` is
+  #                        tested against, and its ngclient gives the reference verdict beside ours
+  #                        (tests/tuf_trust.rs, tests/support/tuf_repo.py)
   kv_venv="${XDG_CACHE_HOME:-$HOME/.cache}/sigaudit/venv"
-  pins=(kubernetes-validate==1.37.0 jsonschema==4.26.0 lxml==6.1.3 prometheus-client==0.26.0 moto[server]==5.2.1)
+  pins=(kubernetes-validate==1.37.0 jsonschema==4.26.0 lxml==6.1.3 prometheus-client==0.26.0 moto[server]==5.2.1 tuf==7.0.1)
   missing=()
   for pin in "${pins[@]}"; do
     name="${pin%%==*}"; name="${name%%\[*}"   # the distribution's name, without [extras]

@@ -15,4 +15,5 @@ pub mod report;
 pub mod signature;
 pub mod sigstore;
 pub mod trust;
+pub mod tuf;
 pub mod x509;

@@ -70,6 +70,7 @@ async fn dispatch(
     match command {
         Command::VerifyBundle(a) => cli::bundle::run(&a),
         Command::Generate(a) => cli::generate::run(&a),
+        Command::Trust(a) => cli::trust::run(&a),
         Command::Fs(a) => cli::scan::fs(a, settings).await,
         Command::Registry(a) => cli::scan::registry(a, settings, config).await,
         Command::Merge(a) => cli::merge::run(a).await,

@@ -48,6 +48,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Verify one Sigstore bundle over a file or a digest (exit 0 verified, 1 not).
     VerifyBundle(VerifyBundleArgs),
+    /// The Sigstore trusted root kept current through TUF (`trust update`).
+    Trust(TrustArgs),
     /// Write shell completions or man pages, generated from these very arguments.
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -76,6 +78,45 @@ pub enum Generate {
 }
 
 #[derive(Args, Debug)]
+pub struct TrustArgs {
+    #[command(subcommand)]
+    pub what: TrustCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TrustCommand {
+    /// Fetch the Sigstore trusted_root.json through TUF (root chain, timestamp, snapshot, targets,
+    /// expiry and rollback verified) into the user's cache, where scans take it as their default
+    /// root. Exit 0 updated, 1 refused (the previous cache is kept), 2 usage error.
+    Update(TrustUpdateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TrustUpdateArgs {
+    #[command(flatten)]
+    pub tuf: TufArgs,
+    /// Seconds to wait for each request.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub timeout: u64,
+    /// Print what was fetched as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which TUF repository keeps the default Sigstore trusted root.
+#[derive(Args, Debug, Default, Clone)]
+pub struct TufArgs {
+    /// TUF repository serving trusted_root.json as a target (metadata at the URL, targets under
+    /// URL/targets/); default: the Sigstore public-good repository, https://tuf-repo-cdn.sigstore.dev.
+    #[arg(long, value_name = "URL")]
+    pub tuf_url: Option<String>,
+    /// The TUF repository's root.json to start from, obtained out of band (default: the
+    /// public-good TUF root built in; required for another --tuf-url until its cache exists).
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub tuf_root: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
 pub struct VerifyBundleArgs {
     /// The Sigstore bundle (JSON, v0.1 to v0.3).
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
@@ -96,9 +137,16 @@ pub struct VerifyBundleArgs {
 #[derive(Args, Debug, Default)]
 pub struct SignerArgs {
     /// Sigstore trusted_root.json: Fulcio CAs, Rekor and CT log keys, TSAs (repeatable; default: the
-    /// public-good root built in). Rekor SETs and bundles are verified with it.
+    /// one `sigaudit trust update` cached for --tuf-url, else the public-good root built in). Rekor
+    /// SETs and bundles are verified with it.
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub trusted_root: Vec<PathBuf>,
+    #[command(flatten)]
+    pub tuf: TufArgs,
+    /// Update the cached trusted root through TUF first (as `sigaudit trust update`); if that
+    /// fails, a warning, and the cached or built-in root judges.
+    #[arg(long, conflicts_with = "trusted_root")]
+    pub refresh_trust: bool,
     /// Managed public key (PEM) the bundle must verify with (repeatable: any one).
     #[arg(long = "key", value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub keys: Vec<PathBuf>,

@@ -13,6 +13,10 @@ pub struct SignerMaterial {
     /// The trusted roots as (source, JSON): the `--trusted-root` files, else the built-in
     /// public-good root. Registry scans also read them for legacy cosign layers.
     pub root_jsons: Vec<(String, String)>,
+    /// Which root judges, for `scan.settings` (`sigstore-root`): `file`, `cache` (TUF) or `builtin`.
+    pub root_record: serde_json::Value,
+    /// Warnings about that root (code, message), for the report's notes.
+    pub root_warnings: Vec<(&'static str, String)>,
 }
 
 pub fn signer_policy(a: &SignerArgs) -> Result<SignerMaterial> {
@@ -32,14 +36,18 @@ pub fn signer_policy(a: &SignerArgs) -> Result<SignerMaterial> {
         let json = std::fs::read_to_string(path).with_context(|| format!("--trusted-root {}", path.display()))?;
         root_jsons.push((path.display().to_string(), json));
     }
-    if root_jsons.is_empty() {
-        root_jsons.push(("built-in public-good root".into(), sigaudit::sigstore::PUBLIC_GOOD_ROOT.into()));
-    }
+    let (root_record, root_warnings) = if root_jsons.is_empty() {
+        let chosen = super::trust::default_root(a)?;
+        root_jsons.push((chosen.source, chosen.json));
+        (chosen.record, chosen.warnings)
+    } else {
+        (serde_json::json!({"source": "file"}), Vec::new())
+    };
     let mut roots = SigstoreTrust::empty();
     for (source, json) in &root_jsons {
         roots.add_json(json, source)?;
     }
-    Ok(SignerMaterial { policy, roots, root_jsons })
+    Ok(SignerMaterial { policy, roots, root_jsons, root_record, root_warnings })
 }
 
 /// An artifact named by its digest.

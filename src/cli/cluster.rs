@@ -152,6 +152,7 @@ pub async fn run(
             let forward = tokio::spawn(forward(irx, out, planned, unreachable_hosts, drift.clone(), result));
             audit
                 .run(itx, move |tx| async move {
+                    run::send_trust_notes(&tx, settings).await;
                     for (host, message) in unreachable {
                         let error = ErrorReport {
                             registry: Some(host),

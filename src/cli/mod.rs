@@ -11,6 +11,7 @@ pub mod progress_bar;
 pub mod run;
 pub mod scan;
 pub mod signature_sources;
+pub mod trust;
 
 /// Colour is wanted unless NO_COLOR is set to a non-empty value (https://no-color.org: "when
 /// present and not an empty string"); the caller also requires a terminal.

@@ -51,6 +51,8 @@ pub struct Settings {
     /// Settings that bear on verdicts without a flag (notation's own configuration directory),
     /// for `scan.settings`.
     pub implied: serde_json::Map<String, serde_json::Value>,
+    /// Notes every report of this scan carries: warnings about the Sigstore trusted root.
+    pub trust_notes: Vec<sigaudit::report::NoteReport>,
     common_client: ClientConfig,
     username: Option<String>,
     password: Option<Secret>,
@@ -84,6 +86,19 @@ impl Settings {
         let (roots, signer) = (material.roots, material.policy);
         trust.sigstore = Some(Arc::new(sigaudit::trust::SigstorePolicy { roots, signer }));
         let mut implied = serde_json::Map::new();
+        // Which Sigstore root judged: a file, the TUF cache (which repository, versions, digest,
+        // expiry) or the built-in one.
+        let trust_notes = material
+            .root_warnings
+            .into_iter()
+            .map(|(code, message)| sigaudit::report::NoteReport {
+                registry: None,
+                path: "sigstore-root".into(),
+                code: code.into(),
+                message,
+            })
+            .collect();
+        implied.insert("sigstore-root".into(), material.root_record);
         trust.notation =
             notation_trust(c.notation_trust_policy.as_deref(), c.notation_trust_store.as_deref(), &mut implied)?;
         let sources = super::signature_sources::prepare(&c.sources, Duration::from_secs(c.timeout.max(1)), &trust)?;
@@ -132,6 +147,7 @@ impl Settings {
             stats: c.stats,
             concurrency: c.concurrency as usize,
             implied,
+            trust_notes,
             common_client,
             username: c.username.clone(),
             password,
@@ -888,6 +904,13 @@ pub fn new_scan(client: Arc<RegistryClient>, settings: &Settings, tx: mpsc::Send
         sources.signature_scans.insert(t.host.clone(), scan);
     }
     Ok(Scan::with_sources(client, trust, now, tx, sources))
+}
+
+/// The notes about the trust material (see [`Settings::trust_notes`]), first in the report.
+pub async fn send_trust_notes(tx: &mpsc::Sender<Event>, s: &Settings) {
+    for n in &s.trust_notes {
+        let _ = tx.send(Event::Note(n.clone())).await;
+    }
 }
 
 /// A registry whose scan could not be set up (a signature repository's client): an error of

@@ -291,6 +291,7 @@ pub async fn registry(a: RegistryArgs, settings: Map<String, Value>, config: Opt
         let settings = &s;
         let walks = &walks;
         audit.run(out, move |tx| async move {
+            run::send_trust_notes(&tx, settings).await;
             for (host, message) in unreachable {
                 let error = ErrorReport {
                     registry: Some(host),
@@ -367,6 +368,7 @@ pub async fn image(a: ImageArgs, mut settings: Map<String, Value>, config: Optio
         let settings = &s;
         let clients = &clients;
         audit.run(out, move |tx| async move {
+            run::send_trust_notes(&tx, settings).await;
             for ((_, (_, refs)), (_, client)) in by_host.into_iter().zip(clients.iter()) {
                 match run::new_scan(client.clone(), settings, tx.clone()) {
                     Ok(scan) => scan.images(refs).await,

@@ -175,6 +175,12 @@ fn value(key: &str, dir: &Path, command: &str) -> (String, Value) {
         "tls-ca" => ("[\"ca.pem\"]".into(), json!([abs("ca.pem")])),
         "key" => ("[\"cosign.pub\"]".into(), json!([abs("cosign.pub")])),
         "trusted-root" => ("[\"root.json\"]".into(), json!([abs("root.json")])),
+        // The public-good URL with nothing cached: the built-in root, no request made.
+        "tuf-url" => ("\"https://tuf-repo-cdn.sigstore.dev\"".into(), json!("https://tuf-repo-cdn.sigstore.dev")),
+        "tuf-root" => ("\"root.json\"".into(), abs("root.json")),
+        // With a loopback --tuf-url and no --tuf-root: the update fails before any request (a
+        // note), and the built-in root judges.
+        "refresh-trust" => ("true".into(), json!(true)),
         "certificate-identity" => {
             ("\"https://github.com/our-org/app\"".into(), json!("https://github.com/our-org/app"))
         }
@@ -242,6 +248,9 @@ fn every_config_key_works_for_every_command_the_readme_names() {
             }
             if key == "signatures-beside-image" {
                 text.push_str(&format!("signature-repository = {}\n", value("signature-repository", d, &command).0));
+            }
+            if key == "refresh-trust" {
+                text.push_str("tuf-url = \"http://127.0.0.1:9\"\n");
             }
             if key == "fail-on-new" {
                 text.push_str(&format!("baseline = {}\n", value("baseline", d, &command).0));

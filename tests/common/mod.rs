@@ -26,7 +26,7 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -480,7 +480,8 @@ where
 pub fn isolate(c: &mut Command) {
     let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("empty-home");
     std::fs::create_dir_all(&home).unwrap();
-    c.env_remove("DOCKER_CONFIG").env_remove("XDG_CONFIG_HOME").env("HOME", home);
+    // No cached TUF trusted root either (`sigaudit trust update` writes under XDG_CACHE_HOME).
+    c.env_remove("DOCKER_CONFIG").env_remove("XDG_CONFIG_HOME").env_remove("XDG_CACHE_HOME").env("HOME", home);
 }
 
 /// The parts of a report that must not depend on how the registry was reached (its address, a
