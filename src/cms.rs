@@ -92,9 +92,23 @@ pub fn parse_content_info(b: &[u8]) -> Result<SignedData<'_>, Failure> {
             format!("content type {oid} is not SignedData"),
         ));
     }
-    let (wrapper, _) = der::expect(rest, 0xa0)?;
-    let (sd, _) = der::expect(wrapper.content, der::SEQUENCE)?;
+    let (wrapper, after) = der::expect(rest, 0xa0)?;
+    let (sd, inside) = der::expect(wrapper.content, der::SEQUENCE)?;
+    // DER: the [0] EXPLICIT wrapper holds the SignedData alone, and nothing follows it in the
+    // ContentInfo (openssl: "explicit length mismatch").
+    if !inside.is_empty() || !after.is_empty() {
+        return Err(invalid("bytes after the SignedData inside its ContentInfo"));
+    }
     parse_signed_data(sd.content)
+}
+
+/// Bytes after the ContentInfo at the start of `b` that are not zero padding (a signature
+/// block, a catalog file, must hold the PKCS#7 alone: anything else is unsigned content).
+pub fn trailing_after_content_info(b: &[u8]) -> usize {
+    match der::read(b) {
+        Ok((_, rest)) => rest.iter().rposition(|&x| x != 0).map_or(0, |i| i + 1),
+        Err(_) => 0,
+    }
 }
 
 fn parse_signed_data(b: &[u8]) -> Result<SignedData<'_>, Failure> {
@@ -105,8 +119,14 @@ fn parse_signed_data(b: &[u8]) -> Result<SignedData<'_>, Failure> {
     let content = if after.is_empty() {
         None
     } else {
-        let (w, _) = der::expect(after, 0xa0)?;
-        Some(der::read(w.content)?.0)
+        let (w, rest) = der::expect(after, 0xa0)?;
+        let (content, trailing) = der::read(w.content)?;
+        // One content, alone in its [0] EXPLICIT wrapper, and nothing after it: a second
+        // element (another CTL, say) would be content one reader sees and another does not.
+        if !trailing.is_empty() || !rest.is_empty() {
+            return Err(invalid("more than the content inside the SignedData's encapsulated content"));
+        }
+        Some(content)
     };
     let mut certificates = Vec::new();
     let mut signer_set = None;

@@ -25,8 +25,12 @@ const NAME_VALUE: &str = "1.3.6.1.4.1.311.12.2.1";
 const MAX_MEMBERS: usize = 1 << 20;
 
 /// Whether `bytes` look like a catalog: SignedData whose content type is a CTL.
+/// (The caller found the CTL content type near the start.) Whether the file starts as a
+/// SignedData ContentInfo: then it is judged as a catalog, so a truncated or malformed one is
+/// reported `invalid`, not skipped.
 pub fn is_catalog(bytes: &[u8]) -> bool {
-    cms::parse_content_info(bytes).is_ok_and(|sd| sd.content_type == CTL)
+    const SIGNED_DATA_OID: [u8; 11] = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+    bytes[..bytes.len().min(32)].windows(SIGNED_DATA_OID.len()).any(|w| w == SIGNED_DATA_OID)
 }
 
 /// One member: the hash the catalog lists and what it is a hash of.
@@ -55,6 +59,14 @@ pub fn check(bytes: &[u8], trust: &Trust) -> Checked {
         Ok(sd) => sd,
         Err(f) => return fail(f),
     };
+    let trailing = cms::trailing_after_content_info(bytes);
+    if trailing > 0 {
+        let why = format!(
+            "{trailing} bytes after the catalog's PKCS#7 that no signature covers{}",
+            if super::jar::end_record(bytes).is_some() { " (a ZIP archive: the file is a polyglot)" } else { "" }
+        );
+        return fail(Failure::Invalid(C::SignedFileMalformed, why));
+    }
     let Some(ctl) = sd.content.filter(|t| t.tag == der::SEQUENCE && sd.content_type == CTL) else {
         return fail(Failure::Invalid(C::SignedFileMalformed, "the catalog holds no certificate trust list".into()));
     };

@@ -164,11 +164,12 @@ fn check_file(
 fn catalog_entries(index: &catalog::Index, bytes: &[u8], is_pe: bool) -> Vec<crate::report::FileSignatureReport> {
     use crate::crypto::HashAlg;
     let algs = [HashAlg::Sha1, HashAlg::Sha256];
-    let flat: Vec<(HashAlg, Vec<u8>)> = algs.iter().map(|a| (*a, a.digest(bytes))).collect();
-    let image: Vec<(HashAlg, Vec<u8>)> = if is_pe {
-        pe::image_hashes_of(bytes, &algs).map(|m| m.into_iter().collect()).unwrap_or_default()
+    // A PE is listed by its Authenticode image hash only, as Windows and osslsigncode look it up
+    // (a flat hash of a PE in a catalog vouches for nothing there).
+    let (flat, image): (Vec<(HashAlg, Vec<u8>)>, Vec<(HashAlg, Vec<u8>)>) = if is_pe {
+        (Vec::new(), pe::image_hashes_of(bytes, &algs).map(|m| m.into_iter().collect()).unwrap_or_default())
     } else {
-        Vec::new()
+        (algs.iter().map(|a| (*a, a.digest(bytes))).collect(), Vec::new())
     };
     index.lookup(&flat, &image)
 }

@@ -52,7 +52,16 @@ pub fn check(path: &str, bytes: &[u8], trust: &Trust) -> Option<Checked> {
         }
     };
     let root = &ole.entries[0];
-    if let Err(why) = structure(&ole, &[&ds_name, &dse_name]) {
+    let appended = bytes.len().saturating_sub(ole.end);
+    let structure = structure(&ole, &[&ds_name, &dse_name]).and_then(|()| match appended {
+        0 => Ok(()),
+        n => Err(format!(
+            "{n} bytes after the compound file's last sector in use, which no stream holds and no signature hashes{} \
+             (Windows refuses MSIs with appended data since CVE-2020-1464, GlueBall)",
+            if super::jar::end_record(bytes).is_some() { ": a ZIP archive, the file is a polyglot" } else { "" }
+        )),
+    });
+    if let Err(why) = structure {
         let r =
             verdict::fail(verdict::report("authenticode", "0".into()), Failure::Invalid(C::SignedFileMalformed, why));
         return Some(Checked { signatures: vec![r], notes: Vec::new() });

@@ -64,6 +64,9 @@ pub struct Ole<'a> {
     nsectors: usize,
     /// Entries reached from the root; index 0 is the root.
     pub entries: Vec<Entry>,
+    /// Where the compound file ends: after the last sector any chain or table holds. Bytes after
+    /// it are appended data no stream holds (and so no MSI signature hashes).
+    pub end: usize,
 }
 
 fn u16_at(b: &[u8], o: usize) -> u16 {
@@ -104,6 +107,7 @@ impl<'a> Ole<'a> {
             cutoff: u32_at(bytes, 56) as u64,
             nsectors: sectors,
             entries: Vec::new(),
+            end: sector,
         };
         // The FAT's sectors: 109 in the header, then the DIFAT chain (each sector: entries, next).
         let fat_count = u32_at(bytes, 44) as usize;
@@ -167,6 +171,9 @@ impl<'a> Ole<'a> {
             } else {
                 ole.claim_chain(&mut mini_owned, e.start, true)?;
             }
+        }
+        if let Some(last) = owned.iter().rposition(|o| *o) {
+            ole.end = (last + 2) * sector;
         }
         Ok(ole)
     }

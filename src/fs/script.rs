@@ -247,6 +247,11 @@ pub fn check(path: &str, bytes: &[u8], trust: &Trust) -> Option<Checked> {
         Ok((t, _)) => t.raw,
         Err(e) => return fail(Failure::Invalid(C::MalformedSignature, format!("signature block: {e}"))),
     };
+    let trailing = crate::cms::trailing_after_content_info(&raw);
+    if trailing > 0 {
+        let why = format!("{trailing} bytes after the PKCS#7 in the signature block, which no signature covers");
+        return fail(Failure::Invalid(C::MalformedSignature, why));
+    }
     // The hashed text: the file's own bytes if UTF-16, else the UTF-8 converted.
     let hashed: Vec<u8> = if text.utf16 {
         bytes[..text.offsets[at]].to_vec()

@@ -269,6 +269,10 @@ reason_codes! {
         "an APK v2/v3 content digest does not match: the entries, the central directory or the end record were modified after signing";
     ApkSignerMismatch = "apk-signer-mismatch", "invalid",
         "an APK signer contradicts itself or the other schemes: the public key is not its certificate's, the digests and signatures name different algorithms, the v3 SDK ranges differ or overlap, or the v1/v2/v3 signers are not the same (or in the v3 lineage)";
+    ApkSdkUncovered = "apk-sdk-uncovered", "invalid",
+        "the APK's v3/v3.1 signers leave an SDK from 28 (Android 9) upward uncovered (apksig V3_MISSING_SDK_VERSIONS): those platforms refuse the APK";
+    ApkSignerUntrusted = "apk-signer-untrusted", "untrusted",
+        "this APK signature holds and is trusted, but a v3/v3.1 signer of the APK for another SDK range is not: on those platforms the APK is that signer's";
     ApkV3Stripped = "apk-v3-stripped", "invalid",
         "the v2 signature's stripping-protection attribute says the APK is signed with scheme v3, or a v3.1 block is there, but no v3 signature is in it: stripped; or the v3 signer's rotation-min-SDK attribute announces a v3.1 block that is missing";
     ApkLineageInvalid = "apk-lineage-invalid", "invalid",

@@ -19,6 +19,8 @@ use crate::trust::Trust;
 use signer::Scheme;
 
 const MAX_SIGNERS: usize = 10;
+/// The first SDK that reads APK Signature Scheme v3 (Android 9).
+const V3_FIRST_SDK: u32 = 28;
 
 pub fn check(bytes: &[u8], trust: &Trust) -> jar::Checked {
     let mut out = jar::check(bytes, "apk", trust);
@@ -179,6 +181,33 @@ fn cross_scheme_rules(
             }
         }
     }
+    // The v3 and v3.1 signers together cover every platform that reads v3 (Android 9, SDK 28, and
+    // later) without a gap: apksig's V3_MISSING_SDK_VERSIONS. A platform no signer covers would
+    // refuse the APK.
+    if found.contains(&Scheme::V3) {
+        let mut ranges: Vec<(u32, u32)> = checked
+            .iter()
+            .filter(|(s, _)| matches!(s, Scheme::V3 | Scheme::V31))
+            .filter_map(|(_, c)| Some((c.report.min_sdk?, c.report.max_sdk?)))
+            .collect();
+        ranges.sort();
+        let mut next = V3_FIRST_SDK;
+        for (min, max) in ranges {
+            if min > next {
+                break;
+            }
+            next = next.max(max.saturating_add(1));
+        }
+        if next <= i32::MAX as u32 {
+            let why = format!(
+                "no v3 signer covers SDK {next} (the v3/v3.1 signers must cover SDK {V3_FIRST_SDK} and every later one: \
+                 apksig V3_MISSING_SDK_VERSIONS); those platforms refuse the APK"
+            );
+            for (_, c) in checked.iter_mut().filter(|(s, _)| matches!(s, Scheme::V3 | Scheme::V31)) {
+                invalidate(&mut c.report, C::ApkSdkUncovered.reason(why.clone()));
+            }
+        }
+    }
     // The same signer: v1 and v2 sign with the same certificates (apksig compares the sets).
     let v2_certs: Vec<String> =
         checked.iter().filter(|(s, _)| *s == Scheme::V2).filter_map(|(_, c)| c.cert.clone()).collect();
@@ -237,6 +266,14 @@ fn one_verdict(sigs: &mut [FileSignatureReport]) {
         .filter(|s| s.verification.status == Verdict::Invalid && !weak_only(s))
         .map(|s| format!("{} {}", s.format, s.index))
         .collect();
+    // Each v3/v3.1 signer is the APK's signer on its SDK range (apksigner names the one of the
+    // newest platforms): one not trusted makes the APK not trusted there, whatever the others.
+    let untrusted: Vec<String> = sigs
+        .iter()
+        .filter(|s| s.format.starts_with("apk-v3"))
+        .filter(|s| matches!(s.verification.status, Verdict::Untrusted | Verdict::Unverified))
+        .map(|s| format!("{} {} (SDK {}..{})", s.format, s.index, s.min_sdk.unwrap_or(0), s.max_sdk.unwrap_or(0)))
+        .collect();
     let unchecked: Vec<String> = sigs
         .iter()
         .filter(|s| s.verification.status == Verdict::Unsupported)
@@ -250,6 +287,15 @@ fn one_verdict(sigs: &mut [FileSignatureReport]) {
                 C::ApkSchemeFailed.reason(format!(
                     "this signature holds, but the APK's {} fails: apksigner and Android refuse the APK",
                     failing.join(", ")
+                )),
+            );
+        } else if s.verification.status == Verdict::Verified && !untrusted.is_empty() {
+            s.verification.status = Verdict::Untrusted;
+            s.verification.insert(
+                0,
+                C::ApkSignerUntrusted.reason(format!(
+                    "this signature holds, but the APK's {} is not trusted: on those platforms the APK is that signer's",
+                    untrusted.join(", ")
                 )),
             );
         } else if good && !unchecked.is_empty() {
