@@ -114,7 +114,15 @@ pub(super) async fn discover(scan: &Arc<Scan>, repo: &str, image: Image) -> Imag
         platforms: platform_reports,
         platform_summary: None,
         waived: None,
+        containers_policy: None,
     };
+    if let Some(policy) = &scan.sources.containers_policy {
+        let name = format!("{}/{repo}", scan.registry);
+        let evidence = crate::containers::policy_eval::Evidence::of(&report.signatures);
+        let evaluated =
+            crate::containers::policy_eval::evaluate(policy, &name, &report.tags, &report.digest, &evidence);
+        report.containers_policy = Some(evaluated);
+    }
     report.compute_status();
     report
 }

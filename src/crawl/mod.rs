@@ -160,6 +160,8 @@ pub struct Sources {
     /// `--containers-policy` with `sigstoreSigned` keys: the trust of each of its scopes (the
     /// scan's trust plus that scope's keys), by the scope's label.
     pub scoped_trust: Option<ScopedTrust>,
+    /// `--containers-policy`: evaluated for each reference of each image (its `policy` report).
+    pub containers_policy: Option<Arc<crate::containers::policy::ContainersPolicy>>,
 }
 
 /// A containers policy and the trust of each of its scopes that has `sigstoreSigned` keys.
