@@ -205,33 +205,56 @@ fn signatures_in_a_signature_repository_bind_to_the_images_they_name() {
     );
 
     // The key as a containers policy.json's sigstoreSigned requirement for the upstream/ scope
-    // only: it verifies there, and not apps/web, signed by the same key, in another scope.
-    let policy = work.path().join("policy.json");
-    let json = serde_json::json!({
-        "default": [{"type": "reject"}],
-        "transports": {"docker": {format!("{r}/upstream"): [{"type": "sigstoreSigned", "keyPath": key,
-                                                              "signedIdentity": {"type": "matchRepository"}}]}}
-    });
-    std::fs::write(&policy, serde_json::to_vec(&json).unwrap()).unwrap();
+    // only: it verifies there, and not apps/web, signed by the same key, in another scope. The
+    // requirement's signedIdentity is applied to the payload's docker-reference per reference, as
+    // containers/image applies it: the seeder signed apps/web (the payload names
+    // `{r}/apps/web`), so `matchRepository` refuses upstream/web:v1 (the image is `untrusted`, the
+    // reference named) and `exactRepository` of apps/web accepts it. (Debian's skopeo has no
+    // sigstore support to ask; the signature itself is Python `cryptography`'s `valid` above.)
     let mapping = format!("{r}/upstream={sigrepo}");
-    let (report, o) = run(&[
-        "registry",
-        &r,
-        "--plain-http",
-        "-o",
-        "json",
-        "--include",
-        "upstream/web",
-        "--include",
-        "apps/web",
-        "--signature-repository",
-        &mapping,
-        "--containers-policy",
-        policy.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let scan_under = |name: &str, docker: Value| {
+        let policy = work.path().join(name);
+        let json = serde_json::json!({"default": [{"type": "reject"}], "transports": {"docker": docker}});
+        std::fs::write(&policy, serde_json::to_vec(&json).unwrap()).unwrap();
+        let (report, o) = run(&[
+            "registry",
+            &r,
+            "--plain-http",
+            "-o",
+            "json",
+            "--include",
+            "upstream/web",
+            "--include",
+            "apps/web",
+            "--signature-repository",
+            &mapping,
+            "--containers-policy",
+            policy.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+        report
+    };
+    let sigstore =
+        |identity: Value| serde_json::json!({"type": "sigstoreSigned", "keyPath": key, "signedIdentity": identity});
+    let apps_web = serde_json::json!({"type": "exactRepository", "dockerRepository": format!("{r}/apps/web")});
+    let report = scan_under(
+        "policy.json",
+        serde_json::json!({format!("{r}/upstream"): [sigstore(serde_json::json!({"type": "matchRepository"}))]}),
+    );
     let scoped = image(&report, "upstream/web");
-    assert_eq!(scoped["status"], "verified", "{scoped:#}");
+    assert_eq!(
+        (
+            &scoped["status"],
+            &scoped["signatures"][0]["verification"]["status"],
+            &scoped["containersPolicy"]["unsatisfied"]
+        ),
+        (
+            &serde_json::json!("untrusted"),
+            &serde_json::json!("verified"),
+            &serde_json::json!([format!("{r}/upstream/web:v1")])
+        ),
+        "{scoped:#}"
+    );
     assert!(
         scoped["signatures"][0]["verification"]["reasons"][0].as_str().unwrap().contains("policy.json"),
         "{scoped:#}"
@@ -243,6 +266,27 @@ fn signatures_in_a_signature_repository_bind_to_the_images_they_name() {
         .find(|i| i["repository"] == "apps/web" && i["tags"][0] == "latest")
         .unwrap();
     assert_eq!(outside["status"], "unverified", "{outside:#}");
+    let report =
+        scan_under("exactrepo.json", serde_json::json!({format!("{r}/upstream"): [sigstore(apps_web.clone())]}));
+    let scoped = image(&report, "upstream/web");
+    assert_eq!(
+        (&scoped["status"], &scoped["containersPolicy"]["unsatisfied"]),
+        (&serde_json::json!("verified"), &serde_json::json!([])),
+        "{scoped:#}"
+    );
+    // The key given for the tag's own scope only (`HOST/REPO:TAG` beats `HOST/REPO`, which
+    // rejects): it judges upstream/web:v1's signatures, and the tag's scope holds.
+    let report = scan_under(
+        "tagscope.json",
+        serde_json::json!({format!("{r}/upstream"): [{"type": "reject"}],
+                           format!("{r}/upstream/web:v1"): [sigstore(apps_web)]}),
+    );
+    let scoped = image(&report, "upstream/web");
+    assert_eq!(
+        (&scoped["status"], &scoped["containersPolicy"]["references"][0]["scope"]),
+        (&serde_json::json!("verified"), &serde_json::json!(format!("docker \"{r}/upstream/web:v1\""))),
+        "{scoped:#}"
+    );
 
     // A signature repository in another registry.
     let other = Registry::distribution(100);

@@ -137,7 +137,7 @@ fn subject(head: &crate::registry::ManifestHead) -> Subject {
 async fn all_signatures_of(scan: &Arc<Scan>, repo: &str, tags: &[String], subject: &Subject, hints: &Hints) -> Found {
     let mut found = Found::default();
     let name = format!("{}/{repo}", scan.registry);
-    let trust = scan.trust_for(&name);
+    let trust = scan.trust_for(&name, tags, subject.digest.as_str());
     let elsewhere = scan.signature_repository(repo);
     if elsewhere.is_none() || scan.sources.signature_repositories.also_beside {
         found = signatures_of(scan, &Lookin { repo, image: &name, trust: &trust }, subject, hints).await;

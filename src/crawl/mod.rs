@@ -147,6 +147,9 @@ pub struct Scan {
     sources: Sources,
     /// The digests each signature repository was asked about (for its orphans).
     claims: Mutex<sigrepo::Claims>,
+    /// The trust of several containers-policy scopes together, for images whose references fall
+    /// in several, by their scope labels.
+    scoped_unions: std::sync::Mutex<HashMap<Vec<String>, Arc<Trust>>>,
 }
 
 /// Signature sources beyond the image's own repository.
@@ -199,6 +202,7 @@ impl Scan {
             events,
             sources,
             claims: Mutex::default(),
+            scoped_unions: std::sync::Mutex::default(),
         })
     }
 
@@ -214,13 +218,39 @@ impl Scan {
         Some((scan, target.clone()))
     }
 
-    /// The trust that judges cosign, Notary and bundle signatures of the image `HOST/REPO`: the
-    /// scan's, plus the `sigstoreSigned` keys of the containers policy's scope for it.
-    fn trust_for(&self, name: &str) -> Arc<Trust> {
+    /// The trust that judges cosign, Notary and bundle signatures of the image `HOST/REPO` of
+    /// `digest` reached by `tags`: the scan's, plus the `sigstoreSigned` keys of the containers
+    /// policy's scope for each of its references (each tag's own scope, or the digest's, as
+    /// containers/image picks them). Whether each reference's scope is satisfied is the image's
+    /// policy verdict.
+    fn trust_for(&self, name: &str, tags: &[String], digest: &str) -> Arc<Trust> {
         let Some((policy, by_scope)) = &self.sources.scoped_trust else { return self.trust.clone() };
-        let Some(image) = crate::containers::reference::DockerRef::parse(name) else { return self.trust.clone() };
-        let (_, scope) = policy.for_image(&image);
-        by_scope.get(&scope).cloned().unwrap_or_else(|| self.trust.clone())
+        let refs = crate::containers::policy_eval::references(name, tags, digest);
+        let scopes: Vec<(&crate::containers::policy::Requirements, String)> =
+            policy.applicable(&refs).into_iter().filter(|(_, label)| by_scope.contains_key(label)).collect();
+        let labels: Vec<String> = scopes.iter().map(|(_, l)| l.clone()).collect();
+        match labels.as_slice() {
+            [] => return self.trust.clone(),
+            [one] => return by_scope[one].clone(),
+            _ => {}
+        }
+        let mut unions = self.scoped_unions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        unions
+            .entry(labels.clone())
+            .or_insert_with(|| {
+                let mut t = (*by_scope[&labels[0]]).clone();
+                for (req, label) in &scopes[1..] {
+                    for k in &req.sigstore_keys {
+                        let source = format!("{} ({}, {label})", k.source, policy.source);
+                        // Each key parsed already when its scope's trust was made.
+                        if let Err(e) = t.add_key_der(k.der.clone(), &source) {
+                            tracing::warn!("--containers-policy {source}: {e}");
+                        }
+                    }
+                }
+                Arc::new(t)
+            })
+            .clone()
     }
 
     /// Whether `repo` of this registry is a signature repository (its tags are judged by the
