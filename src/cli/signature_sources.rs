@@ -46,9 +46,10 @@ pub struct SignatureSourceArgs {
     /// simple-signing signatures of every image (repeatable).
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub gpg_keyring: Vec<PathBuf>,
-    /// A containers policy.json: its `signedBy` (GPG) requirements judge simple-signing
-    /// signatures per scope of the docker transport; its `sigstoreSigned` public keys verify
-    /// cosign signatures (as --key does).
+    /// A containers policy.json, evaluated for each tag (or the digest) of each image as
+    /// containers/image does (a refused reference makes a verified image untrusted); its
+    /// `signedBy` (GPG) keys judge simple-signing signatures and its `sigstoreSigned` public keys
+    /// verify cosign signatures (as --key does), per scope of the docker transport.
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub containers_policy: Option<PathBuf>,
 }

@@ -5,11 +5,10 @@
 //! `transports.docker` that matches the image (`HOST/REPO@DIGEST`, `HOST/REPO`, its parent
 //! namespaces, `HOST`, `*.domain`), else the transport's `""` entry, else `default`.
 //!
-//! `reject`, a scope listing several requirements (all-of in containers/image) and scopes for a
-//! tag or digest are recorded so that simple signing never reads them as satisfied
-//! (`gpg-policy-not-satisfied`). Not taken: other transports; `insecureAcceptAnything`; `sigstoreSigned` with `fulcio` or `pki` (keyless: give `--trusted-root`
-//! and `--certificate-identity` instead), its `rekorPublicKey*` and `signedIdentity` (the cosign
-//! path checks the digest, not the name). They are listed in [`ContainersPolicy::ignored`].
+//! Every requirement is kept in its scope's [`Requirements::list`], for the per-reference
+//! evaluation of [`super::policy_eval`]. Not taken: other transports; `sigstoreSigned` with
+//! `fulcio` or `pki` (keyless: never holds; give `--trusted-root` and `--certificate-identity`
+//! instead) and its `rekorPublicKey*`. They are listed in [`ContainersPolicy::ignored`].
 
 use super::reference::DockerRef;
 use crate::signature::openpgp::{self, PgpCert};

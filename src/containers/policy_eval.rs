@@ -163,3 +163,58 @@ pub fn matches_any(rule: &IdentityRule, signed: &DockerRef, name: &str, tags: &[
         rule.matches(signed, &intended)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS0KTUZrd0V3WUhLb1pJemowQ0FRWUlLb1pJemowREFRY0RRZ0FFaEExMDJwZVJxZXlXMU5OcGtLRisvRDVKNVJxVAp2WUxOMUFFWG1UYmhRc2RnTExOaE0vS2o2Z2dFaUtZK0xjVnJHalQ2a0NRdk5oZFRDT1lUSUZjZDV3PT0KLS0tLS1FTkQgUFVCTElDIEtFWS0tLS0tCg==";
+
+    fn policy(docker: &str) -> ContainersPolicy {
+        let json = format!(r#"{{"default":[{{"type":"reject"}}],"transports":{{"docker":{docker}}}}}"#);
+        ContainersPolicy::parse(json.as_bytes(), "policy.json").unwrap()
+    }
+
+    fn key_id(p: &ContainersPolicy) -> String {
+        let (req, _) = p.for_image(&DockerRef::parse("reg.example/app").unwrap());
+        crate::crypto::sha256_hex(&req.sigstore_keys[0].der)
+    }
+
+    #[test]
+    fn each_tag_is_judged_by_its_own_scope_and_all_requirements() {
+        let d = format!("sha256:{}", "a".repeat(64));
+        let tags = vec!["v1".to_string(), "v2".to_string()];
+        let sigstore = |identity: &str| {
+            format!(r#"{{"type":"sigstoreSigned","keyData":"{KEY}","signedIdentity":{{"type":"{identity}"}}}}"#)
+        };
+        let p = policy(&format!(
+            r#"{{"reg.example/app":[{}],"reg.example/app:v2":[{{"type":"insecureAcceptAnything"}}]}}"#,
+            sigstore("matchRepoDigestOrExact")
+        ));
+        let signed_v1 = Evidence { gpg: vec![], cosign: vec![(key_id(&p), DockerRef::parse("reg.example/app:v1"))] };
+        let r = evaluate(&p, "reg.example/app", &tags, &d, &signed_v1);
+        assert!(r.unsatisfied.is_empty(), "{r:?}");
+        assert_eq!(r.references[1].scope, "docker \"reg.example/app:v2\"");
+        // Nothing for v1: v1 refused, v2 still accepted by its own scope.
+        let r = evaluate(&p, "reg.example/app", &tags, &d, &Evidence::default());
+        assert_eq!(r.unsatisfied, ["reg.example/app:v1"]);
+        // A cosign payload naming the repository only: matchRepoDigestOrExact refuses it, as
+        // containers/image does; matchRepository accepts it.
+        let name_only = Evidence { gpg: vec![], cosign: vec![(key_id(&p), DockerRef::parse("reg.example/app"))] };
+        assert_eq!(evaluate(&p, "reg.example/app", &tags, &d, &name_only).unsatisfied, ["reg.example/app:v1"]);
+        let p2 = policy(&format!(r#"{{"reg.example":[{}]}}"#, sigstore("matchRepository")));
+        assert!(evaluate(&p2, "reg.example/app", &tags, &d, &name_only).unsatisfied.is_empty());
+        // An untagged image is judged by its digest; a digest scope wins over the repository's.
+        let p3 =
+            policy(&format!(r#"{{"reg.example/app":[{{"type":"insecureAcceptAnything"}}],"reg.example/app@{d}":[]}}"#));
+        let r = evaluate(&p3, "reg.example/app", &[], &d, &Evidence::default());
+        assert_eq!(r.unsatisfied, [format!("reg.example/app@{d}")]);
+        assert!(r.references[0].unmet[0].contains("no requirement"), "{r:?}");
+        // All of: accept plus reject is refused.
+        let p4 = policy(r#"{"reg.example":[{"type":"insecureAcceptAnything"},{"type":"reject"}]}"#);
+        assert_eq!(evaluate(&p4, "reg.example/app", &tags, &d, &Evidence::default()).unsatisfied.len(), 2);
+        // A key of another requirement does not count.
+        let other = Evidence { gpg: vec![], cosign: vec![("00".repeat(32), DockerRef::parse("reg.example/app:v1"))] };
+        assert_eq!(evaluate(&p, "reg.example/app", &tags, &d, &other).unsatisfied, ["reg.example/app:v1"]);
+    }
+}
