@@ -616,6 +616,54 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
         );
     }
 
+    // `--at`: key and signature expiry judged at the evaluation time, not now. GnuPG, told the
+    // same time (`--faked-system-time`), is the independent verdict: GOODSIG where we say
+    // `verified`, EXPKEYSIG / EXPSIG where we say `invalid`.
+    let gpg_status = |repo: &str, at: &str| {
+        let digest = reg.tag_digest(repo, "v1");
+        let sig = lookaside_dir(&www, repo, &digest).join("signature-1");
+        let o = Command::new("gpg")
+            .args(["--batch", "--status-fd", "1", "--faked-system-time", at, "--verify"])
+            .arg(&sig)
+            .env("GNUPGHOME", gpg.home.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        ["GOODSIG", "EXPKEYSIG", "EXPSIG"]
+            .into_iter()
+            .find(|w| text.contains(&format!("[GNUPG:] {w} ")))
+            .unwrap_or_else(|| panic!("gpg --verify {repo}: {text}"))
+    };
+    let at_cases = [
+        ("pgp/expired", "2020-01-01T18:00:00Z", "20200101T180000!", "verified", "GOODSIG", "verified-gpg-key"),
+        ("pgp/expired", "2020-01-03T00:00:00Z", "20200103T000000!", "invalid", "EXPKEYSIG", "gpg-key-expired"),
+        ("pgp/sigexpire", "2020-01-02T12:00:00Z", "20200102T120000!", "verified", "GOODSIG", "verified-gpg-key"),
+        ("pgp/sigexpire", "2020-01-04T00:00:00Z", "20200104T000000!", "invalid", "EXPSIG", "gpg-signature-expired"),
+    ];
+    for (repo, at, faked, status, gnupg, reason) in at_cases {
+        assert_eq!(gpg_status(repo, faked), gnupg, "GnuPG on {repo} at {at}");
+        let img = format!("{r}/{repo}:v1");
+        let (report, _) = scan(&[
+            "image",
+            "--plain-http",
+            "-o",
+            "json",
+            "--at",
+            at,
+            "--registries-d",
+            rd.to_str().unwrap(),
+            "--containers-policy",
+            pol.to_str().unwrap(),
+            &img,
+        ]);
+        let i = &report["images"][0];
+        assert_eq!(
+            (i["status"].as_str().unwrap(), codes(&i["signatures"][0])),
+            (status, vec![reason.to_string()]),
+            "{repo} --at {at}: {report:#}"
+        );
+    }
+
     // Policy scopes (items 5, 6 of the review): the good signature under a policy whose tag scope
     // names another key, and under one whose scope lists two signedBy requirements (all must hold).
     let other = gpg.key("Other <other@example.test>", "ed25519");

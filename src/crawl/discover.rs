@@ -154,11 +154,12 @@ async fn all_signatures_of(scan: &Arc<Scan>, repo: &str, tags: &[String], subjec
         found.errors.extend(more.errors.into_iter().map(|e| format!("signature repository {location}: {e}")));
     }
     let gpg = scan.sources.simple_signing.as_ref().and_then(|s| s.trust.as_ref());
-    let (sigs, errors) = super::lookaside::extension_signatures(&scan.client, gpg, repo, &name, tags, subject).await;
+    let (sigs, errors) =
+        super::lookaside::extension_signatures(&scan.client, gpg, (repo, &name, tags), subject, scan.now).await;
     found.signatures.extend(sigs);
     found.errors.extend(errors);
     if let Some(ss) = &scan.sources.simple_signing {
-        let (sigs, errors) = super::lookaside::signatures(ss, &name, tags, subject).await;
+        let (sigs, errors) = super::lookaside::signatures(ss, &name, tags, subject, scan.now).await;
         found.signatures.extend(sigs);
         found.errors.extend(errors);
     }

@@ -44,10 +44,12 @@ enum Origin {
     OtherScope,
 }
 
-/// The image a signature is judged for: its name (`HOST/REPO`), its tags and its digest.
+/// The image a signature is judged for: its name (`HOST/REPO`) and its tags; and the time
+/// (Unix seconds: the scan's, `--at`) at which keys and signatures must be valid.
 pub struct Image<'a> {
     pub name: &'a str,
     pub tags: &'a [String],
+    pub at: i64,
 }
 
 /// One simple-signing signature (`bytes`: the OpenPGP message as stored) of `subject`.
@@ -81,11 +83,7 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
         }
     }
     let certs: Vec<&PgpCert> = candidates.iter().map(|(c, _)| c.as_ref()).collect();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
-    let opened = match openpgp::open(bytes, &certs, now) {
+    let opened = match openpgp::open(bytes, &certs, image.at) {
         Ok(o) => o,
         Err(e) => return out.invalid(C::MalformedSignature, format!("OpenPGP signature: {e}")),
     };
