@@ -322,3 +322,69 @@ fn signatures_in_a_signature_repository_bind_to_the_images_they_name() {
     assert_eq!(code(&o), 3);
     assert_eq!(report["images"][0]["status"], "error", "{report:#}");
 }
+
+/// A plain HTTP GET of `path` on the registry at `addr`: the status and the body.
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn a_signature_repository_that_does_not_exist_is_an_error_never_unsigned() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let r = reg.addr.clone();
+    let key = seeded.dir.join("cosign.pub");
+    let key = key.to_str().unwrap();
+    let web = reg.tag_digest("apps/web", "v1");
+    let sig = sig_tag(&web);
+    // What the registry answers: the tag list of a repository it does not know is 404
+    // NAME_UNKNOWN (distribution spec), but a manifest probe there is 404 MANIFEST_UNKNOWN, the
+    // very answer an existing repository gives for a signature it does not hold. So a probe's
+    // 404 cannot tell "no signature" from "no repository": the tag list is asked first.
+    let (status, body) = http_get(&r, "/v2/nosuch/sigs/tags/list");
+    assert!(status == 404 && body.contains("NAME_UNKNOWN"), "{status} {body}");
+    let (status, body) = http_get(&r, &format!("/v2/nosuch/sigs/manifests/{sig}"));
+    assert!(status == 404 && body.contains("MANIFEST_UNKNOWN"), "{status} {body}");
+    let (status, body) = http_get(&r, &format!("/v2/apps/api/manifests/{sig}"));
+    assert!(status == 404 && body.contains("MANIFEST_UNKNOWN"), "{status} {body}");
+
+    let image = format!("{r}/apps/web:v1");
+    let missing = format!("{r}/nosuch/sigs");
+    let (report, o) =
+        run(&["image", "--plain-http", "-o", "json", "--key", key, "--signature-repository", &missing, &image]);
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let i = &report["images"][0];
+    assert_eq!(i["status"], "error", "{report:#}");
+    assert!(i["discoveryErrors"][0].as_str().unwrap().contains("nosuch/sigs does not exist"), "{report:#}");
+    // A registry scan: the same, for every image the signature repository is for.
+    let (report, o) = run(&[
+        "registry",
+        &r,
+        "--plain-http",
+        "-o",
+        "json",
+        "--include",
+        "apps/web",
+        "--key",
+        key,
+        "--signature-repository",
+        &missing,
+    ]);
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let statuses: Vec<&str> =
+        report["images"].as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap()).collect();
+    assert!(!statuses.is_empty() && statuses.iter().all(|s| *s == "error"), "{report:#}");
+    // A signature repository that exists and holds nothing for the image: looked at, none there.
+    let existing = format!("{r}/apps/api");
+    let (report, o) =
+        run(&["image", "--plain-http", "-o", "json", "--key", key, "--signature-repository", &existing, &image]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(report["images"][0]["status"], "unsigned", "{report:#}");
+}

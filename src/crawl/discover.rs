@@ -144,14 +144,24 @@ async fn all_signatures_of(scan: &Arc<Scan>, repo: &str, tags: &[String], subjec
     }
     if let Some((at, target)) = elsewhere {
         at.claims.lock().await.0.entry(target.clone()).or_default().insert(subject.digest.clone());
-        let there = Lookin { repo: &target.repo, image: &name, trust: &trust };
-        let more = signatures_of(&at, &there, subject, &Hints::probe(&subject.digest)).await;
         let location = target.name();
-        found.signatures.extend(more.signatures.into_iter().map(|mut s| {
-            s.location = Some(location.clone());
-            s
-        }));
-        found.errors.extend(more.errors.into_iter().map(|e| format!("signature repository {location}: {e}")));
+        // A signature repository that does not exist holds no "absent" answer: its probes' 404s
+        // (bare, or NAME_UNKNOWN) say nothing about this image's signatures.
+        match at.signature_repository_exists(&target.repo).await {
+            Ok(Some(false)) => found.errors.push(format!(
+                "signature repository {location} does not exist (its tag list answers 404): the image's signatures there could not be looked up"
+            )),
+            Err(e) => found.errors.push(format!("signature repository {location} could not be read: {e}")),
+            Ok(Some(true) | None) => {
+                let there = Lookin { repo: &target.repo, image: &name, trust: &trust };
+                let more = signatures_of(&at, &there, subject, &Hints::probe(&subject.digest)).await;
+                found.signatures.extend(more.signatures.into_iter().map(|mut s| {
+                    s.location = Some(location.clone());
+                    s
+                }));
+                found.errors.extend(more.errors.into_iter().map(|e| format!("signature repository {location}: {e}")));
+            }
+        }
     }
     let gpg = scan.sources.simple_signing.as_ref().and_then(|s| s.trust.as_ref());
     let (sigs, errors) =

@@ -150,6 +150,8 @@ pub struct Scan {
     /// The trust of several containers-policy scopes together, for images whose references fall
     /// in several, by their scope labels.
     scoped_unions: std::sync::Mutex<HashMap<Vec<String>, Arc<Trust>>>,
+    /// Whether each signature repository of this registry exists, asked once.
+    signature_repository_exists: Mutex<HashMap<String, Arc<OnceCell<Result<Option<bool>, String>>>>>,
 }
 
 /// Signature sources beyond the image's own repository.
@@ -203,6 +205,7 @@ impl Scan {
             sources,
             claims: Mutex::default(),
             scoped_unions: std::sync::Mutex::default(),
+            signature_repository_exists: Mutex::default(),
         })
     }
 
@@ -250,6 +253,15 @@ impl Scan {
                 }
                 Arc::new(t)
             })
+            .clone()
+    }
+
+    /// Whether the signature repository `repo` of this registry exists (asked once): `Ok(None)`
+    /// when the registry does not say (tag listing refused).
+    async fn signature_repository_exists(&self, repo: &str) -> Result<Option<bool>, String> {
+        let cell = self.signature_repository_exists.lock().await.entry(repo.to_string()).or_default().clone();
+        cell.get_or_init(|| async { self.client.repository_exists(repo).await.map_err(|e| e.to_string()) })
+            .await
             .clone()
     }
 
