@@ -151,7 +151,7 @@ pub struct Scan {
     /// in several, by their scope labels.
     scoped_unions: std::sync::Mutex<HashMap<Vec<String>, Arc<Trust>>>,
     /// Whether each signature repository of this registry exists, asked once.
-    signature_repository_exists: Mutex<HashMap<String, Arc<OnceCell<Result<Option<bool>, String>>>>>,
+    signature_repository_exists: Mutex<HashMap<String, Arc<OnceCell<Existence>>>>,
 }
 
 /// Signature sources beyond the image's own repository.
@@ -171,6 +171,9 @@ pub struct Sources {
 
 /// A containers policy and the trust of each of its scopes that has `sigstoreSigned` keys.
 pub type ScopedTrust = (Arc<crate::containers::policy::ContainersPolicy>, HashMap<String, Arc<Trust>>);
+
+/// Whether a repository exists, as its tag list said: `Ok(None)` when the registry would not say.
+type Existence = Result<Option<bool>, String>;
 
 /// A repository's tag list as read for checking guessed tags.
 enum TagListing {
@@ -258,7 +261,7 @@ impl Scan {
 
     /// Whether the signature repository `repo` of this registry exists (asked once): `Ok(None)`
     /// when the registry does not say (tag listing refused).
-    async fn signature_repository_exists(&self, repo: &str) -> Result<Option<bool>, String> {
+    async fn signature_repository_exists(&self, repo: &str) -> Existence {
         let cell = self.signature_repository_exists.lock().await.entry(repo.to_string()).or_default().clone();
         cell.get_or_init(|| async { self.client.repository_exists(repo).await.map_err(|e| e.to_string()) })
             .await
