@@ -785,6 +785,21 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
             "{}: {report:#}",
             pol.display()
         );
+        // The table (`-o wide`) names the refused tag and why.
+        let o = sigaudit(&[
+            "registry",
+            &format!("{r}/pgp"),
+            "--plain-http",
+            "-o",
+            "wide",
+            "--registries-d",
+            rd.to_str().unwrap(),
+            "--containers-policy",
+            pol.to_str().unwrap(),
+        ]);
+        let text = String::from_utf8_lossy(&o.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+        let said = format!("containers policy refuses {good_ref}:v2");
+        assert_eq!(text.contains(&said), !v2_ok, "{text}");
     }
 
     // The 64-signature cap: exactly 64 are read without complaint, a 65th is an error in the report.
