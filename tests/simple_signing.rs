@@ -786,7 +786,7 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
             pol.display()
         );
         // The table (`-o wide`) names the refused tag and why.
-        let o = sigaudit(&[
+        let o = sigaudit([
             "registry",
             &format!("{r}/pgp"),
             "--plain-http",
