@@ -259,42 +259,49 @@ fn every_container_is_locked_down() {
         let what = name(cronjob);
         assert_eq!(pod["serviceAccountName"], name(accounts[0]), "{what}");
         assert_eq!(pod["automountServiceAccountToken"], false, "{what}");
-        let tmp_volumes: Vec<&Value> =
-            pod["volumes"].as_array().unwrap().iter().filter(|v| v["emptyDir"].is_object()).collect();
-        for c in containers(pod) {
-            let what = format!("{what}/{}", container_name(c));
-            // The container's setting, else the pod's.
-            let effective = |key: &str| {
-                let own = &c["securityContext"][key];
-                if own.is_null() {
-                    pod["securityContext"][key].clone()
-                } else {
-                    own.clone()
-                }
-            };
-            assert_eq!(effective("runAsNonRoot"), true, "{what}: runAsNonRoot");
-            assert_eq!(effective("runAsUser"), 10001, "{what}: runAsUser");
-            assert_eq!(effective("seccompProfile")["type"], "RuntimeDefault", "{what}: seccompProfile");
-            let sc = &c["securityContext"];
-            assert_eq!(sc["readOnlyRootFilesystem"], true, "{what}: readOnlyRootFilesystem");
-            assert_eq!(sc["allowPrivilegeEscalation"], false, "{what}: allowPrivilegeEscalation");
-            assert_eq!(sc["privileged"], Value::Null, "{what}: privileged");
-            assert_eq!(sc["capabilities"]["drop"], serde_json::json!(["ALL"]), "{what}: capabilities.drop");
-            assert_eq!(sc["capabilities"]["add"], Value::Null, "{what}: capabilities.add");
-            let tmp = c["volumeMounts"].as_array().unwrap().iter().find(|m| m["mountPath"] == "/tmp");
-            let tmp = tmp.unwrap_or_else(|| panic!("{what}: /tmp is mounted"));
-            assert!(tmp_volumes.iter().any(|v| v["name"] == tmp["name"]), "{what}: /tmp is an emptyDir");
-            let res = &c["resources"];
-            for (kind, key) in [("requests", "cpu"), ("requests", "memory"), ("limits", "memory")] {
-                assert!(res[kind][key].is_string(), "{what}: resources.{kind}.{key}");
+        assert_locked_down(pod, what);
+    }
+}
+
+/// Every container of `pod` runs as 10001, non-root, read-only root, no privilege, no
+/// capabilities, seccomp RuntimeDefault, an emptyDir /tmp, sized, running BINARY from a script
+/// Kubernetes does not expand.
+fn assert_locked_down(pod: &Value, what: &str) {
+    let tmp_volumes: Vec<&Value> =
+        pod["volumes"].as_array().unwrap().iter().filter(|v| v["emptyDir"].is_object()).collect();
+    for c in containers(pod) {
+        let what = format!("{what}/{}", container_name(c));
+        // The container's setting, else the pod's.
+        let effective = |key: &str| {
+            let own = &c["securityContext"][key];
+            if own.is_null() {
+                pod["securityContext"][key].clone()
+            } else {
+                own.clone()
             }
-            let script = script(pod);
-            assert!(script.contains(BINARY), "{what} runs {BINARY}");
-            // Kubernetes expands $(VAR) in command and args before the shell sees them.
-            for e in c["env"].as_array().into_iter().flatten() {
-                let var = format!("$({})", e["name"].as_str().unwrap());
-                assert!(!script.contains(&var), "{what}: Kubernetes would expand {var} in the script");
-            }
+        };
+        assert_eq!(effective("runAsNonRoot"), true, "{what}: runAsNonRoot");
+        assert_eq!(effective("runAsUser"), 10001, "{what}: runAsUser");
+        assert_eq!(effective("seccompProfile")["type"], "RuntimeDefault", "{what}: seccompProfile");
+        let sc = &c["securityContext"];
+        assert_eq!(sc["readOnlyRootFilesystem"], true, "{what}: readOnlyRootFilesystem");
+        assert_eq!(sc["allowPrivilegeEscalation"], false, "{what}: allowPrivilegeEscalation");
+        assert_eq!(sc["privileged"], Value::Null, "{what}: privileged");
+        assert_eq!(sc["capabilities"]["drop"], serde_json::json!(["ALL"]), "{what}: capabilities.drop");
+        assert_eq!(sc["capabilities"]["add"], Value::Null, "{what}: capabilities.add");
+        let tmp = c["volumeMounts"].as_array().unwrap().iter().find(|m| m["mountPath"] == "/tmp");
+        let tmp = tmp.unwrap_or_else(|| panic!("{what}: /tmp is mounted"));
+        assert!(tmp_volumes.iter().any(|v| v["name"] == tmp["name"]), "{what}: /tmp is an emptyDir");
+        let res = &c["resources"];
+        for (kind, key) in [("requests", "cpu"), ("requests", "memory"), ("limits", "memory")] {
+            assert!(res[kind][key].is_string(), "{what}: resources.{kind}.{key}");
+        }
+        let script = script(pod);
+        assert!(script.contains(BINARY), "{what} runs {BINARY}");
+        // Kubernetes expands $(VAR) in command and args before the shell sees them.
+        for e in c["env"].as_array().into_iter().flatten() {
+            let var = format!("$({})", e["name"].as_str().unwrap());
+            assert!(!script.contains(&var), "{what}: Kubernetes would expand {var} in the script");
         }
     }
 }
@@ -577,4 +584,161 @@ fn the_recipe_scans_and_merges_a_real_registry_like_one_scan() {
         r
     };
     assert_eq!(content(&merged), content(&whole), "the recipe's merged report differs from one scan");
+}
+
+// deploy/kubernetes/cluster/: `sigaudit cluster` run in the cluster by a CronJob, reading pods
+// with a ClusterRole of get/list pods (or the namespaced Role variant).
+
+fn cluster_dir() -> PathBuf {
+    deploy_dir().join("cluster")
+}
+
+/// The cluster recipe's manifests: every .yaml of deploy/kubernetes/cluster/ but
+/// kustomization.yaml (role-namespaced.yaml, the variant, included).
+fn cluster_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(cluster_dir())
+        .expect("deploy/kubernetes/cluster/ exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .filter(|p| p.file_name().unwrap() != "kustomization.yaml")
+        .collect();
+    files.sort();
+    files
+}
+
+const CLUSTER_VARIANT: &str = "role-namespaced.yaml";
+const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+#[test]
+fn cluster_manifests_validate_strictly_and_kustomization_lists_them() {
+    let files = cluster_files();
+    assert!(files.len() >= 6, "{files:?}");
+    let (out, text) = validate(&files, true);
+    assert!(out.status.success(), "kubernetes-validate --strict -k {K8S_VERSION} failed:\n{text}");
+    for f in &files {
+        let file = f.display().to_string();
+        assert!(text.contains(&format!("INFO {file} passed")), "{file} was not reported as passed:\n{text}");
+    }
+    assert!(!text.contains("WARN") && !text.contains("ERROR"), "kubernetes-validate warned:\n{text}");
+    let k = load(&[cluster_dir().join("kustomization.yaml")]);
+    let listed: BTreeSet<String> =
+        k[0].1["resources"].as_array().expect("resources").iter().map(|r| r.as_str().unwrap().to_string()).collect();
+    let names: BTreeSet<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .filter(|f| f != CLUSTER_VARIANT)
+        .collect();
+    assert_eq!(listed, names, "kustomization.yaml lists every manifest but the namespaced variant");
+    assert_eq!(k[0].1["namespace"], "sigaudit", "the namespace the ClusterRoleBinding names");
+}
+
+/// The RBAC rules: get and list of core pods, nothing more, bound to the recipe's account only.
+#[test]
+fn cluster_rbac_reads_pods_and_nothing_more() {
+    let docs: Vec<Value> = load(&cluster_files()).into_iter().map(|(_, d)| d).collect();
+    let accounts = of_kind(&docs, "ServiceAccount");
+    assert_eq!(accounts.len(), 1);
+    let account = name(accounts[0]);
+    let only_pods = serde_json::json!([{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]);
+    for (role_kind, binding_kind) in [("ClusterRole", "ClusterRoleBinding"), ("Role", "RoleBinding")] {
+        let roles = of_kind(&docs, role_kind);
+        let bindings = of_kind(&docs, binding_kind);
+        assert_eq!((roles.len(), bindings.len()), (1, 1), "one {role_kind} and one {binding_kind}");
+        assert_eq!(roles[0]["rules"], only_pods, "{role_kind}: get/list pods, nothing more");
+        assert!(roles[0]["aggregationRule"].is_null(), "{role_kind}: no aggregated rules");
+        let b = bindings[0];
+        assert_eq!(
+            b["roleRef"],
+            serde_json::json!({"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": name(roles[0])})
+        );
+        assert_eq!(
+            b["subjects"],
+            serde_json::json!([{"kind": "ServiceAccount", "name": account, "namespace": "sigaudit"}]),
+            "{binding_kind}: the recipe's account, and only it"
+        );
+        if role_kind == "Role" {
+            assert_eq!(roles[0]["metadata"]["namespace"], b["metadata"]["namespace"], "Role and RoleBinding together");
+        }
+    }
+}
+
+#[test]
+fn the_cluster_pod_is_locked_down_with_a_projected_short_lived_token() {
+    let docs: Vec<Value> = load(&cluster_files()).into_iter().map(|(_, d)| d).collect();
+    let accounts = of_kind(&docs, "ServiceAccount");
+    assert_eq!(accounts[0]["automountServiceAccountToken"], false);
+    let cronjobs = of_kind(&docs, "CronJob");
+    assert_eq!(cronjobs.len(), 1);
+    let cronjob = cronjobs[0];
+    let pod = pod_spec(cronjob);
+    assert_eq!(pod["serviceAccountName"], name(accounts[0]));
+    assert_eq!(pod["automountServiceAccountToken"], false, "no automounted token");
+    assert_locked_down(pod, name(cronjob));
+    // The token, CA and namespace projected where sigaudit's in-cluster mode reads them,
+    // read-only, expiring within the hour, the Job stopped before it expires.
+    let c = containers(pod)[0];
+    let mount = c["volumeMounts"].as_array().unwrap().iter().find(|m| m["mountPath"] == SERVICE_ACCOUNT_DIR);
+    let mount = mount.expect("the token is mounted at the service-account directory");
+    assert_eq!(mount["readOnly"], true);
+    let volume = pod["volumes"].as_array().unwrap().iter().find(|v| v["name"] == mount["name"]).unwrap();
+    let sources = volume["projected"]["sources"].as_array().expect("a projected volume");
+    let token = sources.iter().find_map(|s| s.get("serviceAccountToken")).expect("a serviceAccountToken source");
+    assert_eq!(token["path"], "token");
+    let lifetime = token["expirationSeconds"].as_u64().unwrap();
+    assert!(lifetime <= 3600, "a short-lived token: {lifetime}");
+    let deadline = cronjob["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"].as_u64().unwrap();
+    assert!(deadline < lifetime, "the Job ({deadline} s) ends before its token ({lifetime} s)");
+    let paths: BTreeSet<&str> = sources
+        .iter()
+        .flat_map(|s| {
+            let items = s.get("configMap").or(s.get("downwardAPI")).and_then(|x| x["items"].as_array());
+            items.into_iter().flatten().map(|i| i["path"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(paths, BTreeSet::from(["ca.crt", "namespace"]));
+    // Every namespace with the ClusterRole; the variant's comment says to use -n instead.
+    let script = script(pod);
+    assert!(script.contains(&format!("{BINARY} cluster -A ")), "{script}");
+    let variant = std::fs::read_to_string(cluster_dir().join(CLUSTER_VARIANT)).unwrap();
+    assert!(variant.contains("replace `-A` by `-n team-a`"), "the variant says how to narrow the scan");
+}
+
+/// The shipped config, run as the CronJob's script runs it (pods from a file instead of the
+/// API): the placeholder key is refused (exit 2), so an unedited deployment fails; with a real
+/// key (made by openssl) the config is accepted and an empty cluster passes.
+#[test]
+fn the_cluster_config_refuses_its_placeholder_and_runs_with_a_key() {
+    let docs = load(&[cluster_dir().join("configmap.yaml")]);
+    let data = &docs[0].1["data"];
+    let dir = tempfile::tempdir().unwrap();
+    let config_dir = dir.path().join("config");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let toml =
+        data["sigaudit.toml"].as_str().unwrap().replace("/etc/sigaudit/config/", &format!("{}/", config_dir.display()));
+    std::fs::write(config_dir.join("sigaudit.toml"), toml).unwrap();
+    std::fs::write(config_dir.join("cosign.pub"), data["cosign.pub"].as_str().unwrap()).unwrap();
+    let pods = dir.path().join("pods.json");
+    std::fs::write(&pods, r#"{"apiVersion":"v1","kind":"PodList","items":[]}"#).unwrap();
+    let docs: Vec<Value> = load(&cluster_files()).into_iter().map(|(_, d)| d).collect();
+    let script = script(pod_spec(of_kind(&docs, "CronJob")[0]));
+    let args: Vec<String> = script.split_once(BINARY).unwrap().1.split_whitespace().map(str::to_string).collect();
+    let run = || {
+        let mut c = common::sigaudit_cmd(&args);
+        c.arg("--pods-file").arg(&pods).env("SIGAUDIT_CONFIG", config_dir.join("sigaudit.toml"));
+        c.output().unwrap()
+    };
+    let o = run();
+    assert_eq!(o.status.code(), Some(2), "the placeholder key: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cosign.pub"), "{}", String::from_utf8_lossy(&o.stderr));
+    let key = Command::new("sh")
+        .arg("-c")
+        .arg("openssl ecparam -genkey -name prime256v1 | openssl ec -pubout 2>/dev/null")
+        .output()
+        .expect("openssl");
+    assert!(key.status.success() && key.stdout.starts_with(b"-----BEGIN PUBLIC KEY"), "openssl made no key");
+    std::fs::write(config_dir.join("cosign.pub"), &key.stdout).unwrap();
+    let o = run();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: Value = serde_json::from_slice(&o.stdout).expect("a JSON report on stdout");
+    assert!(report["summary"].is_object(), "{report:#}");
 }

@@ -636,3 +636,79 @@ fn the_network_checks_see_a_page_that_loads_something() {
     }
     assert!(trap.hosts().contains(&"pixel.invalid".to_string()), "the trap saw {:?}", trap.hosts());
 }
+
+/// testdata/k8s/pods.json.tmpl with the registry's address and the seeded digests (as
+/// tests/cluster.rs fills it).
+fn pods_file(dir: &Path, reg: &str, seeded: &common::Seeded) -> PathBuf {
+    let mut text =
+        std::fs::read_to_string(repo_root().join("testdata/k8s/pods.json.tmpl")).unwrap().replace("{{REGISTRY}}", reg);
+    while let Some(start) = text.find("{{DIGEST ") {
+        let end = start + text[start..].find("}}").expect("closed placeholder");
+        let (repo, tag) = text[start + 9..end].split_once(':').expect("REPO:TAG");
+        let digest = seeded.digest(repo, tag);
+        text.replace_range(start..end + 2, &digest);
+    }
+    assert!(!text.contains("{{"), "a placeholder is left");
+    let path = dir.join("pods.json");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_cluster_report_in_every_format_passes_its_validator() {
+    let dir = outdir("cluster");
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let pods = pods_file(&dir, &reg.addr, &seeded);
+    let key = seeded.dir.join("cosign.pub").display().to_string();
+    // A waiver for an unsigned image, so that a waived container shows in every format.
+    let waivers = dir.join("waivers.toml");
+    std::fs::write(
+        &waivers,
+        "[[waiver]]\nrepository = \"apps/unsigned\"\nstatus = [\"unsigned\"]\nreason = \"debug <image> & \\\"tools\\\"\"\nowner = \"sre@example.com\"\nexpires = 2999-01-01\n",
+    )
+    .unwrap();
+    let (report, json) = scan_json(
+        &[
+            "cluster",
+            "--pods-file",
+            pods.to_str().unwrap(),
+            "--plain-http",
+            "-o",
+            "json",
+            "--key",
+            &key,
+            "--fail-on",
+            "invalid,unsigned,error",
+            "--waivers",
+            waivers.to_str().unwrap(),
+        ],
+        &dir,
+    );
+    let workloads = report.workloads.as_ref().expect("a cluster report lists workloads");
+    let ws = report.summary.workloads.as_ref().unwrap();
+    assert!(
+        ws.by_status.len() >= 2 && ws.digest_unknown > 0 && workloads.iter().any(|w| w.waived),
+        "a varied cluster: {ws:?}"
+    );
+    let written = render_all(&report, &dir);
+    let checked = check_with_python(&json, &dir);
+    assert_eq!(checked["junit_container_cases"], workloads.len(), "{checked}");
+    let not_verified = workloads.iter().filter(|w| w.status.is_some_and(|s| s != sigaudit::report::Status::Verified));
+    assert_eq!(checked["sarif_container_results"], not_verified.count(), "{checked}");
+    let dom = check_html(&report, &dir);
+    // Every container is a row of the Workloads section, its figures as the summary says.
+    assert_eq!(dom.matches("<tr data-container-status=").count(), workloads.len(), "container rows");
+    let f = figures(&dom);
+    for (k, v) in [
+        ("workload-pods", ws.pods),
+        ("workload-containers", ws.containers),
+        ("workload-digest-unknown", ws.digest_unknown),
+        ("workload-drifted", ws.drifted),
+    ] {
+        assert_eq!(f.get(k), Some(&v.to_string()), "figure {k} in the DOM");
+    }
+    let unknown = dom.matches("<tr data-container-status=\"none\">").count() as u64;
+    assert_eq!(unknown, ws.digest_unknown, "containers without a digest have no status, never unsigned");
+    eprintln!("cluster report: {}; {checked}", sizes(&written));
+}

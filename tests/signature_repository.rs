@@ -205,33 +205,56 @@ fn signatures_in_a_signature_repository_bind_to_the_images_they_name() {
     );
 
     // The key as a containers policy.json's sigstoreSigned requirement for the upstream/ scope
-    // only: it verifies there, and not apps/web, signed by the same key, in another scope.
-    let policy = work.path().join("policy.json");
-    let json = serde_json::json!({
-        "default": [{"type": "reject"}],
-        "transports": {"docker": {format!("{r}/upstream"): [{"type": "sigstoreSigned", "keyPath": key,
-                                                              "signedIdentity": {"type": "matchRepository"}}]}}
-    });
-    std::fs::write(&policy, serde_json::to_vec(&json).unwrap()).unwrap();
+    // only: it verifies there, and not apps/web, signed by the same key, in another scope. The
+    // requirement's signedIdentity is applied to the payload's docker-reference per reference, as
+    // containers/image applies it: the seeder signed apps/web (the payload names
+    // `{r}/apps/web`), so `matchRepository` refuses upstream/web:v1 (the image is `untrusted`, the
+    // reference named) and `exactRepository` of apps/web accepts it. (Debian's skopeo has no
+    // sigstore support to ask; the signature itself is Python `cryptography`'s `valid` above.)
     let mapping = format!("{r}/upstream={sigrepo}");
-    let (report, o) = run(&[
-        "registry",
-        &r,
-        "--plain-http",
-        "-o",
-        "json",
-        "--include",
-        "upstream/web",
-        "--include",
-        "apps/web",
-        "--signature-repository",
-        &mapping,
-        "--containers-policy",
-        policy.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let scan_under = |name: &str, docker: Value| {
+        let policy = work.path().join(name);
+        let json = serde_json::json!({"default": [{"type": "reject"}], "transports": {"docker": docker}});
+        std::fs::write(&policy, serde_json::to_vec(&json).unwrap()).unwrap();
+        let (report, o) = run(&[
+            "registry",
+            &r,
+            "--plain-http",
+            "-o",
+            "json",
+            "--include",
+            "upstream/web",
+            "--include",
+            "apps/web",
+            "--signature-repository",
+            &mapping,
+            "--containers-policy",
+            policy.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+        report
+    };
+    let sigstore =
+        |identity: Value| serde_json::json!({"type": "sigstoreSigned", "keyPath": key, "signedIdentity": identity});
+    let apps_web = serde_json::json!({"type": "exactRepository", "dockerRepository": format!("{r}/apps/web")});
+    let report = scan_under(
+        "policy.json",
+        serde_json::json!({format!("{r}/upstream"): [sigstore(serde_json::json!({"type": "matchRepository"}))]}),
+    );
     let scoped = image(&report, "upstream/web");
-    assert_eq!(scoped["status"], "verified", "{scoped:#}");
+    assert_eq!(
+        (
+            &scoped["status"],
+            &scoped["signatures"][0]["verification"]["status"],
+            &scoped["containersPolicy"]["unsatisfied"]
+        ),
+        (
+            &serde_json::json!("untrusted"),
+            &serde_json::json!("verified"),
+            &serde_json::json!([format!("{r}/upstream/web:v1")])
+        ),
+        "{scoped:#}"
+    );
     assert!(
         scoped["signatures"][0]["verification"]["reasons"][0].as_str().unwrap().contains("policy.json"),
         "{scoped:#}"
@@ -243,6 +266,27 @@ fn signatures_in_a_signature_repository_bind_to_the_images_they_name() {
         .find(|i| i["repository"] == "apps/web" && i["tags"][0] == "latest")
         .unwrap();
     assert_eq!(outside["status"], "unverified", "{outside:#}");
+    let report =
+        scan_under("exactrepo.json", serde_json::json!({format!("{r}/upstream"): [sigstore(apps_web.clone())]}));
+    let scoped = image(&report, "upstream/web");
+    assert_eq!(
+        (&scoped["status"], &scoped["containersPolicy"]["unsatisfied"]),
+        (&serde_json::json!("verified"), &serde_json::json!([])),
+        "{scoped:#}"
+    );
+    // The key given for the tag's own scope only (`HOST/REPO:TAG` beats `HOST/REPO`, which
+    // rejects): it judges upstream/web:v1's signatures, and the tag's scope holds.
+    let report = scan_under(
+        "tagscope.json",
+        serde_json::json!({format!("{r}/upstream"): [{"type": "reject"}],
+                           format!("{r}/upstream/web:v1"): [sigstore(apps_web)]}),
+    );
+    let scoped = image(&report, "upstream/web");
+    assert_eq!(
+        (&scoped["status"], &scoped["containersPolicy"]["references"][0]["scope"]),
+        (&serde_json::json!("verified"), &serde_json::json!(format!("docker \"{r}/upstream/web:v1\""))),
+        "{scoped:#}"
+    );
 
     // A signature repository in another registry.
     let other = Registry::distribution(100);
@@ -277,4 +321,70 @@ fn signatures_in_a_signature_repository_bind_to_the_images_they_name() {
     ]);
     assert_eq!(code(&o), 3);
     assert_eq!(report["images"][0]["status"], "error", "{report:#}");
+}
+
+/// A plain HTTP GET of `path` on the registry at `addr`: the status and the body.
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn a_signature_repository_that_does_not_exist_is_an_error_never_unsigned() {
+    let reg = Registry::distribution(100);
+    let seeded = reg.seed(false);
+    let r = reg.addr.clone();
+    let key = seeded.dir.join("cosign.pub");
+    let key = key.to_str().unwrap();
+    let web = reg.tag_digest("apps/web", "v1");
+    let sig = sig_tag(&web);
+    // What the registry answers: the tag list of a repository it does not know is 404
+    // NAME_UNKNOWN (distribution spec), but a manifest probe there is 404 MANIFEST_UNKNOWN, the
+    // very answer an existing repository gives for a signature it does not hold. So a probe's
+    // 404 cannot tell "no signature" from "no repository": the tag list is asked first.
+    let (status, body) = http_get(&r, "/v2/nosuch/sigs/tags/list");
+    assert!(status == 404 && body.contains("NAME_UNKNOWN"), "{status} {body}");
+    let (status, body) = http_get(&r, &format!("/v2/nosuch/sigs/manifests/{sig}"));
+    assert!(status == 404 && body.contains("MANIFEST_UNKNOWN"), "{status} {body}");
+    let (status, body) = http_get(&r, &format!("/v2/apps/api/manifests/{sig}"));
+    assert!(status == 404 && body.contains("MANIFEST_UNKNOWN"), "{status} {body}");
+
+    let image = format!("{r}/apps/web:v1");
+    let missing = format!("{r}/nosuch/sigs");
+    let (report, o) =
+        run(&["image", "--plain-http", "-o", "json", "--key", key, "--signature-repository", &missing, &image]);
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let i = &report["images"][0];
+    assert_eq!(i["status"], "error", "{report:#}");
+    assert!(i["discoveryErrors"][0].as_str().unwrap().contains("nosuch/sigs does not exist"), "{report:#}");
+    // A registry scan: the same, for every image the signature repository is for.
+    let (report, o) = run(&[
+        "registry",
+        &r,
+        "--plain-http",
+        "-o",
+        "json",
+        "--include",
+        "apps/web",
+        "--key",
+        key,
+        "--signature-repository",
+        &missing,
+    ]);
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let statuses: Vec<&str> =
+        report["images"].as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap()).collect();
+    assert!(!statuses.is_empty() && statuses.iter().all(|s| *s == "error"), "{report:#}");
+    // A signature repository that exists and holds nothing for the image: looked at, none there.
+    let existing = format!("{r}/apps/api");
+    let (report, o) =
+        run(&["image", "--plain-http", "-o", "json", "--key", key, "--signature-repository", &existing, &image]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(report["images"][0]["status"], "unsigned", "{report:#}");
 }

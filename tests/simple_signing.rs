@@ -616,6 +616,54 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
         );
     }
 
+    // `--at`: key and signature expiry judged at the evaluation time, not now. GnuPG, told the
+    // same time (`--faked-system-time`), is the independent verdict: GOODSIG where we say
+    // `verified`, EXPKEYSIG / EXPSIG where we say `invalid`.
+    let gpg_status = |repo: &str, at: &str| {
+        let digest = reg.tag_digest(repo, "v1");
+        let sig = lookaside_dir(&www, repo, &digest).join("signature-1");
+        let o = Command::new("gpg")
+            .args(["--batch", "--status-fd", "1", "--faked-system-time", at, "--verify"])
+            .arg(&sig)
+            .env("GNUPGHOME", gpg.home.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        ["GOODSIG", "EXPKEYSIG", "EXPSIG"]
+            .into_iter()
+            .find(|w| text.contains(&format!("[GNUPG:] {w} ")))
+            .unwrap_or_else(|| panic!("gpg --verify {repo}: {text}"))
+    };
+    let at_cases = [
+        ("pgp/expired", "2020-01-01T18:00:00Z", "20200101T180000!", "verified", "GOODSIG", "verified-gpg-key"),
+        ("pgp/expired", "2020-01-03T00:00:00Z", "20200103T000000!", "invalid", "EXPKEYSIG", "gpg-key-expired"),
+        ("pgp/sigexpire", "2020-01-02T12:00:00Z", "20200102T120000!", "verified", "GOODSIG", "verified-gpg-key"),
+        ("pgp/sigexpire", "2020-01-04T00:00:00Z", "20200104T000000!", "invalid", "EXPSIG", "gpg-signature-expired"),
+    ];
+    for (repo, at, faked, status, gnupg, reason) in at_cases {
+        assert_eq!(gpg_status(repo, faked), gnupg, "GnuPG on {repo} at {at}");
+        let img = format!("{r}/{repo}:v1");
+        let (report, _) = scan(&[
+            "image",
+            "--plain-http",
+            "-o",
+            "json",
+            "--at",
+            at,
+            "--registries-d",
+            rd.to_str().unwrap(),
+            "--containers-policy",
+            pol.to_str().unwrap(),
+            &img,
+        ]);
+        let i = &report["images"][0];
+        assert_eq!(
+            (i["status"].as_str().unwrap(), codes(&i["signatures"][0])),
+            (status, vec![reason.to_string()]),
+            "{repo} --at {at}: {report:#}"
+        );
+    }
+
     // Policy scopes (items 5, 6 of the review): the good signature under a policy whose tag scope
     // names another key, and under one whose scope lists two signedBy requirements (all must hold).
     let other = gpg.key("Other <other@example.test>", "ed25519");
@@ -632,16 +680,41 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
         std::fs::write(&p, serde_json::to_vec(&json).unwrap()).unwrap();
         p
     };
+    let accept = serde_json::json!({"type": "insecureAcceptAnything"});
+    let good_ref = format!("{r}/pgp/good");
+    let good_digest = reg.tag_digest("pgp/good", "v1");
+    // Per reference, as containers/image's requirementsForImageRef picks the scope (the tag's or
+    // digest's own, then the repository and its namespaces), all of its requirements must hold.
     let tag_scope = write(
         "tagscope.json",
-        serde_json::json!({r.as_str(): [signed_by(&keyring)], format!("{r}/pgp/good:v1"): [signed_by(&other_ring)]}),
+        serde_json::json!({r.as_str(): [signed_by(&keyring)], format!("{good_ref}:v1"): [signed_by(&other_ring)]}),
     );
     let both = write("bothreq.json", serde_json::json!({r.as_str(): [signed_by(&keyring), signed_by(&other_ring)]}));
     let rejecting = write("reject.json", serde_json::json!({r.as_str(): [signed_by(&keyring), {"type": "reject"}]}));
-    for pol in [&tag_scope, &both, &rejecting] {
-        let img = format!("{r}/pgp/good:v1");
-        let (ok, why) = skopeo_accepts(&gpg, &rd, pol, &img, work.path());
-        assert!(!ok, "skopeo accepts under {}: {why}", pol.display());
+    let tag_trusts = write(
+        "tagtrusts.json",
+        serde_json::json!({r.as_str(): [signed_by(&other_ring)], format!("{good_ref}:v1"): [signed_by(&keyring)]}),
+    );
+    let with_accept = write("withaccept.json", serde_json::json!({r.as_str(): [signed_by(&keyring), accept.clone()]}));
+    let digest_rejected = write(
+        "digestreject.json",
+        serde_json::json!({r.as_str(): [signed_by(&keyring)], format!("{good_ref}@{good_digest}"): [{"type": "reject"}]}),
+    );
+    let by_tag = format!("{good_ref}:v1");
+    let by_digest = format!("{good_ref}@{good_digest}");
+    let cases: [(&PathBuf, &str, &str, Vec<String>); 8] = [
+        (&tag_scope, &by_tag, "untrusted", vec![by_tag.clone()]),
+        (&both, &by_tag, "untrusted", vec![by_tag.clone()]),
+        (&rejecting, &by_tag, "untrusted", vec![by_tag.clone()]),
+        (&tag_trusts, &by_tag, "verified", vec![]),
+        (&with_accept, &by_tag, "verified", vec![]),
+        (&digest_rejected, &by_tag, "verified", vec![]),
+        (&digest_rejected, &by_digest, "untrusted", vec![by_digest.clone()]),
+        (&pol, &by_digest, "verified", vec![]),
+    ];
+    for (pol, img, status, unsatisfied) in cases {
+        let (ok, why) = skopeo_accepts(&gpg, &rd, pol, img, work.path());
+        assert_eq!(ok, status == "verified", "skopeo on {img} under {}: {why}", pol.display());
         let (report, _) = scan(&[
             "image",
             "--plain-http",
@@ -651,19 +724,27 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
             rd.to_str().unwrap(),
             "--containers-policy",
             pol.to_str().unwrap(),
-            &img,
+            img,
         ]);
         let i = &report["images"][0];
+        let listed: Vec<String> = i["containersPolicy"]["unsatisfied"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no containersPolicy: {report:#}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
         assert_eq!(
-            (i["status"].as_str().unwrap(), codes(&i["signatures"][0])),
-            ("untrusted", vec!["gpg-policy-not-satisfied".to_string()]),
-            "{}: {report:#}",
+            (i["status"].as_str().unwrap(), listed),
+            (status, unsatisfied),
+            "{img} under {} (skopeo: {ok} {why}): {report:#}",
             pol.display()
         );
     }
 
     // Tag relocation in registry mode (item 7): the signed digest pushed again as pgp/good:v2;
-    // skopeo refuses :v2, so the image reported with tags v1 and v2 is not verified.
+    // skopeo accepts :v1 and refuses :v2, so the image reported with tags v1 and v2 is not
+    // verified and its policy verdict names :v2. A policy whose scope for :v2 accepts anything
+    // makes skopeo accept both, and the image verified.
     skopeo_ok(
         &gpg,
         &rd,
@@ -676,25 +757,50 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
             &format!("docker://{r}/pgp/good:v2"),
         ],
     );
-    let (ok, _) = skopeo_accepts(&gpg, &rd, &pol, &format!("{r}/pgp/good:v2"), work.path());
-    assert!(!ok, "skopeo accepts the relocated tag");
-    let (report, _) = scan(&[
-        "registry",
-        &format!("{r}/pgp"),
-        "--plain-http",
-        "-o",
-        "json",
-        "--registries-d",
-        rd.to_str().unwrap(),
-        "--containers-policy",
-        pol.to_str().unwrap(),
-    ]);
-    let i = image(&report, "pgp/good");
-    assert_eq!(
-        (i["status"].as_str().unwrap(), codes(&i["signatures"][0])),
-        ("untrusted", vec!["docker-reference-tags-uncovered".to_string()]),
-        "{report:#}"
+    let v2_accepted = write(
+        "v2accepted.json",
+        serde_json::json!({r.as_str(): [signed_by(&keyring)], format!("{good_ref}:v2"): [accept]}),
     );
+    for (pol, v2_ok, status) in [(&pol, false, "untrusted"), (&v2_accepted, true, "verified")] {
+        let (ok, why) = skopeo_accepts(&gpg, &rd, pol, &format!("{good_ref}:v1"), work.path());
+        assert!(ok, "skopeo refuses :v1 under {}: {why}", pol.display());
+        let (ok, why) = skopeo_accepts(&gpg, &rd, pol, &format!("{good_ref}:v2"), work.path());
+        assert_eq!(ok, v2_ok, "skopeo on the relocated tag under {}: {why}", pol.display());
+        let (report, _) = scan(&[
+            "registry",
+            &format!("{r}/pgp"),
+            "--plain-http",
+            "-o",
+            "json",
+            "--registries-d",
+            rd.to_str().unwrap(),
+            "--containers-policy",
+            pol.to_str().unwrap(),
+        ]);
+        let i = image(&report, "pgp/good");
+        let unsatisfied: Vec<String> = if v2_ok { vec![] } else { vec![format!("{good_ref}:v2")] };
+        assert_eq!(
+            (i["status"].as_str().unwrap(), &i["containersPolicy"]["unsatisfied"], codes(&i["signatures"][0])),
+            (status, &serde_json::json!(unsatisfied), vec!["verified-gpg-key".to_string()]),
+            "{}: {report:#}",
+            pol.display()
+        );
+        // The table (`-o wide`) names the refused tag and why.
+        let o = sigaudit([
+            "registry",
+            &format!("{r}/pgp"),
+            "--plain-http",
+            "-o",
+            "wide",
+            "--registries-d",
+            rd.to_str().unwrap(),
+            "--containers-policy",
+            pol.to_str().unwrap(),
+        ]);
+        let text = String::from_utf8_lossy(&o.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+        let said = format!("containers policy refuses {good_ref}:v2");
+        assert_eq!(text.contains(&said), !v2_ok, "{text}");
+    }
 
     // The 64-signature cap: exactly 64 are read without complaint, a 65th is an error in the report.
     let sub_digest = reg.tag_digest("pgp/subkey", "v1");

@@ -888,6 +888,7 @@ pub fn new_scan(client: Arc<RegistryClient>, settings: &Settings, tx: mpsc::Send
             let by_scope = by_scope.iter().map(|(k, t)| (k.clone(), Arc::new(t.clone()))).collect();
             (policy.clone(), by_scope)
         }),
+        containers_policy: settings.sources.containers_policy.clone(),
     };
     // A scan of each other registry holding a signature repository: its own client and
     // credentials (the docker config's; flag credentials are for the scanned registry only).

@@ -46,9 +46,10 @@ pub struct SignatureSourceArgs {
     /// simple-signing signatures of every image (repeatable).
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub gpg_keyring: Vec<PathBuf>,
-    /// A containers policy.json: its `signedBy` (GPG) requirements judge simple-signing
-    /// signatures per scope of the docker transport; its `sigstoreSigned` public keys verify
-    /// cosign signatures (as --key does).
+    /// A containers policy.json, evaluated for each tag (or the digest) of each image as
+    /// containers/image does (a refused reference makes a verified image untrusted); its
+    /// `signedBy` (GPG) keys judge simple-signing signatures and its `sigstoreSigned` public keys
+    /// verify cosign signatures (as --key does), per scope of the docker transport.
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub containers_policy: Option<PathBuf>,
 }
@@ -61,6 +62,8 @@ pub struct Prepared {
     /// The containers policy's `sigstoreSigned` keys: the trust of each scope that has some
     /// (the scan's trust read so far, plus those keys), by scope label.
     pub scoped_trust: Option<(Arc<ContainersPolicy>, std::collections::HashMap<String, Trust>)>,
+    /// `--containers-policy`, evaluated for each reference of each image.
+    pub containers_policy: Option<Arc<ContainersPolicy>>,
 }
 
 impl Prepared {
@@ -86,6 +89,7 @@ pub fn prepare(a: &SignatureSourceArgs, timeout: Duration, trust: &Trust) -> Res
 
     let mut gpg = GpgTrust::default();
     let mut scoped_trust = None;
+    let mut containers_policy = None;
     for path in &a.gpg_keyring {
         let bytes = std::fs::read(path).with_context(|| format!("--gpg-keyring {}", path.display()))?;
         let certs = openpgp::parse_keyring(&bytes, &path.display().to_string())
@@ -110,6 +114,7 @@ pub fn prepare(a: &SignatureSourceArgs, timeout: Duration, trust: &Trust) -> Res
         if !by_scope.is_empty() {
             scoped_trust = Some((Arc::new(policy.clone()), by_scope));
         }
+        containers_policy = Some(Arc::new(policy.clone()));
         gpg.policy = Some(policy);
     }
     let lookaside = match &a.lookaside {
@@ -144,5 +149,5 @@ pub fn prepare(a: &SignatureSourceArgs, timeout: Duration, trust: &Trust) -> Res
     } else {
         None
     };
-    Ok(Prepared { signature_repositories: sigrepos, simple_signing, scoped_trust })
+    Ok(Prepared { signature_repositories: sigrepos, simple_signing, scoped_trust, containers_policy })
 }

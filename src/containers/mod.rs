@@ -4,5 +4,6 @@
 //! `policy.json`'s signature requirements ([`policy`]).
 
 pub mod policy;
+pub mod policy_eval;
 pub mod reference;
 pub mod registries_d;

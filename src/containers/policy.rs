@@ -5,11 +5,10 @@
 //! `transports.docker` that matches the image (`HOST/REPO@DIGEST`, `HOST/REPO`, its parent
 //! namespaces, `HOST`, `*.domain`), else the transport's `""` entry, else `default`.
 //!
-//! `reject`, a scope listing several requirements (all-of in containers/image) and scopes for a
-//! tag or digest are recorded so that simple signing never reads them as satisfied
-//! (`gpg-policy-not-satisfied`). Not taken: other transports; `insecureAcceptAnything`; `sigstoreSigned` with `fulcio` or `pki` (keyless: give `--trusted-root`
-//! and `--certificate-identity` instead), its `rekorPublicKey*` and `signedIdentity` (the cosign
-//! path checks the digest, not the name). They are listed in [`ContainersPolicy::ignored`].
+//! Every requirement is kept in its scope's [`Requirements::list`], for the per-reference
+//! evaluation of [`super::policy_eval`]. Not taken: other transports; `sigstoreSigned` with
+//! `fulcio` or `pki` (keyless: never holds; give `--trusted-root` and `--certificate-identity`
+//! instead) and its `rekorPublicKey*`. They are listed in [`ContainersPolicy::ignored`].
 
 use super::reference::DockerRef;
 use crate::signature::openpgp::{self, PgpCert};
@@ -49,7 +48,8 @@ impl IdentityRule {
     /// Whether `signed` (the payload's docker-reference, parsed) satisfies the rule for `image`.
     pub fn matches(&self, signed: &DockerRef, image: &Intended<'_>) -> bool {
         let repo_digest_or_exact = |name: &str| {
-            if signed.name != name {
+            // containers/image refuses a signed name without tag or digest here.
+            if signed.name != name || (signed.tag.is_none() && signed.digest.is_none()) {
                 return false;
             }
             if image.tags.is_empty() {
@@ -110,15 +110,28 @@ pub struct SigstoreKey {
     pub source: String,
 }
 
-/// The requirements of one scope that are taken as trust material.
+/// One requirement of a scope, as containers/image evaluates it.
+#[derive(Debug, Clone)]
+pub enum Requirement {
+    /// `insecureAcceptAnything`: always holds.
+    Accept,
+    /// `reject`: never holds.
+    Reject,
+    /// `signedBy`: some simple-signing signature by one of its keys, for this reference.
+    SignedBy(SignedBy),
+    /// `sigstoreSigned`: some cosign signature by one of `keys`, naming this reference as
+    /// `identity` requires. No keys: `fulcio` or `pki` (keyless), which is not evaluated here and
+    /// so never holds.
+    Sigstore { keys: Vec<SigstoreKey>, identity: IdentityRule },
+}
+
+/// The requirements of one scope (all must hold in containers/image; an empty list refuses).
 #[derive(Debug, Clone, Default)]
 pub struct Requirements {
-    /// How many requirements the scope lists (all must hold in containers/image).
-    pub count: usize,
-    /// The scope lists `reject`.
-    pub rejects: bool,
     pub signed_by: Vec<SignedBy>,
     pub sigstore_keys: Vec<SigstoreKey>,
+    /// Every requirement, in the policy's order.
+    pub list: Vec<Requirement>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -170,22 +183,29 @@ impl ContainersPolicy {
     fn requirements(&mut self, list: &Value, at: &str) -> Result<Requirements, String> {
         let source = self.source.clone();
         let list = list.as_array().ok_or_else(|| format!("{source}: {at} is not a list of requirements"))?;
-        let mut out = Requirements { count: list.len(), ..Default::default() };
+        let mut out = Requirements::default();
         for r in list {
             let ty = r.get("type").and_then(Value::as_str).unwrap_or("");
             match ty {
-                "signedBy" => out.signed_by.push(signed_by(r).map_err(|e| format!("{source}: {at}: signedBy: {e}"))?),
+                "signedBy" => {
+                    let sb = signed_by(r).map_err(|e| format!("{source}: {at}: signedBy: {e}"))?;
+                    out.signed_by.push(sb.clone());
+                    out.list.push(Requirement::SignedBy(sb));
+                }
                 "sigstoreSigned" => {
                     let keys = sigstore_keys(r).map_err(|e| format!("{source}: {at}: sigstoreSigned: {e}"))?;
                     if keys.is_empty() {
                         self.ignored.push(format!(
-                            "{at}: sigstoreSigned without keyPath/keyPaths/keyData (fulcio, pki) not taken"
+                            "{at}: sigstoreSigned without keyPath/keyPaths/keyData (fulcio, pki) not taken: it never holds"
                         ));
                     }
-                    out.sigstore_keys.extend(keys);
+                    let identity = identity_rule(r.get("signedIdentity"))
+                        .map_err(|e| format!("{source}: {at}: sigstoreSigned: {e}"))?;
+                    out.sigstore_keys.extend(keys.clone());
+                    out.list.push(Requirement::Sigstore { keys, identity });
                 }
-                "reject" => out.rejects = true,
-                "insecureAcceptAnything" => {}
+                "reject" => out.list.push(Requirement::Reject),
+                "insecureAcceptAnything" => out.list.push(Requirement::Accept),
                 other => return Err(format!("{source}: {at}: unknown requirement type {other:?}")),
             }
         }
@@ -215,12 +235,17 @@ impl ContainersPolicy {
         out
     }
 
-    /// Whether a scope names `name` with a tag or digest (`name:tag`, `name@digest`): such a
-    /// scope can decide for some of its images, and is not resolved per tag here.
-    pub fn has_tagged_scope(&self, name: &str) -> bool {
-        self.docker
-            .keys()
-            .any(|k| k.strip_prefix(name).is_some_and(|rest| rest.starts_with(':') || rest.starts_with('@')))
+    /// The scopes deciding for any of `refs` (each reference's own, as [`ContainersPolicy::for_image`]
+    /// picks it), each once, in the order of `refs`.
+    pub fn applicable(&self, refs: &[DockerRef]) -> Vec<(&Requirements, String)> {
+        let mut out: Vec<(&Requirements, String)> = Vec::new();
+        for r in refs {
+            let (req, label) = self.for_image(r);
+            if !out.iter().any(|(_, l)| *l == label) {
+                out.push((req, label));
+            }
+        }
+        out
     }
 
     /// Every requirement of every scope.

@@ -111,13 +111,8 @@ fn normalize_name(name: &str) -> Option<String> {
     };
     let host = if host == "index.docker.io" { "docker.io".to_string() } else { host };
     let path = if host == "docker.io" && !path.contains('/') { format!("library/{path}") } else { path };
-    let component_ok = |c: &str| {
-        !c.is_empty()
-            && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-            && c.as_bytes()[0].is_ascii_alphanumeric()
-            && c.as_bytes()[c.len() - 1].is_ascii_alphanumeric()
-    };
-    if host.is_empty() || !path.split('/').all(component_ok) {
+    // The path is a repository name of the distribution grammar, as the registry listers check it.
+    if host.is_empty() || !crate::registry::listers::valid_repository(&path) {
         return None;
     }
     Some(format!("{host}/{path}"))
@@ -140,6 +135,10 @@ mod tests {
         assert!(DockerRef::parse("Quay.io/A/B").is_none());
         assert!(DockerRef::parse("quay.io/a/../b").is_none());
         assert!(DockerRef::parse("quay.io/a:b:c").is_none());
+        // The separators of the distribution grammar: `.`, `_`, `__`, dashes; nothing else.
+        assert!(DockerRef::parse("quay.io/a__b/c-d--e").is_some());
+        assert!(DockerRef::parse("quay.io/a..b").is_none());
+        assert!(DockerRef::parse("quay.io/a___b").is_none());
     }
 
     #[test]

@@ -114,7 +114,15 @@ pub(super) async fn discover(scan: &Arc<Scan>, repo: &str, image: Image) -> Imag
         platforms: platform_reports,
         platform_summary: None,
         waived: None,
+        containers_policy: None,
     };
+    if let Some(policy) = &scan.sources.containers_policy {
+        let name = format!("{}/{repo}", scan.registry);
+        let evidence = crate::containers::policy_eval::Evidence::of(&report.signatures);
+        let evaluated =
+            crate::containers::policy_eval::evaluate(policy, &name, &report.tags, &report.digest, &evidence);
+        report.containers_policy = Some(evaluated);
+    }
     report.compute_status();
     report
 }
@@ -129,28 +137,39 @@ fn subject(head: &crate::registry::ManifestHead) -> Subject {
 async fn all_signatures_of(scan: &Arc<Scan>, repo: &str, tags: &[String], subject: &Subject, hints: &Hints) -> Found {
     let mut found = Found::default();
     let name = format!("{}/{repo}", scan.registry);
-    let trust = scan.trust_for(&name);
+    let trust = scan.trust_for(&name, tags, subject.digest.as_str());
     let elsewhere = scan.signature_repository(repo);
     if elsewhere.is_none() || scan.sources.signature_repositories.also_beside {
         found = signatures_of(scan, &Lookin { repo, image: &name, trust: &trust }, subject, hints).await;
     }
     if let Some((at, target)) = elsewhere {
         at.claims.lock().await.0.entry(target.clone()).or_default().insert(subject.digest.clone());
-        let there = Lookin { repo: &target.repo, image: &name, trust: &trust };
-        let more = signatures_of(&at, &there, subject, &Hints::probe(&subject.digest)).await;
         let location = target.name();
-        found.signatures.extend(more.signatures.into_iter().map(|mut s| {
-            s.location = Some(location.clone());
-            s
-        }));
-        found.errors.extend(more.errors.into_iter().map(|e| format!("signature repository {location}: {e}")));
+        // A signature repository that does not exist holds no "absent" answer: its probes' 404s
+        // (bare, or NAME_UNKNOWN) say nothing about this image's signatures.
+        match at.signature_repository_exists(&target.repo).await {
+            Ok(Some(false)) => found.errors.push(format!(
+                "signature repository {location} does not exist (its tag list answers 404): the image's signatures there could not be looked up"
+            )),
+            Err(e) => found.errors.push(format!("signature repository {location} could not be read: {e}")),
+            Ok(Some(true) | None) => {
+                let there = Lookin { repo: &target.repo, image: &name, trust: &trust };
+                let more = signatures_of(&at, &there, subject, &Hints::probe(&subject.digest)).await;
+                found.signatures.extend(more.signatures.into_iter().map(|mut s| {
+                    s.location = Some(location.clone());
+                    s
+                }));
+                found.errors.extend(more.errors.into_iter().map(|e| format!("signature repository {location}: {e}")));
+            }
+        }
     }
     let gpg = scan.sources.simple_signing.as_ref().and_then(|s| s.trust.as_ref());
-    let (sigs, errors) = super::lookaside::extension_signatures(&scan.client, gpg, repo, &name, tags, subject).await;
+    let (sigs, errors) =
+        super::lookaside::extension_signatures(&scan.client, gpg, (repo, &name, tags), subject, scan.now).await;
     found.signatures.extend(sigs);
     found.errors.extend(errors);
     if let Some(ss) = &scan.sources.simple_signing {
-        let (sigs, errors) = super::lookaside::signatures(ss, &name, tags, subject).await;
+        let (sigs, errors) = super::lookaside::signatures(ss, &name, tags, subject, scan.now).await;
         found.signatures.extend(sigs);
         found.errors.extend(errors);
     }

@@ -105,12 +105,13 @@ fn chain(e: &dyn std::error::Error) -> String {
 }
 
 /// The simple-signing signatures of `subject`, a manifest of the image `name` (`HOST/REPO`)
-/// reached by `tags`; and the lookups that failed.
+/// reached by `tags`, judged at `at` (Unix seconds); and the lookups that failed.
 pub async fn signatures(
     ss: &SimpleSigning,
     name: &str,
     tags: &[String],
     subject: &Subject,
+    at: i64,
 ) -> (Vec<SignatureReport>, Vec<String>) {
     let mut out = Vec::new();
     let Some(image) = DockerRef::parse(&format!("{name}@{}", subject.digest)) else {
@@ -122,7 +123,7 @@ pub async fn signatures(
         Ok(None) => return (out, Vec::new()),
         Err(e) => return (out, vec![e]),
     };
-    let judged = simple_signing::Image { name, tags };
+    let judged = simple_signing::Image { name, tags, at };
     // One past the cap is probed: exactly MAX_SIGNATURES is fine, more is an error of the image.
     for n in 1..=MAX_SIGNATURES + 1 {
         let url = signature_url(&base, &image, &subject.digest, n);
@@ -150,14 +151,13 @@ pub async fn signatures(
 }
 
 /// The simple-signing signatures the registry's signature extension holds for `subject`, when the
-/// registry announced the extension; and the lookup that failed.
+/// registry announced the extension, judged at `at` (Unix seconds); and the lookup that failed.
 pub async fn extension_signatures(
     client: &crate::registry::RegistryClient,
     trust: Option<&GpgTrust>,
-    repo: &str,
-    name: &str,
-    tags: &[String],
+    (repo, name, tags): (&str, &str, &[String]),
     subject: &Subject,
+    at: i64,
 ) -> (Vec<SignatureReport>, Vec<String>) {
     if !client.supports_signatures() {
         return (Vec::new(), Vec::new());
@@ -165,7 +165,7 @@ pub async fn extension_signatures(
     match client.extension_signatures(repo, &subject.digest).await {
         Err(e) => (Vec::new(), vec![format!("signature extension: {e}")]),
         Ok((url, blobs)) => {
-            let judged = simple_signing::Image { name, tags };
+            let judged = simple_signing::Image { name, tags, at };
             let out = blobs
                 .iter()
                 .map(|bytes| {

@@ -147,6 +147,11 @@ pub struct Scan {
     sources: Sources,
     /// The digests each signature repository was asked about (for its orphans).
     claims: Mutex<sigrepo::Claims>,
+    /// The trust of several containers-policy scopes together, for images whose references fall
+    /// in several, by their scope labels.
+    scoped_unions: std::sync::Mutex<HashMap<Vec<String>, Arc<Trust>>>,
+    /// Whether each signature repository of this registry exists, asked once.
+    signature_repository_exists: Mutex<HashMap<String, Arc<OnceCell<Existence>>>>,
 }
 
 /// Signature sources beyond the image's own repository.
@@ -160,10 +165,15 @@ pub struct Sources {
     /// `--containers-policy` with `sigstoreSigned` keys: the trust of each of its scopes (the
     /// scan's trust plus that scope's keys), by the scope's label.
     pub scoped_trust: Option<ScopedTrust>,
+    /// `--containers-policy`: evaluated for each reference of each image (its `policy` report).
+    pub containers_policy: Option<Arc<crate::containers::policy::ContainersPolicy>>,
 }
 
 /// A containers policy and the trust of each of its scopes that has `sigstoreSigned` keys.
 pub type ScopedTrust = (Arc<crate::containers::policy::ContainersPolicy>, HashMap<String, Arc<Trust>>);
+
+/// Whether a repository exists, as its tag list said: `Ok(None)` when the registry would not say.
+type Existence = Result<Option<bool>, String>;
 
 /// A repository's tag list as read for checking guessed tags.
 enum TagListing {
@@ -197,6 +207,8 @@ impl Scan {
             events,
             sources,
             claims: Mutex::default(),
+            scoped_unions: std::sync::Mutex::default(),
+            signature_repository_exists: Mutex::default(),
         })
     }
 
@@ -212,13 +224,48 @@ impl Scan {
         Some((scan, target.clone()))
     }
 
-    /// The trust that judges cosign, Notary and bundle signatures of the image `HOST/REPO`: the
-    /// scan's, plus the `sigstoreSigned` keys of the containers policy's scope for it.
-    fn trust_for(&self, name: &str) -> Arc<Trust> {
+    /// The trust that judges cosign, Notary and bundle signatures of the image `HOST/REPO` of
+    /// `digest` reached by `tags`: the scan's, plus the `sigstoreSigned` keys of the containers
+    /// policy's scope for each of its references (each tag's own scope, or the digest's, as
+    /// containers/image picks them). Whether each reference's scope is satisfied is the image's
+    /// policy verdict.
+    fn trust_for(&self, name: &str, tags: &[String], digest: &str) -> Arc<Trust> {
         let Some((policy, by_scope)) = &self.sources.scoped_trust else { return self.trust.clone() };
-        let Some(image) = crate::containers::reference::DockerRef::parse(name) else { return self.trust.clone() };
-        let (_, scope) = policy.for_image(&image);
-        by_scope.get(&scope).cloned().unwrap_or_else(|| self.trust.clone())
+        let refs = crate::containers::policy_eval::references(name, tags, digest);
+        let scopes: Vec<(&crate::containers::policy::Requirements, String)> =
+            policy.applicable(&refs).into_iter().filter(|(_, label)| by_scope.contains_key(label)).collect();
+        let labels: Vec<String> = scopes.iter().map(|(_, l)| l.clone()).collect();
+        match labels.as_slice() {
+            [] => return self.trust.clone(),
+            [one] => return by_scope[one].clone(),
+            _ => {}
+        }
+        let mut unions = self.scoped_unions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        unions
+            .entry(labels.clone())
+            .or_insert_with(|| {
+                let mut t = (*by_scope[&labels[0]]).clone();
+                for (req, label) in &scopes[1..] {
+                    for k in &req.sigstore_keys {
+                        let source = format!("{} ({}, {label})", k.source, policy.source);
+                        // Each key parsed already when its scope's trust was made.
+                        if let Err(e) = t.add_key_der(k.der.clone(), &source) {
+                            tracing::warn!("--containers-policy {source}: {e}");
+                        }
+                    }
+                }
+                Arc::new(t)
+            })
+            .clone()
+    }
+
+    /// Whether the signature repository `repo` of this registry exists (asked once): `Ok(None)`
+    /// when the registry does not say (tag listing refused).
+    async fn signature_repository_exists(&self, repo: &str) -> Existence {
+        let cell = self.signature_repository_exists.lock().await.entry(repo.to_string()).or_default().clone();
+        cell.get_or_init(|| async { self.client.repository_exists(repo).await.map_err(|e| e.to_string()) })
+            .await
+            .clone()
     }
 
     /// Whether `repo` of this registry is a signature repository (its tags are judged by the

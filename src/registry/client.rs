@@ -500,6 +500,25 @@ impl RegistryClient {
         }
     }
 
+    /// Whether `repo` exists, asked with the first entry of its tag list (`?n=1`): `Some(true)`
+    /// on a 200; `Some(false)` on a 404, with NAME_UNKNOWN or bare (the distribution spec answers
+    /// the tag list of an unknown repository 404 NAME_UNKNOWN; a tag list has no other 404);
+    /// `None` on a 401/403 (credentials that may pull but not list: the registry does not say).
+    pub async fn repository_exists(&self, repo: &str) -> Result<Option<bool>, RegistryError> {
+        let mut url = self.url(&format!("/v2/{repo}/tags/list"));
+        url.query_pairs_mut().append_pair("n", "1");
+        let scope = Scope::Pull(repo.to_string());
+        let r = self
+            .request(RequestKind::TagList, Method::GET, url, &scope, Some("application/json"), MAX_LIST_PAGE_BYTES)
+            .await?;
+        match r.status.as_u16() {
+            200..=299 => Ok(Some(true)),
+            404 => Ok(Some(false)),
+            401 | 403 => Ok(None),
+            _ => Err(status_error(&Method::GET, &r)),
+        }
+    }
+
     /// One page of a tag list: its tags, and the response for its `Link`. `Ok(None)` on a 404
     /// when `not_found_is_none` (an unknown repository, or one without tags), else an error.
     async fn tag_page(

@@ -754,6 +754,7 @@ mod tests {
             platforms: Vec::new(),
             platform_summary: None,
             waived: None,
+            containers_policy: None,
         };
         i.compute_status();
         i

@@ -368,11 +368,46 @@ pub struct ImageReport {
     /// `--waivers`: the waiver that accepts this image as it is (its status stays its own).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub waived: Option<waivers::Waived>,
+    /// `--containers-policy`: the policy evaluated for each reference of the image, as
+    /// containers/image would. A `verified` image with a reference the policy refuses is
+    /// `untrusted`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub containers_policy: Option<ContainersPolicyReport>,
+}
+
+/// A containers policy evaluated for each reference of one image.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainersPolicyReport {
+    /// The policy file.
+    pub source: String,
+    /// The references (`HOST/REPO:TAG`, or `HOST/REPO@DIGEST` for an untagged image) whose
+    /// scope's requirements do not all hold.
+    pub unsatisfied: Vec<String>,
+    pub references: Vec<ReferencePolicy>,
+}
+
+/// The policy's verdict for one reference.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferencePolicy {
+    pub reference: String,
+    /// The scope whose requirements apply (`docker "HOST/REPO:TAG"`, `docker ""`, `default`).
+    pub scope: String,
+    pub satisfied: bool,
+    /// The requirements that do not hold, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub unmet: Vec<String>,
 }
 
 impl ImageReport {
     pub fn compute_status(&mut self) {
         self.status = status_of(&self.signatures, &self.discovery_errors);
+        // A signature verified, and a reference the containers policy refuses: not verified.
+        if self.status == Status::Verified && self.containers_policy.as_ref().is_some_and(|p| !p.unsatisfied.is_empty())
+        {
+            self.status = Status::Untrusted;
+        }
         for p in &mut self.platforms {
             p.status = status_of(&p.signatures, &p.discovery_errors);
         }
@@ -971,6 +1006,7 @@ mod tests {
             ],
             platform_summary: None,
             waived: None,
+            containers_policy: None,
         };
         index.compute_status();
         assert_eq!(index.status, Status::Unsigned);

@@ -107,7 +107,7 @@ reason_codes! {
     GpgSignatureExpired = "gpg-signature-expired", "invalid",
         "a simple-signing signature whose OpenPGP signature expiration time has passed";
     GpgPolicyNotSatisfied = "gpg-policy-not-satisfied", "untrusted",
-        "a simple-signing signature verified, and the containers policy's scope for the image asks for more than it (several requirements, all of which must hold; `reject`; a scope for one of its tags or digests): not taken as satisfied";
+        "no longer given (kept so that readers of older reports know it): the containers policy is evaluated per reference of the image in its `containersPolicy`, and a refused reference makes a verified image untrusted";
     DockerReferenceTagsUncovered = "docker-reference-tags-uncovered", "untrusted",
         "a simple-signing signature for one tag of an image reported with several tags: the other tags (named in the reason) are not covered by it";
     GpgKeyOutOfScope = "gpg-key-out-of-scope", "untrusted",

@@ -327,6 +327,11 @@ pub fn images(images: &[ImageReport], wide: bool, color: bool, width: usize) -> 
             for e in &image.discovery_errors {
                 details.extend(detail(&format!("lookup failed: {e}"), 4, width));
             }
+            for r in image.containers_policy.iter().flat_map(|p| &p.references).filter(|r| !r.satisfied) {
+                let line =
+                    format!("containers policy refuses {} (scope {}): {}", r.reference, r.scope, r.unmet.join("; "));
+                details.extend(detail(&line, 4, width));
+            }
             for p in &image.platforms {
                 let what = p.platform.as_deref().unwrap_or("index");
                 let sigs: Vec<String> = p.signatures.iter().map(sig_label).collect();

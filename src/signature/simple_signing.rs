@@ -10,6 +10,7 @@
 
 use super::{Checked, Subject};
 use crate::containers::policy::{ContainersPolicy, IdentityRule, Intended};
+use crate::containers::policy_eval;
 use crate::containers::reference::DockerRef;
 use crate::report::{Envelope, Reason, ReasonCode as C, SignatureKind, Signer, Verdict};
 use crate::signature::openpgp::{self, KeyOutcome, PgpCert, Problem};
@@ -43,10 +44,12 @@ enum Origin {
     OtherScope,
 }
 
-/// The image a signature is judged for: its name (`HOST/REPO`), its tags and its digest.
+/// The image a signature is judged for: its name (`HOST/REPO`) and its tags; and the time
+/// (Unix seconds: the scan's, `--at`) at which keys and signatures must be valid.
 pub struct Image<'a> {
     pub name: &'a str,
     pub tags: &'a [String],
+    pub at: i64,
 }
 
 /// One simple-signing signature (`bytes`: the OpenPGP message as stored) of `subject`.
@@ -54,12 +57,13 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
     let mut out = Checked::new(Envelope::Openpgp, SignatureKind::Signature);
     let mut candidates: Vec<(Arc<PgpCert>, Origin)> = Vec::new();
     if let Some(t) = trust {
-        // The policy's keys for the image's scope come first: a key both there and in
-        // --gpg-keyring is judged by the policy's (possibly stricter) signedIdentity.
+        // The policy's keys for the scopes of the image's references (each tag's, or the
+        // digest's) come first: a key both there and in --gpg-keyring is judged by the policy's
+        // (possibly stricter) signedIdentity.
         if let Some(p) = &t.policy {
-            let parsed = DockerRef::parse(image.name);
-            let in_scope = parsed.as_ref().map(|r| p.for_image(r));
-            if let Some((req, scope)) = &in_scope {
+            let refs = policy_eval::references(image.name, image.tags, subject.digest.as_str());
+            let applicable = p.applicable(&refs);
+            for (req, scope) in &applicable {
                 for sb in &req.signed_by {
                     let o = || Origin::Policy { scope: scope.clone(), rule: sb.identity.clone() };
                     candidates.extend(sb.keys.iter().map(|c| (c.clone(), o())));
@@ -67,7 +71,7 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
             }
             candidates.extend(t.keyring.iter().map(|c| (c.clone(), Origin::Keyring)));
             for req in p.all() {
-                if in_scope.as_ref().is_some_and(|(r, _)| std::ptr::eq(*r, req)) {
+                if applicable.iter().any(|(r, _)| std::ptr::eq(*r, req)) {
                     continue;
                 }
                 for sb in &req.signed_by {
@@ -79,11 +83,7 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
         }
     }
     let certs: Vec<&PgpCert> = candidates.iter().map(|(c, _)| c.as_ref()).collect();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
-    let opened = match openpgp::open(bytes, &certs, now) {
+    let opened = match openpgp::open(bytes, &certs, image.at) {
         Ok(o) => o,
         Err(e) => return out.invalid(C::MalformedSignature, format!("OpenPGP signature: {e}")),
     };
@@ -137,26 +137,6 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
     let (pgp, origin) = &candidates[cert];
     out.signer = Some(signer(pgp));
     out.algorithm = Some(pgp.algorithm.clone());
-    // Policy parts not evaluated here must never be read as satisfied: a scope listing more than
-    // this one requirement (containers/image requires all of them), a `reject`, or a scope for one
-    // of the image's tags or digests (more specific than the repository's) -> not verified.
-    if let (Some(p), Some((req, scope))) = (trust.and_then(|t| t.policy.as_ref()), policy_scope(trust, image.name)) {
-        let why = if req.rejects {
-            Some(format!("the containers policy rejects images of scope {scope}"))
-        } else if req.count > 1 {
-            Some(format!("scope {scope} of the containers policy lists {} requirements and all must hold; only one signature requirement is checked per signature", req.count))
-        } else if p.has_tagged_scope(image.name) {
-            Some(format!(
-                "the containers policy has a scope for a tag or digest of {}, which is not resolved per tag",
-                image.name
-            ))
-        } else {
-            None
-        };
-        if let Some(why) = why {
-            return out.decided(Verdict::Untrusted, Reason::new(C::GpgPolicyNotSatisfied, why));
-        }
-    }
     let payload = match payload {
         Ok(p) => p,
         Err(e) => return out.invalid(C::PayloadMalformed, format!("payload is not one containers/image accepts: {e}")),
@@ -189,7 +169,15 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
         return out.invalid(C::PayloadMalformed, why);
     };
     let intended = Intended { name: image.name, tags: image.tags, digest: subject.digest.as_str() };
-    if !rule.matches(&signed, &intended) {
+    // A policy key: the rule must accept the signature for one of the image's references (each
+    // judged alone); whether each reference's scope is satisfied is the image's policy verdict.
+    let by_policy = matches!(origin, Origin::Policy { .. });
+    let accepted = if by_policy {
+        policy_eval::matches_any(&rule, &signed, image.name, image.tags, subject.digest.as_str())
+    } else {
+        rule.matches(&signed, &intended)
+    };
+    if !accepted {
         let why = format!(
             "the signature names {} and this image is {}{}: {} does not accept it (a signature made for another name)",
             signed.string(),
@@ -200,7 +188,8 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
         return out.invalid(C::DockerReferenceMismatch, why);
     }
     // A signature for one tag does not cover the image's other tags: skopeo copying those refuses.
-    let per_tag = !matches!(rule, IdentityRule::MatchRepository | IdentityRule::ExactRepository(_));
+    // Under a policy, each tag is judged by its own scope in the image's policy verdict.
+    let per_tag = !by_policy && !matches!(rule, IdentityRule::MatchRepository | IdentityRule::ExactRepository(_));
     if let (true, Some(t)) = (per_tag, &signed.tag) {
         let uncovered: Vec<&str> = image.tags.iter().filter(|x| *x != t).map(String::as_str).collect();
         if !uncovered.is_empty() {
@@ -219,16 +208,6 @@ pub fn check(bytes: &[u8], image: &Image<'_>, subject: &Subject, trust: Option<&
         rule.name()
     );
     out.decided(Verdict::Verified, Reason::new(C::VerifiedGpgKey, why))
-}
-
-/// The policy's requirements for `name` and their scope label.
-fn policy_scope<'t>(
-    trust: Option<&'t GpgTrust>,
-    name: &str,
-) -> Option<(&'t crate::containers::policy::Requirements, String)> {
-    let p = trust?.policy.as_ref()?;
-    let parsed = DockerRef::parse(name)?;
-    Some(p.for_image(&parsed))
 }
 
 fn signer(c: &PgpCert) -> Signer {

@@ -68,8 +68,11 @@ def main():
     rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
     results = run["results"]
     findings = [i for i in items if i["status"] != "verified"]
-    check(len(results) == len(findings) + len(report["errors"]),
-          f"SARIF: {len(results)} results, want {len(findings)} findings + {len(report['errors'])} errors")
+    workloads = report.get("workloads") or []
+    container_findings = [w for w in workloads if w.get("status") not in (None, "verified")]
+    check(len(results) == len(findings) + len(report["errors"]) + len(container_findings),
+          f"SARIF: {len(results)} results, want {len(findings)} findings + {len(report['errors'])} errors"
+          f" + {len(container_findings)} containers")
     for r, item in zip(results, findings):
         check(r["ruleId"] == f"sigaudit/status/{item['status']}", f"SARIF ruleId {r['ruleId']} for {item['status']}")
         check(rules[r["ruleIndex"]] == r["ruleId"], f"SARIF ruleIndex of {r['ruleId']}")
@@ -101,6 +104,16 @@ def main():
     for r, e in zip(results[len(findings):], report["errors"]):
         check(r["ruleId"].startswith("sigaudit/error/") and r["ruleId"] in rules, f"SARIF error rule {r['ruleId']}")
         check(e["message"] in r["message"]["text"], "SARIF error message round trip")
+    # A cluster report: one result per container whose running image is not verified, after the errors.
+    for r, w in zip(results[len(findings) + len(report["errors"]):], container_findings):
+        check(r["ruleId"] == f"sigaudit/status/{w['status']}", f"SARIF container rule {r['ruleId']}")
+        check(rules[r["ruleIndex"]] == r["ruleId"], f"SARIF container ruleIndex of {r['ruleId']}")
+        fq = f"{w['namespace']}/{w['owner']['kind']}/{w['owner']['name']}/{w['pod']}/{w['container']}"
+        check(r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == fq, f"SARIF container location {fq!r}")
+        for k in ("namespace", "pod", "container", "image", "digest"):
+            check(r["properties"][k] == w.get(k), f"SARIF container {k} round trip")
+        check(bool(r.get("suppressions")) == bool(w.get("waived")), f"SARIF: container {fq} suppressed iff waived")
+    figures["sarif_container_results"] = len(container_findings)
     figures["sarif_results"] = len(results)
     figures["sarif_rules"] = len(rules)
 
@@ -109,8 +122,10 @@ def main():
     doc = etree.parse(str(outdir / "report.xml"))
     check(xsd.validate(doc), "JUnit XSD: " + "; ".join(str(e) for e in list(xsd.error_log)[:5]))
     root = doc.getroot()
-    cases = root.findall("./testsuite/testcase")
+    cases = [c for suite in root.findall("./testsuite") if suite.get("name") != "workloads" for c in suite.findall("testcase")]
+    container_cases = root.findall("./testsuite[@name='workloads']/testcase")
     check(len(cases) == len(items) + 1, f"JUnit: {len(cases)} test cases, want {len(items)} + 1")
+    check(len(container_cases) == len(workloads), f"JUnit: {len(container_cases)} container cases, want {len(workloads)}")
     fail_on = (report["scan"].get("settings") or {}).get("fail-on") or ["invalid", "error"]
     fail_on = [fail_on] if isinstance(fail_on, str) else fail_on
     fail_on = [s.strip() for x in fail_on for s in x.split(",")]
@@ -120,9 +135,24 @@ def main():
     want_err = sum(1 for i in failing if i["status"] == "error")
     want_skip = sum(1 for i in items if i["status"] in fail_on and i.get("waived"))
     want_err += 0 if report["scan"]["complete"] else 1
+    # Containers fail as the image they run would; waived ones are skipped; no digest, no failure.
+    failing_c = [w for w in workloads if w.get("status") in fail_on and not w.get("waived")]
+    want_fail += sum(1 for w in failing_c if w["status"] != "error")
+    want_err += sum(1 for w in failing_c if w["status"] == "error")
+    want_skip += sum(1 for w in workloads if w.get("status") in fail_on and w.get("waived"))
+    for c, w in zip(container_cases, workloads):
+        check(c.get("classname") == clean(f"{w['namespace']}/{w['owner']['kind']}/{w['owner']['name']}"),
+              f"JUnit container classname {c.get('classname')!r}")
+        check(c.get("name") == clean(f"{w['pod']}/{w['container']}"), f"JUnit container name {c.get('name')!r}")
+        failed = c.find("failure") if c.find("failure") is not None else c.find("error")
+        should = w.get("status") in fail_on and not w.get("waived")
+        check((failed is not None) == should, f"JUnit: container {c.get('name')!r} ({w.get('status')}) fails iff failing")
+        if failed is not None:
+            check(failed.get("type") == w["status"], "JUnit container failure type")
+    figures["junit_container_cases"] = len(container_cases)
     check(int(root.get("failures")) == want_fail, f"JUnit failures {root.get('failures')} != {want_fail}")
     check(int(root.get("errors")) == want_err, f"JUnit errors {root.get('errors')} != {want_err}")
-    check(int(root.get("tests")) == len(items) + 1, "JUnit tests attribute")
+    check(int(root.get("tests")) == len(items) + 1 + len(workloads), "JUnit tests attribute")
     skipped = sum(int(suite.get("skipped")) for suite in root.findall("./testsuite"))
     check(skipped == want_skip, f"JUnit skipped {skipped} != {want_skip} (waived)")
     figures["junit_skipped"] = skipped
@@ -175,6 +205,16 @@ def main():
             if p is not None:
                 row["platformDigest"] = p["digest"]
             expected.append(row)
+    for w in workloads:
+        expected.append({"registry": w.get("registry", ""), "repository": w.get("repository", ""),
+                         "digest": w.get("digest", ""), "status": w.get("status", ""), "verdict": "",
+                         "namespace": w["namespace"], "workloadKind": w["owner"]["kind"], "workload": w["owner"]["name"],
+                         "pod": w["pod"], "container": w["container"], "containerType": w["containerType"],
+                         "specImage": w["image"], "state": w["state"],
+                         "drift": "" if w.get("drift") is None else str(w["drift"]).lower(),
+                         "containerWaived": "true" if w.get("waived") else "false", "notes": "; ".join(w.get("notes", []))})
+    if workloads:
+        check(header[-1] == "notes" and "namespace" in header, f"CSV: the workload columns end the header: {header[-14:]}")
     check(len(rows) == len(expected), f"CSV: {len(rows)} rows, want {len(expected)}")
     for n, (row, want) in enumerate(zip(rows, expected)):
         got = dict(zip(header, row))
@@ -219,6 +259,21 @@ def main():
                for s in samples("sigaudit_namespace_items_by_status") if s.value}
         check(got == {k: float(v) for k, v in ns.items()}, f"Prometheus namespaces {sorted(got)} != {sorted(ns)}")
         figures["prometheus_namespaces"] = len({(k[0], k[1]) for k in ns})
+    if workloads:
+        ws = summary["workloads"]
+        by = {s.labels["status"]: s.value for s in samples("sigaudit_workload_containers_by_status")}
+        check(by == {st: float(ws["byStatus"].get(st, 0)) for st in STATUSES}, f"Prometheus workload statuses {by}")
+        check(samples("sigaudit_workload_pods")[0].value == ws["pods"], "Prometheus pods")
+        check(samples("sigaudit_workload_containers_digest_unknown")[0].value == ws["digestUnknown"],
+              "Prometheus digest unknown")
+        check(samples("sigaudit_workload_containers_drifted")[0].value == ws["drifted"], "Prometheus drifted")
+        ns = {}
+        for w in workloads:
+            if w.get("status"):
+                ns[(w["namespace"], w["status"])] = ns.get((w["namespace"], w["status"]), 0) + 1
+        got = {(s.labels["namespace"], s.labels["status"]): s.value
+               for s in samples("sigaudit_namespace_workload_containers_by_status") if s.value}
+        check(got == {k: float(v) for k, v in ns.items()}, f"Prometheus workload namespaces {sorted(got)} != {sorted(ns)}")
     figures["prometheus_families"] = len(fams)
     figures["prometheus_samples"] = sum(len(f.samples) for f in fams.values())
 

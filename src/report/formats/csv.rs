@@ -10,6 +10,7 @@
 //! such a field to get the value back.
 
 use super::{clean, ser_word, Report};
+use crate::report::workload::WorkloadReport;
 use crate::report::{FileReport, FileSignatureReport, ImageReport, PlatformReport, SignatureReport, Signer};
 use std::io::{self, Write};
 
@@ -50,6 +51,26 @@ pub const IMAGE_COLUMNS: &[&str] = &[
     "reasonCodes",
     "waived",
     "keyName",
+];
+
+/// Columns added after [`IMAGE_COLUMNS`] in a cluster report (`sigaudit cluster`): one row per
+/// container of `workloads`, after the image rows, with the image columns `registry`,
+/// `repository`, `digest` and `status` of what it runs and the signature columns empty.
+pub const WORKLOAD_COLUMNS: &[&str] = &[
+    "namespace",
+    "workloadKind",
+    "workload",
+    "controlledBy",
+    "pod",
+    "container",
+    "containerType",
+    "specImage",
+    "imageId",
+    "state",
+    "drift",
+    "tagDigest",
+    "containerWaived",
+    "notes",
 ];
 
 /// Columns of a filesystem report.
@@ -95,21 +116,62 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         return Ok(());
     }
-    row(out, IMAGE_COLUMNS.iter().map(|c| c.to_string()))?;
+    // A cluster report's rows have the workload columns too (empty on image rows).
+    let workloads = report.workloads.as_deref();
+    let pad = |mut r: Vec<String>| {
+        if workloads.is_some() {
+            r.extend(std::iter::repeat_n(String::new(), WORKLOAD_COLUMNS.len()));
+        }
+        r
+    };
+    let extra = workloads.map_or(&[][..], |_| WORKLOAD_COLUMNS);
+    row(out, IMAGE_COLUMNS.iter().chain(extra).map(|c| c.to_string()))?;
     for i in report.images.iter().flatten() {
         if i.signatures.is_empty() {
-            row(out, image_row(i, None, None))?;
+            row(out, pad(image_row(i, None, None)))?;
         }
         for s in &i.signatures {
-            row(out, image_row(i, None, Some(s)))?;
+            row(out, pad(image_row(i, None, Some(s))))?;
         }
         for p in &i.platforms {
             for s in &p.signatures {
-                row(out, image_row(i, Some(p), Some(s)))?;
+                row(out, pad(image_row(i, Some(p), Some(s))))?;
             }
         }
     }
+    for w in workloads.into_iter().flatten() {
+        row(out, workload_row(w))?;
+    }
     Ok(())
+}
+
+/// One container of a cluster report: what it runs in the image columns, the rest empty.
+fn workload_row(w: &WorkloadReport) -> Vec<String> {
+    let opt = |v: Option<&String>| v.cloned().unwrap_or_default();
+    let mut r = vec![String::new(); IMAGE_COLUMNS.len()];
+    let at = |name: &str| IMAGE_COLUMNS.iter().position(|c| *c == name).expect("an image column");
+    r[at("registry")] = opt(w.registry.as_ref());
+    r[at("repository")] = opt(w.repository.as_ref());
+    r[at("digest")] = opt(w.digest.as_ref());
+    r[at("status")] = w.status.map(|s| s.as_str().to_string()).unwrap_or_default();
+    r.extend([
+        w.namespace.clone(),
+        w.owner.kind.clone(),
+        w.owner.name.clone(),
+        opt(w.controlled_by.as_ref()),
+        w.pod.clone(),
+        w.container.clone(),
+        ser_word(&w.container_type),
+        w.image.clone(),
+        opt(w.image_id.as_ref()),
+        w.state.clone(),
+        w.drift.map(|d| d.to_string()).unwrap_or_default(),
+        opt(w.tag_digest.as_ref()),
+        w.waived.to_string(),
+        w.notes.join("; "),
+    ]);
+    debug_assert_eq!(r.len(), IMAGE_COLUMNS.len() + WORKLOAD_COLUMNS.len());
+    r
 }
 
 fn image_row(i: &ImageReport, p: Option<&PlatformReport>, s: Option<&SignatureReport>) -> Vec<String> {

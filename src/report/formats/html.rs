@@ -10,6 +10,7 @@
 //! HTML forbids, so a repository named `<script>` is shown, never run.
 
 use super::{seconds_between, signer_name, target, Item, Report, Sig, STATUSES};
+use crate::report::workload::WorkloadReport;
 use crate::report::{Signer, Status, Verdict};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -148,7 +149,8 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         p,
         "<nav aria-label=\"Sections\"><ul><li><a href=\"#summary\">Summary</a></li><li><a href=\"#coverage\">Coverage by {group_word}</a></li>\
          <li><a href=\"#signers\">Signers</a></li><li><a href=\"#problems\">Invalid and errors</a></li>\
-         <li><a href=\"#items\">All {nouns}</a></li></ul></nav>\n</header>\n<main>"
+         <li><a href=\"#items\">All {nouns}</a></li>{}</ul></nav>\n</header>\n<main>",
+        if report.workloads.is_some() { "<li><a href=\"#workloads\">Workloads</a></li>" } else { "" }
     );
 
     summary(&mut p, report, noun, nouns);
@@ -156,6 +158,9 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     signers(&mut p, &items, nouns);
     problems(&mut p, report, &items);
     item_list(&mut p, report, &items, files, nouns);
+    if let Some(w) = &report.workloads {
+        workloads(&mut p, report, w);
+    }
     extras(&mut p, report);
 
     let _ = writeln!(
@@ -648,6 +653,74 @@ fn item_list(p: &mut String, report: &Report, items: &[Item], files: bool, nouns
         );
     }
     let _ = writeln!(p, "</tbody>\n</table>\n<p class=\"shown\" aria-hidden=\"true\"></p>\n</section>");
+}
+
+/// `sigaudit cluster`: every container, by namespace, with the workload that runs it, the image
+/// its spec names, the digest that runs and that digest's status.
+fn workloads(p: &mut String, report: &Report, list: &[WorkloadReport]) {
+    let _ = writeln!(
+        p,
+        "<section id=\"workloads\" aria-labelledby=\"workloads-h\">\n<h2 id=\"workloads-h\">Workloads</h2>"
+    );
+    if let Some(s) = &report.summary.workloads {
+        let _ = writeln!(
+            p,
+            "<table class=\"figures\">\n<caption>What runs in the cluster</caption>\n<tbody>\n\
+             <tr><th scope=\"row\">Pods</th><td class=\"n\" data-figure=\"workload-pods\">{}</td></tr>\n\
+             <tr><th scope=\"row\">Containers (init and ephemeral included)</th><td class=\"n\" data-figure=\"workload-containers\">{}</td></tr>\n\
+             <tr><th scope=\"row\">Digest not known yet (never counted unsigned)</th><td class=\"n\" data-figure=\"workload-digest-unknown\">{}</td></tr>\n\
+             <tr><th scope=\"row\">Drifted (the tag now names another digest)</th><td class=\"n\" data-figure=\"workload-drifted\">{}</td></tr>\n\
+             </tbody>\n</table>",
+            s.pods, s.containers, s.digest_unknown, s.drifted
+        );
+    }
+    let _ = writeln!(
+        p,
+        "<table class=\"fixed\">\n<caption>Every container, with the status of the image it runs</caption>\n<thead><tr>\
+         <th scope=\"col\" class=\"w-status\">Status</th><th scope=\"col\">Workload</th><th scope=\"col\">Container</th>\
+         <th scope=\"col\" class=\"w-item\">Image</th></tr></thead>\n<tbody>"
+    );
+    for w in list {
+        let status = match w.status {
+            Some(s) => badge(s.as_str()),
+            None => "<span class=\"sub\">digest not known</span>".to_string(),
+        };
+        let waived = if w.waived { "<div class=\"sub\">waived</div>" } else { "" };
+        let controlled =
+            w.controlled_by.as_deref().map(|c| format!("<div class=\"sub\">via {}</div>", h(c))).unwrap_or_default();
+        let runs = match (&w.repository, &w.digest) {
+            (Some(r), Some(d)) => format!(
+                "<div class=\"sub\">runs {}/{} <code>{}</code></div>",
+                h(w.registry.as_deref().unwrap_or("")),
+                h(r),
+                h(d)
+            ),
+            _ => String::new(),
+        };
+        let drift = match w.drift {
+            Some(true) => format!(
+                "<div class=\"sub\"><strong>drift</strong>: the tag now names {}</div>",
+                w.tag_digest.as_deref().map(|d| format!("<code>{}</code>", h(d))).unwrap_or_else(|| "nothing".into())
+            ),
+            _ => String::new(),
+        };
+        let notes: String = w.notes.iter().map(|n| format!("<div class=\"sub\">{}</div>", h(n))).collect();
+        let _ = writeln!(
+            p,
+            "<tr data-container-status=\"{}\"><td>{status}{waived}</td><th scope=\"row\" class=\"wrap\">{} {}<div class=\"sub\">namespace {}</div>{controlled}</th>\
+             <td class=\"wrap\">{}/{}<div class=\"sub\">{} · {}</div></td><td class=\"wrap\">{}{runs}{drift}{notes}</td></tr>",
+            w.status.map_or("none", |s| s.as_str()),
+            h(&w.owner.kind),
+            h(&w.owner.name),
+            h(&w.namespace),
+            h(&w.pod),
+            h(&w.container),
+            super::ser_word(&w.container_type),
+            h(&w.state),
+            h(&w.image)
+        );
+    }
+    let _ = writeln!(p, "</tbody>\n</table>\n</section>");
 }
 
 /// Orphans and notes, when there are any.

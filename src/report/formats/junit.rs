@@ -3,9 +3,11 @@
 //! image or file. An item whose status is a failing one (`--fail-on` as the scan ran with it,
 //! else `invalid` and `error`) fails: `<error>` for status `error` (it could not be checked),
 //! `<failure>` for the others. A last suite, `scan`, has one test case, `complete`, that errs
-//! when the scan was incomplete, listing every entry of `errors`.
+//! when the scan was incomplete, listing every entry of `errors`. A cluster report has, before
+//! it, a `workloads` suite: one test case per container, failing as the image it runs would.
 
 use super::{failing, seconds_between, target, Item, Report};
+use crate::report::workload::WorkloadReport;
 use crate::report::Status;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -98,6 +100,23 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         errors += e;
     }
 
+    // `sigaudit cluster`: one test case per container, failing as its image would.
+    if let Some(workloads) = &report.workloads {
+        let (cases, f, e, k) = workload_cases(workloads, &fails);
+        let _ = writeln!(
+            body,
+            "  <testsuite name=\"workloads\" tests=\"{}\" failures=\"{f}\" errors=\"{e}\" skipped=\"{k}\" timestamp=\"{}\" time=\"{time}\">",
+            workloads.len(),
+            attr(&scan.started_at),
+        );
+        body.push_str(&properties(report, &fails));
+        body.push_str(&cases);
+        body.push_str("  </testsuite>\n");
+        tests += workloads.len();
+        failures += f;
+        errors += e;
+    }
+
     // The scan's own completeness.
     let incomplete = !scan.complete;
     let _ = writeln!(
@@ -133,6 +152,60 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     xml.push_str(&body);
     xml.push_str("</testsuites>\n");
     out.write_all(xml.as_bytes())
+}
+
+/// The test cases of `workloads` (`classname` `NAMESPACE/KIND/NAME`, `name` `POD/CONTAINER`)
+/// and their failures, errors and skips: a container fails when the status of what it runs is
+/// a failing one, is skipped when a waiver accepts that image, and passes when no digest is
+/// known (it is never counted `unsigned`).
+fn workload_cases(workloads: &[WorkloadReport], fails: &[Status]) -> (String, usize, usize, usize) {
+    let (mut cases, mut f, mut e, mut k) = (String::new(), 0, 0, 0);
+    for w in workloads {
+        let classname = format!("{}/{}/{}", w.namespace, w.owner.kind, w.owner.name);
+        let case = format!("{}/{}", w.pod, w.container);
+        let _ =
+            writeln!(cases, "    <testcase classname=\"{}\" name=\"{}\" time=\"0\">", attr(&classname), attr(&case));
+        let mut detail = format!("image: {}\nstate: {}\n", w.image, w.state);
+        if let (Some(r), Some(d)) = (&w.repository, &w.digest) {
+            let _ = writeln!(detail, "runs: {}/{r}@{d}", w.registry.as_deref().unwrap_or(""));
+        }
+        if let Some(true) = w.drift {
+            let _ = writeln!(detail, "drift: the tag now names {}", w.tag_digest.as_deref().unwrap_or("nothing"));
+        }
+        for n in &w.notes {
+            let _ = writeln!(detail, "note: {n}");
+        }
+        let what = format!("container {case} of {classname}");
+        match w.status {
+            Some(status) if fails.contains(&status) && w.waived => {
+                k += 1;
+                let message = format!("{what} runs an image that is {}, waived", status.as_str());
+                let _ = writeln!(cases, "      <skipped message=\"{}\">{}</skipped>", attr(&message), text(&detail));
+            }
+            Some(status) if fails.contains(&status) => {
+                let element = if status == Status::Error { "error" } else { "failure" };
+                if status == Status::Error {
+                    e += 1;
+                } else {
+                    f += 1;
+                }
+                let message = format!("{what} runs an image that is {}", status.as_str());
+                let _ = writeln!(
+                    cases,
+                    "      <{element} type=\"{}\" message=\"{}\">{}</{element}>",
+                    status.as_str(),
+                    attr(&message),
+                    text(&detail)
+                );
+            }
+            status => {
+                let said = status.map_or("digest not known", |s| s.as_str());
+                let _ = writeln!(cases, "      <system-out>status: {said}\n{}</system-out>", text(&detail));
+            }
+        }
+        cases.push_str("    </testcase>\n");
+    }
+    (cases, f, e, k)
 }
 
 fn properties(report: &Report, fails: &[Status]) -> String {

@@ -9,6 +9,7 @@
 //! keeps growing across incomplete nights; with no earlier file it is absent.
 
 use super::{parse_time, seconds_between, target, Item, Report, STATUSES};
+use crate::report::workload::{WorkloadReport, WorkloadSummary};
 use crate::report::Status;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -78,6 +79,10 @@ pub fn render_carrying(report: &Report, previous: Option<&str>, out: &mut dyn Wr
         }
     }
 
+    if let Some(w) = &s.workloads {
+        workload_metrics(&mut m, w, report.workloads.as_deref().unwrap_or_default());
+    }
+
     m.family("sigaudit_signatures", "Signatures found (those of an index's platform manifests included).");
     m.sample("sigaudit_signatures", &[], s.signatures as f64);
 
@@ -114,6 +119,59 @@ pub fn render_carrying(report: &Report, previous: Option<&str>, out: &mut dyn Wr
         }
     }
     out.write_all(m.text.as_bytes())
+}
+
+/// `sigaudit cluster`: the containers of `workloads`, by the status of what they run.
+fn workload_metrics(m: &mut Metrics, s: &WorkloadSummary, workloads: &[WorkloadReport]) {
+    m.family("sigaudit_workload_pods", "Pods whose containers the cluster report lists.");
+    m.sample("sigaudit_workload_pods", &[], s.pods as f64);
+    m.family(
+        "sigaudit_workload_containers_by_status",
+        "Containers (init and ephemeral included) by the status of the image they run; those whose digest is not known are not counted.",
+    );
+    for status in STATUSES {
+        let n = s.by_status.get(&status).copied().unwrap_or(0);
+        m.sample("sigaudit_workload_containers_by_status", &[("status", status.as_str())], n as f64);
+    }
+    m.family(
+        "sigaudit_workload_containers_waived_by_status",
+        "Containers whose running image a waiver accepts (--waivers), by status; --fail-on ignores them.",
+    );
+    for status in STATUSES.into_iter().filter(|s| *s != Status::Verified) {
+        let n = s.waived.get(&status).copied().unwrap_or(0);
+        m.sample("sigaudit_workload_containers_waived_by_status", &[("status", status.as_str())], n as f64);
+    }
+    m.family(
+        "sigaudit_workload_containers_digest_unknown",
+        "Containers whose running digest is not known yet (a pending pod): never counted unsigned.",
+    );
+    m.sample("sigaudit_workload_containers_digest_unknown", &[], s.digest_unknown as f64);
+    m.family(
+        "sigaudit_workload_containers_drifted",
+        "Containers whose spec's tag now names another digest than the one running, or is gone.",
+    );
+    m.sample("sigaudit_workload_containers_drifted", &[], s.drifted as f64);
+    let mut by_ns: BTreeMap<&str, BTreeMap<Status, u64>> = BTreeMap::new();
+    for w in workloads {
+        let counts = by_ns.entry(w.namespace.as_str()).or_default();
+        if let Some(status) = w.status {
+            *counts.entry(status).or_default() += 1;
+        }
+    }
+    m.family(
+        "sigaudit_namespace_workload_containers_by_status",
+        "Containers listed in the report, by Kubernetes namespace and the status of the image they run.",
+    );
+    for (ns, counts) in &by_ns {
+        for status in STATUSES {
+            let n = counts.get(&status).copied().unwrap_or(0);
+            m.sample(
+                "sigaudit_namespace_workload_containers_by_status",
+                &[("namespace", ns), ("status", status.as_str())],
+                n as f64,
+            );
+        }
+    }
 }
 
 struct Metrics {

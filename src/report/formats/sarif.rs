@@ -2,9 +2,11 @@
 //! `verified`, with the rule of its status (`sigaudit/status/invalid`…), and every entry of
 //! `errors`, with the rule of its code (`sigaudit/error/manifest-not-found`…). The driver's rules
 //! are every status rule and every error code's rule (the documented codes, then any other code
-//! the report holds), in a fixed order.
+//! the report holds), in a fixed order. A cluster report adds, after the errors, a result per
+//! container whose running image is not `verified`, with the rule of that status.
 
 use super::{failing, target, Item, Report, STATUSES};
+use crate::report::workload::WorkloadReport;
 use crate::report::{ErrorReport, Status, Verification};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
@@ -185,6 +187,16 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for e in &report.errors {
         results.push(error_result(e, &rules));
     }
+    // `sigaudit cluster`: every container whose running image is not verified (those whose
+    // digest is not known have no status, and no result).
+    for w in report.workloads.iter().flatten() {
+        match w.status {
+            Some(status) if status != Status::Verified => {
+                results.push(workload_result(report, w, status, &rules, &fails))
+            }
+            _ => {}
+        }
+    }
 
     let scan = &report.scan;
     let mut invocation = json!({
@@ -307,6 +319,70 @@ fn item_result(item: &Item, rules: &Rules, fails: &[Status]) -> Value {
             "properties": {"owner": w.owner, "expires": w.expires, "waiver": w.index},
         }]);
         result["properties"]["failing"] = json!(false);
+        result["properties"]["waived"] = json!(true);
+    }
+    result
+}
+
+/// One container of a cluster report running an image of `status`: the rule of that status, a
+/// logical location `NAMESPACE/KIND/NAME/POD/CONTAINER`, suppressed when the image is waived.
+fn workload_result(report: &Report, w: &WorkloadReport, status: Status, rules: &Rules, fails: &[Status]) -> Value {
+    let rule = status_rule(status);
+    let runs = match (&w.registry, &w.repository, &w.digest) {
+        (Some(reg), Some(repo), Some(d)) => format!("{reg}/{repo}@{d}"),
+        _ => w.image.clone(),
+    };
+    let name = format!("{}/{}", w.pod, w.container);
+    let fq = format!("{}/{}/{}/{name}", w.namespace, w.owner.kind, w.owner.name);
+    let mut message = format!(
+        "container {name} of {} {} in namespace {} runs {runs} ({}), which is {}",
+        w.owner.kind,
+        w.owner.name,
+        w.namespace,
+        w.image,
+        status.as_str()
+    );
+    for n in &w.notes {
+        message.push_str(&format!("\n- {n}"));
+    }
+    let mut result = json!({
+        "ruleId": rule,
+        "ruleIndex": rules.index(&rule),
+        "level": level(status),
+        "kind": "fail",
+        "message": {"text": message},
+        "locations": [{"logicalLocations": [{"name": name, "fullyQualifiedName": fq, "kind": "resource"}]}],
+        "partialFingerprints": {"sigaudit/container/v1": format!("{fq}#{runs}")},
+        "properties": {
+            "status": status.as_str(),
+            "failing": fails.contains(&status) && !w.waived,
+            "namespace": w.namespace,
+            "workloadKind": w.owner.kind,
+            "workload": w.owner.name,
+            "pod": w.pod,
+            "container": w.container,
+            "containerType": super::ser_word(&w.container_type),
+            "image": w.image,
+            "registry": w.registry,
+            "repository": w.repository,
+            "digest": w.digest,
+            "drift": w.drift,
+        },
+    });
+    // The waiver of the image it runs, as on the image's own result.
+    let waiver = report.images.iter().flatten().find_map(|i| {
+        let same = i.registry == w.registry
+            && Some(&i.repository) == w.repository.as_ref()
+            && Some(&i.digest) == w.digest.as_ref();
+        same.then_some(i.waived.as_ref()).flatten()
+    });
+    if let (true, Some(wv)) = (w.waived, waiver) {
+        result["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": wv.reason,
+            "properties": {"owner": wv.owner, "expires": wv.expires, "waiver": wv.index},
+        }]);
         result["properties"]["waived"] = json!(true);
     }
     result
