@@ -20,8 +20,11 @@
 //! With no `--crl` and no `--revocation require`, nothing is checked and nothing is said.
 
 use super::crl::{self, Crl};
+use super::ocsp::CertStatus;
 use crate::report::{Reason, ReasonCode as C};
+use super::online::Online;
 use crate::x509::Cert;
+use std::sync::Arc;
 
 /// What to do when no source settles a certificate's revocation status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,13 +43,15 @@ pub struct Revocation {
     /// The evaluation time (`--at`, else now): CRLs must be current then.
     pub now: i64,
     pub unknown: Unknown,
+    /// `--revocation online`: CRL distribution points and OCSP responders are asked too.
+    pub online: Option<Arc<Online>>,
 }
 
-/// What the sources say about one certificate.
+/// What the sources say about one certificate: the status, with what settled it (for reasons).
 #[derive(Debug, Clone)]
-pub enum Status<'c> {
-    Good(&'c Crl),
-    Revoked(&'c Crl, &'c crl::Entry),
+pub enum Status {
+    Good(String),
+    Revoked(String, crl::Entry),
     Unknown(String),
 }
 
@@ -58,34 +63,65 @@ fn label(c: &Cert) -> String {
 impl Revocation {
     /// Whether revocation is checked at all.
     pub fn active(&self) -> bool {
-        !self.crls.is_empty() || self.unknown == Unknown::Require
+        !self.crls.is_empty() || self.unknown == Unknown::Require || self.online.is_some()
     }
 
-    /// What the CRLs say about `cert`, issued by `issuer`.
-    pub fn status(&self, cert: &Cert, issuer: &Cert) -> Status<'_> {
+    /// What the sources say about `cert`, issued by `issuer`: the CRLs given first; then, online,
+    /// its OCSP responders (preferred, as notation does) and its CRL distribution points.
+    pub fn status(&self, cert: &Cert, issuer: &Cert) -> Status {
         let mut why = Vec::new();
-        let mut good = None;
-        for c in self.crls.iter().filter(|c| c.names_issuer_of(cert)) {
-            if let Err(e) = c.authentic_for(issuer, self.now) {
-                why.push(e);
-                continue;
+        if let Some(s) = from_crls(self.crls.iter(), cert, issuer, self.now, &mut why, |c| format!("CRL {}", c.source))
+        {
+            return s;
+        }
+        let Some(online) = &self.online else {
+            if why.is_empty() {
+                why.push(format!("no CRL of its issuer {} was given", issuer.subject()));
             }
-            let current = c.current_at(self.now);
-            match c.entry_for(cert) {
-                Some(e) if e.reason != Some(6) || current.is_ok() => return Status::Revoked(c, e),
-                _ => {}
-            }
-            match current {
-                Ok(()) => {
-                    good.get_or_insert(c);
+            return Status::Unknown(why.join("; "));
+        };
+        let now = Online::now();
+        let responders = cert.ocsp_responders();
+        for url in &responders {
+            match online.ocsp(url, cert, issuer) {
+                Ok(a) => {
+                    let o = &a.answer;
+                    let by = format!(
+                        "OCSP responder {} (answer signed by {}{}, thisUpdate {}{})",
+                        a.url,
+                        o.responder,
+                        if o.delegated { ", a delegated responder" } else { ", the issuer" },
+                        crl::day(o.this_update),
+                        o.next_update.map(|n| format!(", nextUpdate {}", crl::day(n))).unwrap_or_default()
+                    );
+                    match o.status {
+                        CertStatus::Revoked(date, reason) => return Status::Revoked(by, crl::Entry::new(date, reason)),
+                        CertStatus::Good => match o.current_at(now) {
+                            Ok(()) => return Status::Good(format!("{by} answers good")),
+                            Err(e) => why.push(format!("OCSP responder {url}: {e}")),
+                        },
+                        CertStatus::Unknown => why.push(format!("OCSP responder {url} answers unknown")),
+                    }
                 }
-                Err(e) => why.push(e),
+                Err(e) => why.push(format!("OCSP responder {url}: {e}")),
             }
         }
-        if let Some(c) = good {
-            return Status::Good(c);
+        let points = cert.crl_distribution_points();
+        for url in &points {
+            match online.crl(url) {
+                Ok(c) => {
+                    let name = |c: &crl::Crl| format!("CRL fetched from {}", c.source);
+                    if let Some(s) = from_crls(std::iter::once(&*c), cert, issuer, now, &mut why, name) {
+                        return s;
+                    }
+                }
+                Err(e) => why.push(format!("CRL distribution point {url}: {e}")),
+            }
         }
-        if why.is_empty() {
+        if responders.is_empty() && points.is_empty() {
+            why.push("the certificate names no OCSP responder and no CRL distribution point".into());
+        }
+        if self.crls.is_empty() && why.is_empty() {
             why.push(format!("no CRL of its issuer {} was given", issuer.subject()));
         }
         Status::Unknown(why.join("; "))
@@ -103,23 +139,14 @@ impl Revocation {
             return Ok(None);
         }
         match self.status(cert, issuer) {
-            Status::Good(c) => Ok(Some(C::RevocationGood.reason(format!(
-                "{} is not revoked: CRL {} of {} (thisUpdate {}, nextUpdate {}) does not list it",
-                label(cert),
-                c.source,
-                c.issuer,
-                crl::day(c.this_update),
-                c.next_update.map(crl::day).unwrap_or_default()
-            )))),
-            Status::Revoked(c, e) => {
+            Status::Good(by) => Ok(Some(C::RevocationGood.reason(format!("{} is not revoked: {by}", label(cert))))),
+            Status::Revoked(by, e) => {
                 let what = format!(
-                    "{} was revoked on {} ({}{}) by CRL {} of {}",
+                    "{} was revoked on {} ({}{}) by {by}",
                     label(cert),
                     crl::day(e.date),
                     e.reason_text(),
                     e.invalidity.map(|i| format!(", invalid since {}", crl::day(i))).unwrap_or_default(),
-                    c.source,
-                    c.issuer
                 );
                 if crl::is_compromise(e.reason) {
                     Err((C::CertRevoked, format!("{what}: a key compromise voids every signature it made")))
@@ -172,4 +199,50 @@ impl Revocation {
             None => Ok(notes),
         }
     }
+}
+
+/// What `crls` say about `cert` (issued by `issuer`) at `now`: revoked by the first authentic one
+/// listing it, else good by the first authentic current one, else `None` (with why in `why`).
+/// `name` names a CRL in reasons.
+fn from_crls<'c>(
+    crls: impl Iterator<Item = &'c Crl>,
+    cert: &Cert,
+    issuer: &Cert,
+    now: i64,
+    why: &mut Vec<String>,
+    name: impl Fn(&Crl) -> String,
+) -> Option<Status> {
+    let mut good = None;
+    for c in crls {
+        if !c.names_issuer_of(cert) {
+            if c.source.contains("://") {
+                why.push(format!("{} is issued by {}, not {}", name(c), c.issuer, issuer.subject()));
+            }
+            continue;
+        }
+        if let Err(e) = c.authentic_for(issuer, now) {
+            why.push(e);
+            continue;
+        }
+        let current = c.current_at(now);
+        let by = || format!("{} of {}", name(c), c.issuer);
+        match c.entry_for(cert) {
+            Some(e) if e.reason != Some(6) || current.is_ok() => return Some(Status::Revoked(by(), e.clone())),
+            _ => {}
+        }
+        match current {
+            Ok(()) => {
+                good.get_or_insert_with(|| {
+                    format!(
+                        "{} (thisUpdate {}, nextUpdate {}) does not list it",
+                        by(),
+                        crl::day(c.this_update),
+                        c.next_update.map(crl::day).unwrap_or_default()
+                    )
+                });
+            }
+            Err(e) => why.push(e),
+        }
+    }
+    good.map(Status::Good)
 }
