@@ -71,6 +71,10 @@ impl Online {
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::limited(3))
+            // One request per connection: responders are often simple servers that serve one
+            // connection at a time (`openssl ocsp`), and a kept-alive idle connection would stall
+            // them for every other client.
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| format!("revocation HTTP client: {e}"))?;
         Ok(Online {
@@ -161,16 +165,18 @@ impl Online {
         self.requests.fetch_add(1, Ordering::Relaxed);
         tracing::debug!("revocation: fetching {url}");
         let job: Job = Box::pin(async move {
+            let late = || format!("no answer within {} s (--revocation-timeout)", timeout.as_secs());
             let r = match tokio::time::timeout(timeout, get(http, &u, post, cap)).await {
-                Ok(r) => r,
-                Err(_) => Err(format!("no answer within {} s", timeout.as_secs_f32())),
+                Ok(Err(Fetch::TimedOut)) | Err(_) => Err(late()),
+                Ok(Err(Fetch::Failed(e))) => Err(e),
+                Ok(Ok(body)) => Ok(body),
             };
             let _ = tx.send(r);
         });
         self.worker()?.send(job).map_err(|_| "the revocation fetcher stopped".to_string())?;
         let wait = || {
             rx.recv_timeout(timeout + Duration::from_secs(2))
-                .unwrap_or_else(|_| Err(format!("no answer within {} s", timeout.as_secs_f32())))
+                .unwrap_or_else(|_| Err(format!("no answer within {} s (--revocation-timeout)", timeout.as_secs())))
         };
         let on_worker = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
@@ -191,22 +197,40 @@ fn fetchable(url: &str) -> Result<(), String> {
     }
 }
 
-async fn get(http: reqwest::Client, url: &str, post: Option<Vec<u8>>, cap: usize) -> Result<Vec<u8>, String> {
+/// Why a fetch failed.
+enum Fetch {
+    TimedOut,
+    Failed(String),
+}
+
+impl From<reqwest::Error> for Fetch {
+    fn from(e: reqwest::Error) -> Fetch {
+        if e.is_timeout() {
+            Fetch::TimedOut
+        } else {
+            Fetch::Failed(error_chain(&e))
+        }
+    }
+}
+
+async fn get(http: reqwest::Client, url: &str, post: Option<Vec<u8>>, cap: usize) -> Result<Vec<u8>, Fetch> {
     let req = match post {
         Some(body) => http.post(url).header("content-type", "application/ocsp-request").body(body),
         None => http.get(url),
-    };
-    let mut resp = req.send().await.map_err(|e| error_chain(&e))?;
-    if !resp.status().is_success() {
-        return Err(format!("HTTP {}", resp.status()));
     }
+    .header("connection", "close");
+    let mut resp = req.send().await?;
+    if !resp.status().is_success() {
+        return Err(Fetch::Failed(format!("HTTP {}", resp.status())));
+    }
+    let too_big = || Fetch::Failed(format!("the answer is larger than {cap} bytes"));
     if resp.content_length().is_some_and(|n| n > cap as u64) {
-        return Err(format!("the answer is larger than {cap} bytes"));
+        return Err(too_big());
     }
     let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| error_chain(&e))? {
+    while let Some(chunk) = resp.chunk().await? {
         if body.len() + chunk.len() > cap {
-            return Err(format!("the answer is larger than {cap} bytes"));
+            return Err(too_big());
         }
         body.extend_from_slice(&chunk);
     }

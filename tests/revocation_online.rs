@@ -1,0 +1,352 @@
+//! Online revocation (`--revocation online`): a throw-away PKI run by `openssl ca`
+//! (scripts/make_online_revocation_fixtures.sh) whose certificates name OCSP responders and CRL
+//! distribution points on 127.0.0.1 ports this test allocates; real `openssl ocsp -index`
+//! responders answer (the issuing CA's delegated responder, the root itself, and two responders
+//! that are not authorised), python's http.server serves the CRLs `openssl ca -gencrl` made, a
+//! listener that never answers and a closed port stand for unreachable responders. PE files
+//! signed by the leaves with osslsigncode are scanned by `sigaudit fs`, and every verdict is set
+//! beside `openssl ocsp -url` (OCSP), `openssl verify -crl_check -crl_download` /
+//! `-crl_check_all` (CRLs) or `osslsigncode verify -CRLfile` on the same certificates.
+//!
+//! The servers run under a small shell watchdog that ends them when this test process is gone.
+
+mod common;
+
+use common::{sigaudit, stdout_json};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+struct World {
+    dir: tempfile::TempDir,
+    crl: String,
+    ocsp_ica: String,
+    ocsp_unauth: String,
+    ocsp_other: String,
+    refused: String,
+    hang: String,
+    /// Held open, never accepting: a responder that never answers.
+    _hang: TcpListener,
+}
+
+/// The cache test counts requests in the servers' logs: it runs alone.
+static LOGS: RwLock<()> = RwLock::new(());
+
+fn port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Run `args` in `dir` with stdout and stderr to `log`, ended when this process ends.
+fn serve(dir: &Path, log: &Path, args: &[&str]) {
+    let script = format!(
+        r#""$@" >'{}' 2>&1 & c=$!; while kill -0 {} 2>/dev/null && kill -0 $c 2>/dev/null; do sleep 0.5; done; kill $c 2>/dev/null"#,
+        log.display(),
+        std::process::id()
+    );
+    Command::new("sh").arg("-c").arg(script).arg("sh").args(args).current_dir(dir).spawn().expect("start a server");
+}
+
+fn world() -> &'static World {
+    static W: OnceLock<World> = OnceLock::new();
+    W.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let (c, i, r, u, o, f) = (port(), port(), port(), port(), port(), port());
+        let hang = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = |p: u16| format!("http://127.0.0.1:{p}");
+        let w = World {
+            crl: url(c),
+            ocsp_ica: url(i),
+            ocsp_unauth: url(u),
+            ocsp_other: url(o),
+            refused: url(f),
+            hang: url(hang.local_addr().unwrap().port()),
+            _hang: hang,
+            dir,
+        };
+        let out = Command::new(common::repo_root().join("scripts/make_online_revocation_fixtures.sh"))
+            .arg(w.dir.path())
+            .env("CRL_URL", &w.crl)
+            .env("OCSP_ICA", &w.ocsp_ica)
+            .env("OCSP_ROOT", url(r))
+            .env("OCSP_UNAUTH", &w.ocsp_unauth)
+            .env("OCSP_OTHER", &w.ocsp_other)
+            .env("OCSP_REFUSED", &w.refused)
+            .env("OCSP_HANG", &w.hang)
+            .output()
+            .expect("run scripts/make_online_revocation_fixtures.sh");
+        assert!(out.status.success(), "make_online_revocation_fixtures.sh: {}", String::from_utf8_lossy(&out.stderr));
+        let pki = w.dir.path().join("pki");
+        let logs = w.dir.path();
+        let c = c.to_string();
+        serve(&pki, &logs.join("crl.log"), &["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", "www", &c]);
+        for (p, index, signer, ca, log) in [
+            (i, "ica/index.txt", "ocsp", "ica", "ocsp-ica.log"),
+            (r, "root/index.txt", "root", "root", "ocsp-root.log"),
+            (u, "ica/index.txt", "badresp", "ica", "ocsp-unauth.log"),
+            (o, "ica/index.txt", "otherresp", "ica", "ocsp-other.log"),
+        ] {
+            let (p, crt, key, ca) = (p.to_string(), format!("{signer}.crt"), format!("{signer}.key"), format!("{ca}.crt"));
+            #[rustfmt::skip]
+            let args = ["openssl", "ocsp", "-index", index, "-port", &p, "-rsigner", &crt, "-rkey", &key, "-CA", &ca, "-ndays", "1"];
+            serve(&pki, &logs.join(log), &args);
+        }
+        common::wait_port(&format!("127.0.0.1:{c}"));
+        // Not probed by connecting: `openssl ocsp` (3.0) stalls for good on a connection closed
+        // without a request. It says when it listens.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for log in ["ocsp-ica.log", "ocsp-root.log", "ocsp-unauth.log", "ocsp-other.log"] {
+            while !std::fs::read_to_string(logs.join(log)).unwrap_or_default().contains("waiting for OCSP client") {
+                assert!(Instant::now() < deadline, "openssl ocsp did not start: {log}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        w
+    })
+}
+
+fn pki(name: &str) -> PathBuf {
+    world().dir.path().join("pki").join(name)
+}
+
+/// Our verdict on one PE with `--revocation online` (and `extra`): status, reason codes, reasons.
+fn scan(file: &str, extra: &[&str]) -> (String, Vec<String>, String) {
+    let pe = world().dir.path().join("pe").join(file);
+    let mut args: Vec<String> = vec!["fs".into(), pe.display().to_string(), "-o".into(), "json".into()];
+    args.extend(["--ca-roots".into(), pki("root.crt").display().to_string(), "--revocation".into(), "online".into()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let o = sigaudit(&args);
+    let report = stdout_json(&o);
+    common::assert_reason_codes(&report);
+    let v = &report["files"][0]["signatures"][0]["verification"];
+    let codes = v["reasonCodes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    (v["status"].as_str().unwrap().to_string(), codes, v["reasons"].to_string())
+}
+
+fn run(c: &mut Command) -> (bool, String) {
+    let o = c.output().expect("openssl / osslsigncode (./scripts/setup.sh installs them)");
+    (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+}
+
+/// `openssl ocsp` asking `url` about `leaf` (issued by the issuing CA), the root trusted: its
+/// output (the status line and whether the response verified).
+fn openssl_ocsp(leaf: &str, url: &str) -> String {
+    let mut c = Command::new("openssl");
+    c.args(["ocsp", "-timeout", "3", "-issuer"]).arg(pki("ica.crt")).arg("-cert").arg(pki(&format!("{leaf}.crt")));
+    c.args(["-url", url, "-CAfile"]).arg(pki("root.crt")).arg("-verify_other").arg(pki("ica.crt"));
+    run(&mut c).1
+}
+
+/// `openssl verify -crl_check -crl_download` on `leaf`: the leaf's CRL downloaded from its
+/// distribution point by openssl itself. Ok or the error text.
+fn openssl_crl_download(leaf: &str) -> Result<(), String> {
+    let mut c = Command::new("openssl");
+    c.args(["verify", "-crl_check", "-crl_download", "-purpose", "any", "-CAfile"]).arg(pki("root.crt"));
+    c.arg("-untrusted").arg(pki("ica.crt")).arg(pki(&format!("{leaf}.crt")));
+    match run(&mut c) {
+        (true, _) => Ok(()),
+        (false, e) => Err(e),
+    }
+}
+
+/// `openssl verify -crl_check_all` on `leaf` with the root's CRL and `ica_crl` (the files the
+/// distribution points serve).
+fn openssl_crl_all(leaf: &str, ica_crl: &str) -> Result<(), String> {
+    let mut c = Command::new("openssl");
+    c.args(["verify", "-crl_check_all", "-purpose", "any", "-CAfile"]).arg(pki("root.crt"));
+    c.arg("-untrusted").arg(pki("ica.crt")).arg("-CRLfile").arg(pki("root.crl")).arg("-CRLfile").arg(pki(ica_crl));
+    match run(&mut c.arg(pki(&format!("{leaf}.crt")))) {
+        (true, _) => Ok(()),
+        (false, e) => Err(e),
+    }
+}
+
+#[test]
+fn good_by_ocsp_and_by_crl_distribution_point() {
+    let _g = LOGS.read().unwrap_or_else(|e| e.into_inner());
+    let w = world();
+    let (status, codes, reasons) = scan("good.exe", &[]);
+    assert_eq!(status, "verified", "{reasons}");
+    assert_eq!(codes, ["chain-anchored", "revocation-good", "revocation-good"], "leaf by OCSP, issuing CA by CRL");
+    assert!(reasons.contains(&format!("OCSP responder {}", w.ocsp_ica)) && reasons.contains("answers good"), "{reasons}");
+    assert!(reasons.contains("a delegated responder"), "{reasons}");
+    assert!(reasons.contains(&format!("CRL fetched from {}/root.crl", w.crl)), "{reasons}");
+    let openssl = openssl_ocsp("good", &w.ocsp_ica);
+    assert!(openssl.contains("Response verify OK") && openssl.contains("good.crt: good"), "{openssl}");
+
+    let (status, codes, reasons) = scan("crlgood.exe", &[]);
+    assert_eq!((status.as_str(), codes.len()), ("verified", 3), "{reasons}");
+    assert!(reasons.contains(&format!("CRL fetched from {}/ica.crl", w.crl)), "{reasons}");
+    assert_eq!(openssl_crl_download("crlgood"), Ok(()));
+    assert_eq!(openssl_crl_all("crlgood", "ica.crl"), Ok(()));
+    let (ok, text) = run(Command::new("osslsigncode").args(["verify", "-CAfile"]).arg(pki("root.crt")).arg("-CRLfile").arg(
+        crl_bundle(),
+    ).arg("-in").arg(world().dir.path().join("pe/crlgood.exe")));
+    assert!(ok && text.contains("Succeeded"), "osslsigncode: {text}");
+}
+
+/// root.crl and ica.crl in one PEM file (osslsigncode's -CRLfile).
+fn crl_bundle() -> PathBuf {
+    let path = world().dir.path().join("crls.pem");
+    if !path.exists() {
+        let all = [std::fs::read(pki("root.crl")).unwrap(), std::fs::read(pki("ica.crl")).unwrap()].concat();
+        std::fs::write(&path, all).unwrap();
+    }
+    path
+}
+
+#[test]
+fn revoked_by_ocsp_and_by_crl() {
+    let _g = LOGS.read().unwrap_or_else(|e| e.into_inner());
+    let w = world();
+    // keyCompromise: invalid, timestamped or not.
+    for file in ["kc.exe", "kc-ts.exe"] {
+        let (status, codes, reasons) = scan(file, &[]);
+        assert_eq!(status, "invalid", "{file}: {reasons}");
+        assert!(codes.contains(&"cert-revoked".to_string()), "{file}: {codes:?}");
+        assert!(reasons.contains("keyCompromise") && reasons.contains(&format!("by OCSP responder {}", w.ocsp_ica)));
+    }
+    let openssl = openssl_ocsp("kc", &w.ocsp_ica);
+    assert!(openssl.contains("kc.crt: revoked") && openssl.contains("keyCompromise"), "{openssl}");
+    // superseded: revoked before the time it is judged at (now, no timestamp): invalid; signed
+    // and timestamped before the revocation: it stands, with a note.
+    let (status, codes, reasons) = scan("sup.exe", &[]);
+    assert_eq!((status.as_str(), codes.as_slice()), ("invalid", &["cert-revoked".to_string()][..]), "{reasons}");
+    assert!(reasons.contains("superseded"), "{reasons}");
+    let (status, codes, reasons) = scan("sup-ts.exe", &[]);
+    assert_eq!(status, "verified", "{reasons}");
+    assert_eq!(codes, ["timestamp-verified", "chain-anchored", "revoked-after-signing", "revocation-good"]);
+    let openssl = openssl_ocsp("sup", &w.ocsp_ica);
+    assert!(openssl.contains("sup.crt: revoked") && openssl.contains("superseded"), "{openssl}");
+    // By the CRL of the distribution point.
+    let (status, codes, reasons) = scan("crlkc.exe", &[]);
+    assert_eq!((status.as_str(), codes.as_slice()), ("invalid", &["cert-revoked".to_string()][..]), "{reasons}");
+    assert!(reasons.contains(&format!("CRL fetched from {}/ica.crl", w.crl)), "{reasons}");
+    assert!(openssl_crl_download("crlkc").unwrap_err().contains("certificate revoked"));
+    assert!(openssl_crl_all("crlkc", "ica.crl").unwrap_err().contains("certificate revoked"));
+    let (ok, text) = run(Command::new("osslsigncode").args(["verify", "-CAfile"]).arg(pki("root.crt")).arg("-CRLfile").arg(
+        crl_bundle(),
+    ).arg("-in").arg(world().dir.path().join("pe/crlkc.exe")));
+    assert!(!ok && text.contains("certificate revoked"), "osslsigncode: {text}");
+}
+
+/// Sources that cannot settle the status: unknown (a note; `untrusted` with `require`).
+fn assert_unknown(file: &str, we_say: &str) {
+    let (status, codes, reasons) = scan(file, &[]);
+    assert_eq!(status, "verified", "{file}: {reasons}");
+    assert_eq!(codes, ["chain-anchored", "revocation-unknown", "revocation-good"], "{file}: {reasons}");
+    assert!(reasons.contains(we_say), "{file}: {reasons}");
+    let (status, codes, reasons) = scan(file, &["--revocation", "require"]);
+    assert_eq!((status.as_str(), codes.as_slice()), ("untrusted", &["revocation-unknown".to_string()][..]), "{file}");
+    assert!(reasons.contains("--revocation require") && reasons.contains(we_say), "{file}: {reasons}");
+}
+
+#[test]
+fn ocsp_unknown() {
+    let _g = LOGS.read().unwrap_or_else(|e| e.into_inner());
+    let w = world();
+    assert_unknown("unk.exe", &format!("OCSP responder {} answers unknown", w.ocsp_ica));
+    let openssl = openssl_ocsp("unk", &w.ocsp_ica);
+    assert!(openssl.contains("Response verify OK") && openssl.contains("unk.crt: unknown"), "{openssl}");
+}
+
+#[test]
+fn expired_crl_and_crl_signed_by_another_key() {
+    let _g = LOGS.read().unwrap_or_else(|e| e.into_inner());
+    let w = world();
+    assert_unknown("expired.exe", &format!("CRL {}/ica-expired.crl expired (nextUpdate", w.crl));
+    assert!(openssl_crl_download("expired").unwrap_err().contains("CRL has expired"));
+    assert!(openssl_crl_all("expired", "ica-expired.crl").unwrap_err().contains("CRL has expired"));
+    assert_unknown("wrongkey.exe", &format!("CRL {}/ica-forged.crl is not signed by", w.crl));
+    assert!(openssl_crl_download("wrongkey").unwrap_err().contains("CRL signature failure"));
+}
+
+#[test]
+fn responder_not_authorised() {
+    let _g = LOGS.read().unwrap_or_else(|e| e.into_inner());
+    let w = world();
+    // A responder certificate of the issuing CA without id-kp-OCSPSigning.
+    assert_unknown("unauth.exe", "does not carry id-kp-OCSPSigning");
+    let openssl = openssl_ocsp("unauth", &w.ocsp_unauth);
+    assert!(openssl.contains("Response Verify Failure") && openssl.contains("missing ocspsigning usage"), "{openssl}");
+    // A responder with id-kp-OCSPSigning, but certified by the root, not by the issuing CA.
+    assert_unknown("other.exe", "is not issued by the certificate's issuer");
+    let openssl = openssl_ocsp("other", &w.ocsp_other);
+    assert!(openssl.contains("Response Verify Failure"), "{openssl}");
+}
+
+#[test]
+fn unreachable_sources_are_unknown_and_bounded() {
+    let _g = LOGS.read().unwrap_or_else(|e| e.into_inner());
+    let w = world();
+    assert_unknown("refused.exe", &format!("OCSP responder {}", w.refused));
+    let (_, _, reasons) = scan("refused.exe", &[]);
+    assert!(reasons.contains("Connection refused"), "{reasons}");
+    let openssl = openssl_ocsp("refused", &w.refused);
+    assert!(openssl.contains("Error querying OCSP responder"), "{openssl}");
+
+    let started = Instant::now();
+    let (status, codes, reasons) = scan("hang.exe", &["--revocation-timeout", "1"]);
+    let took = started.elapsed();
+    assert_eq!((status.as_str(), codes[1].as_str()), ("verified", "revocation-unknown"), "{reasons}");
+    assert!(reasons.contains(&format!("OCSP responder {}: no answer within 1 s", w.hang)), "{reasons}");
+    assert!(took < Duration::from_secs(8), "a responder that never answers held the scan {took:?}");
+    let openssl = openssl_ocsp("hang", &w.hang);
+    assert!(openssl.contains("Error querying OCSP responder") && openssl.contains("timeout"), "{openssl}");
+
+    assert_unknown("ldap.exe", "not fetched: only http and https are fetched, not ldap:");
+}
+
+#[test]
+fn one_fetch_per_url_and_certificate_per_scan() {
+    let _g = LOGS.write().unwrap_or_else(|e| e.into_inner());
+    let w = world();
+    let logs = w.dir.path();
+    let count = |log: &str, what: &str| std::fs::read_to_string(logs.join(log)).unwrap_or_default().matches(what).count();
+    let before = (count("crl.log", "GET /root.crl"), count("crl.log", "GET /ica.crl"));
+    let before_ocsp = count("ocsp-ica.log", "Received request");
+    // Every file of the directory in one scan: the issuing CA is checked for each of them.
+    let o = sigaudit([
+        "fs",
+        &w.dir.path().join("pe").display().to_string(),
+        "-o",
+        "json",
+        "--ca-roots",
+        &pki("root.crt").display().to_string(),
+        "--revocation",
+        "online",
+        "--revocation-timeout",
+        "1",
+    ]);
+    let report = stdout_json(&o);
+    assert_eq!(report["scan"]["settings"]["revocation"], serde_json::json!(["online"]));
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 16);
+    let status = |name: &str| -> String {
+        let f = files.iter().find(|f| f["path"].as_str().unwrap().ends_with(&format!("/{name}"))).unwrap();
+        f["signatures"][0]["verification"]["status"].as_str().unwrap().to_string()
+    };
+    for (name, want) in [("good.exe", "verified"), ("good-copy.exe", "verified"), ("kc.exe", "invalid")] {
+        assert_eq!(status(name), want, "{name}");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let after = (count("crl.log", "GET /root.crl"), count("crl.log", "GET /ica.crl"));
+    assert_eq!((after.0 - before.0, after.1 - before.1), (1, 1), "one download per CRL URL per scan");
+    // good, kc, sup and unk are asked about once each (good-copy, kc-ts, sup-ts are the same
+    // certificates): 4 requests to the issuing CA's responder.
+    assert_eq!(count("ocsp-ica.log", "Received request") - before_ocsp, 4, "one OCSP request per certificate");
+}
+
+#[test]
+fn online_revocation_is_opt_in() {
+    let _g = LOGS.read().unwrap_or_else(|e| e.into_inner());
+    let w = world();
+    let pe = w.dir.path().join("pe/kc.exe");
+    let o = sigaudit(["fs", &pe.display().to_string(), "-o", "json", "--ca-roots", &pki("root.crt").display().to_string()]);
+    let report = stdout_json(&o);
+    let v = &report["files"][0]["signatures"][0]["verification"];
+    assert_eq!(v["status"], "verified", "revocation is opt-in: {v}");
+    assert_eq!(v["reasonCodes"], serde_json::json!(["chain-anchored"]));
+}
+
