@@ -350,3 +350,82 @@ fn online_revocation_is_opt_in() {
     assert_eq!(v["reasonCodes"], serde_json::json!(["chain-anchored"]));
 }
 
+
+/// Notary Project signatures (JWS envelopes signed with the PKI's keys by scripts/notary_jws.py)
+/// under a notation trust policy whose store holds the root, revocation checked online: the
+/// policy's `revocation` check as notation makes it (OCSP first, then CRL distribution points):
+/// a revoked signer fails it (`invalid` under `strict`, logged under `permissive`: not
+/// verified), an unknown status fails it too under `strict`, and a certificate that names no
+/// OCSP responder and no CRL distribution point is "not revocable", which notation lets pass.
+#[test]
+fn notation_policies_judge_online_revocation_by_their_level() {
+    use sigaudit::notation_trust::NotationTrust;
+    use sigaudit::pki::{online::Online, revocation::Revocation};
+    use sigaudit::report::Verdict;
+    use sigaudit::signature::{notation::check_envelope, Subject};
+    let _g = LOGS.read().unwrap_or_else(|e| e.into_inner());
+    let dir = world().dir.path().join("notation");
+    let store = dir.join("store/x509/ca/online");
+    std::fs::create_dir_all(&store).unwrap();
+    std::fs::copy(pki("root.crt"), store.join("root.crt")).unwrap();
+    let subject = Subject {
+        digest: sigaudit::oci::Digest::parse(&format!("sha256:{}", "cd".repeat(32))).unwrap(),
+        media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+        size: 4321,
+    };
+    let envelope = |leaf: &str| -> Vec<u8> {
+        let out = dir.join(format!("{leaf}.jws"));
+        let python = std::env::var("SIGAUDIT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+        let o = Command::new(python)
+            .arg(common::repo_root().join("scripts/notary_jws.py"))
+            .args([pki(&format!("{leaf}.key")), pki(&format!("{leaf}.crt")), pki("ica.crt"), pki("root.crt")])
+            .args(["--digest", subject.digest.as_str(), "--size", &subject.size.to_string(), "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "notary_jws.py: {}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(out).unwrap()
+    };
+    let now = chrono::Utc::now().timestamp();
+    let judge = |leaf: &str, level: &str| -> (Verdict, Vec<String>, String) {
+        let policy = format!(
+            r#"{{"version":"1.0","trustPolicies":[{{"name":"p","registryScopes":["*"],
+            "signatureVerification":{{"level":"{level}"}},"trustStores":["ca:online"],"trustedIdentities":["*"]}}]}}"#
+        );
+        let nt = NotationTrust::load(&policy, "test policy", &dir.join("store")).unwrap();
+        let online = Online::new(Duration::from_secs(2)).unwrap();
+        let rev = Revocation { now, online: Some(std::sync::Arc::new(online)), ..Revocation::default() };
+        let trust = sigaudit::trust::Trust {
+            notation: Some(std::sync::Arc::new(nt)),
+            now,
+            revocation: rev,
+            ..Default::default()
+        };
+        let bytes = envelope(leaf);
+        let c = check_envelope(sigaudit::oci::JOSE, &bytes, &Default::default(), &subject, "r/x", &trust, now);
+        let text = c.reasons.iter().map(|r| r.text.clone()).collect::<Vec<_>>().join(" | ");
+        (c.verdict, c.reasons.iter().map(|r| r.code.as_str().to_string()).collect(), text)
+    };
+    let (v, codes, text) = judge("good", "strict");
+    assert_eq!(v, Verdict::Verified, "{text}");
+    assert_eq!(codes.iter().filter(|c| *c == "revocation-good").count(), 2, "{codes:?}");
+    assert!(text.contains("OCSP responder"), "{text}");
+    let (v, codes, text) = judge("kc", "strict");
+    assert_eq!(v, Verdict::Invalid, "{text}");
+    assert!(codes.contains(&"cert-revoked".to_string()), "{codes:?}");
+    let (v, codes, _) = judge("kc", "permissive");
+    assert_eq!(v, Verdict::Untrusted, "logged, not verified: {codes:?}");
+    assert!(codes.contains(&"cert-revoked".to_string()), "{codes:?}");
+    // The responder does not know the certificate: unknown, which fails notation's check.
+    let (v, codes, text) = judge("unk", "strict");
+    assert_eq!(v, Verdict::Untrusted, "{text}");
+    assert!(codes.contains(&"revocation-unknown".to_string()) && text.contains("answers unknown"), "{text}");
+    // An unreachable responder: unknown as well.
+    let (v, _, text) = judge("refused", "strict");
+    assert_eq!(v, Verdict::Untrusted, "{text}");
+    // Not revocable (badresp names no OCSP responder and no CRL distribution point; it may sign
+    // code): notation counts it as not revoked.
+    let (v, codes, text) = judge("badresp", "strict");
+    assert_eq!(v, Verdict::Verified, "{text}");
+    assert!(codes.contains(&"revocation-unknown".to_string()) && text.contains("not revocable"), "{text}");
+}

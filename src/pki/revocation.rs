@@ -34,6 +34,11 @@ pub enum Unknown {
     Note,
     /// The path does not hold (`--revocation require`).
     Require,
+    /// Notation's trust policy: the revocation check fails, except for a certificate that is
+    /// not revocable: checking online, it names no OCSP responder and no CRL distribution
+    /// point, and no CRL of its issuer was given (notation counts such a certificate as not
+    /// revoked). Said in a note.
+    Notation,
 }
 
 /// The revocation sources of a scan and the evaluation time.
@@ -53,6 +58,9 @@ pub enum Status {
     Good(String),
     Revoked(String, crl::Entry),
     Unknown(String),
+    /// Checking online, the certificate names no OCSP responder and no CRL distribution point,
+    /// and no CRL of its issuer was given.
+    NotRevocable,
 }
 
 /// A certificate as revocation reasons name it.
@@ -119,6 +127,9 @@ impl Revocation {
             }
         }
         if responders.is_empty() && points.is_empty() {
+            if why.is_empty() {
+                return Status::NotRevocable;
+            }
             why.push("the certificate names no OCSP responder and no CRL distribution point".into());
         }
         if self.crls.is_empty() && why.is_empty() {
@@ -163,10 +174,25 @@ impl Revocation {
                     ))))
                 }
             }
+            Status::NotRevocable => {
+                let what = format!(
+                    "revocation status of {} unknown: it names no OCSP responder and no CRL distribution point, and no \
+                     CRL of its issuer was given",
+                    label(cert)
+                );
+                match unknown {
+                    Unknown::Require => Err((C::RevocationUnknown, format!("{what} (--revocation require)"))),
+                    Unknown::Note => Ok(Some(C::RevocationUnknown.reason(what))),
+                    Unknown::Notation => Ok(Some(C::RevocationUnknown.reason(format!(
+                        "{what}: not revocable, which notation counts as not revoked"
+                    )))),
+                }
+            }
             Status::Unknown(why) => {
                 let what = format!("revocation status of {} unknown: {why}", label(cert));
                 match unknown {
                     Unknown::Require => Err((C::RevocationUnknown, format!("{what} (--revocation require)"))),
+                    Unknown::Notation => Err((C::RevocationUnknown, what)),
                     Unknown::Note => Ok(Some(C::RevocationUnknown.reason(what))),
                 }
             }
