@@ -5,7 +5,7 @@
 # passes the URLs here, then serves OUT_DIR/pki/www with python's http.server and answers OCSP
 # with `openssl ocsp -index`.
 #   CRL_URL=http://127.0.0.1:P OCSP_ICA=… OCSP_ROOT=… OCSP_UNAUTH=… OCSP_OTHER=… OCSP_REFUSED=… \
-#   OCSP_HANG=… scripts/make_online_revocation_fixtures.sh OUT_DIR
+#   OCSP_HANG=… OCSP_REPLAY=… scripts/make_online_revocation_fixtures.sh OUT_DIR
 # Tools: openssl, osslsigncode, python3 (the RFC 3161 TSA on 127.0.0.1: scripts/tsa_server.py).
 #
 # OUT_DIR/pki: root.crt (self-signed; root/ its `openssl ca` directory), ica.crt (root → ica, CDP
@@ -21,6 +21,7 @@
 #     unauth other      OCSP OCSP_UNAUTH / OCSP_OTHER only (answered by badresp / otherresp)
 #     refused hang      OCSP OCSP_REFUSED / OCSP_HANG only (nothing listens / never answers)
 #     ldap              CDP ldap://127.0.0.1/… only
+#     replay            OCSP OCSP_REPLAY only (the test's replaying attacker)
 #   www/: root.crl ica.crl ica-expired.crl ica-forged.crl (DER), what CRL_URL serves
 # OUT_DIR/pe: NAME.exe for every leaf, good-copy.exe (good again), sup-ts.exe and kc-ts.exe (RFC
 #   3161 timestamped, before the revocations)
@@ -31,7 +32,7 @@ corpus="${SIGAUDIT_CORPUS:-$here/../testdata}"
 for t in openssl osslsigncode python3; do
   command -v "$t" >/dev/null || { echo "make_online_revocation_fixtures: $t is missing (./scripts/setup.sh installs it)" >&2; exit 2; }
 done
-for v in CRL_URL OCSP_ICA OCSP_ROOT OCSP_UNAUTH OCSP_OTHER OCSP_REFUSED OCSP_HANG; do
+for v in CRL_URL OCSP_ICA OCSP_ROOT OCSP_UNAUTH OCSP_OTHER OCSP_REFUSED OCSP_HANG OCSP_REPLAY; do
   [ -n "${!v:-}" ] || { echo "make_online_revocation_fixtures: $v is not set" >&2; exit 2; }
 done
 pki="$out/pki"; mkdir -p "$pki/www" "$out/pe"; cd "$pki"
@@ -99,6 +100,7 @@ $(leaf v3_unauth "$OCSP_UNAUTH" "")
 $(leaf v3_other "$OCSP_OTHER" "")
 $(leaf v3_refused "$OCSP_REFUSED" "")
 $(leaf v3_hang "$OCSP_HANG" "")
+$(leaf v3_replay "$OCSP_REPLAY" "")
 $(leaf v3_ldap "" "ldap://127.0.0.1/cn=Online%20Test%20Issuing%20CA?certificateRevocationList")
 CNF
 }
@@ -132,6 +134,7 @@ issue ica other "Other CA Responder Publisher" v3_other
 issue ica refused "Refused Publisher" v3_refused
 issue ica hang "Hanging Publisher" v3_hang
 issue ica ldap "LDAP Publisher" v3_ldap
+issue ica replay "Replayed Publisher" v3_replay
 cat ica.crt root.crt > chain.pem
 # The responder no longer knows unk: its line leaves ica's database.
 unk_serial="$(openssl x509 -in unk.crt -noout -serial | cut -d= -f2)"
@@ -168,7 +171,7 @@ sign() { # leaf out [ts]
   cat "$1.crt" ica.crt > "$1.chain.pem"
   q osslsigncode sign -certs "$1.chain.pem" -key "$1.key" -h sha256 "${extra[@]}" -in "$unsigned" -out "$out/pe/$2"
 }
-for l in good kc sup unk crlgood crlkc expired wrongkey unauth other refused hang ldap; do sign "$l" "$l.exe"; done
+for l in good kc sup unk crlgood crlkc expired wrongkey unauth other refused hang ldap replay; do sign "$l" "$l.exe"; done
 cp "$out/pe/good.exe" "$out/pe/good-copy.exe"
 sign kc kc-ts.exe ts
 sign sup sup-ts.exe ts
@@ -188,7 +191,7 @@ mkdir -p forged; (cd forged
   q openssl req -x509 -new -key ica.key -subj "/CN=Online Test Issuing CA/O=sigaudit online revocation fixtures/C=GB" \
     -days 3650 -out ica.crt \
     -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-  pki="$pki/forged" CRL_URL="$CRL_URL" cadir ica
+  pki="$pki/forged" cadir ica
   q openssl ca -batch -config ica.cnf -gencrl -out ../ica-forged.crl)
 for c in root ica ica-expired ica-forged; do openssl crl -in "$c.crl" -outform DER -out "www/$c.crl"; done
 echo "make_online_revocation_fixtures: done in $out"

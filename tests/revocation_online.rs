@@ -27,6 +27,7 @@ struct World {
     ocsp_other: String,
     refused: String,
     hang: String,
+    replay: String,
     /// Held open, never accepting: a responder that never answers.
     _hang: TcpListener,
 }
@@ -54,6 +55,7 @@ fn world() -> &'static World {
         let dir = tempfile::tempdir().unwrap();
         let (c, i, r, u, o, f) = (port(), port(), port(), port(), port(), port());
         let hang = TcpListener::bind("127.0.0.1:0").unwrap();
+        let replay = port();
         let url = |p: u16| format!("http://127.0.0.1:{p}");
         let w = World {
             crl: url(c),
@@ -62,6 +64,7 @@ fn world() -> &'static World {
             ocsp_other: url(o),
             refused: url(f),
             hang: url(hang.local_addr().unwrap().port()),
+            replay: url(replay),
             _hang: hang,
             dir,
         };
@@ -74,6 +77,7 @@ fn world() -> &'static World {
             .env("OCSP_OTHER", &w.ocsp_other)
             .env("OCSP_REFUSED", &w.refused)
             .env("OCSP_HANG", &w.hang)
+            .env("OCSP_REPLAY", &w.replay)
             .output()
             .expect("run scripts/make_online_revocation_fixtures.sh");
         assert!(out.status.success(), "make_online_revocation_fixtures.sh: {}", String::from_utf8_lossy(&out.stderr));
@@ -92,6 +96,20 @@ fn world() -> &'static World {
             let args = ["openssl", "ocsp", "-index", index, "-port", &p, "-rsigner", &crt, "-rkey", &key, "-CA", &ca, "-ndays", "1"];
             serve(&pki, &logs.join(log), &args);
         }
+        // The replaying attacker: answers every request with the bytes of replay.der (what the
+        // test put there: answers captured from the real responder, replayed or altered).
+        let replayer = format!(
+            r#"import http.server
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        body = open("replay.der", "rb").read()
+        self.send_response(200); self.send_header("Content-Type", "application/ocsp-response")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+http.server.HTTPServer(("127.0.0.1", {replay}), H).serve_forever()"#
+        );
+        serve(logs, &logs.join("replay.log"), &["python3", "-c", &replayer]);
+        common::wait_port(&format!("127.0.0.1:{replay}"));
         common::wait_port(&format!("127.0.0.1:{c}"));
         // Not probed by connecting: `openssl ocsp` (3.0) stalls for good on a connection closed
         // without a request. It says when it listens.
@@ -322,7 +340,7 @@ fn one_fetch_per_url_and_certificate_per_scan() {
     let report = stdout_json(&o);
     assert_eq!(report["scan"]["settings"]["revocation"], serde_json::json!(["online"]));
     let files = report["files"].as_array().unwrap();
-    assert_eq!(files.len(), 16);
+    assert_eq!(files.len(), 17);
     let status = |name: &str| -> String {
         let f = files.iter().find(|f| f["path"].as_str().unwrap().ends_with(&format!("/{name}"))).unwrap();
         f["signatures"][0]["verification"]["status"].as_str().unwrap().to_string()
@@ -428,4 +446,70 @@ fn notation_policies_judge_online_revocation_by_their_level() {
     let (v, codes, text) = judge("badresp", "strict");
     assert_eq!(v, Verdict::Verified, "{text}");
     assert!(codes.contains(&"revocation-unknown".to_string()) && text.contains("not revocable"), "{text}");
+}
+
+/// An attacker between us and the responder replays answers the real responder gave (captured
+/// with `openssl ocsp -respout`): another certificate's "good", an answer carrying another
+/// request's nonce, and an answer with one signature byte changed. None of them settles the
+/// status (unknown), and `openssl ocsp` refuses them too.
+#[test]
+fn replayed_and_altered_ocsp_answers_do_not_count() {
+    let _g = LOGS.read().unwrap_or_else(|e| e.into_inner());
+    let w = world();
+    let dir = w.dir.path();
+    let capture = |leaf: &str, nonce: bool, out: &str| {
+        let mut c = Command::new("openssl");
+        c.args(["ocsp", "-timeout", "3", "-issuer"]).arg(pki("ica.crt")).arg("-cert").arg(pki(&format!("{leaf}.crt")));
+        c.args(["-url", &w.ocsp_ica, "-respout"]).arg(dir.join(out));
+        if !nonce {
+            c.arg("-no_nonce");
+        }
+        let (_, text) = run(c.args(["-CAfile"]).arg(pki("root.crt")).arg("-verify_other").arg(pki("ica.crt")));
+        assert!(text.contains("Response verify OK"), "{text}");
+    };
+    capture("good", false, "good-resp.der");
+    capture("replay", true, "replay-nonce.der");
+    capture("replay", false, "replay-resp.der");
+    let openssl_respin = |file: &str| -> String {
+        let mut c = Command::new("openssl");
+        c.args(["ocsp", "-issuer"]).arg(pki("ica.crt")).arg("-cert").arg(pki("replay.crt")).arg("-respin").arg(dir.join(file));
+        run(c.arg("-CAfile").arg(pki("root.crt")).arg("-verify_other").arg(pki("ica.crt"))).1
+    };
+    // The answer as it came: good, by the delegated responder.
+    std::fs::copy(dir.join("replay-resp.der"), dir.join("replay.der")).unwrap();
+    let (status, codes, reasons) = scan("replay.exe", &[]);
+    assert_eq!((status.as_str(), codes[1].as_str()), ("verified", "revocation-good"), "{reasons}");
+
+    // Another certificate's "good".
+    std::fs::copy(dir.join("good-resp.der"), dir.join("replay.der")).unwrap();
+    assert_unknown("replay.exe", "the answer has no SingleResponse for the certificate asked about");
+    let openssl = openssl_respin("good-resp.der");
+    assert!(openssl.contains("No Status found"), "{openssl}");
+
+    // An answer to another request (openssl's nonce, not ours).
+    std::fs::copy(dir.join("replay-nonce.der"), dir.join("replay.der")).unwrap();
+    assert_unknown("replay.exe", "its nonce is not the one we sent");
+    let mut c = Command::new("openssl");
+    c.args(["ocsp", "-timeout", "3", "-issuer"]).arg(pki("ica.crt")).arg("-cert").arg(pki("replay.crt"));
+    let (_, openssl) = run(c.args(["-url", &w.replay, "-CAfile"]).arg(pki("root.crt")).arg("-verify_other").arg(pki("ica.crt")));
+    assert!(openssl.contains("Nonce Verify error"), "{openssl}");
+
+    // One byte of the signature changed.
+    let mut der = std::fs::read(dir.join("replay-resp.der")).unwrap();
+    let (at, _) = signature_byte(&der);
+    der[at] ^= 0x01;
+    std::fs::write(dir.join("altered.der"), &der).unwrap();
+    std::fs::write(dir.join("replay.der"), &der).unwrap();
+    assert_unknown("replay.exe", "its signature does not verify");
+    let openssl = openssl_respin("altered.der");
+    assert!(openssl.contains("Response Verify Failure"), "{openssl}");
+}
+
+/// The offset of the last byte of the BasicOCSPResponse's signature: the ECDSA signature's last
+/// INTEGER octet, found as the byte before the certs ([0]) that follow the signature BIT STRING.
+fn signature_byte(der: &[u8]) -> (usize, u8) {
+    // The responder's certificate follows the signature: `a0 82 ..` then `30 82 ..`; the
+    // signature's last octet is just before it.
+    let certs = (0..der.len() - 4).rev().find(|&i| der[i] == 0xa0 && der[i + 1] == 0x82 && der[i + 4] == 0x30).unwrap();
+    (certs - 1, der[certs - 1])
 }
