@@ -311,8 +311,10 @@ impl NotationTrust {
                     }
                 }
             } else {
-                j.reasons
-                    .push(C::RevocationNotChecked.reason("revocation not checked: no revocation source (--crl or --revocation online) given"));
+                j.reasons.push(
+                    C::RevocationNotChecked
+                        .reason("revocation not checked: no revocation source (--crl or --revocation online) given"),
+                );
             }
         }
         j

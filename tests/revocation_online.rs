@@ -187,7 +187,10 @@ fn good_by_ocsp_and_by_crl_distribution_point() {
     let (status, codes, reasons) = scan("good.exe", &[]);
     assert_eq!(status, "verified", "{reasons}");
     assert_eq!(codes, ["chain-anchored", "revocation-good", "revocation-good"], "leaf by OCSP, issuing CA by CRL");
-    assert!(reasons.contains(&format!("OCSP responder {}", w.ocsp_ica)) && reasons.contains("answers good"), "{reasons}");
+    assert!(
+        reasons.contains(&format!("OCSP responder {}", w.ocsp_ica)) && reasons.contains("answers good"),
+        "{reasons}"
+    );
     assert!(reasons.contains("a delegated responder"), "{reasons}");
     assert!(reasons.contains(&format!("CRL fetched from {}/root.crl", w.crl)), "{reasons}");
     let openssl = openssl_ocsp("good", &w.ocsp_ica);
@@ -198,9 +201,13 @@ fn good_by_ocsp_and_by_crl_distribution_point() {
     assert!(reasons.contains(&format!("CRL fetched from {}/ica.crl", w.crl)), "{reasons}");
     assert_eq!(openssl_crl_download("crlgood"), Ok(()));
     assert_eq!(openssl_crl_all("crlgood", "ica.crl"), Ok(()));
-    let (ok, text) = run(Command::new("osslsigncode").args(["verify", "-CAfile"]).arg(pki("root.crt")).arg("-CRLfile").arg(
-        crl_bundle(),
-    ).arg("-in").arg(world().dir.path().join("pe/crlgood.exe")));
+    let (ok, text) = run(Command::new("osslsigncode")
+        .args(["verify", "-CAfile"])
+        .arg(pki("root.crt"))
+        .arg("-CRLfile")
+        .arg(crl_bundle())
+        .arg("-in")
+        .arg(world().dir.path().join("pe/crlgood.exe")));
     assert!(ok && text.contains("Succeeded"), "osslsigncode: {text}");
 }
 
@@ -243,9 +250,13 @@ fn revoked_by_ocsp_and_by_crl() {
     assert!(reasons.contains(&format!("CRL fetched from {}/ica.crl", w.crl)), "{reasons}");
     assert!(openssl_crl_download("crlkc").unwrap_err().contains("certificate revoked"));
     assert!(openssl_crl_all("crlkc", "ica.crl").unwrap_err().contains("certificate revoked"));
-    let (ok, text) = run(Command::new("osslsigncode").args(["verify", "-CAfile"]).arg(pki("root.crt")).arg("-CRLfile").arg(
-        crl_bundle(),
-    ).arg("-in").arg(world().dir.path().join("pe/crlkc.exe")));
+    let (ok, text) = run(Command::new("osslsigncode")
+        .args(["verify", "-CAfile"])
+        .arg(pki("root.crt"))
+        .arg("-CRLfile")
+        .arg(crl_bundle())
+        .arg("-in")
+        .arg(world().dir.path().join("pe/crlkc.exe")));
     assert!(!ok && text.contains("certificate revoked"), "osslsigncode: {text}");
 }
 
@@ -321,7 +332,8 @@ fn one_fetch_per_url_and_certificate_per_scan() {
     let _g = LOGS.write().unwrap_or_else(|e| e.into_inner());
     let w = world();
     let logs = w.dir.path();
-    let count = |log: &str, what: &str| std::fs::read_to_string(logs.join(log)).unwrap_or_default().matches(what).count();
+    let count =
+        |log: &str, what: &str| std::fs::read_to_string(logs.join(log)).unwrap_or_default().matches(what).count();
     let before = (count("crl.log", "GET /root.crl"), count("crl.log", "GET /ica.crl"));
     let before_ocsp = count("ocsp-ica.log", "Received request");
     // Every file of the directory in one scan: the issuing CA is checked for each of them.
@@ -361,13 +373,13 @@ fn online_revocation_is_opt_in() {
     let _g = LOGS.read().unwrap_or_else(|e| e.into_inner());
     let w = world();
     let pe = w.dir.path().join("pe/kc.exe");
-    let o = sigaudit(["fs", &pe.display().to_string(), "-o", "json", "--ca-roots", &pki("root.crt").display().to_string()]);
+    let o =
+        sigaudit(["fs", &pe.display().to_string(), "-o", "json", "--ca-roots", &pki("root.crt").display().to_string()]);
     let report = stdout_json(&o);
     let v = &report["files"][0]["signatures"][0]["verification"];
     assert_eq!(v["status"], "verified", "revocation is opt-in: {v}");
     assert_eq!(v["reasonCodes"], serde_json::json!(["chain-anchored"]));
 }
-
 
 /// Notary Project signatures (JWS envelopes signed with the PKI's keys by scripts/notary_jws.py)
 /// under a notation trust policy whose store holds the root, revocation checked online: the
@@ -472,7 +484,12 @@ fn replayed_and_altered_ocsp_answers_do_not_count() {
     capture("replay", false, "replay-resp.der");
     let openssl_respin = |file: &str| -> String {
         let mut c = Command::new("openssl");
-        c.args(["ocsp", "-issuer"]).arg(pki("ica.crt")).arg("-cert").arg(pki("replay.crt")).arg("-respin").arg(dir.join(file));
+        c.args(["ocsp", "-issuer"])
+            .arg(pki("ica.crt"))
+            .arg("-cert")
+            .arg(pki("replay.crt"))
+            .arg("-respin")
+            .arg(dir.join(file));
         run(c.arg("-CAfile").arg(pki("root.crt")).arg("-verify_other").arg(pki("ica.crt"))).1
     };
     // The answer as it came: good, by the delegated responder.
@@ -491,7 +508,8 @@ fn replayed_and_altered_ocsp_answers_do_not_count() {
     assert_unknown("replay.exe", "its nonce is not the one we sent");
     let mut c = Command::new("openssl");
     c.args(["ocsp", "-timeout", "3", "-issuer"]).arg(pki("ica.crt")).arg("-cert").arg(pki("replay.crt"));
-    let (_, openssl) = run(c.args(["-url", &w.replay, "-CAfile"]).arg(pki("root.crt")).arg("-verify_other").arg(pki("ica.crt")));
+    let (_, openssl) =
+        run(c.args(["-url", &w.replay, "-CAfile"]).arg(pki("root.crt")).arg("-verify_other").arg(pki("ica.crt")));
     assert!(openssl.contains("Nonce Verify error"), "{openssl}");
 
     // One byte of the signature changed.

@@ -62,8 +62,9 @@ impl CertId {
         let request = d::encode(d::SEQUENCE, &self.der);
         let mut tbs = d::encode(d::SEQUENCE, &request);
         if let Some(n) = nonce {
-            let ext = [d::encode(d::OID, &oid_bytes_nonce()), d::encode(d::OCTET_STRING, &d::encode(d::OCTET_STRING, n))]
-                .concat();
+            let ext =
+                [d::encode(d::OID, &oid_bytes_nonce()), d::encode(d::OCTET_STRING, &d::encode(d::OCTET_STRING, n))]
+                    .concat();
             tbs.extend(d::encode(0xa2, &d::encode(d::SEQUENCE, &d::encode(d::SEQUENCE, &ext))));
         }
         d::encode(d::SEQUENCE, &d::encode(d::SEQUENCE, &tbs))
@@ -127,8 +128,10 @@ impl Answer {
             Some(n) if n < now => Err(format!("its answer expired (nextUpdate {})", super::crl::day(n))),
             Some(_) => Ok(()),
             None if self.nonce_matched => Ok(()),
-            None => Err("its answer has no nextUpdate and does not echo our nonce, so its freshness cannot be judged"
-                .into()),
+            None => {
+                Err("its answer has no nextUpdate and does not echo our nonce, so its freshness cannot be judged"
+                    .into())
+            }
         }
     }
 }
@@ -255,11 +258,8 @@ pub fn check(der: &[u8], id: &CertId, issuer: &Cert, nonce: Option<&[u8]>, now: 
         Some(t) if t.tag == 0x82 => CertStatus::Unknown,
         _ => return Err(bad("certStatus")),
     };
-    let this_update = parts
-        .get(2)
-        .filter(|t| t.tag == d::GENERALIZED_TIME)
-        .and_then(d::time)
-        .ok_or_else(|| bad("thisUpdate"))?;
+    let this_update =
+        parts.get(2).filter(|t| t.tag == d::GENERALIZED_TIME).and_then(d::time).ok_or_else(|| bad("thisUpdate"))?;
     let mut next_update = None;
     for t in parts.iter().skip(3) {
         match t.tag {

@@ -21,8 +21,8 @@
 
 use super::crl::{self, Crl};
 use super::ocsp::CertStatus;
-use crate::report::{Reason, ReasonCode as C};
 use super::online::Online;
+use crate::report::{Reason, ReasonCode as C};
 use crate::x509::Cert;
 use std::sync::Arc;
 
@@ -183,9 +183,10 @@ impl Revocation {
                 match unknown {
                     Unknown::Require => Err((C::RevocationUnknown, format!("{what} (--revocation require)"))),
                     Unknown::Note => Ok(Some(C::RevocationUnknown.reason(what))),
-                    Unknown::Notation => Ok(Some(C::RevocationUnknown.reason(format!(
-                        "{what}: not revocable, which notation counts as not revoked"
-                    )))),
+                    Unknown::Notation => Ok(Some(
+                        C::RevocationUnknown
+                            .reason(format!("{what}: not revocable, which notation counts as not revoked")),
+                    )),
                 }
             }
             Status::Unknown(why) => {
