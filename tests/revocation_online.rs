@@ -30,6 +30,8 @@ struct World {
     replay: String,
     /// Held open, never accepting: a responder that never answers.
     _hang: TcpListener,
+    /// The servers' watchdogs (they end with this process).
+    _servers: Vec<std::process::Child>,
 }
 
 /// The cache test counts requests in the servers' logs: it runs alone.
@@ -40,13 +42,13 @@ fn port() -> u16 {
 }
 
 /// Run `args` in `dir` with stdout and stderr to `log`, ended when this process ends.
-fn serve(dir: &Path, log: &Path, args: &[&str]) {
+fn serve(dir: &Path, log: &Path, args: &[&str]) -> std::process::Child {
     let script = format!(
         r#""$@" >'{}' 2>&1 & c=$!; while kill -0 {} 2>/dev/null && kill -0 $c 2>/dev/null; do sleep 0.5; done; kill $c 2>/dev/null"#,
         log.display(),
         std::process::id()
     );
-    Command::new("sh").arg("-c").arg(script).arg("sh").args(args).current_dir(dir).spawn().expect("start a server");
+    Command::new("sh").arg("-c").arg(script).arg("sh").args(args).current_dir(dir).spawn().expect("start a server")
 }
 
 fn world() -> &'static World {
@@ -57,7 +59,7 @@ fn world() -> &'static World {
         let hang = TcpListener::bind("127.0.0.1:0").unwrap();
         let replay = port();
         let url = |p: u16| format!("http://127.0.0.1:{p}");
-        let w = World {
+        let mut w = World {
             crl: url(c),
             ocsp_ica: url(i),
             ocsp_unauth: url(u),
@@ -66,6 +68,7 @@ fn world() -> &'static World {
             hang: url(hang.local_addr().unwrap().port()),
             replay: url(replay),
             _hang: hang,
+            _servers: Vec::new(),
             dir,
         };
         let out = Command::new(common::repo_root().join("scripts/make_online_revocation_fixtures.sh"))
@@ -84,7 +87,8 @@ fn world() -> &'static World {
         let pki = w.dir.path().join("pki");
         let logs = w.dir.path();
         let c = c.to_string();
-        serve(&pki, &logs.join("crl.log"), &["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", "www", &c]);
+        let mut servers = vec![];
+        servers.push(serve(&pki, &logs.join("crl.log"), &["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", "www", &c]));
         for (p, index, signer, ca, log) in [
             (i, "ica/index.txt", "ocsp", "ica", "ocsp-ica.log"),
             (r, "root/index.txt", "root", "root", "ocsp-root.log"),
@@ -94,7 +98,7 @@ fn world() -> &'static World {
             let (p, crt, key, ca) = (p.to_string(), format!("{signer}.crt"), format!("{signer}.key"), format!("{ca}.crt"));
             #[rustfmt::skip]
             let args = ["openssl", "ocsp", "-index", index, "-port", &p, "-rsigner", &crt, "-rkey", &key, "-CA", &ca, "-ndays", "1"];
-            serve(&pki, &logs.join(log), &args);
+            servers.push(serve(&pki, &logs.join(log), &args));
         }
         // The replaying attacker: answers every request with the bytes of replay.der (what the
         // test put there: answers captured from the real responder, replayed or altered).
@@ -108,7 +112,8 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
 http.server.HTTPServer(("127.0.0.1", {replay}), H).serve_forever()"#
         );
-        serve(logs, &logs.join("replay.log"), &["python3", "-c", &replayer]);
+        servers.push(serve(logs, &logs.join("replay.log"), &["python3", "-c", &replayer]));
+        w._servers = servers;
         common::wait_port(&format!("127.0.0.1:{replay}"));
         common::wait_port(&format!("127.0.0.1:{c}"));
         // Not probed by connecting: `openssl ocsp` (3.0) stalls for good on a connection closed
@@ -174,7 +179,7 @@ fn openssl_crl_all(leaf: &str, ica_crl: &str) -> Result<(), String> {
     let mut c = Command::new("openssl");
     c.args(["verify", "-crl_check_all", "-purpose", "any", "-CAfile"]).arg(pki("root.crt"));
     c.arg("-untrusted").arg(pki("ica.crt")).arg("-CRLfile").arg(pki("root.crl")).arg("-CRLfile").arg(pki(ica_crl));
-    match run(&mut c.arg(pki(&format!("{leaf}.crt")))) {
+    match run(c.arg(pki(&format!("{leaf}.crt")))) {
         (true, _) => Ok(()),
         (false, e) => Err(e),
     }

@@ -281,8 +281,11 @@ pub fn check(der: &[u8], id: &CertId, issuer: &Cert, nonce: Option<&[u8]>, now: 
     Ok(Answer { status, responder: responder.subject(), delegated, this_update, next_update, nonce_matched })
 }
 
-/// (OID, critical, extnValue content) of an `[n] EXPLICIT Extensions`.
-fn extensions<'a>(t: &d::Tlv<'a>) -> Result<Vec<(String, bool, &'a [u8])>, String> {
+/// One extension: its OID, whether critical, and its extnValue's content.
+type Extension<'a> = (String, bool, &'a [u8]);
+
+/// The extensions of an `[n] EXPLICIT Extensions`.
+fn extensions<'a>(t: &d::Tlv<'a>) -> Result<Vec<Extension<'a>>, String> {
     let (seq, _) = d::expect(t.content, d::SEQUENCE).map_err(|_| bad("extensions"))?;
     let mut out = Vec::new();
     for e in d::children(seq.content).map_err(|_| bad("extensions"))? {

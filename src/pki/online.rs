@@ -39,6 +39,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
 type Slot<T> = Arc<OnceLock<Result<T, String>>>;
+/// An OCSP request's nonce and the answer's body.
+type Asked = (Vec<u8>, Vec<u8>);
 
 /// The online sources of one scan: the fetching thread and the caches.
 pub struct Online {
@@ -47,7 +49,7 @@ pub struct Online {
     worker: OnceLock<Result<tokio::sync::mpsc::UnboundedSender<Job>, String>>,
     crls: Mutex<HashMap<String, Slot<Arc<Crl>>>>,
     /// (responder, CertID) → (the nonce sent, the answer's body).
-    ocsp: Mutex<HashMap<(String, CertId), Slot<(Vec<u8>, Vec<u8>)>>>,
+    ocsp: Mutex<HashMap<(String, CertId), Slot<Asked>>>,
     requests: AtomicUsize,
 }
 
