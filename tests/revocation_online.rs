@@ -536,3 +536,48 @@ fn signature_byte(der: &[u8]) -> (usize, u8) {
     let certs = (0..der.len() - 4).rev().find(|&i| der[i] == 0xa0 && der[i + 1] == 0x82 && der[i + 4] == 0x30).unwrap();
     (certs - 1, der[certs - 1])
 }
+
+/// A registry scan (cosign signatures by the PKI's leaves, pushed by scripts/seed_revocation.py
+/// to a docker-registry on 127.0.0.1): path validation runs on the scan's tokio workers, and the
+/// online checks must neither stall them nor the scan: a responder that never answers costs its
+/// timeout once, the other images are judged meanwhile.
+#[test]
+fn registry_scans_check_online_without_stalling() {
+    let _g = LOGS.read().unwrap_or_else(|e| e.into_inner());
+    let w = world();
+    let reg = common::Registry::distribution(100);
+    let python = std::env::var("SIGAUDIT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+    let o = Command::new(&python)
+        .arg(common::repo_root().join("scripts/seed_revocation.py"))
+        .args(["--registry", &reg.addr, "--pki"])
+        .arg(w.dir.path().join("pki"))
+        .args(["--leaves", "good:ica,kc:ica,unk:ica,hang:ica,crlkc:ica"])
+        .output()
+        .expect("python3 (apt-get install python3-cryptography)");
+    assert!(o.status.success(), "seed_revocation.py: {}", String::from_utf8_lossy(&o.stderr));
+    let started = Instant::now();
+    let mut args = vec!["registry".to_string(), format!("{}/revocation", reg.addr), "--plain-http".into()];
+    args.extend(["-o", "json", "--ca-roots", pki("root.crt").to_str().unwrap()].map(String::from));
+    args.extend(["--revocation", "online", "--revocation-timeout", "2"].map(String::from));
+    let report = stdout_json(&sigaudit(&args));
+    let took = started.elapsed();
+    common::assert_reason_codes(&report);
+    let status = |repo: &str| -> (String, Vec<String>) {
+        let image = report["images"].as_array().unwrap().iter().find(|i| i["repository"] == repo).unwrap();
+        (image["status"].as_str().unwrap().to_string(), common::reason_codes(image))
+    };
+    let (s, codes) = status("revocation/good");
+    assert_eq!(s, "verified", "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| *c == "revocation-good").count(), 2, "{codes:?}");
+    for repo in ["revocation/kc", "revocation/crlkc"] {
+        assert_eq!(status(repo), ("invalid".to_string(), vec!["cert-revoked".to_string()]), "{repo}");
+    }
+    for repo in ["revocation/unk", "revocation/hang"] {
+        let (s, codes) = status(repo);
+        assert_eq!(s, "verified", "{repo}");
+        assert!(codes.contains(&"revocation-unknown".to_string()), "{repo}: {codes:?}");
+    }
+    assert!(took < Duration::from_secs(20), "the scan took {took:?}");
+    // openssl's verdicts on the same certificates: see the fs tests above.
+    assert!(openssl_ocsp("kc", &w.ocsp_ica).contains("kc.crt: revoked"));
+}
