@@ -1,5 +1,8 @@
 //! Revocation of the certificates of a path: what the CRLs the user gave (`--crl`) say about
-//! each certificate below the anchor, and what that means for the signature.
+//! each certificate below the anchor, and, checking online (`--revocation online`,
+//! [`super::online`]), what its OCSP responders answer and its CRL distribution points serve
+//! when no `--crl` settles it (OCSP first, as notation does; at most 4 sources of each kind),
+//! and what that means for the signature. Online answers are judged at the wall clock.
 //!
 //! Judging a link (a certificate and the issuer that signed it) at `at`, the time the path is
 //! judged (a verified signing time, else the evaluation time):
@@ -17,7 +20,8 @@
 //!   asked `--revocation require`: then the path does not hold (`revocation-unknown`, `untrusted`).
 //!
 //! Trust anchors are not checked (RFC 5280 §6.1: an anchor is trusted as given).
-//! With no `--crl` and no `--revocation require`, nothing is checked and nothing is said.
+//! With no `--crl`, no `--revocation online` and no `--revocation require`, nothing is checked
+//! and nothing is said.
 
 use super::crl::{self, Crl};
 use super::ocsp::CertStatus;
@@ -63,6 +67,10 @@ pub enum Status {
     NotRevocable,
 }
 
+/// OCSP responders, and CRL distribution points, asked about one certificate at most: each may
+/// cost a timeout.
+const MAX_SOURCES: usize = 4;
+
 /// A certificate as revocation reasons name it.
 fn label(c: &Cert) -> String {
     format!("{} [sha256 {}, serial {}]", c.subject(), &c.sha256()[..12], hex::encode(c.serial_raw()))
@@ -90,7 +98,7 @@ impl Revocation {
         };
         let now = Online::now();
         let responders = cert.ocsp_responders();
-        for url in &responders {
+        for url in responders.iter().take(MAX_SOURCES) {
             match online.ocsp(url, cert, issuer) {
                 Ok(a) => {
                     let o = &a.answer;
@@ -103,6 +111,10 @@ impl Revocation {
                         o.next_update.map(|n| format!(", nextUpdate {}", crl::day(n))).unwrap_or_default()
                     );
                     match o.status {
+                        // certificateHold counts only while the answer is current (as from a CRL).
+                        CertStatus::Revoked(_, Some(6)) if o.current_at(now).is_err() => {
+                            why.push(format!("OCSP responder {url}: an on-hold answer that is not current"))
+                        }
                         CertStatus::Revoked(date, reason) => return Status::Revoked(by, crl::Entry::new(date, reason)),
                         CertStatus::Good => match o.current_at(now) {
                             Ok(()) => return Status::Good(format!("{by} answers good")),
@@ -115,7 +127,7 @@ impl Revocation {
             }
         }
         let points = cert.crl_distribution_points();
-        for url in &points {
+        for url in points.iter().take(MAX_SOURCES) {
             match online.crl(url) {
                 Ok(c) => {
                     let name = |c: &crl::Crl| format!("CRL fetched from {}", c.source);
