@@ -581,3 +581,69 @@ fn registry_scans_check_online_without_stalling() {
     // openssl's verdicts on the same certificates: see the fs tests above.
     assert!(openssl_ocsp("kc", &w.ocsp_ica).contains("kc.crt: revoked"));
 }
+
+/// Answers a real responder would not give, from the replaying server: a "good" signed by the
+/// delegated responder (Python `cryptography` as the scripted responder) but expired, or dated
+/// in the future; a `tryLater` status; bytes that are no OCSP response; an answer larger than
+/// the 64 KiB cap. None settles the status; `openssl ocsp -respin` warns about the same dates and
+/// reports the same status.
+#[test]
+fn stale_future_failed_and_oversized_ocsp_answers_do_not_count() {
+    let _g = LOGS.write().unwrap_or_else(|e| e.into_inner());
+    let dir = world().dir.path();
+    let make = |this: &str, next: &str, out: &str| {
+        let python = std::env::var("SIGAUDIT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+        let o = Command::new(python)
+            .arg(common::repo_root().join("scripts/ocsp_response.py"))
+            .args([pki("ica.crt"), pki("replay.crt"), pki("ocsp.crt"), pki("ocsp.key")])
+            .args(["--this-update", this, "--next-update", next, "--out"])
+            .arg(dir.join(out))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "ocsp_response.py: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    let openssl_respin = |file: &str| -> String {
+        let mut c = Command::new("openssl");
+        c.args(["ocsp", "-issuer"]).arg(pki("ica.crt")).arg("-cert").arg(pki("replay.crt"));
+        c.arg("-respin")
+            .arg(dir.join(file))
+            .arg("-CAfile")
+            .arg(pki("root.crt"))
+            .arg("-verify_other")
+            .arg(pki("ica.crt"));
+        run(&mut c).1
+    };
+    let serve = |bytes: &[u8]| std::fs::write(dir.join("replay.der"), bytes).unwrap();
+
+    // Fresh, as a control: the scripted responder's answer counts.
+    make("-1", "24", "fresh.der");
+    serve(&std::fs::read(dir.join("fresh.der")).unwrap());
+    let (status, codes, reasons) = scan("replay.exe", &[]);
+    assert_eq!((status.as_str(), codes[1].as_str()), ("verified", "revocation-good"), "{reasons}");
+    assert!(openssl_respin("fresh.der").contains("replay.crt: good"));
+
+    make("-72", "-48", "stale.der");
+    serve(&std::fs::read(dir.join("stale.der")).unwrap());
+    assert_unknown("replay.exe", "its answer expired (nextUpdate");
+    let openssl = openssl_respin("stale.der");
+    assert!(openssl.contains("Status times invalid"), "{openssl}");
+
+    make("2", "48", "future.der");
+    serve(&std::fs::read(dir.join("future.der")).unwrap());
+    assert_unknown("replay.exe", "is in the future");
+    let openssl = openssl_respin("future.der");
+    assert!(openssl.contains("Status times invalid"), "{openssl}");
+
+    // OCSPResponse { responseStatus tryLater } (RFC 6960 §4.2.1).
+    std::fs::write(dir.join("trylater.der"), [0x30, 0x03, 0x0a, 0x01, 0x03]).unwrap();
+    serve(&[0x30, 0x03, 0x0a, 0x01, 0x03]);
+    assert_unknown("replay.exe", "the responder answered tryLater (3), not successful");
+    let openssl = openssl_respin("trylater.der");
+    assert!(openssl.contains("trylater (3)"), "{openssl}");
+
+    serve(b"<html>not an OCSP response</html>");
+    assert_unknown("replay.exe", "malformed OCSP response");
+
+    serve(&vec![0x30; 70 << 10]);
+    assert_unknown("replay.exe", "the answer is larger than 65536 bytes");
+}
