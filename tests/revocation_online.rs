@@ -8,7 +8,13 @@
 //! beside `openssl ocsp -url` (OCSP), `openssl verify -crl_check -crl_download` /
 //! `-crl_check_all` (CRLs) or `osslsigncode verify -CRLfile` on the same certificates.
 //!
-//! The servers run under a small shell watchdog that ends them when this test process is gone.
+//! Two parts are not real servers, and say so: a replaying attacker (a few lines of python's
+//! http.server answering every request with the bytes the test chose: answers captured from the
+//! real responder, altered, or made by scripts/ocsp_response.py with Python `cryptography` as the
+//! scripted responder for dates `openssl ocsp` will not produce), and the listener that never
+//! answers. The servers run under a small shell watchdog that ends them when this test process
+//! is gone. (`openssl ocsp -port` listens on every interface; nothing here talks to anything
+//! but 127.0.0.1.)
 
 mod common;
 
