@@ -103,13 +103,15 @@ impl Online {
     pub fn crl(&self, url: &str) -> Result<Arc<Crl>, String> {
         fetchable(url)?;
         let slot = self.crls.lock().unwrap_or_else(|e| e.into_inner()).entry(url.to_string()).or_default().clone();
-        slot.get_or_init(|| {
-            let body = self.http_fetch(url, None, CRL_MAX)?;
-            let crls = Crl::read_all(&body, url).map_err(|e| e.message)?;
-            match <[Crl; 1]>::try_from(crls) {
-                Ok([c]) => Ok(Arc::new(c)),
-                Err(v) => Err(format!("{} CRLs where one was expected", v.len())),
-            }
+        blocking(|| {
+            slot.get_or_init(|| {
+                let body = self.http_fetch(url, None, CRL_MAX)?;
+                let crls = Crl::read_all(&body, url).map_err(|e| e.message)?;
+                match <[Crl; 1]>::try_from(crls) {
+                    Ok([c]) => Ok(Arc::new(c)),
+                    Err(v) => Err(format!("{} CRLs where one was expected", v.len())),
+                }
+            })
         })
         .clone()
     }
@@ -121,14 +123,15 @@ impl Online {
         let id = CertId::new(cert, issuer);
         let key = (url.to_string(), id.clone());
         let slot = self.ocsp.lock().unwrap_or_else(|e| e.into_inner()).entry(key).or_default().clone();
-        let (nonce, body) = slot
-            .get_or_init(|| {
+        let (nonce, body) = blocking(|| {
+            slot.get_or_init(|| {
                 let nonce = nonce();
                 let body = self.http_fetch(url, Some(id.request(Some(&nonce))), OCSP_MAX)?;
                 Ok((nonce, body))
             })
-            .as_ref()
-            .map_err(Clone::clone)?;
+        })
+        .as_ref()
+        .map_err(Clone::clone)?;
         let answer = ocsp::check(body, &id, issuer, Some(nonce), Online::now())?;
         Ok(OcspAnswer { url: url.to_string(), answer })
     }
@@ -176,17 +179,21 @@ impl Online {
             let _ = tx.send(r);
         });
         self.worker()?.send(job).map_err(|_| "the revocation fetcher stopped".to_string())?;
-        let wait = || {
-            rx.recv_timeout(timeout + Duration::from_secs(2))
-                .unwrap_or_else(|_| Err(format!("no answer within {} s (--revocation-timeout)", timeout.as_secs())))
-        };
-        let on_worker = tokio::runtime::Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        if on_worker {
-            tokio::task::block_in_place(wait)
-        } else {
-            wait()
-        }
+        rx.recv_timeout(timeout + Duration::from_secs(2))
+            .unwrap_or_else(|_| Err(format!("no answer within {} s (--revocation-timeout)", timeout.as_secs())))
+    }
+}
+
+/// Run `f`, which may wait for a fetch (its own, or one in flight for another validation): on a
+/// worker of a multi-threaded tokio runtime through `block_in_place`, so the runtime's other
+/// tasks move to other workers meanwhile; elsewhere as it is.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    let on_worker = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if on_worker {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
     }
 }
 
