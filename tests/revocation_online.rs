@@ -47,14 +47,20 @@ fn port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// Run `args` in `dir` with stdout and stderr to `log`, ended when this process ends.
-fn serve(dir: &Path, log: &Path, args: &[&str]) -> std::process::Child {
+/// Run `args` in `dir` with stdout and stderr to `log`, ended when this process ends (and then
+/// `remove` removed: the fixtures of a static world are never dropped).
+fn serve_then_remove(dir: &Path, log: &Path, args: &[&str], remove: Option<&Path>) -> std::process::Child {
+    let cleanup = remove.map(|r| format!("; sleep 1; rm -rf '{}'", r.display())).unwrap_or_default();
     let script = format!(
-        r#""$@" >'{}' 2>&1 & c=$!; while kill -0 {} 2>/dev/null && kill -0 $c 2>/dev/null; do sleep 0.5; done; kill $c 2>/dev/null"#,
+        r#""$@" >'{}' 2>&1 & c=$!; while kill -0 {} 2>/dev/null && kill -0 $c 2>/dev/null; do sleep 0.5; done; kill $c 2>/dev/null{cleanup}"#,
         log.display(),
         std::process::id()
     );
     Command::new("sh").arg("-c").arg(script).arg("sh").args(args).current_dir(dir).spawn().expect("start a server")
+}
+
+fn serve(dir: &Path, log: &Path, args: &[&str]) -> std::process::Child {
+    serve_then_remove(dir, log, args, None)
 }
 
 fn world() -> &'static World {
@@ -94,7 +100,8 @@ fn world() -> &'static World {
         let logs = w.dir.path();
         let c = c.to_string();
         let mut servers = vec![];
-        servers.push(serve(&pki, &logs.join("crl.log"), &["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", "www", &c]));
+        let http = ["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", "www", &c];
+        servers.push(serve_then_remove(&pki, &logs.join("crl.log"), &http, Some(logs)));
         for (p, index, signer, ca, log) in [
             (i, "ica/index.txt", "ocsp", "ica", "ocsp-ica.log"),
             (r, "root/index.txt", "root", "root", "ocsp-root.log"),
