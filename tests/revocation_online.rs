@@ -384,6 +384,17 @@ fn one_fetch_per_url_and_certificate_per_scan() {
     // good, kc, sup and unk are asked about once each (good-copy, kc-ts, sup-ts are the same
     // certificates): 4 requests to the issuing CA's responder.
     assert_eq!(count("ocsp-ica.log", "Received request") - before_ocsp, 4, "one OCSP request per certificate");
+
+    // What the --crl files settle is not asked about online.
+    let gets = count("crl.log", "GET /");
+    let (ica, root) = (pki("ica.crl"), pki("root.crl"));
+    let (status, codes, reasons) = scan("good.exe", &["--crl", ica.to_str().unwrap(), "--crl", root.to_str().unwrap()]);
+    assert_eq!((status.as_str(), codes.len()), ("verified", 3), "{reasons}");
+    assert!(reasons.contains(&format!("CRL {}", ica.display())) && !reasons.contains("OCSP"), "{reasons}");
+    std::thread::sleep(Duration::from_millis(300));
+    let log = std::fs::read_to_string(logs.join("crl.log")).unwrap_or_default();
+    let now = (count("crl.log", "GET /"), count("ocsp-ica.log", "Received request"));
+    assert_eq!(now, (gets, before_ocsp + 4), "nothing fetched: {log}");
 }
 
 #[test]
