@@ -5,7 +5,8 @@ revoked for keyCompromise, sup: revoked superseded, under2: under a revoked CA),
 cosign's legacy format (certificate and chain annotations) with the leaf's key by Python's
 `cryptography`, as scripts/seed_registry.py signs its own images. Prints {"repo": digest}.
 
-usage: seed_revocation.py --registry 127.0.0.1:PORT --pki DIR
+usage: seed_revocation.py --registry 127.0.0.1:PORT --pki DIR [--leaves LEAF:CA,...]
+(--leaves: other leaves of another PKI, e.g. scripts/make_online_revocation_fixtures.sh's)
 """
 
 import argparse
@@ -23,13 +24,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--registry", required=True)
     ap.add_argument("--pki", required=True)
+    ap.add_argument("--leaves", default="good:ica,kc:ica,sup:ica,under2:ica2")
     a = ap.parse_args()
     if not a.registry.startswith("127.0.0.1:"):
         sys.exit("seed_revocation.py: only 127.0.0.1 registries are seeded")
     s = Seeder(Registry(a.registry), a.registry, None, None, False)
     read = lambda name: open(os.path.join(a.pki, name), "rb").read()
     out = {}
-    for leaf, ca in [("good", "ica"), ("kc", "ica"), ("sup", "ica"), ("under2", "ica2")]:
+    for leaf, ca in (pair.split(":") for pair in a.leaves.split(",")):
         s.key = serialization.load_pem_private_key(read(f"{leaf}.key"), None)
         leaf_pem = read(f"{leaf}.crt").decode()
         s.cert_pem = lambda pem=leaf_pem: pem

@@ -314,7 +314,8 @@ impl NotationTrust {
         }
         // Revocation (notation's rules): every certificate of the chain below its root, judged at
         // the authentic signing time (else now); a revoked certificate or an unknown status fails
-        // the check, which the level then enforces or logs.
+        // the check, which the level then enforces or logs; checking online, a certificate that
+        // names no OCSP responder and no CRL distribution point is not revocable (a note).
         // A plugin with the revocation capability replaces notation's own check (AWS Signer's asks
         // the AWS Signer service); it is not run here, and the verdict says so.
         if let Some(p) = f.plugin {
@@ -341,7 +342,7 @@ impl NotationTrust {
             if f.revocation.active() {
                 let at = j.timestamp.as_ref().map(|(_, t)| *t).or(f.authentic_signing_time).unwrap_or(now);
                 let chain: Vec<&Cert> = f.certs.iter().collect();
-                match f.revocation.judge_chain_as(&chain, at, Unknown::Require) {
+                match f.revocation.judge_chain_as(&chain, at, Unknown::Notation) {
                     Ok(notes) => j.reasons.extend(notes),
                     Err((code, msg)) => {
                         let on_fail = if code == C::CertRevoked { Verdict::Invalid } else { Verdict::Untrusted };
@@ -349,8 +350,10 @@ impl NotationTrust {
                     }
                 }
             } else {
-                j.reasons
-                    .push(C::RevocationNotChecked.reason("revocation not checked: no revocation source (--crl) given"));
+                j.reasons.push(
+                    C::RevocationNotChecked
+                        .reason("revocation not checked: no revocation source (--crl or --revocation online) given"),
+                );
             }
         }
         j

@@ -416,6 +416,53 @@ impl Cert {
         self.parsed().extensions().iter().find(|e| e.oid.to_id_string() == oid).map(|e| e.value.to_vec())
     }
 
+    /// The URIs of the cRLDistributionPoints extension's full names, in order; other names (a
+    /// directory name, a name relative to the CRL issuer) as a description, for messages.
+    pub fn crl_distribution_points(&self) -> Vec<String> {
+        use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
+        let mut out = Vec::new();
+        for ext in self.parsed().extensions() {
+            if let ParsedExtension::CRLDistributionPoints(points) = ext.parsed_extension() {
+                for p in points.iter() {
+                    match &p.distribution_point {
+                        Some(DistributionPointName::FullName(names)) => out.extend(names.iter().map(|n| match n {
+                            GeneralName::URI(u) => u.to_string(),
+                            other => format!("(not a URI: {other})"),
+                        })),
+                        Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => {
+                            out.push("(a name relative to the CRL issuer)".into())
+                        }
+                        None => out.push("(a distribution point without a name)".into()),
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The URIs of the authorityInfoAccess extension's id-ad-ocsp access descriptions, in order.
+    pub fn ocsp_responders(&self) -> Vec<String> {
+        use x509_parser::extensions::{GeneralName, ParsedExtension};
+        let mut out = Vec::new();
+        for ext in self.parsed().extensions() {
+            if let ParsedExtension::AuthorityInfoAccess(aia) = ext.parsed_extension() {
+                for d in aia.iter().filter(|d| d.access_method.to_id_string() == "1.3.6.1.5.5.7.48.1") {
+                    out.push(match &d.access_location {
+                        GeneralName::URI(u) => u.to_string(),
+                        other => format!("(not a URI: {other})"),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The subjectPublicKey BIT STRING's bits (without its unused-bits octet): what OCSP's key
+    /// hashes cover (RFC 6960 §4.1.1).
+    pub fn public_key_bits(&self) -> Vec<u8> {
+        self.parsed().public_key().subject_public_key.data.to_vec()
+    }
+
     /// The DER SubjectPublicKeyInfo.
     pub fn spki_der(&self) -> Vec<u8> {
         self.parsed().public_key().raw.to_vec()

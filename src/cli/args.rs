@@ -435,16 +435,24 @@ pub struct RevocationArgs {
     /// (or for a key compromise, whenever) makes the signature invalid.
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub crl: Vec<PathBuf>,
-    /// How revocation is checked: `require` makes a certificate whose status no authentic,
-    /// current CRL settles `untrusted` (by default it is only noted: `revocation-unknown`).
+    /// How revocation is checked (comma-separated, repeatable): `online` also asks each
+    /// certificate's OCSP responders and fetches its CRL distribution points (http/https);
+    /// `require` makes a certificate whose status no source settles `untrusted` (by default it
+    /// is only noted: `revocation-unknown`).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "MODE")]
     pub revocation: Vec<RevocationMode>,
+    /// With `--revocation online`: seconds one OCSP request or CRL download may take at most
+    /// (connecting included); past it the source counts as unreachable.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub revocation_timeout: u64,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum RevocationMode {
     /// An unknown revocation status fails the path (`untrusted`).
     Require,
+    /// Ask OCSP responders and fetch CRLs from distribution points (once per scan).
+    Online,
 }
 
 #[derive(Args, Debug)]

@@ -291,8 +291,8 @@ fn key_lives(
     Ok(out)
 }
 
-/// The CRLs of `--crl` (each refused one said on standard error: it cannot settle anything) and
-/// the `--revocation` mode.
+/// The CRLs of `--crl` (each refused one said on standard error: it cannot settle anything), the
+/// `--revocation` modes and, with `online`, the scan's online sources.
 fn load_revocation(a: &super::args::RevocationArgs, now: i64) -> Result<sigaudit::pki::revocation::Revocation> {
     use sigaudit::pki::revocation::{Revocation, Unknown};
     let mut crls = Vec::new();
@@ -307,9 +307,15 @@ fn load_revocation(a: &super::args::RevocationArgs, now: i64) -> Result<sigaudit
         }
         crls.extend(read);
     }
-    let unknown =
-        if a.revocation.contains(&super::args::RevocationMode::Require) { Unknown::Require } else { Unknown::Note };
-    Ok(Revocation { crls, now, unknown })
+    use super::args::RevocationMode;
+    let unknown = if a.revocation.contains(&RevocationMode::Require) { Unknown::Require } else { Unknown::Note };
+    let online = if a.revocation.contains(&RevocationMode::Online) {
+        let timeout = std::time::Duration::from_secs(a.revocation_timeout);
+        Some(std::sync::Arc::new(sigaudit::pki::online::Online::new(timeout).map_err(|e| anyhow::anyhow!(e))?))
+    } else {
+        None
+    };
+    Ok(Revocation { crls, now, unknown, online })
 }
 
 /// Output format, policy, evaluation time, filter and deadline: what every scan shares.

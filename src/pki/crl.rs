@@ -58,6 +58,11 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// A revocation an OCSP responder reports (it names no invalidity date).
+    pub fn new(date: i64, reason: Option<u8>) -> Entry {
+        Entry { serial: Vec::new(), date, invalidity: None, reason }
+    }
+
     /// From when the certificate is to be taken as revoked: the earlier of its revocation and
     /// invalidity dates.
     pub fn effective(&self) -> i64 {

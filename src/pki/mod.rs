@@ -2,5 +2,7 @@
 //! and the revocation of the certificates on it.
 
 pub mod crl;
+pub mod ocsp;
+pub mod online;
 pub mod path;
 pub mod revocation;

@@ -1,5 +1,8 @@
 //! Revocation of the certificates of a path: what the CRLs the user gave (`--crl`) say about
-//! each certificate below the anchor, and what that means for the signature.
+//! each certificate below the anchor, and, checking online (`--revocation online`,
+//! [`super::online`]), what its OCSP responders answer and its CRL distribution points serve
+//! when no `--crl` settles it (OCSP first, as notation does; at most 4 sources of each kind),
+//! and what that means for the signature. Online answers are judged at the wall clock.
 //!
 //! Judging a link (a certificate and the issuer that signed it) at `at`, the time the path is
 //! judged (a verified signing time, else the evaluation time):
@@ -17,11 +20,15 @@
 //!   asked `--revocation require`: then the path does not hold (`revocation-unknown`, `untrusted`).
 //!
 //! Trust anchors are not checked (RFC 5280 §6.1: an anchor is trusted as given).
-//! With no `--crl` and no `--revocation require`, nothing is checked and nothing is said.
+//! With no `--crl`, no `--revocation online` and no `--revocation require`, nothing is checked
+//! and nothing is said.
 
 use super::crl::{self, Crl};
+use super::ocsp::CertStatus;
+use super::online::Online;
 use crate::report::{Reason, ReasonCode as C};
 use crate::x509::Cert;
+use std::sync::Arc;
 
 /// What to do when no source settles a certificate's revocation status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -31,6 +38,11 @@ pub enum Unknown {
     Note,
     /// The path does not hold (`--revocation require`).
     Require,
+    /// Notation's trust policy: the revocation check fails, except for a certificate that is
+    /// not revocable: checking online, it names no OCSP responder and no CRL distribution
+    /// point, and no CRL of its issuer was given (notation counts such a certificate as not
+    /// revoked). Said in a note.
+    Notation,
 }
 
 /// The revocation sources of a scan and the evaluation time.
@@ -40,15 +52,24 @@ pub struct Revocation {
     /// The evaluation time (`--at`, else now): CRLs must be current then.
     pub now: i64,
     pub unknown: Unknown,
+    /// `--revocation online`: CRL distribution points and OCSP responders are asked too.
+    pub online: Option<Arc<Online>>,
 }
 
-/// What the sources say about one certificate.
+/// What the sources say about one certificate: the status, with what settled it (for reasons).
 #[derive(Debug, Clone)]
-pub enum Status<'c> {
-    Good(&'c Crl),
-    Revoked(&'c Crl, &'c crl::Entry),
+pub enum Status {
+    Good(String),
+    Revoked(String, crl::Entry),
     Unknown(String),
+    /// Checking online, the certificate names no OCSP responder and no CRL distribution point,
+    /// and no CRL of its issuer was given.
+    NotRevocable,
 }
+
+/// OCSP responders, and CRL distribution points, asked about one certificate at most: each may
+/// cost a timeout.
+const MAX_SOURCES: usize = 4;
 
 /// A certificate as revocation reasons name it.
 fn label(c: &Cert) -> String {
@@ -58,34 +79,72 @@ fn label(c: &Cert) -> String {
 impl Revocation {
     /// Whether revocation is checked at all.
     pub fn active(&self) -> bool {
-        !self.crls.is_empty() || self.unknown == Unknown::Require
+        !self.crls.is_empty() || self.unknown == Unknown::Require || self.online.is_some()
     }
 
-    /// What the CRLs say about `cert`, issued by `issuer`.
-    pub fn status(&self, cert: &Cert, issuer: &Cert) -> Status<'_> {
+    /// What the sources say about `cert`, issued by `issuer`: the CRLs given first; then, online,
+    /// its OCSP responders (preferred, as notation does) and its CRL distribution points.
+    pub fn status(&self, cert: &Cert, issuer: &Cert) -> Status {
         let mut why = Vec::new();
-        let mut good = None;
-        for c in self.crls.iter().filter(|c| c.names_issuer_of(cert)) {
-            if let Err(e) = c.authentic_for(issuer, self.now) {
-                why.push(e);
-                continue;
+        if let Some(s) = from_crls(self.crls.iter(), cert, issuer, self.now, &mut why, |c| format!("CRL {}", c.source))
+        {
+            return s;
+        }
+        let Some(online) = &self.online else {
+            if why.is_empty() {
+                why.push(format!("no CRL of its issuer {} was given", issuer.subject()));
             }
-            let current = c.current_at(self.now);
-            match c.entry_for(cert) {
-                Some(e) if e.reason != Some(6) || current.is_ok() => return Status::Revoked(c, e),
-                _ => {}
-            }
-            match current {
-                Ok(()) => {
-                    good.get_or_insert(c);
+            return Status::Unknown(why.join("; "));
+        };
+        let now = Online::now();
+        let responders = cert.ocsp_responders();
+        for url in responders.iter().take(MAX_SOURCES) {
+            match online.ocsp(url, cert, issuer) {
+                Ok(a) => {
+                    let o = &a.answer;
+                    let by = format!(
+                        "OCSP responder {} (answer signed by {}{}, thisUpdate {}{})",
+                        a.url,
+                        o.responder,
+                        if o.delegated { ", a delegated responder" } else { ", the issuer" },
+                        crl::day(o.this_update),
+                        o.next_update.map(|n| format!(", nextUpdate {}", crl::day(n))).unwrap_or_default()
+                    );
+                    match o.status {
+                        // certificateHold counts only while the answer is current (as from a CRL).
+                        CertStatus::Revoked(_, Some(6)) if o.current_at(now).is_err() => {
+                            why.push(format!("OCSP responder {url}: an on-hold answer that is not current"))
+                        }
+                        CertStatus::Revoked(date, reason) => return Status::Revoked(by, crl::Entry::new(date, reason)),
+                        CertStatus::Good => match o.current_at(now) {
+                            Ok(()) => return Status::Good(format!("{by} answers good")),
+                            Err(e) => why.push(format!("OCSP responder {url}: {e}")),
+                        },
+                        CertStatus::Unknown => why.push(format!("OCSP responder {url} answers unknown")),
+                    }
                 }
-                Err(e) => why.push(e),
+                Err(e) => why.push(format!("OCSP responder {url}: {e}")),
             }
         }
-        if let Some(c) = good {
-            return Status::Good(c);
+        let points = cert.crl_distribution_points();
+        for url in points.iter().take(MAX_SOURCES) {
+            match online.crl(url) {
+                Ok(c) => {
+                    let name = |c: &crl::Crl| format!("CRL fetched from {}", c.source);
+                    if let Some(s) = from_crls(std::iter::once(&*c), cert, issuer, now, &mut why, name) {
+                        return s;
+                    }
+                }
+                Err(e) => why.push(format!("CRL distribution point {url}: {e}")),
+            }
         }
-        if why.is_empty() {
+        if responders.is_empty() && points.is_empty() {
+            if why.is_empty() {
+                return Status::NotRevocable;
+            }
+            why.push("the certificate names no OCSP responder and no CRL distribution point".into());
+        }
+        if self.crls.is_empty() && why.is_empty() {
             why.push(format!("no CRL of its issuer {} was given", issuer.subject()));
         }
         Status::Unknown(why.join("; "))
@@ -103,23 +162,14 @@ impl Revocation {
             return Ok(None);
         }
         match self.status(cert, issuer) {
-            Status::Good(c) => Ok(Some(C::RevocationGood.reason(format!(
-                "{} is not revoked: CRL {} of {} (thisUpdate {}, nextUpdate {}) does not list it",
-                label(cert),
-                c.source,
-                c.issuer,
-                crl::day(c.this_update),
-                c.next_update.map(crl::day).unwrap_or_default()
-            )))),
-            Status::Revoked(c, e) => {
+            Status::Good(by) => Ok(Some(C::RevocationGood.reason(format!("{} is not revoked: {by}", label(cert))))),
+            Status::Revoked(by, e) => {
                 let what = format!(
-                    "{} was revoked on {} ({}{}) by CRL {} of {}",
+                    "{} was revoked on {} ({}{}) by {by}",
                     label(cert),
                     crl::day(e.date),
                     e.reason_text(),
                     e.invalidity.map(|i| format!(", invalid since {}", crl::day(i))).unwrap_or_default(),
-                    c.source,
-                    c.issuer
                 );
                 if crl::is_compromise(e.reason) {
                     Err((C::CertRevoked, format!("{what}: a key compromise voids every signature it made")))
@@ -136,10 +186,26 @@ impl Revocation {
                     ))))
                 }
             }
+            Status::NotRevocable => {
+                let what = format!(
+                    "revocation status of {} unknown: it names no OCSP responder and no CRL distribution point, and no \
+                     CRL of its issuer was given",
+                    label(cert)
+                );
+                match unknown {
+                    Unknown::Require => Err((C::RevocationUnknown, format!("{what} (--revocation require)"))),
+                    Unknown::Note => Ok(Some(C::RevocationUnknown.reason(what))),
+                    Unknown::Notation => Ok(Some(
+                        C::RevocationUnknown
+                            .reason(format!("{what}: not revocable, which notation counts as not revoked")),
+                    )),
+                }
+            }
             Status::Unknown(why) => {
                 let what = format!("revocation status of {} unknown: {why}", label(cert));
                 match unknown {
                     Unknown::Require => Err((C::RevocationUnknown, format!("{what} (--revocation require)"))),
+                    Unknown::Notation => Err((C::RevocationUnknown, what)),
                     Unknown::Note => Ok(Some(C::RevocationUnknown.reason(what))),
                 }
             }
@@ -172,4 +238,50 @@ impl Revocation {
             None => Ok(notes),
         }
     }
+}
+
+/// What `crls` say about `cert` (issued by `issuer`) at `now`: revoked by the first authentic one
+/// listing it, else good by the first authentic current one, else `None` (with why in `why`).
+/// `name` names a CRL in reasons.
+fn from_crls<'c>(
+    crls: impl Iterator<Item = &'c Crl>,
+    cert: &Cert,
+    issuer: &Cert,
+    now: i64,
+    why: &mut Vec<String>,
+    name: impl Fn(&Crl) -> String,
+) -> Option<Status> {
+    let mut good = None;
+    for c in crls {
+        if !c.names_issuer_of(cert) {
+            if c.source.contains("://") {
+                why.push(format!("{} is issued by {}, not {}", name(c), c.issuer, issuer.subject()));
+            }
+            continue;
+        }
+        if let Err(e) = c.authentic_for(issuer, now) {
+            why.push(e);
+            continue;
+        }
+        let current = c.current_at(now);
+        let by = || format!("{} of {}", name(c), c.issuer);
+        match c.entry_for(cert) {
+            Some(e) if e.reason != Some(6) || current.is_ok() => return Some(Status::Revoked(by(), e.clone())),
+            _ => {}
+        }
+        match current {
+            Ok(()) => {
+                good.get_or_insert_with(|| {
+                    format!(
+                        "{} (thisUpdate {}, nextUpdate {}) does not list it",
+                        by(),
+                        crl::day(c.this_update),
+                        c.next_update.map(crl::day).unwrap_or_default()
+                    )
+                });
+            }
+            Err(e) => why.push(e),
+        }
+    }
+    good.map(Status::Good)
 }

@@ -198,7 +198,7 @@ reason_codes! {
     SignatureExpired = "signature-expired", "invalid",
         "the Notary signature's expiry has passed";
     RevocationNotChecked = "revocation-not-checked", "informational",
-        "the notation trust policy asks for revocation checks, and no revocation source (`--crl`) was given";
+        "the notation trust policy asks for revocation checks, and no revocation source (`--crl`, `--revocation online`) was given";
     CertRevoked = "cert-revoked", "invalid",
         "a certificate of the signer's path is revoked by an authentic CRL of its issuer: before the time the signature is judged at, or for a key compromise whenever";
     RevokedAfterSigning = "revoked-after-signing", "informational",
@@ -210,9 +210,9 @@ reason_codes! {
     KeyOutsideWindow = "key-outside-window", "untrusted",
         "the signature's verified signing time (else the evaluation time) lies outside the key's `not-before`/`not-after` window";
     RevocationGood = "revocation-good", "informational",
-        "a current, authentic CRL of the certificate's issuer does not list it";
+        "a current, authentic CRL of the certificate's issuer does not list it, or (`--revocation online`) an authorised OCSP responder answers good";
     RevocationUnknown = "revocation-unknown", "informational",
-        "revocation was checked, but no authentic current CRL of the certificate's issuer was given (none, expired, refused, or signed by another key); the verdict stands unless `--revocation require` (then `untrusted`)";
+        "revocation was checked, but no source settles it (no authentic current CRL of the certificate's issuer: none, expired, refused, or signed by another key; online: responders and distribution points unreachable, unauthorised, answering unknown, or none named); the verdict stands unless `--revocation require` (then `untrusted`)";
     // notation trust policy.
     NotationNoStatement = "notation-no-statement", "untrusted",
         "no statement of the notation trust policy applies to the repository";

@@ -171,6 +171,7 @@ fn value(key: &str, dir: &Path, command: &str) -> (String, Value) {
         "tsa-roots" => ("[\"roots.pem\"]".into(), json!([abs("roots.pem")])),
         "crl" => ("[\"crl.pem\"]".into(), json!([abs("crl.pem")])),
         "revocation" => ("[\"require\"]".into(), json!(["require"])),
+        "revocation-timeout" => ("7".into(), json!("7")),
         "revoked-key" => ("[\"cosign.pub\"]".into(), json!([abs("cosign.pub")])),
         "tls-ca" => ("[\"ca.pem\"]".into(), json!([abs("ca.pem")])),
         "key" => ("[\"cosign.pub\"]".into(), json!([abs("cosign.pub")])),
