@@ -64,6 +64,7 @@ impl RegistriesD {
 
     /// Add one file's content.
     pub fn add(&mut self, text: &str) -> Result<(), String> {
+        expanded_nodes(text)?;
         let docs = YamlLoader::load_from_str(text).map_err(|e| format!("not YAML: {e}"))?;
         let Some(doc) = docs.into_iter().next() else { return Ok(()) };
         let top = match doc {
@@ -160,6 +161,23 @@ pub fn signature_url(base: &url::Url, image: &DockerRef, digest: &crate::oci::Di
 mod tests {
     use super::*;
 
+    /// A billion laughs (the review's 700-byte file: 10^9 nodes once expanded) is refused before
+    /// the loader copies anything; a file that uses an alias or two still reads.
+    #[test]
+    fn excessive_aliasing_is_refused() {
+        let mut bomb = String::from("a0: &a0 [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n");
+        for i in 1..9 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(",");
+            bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        bomb.push_str("docker:\n  r.example:\n    lookaside: http://l.example\n    extra: *a8\n");
+        let err = RegistriesD::default().add(&bomb).unwrap_err();
+        assert!(err.contains("excessive aliasing"), "{err}");
+        let fine = "common: &c {lookaside: https://l.example/sigs}\ndocker:\n  r.example: *c\n  q.example: *c\n";
+        assert!(expanded_nodes(fine).unwrap() < 20);
+        RegistriesD::default().add(fine).unwrap();
+    }
+
     const FILE: &str = "
 default-docker:
   lookaside: https://default.example/sigs
@@ -199,3 +217,64 @@ docker:
         assert_eq!(u.as_str(), format!("http://127.0.0.1:8080/sigs/simple/app@sha256={}/signature-2", "ab".repeat(32)));
     }
 }
+
+/// Nodes a YAML text holds once every alias is expanded, at most [`MAX_NODES`]: the loader copies
+/// each alias's node, so a few hundred bytes of nested aliases (a "billion laughs") would take
+/// all memory. Refused beyond it, as go-yaml (containers/image) refuses "excessive aliasing".
+fn expanded_nodes(text: &str) -> Result<u64, String> {
+    use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+    use yaml_rust2::scanner::Marker;
+    #[derive(Default)]
+    struct Count {
+        /// Open collections: (anchor id, nodes so far).
+        open: Vec<(usize, u64)>,
+        anchors: std::collections::HashMap<usize, u64>,
+        total: u64,
+    }
+    impl Count {
+        fn add(&mut self, n: u64) {
+            match self.open.last_mut() {
+                Some((_, c)) => *c = c.saturating_add(n),
+                None => self.total = self.total.saturating_add(n),
+            }
+        }
+    }
+    impl MarkedEventReceiver for Count {
+        fn on_event(&mut self, ev: Event, _: Marker) {
+            match ev {
+                Event::Scalar(_, _, id, _) => {
+                    if id > 0 {
+                        self.anchors.insert(id, 1);
+                    }
+                    self.add(1);
+                }
+                Event::Alias(id) => {
+                    let n = self.anchors.get(&id).copied().unwrap_or(1);
+                    self.add(n);
+                }
+                Event::SequenceStart(id, _) | Event::MappingStart(id, _) => self.open.push((id, 1)),
+                Event::SequenceEnd | Event::MappingEnd => {
+                    if let Some((id, n)) = self.open.pop() {
+                        if id > 0 {
+                            self.anchors.insert(id, n);
+                        }
+                        self.add(n);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut count = Count::default();
+    Parser::new_from_str(text).load(&mut count, true).map_err(|e| format!("not YAML: {e}"))?;
+    let total = count.total.saturating_add(count.open.iter().map(|(_, n)| *n).sum());
+    if total > MAX_NODES {
+        return Err(format!(
+            "its aliases expand to more than {MAX_NODES} nodes (excessive aliasing, as go-yaml refuses it)"
+        ));
+    }
+    Ok(total)
+}
+
+/// Nodes a registries.d file may expand to (real ones hold a few dozen).
+const MAX_NODES: u64 = 100_000;
