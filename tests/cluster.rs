@@ -638,6 +638,32 @@ fn bad_pods_and_unreadable_image_ids() {
     assert_eq!(codes, ["image-id-unreadable", "image-id-unreadable"]);
     // Not looked at is incomplete (exit 3), never a pass.
     assert_eq!(code(&sigaudit(["cluster", "--pods-file", &odd, "-o", "json"])), 3);
+
+    // One unreadable pod (a field of the wrong type) is an error naming it; the other pods are
+    // still audited. A status for a container the spec does not name is audited too.
+    let mixed = r#"{"kind": "List", "items": [
+        {"metadata": {"name": "nullspec", "namespace": "x"}, "spec": null},
+        {"metadata": {"name": "obj", "namespace": "x"}, "spec": {"containers": {"name": "a"}}},
+        {"metadata": {"name": "num", "namespace": "x"}, "spec": {"containers": [{"name": "a", "image": "r/a"}]},
+         "status": {"containerStatuses": [{"name": "a", "imageID": 7}]}},
+        {"metadata": {"name": "ghost", "namespace": "x"}, "spec": {"containers": []},
+         "status": {"phase": "Running", "containerStatuses": [
+           {"name": "g", "image": "127.0.0.1:1/app:v1", "imageID": "cri-o://1234", "state": {"running": {}}}]}}]}"#;
+    let o = sigaudit(["cluster", "--pods-file", &write("mixed.json", mixed), "-o", "json"]);
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let report = stdout_json(&o);
+    let errors: Vec<(String, String)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["code"].as_str().unwrap().to_string(), e["message"].as_str().unwrap().to_string()))
+        .collect();
+    for pod in ["x/nullspec", "x/obj", "x/num"] {
+        assert!(errors.iter().any(|(c, m)| c == "pod-unreadable" && m.contains(pod)), "{pod}: {errors:?}");
+    }
+    let w = by_container(&report);
+    assert!(w.contains_key(&key("x", "ghost", "g")), "{report:#}");
+    assert_eq!(report["summary"]["workloads"]["pods"], 1, "{report:#}");
 }
 
 /// A client certificate and key for `cn`, signed by the CA in `dir` (ca.crt, ca.key, made by

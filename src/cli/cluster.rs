@@ -96,7 +96,7 @@ pub async fn run(
     let s = Settings::from_args(&a.common, config)?;
     let audit = Audit::from_args(&a.common.report, &s.report, "cluster")?;
     settings.extend(s.implied.clone());
-    let (pods, api, target) = pods(&a).await?;
+    let (pods, unreadable_pods, api, target) = pods(&a).await?;
     let mut planned = Vec::new();
     let mut owners: HashMap<(String, String, String), Option<WorkloadOwner>> = HashMap::new();
     for pod in &pods {
@@ -153,6 +153,17 @@ pub async fn run(
             audit
                 .run(itx, move |tx| async move {
                     run::send_trust_notes(&tx, settings).await;
+                    // A pod that could not be read could not be audited: the scan is incomplete.
+                    for message in unreadable_pods {
+                        let error = ErrorReport {
+                            registry: None,
+                            repository: None,
+                            reference: None,
+                            code: "pod-unreadable".into(),
+                            message,
+                        };
+                        let _ = tx.send(Event::Error(error)).await;
+                    }
                     for (host, message) in unreachable {
                         let error = ErrorReport {
                             registry: Some(host),
@@ -286,7 +297,7 @@ fn judge(p: Planned, seen: &Seen, unreachable: &BTreeMap<String, String>, drift:
 
 /// The pods: from the file, or listed through the API; with the API client (live) and what the
 /// report names as the scan's target.
-async fn pods(a: &ClusterArgs) -> Result<(Vec<Pod>, Option<ApiClient>, String)> {
+async fn pods(a: &ClusterArgs) -> Result<(Vec<Pod>, Vec<String>, Option<ApiClient>, String)> {
     if let Some(path) = &a.pods_file {
         // Options of the API have nothing to act on: said, not silently dropped.
         for (given, flag) in [
@@ -314,7 +325,7 @@ async fn pods(a: &ClusterArgs) -> Result<(Vec<Pod>, Option<ApiClient>, String)> 
             .filter(|p| a.namespace.as_deref().is_none_or(|ns| p.namespace() == ns))
             .filter(|p| selector.as_ref().is_none_or(|s| s.matches(&p.metadata.labels)))
             .collect();
-        return Ok((pods, None, format!("pods-file:{name}")));
+        return Ok((pods, list.unreadable, None, format!("pods-file:{name}")));
     }
     let conn = kubeconfig::connection(a.kubeconfig.as_deref(), a.context.as_deref())?;
     let namespace = match (a.all_namespaces, &a.namespace) {
@@ -333,8 +344,8 @@ async fn pods(a: &ClusterArgs) -> Result<(Vec<Pod>, Option<ApiClient>, String)> 
     let timeout = std::time::Duration::from_secs(a.common.timeout.max(1));
     let api = ApiClient::new(conn, timeout)?;
     let q = PodQuery { namespace, label_selector: a.selector.clone(), chunk_size: a.chunk_size };
-    let pods = api.list_pods(&q).await.context("listing pods")?;
-    Ok((pods, Some(api), target))
+    let (pods, unreadable) = api.list_pods(&q).await.context("listing pods")?;
+    Ok((pods, unreadable, Some(api), target))
 }
 
 /// The workload of a pod: with the API, a ReplicaSet's or Job's own controller is read (once

@@ -162,13 +162,15 @@ impl ApiClient {
 
     /// Every pod the query selects, page by page (`limit`, then `continue` until the server
     /// gives none).
-    pub async fn list_pods(&self, q: &PodQuery) -> Result<Vec<Pod>, ApiError> {
+    /// Every pod the query matches, page after page, and the items that were no readable pod.
+    pub async fn list_pods(&self, q: &PodQuery) -> Result<(Vec<Pod>, Vec<String>), ApiError> {
         let path = match &q.namespace {
             Some(ns) => format!("/api/v1/namespaces/{}/pods", segment(ns)),
             None => "/api/v1/pods".to_string(),
         };
         let limit = q.chunk_size.max(1).to_string();
         let mut pods = Vec::new();
+        let mut unreadable = Vec::new();
         let mut token: Option<String> = None;
         for page in 0.. {
             let mut query = vec![("limit", limit.as_str())];
@@ -193,6 +195,7 @@ impl ApiClient {
                 })?;
             tracing::debug!(page, pods = list.items.len(), "listed pods");
             pods.extend(list.items);
+            unreadable.extend(list.unreadable);
             match list.metadata.continue_token.filter(|t| !t.is_empty()) {
                 Some(t) if Some(&t) == token.as_ref() => {
                     return Err(ApiError::Body {
@@ -205,7 +208,7 @@ impl ApiClient {
                 None => break,
             }
         }
-        Ok(pods)
+        Ok((pods, unreadable))
     }
 
     /// The metadata of a ReplicaSet (`apps/v1`) or Job (`batch/v1`), to find its own owner.

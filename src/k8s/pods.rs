@@ -79,6 +79,8 @@ struct ContainerStatus {
     #[serde(default, rename = "imageID")]
     image_id: String,
     #[serde(default)]
+    image: String,
+    #[serde(default)]
     state: BTreeMap<String, serde_json::Value>,
 }
 
@@ -99,8 +101,6 @@ struct PodStatus {
 #[serde(rename_all = "camelCase")]
 pub struct Pod {
     #[serde(default)]
-    kind: Option<String>,
-    #[serde(default)]
     pub metadata: ObjectMeta,
     #[serde(default)]
     spec: PodSpec,
@@ -109,15 +109,25 @@ pub struct Pod {
 }
 
 /// `PodList` (the API), or `List` (kubectl's output) whose items are pods.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct PodList {
-    #[serde(default)]
     pub kind: Option<String>,
-    #[serde(default)]
     pub items: Vec<Pod>,
-    #[serde(default)]
     pub metadata: ListMeta,
+    /// Items that are no readable pod (a field of the wrong type, say), each named as well as it
+    /// can be, with why: reported as errors, while the other pods are audited.
+    pub unreadable: Vec<String>,
+}
+
+/// The list as it is read: items kept as JSON, each read as a pod on its own.
+#[derive(Deserialize)]
+struct RawList {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    items: Vec<serde_json::Value>,
+    #[serde(default)]
+    metadata: ListMeta,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -157,14 +167,28 @@ pub struct ContainerRun {
 
 impl PodList {
     pub fn parse(text: &str) -> Result<PodList, PodsError> {
-        let list: PodList = serde_json::from_str(text)?;
-        match list.kind.as_deref() {
+        let raw: RawList = serde_json::from_str(text)?;
+        match raw.kind.as_deref() {
             Some("PodList" | "List") | None => {}
             Some(other) => return Err(PodsError::NotPods(other.to_string())),
         }
-        for (i, p) in list.items.iter().enumerate() {
-            if let Some(k) = p.kind.as_deref().filter(|k| *k != "Pod") {
+        let mut list = PodList { kind: raw.kind, items: Vec::new(), metadata: raw.metadata, unreadable: Vec::new() };
+        for (i, item) in raw.items.into_iter().enumerate() {
+            if let Some(k) = item.get("kind").and_then(|k| k.as_str()).filter(|k| *k != "Pod") {
                 return Err(PodsError::NotAPod(i, k.to_string()));
+            }
+            let name = |v: &serde_json::Value| {
+                let m = &v["metadata"];
+                match (m["namespace"].as_str(), m["name"].as_str()) {
+                    (Some(ns), Some(n)) => format!("item {i} (pod {ns}/{n})"),
+                    (None, Some(n)) => format!("item {i} (pod {n})"),
+                    _ => format!("item {i}"),
+                }
+            };
+            let named = name(&item);
+            match serde_json::from_value::<Pod>(item) {
+                Ok(p) => list.items.push(p),
+                Err(e) => list.unreadable.push(format!("{named}: not a readable pod: {e}")),
             }
         }
         Ok(list)
@@ -194,6 +218,20 @@ impl Pod {
         ];
         let mut out = Vec::new();
         for (kind, specs, statuses) in lists {
+            // A status for a container the spec does not name still says what runs: audited by
+            // the image its status gives (the spec's is unknown).
+            for st in statuses.iter().filter(|st| !specs.iter().any(|c| c.name == st.name)) {
+                out.push(ContainerRun {
+                    namespace: self.namespace().to_string(),
+                    pod: self.metadata.name.clone(),
+                    container: st.name.clone(),
+                    kind,
+                    image: st.image.clone(),
+                    image_id: Some(st.image_id.clone()),
+                    state: st.state.keys().next().cloned(),
+                    phase: self.status.phase.clone(),
+                });
+            }
             for c in specs {
                 let status = statuses.iter().find(|s| s.name == c.name);
                 out.push(ContainerRun {

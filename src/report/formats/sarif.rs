@@ -28,6 +28,7 @@ const ERROR_CODES: &[(&str, &str)] = &[
     ("deadline-exceeded", "The --deadline passed: what was examined before it is reported, the rest was not."),
     ("registry-unreachable", "One of several registries did not answer its first request."),
     ("image-id-unreadable", "sigaudit cluster: a running container's imageID names no image that can be looked up."),
+    ("pod-unreadable", "sigaudit cluster: an item of the pod list is no readable pod; the other pods were audited."),
     ("shard-missing", "sigaudit merge: a shard of a sharded scan was not given."),
     ("report-truncated", "sigaudit merge: an NDJSON input ends before its closing line."),
     ("report-unreadable", "sigaudit merge: an input holds no report."),
