@@ -157,67 +157,6 @@ pub fn signature_url(base: &url::Url, image: &DockerRef, digest: &crate::oci::Di
     u
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A billion laughs (the review's 700-byte file: 10^9 nodes once expanded) is refused before
-    /// the loader copies anything; a file that uses an alias or two still reads.
-    #[test]
-    fn excessive_aliasing_is_refused() {
-        let mut bomb = String::from("a0: &a0 [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n");
-        for i in 1..9 {
-            let refs = vec![format!("*a{}", i - 1); 10].join(",");
-            bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
-        }
-        bomb.push_str("docker:\n  r.example:\n    lookaside: http://l.example\n    extra: *a8\n");
-        let err = RegistriesD::default().add(&bomb).unwrap_err();
-        assert!(err.contains("excessive aliasing"), "{err}");
-        let fine = "common: &c {lookaside: https://l.example/sigs}\ndocker:\n  r.example: *c\n  q.example: *c\n";
-        assert!(expanded_nodes(fine).unwrap() < 20);
-        RegistriesD::default().add(fine).unwrap();
-    }
-
-    const FILE: &str = "
-default-docker:
-  lookaside: https://default.example/sigs
-  lookaside-staging: file:///var/lib/containers/sigstore
-docker:
-  registry.example.com:
-    sigstore: https://legacy.example/sigs
-  registry.example.com/team:
-    lookaside: https://team.example/sigs
-  registry.example.com/team/staging-only:
-    lookaside-staging: file:///tmp/x
-  '*.example.org':
-    lookaside: https://wild.example/sigs
-";
-
-    #[test]
-    fn most_specific_scope_wins() {
-        let mut r = RegistriesD::default();
-        r.add(FILE).unwrap();
-        let at = |s: &str| r.lookaside_for(&DockerRef::parse(s).unwrap());
-        assert_eq!(at("registry.example.com/team/app:v1").unwrap().0, "https://team.example/sigs");
-        // A scope with only a staging location does not stop the search.
-        assert_eq!(at("registry.example.com/team/staging-only").unwrap().0, "https://team.example/sigs");
-        assert_eq!(at("registry.example.com/other/app").unwrap().0, "https://legacy.example/sigs");
-        assert_eq!(at("a.example.org/app").unwrap().0, "https://wild.example/sigs");
-        assert_eq!(at("quay.io/x/y").unwrap(), ("https://default.example/sigs".into(), "default-docker".into()));
-        assert!(r.add("default-docker:\n  lookaside: x\n").is_err(), "two default-docker sections");
-        assert!(r.add("docker:\n  registry.example.com:\n    lookaside: x\n").is_err(), "a scope twice");
-    }
-
-    #[test]
-    fn lookaside_url_layout() {
-        let base = url::Url::parse("http://127.0.0.1:8080/sigs/").unwrap();
-        let d = crate::oci::Digest::parse(&format!("sha256:{}", "ab".repeat(32))).unwrap();
-        let img = DockerRef::parse("127.0.0.1:5000/simple/app").unwrap();
-        let u = signature_url(&base, &img, &d, 2);
-        assert_eq!(u.as_str(), format!("http://127.0.0.1:8080/sigs/simple/app@sha256={}/signature-2", "ab".repeat(32)));
-    }
-}
-
 /// Nodes a YAML text holds once every alias is expanded, at most [`MAX_NODES`]: the loader copies
 /// each alias's node, so a few hundred bytes of nested aliases (a "billion laughs") would take
 /// all memory. Refused beyond it, as go-yaml (containers/image) refuses "excessive aliasing".
@@ -278,3 +217,64 @@ fn expanded_nodes(text: &str) -> Result<u64, String> {
 
 /// Nodes a registries.d file may expand to (real ones hold a few dozen).
 const MAX_NODES: u64 = 100_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A billion laughs (the review's 700-byte file: 10^9 nodes once expanded) is refused before
+    /// the loader copies anything; a file that uses an alias or two still reads.
+    #[test]
+    fn excessive_aliasing_is_refused() {
+        let mut bomb = String::from("a0: &a0 [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n");
+        for i in 1..9 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(",");
+            bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        bomb.push_str("docker:\n  r.example:\n    lookaside: http://l.example\n    extra: *a8\n");
+        let err = RegistriesD::default().add(&bomb).unwrap_err();
+        assert!(err.contains("excessive aliasing"), "{err}");
+        let fine = "common: &c {lookaside: https://l.example/sigs}\ndocker:\n  r.example: *c\n  q.example: *c\n";
+        assert!(expanded_nodes(fine).unwrap() < 20);
+        RegistriesD::default().add(fine).unwrap();
+    }
+
+    const FILE: &str = "
+default-docker:
+  lookaside: https://default.example/sigs
+  lookaside-staging: file:///var/lib/containers/sigstore
+docker:
+  registry.example.com:
+    sigstore: https://legacy.example/sigs
+  registry.example.com/team:
+    lookaside: https://team.example/sigs
+  registry.example.com/team/staging-only:
+    lookaside-staging: file:///tmp/x
+  '*.example.org':
+    lookaside: https://wild.example/sigs
+";
+
+    #[test]
+    fn most_specific_scope_wins() {
+        let mut r = RegistriesD::default();
+        r.add(FILE).unwrap();
+        let at = |s: &str| r.lookaside_for(&DockerRef::parse(s).unwrap());
+        assert_eq!(at("registry.example.com/team/app:v1").unwrap().0, "https://team.example/sigs");
+        // A scope with only a staging location does not stop the search.
+        assert_eq!(at("registry.example.com/team/staging-only").unwrap().0, "https://team.example/sigs");
+        assert_eq!(at("registry.example.com/other/app").unwrap().0, "https://legacy.example/sigs");
+        assert_eq!(at("a.example.org/app").unwrap().0, "https://wild.example/sigs");
+        assert_eq!(at("quay.io/x/y").unwrap(), ("https://default.example/sigs".into(), "default-docker".into()));
+        assert!(r.add("default-docker:\n  lookaside: x\n").is_err(), "two default-docker sections");
+        assert!(r.add("docker:\n  registry.example.com:\n    lookaside: x\n").is_err(), "a scope twice");
+    }
+
+    #[test]
+    fn lookaside_url_layout() {
+        let base = url::Url::parse("http://127.0.0.1:8080/sigs/").unwrap();
+        let d = crate::oci::Digest::parse(&format!("sha256:{}", "ab".repeat(32))).unwrap();
+        let img = DockerRef::parse("127.0.0.1:5000/simple/app").unwrap();
+        let u = signature_url(&base, &img, &d, 2);
+        assert_eq!(u.as_str(), format!("http://127.0.0.1:8080/sigs/simple/app@sha256={}/signature-2", "ab".repeat(32)));
+    }
+}

@@ -166,7 +166,8 @@ fn catalog_entries(index: &catalog::Index, bytes: &[u8], is_pe: bool) -> Vec<cra
     let algs = [HashAlg::Sha1, HashAlg::Sha256];
     // A PE is listed by its Authenticode image hash only, as Windows and osslsigncode look it up
     // (a flat hash of a PE in a catalog vouches for nothing there).
-    let (flat, image): (Vec<(HashAlg, Vec<u8>)>, Vec<(HashAlg, Vec<u8>)>) = if is_pe {
+    type Hashes = Vec<(HashAlg, Vec<u8>)>;
+    let (flat, image): (Hashes, Hashes) = if is_pe {
         (Vec::new(), pe::image_hashes_of(bytes, &algs).map(|m| m.into_iter().collect()).unwrap_or_default())
     } else {
         (algs.iter().map(|a| (*a, a.digest(bytes))).collect(), Vec::new())
