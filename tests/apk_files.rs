@@ -242,9 +242,17 @@ fn the_signing_certificate_as_anchor_makes_an_apk_verified_and_never_a_tampered_
     let f = scan(&dir.join("apk-v1v2v3-rsa.apk"), std::slice::from_ref(&rsa));
     assert_eq!(f["status"], "verified", "{f:#}");
     assert!(f["signatures"].as_array().unwrap().iter().all(|s| s["verification"]["status"] == "verified"));
-    // The rotated APK: v1/v2 by the old key, v3 by the new one; both anchors needed.
+    // The rotated APK: v1/v2 by the old key, v3 by the new one; both anchors needed. With the old
+    // one only, v1/v2 hold and are trusted, but the v3 signer (the APK's signer on SDK 24 and
+    // later) is not: the APK is not trusted (`apk-signer-untrusted` on the v1/v2 signatures).
     let f = scan(&dir.join("apk-rotated.apk"), std::slice::from_ref(&rsa));
-    assert_eq!(signatures(&f).iter().map(|s| s.1.as_str()).collect::<Vec<_>>(), ["verified", "verified", "untrusted"]);
+    assert_eq!(
+        signatures(&f).iter().map(|s| s.1.as_str()).collect::<Vec<_>>(),
+        ["untrusted", "untrusted", "untrusted"]
+    );
+    for i in 0..2 {
+        assert_eq!(f["signatures"][i]["verification"]["reasonCodes"][0], "apk-signer-untrusted", "{f:#}");
+    }
     let f = scan(&dir.join("apk-rotated.apk"), &[rsa.clone(), dir.join("apk-cert-new.pem")]);
     assert_eq!(f["status"], "verified");
     for bad in ["apk-tampered-cd.apk", "apk-tampered-block.apk", "apk-downgrade-v1-only.apk", "apk-wrong-key.apk"] {
