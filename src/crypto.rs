@@ -120,6 +120,33 @@ pub enum PublicKey {
     Dsa(Box<dsa::VerifyingKey>),
 }
 
+/// The key of a DER SubjectPublicKeyInfo, encoded one way: an EC point uncompressed, RSA with
+/// NULL parameters, as `openssl pkey -pubin -outform DER` writes them. Two encodings of one key
+/// (a compressed and an uncompressed point) give the same bytes, so keys are matched, named and
+/// revoked by what they are, not by how a file spells them. `None` for what does not parse.
+pub fn canonical_spki(der: &[u8]) -> Option<Vec<u8>> {
+    use spki::EncodePublicKey;
+    let key = PublicKey::from_spki_der(der).ok()?;
+    let out = match &key {
+        PublicKey::P256(k) => k.to_public_key_der().ok()?.into_vec(),
+        PublicKey::P384(k) => k.to_public_key_der().ok()?.into_vec(),
+        PublicKey::P521(k) => {
+            // SEQUENCE { SEQUENCE { id-ecPublicKey, secp521r1 }, BIT STRING (uncompressed point) }
+            let point = k.to_encoded_point(false);
+            let alg: &[u8] = &[
+                0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00,
+                0x23,
+            ];
+            let bits = crate::der::encode(0x03, &[&[0u8][..], point.as_bytes()].concat());
+            crate::der::encode(0x30, &[alg, &bits].concat())
+        }
+        PublicKey::Rsa(k) => k.to_public_key_der().ok()?.into_vec(),
+        PublicKey::Ed25519(k) => k.to_public_key_der().ok()?.into_vec(),
+        PublicKey::Dsa(_) => der.to_vec(),
+    };
+    Some(out)
+}
+
 impl std::fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "PublicKey({})", self.algorithm_name())

@@ -30,9 +30,27 @@ pub struct Revoked {
     pub reason: String,
 }
 
+/// The RFC 5280 reason names a key revocation may give (CRLReason, without the certificate-only
+/// certificateHold and removeFromCRL).
+pub const REASONS: [&str; 7] = [
+    "unspecified",
+    "keyCompromise",
+    "cACompromise",
+    "affiliationChanged",
+    "superseded",
+    "cessationOfOperation",
+    "privilegeWithdrawn",
+];
+
 impl Revoked {
     pub fn is_compromise(&self) -> bool {
-        self.reason.eq_ignore_ascii_case("keyCompromise")
+        self.reason.eq_ignore_ascii_case("keyCompromise") || self.reason.eq_ignore_ascii_case("cACompromise")
+    }
+
+    /// A reason name as RFC 5280 spells it, or `None` for anything else (a typo must not turn a
+    /// compromise into a routine revocation).
+    pub fn reason_name(given: &str) -> Option<&'static str> {
+        REASONS.iter().copied().find(|r| r.eq_ignore_ascii_case(given))
     }
 }
 

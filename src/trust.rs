@@ -140,9 +140,11 @@ impl Trust {
         self.add_key_der(p.contents, source)
     }
 
-    /// Trust a public key given as DER SubjectPublicKeyInfo.
+    /// Trust a public key given as DER SubjectPublicKeyInfo (kept, and named, in its canonical
+    /// encoding: [`crate::crypto::canonical_spki`]).
     pub fn add_key_der(&mut self, der: Vec<u8>, source: &str) -> Result<(), CryptoError> {
         let key = PublicKey::from_spki_der(&der)?;
+        let der = crate::crypto::canonical_spki(&der).unwrap_or(der);
         let key_id = crate::crypto::sha256_hex(&der);
         self.keys.push(TrustedKey { key, key_id, der, source: source.to_string(), life: Default::default() });
         Ok(())
@@ -157,6 +159,7 @@ impl Trust {
         source: &str,
         life: crate::key_life::KeyLife,
     ) -> Result<(), CryptoError> {
+        let der = crate::crypto::canonical_spki(&der).unwrap_or(der);
         let id = crate::crypto::sha256_hex(&der);
         if !self.keys.iter().any(|k| k.key_id == id) {
             self.add_key_der(der, source)?;
@@ -182,10 +185,13 @@ impl Trust {
     pub fn judge_key(&self, key_id: &str, signed: Option<i64>) -> Result<Option<Reason>, (Verdict, Reason)> {
         let Some(k) = self.keys.iter().find(|k| k.key_id == key_id) else { return Ok(None) };
         let note = k.life.judge(&k.label(), signed, self.now)?;
-        Ok(note.or_else(|| {
-            let end = k.life.not_after.filter(|_| signed.is_none())?;
-            self.expiring_note(&format!("the window of key {}", k.label()), end)
-        }))
+        // Without a verified time the signature is judged at now: a window ending, or a
+        // revocation dated, within --warn-expiring will undo it.
+        let ends = |end: Option<i64>, what: String| end.filter(|_| signed.is_none()).and_then(|e| self.expiring_note(&what, e));
+        let revoked = k.life.revoked.as_ref().and_then(|r| r.since);
+        Ok(note
+            .or_else(|| ends(k.life.not_after, format!("the window of key {}", k.label())))
+            .or_else(|| ends(revoked, format!("key {}'s scheduled revocation", k.label()))))
     }
 
     /// `--warn-expiring`: a note when `end` (the end of what makes a signature verify: a

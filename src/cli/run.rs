@@ -238,14 +238,21 @@ fn key_lives(
     config: Option<&std::path::Path>,
 ) -> Result<Vec<(Vec<u8>, String, sigaudit::key_life::KeyLife)>> {
     use sigaudit::key_life::{KeyLife, Revoked};
-    let read = |path: &std::path::Path, what: &str| -> Result<Vec<u8>> {
+    // Every PUBLIC KEY block of the file: a bundle of keys revokes (or dates) each of them.
+    let read = |path: &std::path::Path, what: &str| -> Result<Vec<Vec<u8>>> {
         let pem = std::fs::read(path).with_context(|| format!("{what} {}", path.display()))?;
-        let (_, p) = x509_parser::pem::parse_x509_pem(&pem)
-            .map_err(|e| anyhow::anyhow!("{what} {}: not PEM: {e}", path.display()))?;
-        if p.label != "PUBLIC KEY" {
-            bail!("{what} {}: expected a PUBLIC KEY PEM block, found {}", path.display(), p.label);
+        let mut keys = Vec::new();
+        for p in x509_parser::pem::Pem::iter_from_buffer(&pem) {
+            let p = p.map_err(|e| anyhow::anyhow!("{what} {}: not PEM: {e}", path.display()))?;
+            if p.label != "PUBLIC KEY" {
+                bail!("{what} {}: expected PUBLIC KEY PEM blocks, found {}", path.display(), p.label);
+            }
+            keys.push(p.contents);
         }
-        Ok(p.contents)
+        if keys.is_empty() {
+            bail!("{what} {}: no PUBLIC KEY PEM block in it", path.display());
+        }
+        Ok(keys)
     };
     let mut out = Vec::new();
     if let Some(path) = config {
@@ -254,15 +261,24 @@ fn key_lives(
             let time = |v: &Option<toml::Value>, field: &str| {
                 v.as_ref().map(|v| super::config::key_time(v, &format!("{what}: {field}"))).transpose()
             };
+            let reason = match k.reason.as_deref() {
+                None => None,
+                Some(r) => Some(Revoked::reason_name(r).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{what}: reason {r:?} is not an RFC 5280 reason name ({})",
+                        sigaudit::key_life::REASONS.join(", ")
+                    )
+                })?),
+            };
             let revoked = match &k.revoked {
                 None if k.reason.is_some() => bail!("{what}: reason without revoked"),
                 None | Some(toml::Value::Boolean(false)) => None,
                 Some(toml::Value::Boolean(true)) => {
-                    Some(Revoked { since: None, reason: k.reason.clone().unwrap_or_else(|| "unspecified".into()) })
+                    Some(Revoked { since: None, reason: reason.unwrap_or("unspecified").into() })
                 }
                 Some(v) => Some(Revoked {
                     since: Some(super::config::key_time(v, &format!("{what}: revoked"))?),
-                    reason: k.reason.clone().unwrap_or_else(|| "unspecified".into()),
+                    reason: reason.unwrap_or("unspecified").into(),
                 }),
             };
             let life = KeyLife {
@@ -276,17 +292,30 @@ fn key_lives(
                     bail!("{what}: not-before is after not-after");
                 }
             }
-            out.push((read(&k.path, "[[keys]]").with_context(|| what.clone())?, k.path.display().to_string(), life));
+            for der in read(&k.path, "[[keys]]").with_context(|| what.clone())? {
+                out.push((der, k.path.display().to_string(), life.clone()));
+            }
         }
     }
     for spec in &c.revoked_key {
         let (reason, file) = match spec.split_once(':') {
-            Some((r, f)) if !r.is_empty() && r.chars().all(|c| c.is_ascii_alphabetic()) && !f.is_empty() => (r, f),
+            _ if std::path::Path::new(spec).exists() => ("unspecified", spec.as_str()),
+            Some((r, f)) if !r.is_empty() && r.chars().all(|c| c.is_ascii_alphabetic()) && !f.is_empty() => {
+                let name = Revoked::reason_name(r).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--revoked-key {spec}: {r:?} is not an RFC 5280 reason name ({})",
+                        sigaudit::key_life::REASONS.join(", ")
+                    )
+                })?;
+                (name, f)
+            }
             _ => ("unspecified", spec.as_str()),
         };
         let path = std::path::Path::new(file);
         let revoked = Some(Revoked { since: None, reason: reason.to_string() });
-        out.push((read(path, "--revoked-key")?, file.to_string(), KeyLife { revoked, ..KeyLife::default() }));
+        for der in read(path, "--revoked-key")? {
+            out.push((der, file.to_string(), KeyLife { revoked: revoked.clone(), ..KeyLife::default() }));
+        }
     }
     Ok(out)
 }

@@ -232,12 +232,19 @@ pub fn check(der: &[u8], id: &CertId, issuer: &Cert, nonce: Option<&[u8]>, now: 
 
     // Our SingleResponse.
     let singles = d::children(responses.content).map_err(|_| bad("responses"))?;
+    // Several SingleResponses for our certificate that disagree: a revoked one wins (a signed
+    // answer that says revoked anywhere is not an answer that says good).
     let mut found = None;
     for s in &singles {
         let parts = d::children(s.content).map_err(|_| bad("SingleResponse"))?;
         if parts.first().is_some_and(|c| c.tag == d::SEQUENCE && id.matches(c)) {
-            found = Some(parts);
-            break;
+            let revoked = parts.get(1).is_some_and(|t| t.tag == 0xa1);
+            if found.is_none() || revoked {
+                found = Some(parts);
+            }
+            if revoked {
+                break;
+            }
         }
     }
     let parts = found.ok_or("the answer has no SingleResponse for the certificate asked about")?;

@@ -96,8 +96,13 @@ impl Revocation {
             }
             return Status::Unknown(why.join("; "));
         };
-        let now = Online::now();
+        // Online answers are judged as current at the wall clock or at the evaluation time
+        // (`--at`), whichever is later: an answer that will have lapsed by then settles nothing.
+        let now = Online::now().max(self.now);
         let responders = cert.ocsp_responders();
+        // A good OCSP answer does not end the search: the certificate's own CRL distribution
+        // points are read too, and a revocation they list wins (a CA may revoke on its CRL first).
+        let mut good: Option<String> = None;
         for url in responders.iter().take(MAX_SOURCES) {
             match online.ocsp(url, cert, issuer) {
                 Ok(a) => {
@@ -117,7 +122,10 @@ impl Revocation {
                         }
                         CertStatus::Revoked(date, reason) => return Status::Revoked(by, crl::Entry::new(date, reason)),
                         CertStatus::Good => match o.current_at(now) {
-                            Ok(()) => return Status::Good(format!("{by} answers good")),
+                            Ok(()) => {
+                                good = Some(format!("{by} answers good"));
+                                break;
+                            }
                             Err(e) => why.push(format!("OCSP responder {url}: {e}")),
                         },
                         CertStatus::Unknown => why.push(format!("OCSP responder {url} answers unknown")),
@@ -131,12 +139,17 @@ impl Revocation {
             match online.crl(url) {
                 Ok(c) => {
                     let name = |c: &crl::Crl| format!("CRL fetched from {}", c.source);
-                    if let Some(s) = from_crls(std::iter::once(&*c), cert, issuer, now, &mut why, name) {
-                        return s;
+                    match from_crls(std::iter::once(&*c), cert, issuer, now, &mut why, name) {
+                        Some(s @ Status::Revoked(..)) => return s,
+                        Some(s) if good.is_none() => return s,
+                        _ => {}
                     }
                 }
                 Err(e) => why.push(format!("CRL distribution point {url}: {e}")),
             }
+        }
+        if let Some(by) = good {
+            return Status::Good(by);
         }
         if responders.is_empty() && points.is_empty() {
             if why.is_empty() {

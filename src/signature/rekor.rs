@@ -184,6 +184,12 @@ pub fn verify_set(
         return Err(Rejection::untrusted(C::RekorUntrusted, why));
     };
     let t = b.payload.integrated_time;
+    // A log integrates an entry when it receives it: a time after now (beyond clock skew) is no
+    // time the log could have given, and would date a signature into a key's future window.
+    let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    if t > wall + 600 {
+        return Err(invalid(format!("integrated time {t} lies in the future")));
+    }
     if log.valid_from.is_some_and(|f| t < f) || log.valid_to.is_some_and(|e| t > e) {
         return Err(invalid("integrated time lies outside the log key's validity in the trusted root".into()));
     }
@@ -259,7 +265,12 @@ pub fn verify_set(
     if logged_sig.as_deref().is_some_and(|s| s != sig) || (logged_sig.is_none() && kind != "intoto") {
         return Err(invalid("the Rekor entry records another signature".into()));
     }
-    if logged_signer.as_deref() != Some(signer_der) {
+    // A key may be logged in another encoding than the one given (a compressed point): compared
+    // as keys. A certificate is compared byte for byte.
+    let same_key = |logged: &[u8]| {
+        crate::crypto::canonical_spki(logged).is_some_and(|l| Some(l) == crate::crypto::canonical_spki(signer_der))
+    };
+    if logged_signer.as_deref() != Some(signer_der) && !logged_signer.as_deref().is_some_and(same_key) {
         return Err(invalid("the Rekor entry records another certificate or key".into()));
     }
     Ok((t, b.payload.log_index))
