@@ -47,6 +47,7 @@ if [ "$mode" = test ]; then
   want 'command -v unshare' util-linux "tests/cluster.rs runs sigaudit in a private mount namespace to give it an in-cluster service account"
   want 'command -v htpasswd' apache2-utils "htpasswd for the registry-behind-Basic-auth tests"
   want 'command -v osslsigncode' osslsigncode "signs and cross-checks the PE, MSI, CAB, script and catalog fixtures"
+  want 'command -v unzip' unzip "reads the GlueBall MSI fixtures as ZIP archives (tests/attack13_round2.rs)"
   want 'command -v readelf' binutils "readelf reads the forged ELF headers tests/attack13_files.rs feeds the kernel-module check"
   want 'command -v jarsigner && command -v keytool && command -v jar' openjdk-17-jdk-headless "signs and cross-checks the JAR fixtures"
   want 'command -v apksigner' apksigner "signs the APK fixtures (scripts/make_apk_fixtures.sh) and cross-checks sigaudit's APK verdicts (tests/apk_files.rs)"

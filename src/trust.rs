@@ -187,7 +187,9 @@ impl Trust {
         let note = k.life.judge(&k.label(), signed, self.now)?;
         // Without a verified time the signature is judged at now: a window ending, or a
         // revocation dated, within --warn-expiring will undo it.
-        let ends = |end: Option<i64>, what: String| end.filter(|_| signed.is_none()).and_then(|e| self.expiring_note(&what, e));
+        let ends = |end: Option<i64>, what: String| {
+            end.filter(|_| signed.is_none()).and_then(|e| self.expiring_note(&what, e))
+        };
         let revoked = k.life.revoked.as_ref().and_then(|r| r.since);
         Ok(note
             .or_else(|| ends(k.life.not_after, format!("the window of key {}", k.label())))

@@ -187,3 +187,52 @@ fn der_extras_and_flat_pe_hashes_do_not_verify() {
     eprintln!("hp.exe: ours {} / osslsigncode Failed", f["status"]);
     assert_eq!(f["status"], "unsigned", "{f:#}");
 }
+
+fn dir3() -> PathBuf {
+    repo_root().join("testdata/attack13/round3")
+}
+
+fn ours3(name: &str, extra: &[&str]) -> Value {
+    ours(&dir3().join(name), extra)
+}
+
+fn tool3(tool: &str, package: &str, args: &[&str]) -> (bool, String) {
+    let o = Command::new(tool)
+        .args(args)
+        .current_dir(dir3())
+        .output()
+        .unwrap_or_else(|e| panic!("{tool}: {e} (apt-get install {package}; ./scripts/setup.sh installs it)"));
+    (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+}
+
+/// The third round (testdata/attack13/round3): the same classes built other ways. A prefix added
+/// without `zip -A` (offsets left relative: the JDK shifts them), an entry hidden between two
+/// entries (a reader walking local headers sees it), GlueBall JARs hidden in MSI sector chains or
+/// after the PKCS#7 in the signature stream; and the false alarm to avoid: ZIP64 offsets.
+#[test]
+fn third_round_variants_are_caught_and_zip64_offsets_are_not_a_prefix() {
+    for name in ["prefix-relative.jar", "zipzip-relative.jar", "between.jar"] {
+        let (_, said) = tool3("jarsigner", "openjdk-17-jdk-headless", &["-verify", name]);
+        assert!(said.contains("jar verified"), "jarsigner on {name}: {said}");
+        check(name, &ours3(name, &[]), "jarsigner: jar verified", "invalid", "jar-ambiguous");
+    }
+    // apksigner refuses this one outright (its directory offsets do not point at local headers).
+    let (ok, said) = tool3("apksigner", "apksigner", &["verify", "--min-sdk-version", "18", "janus-relative.apk"]);
+    assert!(!ok, "{said}");
+    check("janus-relative.apk", &ours3("janus-relative.apk", &[]), "apksigner: malformed", "invalid", "jar-ambiguous");
+    for name in ["gb-dirslack.msi", "gb-minifatslack.msi", "gb-rootslack.msi", "gb-sigstream.msi"] {
+        let (ok, _) =
+            tool3("osslsigncode", "osslsigncode", &["verify", "-ignore-crl", "-CAfile", "atk-root.pem", "-in", name]);
+        assert!(ok, "osslsigncode now refuses {name}: make this agree");
+        let (_, listed) = tool3("unzip", "unzip", &["-l", name]);
+        assert!(listed.contains(".class"), "unzip does not read {name} as an archive: {listed}");
+        let f = ours3(name, &["--ca-roots", "atk-root.pem"]);
+        check(name, &f, "osslsigncode Succeeded, unzip lists a class", "invalid", "signed-file-malformed");
+    }
+    // Offsets in ZIP64 extra fields are read, not taken for a prefix.
+    let (_, said) = tool3("jarsigner", "openjdk-17-jdk-headless", &["-verify", "signed-zip64-offsets.jar"]);
+    assert!(said.contains("jar verified"), "{said}");
+    let f = ours3("signed-zip64-offsets.jar", &[]);
+    eprintln!("signed-zip64-offsets.jar: ours {} {:?} / jarsigner: jar verified", f["status"], codes(&f));
+    assert_eq!(f["status"], "untrusted", "{f:#}");
+}

@@ -171,7 +171,10 @@ pub(crate) fn end_record(b: &[u8]) -> Option<usize> {
 /// The central directory the JDK and apksig read: (its position in the file, its entry count),
 /// or why there is none. Its position is where the JDK puts it: the end record (or the ZIP64 end
 /// record) minus the directory's size.
-fn central_directory(bytes: &[u8]) -> Result<(usize, usize), String> {
+/// Also the directory's offset as the end record states it: a reader (the JDK, apksig) that
+/// finds the directory elsewhere shifts every offset by the difference (a prefix added without
+/// `zip -A` fixing the offsets).
+fn central_directory(bytes: &[u8]) -> Result<(usize, usize, usize), String> {
     let u16_at = |o: usize| bytes.get(o..o.checked_add(2)?).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
     let u32_at =
         |o: usize| bytes.get(o..o.checked_add(4)?).map(|b| u32::from_le_bytes(b.try_into().expect("4")) as usize);
@@ -185,9 +188,10 @@ fn central_directory(bytes: &[u8]) -> Result<(usize, usize), String> {
     })?;
     let (mut count, mut size, mut end) =
         (u16_at(eocd + 10).ok_or_else(truncated)?, u32_at(eocd + 12).ok_or_else(truncated)?, eocd);
+    let mut stated = u32_at(eocd + 16).ok_or_else(truncated)?;
     if count == 0xffff || u32_at(eocd + 16) == Some(0xffff_ffff) || size == 0xffff_ffff {
         // ZIP64: the locator sits just before the end record and points at the ZIP64 end record.
-        let zip64 = || -> Option<(usize, usize, usize)> {
+        let zip64 = || -> Option<(usize, usize, usize, usize)> {
             let loc = eocd.checked_sub(20)?;
             if bytes.get(loc..loc.checked_add(4)?)? != b"PK\x06\x07" {
                 return None;
@@ -196,14 +200,14 @@ fn central_directory(bytes: &[u8]) -> Result<(usize, usize), String> {
             if bytes.get(z..z.checked_add(4)?)? != b"PK\x06\x06" {
                 return None;
             }
-            Some((u64_at(z.checked_add(32)?)?, u64_at(z.checked_add(40)?)?, z))
+            Some((u64_at(z.checked_add(32)?)?, u64_at(z.checked_add(40)?)?, z, u64_at(z.checked_add(48)?)?))
         };
-        if let Some((c, s, z)) = zip64() {
-            (count, size, end) = (c, s, z);
+        if let Some((c, s, z, o)) = zip64() {
+            (count, size, end, stated) = (c, s, z, o);
         }
     }
     let cd = end.checked_sub(size).ok_or("the central directory would start before the file")?;
-    Ok((cd, count))
+    Ok((cd, count, stated))
 }
 
 /// Entry names as the central directory the JDK reads lists them, duplicates included (the zip
@@ -211,7 +215,9 @@ fn central_directory(bytes: &[u8]) -> Result<(usize, usize), String> {
 /// the archive's content: anything before it is a prefix no entry holds), or why not (`true`: the
 /// zip crate read another directory).
 fn central_directory_names(bytes: &[u8], crate_cd: u64) -> Result<(Vec<String>, usize), (bool, String)> {
-    let (cd, count) = central_directory(bytes).map_err(|e| (false, e))?;
+    let (cd, count, stated) = central_directory(bytes).map_err(|e| (false, e))?;
+    // Offsets as readers apply them: shifted when the directory is not where the end record says.
+    let shift = cd.saturating_sub(stated);
     if crate_cd != cd as u64 {
         return Err((
             true,
@@ -228,6 +234,8 @@ fn central_directory_names(bytes: &[u8], crate_cd: u64) -> Result<(Vec<String>, 
     let mut names = Vec::new();
     let mut first = cd;
     let mut pos = cd;
+    // (local header offset, flags, compressed size) of each entry, for the gap check.
+    let mut entries: Vec<(Option<usize>, usize, usize)> = Vec::new();
     for _ in 0..count.min(MAX_ENTRIES + 1) {
         if bytes.get(pos..pos.saturating_add(4)) != Some(b"PK\x01\x02".as_slice()) {
             return Err(bad(pos));
@@ -237,14 +245,94 @@ fn central_directory_names(bytes: &[u8], crate_cd: u64) -> Result<(Vec<String>, 
         let (n, e, c) = fields.ok_or_else(|| bad(pos))?;
         let name = pos.checked_add(46).and_then(|a| bytes.get(a..a.checked_add(n)?)).ok_or_else(|| bad(pos))?;
         names.push(String::from_utf8_lossy(name).into_owned());
-        // 0xffffffff: the offset is in the ZIP64 extra field; such an entry does not lower it.
-        match u32_at(pos + 42) {
-            Some(o) if o != 0xffff_ffff => first = first.min(o),
-            _ => {}
+        // 0xffffffff: the offset is in the ZIP64 extra field.
+        let offset = match u32_at(pos + 42) {
+            Some(0xffff_ffff) => zip64_offset(bytes, pos, n, e),
+            o => o,
+        };
+        if let Some(o) = offset {
+            first = first.min(o.saturating_add(shift));
         }
+        entries.push((
+            offset.map(|o| o.saturating_add(shift)),
+            u16_at(pos + 8).unwrap_or(0),
+            u32_at(pos + 20).unwrap_or(0),
+        ));
         pos = pos.checked_add(46 + n + e + c).ok_or_else(|| bad(pos))?;
     }
+    if let Some(why) = gaps(bytes, &mut entries, cd) {
+        return Err((false, why));
+    }
     Ok((names, first))
+}
+
+/// The local header offset of the central directory entry at `pos` from its ZIP64 extended
+/// information extra field (0x0001: the sizes first when theirs are 0xffffffff, then the offset).
+fn zip64_offset(bytes: &[u8], pos: usize, name_len: usize, extra_len: usize) -> Option<usize> {
+    let u16_at = |o: usize| bytes.get(o..o.checked_add(2)?).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
+    let u32_at = |o: usize| bytes.get(o..o.checked_add(4)?).map(|b| u32::from_le_bytes(b.try_into().expect("4")));
+    let mut at = pos.checked_add(46 + name_len)?;
+    let end = at.checked_add(extra_len)?;
+    while at + 4 <= end {
+        let (id, len) = (u16_at(at)?, u16_at(at + 2)?);
+        if id == 1 {
+            let mut field = at + 4;
+            for size_at in [24, 20] {
+                if u32_at(pos + size_at)? == 0xffff_ffff {
+                    field += 8;
+                }
+            }
+            let b = bytes.get(field..field.checked_add(8)?)?;
+            return usize::try_from(u64::from_le_bytes(b.try_into().ok()?)).ok();
+        }
+        at = at.checked_add(4 + len)?;
+    }
+    None
+}
+
+/// Bytes between the entries, or between the last entry and the directory, that no entry holds:
+/// a reader walking local headers from the first (`java.util.jar.JarInputStream`, streaming
+/// unzip) would find another entry there, which the directory, and so the signature check, never
+/// lists. An entry's end: its local header, name, extra field, the compressed size the directory
+/// gives, and its data descriptor if it has one; entries with ZIP64 sizes are not checked.
+fn gaps(bytes: &[u8], entries: &mut [(Option<usize>, usize, usize)], cd: usize) -> Option<String> {
+    let u16_at = |o: usize| bytes.get(o..o.checked_add(2)?).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
+    entries.sort_by_key(|e| e.0);
+    for (i, &(offset, flags, compressed)) in entries.iter().enumerate() {
+        let start = offset?;
+        let mut next = entries.get(i + 1).map_or(Some(cd), |e| e.0)?;
+        // An APK Signing Block sits between the last entry and the directory (apk::block checks
+        // its layout): the entries must end where it starts.
+        if next == cd && cd >= 32 && bytes.get(cd - 16..cd) == Some(b"APK Sig Block 42".as_slice()) {
+            let size = bytes.get(cd - 24..cd - 16).map(|b| u64::from_le_bytes(b.try_into().expect("8")));
+            if let Some(start) =
+                size.and_then(|n| usize::try_from(n).ok()).and_then(|n| cd.checked_sub(n)?.checked_sub(8))
+            {
+                next = start;
+            }
+        }
+        if compressed == 0xffff_ffff {
+            continue;
+        }
+        let mut end = start
+            .checked_add(30)?
+            .checked_add(u16_at(start.checked_add(26)?)?)?
+            .checked_add(u16_at(start.checked_add(28)?)?)?
+            .checked_add(compressed)?;
+        // A data descriptor after the data: CRC and both sizes, with or without its signature.
+        if flags & 0x8 != 0 {
+            end += if bytes.get(end..end + 4) == Some(b"PK\x07\x08".as_slice()) { 16 } else { 12 };
+        }
+        // Zero padding (apksigner aligns the signing block to 4096) holds no entry.
+        if end < next && bytes.get(end..next).is_some_and(|g| g.iter().any(|&b| b != 0)) {
+            return Some(format!(
+                "{} bytes between the entry at offset {start} and the next, which no directory entry holds: a reader \
+                 walking local headers finds content the signature check never sees",
+                next - end
+            ));
+        }
+    }
+    None
 }
 
 /// Why content before an archive's first entry makes a JAR (or a v1-only APK) signature void.

@@ -108,7 +108,6 @@ fn check_file(
 ) -> (Option<FileReport>, Vec<catalog::Member>) {
     let mut members = Vec::new();
     let kind = detect(bytes);
-    let is_pe = kind == Kind::Pe;
     let checked = match kind {
         Kind::Other => script::check(path, bytes, trust).map(|c| (c.file_type, c.signatures, Vec::new())),
         Kind::Msi => msi::check(path, bytes, trust).map(|c| ("msi", c.signatures, c.notes)),
@@ -133,8 +132,8 @@ fn check_file(
     };
     // A file without a signature of its own may be listed in a catalog.
     let listed = match (&checked, index) {
-        (Some((_, sigs, _)), Some(ix)) if sigs.is_empty() && !ix.is_empty() => catalog_entries(ix, bytes, is_pe),
-        (None, Some(ix)) if !ix.is_empty() => catalog_entries(ix, bytes, is_pe),
+        (Some((_, sigs, _)), Some(ix)) if sigs.is_empty() && !ix.is_empty() => catalog_entries(ix, bytes, kind),
+        (None, Some(ix)) if !ix.is_empty() => catalog_entries(ix, bytes, kind),
         _ => Vec::new(),
     };
     let (file_type, mut signatures, notes) = match checked {
@@ -161,7 +160,13 @@ fn check_file(
 
 /// The catalog signatures of a file: looked up by its SHA-1 and SHA-256 hashes, and for a PE
 /// also by its Authenticode image hashes.
-fn catalog_entries(index: &catalog::Index, bytes: &[u8], is_pe: bool) -> Vec<crate::report::FileSignatureReport> {
+fn catalog_entries(index: &catalog::Index, bytes: &[u8], kind: Kind) -> Vec<crate::report::FileSignatureReport> {
+    // A CAB is listed by its Authenticode hash, which is not computed for lookups here; its flat
+    // hash vouches for nothing (osslsigncode's -catalog check fails it too).
+    if kind == Kind::Cab {
+        return Vec::new();
+    }
+    let is_pe = kind == Kind::Pe;
     use crate::crypto::HashAlg;
     let algs = [HashAlg::Sha1, HashAlg::Sha256];
     // A PE is listed by its Authenticode image hash only, as Windows and osslsigncode look it up
