@@ -819,6 +819,69 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
     assert!(text.contains("more than 64 signatures"), "{text}");
 }
 
+/// A `*.domain` scope covers a registry with a port, and an IP host, as containers/image reads
+/// it (the host cut at its first `:`, then its parent domains: `127.0.0.1:PORT` falls in `*.0.1`):
+/// a wildcard scope naming another key overrides the default, for skopeo and for us.
+#[test]
+fn wildcard_scopes_cover_hosts_with_ports_as_skopeo_reads_them() {
+    let reg = Registry::distribution(100);
+    reg.seed(false);
+    let r = reg.addr.clone();
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let gpg = Gpg::new();
+    let signer = gpg.key("Signer <signer@example.test>", "ed25519");
+    let other = gpg.key("Other <other@example.test>", "ed25519");
+    let (signer_ring, other_ring) = (w.join("signer.gpg"), w.join("other.gpg"));
+    gpg.export(&signer, &signer_ring, false);
+    gpg.export(&other, &other_ring, false);
+    let www = w.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    let (_httpd, web) = httpd(&www);
+    let rd = w.join("registries.d");
+    std::fs::create_dir_all(&rd).unwrap();
+    std::fs::write(
+        rd.join("lookaside.yaml"),
+        format!("docker:\n  {r}:\n    lookaside: http://{web}\n    lookaside-staging: file://{}\n", www.display()),
+    )
+    .unwrap();
+    let (s, d) = (format!("docker://{r}/apps/unsigned:v1"), format!("docker://{r}/wild/app:v1"));
+    let copy = ["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--preserve-digests", "--sign-by"];
+    skopeo_ok(&gpg, &rd, &[&copy[..], &[signer.as_str(), &s, &d]].concat());
+    let signed_by = |ring: &Path| serde_json::json!([{"type": "signedBy", "keyType": "GPGKeys", "keyPath": ring}]);
+    let write = |name: &str, docker: serde_json::Value| {
+        let p = w.join(name);
+        let json = serde_json::json!({"default": signed_by(&signer_ring),
+            "transports": {"docker": docker, "dir": {"": [{"type": "insecureAcceptAnything"}]}}});
+        std::fs::write(&p, serde_json::to_vec(&json).unwrap()).unwrap();
+        p
+    };
+    let img = format!("{r}/wild/app:v1");
+    for (name, docker, verified) in [
+        ("plain.json", serde_json::json!({}), true),
+        ("wild.json", serde_json::json!({"*.0.1": signed_by(&other_ring)}), false),
+        ("wild-deeper.json", serde_json::json!({"*.0.0.1": signed_by(&other_ring)}), false),
+    ] {
+        let pol = write(name, docker);
+        let (ok, why) = skopeo_accepts(&gpg, &rd, &pol, &img, w);
+        eprintln!("{name}: skopeo {}", if ok { "accepts" } else { "refuses" });
+        assert_eq!(ok, verified, "skopeo under {name}: {why}");
+        let (report, _) = scan(&[
+            "image",
+            "--plain-http",
+            "-o",
+            "json",
+            "--registries-d",
+            rd.to_str().unwrap(),
+            "--containers-policy",
+            pol.to_str().unwrap(),
+            &img,
+        ]);
+        let status = report["images"][0]["status"].as_str().unwrap().to_string();
+        assert_eq!(status == "verified", verified, "{name}: {report:#}");
+    }
+}
+
 /// The first packet of a binary OpenPGP keyring (the primary public-key packet alone).
 fn first_packet(bytes: &[u8]) -> Vec<u8> {
     let tag = bytes[0];

@@ -89,14 +89,14 @@ impl DockerRef {
                 None => break,
             }
         }
-        // Wildcards: `*.example.com` for `a.example.com`, then `*.com` (no port, no IP literal).
+        // Wildcards: `*.example.com` for `a.example.com`, then `*.com`; the host without its port,
+        // cut at its first `:` (containers/image docker/policyconfiguration/naming.go does so, so
+        // `reg.example.com:5000` falls in `*.example.com`, and an IP host in `*.0.1`, `*.1`).
         let host = self.host();
-        if !host.contains(':') && !host.starts_with('[') {
-            let mut rest = host;
-            while let Some(i) = rest.find('.') {
-                rest = &rest[i + 1..];
-                out.push(format!("*.{rest}"));
-            }
+        let mut rest = host.split(':').next().unwrap_or(host);
+        while let Some(i) = rest.find('.') {
+            rest = &rest[i + 1..];
+            out.push(format!("*.{rest}"));
         }
         out
     }
@@ -150,7 +150,9 @@ mod tests {
                 "registry.example.com:5000/ns/app:v1",
                 "registry.example.com:5000/ns/app",
                 "registry.example.com:5000/ns",
-                "registry.example.com:5000"
+                "registry.example.com:5000",
+                "*.example.com",
+                "*.com"
             ]
         );
         let r = DockerRef::parse("a.example.com/app").unwrap();
