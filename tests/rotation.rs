@@ -213,6 +213,66 @@ fn revoked_keys_are_untrusted_or_for_a_compromise_invalid() {
     assert_eq!(got["rotation/old-logged"].1.last().unwrap(), "key-mismatch");
 }
 
+/// The review of issue 18: a key is one key however its file spells it. `openssl ec -pubin
+/// -conv_form compressed` writes the old key with a compressed point (openssl converts it back to
+/// old.pub byte for byte and `openssl dgst -verify` accepts the signature with either); revoked so,
+/// or trusted so beside a revocation of the usual form, it is still revoked. A file of two keys
+/// revokes both; a reason that is no RFC 5280 name is a usage error, not a routine revocation.
+#[test]
+fn a_key_is_revoked_whatever_its_encoding_and_every_key_of_a_bundle_counts() {
+    let s = seed();
+    let (old, new) = (s.out.join("old.pub"), s.out.join("new.pub"));
+    let compressed = s.out.join("old-compressed.pub");
+    let o = Command::new("openssl")
+        .args(["ec", "-pubin", "-conv_form", "compressed", "-in"])
+        .arg(&old)
+        .arg("-out")
+        .arg(&compressed)
+        .output()
+        .expect("openssl");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_ne!(std::fs::read(&compressed).unwrap(), std::fs::read(&old).unwrap(), "openssl wrote another encoding");
+    let back = Command::new("openssl")
+        .args(["ec", "-pubin", "-conv_form", "uncompressed", "-in"])
+        .arg(&compressed)
+        .output()
+        .unwrap();
+    assert_eq!(back.stdout, std::fs::read(&old).unwrap(), "openssl: the same key");
+    let root = s.out.join("trusted_root.json");
+    let base = ["--trusted-root", root.to_str().unwrap()];
+    let kc = |p: &Path| format!("keyCompromise:{}", p.display());
+    for (key, revoked) in [(&new, &compressed), (&compressed, &old)] {
+        let got = scan(
+            &s,
+            &[
+                &base[..],
+                &["--key", key.to_str().unwrap(), "--key", old.to_str().unwrap(), "--revoked-key", &kc(revoked)],
+            ]
+            .concat(),
+        );
+        for repo in ["rotation/old-bare", "rotation/old-logged"] {
+            assert_eq!(got[repo].0, "invalid", "{repo} with --key {key:?} --revoked-key {revoked:?}: {}", got[repo].3);
+            assert_eq!(got[repo].1.last().unwrap(), "key-revoked", "{repo}");
+        }
+    }
+    // Both keys in one file: both revoked.
+    let both = s.out.join("both.pub");
+    std::fs::write(&both, [std::fs::read(&new).unwrap(), std::fs::read(&old).unwrap()].concat()).unwrap();
+    let got = scan(&s, &[&base[..], &["--key", new.to_str().unwrap(), "--revoked-key", &kc(&both)]].concat());
+    assert_eq!(got["rotation/new-bare"].0, "invalid", "{}", got["rotation/new-bare"].3);
+    assert_eq!(got["rotation/old-bare"].0, "invalid", "{}", got["rotation/old-bare"].3);
+    // A reason that is no RFC 5280 name.
+    let cfg = config(
+        &s.out,
+        "typo.toml",
+        "[[keys]]\npath = \"old.pub\"\nrevoked = 2025-11-20\nreason = \"key-compromise\"\n",
+    );
+    let target = format!("{}/rotation", s.reg.addr);
+    let o = sigaudit(["registry", &target, "--plain-http", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not an RFC 5280 reason name"));
+}
+
 /// `openssl ts -verify` of the RFC 3161 token the seeder stored for `repo`, over its signature,
 /// with the seeder's TSA root.
 fn openssl_ts_verifies(s: &Seeded, repo: &str) -> bool {
