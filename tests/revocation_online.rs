@@ -671,3 +671,22 @@ fn stale_future_failed_and_oversized_ocsp_answers_do_not_count() {
     serve(&vec![0x30; 70 << 10]);
     assert_unknown("replay.exe", "the answer is larger than 65536 bytes");
 }
+
+/// The review of issue 18: an online answer must be current at the evaluation time too. With
+/// `--at` three days on, the responder's answers (`openssl ocsp -ndays 1`) have lapsed: they
+/// settle nothing then, where at the wall clock they answer good.
+#[test]
+fn online_answers_must_be_current_at_the_evaluation_time() {
+    let _g = LOGS.read().unwrap_or_else(|e| e.into_inner());
+    let (_, _, now) = scan("good.exe", &[]);
+    assert!(now.contains("answers good"), "{now}");
+    let later = (std::time::SystemTime::now() + Duration::from_secs(3 * 86_400))
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let at =
+        chrono::DateTime::from_timestamp(later as i64, 0).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (status, _, reasons) = scan("good.exe", &["--at", &at]);
+    assert!(!reasons.contains("answers good"), "a lapsed answer counted at {at}: {reasons}");
+    eprintln!("good.exe at {at}: {status}");
+}
