@@ -236,3 +236,70 @@ fn third_round_variants_are_caught_and_zip64_offsets_are_not_a_prefix() {
     eprintln!("signed-zip64-offsets.jar: ours {} {:?} / jarsigner: jar verified", f["status"], codes(&f));
     assert_eq!(f["status"], "untrusted", "{f:#}");
 }
+
+fn dir4() -> PathBuf {
+    repo_root().join("testdata/attack13/round4")
+}
+
+fn tool4(tool: &str, package: &str, args: &[&str]) -> (bool, String) {
+    let o = Command::new(tool)
+        .args(args)
+        .current_dir(dir4())
+        .output()
+        .unwrap_or_else(|e| panic!("{tool}: {e} (apt-get install {package}; ./scripts/setup.sh installs it)"));
+    (o.status.success(), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+}
+
+/// The fourth round (testdata/attack13/round4): local headers that disagree with the directory
+/// (a streaming reader such as JarInputStream goes by them), a ZIP64 locator that sends the JDK to
+/// a hidden directory, GlueBall JARs whose end record does not end the file (the JDK still takes
+/// it when the directory and first local header are where it says); and a ZIP64 end record with
+/// real values, which must not be taken for a second directory.
+#[test]
+fn fourth_round_local_headers_zip64_locators_and_glueball_without_eof() {
+    for name in
+        ["c1-dir-entry-data.jar", "c2c-deflate-slack-nodd.jar", "c3-locname.jar", "c7-locmethod.jar", "c8-locsize.jar"]
+    {
+        let (_, said) = tool4("jarsigner", "openjdk-17-jdk-headless", &["-verify", name]);
+        assert!(said.contains("jar verified"), "jarsigner on {name}: {said}");
+        check(name, &ours(&dir4().join(name), &[]), "jarsigner: jar verified", "invalid", "jar-ambiguous");
+    }
+    // The JDK reads the hidden directory: jarsigner calls the JAR unsigned; we read the signed one
+    // and refuse the file as two archives in one.
+    let (_, said) = tool4("jarsigner", "openjdk-17-jdk-headless", &["-verify", "z64-run-evil.jar"]);
+    assert!(said.contains("jar is unsigned"), "{said}");
+    check(
+        "z64-run-evil.jar",
+        &ours(&dir4().join("z64-run-evil.jar"), &[]),
+        "jarsigner: jar is unsigned",
+        "invalid",
+        "jar-ambiguous",
+    );
+    let (ok, said) = tool4("apksigner", "apksigner", &["verify", "--min-sdk-version", "18", "a2-v1-deflate-slack.apk"]);
+    assert!(!ok, "{said}");
+    check(
+        "a2-v1-deflate-slack.apk",
+        &ours(&dir4().join("a2-v1-deflate-slack.apk"), &[]),
+        "apksigner: malformed",
+        "invalid",
+        "jar-ambiguous",
+    );
+    for name in ["gb2-rootslack-short.msi", "gb3-free-sectors.msi"] {
+        let (ok, _) =
+            tool4("osslsigncode", "osslsigncode", &["verify", "-ignore-crl", "-CAfile", "atk-root.pem", "-in", name]);
+        assert!(ok, "osslsigncode now refuses {name}: make this agree");
+        let (_, listed) = tool4("jar", "openjdk-17-jdk-headless", &["tf", name]);
+        assert!(listed.contains(".class"), "the JDK does not read {name} as an archive: {listed}");
+        check(
+            name,
+            &ours(&dir4().join(name), &["--ca-roots", "atk-root.pem"]),
+            "osslsigncode Succeeded, jar tf lists a class",
+            "invalid",
+            "signed-file-malformed",
+        );
+    }
+    let (_, said) = tool4("jarsigner", "openjdk-17-jdk-headless", &["-verify", "z1-zip64-eocd.jar"]);
+    assert!(said.contains("jar verified"), "{said}");
+    let f = ours(&dir4().join("z1-zip64-eocd.jar"), &[]);
+    assert_eq!(f["status"], "untrusted", "a ZIP64 end record with real values: {f:#}");
+}

@@ -168,6 +168,26 @@ pub(crate) fn end_record(b: &[u8]) -> Option<usize> {
     })
 }
 
+/// The end record the JDK (ZipFile.Source.findEND) takes: searching back from the end of the
+/// file, the first `PK\5\6` whose comment reaches the end exactly, or whose directory and first
+/// local header start with their signatures where the record puts them.
+pub(crate) fn end_record_jdk(b: &[u8]) -> Option<usize> {
+    let u32_at = |o: usize| b.get(o..o.checked_add(4)?).map(|x| u32::from_le_bytes(x.try_into().expect("4")) as usize);
+    let from = b.len().saturating_sub(22 + 0xffff);
+    (from..b.len().saturating_sub(21)).rev().find(|&i| {
+        if b[i..i + 4] != *b"PK\x05\x06" {
+            return false;
+        }
+        if u16::from_le_bytes([b[i + 20], b[i + 21]]) as usize == b.len() - i - 22 {
+            return true;
+        }
+        let (Some(len), Some(off)) = (u32_at(i + 12), u32_at(i + 16)) else { return false };
+        let Some(cen) = i.checked_sub(len) else { return false };
+        let Some(loc) = cen.checked_sub(off) else { return false };
+        b.get(cen..cen + 4) == Some(b"PK\x01\x02".as_slice()) && b.get(loc..loc + 4) == Some(b"PK\x03\x04".as_slice())
+    })
+}
+
 /// The central directory the JDK and apksig read: (its position in the file, its entry count),
 /// or why there is none. Its position is where the JDK puts it: the end record (or the ZIP64 end
 /// record) minus the directory's size.
@@ -183,28 +203,41 @@ fn central_directory(bytes: &[u8]) -> Result<(usize, usize, usize), String> {
     };
     let truncated = || "the end of central directory record is truncated".to_string();
     let eocd = end_record(bytes).ok_or_else(|| {
-        "no end of central directory record whose comment reaches the end of the file (the JDK's and apksig's rule)"
-            .to_string()
+        "no end of central directory record whose comment reaches the end of the file (apksig's rule)".to_string()
     })?;
+    // The JDK also takes a record whose comment length is wrong when its directory and first
+    // local header are where it says: should it find another record first, it reads another
+    // archive than apksig and we do.
+    if let Some(jdk) = end_record_jdk(bytes).filter(|&j| j != eocd) {
+        return Err(format!(
+            "two end of central directory records: the JDK reads the one at offset {jdk}, apksig the one at {eocd}"
+        ));
+    }
     let (mut count, mut size, mut end) =
         (u16_at(eocd + 10).ok_or_else(truncated)?, u32_at(eocd + 12).ok_or_else(truncated)?, eocd);
     let mut stated = u32_at(eocd + 16).ok_or_else(truncated)?;
-    if count == 0xffff || u32_at(eocd + 16) == Some(0xffff_ffff) || size == 0xffff_ffff {
-        // ZIP64: the locator sits just before the end record and points at the ZIP64 end record.
-        let zip64 = || -> Option<(usize, usize, usize, usize)> {
-            let loc = eocd.checked_sub(20)?;
-            if bytes.get(loc..loc.checked_add(4)?)? != b"PK\x06\x07" {
-                return None;
-            }
-            let z = u64_at(loc.checked_add(8)?)?;
-            if bytes.get(z..z.checked_add(4)?)? != b"PK\x06\x06" {
-                return None;
-            }
-            Some((u64_at(z.checked_add(32)?)?, u64_at(z.checked_add(40)?)?, z, u64_at(z.checked_add(48)?)?))
-        };
-        if let Some((c, s, z, o)) = zip64() {
-            (count, size, end, stated) = (c, s, z, o);
+    // ZIP64, as the JDK (ZipFile.Source.findEND) and apksig take it: a locator just before the
+    // end record pointing at a ZIP64 end record whose count, size and offset each equal the end
+    // record's or replace its placeholder; then the directory ends at the ZIP64 end record. It is
+    // looked for whether or not the end record holds placeholders (the JDK does), so a locator
+    // cannot make the JDK read a directory we do not.
+    let zip64 = || -> Option<(usize, usize, usize, usize)> {
+        let loc = eocd.checked_sub(20)?;
+        if bytes.get(loc..loc.checked_add(4)?)? != b"PK\x06\x07" {
+            return None;
         }
+        let z = u64_at(loc.checked_add(8)?)?;
+        if bytes.get(z..z.checked_add(4)?)? != b"PK\x06\x06" {
+            return None;
+        }
+        let (c, sz, o) = (u64_at(z.checked_add(32)?)?, u64_at(z.checked_add(40)?)?, u64_at(z.checked_add(48)?)?);
+        let agrees = (c == count || count == 0xffff)
+            && (sz == size || size == 0xffff_ffff)
+            && (o == stated || stated == 0xffff_ffff);
+        agrees.then_some((c, sz, z, o))
+    };
+    if let Some((c, s, z, o)) = zip64() {
+        (count, size, end, stated) = (c, s, z, o);
     }
     let cd = end.checked_sub(size).ok_or("the central directory would start before the file")?;
     Ok((cd, count, stated))
@@ -234,8 +267,7 @@ fn central_directory_names(bytes: &[u8], crate_cd: u64) -> Result<(Vec<String>, 
     let mut names = Vec::new();
     let mut first = cd;
     let mut pos = cd;
-    // (local header offset, flags, compressed size) of each entry, for the gap check.
-    let mut entries: Vec<(Option<usize>, usize, usize)> = Vec::new();
+    let mut entries: Vec<Listed> = Vec::new();
     for _ in 0..count.min(MAX_ENTRIES + 1) {
         if bytes.get(pos..pos.saturating_add(4)) != Some(b"PK\x01\x02".as_slice()) {
             return Err(bad(pos));
@@ -253,11 +285,13 @@ fn central_directory_names(bytes: &[u8], crate_cd: u64) -> Result<(Vec<String>, 
         if let Some(o) = offset {
             first = first.min(o.saturating_add(shift));
         }
-        entries.push((
-            offset.map(|o| o.saturating_add(shift)),
-            u16_at(pos + 8).unwrap_or(0),
-            u32_at(pos + 20).unwrap_or(0),
-        ));
+        entries.push(Listed {
+            offset: offset.map(|o| o.saturating_add(shift)),
+            flags: u16_at(pos + 8).unwrap_or(0),
+            method: u16_at(pos + 10).unwrap_or(0),
+            compressed: u32_at(pos + 20).unwrap_or(0),
+            name: name.to_vec(),
+        });
         pos = pos.checked_add(46 + n + e + c).ok_or_else(|| bad(pos))?;
     }
     if let Some(why) = gaps(bytes, &mut entries, cd) {
@@ -295,12 +329,40 @@ fn zip64_offset(bytes: &[u8], pos: usize, name_len: usize, extra_len: usize) -> 
 /// unzip) would find another entry there, which the directory, and so the signature check, never
 /// lists. An entry's end: its local header, name, extra field, the compressed size the directory
 /// gives, and its data descriptor if it has one; entries with ZIP64 sizes are not checked.
-fn gaps(bytes: &[u8], entries: &mut [(Option<usize>, usize, usize)], cd: usize) -> Option<String> {
+///
+/// Each entry's local header must also agree with its directory entry (name, compression
+/// method, and compressed size when the local header gives one): a streaming reader goes by the
+/// local header, the signature check by the directory.
+fn gaps(bytes: &[u8], entries: &mut [Listed], cd: usize) -> Option<String> {
     let u16_at = |o: usize| bytes.get(o..o.checked_add(2)?).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
-    entries.sort_by_key(|e| e.0);
-    for (i, &(offset, flags, compressed)) in entries.iter().enumerate() {
-        let start = offset?;
-        let mut next = entries.get(i + 1).map_or(Some(cd), |e| e.0)?;
+    let u32_at =
+        |o: usize| bytes.get(o..o.checked_add(4)?).map(|b| u32::from_le_bytes(b.try_into().expect("4")) as usize);
+    entries.sort_by_key(|e| e.offset);
+    for (i, e) in entries.iter().enumerate() {
+        let (flags, compressed) = (e.flags, e.compressed);
+        let start = e.offset?;
+        let mut next = entries.get(i + 1).map_or(Some(cd), |e| e.offset)?;
+        let shown = String::from_utf8_lossy(&e.name);
+        let differs = |what: &str| {
+            Some(format!(
+                "the local header of {shown} (offset {start}) gives another {what} than its directory entry: a reader \
+                 walking local headers reads another archive than the signature check"
+            ))
+        };
+        if bytes.get(start..start.checked_add(4)?) != Some(b"PK\x03\x04".as_slice()) {
+            return differs("signature (no local header there)");
+        }
+        let (name_len, local_flags) = (u16_at(start + 26)?, u16_at(start + 6)?);
+        if bytes.get(start + 30..start.checked_add(30 + name_len)?) != Some(e.name.as_slice()) {
+            return differs("name");
+        }
+        if u16_at(start + 8)? != e.method {
+            return differs("compression method");
+        }
+        let local_size = u32_at(start + 18)?;
+        if local_flags & 0x8 == 0 && local_size != 0xffff_ffff && local_size != compressed {
+            return differs("compressed size");
+        }
         // An APK Signing Block sits between the last entry and the directory (apk::block checks
         // its layout): the entries must end where it starts.
         if next == cd && cd >= 32 && bytes.get(cd - 16..cd) == Some(b"APK Sig Block 42".as_slice()) {
@@ -333,6 +395,16 @@ fn gaps(bytes: &[u8], entries: &mut [(Option<usize>, usize, usize)], cd: usize) 
         }
     }
     None
+}
+
+/// A central directory entry, as the local header check needs it.
+struct Listed {
+    /// Where its local header is, as readers apply the offset (shifted by any prefix).
+    offset: Option<usize>,
+    flags: usize,
+    method: usize,
+    compressed: usize,
+    name: Vec<u8>,
 }
 
 /// Why content before an archive's first entry makes a JAR (or a v1-only APK) signature void.

@@ -57,7 +57,7 @@ pub fn check(path: &str, bytes: &[u8], trust: &Trust) -> Option<Checked> {
         // A ZIP end record ending the file, wherever its archive hides (a sector chain's slack,
         // the signature stream, unused directory entries): Java and unzip read the file as an
         // archive no MSI signature covers (GlueBall, CVE-2020-1464).
-        0 if super::jar::end_record(bytes).is_some() => {
+        0 if super::jar::end_record(bytes).is_some() || super::jar::end_record_jdk(bytes).is_some() => {
             Err("the file ends with a ZIP end of central directory record: ZIP readers (java -jar, unzip) take it for \
              an archive no signature covers (a GlueBall polyglot, CVE-2020-1464)"
                 .to_string())

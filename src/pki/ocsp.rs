@@ -38,6 +38,10 @@ const ENUMERATED: u8 = 0x0a;
 pub struct CertId {
     name_hash: Vec<u8>,
     key_hash: Vec<u8>,
+    /// The issuer's name (DER) and public key bits: a responder may answer with a CertID hashed
+    /// by another algorithm (SHA-256, …), matched by hashing these again.
+    issuer_name: Vec<u8>,
+    issuer_key: Vec<u8>,
     /// The serial number's content octets, leading zeros removed.
     serial: Vec<u8>,
     /// Its DER.
@@ -54,7 +58,14 @@ impl CertId {
         der.extend(d::encode(d::OCTET_STRING, &key_hash));
         der.extend(d::encode(d::INTEGER, serial_raw));
         let der = d::encode(d::SEQUENCE, &der);
-        CertId { name_hash, key_hash, serial: strip(serial_raw), der }
+        CertId {
+            name_hash,
+            key_hash,
+            issuer_name: issuer.subject_raw().to_vec(),
+            issuer_key: issuer.public_key_bits(),
+            serial: strip(serial_raw),
+            der,
+        }
     }
 
     /// An OCSPRequest (DER) for this CertID, with `nonce` when given.
@@ -78,11 +89,21 @@ impl CertId {
             let (name, rest) = d::expect(rest, d::OCTET_STRING).ok()?;
             let (key, rest) = d::expect(rest, d::OCTET_STRING).ok()?;
             let (serial, rest) = d::expect(rest, d::INTEGER).ok()?;
+            let (name_hash, key_hash) = if oid.content == SHA1_OID {
+                (self.name_hash.clone(), self.key_hash.clone())
+            } else {
+                let alg = match d::oid_string(oid.content).as_str() {
+                    "2.16.840.1.101.3.4.2.1" => crate::crypto::HashAlg::Sha256,
+                    "2.16.840.1.101.3.4.2.2" => crate::crypto::HashAlg::Sha384,
+                    "2.16.840.1.101.3.4.2.3" => crate::crypto::HashAlg::Sha512,
+                    _ => return Some(false),
+                };
+                (alg.digest(&self.issuer_name), alg.digest(&self.issuer_key))
+            };
             Some(
                 rest.is_empty()
-                    && oid.content == SHA1_OID
-                    && name.content == self.name_hash
-                    && key.content == self.key_hash
+                    && name.content == name_hash
+                    && key.content == key_hash
                     && strip(serial.content) == self.serial,
             )
         };
