@@ -1008,3 +1008,236 @@ fn gnupg_validity_rules_agree_with_skopeo() {
     assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("without a self-signed user ID"));
 }
+
+/// Which self-signatures count, as GnuPG merges them (g10/getkey.c `merge_selfsigs_main`), each
+/// case made by GnuPG and judged by skopeo under `signedBy` and by `gpg --verify` (a fresh GnuPG
+/// home that imported the same keyring) beside us:
+/// - a third-party certification on the user ID (`gpg -u R --quick-sign-key`, as in Debian's
+///   archive keyring) is ignored, not a reason to refuse the keyring;
+/// - the key expiry comes from the user ID of latest self-signature that sets one, not from the
+///   newest self-signature: user ID 1 bound with a one-day expiry, user ID 2 bound later with none
+///   (two exports of the key, each filtered to one user ID with `--export-filter keep-uid`);
+/// - a key whose only user-ID binding is hashed with MD5 has no valid user ID for GnuPG: skipped;
+/// - a revocation by a designated revoker (`addrevoker`, `--desig-revoke`) counts only when the
+///   revoker's key is in the keyring: ignored without it, the key revoked with it.
+#[test]
+fn gnupg_self_signature_rules_agree_with_skopeo() {
+    let reg = Registry::distribution(100);
+    reg.seed(false);
+    let r = reg.addr.clone();
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let gpg = Gpg::new();
+    let good = gpg.key("Good Signer <good@example.test>", "ed25519");
+    let fpr = |uid: &str| {
+        let o = gpg.run(&["--with-colons", "--list-keys", uid]);
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        text.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string()
+    };
+    let revoker = gpg.key("Revoker <revoker@example.test>", "ed25519");
+    let certified = gpg.key("Certified <certified@example.test>", "ed25519");
+    gpg.run(&["--passphrase", "", "--pinentry-mode", "loopback", "-u", &revoker, "--quick-sign-key", &certified]);
+    // Two user IDs: the first bound on 2024-01-01 with a one-day key expiry, the second bound later
+    // that day without one (the key's expiry having been cleared in between).
+    let t0 = ["--faked-system-time", "20240101T000000!", "--passphrase", ""];
+    gpg.run(&[&t0[..], &["--quick-gen-key", "Two <two@example.test>", "ed25519", "sign", "1d"]].concat());
+    let two = fpr("two@example.test");
+    let export_uid = |name: &str, key: &str, uid: &str| {
+        let p = w.join(name);
+        let filter = format!("uid =~ {uid}");
+        gpg.run(&["--output", p.to_str().unwrap(), "--export-filter", &format!("keep-uid={filter}"), "--export", key]);
+        std::fs::read(&p).unwrap()
+    };
+    let two_first = export_uid("two-1.gpg", &two, "two@example.test");
+    gpg.run(&["--faked-system-time", "20240101T020000!", "--passphrase", "", "--quick-set-expire", &two, "never"]);
+    gpg.run(&[
+        "--faked-system-time",
+        "20240101T030000!",
+        "--passphrase",
+        "",
+        "--quick-add-uid",
+        &two,
+        "Two B <twob@example.test>",
+    ]);
+    let two_second = export_uid("two-2.gpg", &two, "twob@example.test");
+    // A key whose user-ID binding is hashed with MD5.
+    gpg.run(&[
+        "--passphrase",
+        "",
+        "--allow-weak-digest-algos",
+        "--cert-digest-algo",
+        "MD5",
+        "--quick-gen-key",
+        "Md5 <md5@example.test>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let md5 = fpr("md5@example.test");
+    // A key naming Revoker as its designated revoker, then revoked by Revoker.
+    let desig = gpg.key("Desig <desig@example.test>", "ed25519");
+    let interactive = |args: &[&str], input: &str| {
+        let child = Command::new("gpg")
+            .args(["--no-tty", "--yes", "--pinentry-mode", "loopback", "--passphrase", "", "--command-fd", "0"])
+            .args(args)
+            .env("GNUPGHOME", gpg.home.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child.stdin.as_ref().unwrap().write_all(input.as_bytes()).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "gpg {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    let www = w.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    let (_httpd, web) = httpd(&www);
+    let rd = w.join("registries.d");
+    std::fs::create_dir_all(&rd).unwrap();
+    std::fs::write(
+        rd.join("lookaside.yaml"),
+        format!("docker:\n  {r}:\n    lookaside: http://{web}\n    lookaside-staging: file://{}\n", www.display()),
+    )
+    .unwrap();
+    // Each image copied and signed by skopeo with the good key, then its payload signed again by
+    // `key` with GnuPG (`extra` arguments first), replacing skopeo's signature.
+    let resign = |repo: &str, key: &str, extra: &[&str]| {
+        let (s, d) = (format!("docker://{r}/apps/unsigned:v1"), format!("docker://{r}/{repo}:v1"));
+        let copy = ["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--preserve-digests", "--sign-by"];
+        skopeo_ok(&gpg, &rd, &[&copy[..], &[good.as_str(), &s, &d]].concat());
+        let digest = reg.tag_digest(repo, "v1");
+        let sig = lookaside_dir(&www, repo, &digest).join("signature-1");
+        let payload = w.join(format!("{}.json", repo.replace('/', "_")));
+        gpg.run(&["--output", payload.to_str().unwrap(), "--decrypt", sig.to_str().unwrap()]);
+        let mut args: Vec<&str> = extra.to_vec();
+        args.extend(["--passphrase", "", "--pinentry-mode", "loopback", "-u", key, "--output"]);
+        args.extend([sig.to_str().unwrap(), "--sign", payload.to_str().unwrap()]);
+        gpg.run(&args);
+        sig
+    };
+    let sig_certified = resign("gpg3/certified", &certified, &[]);
+    let sig_two = resign("gpg3/uid-expiry", &two, &["--faked-system-time", "20240101T120000!"]);
+    let sig_md5 = resign("gpg3/md5-uid", &md5, &["--allow-weak-digest-algos"]);
+    let sig_desig = resign("gpg3/desig-absent", &desig, &[]);
+    let sig_desig2 = resign("gpg3/desig-present", &desig, &[]);
+    // Then Desig names Revoker its designated revoker, and Revoker revokes it.
+    interactive(&["--edit-key", &desig], &format!("addrevoker\n{revoker}\ny\nsave\n"));
+    let rev = w.join("desig-rev.asc");
+    interactive(&["--armor", "--output", rev.to_str().unwrap(), "--desig-revoke", &desig], "y\n0\n\ny\n");
+    gpg.run(&["--import", rev.to_str().unwrap()]);
+    let listed = String::from_utf8_lossy(&gpg.run(&["--with-colons", "--list-keys", &desig]).stdout).into_owned();
+    assert!(listed.lines().any(|l| l.starts_with("pub:r:")), "the designated revocation did not take: {listed}");
+
+    let export = |name: &str, key: &str| {
+        let p = w.join(name);
+        gpg.export(key, &p, false);
+        std::fs::read(&p).unwrap()
+    };
+    let ring = |name: &str, parts: &[&[u8]]| {
+        let p = w.join(name);
+        std::fs::write(&p, parts.concat()).unwrap();
+        p
+    };
+    let good_ring = export("good.gpg", &good);
+    let certified_ring = export("certified.gpg", &certified);
+    assert!(
+        String::from_utf8_lossy(&gpg.run(&["--list-sigs", &certified]).stdout).contains("Revoker"),
+        "the third-party certification is not on the key"
+    );
+    let (desig_ring, revoker_ring) = (export("desig.gpg", &desig), export("revoker.gpg", &revoker));
+    let cases: Vec<(&str, &Path, PathBuf, &str, &str, &str)> = vec![
+        (
+            "gpg3/certified",
+            &sig_certified,
+            ring("t.gpg", &[&certified_ring]),
+            "verified",
+            "verified-gpg-key",
+            "GOODSIG",
+        ),
+        (
+            "gpg3/uid-expiry",
+            &sig_two,
+            ring("x.gpg", &[&two_first, &two_second]),
+            "invalid",
+            "gpg-key-expired",
+            "EXPKEYSIG",
+        ),
+        (
+            "gpg3/md5-uid",
+            &sig_md5,
+            ring("m.gpg", &[&export("md5.gpg", &md5), &good_ring]),
+            "invalid",
+            "gpg-key-unknown",
+            "NO_PUBKEY",
+        ),
+        (
+            "gpg3/desig-absent",
+            &sig_desig,
+            ring("d1.gpg", &[&desig_ring, &good_ring]),
+            "verified",
+            "verified-gpg-key",
+            "GOODSIG",
+        ),
+        (
+            "gpg3/desig-present",
+            &sig_desig2,
+            ring("d2.gpg", &[&desig_ring, &revoker_ring]),
+            "invalid",
+            "gpg-key-revoked",
+            "REVKEYSIG",
+        ),
+    ];
+    for (repo, sig, keyring, status, reason, gpg_says) in cases {
+        // GnuPG's own verdict, from a home that imported only this keyring.
+        let judge = Gpg::new();
+        let _ = Command::new("gpg")
+            .args(["--batch", "--import", keyring.to_str().unwrap()])
+            .env("GNUPGHOME", judge.home.path())
+            .output()
+            .unwrap();
+        let v = Command::new("gpg")
+            .args(["--batch", "--status-fd", "1", "--verify", sig.to_str().unwrap()])
+            .env("GNUPGHOME", judge.home.path())
+            .output()
+            .unwrap();
+        let status_lines = String::from_utf8_lossy(&v.stdout).into_owned();
+        eprintln!(
+            "{repo}: gpg --verify: {}",
+            status_lines
+                .lines()
+                .filter(|l| l.contains("SIG") || l.contains("NO_PUBKEY"))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+        assert!(status_lines.contains(&format!("[GNUPG:] {gpg_says} ")), "{repo}: gpg --verify: {status_lines}");
+        let pol = policy(w, &format!("{}.json", repo.replace('/', "_")), &r, &keyring, "matchRepoDigestOrExact");
+        let img = format!("{r}/{repo}:v1");
+        let (ok, why) = skopeo_accepts(&gpg, &rd, &pol, &img, w);
+        eprintln!("{repo}: skopeo {}", if ok { "accepts".to_string() } else { format!("refuses ({})", why.trim()) });
+        assert_eq!(ok, status == "verified", "skopeo on {repo}: {why}");
+        let (report, o) = scan(&[
+            "image",
+            "--plain-http",
+            "-o",
+            "json",
+            "--registries-d",
+            rd.to_str().unwrap(),
+            "--containers-policy",
+            pol.to_str().unwrap(),
+            &img,
+        ]);
+        let i = &report["images"][0];
+        assert!(
+            report["errors"].as_array().is_none_or(|e| e.is_empty()),
+            "{repo}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(
+            (i["status"].as_str().unwrap(), codes(&i["signatures"][0])),
+            (status, vec![reason.to_string()]),
+            "{repo}: {report:#}"
+        );
+    }
+}
