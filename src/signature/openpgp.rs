@@ -295,7 +295,7 @@ fn validity(copies: &[&PgpCert], keyring: &[&PgpCert], sig: &pgp::packet::Signat
             None => ids.push((&user.id, user.signatures.iter().collect())),
         }
     }
-    let uids: Vec<(i64, Option<pgp::packet::KeyFlags>, Option<i64>)> = ids
+    let uids: Vec<UidState> = ids
         .iter()
         .filter_map(|(_, sigs)| {
             let newest = sigs.iter().copied().fold(None, |best: Option<&pgp::packet::Signature>, s| match best {
@@ -303,21 +303,25 @@ fn validity(copies: &[&PgpCert], keyring: &[&PgpCert], sig: &pgp::packet::Signat
                 _ => Some(s),
             })?;
             let revocation = newest.typ() == Some(pgp::packet::SignatureType::CertRevocation);
-            (!revocation && live(&newest)).then(|| (at(newest), flags_of(newest), expiry_of(newest)))
+            (!revocation && live(&newest)).then(|| UidState {
+                at: at(newest),
+                flags: flags_of(newest),
+                expiry: expiry_of(newest),
+            })
         })
         .collect();
     // Else the user ID of latest self-signature that has key flags (key expiry), the first of equal.
-    let latest = |pick: &dyn Fn(&(i64, Option<pgp::packet::KeyFlags>, Option<i64>)) -> bool| {
-        uids.iter().filter(|u| pick(u)).fold(None, |best: Option<&(i64, _, _)>, u| match best {
-            Some(b) if b.0 >= u.0 => Some(b),
+    let latest = |pick: &dyn Fn(&UidState) -> bool| {
+        uids.iter().filter(|u| pick(u)).fold(None, |best: Option<&UidState>, u| match best {
+            Some(b) if b.at >= u.at => Some(b),
             _ => Some(u),
         })
     };
     if flags.is_none() {
-        flags = latest(&|u| u.1.is_some()).and_then(|u| u.1.clone());
+        flags = latest(&|u| u.flags.is_some()).and_then(|u| u.flags.clone());
     }
     if expiry.is_none() {
-        expiry = latest(&|u| u.2.is_some()).and_then(|u| u.2);
+        expiry = latest(&|u| u.expiry.is_some()).and_then(|u| u.expiry);
     }
     if let Some(exp) = expiry {
         // GnuPG (and so skopeo) refuses a key expired at verification time (EXPKEYSIG), even for a
@@ -335,6 +339,14 @@ fn validity(copies: &[&PgpCert], keyring: &[&PgpCert], sig: &pgp::packet::Signat
         }
     }
     None
+}
+
+/// What a user ID's newest self-signature says of the key: its time, key flags, key expiry
+/// (seconds after the key's creation).
+struct UidState {
+    at: i64,
+    flags: Option<pgp::packet::KeyFlags>,
+    expiry: Option<i64>,
 }
 
 /// Whether a key revocation made by another key counts, as GnuPG counts it: the revoker is named
