@@ -1009,6 +1009,75 @@ fn gnupg_validity_rules_agree_with_skopeo() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("without a self-signed user ID"));
 }
 
+/// A scripted signer (Python `cryptography`): adds a direct-key self-signature (type 0x1F) with
+/// the given key flags and key expiry to a GnuPG-made ed25519 certificate, signed with its primary
+/// key from GnuPG's unprotected secret-key export; GnuPG has no command that makes one.
+const DIRECT_KEY_SIGNER: &str = r#"
+# Add a direct-key self-signature (type 0x1F) to a GnuPG-exported ed25519 certificate, signed
+# with its primary key taken from GnuPG's unprotected secret-key export. Arguments: secret key
+# file, public certificate file, output file, signature time (Unix s), key flags (hex, or -),
+# key expiry in seconds after the key's creation (or -).
+import hashlib, struct, sys
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+def packets(data):
+    out, i = [], 0
+    while i < len(data):
+        ctb = data[i]
+        if ctb & 0x40:
+            tag, l0 = ctb & 0x3F, data[i + 1]
+            if l0 < 192:
+                n, h = l0, 2
+            elif l0 < 224:
+                n, h = ((l0 - 192) << 8) + data[i + 2] + 192, 3
+            else:
+                n, h = struct.unpack(">I", data[i + 2:i + 6])[0], 6
+        else:
+            tag, lt = (ctb >> 2) & 0xF, ctb & 3
+            size = [1, 2, 4][lt]
+            n = int.from_bytes(data[i + 1:i + 1 + size], "big")
+            h = 1 + size
+        out.append((tag, data[i:i + h + n], data[i + h:i + h + n]))
+        i += h + n
+    return out
+
+def mpi_end(body, at):
+    bits = struct.unpack(">H", body[at:at + 2])[0]
+    return at + 2 + (bits + 7) // 8
+
+def sub(typ, data):
+    return bytes([len(data) + 1, typ]) + data
+
+secret, public, output, when, flags, expiry = sys.argv[1:7]
+tag, _, sbody = packets(open(secret, "rb").read())[0]
+assert tag == 5 and sbody[0] == 4 and sbody[5] == 22, "an ed25519 (EdDSA) v4 secret key"
+oid_len = sbody[6]
+pub_end = mpi_end(sbody, 7 + oid_len)
+pubbody = sbody[:pub_end]
+assert sbody[pub_end] == 0, "the secret key is protected"
+seed_end = mpi_end(sbody, pub_end + 1)
+seed = sbody[pub_end + 3:seed_end].rjust(32, b"\0")
+key = Ed25519PrivateKey.from_private_bytes(seed)
+fpr = hashlib.sha1(b"\x99" + struct.pack(">H", len(pubbody)) + pubbody).digest()
+hashed = sub(2, struct.pack(">I", int(when))) + sub(33, b"\x04" + fpr)
+if flags != "-":
+    hashed += sub(27, bytes([int(flags, 16)]))
+if expiry != "-":
+    hashed += sub(9, struct.pack(">I", int(expiry)))
+head = bytes([4, 0x1F, 22, 8]) + struct.pack(">H", len(hashed)) + hashed
+digest = hashlib.sha256(
+    b"\x99" + struct.pack(">H", len(pubbody)) + pubbody + head + b"\x04\xff" + struct.pack(">I", len(head))
+).digest()
+rs = key.sign(digest)
+mpi = lambda b: struct.pack(">H", len(b.lstrip(b"\0")) * 8 - (8 - b.lstrip(b"\0")[0].bit_length())) + b.lstrip(b"\0")
+unhashed = sub(16, fpr[-8:])
+body = head + struct.pack(">H", len(unhashed)) + unhashed + digest[:2] + mpi(rs[:32]) + mpi(rs[32:])
+sig = bytes([0xC2, 0xFF]) + struct.pack(">I", len(body)) + body
+pk = packets(open(public, "rb").read())
+assert pk[0][0] == 6 and pk[0][2] == pubbody, "the certificate is not the secret key's"
+open(output, "wb").write(pk[0][1] + sig + b"".join(p[1] for p in pk[1:]))
+"#;
+
 /// Which self-signatures count, as GnuPG merges them (g10/getkey.c `merge_selfsigs_main`), each
 /// case made by GnuPG and judged by skopeo under `signedBy` and by `gpg --verify` (a fresh GnuPG
 /// home that imported the same keyring) beside us:
@@ -1019,7 +1088,10 @@ fn gnupg_validity_rules_agree_with_skopeo() {
 ///   (two exports of the key, each filtered to one user ID with `--export-filter keep-uid`);
 /// - a key whose only user-ID binding is hashed with MD5 has no valid user ID for GnuPG: skipped;
 /// - a revocation by a designated revoker (`addrevoker`, `--desig-revoke`) counts only when the
-///   revoker's key is in the keyring: ignored without it, the key revoked with it.
+///   revoker's key is in the keyring: ignored without it, the key revoked with it;
+/// - a direct-key signature's key expiry and key flags come first, though older than the user ID
+///   binding (added by [`DIRECT_KEY_SIGNER`]): expired after a day, certify-only, and sign where
+///   the user ID binding says certify-only.
 #[test]
 fn gnupg_self_signature_rules_agree_with_skopeo() {
     let reg = Registry::distribution(100);
@@ -1074,6 +1146,45 @@ fn gnupg_self_signature_rules_agree_with_skopeo() {
         "never",
     ]);
     let md5 = fpr("md5@example.test");
+    // Keys made on 2024-01-01 whose user-ID binding is renewed at 01:00, given a direct-key
+    // signature dated 00:01 (older than the binding) by the scripted signer.
+    let dk_key = |name: &str, usage: &str| {
+        let uid = format!("{name} <{name}@example.test>");
+        gpg.run(&[&t0[..], &["--quick-gen-key", &uid, "ed25519", usage, "never"]].concat());
+        let key = fpr(&format!("{name}@example.test"));
+        for (when, expiry) in [("20240101T003000!", "1y"), ("20240101T010000!", "never")] {
+            gpg.run(&["--faked-system-time", when, "--passphrase", "", "--quick-set-expire", &key, expiry]);
+        }
+        key
+    };
+    let with_direct_key = |key: &str, flags: &str, expiry: &str| {
+        let (sec, public, out) =
+            (w.join(format!("{key}.sec")), w.join(format!("{key}.pub")), w.join(format!("{key}.dk")));
+        let secret = ["--pinentry-mode", "loopback", "--passphrase", "", "--output", sec.to_str().unwrap()];
+        gpg.run(&[&secret[..], &["--export-secret-keys", key]].concat());
+        gpg.export(key, &public, false);
+        let script = w.join("direct_key.py");
+        std::fs::write(&script, DIRECT_KEY_SIGNER).unwrap();
+        let o = Command::new(common::venv().join("bin/python"))
+            .arg(&script)
+            .args([&sec, &public, &out])
+            .args(["1704067260", flags, expiry])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "direct-key signer: {}", String::from_utf8_lossy(&o.stderr));
+        std::fs::remove_file(&sec).unwrap();
+        std::fs::read(&out).unwrap()
+    };
+    let dk_expiring = dk_key("dkexpiry", "sign");
+    let dk_expiring_ring = with_direct_key(&dk_expiring, "-", "86400");
+    let dk_certify = dk_key("dkcertify", "sign");
+    let dk_certify_ring = with_direct_key(&dk_certify, "01", "-");
+    let dk_sign = dk_key("dksign", "cert");
+    let dk_sign_ring = with_direct_key(&dk_sign, "03", "-");
+    // The signer's GnuPG takes the direct-key signature too, so it signs with this key.
+    let dk_sign_file = w.join("dksign.gpg");
+    std::fs::write(&dk_sign_file, &dk_sign_ring).unwrap();
+    gpg.run(&["--import", dk_sign_file.to_str().unwrap()]);
     // A key naming Revoker as its designated revoker, then revoked by Revoker.
     let desig = gpg.key("Desig <desig@example.test>", "ed25519");
     let interactive = |args: &[&str], input: &str| {
@@ -1122,6 +1233,9 @@ fn gnupg_self_signature_rules_agree_with_skopeo() {
     let sig_md5 = resign("gpg3/md5-uid", &md5, &["--allow-weak-digest-algos"]);
     let sig_desig = resign("gpg3/desig-absent", &desig, &[]);
     let sig_desig2 = resign("gpg3/desig-present", &desig, &[]);
+    let sig_dk_expiring = resign("gpg3/dk-expiry", &dk_expiring, &["--faked-system-time", "20240101T120000!"]);
+    let sig_dk_certify = resign("gpg3/dk-certify", &dk_certify, &[]);
+    let sig_dk_sign = resign("gpg3/dk-sign", &dk_sign, &[]);
     // Then Desig names Revoker its designated revoker, and Revoker revokes it.
     interactive(&["--edit-key", &desig], &format!("addrevoker\n{revoker}\ny\nsave\n"));
     let rev = w.join("desig-rev.asc");
@@ -1188,6 +1302,23 @@ fn gnupg_self_signature_rules_agree_with_skopeo() {
             "gpg-key-revoked",
             "REVKEYSIG",
         ),
+        (
+            "gpg3/dk-expiry",
+            &sig_dk_expiring,
+            ring("k1.gpg", &[&dk_expiring_ring]),
+            "invalid",
+            "gpg-key-expired",
+            "EXPKEYSIG",
+        ),
+        (
+            "gpg3/dk-certify",
+            &sig_dk_certify,
+            ring("k2.gpg", &[&dk_certify_ring]),
+            "invalid",
+            "gpg-key-unusable",
+            "ERRSIG",
+        ),
+        ("gpg3/dk-sign", &sig_dk_sign, ring("k3.gpg", &[&dk_sign_ring]), "verified", "verified-gpg-key", "GOODSIG"),
     ];
     for (repo, sig, keyring, status, reason, gpg_says) in cases {
         // GnuPG's own verdict, from a home that imported only this keyring.
