@@ -1016,7 +1016,8 @@ const DIRECT_KEY_SIGNER: &str = r#"
 # Add a direct-key self-signature (type 0x1F) to a GnuPG-exported ed25519 certificate, signed
 # with its primary key taken from GnuPG's unprotected secret-key export. Arguments: secret key
 # file, public certificate file, output file, signature time (Unix s), key flags (hex, or -),
-# key expiry in seconds after the key's creation (or -).
+# key expiry in seconds after the key's creation (or -), and "critical" to add an unknown
+# (experimental, type 100) hashed subpacket marked critical.
 import hashlib, struct, sys
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -1049,6 +1050,7 @@ def sub(typ, data):
     return bytes([len(data) + 1, typ]) + data
 
 secret, public, output, when, flags, expiry = sys.argv[1:7]
+critical = sys.argv[7:] == ["critical"]
 tag, _, sbody = packets(open(secret, "rb").read())[0]
 assert tag == 5 and sbody[0] == 4 and sbody[5] == 22, "an ed25519 (EdDSA) v4 secret key"
 oid_len = sbody[6]
@@ -1064,6 +1066,8 @@ if flags != "-":
     hashed += sub(27, bytes([int(flags, 16)]))
 if expiry != "-":
     hashed += sub(9, struct.pack(">I", int(expiry)))
+if critical:
+    hashed += sub(0x80 | 100, b"\0")
 head = bytes([4, 0x1F, 22, 8]) + struct.pack(">H", len(hashed)) + hashed
 digest = hashlib.sha256(
     b"\x99" + struct.pack(">H", len(pubbody)) + pubbody + head + b"\x04\xff" + struct.pack(">I", len(head))
@@ -1091,7 +1095,9 @@ open(output, "wb").write(pk[0][1] + sig + b"".join(p[1] for p in pk[1:]))
 ///   revoker's key is in the keyring: ignored without it, the key revoked with it;
 /// - a direct-key signature's key expiry and key flags come first, though older than the user ID
 ///   binding (added by [`DIRECT_KEY_SIGNER`]): expired after a day, certify-only, and sign where
-///   the user ID binding says certify-only.
+///   the user ID binding says certify-only; a newest one with an unknown critical subpacket,
+///   which GnuPG disregards, does not expire the key;
+/// - a registries.d file with moderate aliasing reads, as go-yaml reads it.
 #[test]
 fn gnupg_self_signature_rules_agree_with_skopeo() {
     let reg = Registry::distribution(100);
@@ -1157,7 +1163,7 @@ fn gnupg_self_signature_rules_agree_with_skopeo() {
         }
         key
     };
-    let with_direct_key = |key: &str, flags: &str, expiry: &str| {
+    let with_direct_key = |key: &str, when: &str, flags: &str, expiry: &str, extra: &[&str]| {
         let (sec, public, out) =
             (w.join(format!("{key}.sec")), w.join(format!("{key}.pub")), w.join(format!("{key}.dk")));
         let secret = ["--pinentry-mode", "loopback", "--passphrase", "", "--output", sec.to_str().unwrap()];
@@ -1168,7 +1174,8 @@ fn gnupg_self_signature_rules_agree_with_skopeo() {
         let o = Command::new(common::venv().join("bin/python"))
             .arg(&script)
             .args([&sec, &public, &out])
-            .args(["1704067260", flags, expiry])
+            .args([when, flags, expiry])
+            .args(extra)
             .output()
             .unwrap();
         assert!(o.status.success(), "direct-key signer: {}", String::from_utf8_lossy(&o.stderr));
@@ -1176,11 +1183,15 @@ fn gnupg_self_signature_rules_agree_with_skopeo() {
         std::fs::read(&out).unwrap()
     };
     let dk_expiring = dk_key("dkexpiry", "sign");
-    let dk_expiring_ring = with_direct_key(&dk_expiring, "-", "86400");
+    let dk_expiring_ring = with_direct_key(&dk_expiring, "1704067260", "-", "86400", &[]);
     let dk_certify = dk_key("dkcertify", "sign");
-    let dk_certify_ring = with_direct_key(&dk_certify, "01", "-");
+    let dk_certify_ring = with_direct_key(&dk_certify, "1704067260", "01", "-", &[]);
     let dk_sign = dk_key("dksign", "cert");
-    let dk_sign_ring = with_direct_key(&dk_sign, "03", "-");
+    let dk_sign_ring = with_direct_key(&dk_sign, "1704067260", "03", "-", &[]);
+    // The newest self-signature (01:01), expiring the key after a day, with an unknown critical
+    // subpacket: GnuPG disregards it.
+    let dk_critical = dk_key("dkcritical", "sign");
+    let dk_critical_ring = with_direct_key(&dk_critical, "1704070860", "-", "86400", &["critical"]);
     // The signer's GnuPG takes the direct-key signature too, so it signs with this key.
     let dk_sign_file = w.join("dksign.gpg");
     std::fs::write(&dk_sign_file, &dk_sign_ring).unwrap();
@@ -1236,6 +1247,7 @@ fn gnupg_self_signature_rules_agree_with_skopeo() {
     let sig_dk_expiring = resign("gpg3/dk-expiry", &dk_expiring, &["--faked-system-time", "20240101T120000!"]);
     let sig_dk_certify = resign("gpg3/dk-certify", &dk_certify, &[]);
     let sig_dk_sign = resign("gpg3/dk-sign", &dk_sign, &[]);
+    let sig_dk_critical = resign("gpg3/dk-critical", &dk_critical, &["--faked-system-time", "20240101T120000!"]);
     // Then Desig names Revoker its designated revoker, and Revoker revokes it.
     interactive(&["--edit-key", &desig], &format!("addrevoker\n{revoker}\ny\nsave\n"));
     let rev = w.join("desig-rev.asc");
@@ -1319,6 +1331,14 @@ fn gnupg_self_signature_rules_agree_with_skopeo() {
             "ERRSIG",
         ),
         ("gpg3/dk-sign", &sig_dk_sign, ring("k3.gpg", &[&dk_sign_ring]), "verified", "verified-gpg-key", "GOODSIG"),
+        (
+            "gpg3/dk-critical",
+            &sig_dk_critical,
+            ring("k4.gpg", &[&dk_critical_ring]),
+            "verified",
+            "verified-gpg-key",
+            "GOODSIG",
+        ),
     ];
     for (repo, sig, keyring, status, reason, gpg_says) in cases {
         // GnuPG's own verdict, from a home that imported only this keyring.
@@ -1371,4 +1391,32 @@ fn gnupg_self_signature_rules_agree_with_skopeo() {
             "{repo}: {report:#}"
         );
     }
+    // A registries.d file with moderate aliasing (99 aliases of a 1,000-item list, about 100,000
+    // nodes): go-yaml reads it and so skopeo finds the lookaside store; so do we.
+    let rd_aliased = w.join("registries-aliased.d");
+    std::fs::create_dir_all(&rd_aliased).unwrap();
+    let (list, refs) = (vec!["x"; 1000].join(","), vec!["*b"; 99].join(","));
+    std::fs::write(
+        rd_aliased.join("lookaside.yaml"),
+        format!("big: &b [{list}]\ndocker:\n  {r}:\n    lookaside: http://{web}\n    junk: [{refs}]\n"),
+    )
+    .unwrap();
+    let keyring = w.join("t.gpg");
+    let pol = policy(w, "aliased.json", &r, &keyring, "matchRepoDigestOrExact");
+    let img = format!("{r}/gpg3/certified:v1");
+    let (ok, why) = skopeo_accepts(&gpg, &rd_aliased, &pol, &img, w);
+    assert!(ok, "skopeo with the aliased registries.d: {why}");
+    let (report, o) = scan(&[
+        "image",
+        "--plain-http",
+        "-o",
+        "json",
+        "--registries-d",
+        rd_aliased.to_str().unwrap(),
+        "--containers-policy",
+        pol.to_str().unwrap(),
+        &img,
+    ]);
+    let i = &report["images"][0];
+    assert_eq!(i["status"], "verified", "aliased registries.d: {report:#} {}", String::from_utf8_lossy(&o.stderr));
 }
