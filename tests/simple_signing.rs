@@ -1017,7 +1017,8 @@ const DIRECT_KEY_SIGNER: &str = r#"
 # with its primary key taken from GnuPG's unprotected secret-key export. Arguments: secret key
 # file, public certificate file, output file, signature time (Unix s), key flags (hex, or -),
 # key expiry in seconds after the key's creation (or -), and "critical" to add an unknown
-# (experimental, type 100) hashed subpacket marked critical.
+# (experimental, type 100) hashed subpacket marked critical, "revocation" to make a key revocation
+# (type 0x20) instead.
 import hashlib, struct, sys
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -1050,7 +1051,8 @@ def sub(typ, data):
     return bytes([len(data) + 1, typ]) + data
 
 secret, public, output, when, flags, expiry = sys.argv[1:7]
-critical = sys.argv[7:] == ["critical"]
+critical = "critical" in sys.argv[7:]
+sigtype = 0x20 if "revocation" in sys.argv[7:] else 0x1F
 tag, _, sbody = packets(open(secret, "rb").read())[0]
 assert tag == 5 and sbody[0] == 4 and sbody[5] == 22, "an ed25519 (EdDSA) v4 secret key"
 oid_len = sbody[6]
@@ -1068,7 +1070,7 @@ if expiry != "-":
     hashed += sub(9, struct.pack(">I", int(expiry)))
 if critical:
     hashed += sub(0x80 | 100, b"\0")
-head = bytes([4, 0x1F, 22, 8]) + struct.pack(">H", len(hashed)) + hashed
+head = bytes([4, sigtype, 22, 8]) + struct.pack(">H", len(hashed)) + hashed
 digest = hashlib.sha256(
     b"\x99" + struct.pack(">H", len(pubbody)) + pubbody + head + b"\x04\xff" + struct.pack(">I", len(head))
 ).digest()
@@ -1096,7 +1098,7 @@ open(output, "wb").write(pk[0][1] + sig + b"".join(p[1] for p in pk[1:]))
 /// - a direct-key signature's key expiry and key flags come first, though older than the user ID
 ///   binding (added by [`DIRECT_KEY_SIGNER`]): expired after a day, certify-only, and sign where
 ///   the user ID binding says certify-only; a newest one with an unknown critical subpacket,
-///   which GnuPG disregards, does not expire the key;
+///   which GnuPG disregards, does not expire the key, nor does such a key revocation revoke it;
 /// - a registries.d file with moderate aliasing reads, as go-yaml reads it.
 #[test]
 fn gnupg_self_signature_rules_agree_with_skopeo() {
@@ -1192,6 +1194,11 @@ fn gnupg_self_signature_rules_agree_with_skopeo() {
     // subpacket: GnuPG disregards it.
     let dk_critical = dk_key("dkcritical", "sign");
     let dk_critical_ring = with_direct_key(&dk_critical, "1704070860", "-", "86400", &["critical"]);
+    // A key revocation with an unknown critical subpacket: GnuPG disregards it.
+    let rev_critical = dk_key("revcritical", "sign");
+    let rev_critical_ring = with_direct_key(&rev_critical, "1704070860", "-", "-", &["critical", "revocation"]);
+    // The same without the critical subpacket: a revocation GnuPG takes (the control).
+    let rev_plain_ring = with_direct_key(&rev_critical, "1704070860", "-", "-", &["revocation"]);
     // The signer's GnuPG takes the direct-key signature too, so it signs with this key.
     let dk_sign_file = w.join("dksign.gpg");
     std::fs::write(&dk_sign_file, &dk_sign_ring).unwrap();
@@ -1247,6 +1254,8 @@ fn gnupg_self_signature_rules_agree_with_skopeo() {
     let sig_dk_expiring = resign("gpg3/dk-expiry", &dk_expiring, &["--faked-system-time", "20240101T120000!"]);
     let sig_dk_certify = resign("gpg3/dk-certify", &dk_certify, &[]);
     let sig_dk_sign = resign("gpg3/dk-sign", &dk_sign, &[]);
+    let sig_rev_critical = resign("gpg3/revocation-critical", &rev_critical, &[]);
+    let sig_rev_plain = resign("gpg3/revocation-plain", &rev_critical, &[]);
     let sig_dk_critical = resign("gpg3/dk-critical", &dk_critical, &["--faked-system-time", "20240101T120000!"]);
     // Then Desig names Revoker its designated revoker, and Revoker revokes it.
     interactive(&["--edit-key", &desig], &format!("addrevoker\n{revoker}\ny\nsave\n"));
@@ -1338,6 +1347,22 @@ fn gnupg_self_signature_rules_agree_with_skopeo() {
             "verified",
             "verified-gpg-key",
             "GOODSIG",
+        ),
+        (
+            "gpg3/revocation-critical",
+            &sig_rev_critical,
+            ring("k5.gpg", &[&rev_critical_ring]),
+            "verified",
+            "verified-gpg-key",
+            "GOODSIG",
+        ),
+        (
+            "gpg3/revocation-plain",
+            &sig_rev_plain,
+            ring("k6.gpg", &[&rev_plain_ring]),
+            "invalid",
+            "gpg-key-revoked",
+            "REVKEYSIG",
         ),
     ];
     for (repo, sig, keyring, status, reason, gpg_says) in cases {
