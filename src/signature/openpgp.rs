@@ -30,8 +30,9 @@ pub struct PgpCert {
 
 /// Every certificate of an armored or binary keyring (several armor blocks, or binary
 /// certificates one after another, as `gpg --export A >> keyring` leaves them). Secret keys are
-/// refused (give the public key: `gpg --export`); a certificate whose self-signatures do not
-/// verify is refused. A certificate with no self-signed user ID (a bare public-key packet, which
+/// refused (give the public key: `gpg --export`). Only the self-signatures GnuPG takes are kept
+/// ([`keep_self_signatures`]): third-party certifications and self-signatures that do not verify
+/// are dropped, as GnuPG disregards them. A certificate with no self-signed user ID (a bare public-key packet, which
 /// anyone can cut out of a certificate to drop its expiry and revocation) is skipped, as GnuPG
 /// skips it ("contains no user ID"); a keyring of nothing else is an error. Copies of one
 /// certificate are all kept: [`open`] judges a key by every copy it is given, as GnuPG merges them.
