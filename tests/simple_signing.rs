@@ -1071,3 +1071,440 @@ fn gnupg_validity_rules_agree_with_skopeo() {
     assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("without a self-signed user ID"));
 }
+
+/// A scripted signer (Python `cryptography`): adds a direct-key self-signature (type 0x1F) with
+/// the given key flags and key expiry to a GnuPG-made ed25519 certificate, signed with its primary
+/// key from GnuPG's unprotected secret-key export; GnuPG has no command that makes one.
+const DIRECT_KEY_SIGNER: &str = r#"
+# Add a direct-key self-signature (type 0x1F) to a GnuPG-exported ed25519 certificate, signed
+# with its primary key taken from GnuPG's unprotected secret-key export. Arguments: secret key
+# file, public certificate file, output file, signature time (Unix s), key flags (hex, or -),
+# key expiry in seconds after the key's creation (or -), and "critical" to add an unknown
+# (experimental, type 100) hashed subpacket marked critical, "revocation" to make a key revocation
+# (type 0x20) instead.
+import hashlib, struct, sys
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+def packets(data):
+    out, i = [], 0
+    while i < len(data):
+        ctb = data[i]
+        if ctb & 0x40:
+            tag, l0 = ctb & 0x3F, data[i + 1]
+            if l0 < 192:
+                n, h = l0, 2
+            elif l0 < 224:
+                n, h = ((l0 - 192) << 8) + data[i + 2] + 192, 3
+            else:
+                n, h = struct.unpack(">I", data[i + 2:i + 6])[0], 6
+        else:
+            tag, lt = (ctb >> 2) & 0xF, ctb & 3
+            size = [1, 2, 4][lt]
+            n = int.from_bytes(data[i + 1:i + 1 + size], "big")
+            h = 1 + size
+        out.append((tag, data[i:i + h + n], data[i + h:i + h + n]))
+        i += h + n
+    return out
+
+def mpi_end(body, at):
+    bits = struct.unpack(">H", body[at:at + 2])[0]
+    return at + 2 + (bits + 7) // 8
+
+def sub(typ, data):
+    return bytes([len(data) + 1, typ]) + data
+
+secret, public, output, when, flags, expiry = sys.argv[1:7]
+critical = "critical" in sys.argv[7:]
+sigtype = 0x20 if "revocation" in sys.argv[7:] else 0x1F
+tag, _, sbody = packets(open(secret, "rb").read())[0]
+assert tag == 5 and sbody[0] == 4 and sbody[5] == 22, "an ed25519 (EdDSA) v4 secret key"
+oid_len = sbody[6]
+pub_end = mpi_end(sbody, 7 + oid_len)
+pubbody = sbody[:pub_end]
+assert sbody[pub_end] == 0, "the secret key is protected"
+seed_end = mpi_end(sbody, pub_end + 1)
+seed = sbody[pub_end + 3:seed_end].rjust(32, b"\0")
+key = Ed25519PrivateKey.from_private_bytes(seed)
+fpr = hashlib.sha1(b"\x99" + struct.pack(">H", len(pubbody)) + pubbody).digest()
+hashed = sub(2, struct.pack(">I", int(when))) + sub(33, b"\x04" + fpr)
+if flags != "-":
+    hashed += sub(27, bytes([int(flags, 16)]))
+if expiry != "-":
+    hashed += sub(9, struct.pack(">I", int(expiry)))
+if critical:
+    hashed += sub(0x80 | 100, b"\0")
+head = bytes([4, sigtype, 22, 8]) + struct.pack(">H", len(hashed)) + hashed
+digest = hashlib.sha256(
+    b"\x99" + struct.pack(">H", len(pubbody)) + pubbody + head + b"\x04\xff" + struct.pack(">I", len(head))
+).digest()
+rs = key.sign(digest)
+mpi = lambda b: struct.pack(">H", len(b.lstrip(b"\0")) * 8 - (8 - b.lstrip(b"\0")[0].bit_length())) + b.lstrip(b"\0")
+unhashed = sub(16, fpr[-8:])
+body = head + struct.pack(">H", len(unhashed)) + unhashed + digest[:2] + mpi(rs[:32]) + mpi(rs[32:])
+sig = bytes([0xC2, 0xFF]) + struct.pack(">I", len(body)) + body
+pk = packets(open(public, "rb").read())
+assert pk[0][0] == 6 and pk[0][2] == pubbody, "the certificate is not the secret key's"
+open(output, "wb").write(pk[0][1] + sig + b"".join(p[1] for p in pk[1:]))
+"#;
+
+/// Which self-signatures count, as GnuPG merges them (g10/getkey.c `merge_selfsigs_main`), each
+/// case made by GnuPG and judged by skopeo under `signedBy` and by `gpg --verify` (a fresh GnuPG
+/// home that imported the same keyring) beside us:
+/// - a third-party certification on the user ID (`gpg -u R --quick-sign-key`, as in Debian's
+///   archive keyring) is ignored, not a reason to refuse the keyring;
+/// - the key expiry comes from the user ID of latest self-signature that sets one, not from the
+///   newest self-signature: user ID 1 bound with a one-day expiry, user ID 2 bound later with none
+///   (two exports of the key, each filtered to one user ID with `--export-filter keep-uid`);
+/// - a key whose only user-ID binding is hashed with MD5 has no valid user ID for GnuPG: skipped;
+/// - a revocation by a designated revoker (`addrevoker`, `--desig-revoke`) counts only when the
+///   revoker's key is in the keyring: ignored without it, the key revoked with it;
+/// - a direct-key signature's key expiry and key flags come first, though older than the user ID
+///   binding (added by [`DIRECT_KEY_SIGNER`]): expired after a day, certify-only, and sign where
+///   the user ID binding says certify-only; a newest one with an unknown critical subpacket,
+///   which GnuPG disregards, does not expire the key, nor does such a key revocation revoke it;
+/// - a registries.d file with moderate aliasing reads, as go-yaml reads it.
+#[test]
+fn gnupg_self_signature_rules_agree_with_skopeo() {
+    let reg = Registry::distribution(100);
+    reg.seed(false);
+    let r = reg.addr.clone();
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let gpg = Gpg::new();
+    let good = gpg.key("Good Signer <good@example.test>", "ed25519");
+    let fpr = |uid: &str| {
+        let o = gpg.run(&["--with-colons", "--list-keys", uid]);
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        text.lines().find(|l| l.starts_with("fpr:")).unwrap().split(':').nth(9).unwrap().to_string()
+    };
+    let revoker = gpg.key("Revoker <revoker@example.test>", "ed25519");
+    let certified = gpg.key("Certified <certified@example.test>", "ed25519");
+    gpg.run(&["--passphrase", "", "--pinentry-mode", "loopback", "-u", &revoker, "--quick-sign-key", &certified]);
+    // Two user IDs: the first bound on 2024-01-01 with a one-day key expiry, the second bound later
+    // that day without one (the key's expiry having been cleared in between).
+    let t0 = ["--faked-system-time", "20240101T000000!", "--passphrase", ""];
+    gpg.run(&[&t0[..], &["--quick-gen-key", "Two <two@example.test>", "ed25519", "sign", "1d"]].concat());
+    let two = fpr("two@example.test");
+    let export_uid = |name: &str, key: &str, uid: &str| {
+        let p = w.join(name);
+        let filter = format!("uid =~ {uid}");
+        gpg.run(&["--output", p.to_str().unwrap(), "--export-filter", &format!("keep-uid={filter}"), "--export", key]);
+        std::fs::read(&p).unwrap()
+    };
+    let two_first = export_uid("two-1.gpg", &two, "two@example.test");
+    gpg.run(&["--faked-system-time", "20240101T020000!", "--passphrase", "", "--quick-set-expire", &two, "never"]);
+    gpg.run(&[
+        "--faked-system-time",
+        "20240101T030000!",
+        "--passphrase",
+        "",
+        "--quick-add-uid",
+        &two,
+        "Two B <twob@example.test>",
+    ]);
+    let two_second = export_uid("two-2.gpg", &two, "twob@example.test");
+    // A key whose user-ID binding is hashed with MD5.
+    gpg.run(&[
+        "--passphrase",
+        "",
+        "--allow-weak-digest-algos",
+        "--cert-digest-algo",
+        "MD5",
+        "--quick-gen-key",
+        "Md5 <md5@example.test>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let md5 = fpr("md5@example.test");
+    // Keys made on 2024-01-01 whose user-ID binding is renewed at 01:00, given a direct-key
+    // signature dated 00:01 (older than the binding) by the scripted signer.
+    let dk_key = |name: &str, usage: &str| {
+        let uid = format!("{name} <{name}@example.test>");
+        gpg.run(&[&t0[..], &["--quick-gen-key", &uid, "ed25519", usage, "never"]].concat());
+        let key = fpr(&format!("{name}@example.test"));
+        for (when, expiry) in [("20240101T003000!", "1y"), ("20240101T010000!", "never")] {
+            gpg.run(&["--faked-system-time", when, "--passphrase", "", "--quick-set-expire", &key, expiry]);
+        }
+        key
+    };
+    let with_direct_key = |key: &str, when: &str, flags: &str, expiry: &str, extra: &[&str]| {
+        let (sec, public, out) =
+            (w.join(format!("{key}.sec")), w.join(format!("{key}.pub")), w.join(format!("{key}.dk")));
+        let secret = ["--pinentry-mode", "loopback", "--passphrase", "", "--output", sec.to_str().unwrap()];
+        gpg.run(&[&secret[..], &["--export-secret-keys", key]].concat());
+        gpg.export(key, &public, false);
+        let script = w.join("direct_key.py");
+        std::fs::write(&script, DIRECT_KEY_SIGNER).unwrap();
+        let o = Command::new(common::venv().join("bin/python"))
+            .arg(&script)
+            .args([&sec, &public, &out])
+            .args([when, flags, expiry])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "direct-key signer: {}", String::from_utf8_lossy(&o.stderr));
+        std::fs::remove_file(&sec).unwrap();
+        std::fs::read(&out).unwrap()
+    };
+    let dk_expiring = dk_key("dkexpiry", "sign");
+    let dk_expiring_ring = with_direct_key(&dk_expiring, "1704067260", "-", "86400", &[]);
+    let dk_certify = dk_key("dkcertify", "sign");
+    let dk_certify_ring = with_direct_key(&dk_certify, "1704067260", "01", "-", &[]);
+    let dk_sign = dk_key("dksign", "cert");
+    let dk_sign_ring = with_direct_key(&dk_sign, "1704067260", "03", "-", &[]);
+    // The newest self-signature (01:01), expiring the key after a day, with an unknown critical
+    // subpacket: GnuPG disregards it.
+    let dk_critical = dk_key("dkcritical", "sign");
+    let dk_critical_ring = with_direct_key(&dk_critical, "1704070860", "-", "86400", &["critical"]);
+    // A key revocation with an unknown critical subpacket: GnuPG disregards it.
+    let rev_critical = dk_key("revcritical", "sign");
+    let rev_critical_ring = with_direct_key(&rev_critical, "1704070860", "-", "-", &["critical", "revocation"]);
+    // The same without the critical subpacket: a revocation GnuPG takes (the control).
+    let rev_plain_ring = with_direct_key(&rev_critical, "1704070860", "-", "-", &["revocation"]);
+    // The signer's GnuPG takes the direct-key signature too, so it signs with this key.
+    let dk_sign_file = w.join("dksign.gpg");
+    std::fs::write(&dk_sign_file, &dk_sign_ring).unwrap();
+    gpg.run(&["--import", dk_sign_file.to_str().unwrap()]);
+    // A key naming Revoker as its designated revoker, then revoked by Revoker.
+    let desig = gpg.key("Desig <desig@example.test>", "ed25519");
+    let interactive = |args: &[&str], input: &str| {
+        let child = Command::new("gpg")
+            .args(["--no-tty", "--yes", "--pinentry-mode", "loopback", "--passphrase", "", "--command-fd", "0"])
+            .args(args)
+            .env("GNUPGHOME", gpg.home.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child.stdin.as_ref().unwrap().write_all(input.as_bytes()).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "gpg {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    let www = w.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    let (_httpd, web) = httpd(&www);
+    let rd = w.join("registries.d");
+    std::fs::create_dir_all(&rd).unwrap();
+    std::fs::write(
+        rd.join("lookaside.yaml"),
+        format!("docker:\n  {r}:\n    lookaside: http://{web}\n    lookaside-staging: file://{}\n", www.display()),
+    )
+    .unwrap();
+    // Each image copied and signed by skopeo with the good key, then its payload signed again by
+    // `key` with GnuPG (`extra` arguments first), replacing skopeo's signature.
+    let resign = |repo: &str, key: &str, extra: &[&str]| {
+        let (s, d) = (format!("docker://{r}/apps/unsigned:v1"), format!("docker://{r}/{repo}:v1"));
+        let copy = ["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--preserve-digests", "--sign-by"];
+        skopeo_ok(&gpg, &rd, &[&copy[..], &[good.as_str(), &s, &d]].concat());
+        let digest = reg.tag_digest(repo, "v1");
+        let sig = lookaside_dir(&www, repo, &digest).join("signature-1");
+        let payload = w.join(format!("{}.json", repo.replace('/', "_")));
+        gpg.run(&["--output", payload.to_str().unwrap(), "--decrypt", sig.to_str().unwrap()]);
+        let mut args: Vec<&str> = extra.to_vec();
+        args.extend(["--passphrase", "", "--pinentry-mode", "loopback", "-u", key, "--output"]);
+        args.extend([sig.to_str().unwrap(), "--sign", payload.to_str().unwrap()]);
+        gpg.run(&args);
+        sig
+    };
+    let sig_certified = resign("gpg3/certified", &certified, &[]);
+    let sig_two = resign("gpg3/uid-expiry", &two, &["--faked-system-time", "20240101T120000!"]);
+    let sig_md5 = resign("gpg3/md5-uid", &md5, &["--allow-weak-digest-algos"]);
+    let sig_desig = resign("gpg3/desig-absent", &desig, &[]);
+    let sig_desig2 = resign("gpg3/desig-present", &desig, &[]);
+    let sig_dk_expiring = resign("gpg3/dk-expiry", &dk_expiring, &["--faked-system-time", "20240101T120000!"]);
+    let sig_dk_certify = resign("gpg3/dk-certify", &dk_certify, &[]);
+    let sig_dk_sign = resign("gpg3/dk-sign", &dk_sign, &[]);
+    let sig_rev_critical = resign("gpg3/revocation-critical", &rev_critical, &[]);
+    let sig_rev_plain = resign("gpg3/revocation-plain", &rev_critical, &[]);
+    let sig_dk_critical = resign("gpg3/dk-critical", &dk_critical, &["--faked-system-time", "20240101T120000!"]);
+    // Then Desig names Revoker its designated revoker, and Revoker revokes it.
+    interactive(&["--edit-key", &desig], &format!("addrevoker\n{revoker}\ny\nsave\n"));
+    let rev = w.join("desig-rev.asc");
+    interactive(&["--armor", "--output", rev.to_str().unwrap(), "--desig-revoke", &desig], "y\n0\n\ny\n");
+    gpg.run(&["--import", rev.to_str().unwrap()]);
+    let listed = String::from_utf8_lossy(&gpg.run(&["--with-colons", "--list-keys", &desig]).stdout).into_owned();
+    assert!(listed.lines().any(|l| l.starts_with("pub:r:")), "the designated revocation did not take: {listed}");
+
+    let export = |name: &str, key: &str| {
+        let p = w.join(name);
+        gpg.export(key, &p, false);
+        std::fs::read(&p).unwrap()
+    };
+    let ring = |name: &str, parts: &[&[u8]]| {
+        let p = w.join(name);
+        std::fs::write(&p, parts.concat()).unwrap();
+        p
+    };
+    let good_ring = export("good.gpg", &good);
+    let certified_ring = export("certified.gpg", &certified);
+    assert!(
+        String::from_utf8_lossy(&gpg.run(&["--list-sigs", &certified]).stdout).contains("Revoker"),
+        "the third-party certification is not on the key"
+    );
+    let (desig_ring, revoker_ring) = (export("desig.gpg", &desig), export("revoker.gpg", &revoker));
+    let cases: Vec<(&str, &Path, PathBuf, &str, &str, &str)> = vec![
+        (
+            "gpg3/certified",
+            &sig_certified,
+            ring("t.gpg", &[&certified_ring]),
+            "verified",
+            "verified-gpg-key",
+            "GOODSIG",
+        ),
+        (
+            "gpg3/uid-expiry",
+            &sig_two,
+            ring("x.gpg", &[&two_first, &two_second]),
+            "invalid",
+            "gpg-key-expired",
+            "EXPKEYSIG",
+        ),
+        (
+            "gpg3/md5-uid",
+            &sig_md5,
+            ring("m.gpg", &[&export("md5.gpg", &md5), &good_ring]),
+            "invalid",
+            "gpg-key-unknown",
+            "NO_PUBKEY",
+        ),
+        (
+            "gpg3/desig-absent",
+            &sig_desig,
+            ring("d1.gpg", &[&desig_ring, &good_ring]),
+            "verified",
+            "verified-gpg-key",
+            "GOODSIG",
+        ),
+        (
+            "gpg3/desig-present",
+            &sig_desig2,
+            ring("d2.gpg", &[&desig_ring, &revoker_ring]),
+            "invalid",
+            "gpg-key-revoked",
+            "REVKEYSIG",
+        ),
+        (
+            "gpg3/dk-expiry",
+            &sig_dk_expiring,
+            ring("k1.gpg", &[&dk_expiring_ring]),
+            "invalid",
+            "gpg-key-expired",
+            "EXPKEYSIG",
+        ),
+        (
+            "gpg3/dk-certify",
+            &sig_dk_certify,
+            ring("k2.gpg", &[&dk_certify_ring]),
+            "invalid",
+            "gpg-key-unusable",
+            "ERRSIG",
+        ),
+        ("gpg3/dk-sign", &sig_dk_sign, ring("k3.gpg", &[&dk_sign_ring]), "verified", "verified-gpg-key", "GOODSIG"),
+        (
+            "gpg3/dk-critical",
+            &sig_dk_critical,
+            ring("k4.gpg", &[&dk_critical_ring]),
+            "verified",
+            "verified-gpg-key",
+            "GOODSIG",
+        ),
+        (
+            "gpg3/revocation-critical",
+            &sig_rev_critical,
+            ring("k5.gpg", &[&rev_critical_ring]),
+            "verified",
+            "verified-gpg-key",
+            "GOODSIG",
+        ),
+        (
+            "gpg3/revocation-plain",
+            &sig_rev_plain,
+            ring("k6.gpg", &[&rev_plain_ring]),
+            "invalid",
+            "gpg-key-revoked",
+            "REVKEYSIG",
+        ),
+    ];
+    for (repo, sig, keyring, status, reason, gpg_says) in cases {
+        // GnuPG's own verdict, from a home that imported only this keyring.
+        let judge = Gpg::new();
+        let _ = Command::new("gpg")
+            .args(["--batch", "--import", keyring.to_str().unwrap()])
+            .env("GNUPGHOME", judge.home.path())
+            .output()
+            .unwrap();
+        let v = Command::new("gpg")
+            .args(["--batch", "--status-fd", "1", "--verify", sig.to_str().unwrap()])
+            .env("GNUPGHOME", judge.home.path())
+            .output()
+            .unwrap();
+        let status_lines = String::from_utf8_lossy(&v.stdout).into_owned();
+        eprintln!(
+            "{repo}: gpg --verify: {}",
+            status_lines
+                .lines()
+                .filter(|l| l.contains("SIG") || l.contains("NO_PUBKEY"))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+        assert!(status_lines.contains(&format!("[GNUPG:] {gpg_says} ")), "{repo}: gpg --verify: {status_lines}");
+        let pol = policy(w, &format!("{}.json", repo.replace('/', "_")), &r, &keyring, "matchRepoDigestOrExact");
+        let img = format!("{r}/{repo}:v1");
+        let (ok, why) = skopeo_accepts(&gpg, &rd, &pol, &img, w);
+        eprintln!("{repo}: skopeo {}", if ok { "accepts".to_string() } else { format!("refuses ({})", why.trim()) });
+        assert_eq!(ok, status == "verified", "skopeo on {repo}: {why}");
+        let (report, o) = scan(&[
+            "image",
+            "--plain-http",
+            "-o",
+            "json",
+            "--registries-d",
+            rd.to_str().unwrap(),
+            "--containers-policy",
+            pol.to_str().unwrap(),
+            &img,
+        ]);
+        let i = &report["images"][0];
+        assert!(
+            report["errors"].as_array().is_none_or(|e| e.is_empty()),
+            "{repo}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(
+            (i["status"].as_str().unwrap(), codes(&i["signatures"][0])),
+            (status, vec![reason.to_string()]),
+            "{repo}: {report:#}"
+        );
+    }
+    // A registries.d file with moderate aliasing (99 aliases of a 1,000-item list, about 100,000
+    // nodes): go-yaml reads it and so skopeo finds the lookaside store; so do we.
+    let rd_aliased = w.join("registries-aliased.d");
+    std::fs::create_dir_all(&rd_aliased).unwrap();
+    let (list, refs) = (vec!["x"; 1000].join(","), vec!["*b"; 99].join(","));
+    std::fs::write(
+        rd_aliased.join("lookaside.yaml"),
+        format!("big: &b [{list}]\ndocker:\n  {r}:\n    lookaside: http://{web}\n    junk: [{refs}]\n"),
+    )
+    .unwrap();
+    let keyring = w.join("t.gpg");
+    let pol = policy(w, "aliased.json", &r, &keyring, "matchRepoDigestOrExact");
+    let img = format!("{r}/gpg3/certified:v1");
+    let (ok, why) = skopeo_accepts(&gpg, &rd_aliased, &pol, &img, w);
+    assert!(ok, "skopeo with the aliased registries.d: {why}");
+    let (report, o) = scan(&[
+        "image",
+        "--plain-http",
+        "-o",
+        "json",
+        "--registries-d",
+        rd_aliased.to_str().unwrap(),
+        "--containers-policy",
+        pol.to_str().unwrap(),
+        &img,
+    ]);
+    let i = &report["images"][0];
+    assert_eq!(i["status"], "verified", "aliased registries.d: {report:#} {}", String::from_utf8_lossy(&o.stderr));
+}

@@ -23,12 +23,16 @@ pub struct PgpCert {
     pub algorithm: String,
     /// The file (or `keyData`) it came from.
     pub source: String,
+    /// Key revocation signatures not made by the primary key: revocations by a designated revoker,
+    /// which count only when the revoker's key is given and verifies them (as GnuPG judges them).
+    pub foreign_revocations: Vec<pgp::packet::Signature>,
 }
 
 /// Every certificate of an armored or binary keyring (several armor blocks, or binary
 /// certificates one after another, as `gpg --export A >> keyring` leaves them). Secret keys are
-/// refused (give the public key: `gpg --export`); a certificate whose self-signatures do not
-/// verify is refused. A certificate with no self-signed user ID (a bare public-key packet, which
+/// refused (give the public key: `gpg --export`). Only the self-signatures GnuPG takes are kept
+/// ([`keep_self_signatures`]): third-party certifications and self-signatures that do not verify
+/// are dropped, as GnuPG disregards them. A certificate with no self-signed user ID (a bare public-key packet, which
 /// anyone can cut out of a certificate to drop its expiry and revocation) is skipped, as GnuPG
 /// skips it ("contains no user ID"); a keyring of nothing else is an error. Copies of one
 /// certificate are all kept: [`open`] judges a key by every copy it is given, as GnuPG merges them.
@@ -78,26 +82,87 @@ fn parse_block(bytes: &[u8], source: &str) -> Result<(Vec<PgpCert>, usize), Stri
         let mut out = Vec::new();
         let mut bare = 0;
         for item in iter {
-            let key = match item.map_err(|e| format!("{source}: {e}"))? {
+            let mut key = match item.map_err(|e| format!("{source}: {e}"))? {
                 PublicOrSecret::Public(k) => k,
                 PublicOrSecret::Secret(_) => {
                     return Err(format!("{source}: holds a secret key: give the public keyring (gpg --export)"))
                 }
             };
-            key.verify_bindings()
-                .map_err(|e| format!("{source}: a certificate's self-signatures do not verify: {e}"))?;
+            let foreign_revocations = keep_self_signatures(&mut key, Vec::new());
             if !key.details.users.iter().any(|u| !u.signatures.is_empty()) {
                 bare += 1;
                 continue;
             }
             let fingerprint = format!("{:X}", key.fingerprint());
-            let user_id = key.details.users.first().map(|u| String::from_utf8_lossy(u.id.id()).into_owned());
+            let user_id = key
+                .details
+                .users
+                .iter()
+                .find(|u| !u.signatures.is_empty())
+                .map(|u| String::from_utf8_lossy(u.id.id()).into_owned());
             let algorithm = format!("{:?}", key.algorithm());
-            out.push(PgpCert { key, fingerprint, user_id, algorithm, source: source.to_string() });
+            out.push(PgpCert { key, fingerprint, user_id, algorithm, source: source.to_string(), foreign_revocations });
         }
         Ok((out, bare))
     });
     parsed.unwrap_or_else(|_| Err(format!("{source}: the OpenPGP parser failed on this keyring")))
+}
+
+/// Keep only the signatures of `key` that GnuPG takes as its self-signatures: made by the primary
+/// key, verifying, and not refused by GnuPG (MD5, an unknown critical subpacket). Third-party
+/// certifications (web-of-trust cross-signatures, as in Debian's archive keyring) and self-signatures
+/// that do not verify are dropped, as GnuPG disregards them, instead of refusing the keyring; a
+/// subkey without a verifying binding is dropped as GnuPG drops it. Key revocations by another key
+/// are returned (appended to `foreign`) to be judged against the keyring's other certificates.
+fn keep_self_signatures(
+    key: &mut SignedPublicKey,
+    mut foreign: Vec<pgp::packet::Signature>,
+) -> Vec<pgp::packet::Signature> {
+    use pgp::types::Tag;
+    let primary = key.primary_key.clone();
+    let ok = |s: &pgp::packet::Signature| gnupg_refuses(s).is_none();
+    for user in &mut key.details.users {
+        let id = user.id.clone();
+        user.signatures.retain(|s| ok(s) && s.verify_certification(&primary, Tag::UserId, &id).is_ok());
+    }
+    for attr in &mut key.details.user_attributes {
+        let a = attr.attr.clone();
+        attr.signatures.retain(|s| ok(s) && s.verify_certification(&primary, Tag::UserAttribute, &a).is_ok());
+    }
+    key.details.direct_signatures.retain(|s| ok(s) && s.verify_key(&primary).is_ok());
+    let (own, other): (Vec<_>, Vec<_>) = std::mem::take(&mut key.details.revocation_signatures)
+        .into_iter()
+        .partition(|s| s.verify_key(&primary).is_ok());
+    key.details.revocation_signatures = own.into_iter().filter(|s| ok(s)).collect();
+    foreign.extend(other.into_iter().filter(|s| ok(s)));
+    key.public_subkeys.retain(|sub| {
+        sub.signatures.iter().any(|s| {
+            ok(s)
+                && s.verify_subkey_binding(&primary, &sub.key).is_ok()
+                && (!s.key_flags().sign()
+                    || s.embedded_signature().is_some_and(|b| b.verify_primary_key_binding(&sub.key, &primary).is_ok()))
+        })
+    });
+    foreign
+}
+
+/// Why GnuPG refuses a signature whatever its key: an MD5 hash, or a hashed subpacket marked
+/// critical that GnuPG does not know.
+fn gnupg_refuses(sig: &pgp::packet::Signature) -> Option<Problem> {
+    use pgp::packet::SubpacketData;
+    if sig.hash_alg() == Some(pgp::crypto::hash::HashAlgorithm::Md5) {
+        return Some(Problem::WeakHash);
+    }
+    let unknown_critical = sig.config().is_some_and(|c| {
+        c.hashed_subpackets().any(|p| {
+            p.is_critical
+                && matches!(
+                    p.data,
+                    SubpacketData::Notation(_) | SubpacketData::Experimental(..) | SubpacketData::Other(..)
+                )
+        })
+    });
+    unknown_critical.then_some(Problem::UnknownCritical)
 }
 
 /// What a signed message said, and which key (if any) verified it.
@@ -140,8 +205,8 @@ pub enum Problem {
     SignatureExpired,
     /// The signature claims to be older than its key.
     SignatureBeforeKey,
-    /// The primary key's newest self-signature gives it key flags without signing (GnuPG:
-    /// "wrong key usage").
+    /// The primary key's key flags (from its newest direct-key signature, else the user ID of
+    /// latest self-signature that has them) do not allow signing (GnuPG: "wrong key usage").
     KeyNotForSigning,
     /// The key claims a creation time after the judging time (GnuPG: "created in the future",
     /// "bad public key").
@@ -161,7 +226,7 @@ impl Problem {
             Problem::SignatureExpired => "the signature's expiration time has passed",
             Problem::SignatureBeforeKey => "the signature claims a creation time before its key's",
             Problem::KeyNotForSigning => {
-                "the OpenPGP key's newest self-signature does not allow signing (GnuPG: wrong key usage)"
+                "the OpenPGP key's self-signatures do not allow signing (GnuPG: wrong key usage)"
             }
             Problem::KeyFromFuture => "the OpenPGP key claims a creation time in the future (GnuPG refuses it)",
             Problem::WeakHash => "an MD5 signature (GnuPG rejects MD5)",
@@ -173,29 +238,18 @@ impl Problem {
 }
 
 /// Validity of the primary key of a certificate, given as every copy of it the keyrings hold
-/// (`copies`: merged as GnuPG merges them: a revocation in any copy counts, and the newest
-/// self-signature of any copy gives the key's expiry and usage), and of `sig`, at `now`, as GnuPG
-/// judges them for containers/image. Certificates were checked by `verify_bindings` when read, so
-/// their self- and revocation signatures verify.
-fn validity(copies: &[&PgpCert], sig: &pgp::packet::Signature, now: i64) -> Option<Problem> {
+/// (`copies`: merged as GnuPG merges them into one key block), and of `sig`, at `now`, as GnuPG
+/// judges them for containers/image (g10/getkey.c `merge_selfsigs_main`). The copies hold only
+/// their verified self-signatures ([`keep_self_signatures`]). `keyring`: every certificate given,
+/// where a designated revoker's key is looked for.
+fn validity(copies: &[&PgpCert], keyring: &[&PgpCert], sig: &pgp::packet::Signature, now: i64) -> Option<Problem> {
     use pgp::packet::SubpacketData;
     use pgp::types::KeyDetails as _;
-    if sig.hash_alg() == Some(pgp::crypto::hash::HashAlgorithm::Md5) {
-        return Some(Problem::WeakHash);
+    if let Some(problem) = gnupg_refuses(sig) {
+        return Some(problem);
     }
-    let unknown_critical = sig.config().is_some_and(|c| {
-        c.hashed_subpackets().any(|p| {
-            p.is_critical
-                && matches!(
-                    p.data,
-                    SubpacketData::Notation(_) | SubpacketData::Experimental(..) | SubpacketData::Other(..)
-                )
-        })
-    });
-    if unknown_critical {
-        return Some(Problem::UnknownCritical);
-    }
-    if copies.iter().any(|c| !c.key.details.revocation_signatures.is_empty()) {
+    if copies.iter().any(|c| !c.key.details.revocation_signatures.is_empty()) || revoked_by_designated(copies, keyring)
+    {
         return Some(Problem::KeyRevoked);
     }
     let first = copies.first()?;
@@ -207,25 +261,76 @@ fn validity(copies: &[&PgpCert], sig: &pgp::packet::Signature, now: i64) -> Opti
     if created < key_created {
         return Some(Problem::SignatureBeforeKey);
     }
-    // The newest self-signature of every copy (user ID bindings, direct-key signatures) gives the
-    // key's expiry and usage.
-    let selfsigs = copies.iter().flat_map(|c| {
-        c.key.details.users.iter().flat_map(|u| u.signatures.iter()).chain(c.key.details.direct_signatures.iter())
-    });
-    let newest = selfsigs.max_by_key(|s| s.created().map(|t| t.as_secs()).unwrap_or(0));
-    if let Some(exp) = newest.and_then(|s| s.key_expiration_time()).map(|d| i64::from(d.as_secs())) {
+    let at = |s: &pgp::packet::Signature| s.created().map(|t| i64::from(t.as_secs())).unwrap_or(0);
+    // A self-signature whose own expiration time has passed does not count.
+    let live = |s: &&pgp::packet::Signature| {
+        s.signature_expiration_time().map(|d| i64::from(d.as_secs())).is_none_or(|e| e == 0 || now < at(s) + e)
+    };
+    let flags_of = |s: &pgp::packet::Signature| {
+        s.config().and_then(|c| {
+            c.hashed_subpackets().find_map(|p| match &p.data {
+                SubpacketData::KeyFlags(f) => Some(f.clone()),
+                _ => None,
+            })
+        })
+    };
+    let expiry_of =
+        |s: &pgp::packet::Signature| s.key_expiration_time().map(|d| i64::from(d.as_secs())).filter(|&e| e != 0);
+    // The newest direct-key signature gives key flags and expiry first (the later one of equal
+    // times, as GnuPG walks them in order).
+    let direct = copies.iter().flat_map(|c| c.key.details.direct_signatures.iter()).filter(live).fold(
+        None,
+        |best: Option<&pgp::packet::Signature>, s| match best {
+            Some(b) if at(b) > at(s) => Some(b),
+            _ => Some(s),
+        },
+    );
+    let mut flags = direct.and_then(flags_of);
+    let mut expiry = direct.and_then(expiry_of);
+    // Each user ID (copies merged) is judged by its newest self-signature (a certification or its
+    // revocation): revoked or expired, it gives nothing; else its time, flags and key expiry.
+    let mut ids: Vec<(&pgp::packet::UserId, Vec<&pgp::packet::Signature>)> = Vec::new();
+    for user in copies.iter().flat_map(|c| c.key.details.users.iter()) {
+        match ids.iter_mut().find(|(id, _)| *id == &user.id) {
+            Some((_, sigs)) => sigs.extend(user.signatures.iter()),
+            None => ids.push((&user.id, user.signatures.iter().collect())),
+        }
+    }
+    let uids: Vec<UidState> = ids
+        .iter()
+        .filter_map(|(_, sigs)| {
+            let newest = sigs.iter().copied().fold(None, |best: Option<&pgp::packet::Signature>, s| match best {
+                Some(b) if at(b) > at(s) => Some(b),
+                _ => Some(s),
+            })?;
+            let revocation = newest.typ() == Some(pgp::packet::SignatureType::CertRevocation);
+            (!revocation && live(&newest)).then(|| UidState {
+                at: at(newest),
+                flags: flags_of(newest),
+                expiry: expiry_of(newest),
+            })
+        })
+        .collect();
+    // Else the user ID of latest self-signature that has key flags (key expiry), the first of equal.
+    let latest = |pick: &dyn Fn(&UidState) -> bool| {
+        uids.iter().filter(|u| pick(u)).fold(None, |best: Option<&UidState>, u| match best {
+            Some(b) if b.at >= u.at => Some(b),
+            _ => Some(u),
+        })
+    };
+    if flags.is_none() {
+        flags = latest(&|u| u.flags.is_some()).and_then(|u| u.flags.clone());
+    }
+    if expiry.is_none() {
+        expiry = latest(&|u| u.expiry.is_some()).and_then(|u| u.expiry);
+    }
+    if let Some(exp) = expiry {
         // GnuPG (and so skopeo) refuses a key expired at verification time (EXPKEYSIG), even for a
         // signature made while it was valid; a signature made after expiry is refused as well.
-        if exp != 0 && (now >= key_created + exp || created >= key_created + exp) {
+        if now >= key_created + exp || created >= key_created + exp {
             return Some(Problem::KeyExpired);
         }
     }
-    let flags = newest.and_then(|s| s.config()).and_then(|c| {
-        c.hashed_subpackets().find_map(|p| match &p.data {
-            SubpacketData::KeyFlags(f) => Some(f.clone()),
-            _ => None,
-        })
-    });
     if flags.is_some_and(|f| !f.sign()) {
         return Some(Problem::KeyNotForSigning);
     }
@@ -235,6 +340,34 @@ fn validity(copies: &[&PgpCert], sig: &pgp::packet::Signature, now: i64) -> Opti
         }
     }
     None
+}
+
+/// What a user ID's newest self-signature says of the key: its time, key flags, key expiry
+/// (seconds after the key's creation).
+struct UidState {
+    at: i64,
+    flags: Option<pgp::packet::KeyFlags>,
+    expiry: Option<i64>,
+}
+
+/// Whether a key revocation made by another key counts, as GnuPG counts it: the revoker is named
+/// as a revocation key by a direct-key self-signature of the certificate, its certificate is in
+/// the keyring, and the revocation verifies with its primary key. Otherwise it is ignored.
+fn revoked_by_designated(copies: &[&PgpCert], keyring: &[&PgpCert]) -> bool {
+    let designated: Vec<String> = copies
+        .iter()
+        .flat_map(|c| c.key.details.direct_signatures.iter())
+        .filter_map(|s| s.revocation_key())
+        .map(|r| hex::encode_upper(&r.fingerprint))
+        .collect();
+    copies.iter().any(|c| {
+        c.foreign_revocations.iter().any(|rev| {
+            keyring
+                .iter()
+                .filter(|r| designated.contains(&r.fingerprint))
+                .any(|r| rev.verify_key_third_party(&c.key.primary_key, &r.key.primary_key).is_ok())
+        })
+    })
 }
 
 /// Open a signed message and verify it against `certs`; `now` (Unix seconds) judges signature
@@ -294,7 +427,7 @@ fn open_inner(bytes: &[u8], certs: &[&PgpCert], now: i64) -> Result<Opened, Stri
                 Ok(_) => {
                     let copies: Vec<&PgpCert> =
                         certs.iter().copied().filter(|c| c.fingerprint == cert.fingerprint).collect();
-                    let outcome = match (subkey, validity(&copies, &sig, now)) {
+                    let outcome = match (subkey, validity(&copies, certs, &sig, now)) {
                         (Some(subkey), _) => KeyOutcome::Subkey { cert: i, subkey },
                         (None, Some(problem)) => KeyOutcome::NotValid { cert: i, problem },
                         (None, None) => KeyOutcome::Verified { cert: i, subkey: None },
