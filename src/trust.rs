@@ -191,9 +191,11 @@ impl Trust {
             end.filter(|_| signed.is_none()).and_then(|e| self.expiring_note(&what, e))
         };
         let revoked = k.life.revoked.as_ref().and_then(|r| r.since);
-        Ok(note
-            .or_else(|| ends(k.life.not_after, format!("the window of key {}", k.label())))
-            .or_else(|| ends(revoked, format!("key {}'s scheduled revocation", k.label()))))
+        let expiring = ends(k.life.not_after, format!("the window of key {}", k.label()))
+            .or_else(|| ends(revoked, format!("key {}'s scheduled revocation", k.label())));
+        // A revocation dated after now, for a signature with no verified time, is not "after
+        // signing": it is coming, and --warn-expiring says so.
+        Ok(expiring.or(note))
     }
 
     /// `--warn-expiring`: a note when `end` (the end of what makes a signature verify: a

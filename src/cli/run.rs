@@ -242,6 +242,8 @@ fn key_lives(
     let read = |path: &std::path::Path, what: &str| -> Result<Vec<Vec<u8>>> {
         let pem = std::fs::read(path).with_context(|| format!("{what} {}", path.display()))?;
         let mut keys = Vec::new();
+        // Blocks run together on one line would be read as one (the second silently lost).
+        let begins = pem.windows(11).filter(|w| w == b"-----BEGIN ").count();
         for p in x509_parser::pem::Pem::iter_from_buffer(&pem) {
             let p = p.map_err(|e| anyhow::anyhow!("{what} {}: not PEM: {e}", path.display()))?;
             if p.label != "PUBLIC KEY" {
@@ -251,6 +253,13 @@ fn key_lives(
         }
         if keys.is_empty() {
             bail!("{what} {}: no PUBLIC KEY PEM block in it", path.display());
+        }
+        if keys.len() != begins {
+            bail!(
+                "{what} {}: {begins} BEGIN lines but {} PEM blocks read (each block must start on its own line)",
+                path.display(),
+                keys.len()
+            );
         }
         Ok(keys)
     };
@@ -271,7 +280,9 @@ fn key_lives(
                 })?),
             };
             let revoked = match &k.revoked {
-                None if k.reason.is_some() => bail!("{what}: reason without revoked"),
+                None | Some(toml::Value::Boolean(false)) if k.reason.is_some() => {
+                    bail!("{what}: reason without revoked")
+                }
                 None | Some(toml::Value::Boolean(false)) => None,
                 Some(toml::Value::Boolean(true)) => {
                     Some(Revoked { since: None, reason: reason.unwrap_or("unspecified").into() })
@@ -295,6 +306,14 @@ fn key_lives(
             for der in read(&k.path, "[[keys]]").with_context(|| what.clone())? {
                 out.push((der, k.path.display().to_string(), life.clone()));
             }
+        }
+    }
+    // One key twice in [[keys]] (in any encoding) would give it two lives, merged silently.
+    let mut seen = std::collections::HashMap::new();
+    for (der, source, _) in &out {
+        let id = sigaudit::crypto::canonical_spki(der).unwrap_or_else(|| der.clone());
+        if let Some(first) = seen.insert(id, source.clone()) {
+            bail!("--config: [[keys]] {source} and {first} are the same key: give it one entry");
         }
     }
     for spec in &c.revoked_key {

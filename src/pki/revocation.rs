@@ -135,6 +135,7 @@ impl Revocation {
             }
         }
         let points = cert.crl_distribution_points();
+        let before_points = why.len();
         for url in points.iter().take(MAX_SOURCES) {
             match online.crl(url) {
                 Ok(c) => {
@@ -148,8 +149,17 @@ impl Revocation {
                 Err(e) => why.push(format!("CRL distribution point {url}: {e}")),
             }
         }
+        if points.len() > MAX_SOURCES {
+            why.push(format!("{} more CRL distribution points not tried", points.len() - MAX_SOURCES));
+        }
         if let Some(by) = good {
-            return Status::Good(by);
+            // The good answer stands when a distribution point could not be read; the report says
+            // which were not (a revocation there would have won).
+            let unread = &why[before_points..];
+            if unread.is_empty() {
+                return Status::Good(by);
+            }
+            return Status::Good(format!("{by} (not read, so not checked for a revocation: {})", unread.join("; ")));
         }
         if responders.is_empty() && points.is_empty() {
             if why.is_empty() {
