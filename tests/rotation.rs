@@ -138,6 +138,19 @@ fn rotation_windows_are_judged_at_the_rekor_time_else_the_evaluation_time() {
     assert_eq!(got["rotation/new-bare"].1.last().unwrap(), "key-outside-window");
     assert_eq!(got["rotation/old-logged"].0, "verified", "its Rekor time, not --at, dates it");
 
+    // A revocation dated five days after the evaluation time: the unlogged signature (judged at
+    // that time) is flagged as expiring, not said to be revoked after signing; six days on it is
+    // revoked.
+    let scheduled = "[[keys]]\npath = \"old.pub\"\nrevoked = 2025-12-25T00:00:00Z\nreason = \"superseded\"\n";
+    let sched = config(&s.out, "scheduled.toml", scheduled);
+    let sched = sched.to_str().unwrap();
+    let got = scan(&s, &["--config", sched, "--at", "2025-12-20T00:00:00Z", "--warn-expiring", "30d"]);
+    let (status, codes, _, text) = &got["rotation/old-bare"];
+    assert_eq!((status.as_str(), codes.last().unwrap().as_str()), ("verified", "expiring-soon"), "{text}");
+    assert!(text.contains("scheduled revocation"), "{text}");
+    let got = scan(&s, &["--config", sched, "--at", "2025-12-26T00:00:00Z"]);
+    assert_eq!(got["rotation/old-bare"].0, "untrusted", "{}", got["rotation/old-bare"].3);
+
     // --warn-expiring eleven days before the old key's window ends: its unlogged signature is
     // flagged (judged at now, it will fall outside); the logged one is dated and stays verified.
     let got = scan(&s, &["--config", cfg, "--at", "2025-12-20T00:00:00Z", "--warn-expiring", "30d"]);
