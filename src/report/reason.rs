@@ -99,7 +99,7 @@ reason_codes! {
     GpgKeyRevoked = "gpg-key-revoked", "invalid",
         "a simple-signing signature by an OpenPGP key whose certificate carries a key revocation signature";
     GpgKeyUnusable = "gpg-key-unusable", "invalid",
-        "a simple-signing signature by an OpenPGP key GnuPG will not use for it: its newest self-signature's key flags do not allow signing, or it claims a creation time in the future";
+        "a simple-signing signature by an OpenPGP key GnuPG will not use for it: its key flags (from the newest current direct-key signature, else the latest user ID's self-signature that sets them) do not allow signing, or it claims a creation time in the future";
     GpgSignatureRefused = "gpg-signature-refused", "invalid",
         "a simple-signing OpenPGP signature GnuPG refuses whatever the key: an MD5 hash, or a hashed subpacket marked critical that GnuPG does not know (an unknown critical notation)";
     GpgKeyExpired = "gpg-key-expired", "invalid",
