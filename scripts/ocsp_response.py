@@ -25,6 +25,7 @@ def main():
     ap.add_argument("--this-update", type=float, required=True)
     ap.add_argument("--next-update", type=float, required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--certid-hash", choices=["sha1", "sha256"], default="sha1")
     a = ap.parse_args()
     load = lambda p: x509.load_pem_x509_certificate(open(p, "rb").read())
     issuer, cert, responder = load(a.issuer), load(a.cert), load(a.responder)
@@ -35,7 +36,7 @@ def main():
     b = ocsp.OCSPResponseBuilder().add_response(
         cert=cert,
         issuer=issuer,
-        algorithm=hashes.SHA1(),
+        algorithm=hashes.SHA1() if a.certid_hash == "sha1" else hashes.SHA256(),
         cert_status=status,
         this_update=hours(a.this_update),
         next_update=hours(a.next_update),

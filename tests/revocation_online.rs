@@ -665,6 +665,25 @@ fn stale_future_failed_and_oversized_ocsp_answers_do_not_count() {
     let openssl = openssl_respin("trylater.der");
     assert!(openssl.contains("trylater (3)"), "{openssl}");
 
+    // A revocation answered with a SHA-256 CertID (RFC 6960 allows any hash): it counts.
+    let o = Command::new(std::env::var("SIGAUDIT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into()))
+        .arg(common::repo_root().join("scripts/ocsp_response.py"))
+        .args([pki("ica.crt"), pki("replay.crt"), pki("ocsp.crt"), pki("ocsp.key")])
+        .args(["--this-update", "-1", "--next-update", "24", "--status", "revoked", "--certid-hash", "sha256", "--out"])
+        .arg(dir.join("sha256-revoked.der"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "ocsp_response.py: {}", String::from_utf8_lossy(&o.stderr));
+    serve(&std::fs::read(dir.join("sha256-revoked.der")).unwrap());
+    let (status, codes, reasons) = scan("replay.exe", &[]);
+    assert_eq!((status.as_str(), codes.contains(&"cert-revoked".to_string())), ("invalid", true), "{reasons}");
+    let mut c = Command::new("openssl");
+    c.args(["ocsp", "-sha256", "-issuer"]).arg(pki("ica.crt")).arg("-cert").arg(pki("replay.crt"));
+    c.arg("-respin").arg(dir.join("sha256-revoked.der")).arg("-CAfile").arg(pki("root.crt"));
+    c.arg("-verify_other").arg(pki("ica.crt"));
+    let openssl = run(&mut c).1;
+    assert!(openssl.contains("replay.crt: revoked"), "{openssl}");
+
     serve(b"<html>not an OCSP response</html>");
     assert_unknown("replay.exe", "malformed OCSP response");
 

@@ -284,6 +284,33 @@ fn a_key_is_revoked_whatever_its_encoding_and_every_key_of_a_bundle_counts() {
     let o = sigaudit(["registry", &target, "--plain-http", "--config", cfg.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not an RFC 5280 reason name"));
+    // Usage errors, never a silent partial reading: two PEM blocks run together on one line (the
+    // second would be lost: openssl storeutl finds no key in such a file either), one key twice in
+    // [[keys]] (in two encodings), a reason with `revoked = false`.
+    let mut joined = std::fs::read(&new).unwrap();
+    while joined.last() == Some(&b'\n') {
+        joined.pop();
+    }
+    joined.extend(std::fs::read(&old).unwrap());
+    let joined_file = s.out.join("joined.pub");
+    std::fs::write(&joined_file, joined).unwrap();
+    let o = sigaudit(["registry", &target, "--plain-http", "--revoked-key", &kc(&joined_file)]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("BEGIN lines but"), "{}", String::from_utf8_lossy(&o.stderr));
+    for (name, text, said) in [
+        ("twice.toml", "[[keys]]\npath = \"old.pub\"\n[[keys]]\npath = \"old-compressed.pub\"\n", "are the same key"),
+        (
+            "false.toml",
+            "[[keys]]\npath = \"old.pub\"\nrevoked = false\nreason = \"keyCompromise\"\n",
+            "reason without revoked",
+        ),
+    ] {
+        let cfg = config(&s.out, name, text);
+        let o = sigaudit(["registry", &target, "--plain-http", "--config", cfg.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(said), "{name}: {stderr}");
+    }
 }
 
 /// `openssl ts -verify` of the RFC 3161 token the seeder stored for `repo`, over its signature,
