@@ -32,6 +32,21 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let (mut tests, mut failures, mut errors) = (0usize, 0usize, 0usize);
     let mut body = String::new();
+    // One <testsuite> of `n` cases with its failure, error and skipped counts, added to the totals.
+    let mut suite = |name: &str, n: usize, cases: &str, (f, e, k): (usize, usize, usize)| {
+        let _ = writeln!(
+            body,
+            "  <testsuite name=\"{}\" tests=\"{n}\" failures=\"{f}\" errors=\"{e}\" skipped=\"{k}\" timestamp=\"{}\" time=\"{time}\">",
+            attr(name),
+            attr(&scan.started_at),
+        );
+        body.push_str(&properties(report, &fails));
+        body.push_str(cases);
+        body.push_str("  </testsuite>\n");
+        tests += n;
+        failures += f;
+        errors += e;
+    };
     for (name, items) in &suites {
         let mut cases = String::new();
         let (mut f, mut e, mut k) = (0, 0, 0);
@@ -85,36 +100,13 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             }
             cases.push_str("    </testcase>\n");
         }
-        let _ = writeln!(
-            body,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"{e}\" skipped=\"{k}\" timestamp=\"{}\" time=\"{time}\">",
-            attr(name),
-            items.len(),
-            attr(&scan.started_at),
-        );
-        body.push_str(&properties(report, &fails));
-        body.push_str(&cases);
-        body.push_str("  </testsuite>\n");
-        tests += items.len();
-        failures += f;
-        errors += e;
+        suite(name, items.len(), &cases, (f, e, k));
     }
 
     // `sigaudit cluster`: one test case per container, failing as its image would.
     if let Some(workloads) = &report.workloads {
         let (cases, f, e, k) = workload_cases(workloads, &fails);
-        let _ = writeln!(
-            body,
-            "  <testsuite name=\"workloads\" tests=\"{}\" failures=\"{f}\" errors=\"{e}\" skipped=\"{k}\" timestamp=\"{}\" time=\"{time}\">",
-            workloads.len(),
-            attr(&scan.started_at),
-        );
-        body.push_str(&properties(report, &fails));
-        body.push_str(&cases);
-        body.push_str("  </testsuite>\n");
-        tests += workloads.len();
-        failures += f;
-        errors += e;
+        suite("workloads", workloads.len(), &cases, (f, e, k));
     }
 
     // The scan's own completeness.
