@@ -169,6 +169,71 @@ fn lookaside_dir(www: &Path, repo: &str, digest: &str) -> PathBuf {
     www.join(format!("{repo}@{}", digest.replace(':', "=")))
 }
 
+/// A lookaside store (`www`) served by busybox httpd, and a registries.d (`rd`) naming it for
+/// `registry`, with skopeo's staging directory over it: skopeo writes signatures there and reads
+/// them, as podman and CRI-O do, from the URL.
+struct Store {
+    www: PathBuf,
+    rd: PathBuf,
+    /// The lookaside's address (`127.0.0.1:PORT`).
+    web: String,
+    httpd: std::cell::RefCell<Option<Httpd>>,
+}
+
+impl Store {
+    fn new(work: &Path, registry: &str) -> Store {
+        let www = work.join("www");
+        std::fs::create_dir_all(&www).unwrap();
+        let (httpd, web) = httpd(&www);
+        let rd = work.join("registries.d");
+        std::fs::create_dir_all(&rd).unwrap();
+        std::fs::write(
+            rd.join("lookaside.yaml"),
+            format!(
+                "docker:\n  {registry}:\n    lookaside: http://{web}\n    lookaside-staging: file://{}\n",
+                www.display()
+            ),
+        )
+        .unwrap();
+        Store { www, rd, web, httpd: std::cell::RefCell::new(Some(httpd)) }
+    }
+
+    /// Stop serving the lookaside.
+    fn stop(&self) {
+        drop(self.httpd.borrow_mut().take());
+    }
+}
+
+/// Signatures made for a test: an image copied and signed by skopeo with `good`, then its payload
+/// signed again by another key with GnuPG, replacing skopeo's signature.
+struct Resigner<'a> {
+    gpg: &'a Gpg,
+    reg: &'a Registry,
+    store: &'a Store,
+    work: &'a Path,
+    good: &'a str,
+}
+
+impl Resigner<'_> {
+    /// `src` (`REPO:TAG` of the registry) copied to `repo:v1` and re-signed by `key` (`extra`
+    /// GnuPG arguments first); the signature file.
+    fn resign(&self, src: &str, repo: &str, key: &str, extra: &[&str]) -> PathBuf {
+        let r = &self.reg.addr;
+        let (s, d) = (format!("docker://{r}/{src}"), format!("docker://{r}/{repo}:v1"));
+        let copy = ["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--preserve-digests", "--sign-by"];
+        skopeo_ok(self.gpg, &self.store.rd, &[&copy[..], &[self.good, &s, &d]].concat());
+        let digest = self.reg.tag_digest(repo, "v1");
+        let sig = lookaside_dir(&self.store.www, repo, &digest).join("signature-1");
+        let payload = self.work.join(format!("{}.json", repo.replace('/', "_")));
+        self.gpg.run(&["--output", payload.to_str().unwrap(), "--decrypt", sig.to_str().unwrap()]);
+        let mut args: Vec<&str> = extra.to_vec();
+        args.extend(["--passphrase", "", "--pinentry-mode", "loopback", "-u", key, "--output"]);
+        args.extend([sig.to_str().unwrap(), "--sign", payload.to_str().unwrap()]);
+        self.gpg.run(&args);
+        sig
+    }
+}
+
 fn image<'a>(report: &'a Value, repo: &str) -> &'a Value {
     report["images"]
         .as_array()
@@ -208,16 +273,8 @@ fn skopeo_gpg_signatures_in_a_lookaside_store_agree_with_skopeo_under_signed_by(
 
     // skopeo writes signatures to the staging location (a directory) and reads them, as podman
     // and CRI-O do, from the lookaside URL served by busybox httpd over that directory.
-    let www = work.path().join("www");
-    std::fs::create_dir_all(&www).unwrap();
-    let (_httpd, web) = httpd(&www);
-    let rd = work.path().join("registries.d");
-    std::fs::create_dir_all(&rd).unwrap();
-    std::fs::write(
-        rd.join("lookaside.yaml"),
-        format!("docker:\n  {r}:\n    lookaside: http://{web}\n    lookaside-staging: file://{}\n", www.display()),
-    )
-    .unwrap();
+    let lookaside_store = Store::new(work.path(), &r);
+    let (www, rd, web) = (&lookaside_store.www, &lookaside_store.rd, &lookaside_store.web);
 
     let copy = |src: &str, dst: &str, by: Option<&str>| {
         let (s, d) = (format!("docker://{r}/{src}"), format!("docker://{r}/{dst}"));
@@ -461,7 +518,7 @@ fn skopeo_gpg_signatures_in_a_lookaside_store_agree_with_skopeo_under_signed_by(
     assert_eq!(codes(&report["images"][0]["signatures"][0]), ["gpg-key-unknown"]);
 
     // A lookaside store that does not answer: an error of the image, never unsigned; skopeo fails too.
-    drop(_httpd);
+    lookaside_store.stop();
     let (report, o) = scan(&[
         "image",
         "--plain-http",
@@ -528,43 +585,14 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
     gpg.run(&["--passphrase", "", "--quick-add-key", &sub, "ed25519", "sign", "never"]);
     let keyring = work.path().join("trusted.gpg");
 
-    let www = work.path().join("www");
-    std::fs::create_dir_all(&www).unwrap();
-    let (_httpd, web) = httpd(&www);
-    let rd = work.path().join("registries.d");
-    std::fs::create_dir_all(&rd).unwrap();
-    std::fs::write(
-        rd.join("lookaside.yaml"),
-        format!("docker:\n  {r}:\n    lookaside: http://{web}\n    lookaside-staging: file://{}\n", www.display()),
-    )
-    .unwrap();
+    let store = Store::new(work.path(), &r);
+    let (www, rd) = (&store.www, &store.rd);
     let pol = policy(work.path(), "trusted.json", &r, &keyring, "matchRepoDigestOrExact");
 
     // Each image signed by skopeo with the good key, then its payload signed again by `key`.
+    let signer = Resigner { gpg: &gpg, reg: &reg, store: &store, work: work.path(), good: &good };
     let resign = |repo: &str, src: &str, key: &str, extra: &[&str]| {
-        let (s, d) = (format!("docker://{r}/{src}"), format!("docker://{r}/{repo}:v1"));
-        skopeo_ok(
-            &gpg,
-            &rd,
-            &[
-                "copy",
-                "--src-tls-verify=false",
-                "--dest-tls-verify=false",
-                "--preserve-digests",
-                "--sign-by",
-                &good,
-                &s,
-                &d,
-            ],
-        );
-        let digest = reg.tag_digest(repo, "v1");
-        let sig = lookaside_dir(&www, repo, &digest).join("signature-1");
-        let payload = work.path().join(format!("{}.json", repo.replace('/', "_")));
-        gpg.run(&["--output", payload.to_str().unwrap(), "--decrypt", sig.to_str().unwrap()]);
-        let mut args: Vec<&str> = extra.to_vec();
-        args.extend(["--passphrase", "", "--pinentry-mode", "loopback", "-u", key, "--output"]);
-        args.extend([sig.to_str().unwrap(), "--sign", payload.to_str().unwrap()]);
-        gpg.run(&args);
+        signer.resign(src, repo, key, extra);
     };
     resign("pgp/expired", "apps/unsigned:v1", &expired, &["--faked-system-time", "20200101T120000!"]);
     resign("pgp/revoked", "apps/api:v1", &revoked, &[]);
@@ -835,16 +863,8 @@ fn wildcard_scopes_cover_hosts_with_ports_as_skopeo_reads_them() {
     let (signer_ring, other_ring) = (w.join("signer.gpg"), w.join("other.gpg"));
     gpg.export(&signer, &signer_ring, false);
     gpg.export(&other, &other_ring, false);
-    let www = w.join("www");
-    std::fs::create_dir_all(&www).unwrap();
-    let (_httpd, web) = httpd(&www);
-    let rd = w.join("registries.d");
-    std::fs::create_dir_all(&rd).unwrap();
-    std::fs::write(
-        rd.join("lookaside.yaml"),
-        format!("docker:\n  {r}:\n    lookaside: http://{web}\n    lookaside-staging: file://{}\n", www.display()),
-    )
-    .unwrap();
+    let store = Store::new(w, &r);
+    let rd = &store.rd;
     let (s, d) = (format!("docker://{r}/apps/unsigned:v1"), format!("docker://{r}/wild/app:v1"));
     let copy = ["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--preserve-digests", "--sign-by"];
     skopeo_ok(&gpg, &rd, &[&copy[..], &[signer.as_str(), &s, &d]].concat());
@@ -939,30 +959,13 @@ fn gnupg_validity_rules_agree_with_skopeo() {
     let future = gen_at("20350101T000000!", "Future <future@example.test>", "ed25519", "sign");
     let bare = gpg.key("Bare <bare@example.test>", "ed25519");
 
-    let www = w.join("www");
-    std::fs::create_dir_all(&www).unwrap();
-    let (_httpd, web) = httpd(&www);
-    let rd = w.join("registries.d");
-    std::fs::create_dir_all(&rd).unwrap();
-    std::fs::write(
-        rd.join("lookaside.yaml"),
-        format!("docker:\n  {r}:\n    lookaside: http://{web}\n    lookaside-staging: file://{}\n", www.display()),
-    )
-    .unwrap();
+    let store = Store::new(w, &r);
+    let rd = &store.rd;
     // Each image copied and signed by skopeo with the good key, then its payload signed again by
     // `key` with GnuPG (`extra` arguments first), replacing skopeo's signature.
+    let signer = Resigner { gpg: &gpg, reg: &reg, store: &store, work: w, good: &good };
     let resign = |repo: &str, key: &str, extra: &[&str]| {
-        let (s, d) = (format!("docker://{r}/apps/unsigned:v1"), format!("docker://{r}/{repo}:v1"));
-        let copy = ["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--preserve-digests", "--sign-by"];
-        skopeo_ok(&gpg, &rd, &[&copy[..], &[good.as_str(), &s, &d]].concat());
-        let digest = reg.tag_digest(repo, "v1");
-        let sig = lookaside_dir(&www, repo, &digest).join("signature-1");
-        let payload = w.join(format!("{}.json", repo.replace('/', "_")));
-        gpg.run(&["--output", payload.to_str().unwrap(), "--decrypt", sig.to_str().unwrap()]);
-        let mut args: Vec<&str> = extra.to_vec();
-        args.extend(["--passphrase", "", "--pinentry-mode", "loopback", "-u", key, "--output"]);
-        args.extend([sig.to_str().unwrap(), "--sign", payload.to_str().unwrap()]);
-        gpg.run(&args);
+        signer.resign("apps/unsigned:v1", repo, key, extra);
     };
     resign("gpg2/revoked-bin", &twice, &[]);
     resign("gpg2/revoked-asc", &twice, &[]);
@@ -1283,32 +1286,12 @@ fn gnupg_self_signature_rules_agree_with_skopeo() {
         let o = child.wait_with_output().unwrap();
         assert!(o.status.success(), "gpg {args:?}: {}", String::from_utf8_lossy(&o.stderr));
     };
-    let www = w.join("www");
-    std::fs::create_dir_all(&www).unwrap();
-    let (_httpd, web) = httpd(&www);
-    let rd = w.join("registries.d");
-    std::fs::create_dir_all(&rd).unwrap();
-    std::fs::write(
-        rd.join("lookaside.yaml"),
-        format!("docker:\n  {r}:\n    lookaside: http://{web}\n    lookaside-staging: file://{}\n", www.display()),
-    )
-    .unwrap();
+    let store = Store::new(w, &r);
+    let (rd, web) = (&store.rd, &store.web);
     // Each image copied and signed by skopeo with the good key, then its payload signed again by
     // `key` with GnuPG (`extra` arguments first), replacing skopeo's signature.
-    let resign = |repo: &str, key: &str, extra: &[&str]| {
-        let (s, d) = (format!("docker://{r}/apps/unsigned:v1"), format!("docker://{r}/{repo}:v1"));
-        let copy = ["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--preserve-digests", "--sign-by"];
-        skopeo_ok(&gpg, &rd, &[&copy[..], &[good.as_str(), &s, &d]].concat());
-        let digest = reg.tag_digest(repo, "v1");
-        let sig = lookaside_dir(&www, repo, &digest).join("signature-1");
-        let payload = w.join(format!("{}.json", repo.replace('/', "_")));
-        gpg.run(&["--output", payload.to_str().unwrap(), "--decrypt", sig.to_str().unwrap()]);
-        let mut args: Vec<&str> = extra.to_vec();
-        args.extend(["--passphrase", "", "--pinentry-mode", "loopback", "-u", key, "--output"]);
-        args.extend([sig.to_str().unwrap(), "--sign", payload.to_str().unwrap()]);
-        gpg.run(&args);
-        sig
-    };
+    let signer = Resigner { gpg: &gpg, reg: &reg, store: &store, work: w, good: &good };
+    let resign = |repo: &str, key: &str, extra: &[&str]| signer.resign("apps/unsigned:v1", repo, key, extra);
     let sig_certified = resign("gpg3/certified", &certified, &[]);
     let sig_two = resign("gpg3/uid-expiry", &two, &["--faked-system-time", "20240101T120000!"]);
     let sig_md5 = resign("gpg3/md5-uid", &md5, &["--allow-weak-digest-algos"]);
