@@ -87,7 +87,10 @@ impl SignerPolicy {
 
     pub fn add_key_pem(&mut self, pem: &str, source: &str) -> Result<(), SigstoreError> {
         let key = DerPublicKey::from_pem(pem).map_err(|e| SigstoreError::Key(format!("{source}: {e}")))?;
-        self.keys.push((key.as_bytes().to_vec(), source.to_string()));
+        // In the one encoding trust and key lives use ([`crate::crypto::canonical_spki`]), so that
+        // the key a bundle verified with is found among them however the file spelled it.
+        let der = crate::crypto::canonical_spki(key.as_bytes()).unwrap_or_else(|| key.as_bytes().to_vec());
+        self.keys.push((der, source.to_string()));
         Ok(())
     }
 }

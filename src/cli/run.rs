@@ -249,7 +249,8 @@ fn key_lives(
             if p.label != "PUBLIC KEY" {
                 bail!("{what} {}: expected PUBLIC KEY PEM blocks, found {}", path.display(), p.label);
             }
-            keys.push(p.contents);
+            // Canonical, as the trust and the Sigstore policy keep keys.
+            keys.push(sigaudit::crypto::canonical_spki(&p.contents).unwrap_or(p.contents));
         }
         if keys.is_empty() {
             bail!("{what} {}: no PUBLIC KEY PEM block in it", path.display());
@@ -308,16 +309,22 @@ fn key_lives(
             }
         }
     }
-    // One key twice in [[keys]] (in any encoding) would give it two lives, merged silently.
+    // One key twice in [[keys]] (in any encoding: `read` made them canonical) would give it two
+    // lives, merged silently.
     let mut seen = std::collections::HashMap::new();
     for (der, source, _) in &out {
-        let id = sigaudit::crypto::canonical_spki(der).unwrap_or_else(|| der.clone());
-        if let Some(first) = seen.insert(id, source.clone()) {
+        if let Some(first) = seen.insert(der, source.clone()) {
             bail!("--config: [[keys]] {source} and {first} are the same key: give it one entry");
         }
     }
     for spec in &c.revoked_key {
+        // `REASON:FILE` when REASON is a reason name; a file whose name merely contains a colon
+        // is taken whole only when its prefix is none (a file named `keyCompromise:k.pem` must
+        // not turn a compromise into a routine revocation).
         let (reason, file) = match spec.split_once(':') {
+            Some((r, f)) if Revoked::reason_name(r).is_some() && !f.is_empty() => {
+                (Revoked::reason_name(r).expect("a reason name"), f)
+            }
             _ if std::path::Path::new(spec).exists() => ("unspecified", spec.as_str()),
             Some((r, f)) if !r.is_empty() && r.chars().all(|c| c.is_ascii_alphabetic()) && !f.is_empty() => {
                 let name = Revoked::reason_name(r).ok_or_else(|| {

@@ -325,7 +325,8 @@ fn sigstore_keys(r: &Value) -> Result<Vec<SigstoreKey>, String> {
         if p.label != "PUBLIC KEY" {
             return Err(format!("{source}: expected a PUBLIC KEY PEM block, found {}", p.label));
         }
-        out.push(SigstoreKey { der: p.contents, source: source.to_string() });
+        let der = crate::crypto::canonical_spki(&p.contents).unwrap_or(p.contents);
+        out.push(SigstoreKey { der, source: source.to_string() });
         Ok(())
     };
     if let Some(p) = r.get("keyPath").and_then(Value::as_str) {
