@@ -268,6 +268,13 @@ fn a_key_is_revoked_whatever_its_encoding_and_every_key_of_a_bundle_counts() {
             assert_eq!(got[repo].1.last().unwrap(), "key-revoked", "{repo}");
         }
     }
+    // The compressed key alone, the revocation in the usual form: key-based Sigstore bundles,
+    // whose keys the Sigstore verifier holds, are judged by the same life.
+    let got = scan(&s, &[&base[..], &["--key", compressed.to_str().unwrap(), "--revoked-key", &kc(&old)]].concat());
+    for repo in ["rotation/old-bare", "rotation/old-bundle-logged", "rotation/old-bundle-late"] {
+        assert_eq!(got[repo].0, "invalid", "{repo}: {}", got[repo].3);
+        assert_eq!(got[repo].1.last().unwrap(), "key-revoked", "{repo}");
+    }
     // Both keys in one file: both revoked.
     let both = s.out.join("both.pub");
     std::fs::write(&both, [std::fs::read(&new).unwrap(), std::fs::read(&old).unwrap()].concat()).unwrap();
