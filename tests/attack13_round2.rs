@@ -216,6 +216,18 @@ fn third_round_variants_are_caught_and_zip64_offsets_are_not_a_prefix() {
         assert!(said.contains("jar verified"), "jarsigner on {name}: {said}");
         check(name, &ours3(name, &[]), "jarsigner: jar verified", "invalid", "jar-ambiguous");
     }
+    // The same with a prefix whose first byte is 0x30 (the text "0"), the first byte of a DER
+    // SEQUENCE: it is no catalog, so it is still looked at as a ZIP.
+    let zero = tempfile::tempdir().unwrap();
+    let zero_jar = zero.path().join("zero-prefix.jar");
+    std::fs::write(
+        &zero_jar,
+        [b"0\n".as_slice(), &std::fs::read(dir3().join("prefix-relative.jar")).unwrap()].concat(),
+    )
+    .unwrap();
+    let (_, said) = tool3("jarsigner", "openjdk-17-jdk-headless", &["-verify", zero_jar.to_str().unwrap()]);
+    assert!(said.contains("jar verified"), "jarsigner on zero-prefix.jar: {said}");
+    check("zero-prefix.jar", &ours(&zero_jar, &[]), "jarsigner: jar verified", "invalid", "jar-ambiguous");
     // apksigner refuses this one outright (its directory offsets do not point at local headers).
     let (ok, said) = tool3("apksigner", "apksigner", &["verify", "--min-sdk-version", "18", "janus-relative.apk"]);
     assert!(!ok, "{said}");

@@ -283,26 +283,26 @@ fn skopeo_gpg_signatures_in_a_lookaside_store_agree_with_skopeo_under_signed_by(
             args.extend(["--sign-by", k]);
         }
         args.extend([s.as_str(), d.as_str()]);
-        skopeo_ok(&gpg, &rd, &args);
+        skopeo_ok(&gpg, rd, &args);
         reg.tag_digest(dst.split(':').next().unwrap(), dst.split(':').nth(1).unwrap())
     };
     let app = copy("apps/unsigned:v1", "simple/app:v1", Some(&signer));
     let _rsa_app = copy("apps/cross:v1", "simple/rsa:v1", Some(&rsa));
     // Replayed: simple/app's signature copied to the lookaside directory of another digest.
     let victim = copy("apps/api:v1", "simple/app:v2", None);
-    let victim_dir = lookaside_dir(&www, "simple/app", &victim);
+    let victim_dir = lookaside_dir(www, "simple/app", &victim);
     std::fs::create_dir_all(&victim_dir).unwrap();
-    std::fs::copy(lookaside_dir(&www, "simple/app", &app).join("signature-1"), victim_dir.join("signature-1")).unwrap();
+    std::fs::copy(lookaside_dir(www, "simple/app", &app).join("signature-1"), victim_dir.join("signature-1")).unwrap();
     // Relocated: the same digest pushed to another repository, the signature copied beside it: the
     // digest matches, the signed name does not.
     let moved = copy(&format!("simple/app@{app}"), "simple/moved:v1", None);
     assert_eq!(moved, app);
-    let moved_dir = lookaside_dir(&www, "simple/moved", &app);
+    let moved_dir = lookaside_dir(www, "simple/moved", &app);
     std::fs::create_dir_all(&moved_dir).unwrap();
-    std::fs::copy(lookaside_dir(&www, "simple/app", &app).join("signature-1"), moved_dir.join("signature-1")).unwrap();
+    std::fs::copy(lookaside_dir(www, "simple/app", &app).join("signature-1"), moved_dir.join("signature-1")).unwrap();
     // Corrupted: one byte of the signed message flipped, in the middle of the stored signature.
     let corrupt = copy("apps/batch:v1", "simple/corrupt:v1", Some(&signer));
-    let corrupt_sig = lookaside_dir(&www, "simple/corrupt", &corrupt).join("signature-1");
+    let corrupt_sig = lookaside_dir(www, "simple/corrupt", &corrupt).join("signature-1");
     let mut bytes = std::fs::read(&corrupt_sig).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x01;
@@ -315,7 +315,7 @@ fn skopeo_gpg_signatures_in_a_lookaside_store_agree_with_skopeo_under_signed_by(
     gpg.run(&["--output", both.to_str().unwrap(), "--export", &signer, &rsa]);
     let both_policy = policy(work.path(), "both.json", &r, &both, "matchRepoDigestOrExact");
     let wrong_policy = policy(work.path(), "wrong.json", &r, &wrong, "matchRepoDigestOrExact");
-    let accepts = |pol: &Path, img: &str| skopeo_accepts(&gpg, &rd, pol, &format!("{r}/{img}"), work.path());
+    let accepts = |pol: &Path, img: &str| skopeo_accepts(&gpg, rd, pol, &format!("{r}/{img}"), work.path());
     assert!(accepts(&right_policy, "simple/app:v1").0, "skopeo refuses the good signature with the right keyring");
     assert!(accepts(&both_policy, "simple/rsa:v1").0, "skopeo refuses the RSA-signed image");
     let (ok, why) = accepts(&wrong_policy, "simple/app:v1");
@@ -618,7 +618,7 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
     ];
     for (repo, status, reason) in cases {
         let img = format!("{r}/{repo}:v1");
-        let (ok, why) = skopeo_accepts(&gpg, &rd, &pol, &img, work.path());
+        let (ok, why) = skopeo_accepts(&gpg, rd, &pol, &img, work.path());
         assert_eq!(ok, status == "verified", "skopeo on {repo}: {why}");
         let (report, o) = scan(&[
             "image",
@@ -649,7 +649,7 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
     // `verified`, EXPKEYSIG / EXPSIG where we say `invalid`.
     let gpg_status = |repo: &str, at: &str| {
         let digest = reg.tag_digest(repo, "v1");
-        let sig = lookaside_dir(&www, repo, &digest).join("signature-1");
+        let sig = lookaside_dir(www, repo, &digest).join("signature-1");
         let o = Command::new("gpg")
             .args(["--batch", "--status-fd", "1", "--faked-system-time", at, "--verify"])
             .arg(&sig)
@@ -741,7 +741,7 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
         (&pol, &by_digest, "verified", vec![]),
     ];
     for (pol, img, status, unsatisfied) in cases {
-        let (ok, why) = skopeo_accepts(&gpg, &rd, pol, img, work.path());
+        let (ok, why) = skopeo_accepts(&gpg, rd, pol, img, work.path());
         assert_eq!(ok, status == "verified", "skopeo on {img} under {}: {why}", pol.display());
         let (report, _) = scan(&[
             "image",
@@ -775,7 +775,7 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
     // makes skopeo accept both, and the image verified.
     skopeo_ok(
         &gpg,
-        &rd,
+        rd,
         &[
             "copy",
             "--src-tls-verify=false",
@@ -790,9 +790,9 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
         serde_json::json!({r.as_str(): [signed_by(&keyring)], format!("{good_ref}:v2"): [accept]}),
     );
     for (pol, v2_ok, status) in [(&pol, false, "untrusted"), (&v2_accepted, true, "verified")] {
-        let (ok, why) = skopeo_accepts(&gpg, &rd, pol, &format!("{good_ref}:v1"), work.path());
+        let (ok, why) = skopeo_accepts(&gpg, rd, pol, &format!("{good_ref}:v1"), work.path());
         assert!(ok, "skopeo refuses :v1 under {}: {why}", pol.display());
-        let (ok, why) = skopeo_accepts(&gpg, &rd, pol, &format!("{good_ref}:v2"), work.path());
+        let (ok, why) = skopeo_accepts(&gpg, rd, pol, &format!("{good_ref}:v2"), work.path());
         assert_eq!(ok, v2_ok, "skopeo on the relocated tag under {}: {why}", pol.display());
         let (report, _) = scan(&[
             "registry",
@@ -832,7 +832,7 @@ fn expired_revoked_and_subkey_signatures_are_refused_as_skopeo_refuses_them() {
 
     // The 64-signature cap: exactly 64 are read without complaint, a 65th is an error in the report.
     let sub_digest = reg.tag_digest("pgp/subkey", "v1");
-    let dir = lookaside_dir(&www, "pgp/subkey", &sub_digest);
+    let dir = lookaside_dir(www, "pgp/subkey", &sub_digest);
     let scan_sub = || {
         let img = format!("{r}/pgp/subkey:v1");
         let (report, _) = scan(&["image", "--plain-http", "-o", "json", "--registries-d", rd.to_str().unwrap(), &img]);
@@ -867,7 +867,7 @@ fn wildcard_scopes_cover_hosts_with_ports_as_skopeo_reads_them() {
     let rd = &store.rd;
     let (s, d) = (format!("docker://{r}/apps/unsigned:v1"), format!("docker://{r}/wild/app:v1"));
     let copy = ["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "--preserve-digests", "--sign-by"];
-    skopeo_ok(&gpg, &rd, &[&copy[..], &[signer.as_str(), &s, &d]].concat());
+    skopeo_ok(&gpg, rd, &[&copy[..], &[signer.as_str(), &s, &d]].concat());
     let signed_by = |ring: &Path| serde_json::json!([{"type": "signedBy", "keyType": "GPGKeys", "keyPath": ring}]);
     let write = |name: &str, docker: serde_json::Value| {
         let p = w.join(name);
@@ -883,7 +883,7 @@ fn wildcard_scopes_cover_hosts_with_ports_as_skopeo_reads_them() {
         ("wild-deeper.json", serde_json::json!({"*.0.0.1": signed_by(&other_ring)}), false),
     ] {
         let pol = write(name, docker);
-        let (ok, why) = skopeo_accepts(&gpg, &rd, &pol, &img, w);
+        let (ok, why) = skopeo_accepts(&gpg, rd, &pol, &img, w);
         eprintln!("{name}: skopeo {}", if ok { "accepts" } else { "refuses" });
         assert_eq!(ok, verified, "skopeo under {name}: {why}");
         let (report, _) = scan(&[
@@ -1034,7 +1034,7 @@ fn gnupg_validity_rules_agree_with_skopeo() {
     for (repo, keyring, status, reason) in cases {
         let pol = policy(w, &format!("{}.json", repo.replace('/', "_")), &r, &keyring, "matchRepoDigestOrExact");
         let img = format!("{r}/{repo}:v1");
-        let (ok, why) = skopeo_accepts(&gpg, &rd, &pol, &img, w);
+        let (ok, why) = skopeo_accepts(&gpg, rd, &pol, &img, w);
         eprintln!("{repo}: skopeo {}", if ok { "accepts".to_string() } else { format!("refuses ({})", why.trim()) });
         assert_eq!(ok, status == "verified", "skopeo on {repo}: {why}");
         let (report, o) = scan(&[
@@ -1436,7 +1436,7 @@ fn gnupg_self_signature_rules_agree_with_skopeo() {
         assert!(status_lines.contains(&format!("[GNUPG:] {gpg_says} ")), "{repo}: gpg --verify: {status_lines}");
         let pol = policy(w, &format!("{}.json", repo.replace('/', "_")), &r, &keyring, "matchRepoDigestOrExact");
         let img = format!("{r}/{repo}:v1");
-        let (ok, why) = skopeo_accepts(&gpg, &rd, &pol, &img, w);
+        let (ok, why) = skopeo_accepts(&gpg, rd, &pol, &img, w);
         eprintln!("{repo}: skopeo {}", if ok { "accepts".to_string() } else { format!("refuses ({})", why.trim()) });
         assert_eq!(ok, status == "verified", "skopeo on {repo}: {why}");
         let (report, o) = scan(&[

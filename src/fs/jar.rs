@@ -282,11 +282,11 @@ fn central_directory_names(bytes: &[u8], crate_cd: u64) -> Result<(Vec<String>, 
             Some(0xffff_ffff) => zip64_offset(bytes, pos, n, e),
             o => o,
         };
-        if let Some(o) = offset {
-            first = first.min(o.saturating_add(shift));
-        }
+        // An offset that cannot be read is a malformed entry, not one to leave unchecked.
+        let offset = offset.ok_or_else(|| bad(pos))?.saturating_add(shift);
+        first = first.min(offset);
         entries.push(Listed {
-            offset: offset.map(|o| o.saturating_add(shift)),
+            offset,
             flags: u16_at(pos + 8).unwrap_or(0),
             method: u16_at(pos + 10).unwrap_or(0),
             compressed: u32_at(pos + 20).unwrap_or(0),
@@ -294,9 +294,7 @@ fn central_directory_names(bytes: &[u8], crate_cd: u64) -> Result<(Vec<String>, 
         });
         pos = pos.checked_add(46 + n + e + c).ok_or_else(|| bad(pos))?;
     }
-    if let Some(why) = gaps(bytes, &mut entries, cd) {
-        return Err((false, why));
-    }
+    gaps(bytes, &mut entries, cd).map_err(|why| (false, why))?;
     Ok((names, first))
 }
 
@@ -333,33 +331,35 @@ fn zip64_offset(bytes: &[u8], pos: usize, name_len: usize, extra_len: usize) -> 
 /// Each entry's local header must also agree with its directory entry (name, compression
 /// method, and compressed size when the local header gives one): a streaming reader goes by the
 /// local header, the signature check by the directory.
-fn gaps(bytes: &[u8], entries: &mut [Listed], cd: usize) -> Option<String> {
+fn gaps(bytes: &[u8], entries: &mut [Listed], cd: usize) -> Result<(), String> {
     let u16_at = |o: usize| bytes.get(o..o.checked_add(2)?).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
     let u32_at =
         |o: usize| bytes.get(o..o.checked_add(4)?).map(|b| u32::from_le_bytes(b.try_into().expect("4")) as usize);
     entries.sort_by_key(|e| e.offset);
     for (i, e) in entries.iter().enumerate() {
         let (flags, compressed) = (e.flags, e.compressed);
-        let start = e.offset?;
-        let mut next = entries.get(i + 1).map_or(Some(cd), |e| e.offset)?;
+        let start = e.offset;
+        let mut next = entries.get(i + 1).map_or(cd, |e| e.offset);
+        // Unreadable is malformed, never "no gap".
+        let short = || format!("the local header at offset {start} runs past the end of the file");
         let shown = String::from_utf8_lossy(&e.name);
         let differs = |what: &str| {
-            Some(format!(
+            Err(format!(
                 "the local header of {shown} (offset {start}) gives another {what} than its directory entry: a reader \
                  walking local headers reads another archive than the signature check"
             ))
         };
-        if bytes.get(start..start.checked_add(4)?) != Some(b"PK\x03\x04".as_slice()) {
+        if bytes.get(start..start.saturating_add(4)) != Some(b"PK\x03\x04".as_slice()) {
             return differs("signature (no local header there)");
         }
-        let (name_len, local_flags) = (u16_at(start + 26)?, u16_at(start + 6)?);
-        if bytes.get(start + 30..start.checked_add(30 + name_len)?) != Some(e.name.as_slice()) {
+        let (name_len, local_flags) = (u16_at(start + 26).ok_or_else(short)?, u16_at(start + 6).ok_or_else(short)?);
+        if bytes.get(start + 30..start.saturating_add(30 + name_len)) != Some(e.name.as_slice()) {
             return differs("name");
         }
-        if u16_at(start + 8)? != e.method {
+        if u16_at(start + 8).ok_or_else(short)? != e.method {
             return differs("compression method");
         }
-        let local_size = u32_at(start + 18)?;
+        let local_size = u32_at(start + 18).ok_or_else(short)?;
         if local_flags & 0x8 == 0 && local_size != 0xffff_ffff && local_size != compressed {
             return differs("compressed size");
         }
@@ -367,40 +367,37 @@ fn gaps(bytes: &[u8], entries: &mut [Listed], cd: usize) -> Option<String> {
         // its layout): the entries must end where it starts.
         if next == cd && cd >= 32 && bytes.get(cd - 16..cd) == Some(b"APK Sig Block 42".as_slice()) {
             let size = bytes.get(cd - 24..cd - 16).map(|b| u64::from_le_bytes(b.try_into().expect("8")));
-            if let Some(start) =
+            if let Some(block_start) =
                 size.and_then(|n| usize::try_from(n).ok()).and_then(|n| cd.checked_sub(n)?.checked_sub(8))
             {
-                next = start;
+                next = block_start;
             }
         }
         if compressed == 0xffff_ffff {
             continue;
         }
-        let mut end = start
-            .checked_add(30)?
-            .checked_add(u16_at(start.checked_add(26)?)?)?
-            .checked_add(u16_at(start.checked_add(28)?)?)?
-            .checked_add(compressed)?;
+        let extra_len = u16_at(start + 28).ok_or_else(short)?;
+        let mut end = start.saturating_add(30 + name_len + extra_len).saturating_add(compressed);
         // A data descriptor after the data: CRC and both sizes, with or without its signature.
         if flags & 0x8 != 0 {
             end += if bytes.get(end..end + 4) == Some(b"PK\x07\x08".as_slice()) { 16 } else { 12 };
         }
         // Zero padding (apksigner aligns the signing block to 4096) holds no entry.
         if end < next && bytes.get(end..next).is_some_and(|g| g.iter().any(|&b| b != 0)) {
-            return Some(format!(
+            return Err(format!(
                 "{} bytes between the entry at offset {start} and the next, which no directory entry holds: a reader \
                  walking local headers finds content the signature check never sees",
                 next - end
             ));
         }
     }
-    None
+    Ok(())
 }
 
 /// A central directory entry, as the local header check needs it.
 struct Listed {
     /// Where its local header is, as readers apply the offset (shifted by any prefix).
-    offset: Option<usize>,
+    offset: usize,
     flags: usize,
     method: usize,
     compressed: usize,

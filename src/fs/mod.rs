@@ -76,18 +76,19 @@ fn detect(bytes: &[u8]) -> Kind {
     if kmod::is_signed(bytes) || (bytes.starts_with(b"\x7fELF") && kmod::is_module(bytes)) {
         return Kind::Kmod;
     }
-    // A ZIP behind a prefix (an executable JAR's launcher script, a Janus APK): found by its end
-    // record, as the JDK and Android find it.
-    if jar::end_record(bytes).is_some() && !bytes.starts_with(&[0x30]) {
-        if let Some(k) = jar::jar_kind(bytes) {
-            return Kind::Zip(k);
-        }
-    }
-    // Catalog: SignedData whose content is a certificate trust list (1.3.6.1.4.1.311.10.1).
+    // Catalog: SignedData whose content is a certificate trust list (1.3.6.1.4.1.311.10.1). A
+    // ZIP after a catalog is the catalog's trailing bytes (`catalog::check` refuses them).
     if bytes.starts_with(&[0x30]) && bytes.len() < (64 << 20) {
         let ctl = [0x06, 0x09, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x0a, 0x01];
         if bytes[..bytes.len().min(200)].windows(ctl.len()).any(|w| w == ctl) && catalog::is_catalog(bytes) {
             return Kind::Catalog;
+        }
+    }
+    // A ZIP behind a prefix (an executable JAR's launcher script, a Janus APK, anything else):
+    // found by an end record the JDK would take (which includes every one apksig takes).
+    if jar::end_record_jdk(bytes).is_some() {
+        if let Some(k) = jar::jar_kind(bytes) {
+            return Kind::Zip(k);
         }
     }
     Kind::Other

@@ -53,11 +53,13 @@ pub fn check(path: &str, bytes: &[u8], trust: &Trust) -> Option<Checked> {
     };
     let root = &ole.entries[0];
     let appended = bytes.len().saturating_sub(ole.end);
+    // A ZIP reader finds an archive in the file (the JDK's rule takes every record apksig's does).
+    let zip = super::jar::end_record_jdk(bytes).is_some();
     let structure = structure(&ole, &[&ds_name, &dse_name]).and_then(|()| match appended {
         // A ZIP end record ending the file, wherever its archive hides (a sector chain's slack,
         // the signature stream, unused directory entries): Java and unzip read the file as an
         // archive no MSI signature covers (GlueBall, CVE-2020-1464).
-        0 if super::jar::end_record(bytes).is_some() || super::jar::end_record_jdk(bytes).is_some() => {
+        0 if zip => {
             Err("the file ends with a ZIP end of central directory record: ZIP readers (java -jar, unzip) take it for \
              an archive no signature covers (a GlueBall polyglot, CVE-2020-1464)"
                 .to_string())
@@ -66,7 +68,7 @@ pub fn check(path: &str, bytes: &[u8], trust: &Trust) -> Option<Checked> {
         n => Err(format!(
             "{n} bytes after the compound file's last sector in use, which no stream holds and no signature hashes{} \
              (Windows refuses MSIs with appended data since CVE-2020-1464, GlueBall)",
-            if super::jar::end_record(bytes).is_some() { ": a ZIP archive, the file is a polyglot" } else { "" }
+            if zip { ": a ZIP archive, the file is a polyglot" } else { "" }
         )),
     });
     if let Err(why) = structure {

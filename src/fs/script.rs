@@ -243,11 +243,12 @@ pub fn check(path: &str, bytes: &[u8], trust: &Trust) -> Option<Checked> {
         Ok(r) => r,
         Err(e) => return fail(Failure::Invalid(C::MalformedSignature, e)),
     };
-    let blob = match der::read(&raw) {
-        Ok((t, _)) => t.raw,
+    let (blob, rest) = match der::read(&raw) {
+        Ok((t, rest)) => (t.raw, rest),
         Err(e) => return fail(Failure::Invalid(C::MalformedSignature, format!("signature block: {e}"))),
     };
-    let trailing = crate::cms::trailing_after_content_info(&raw);
+    // Bytes after the PKCS#7 other than zero padding.
+    let trailing = rest.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
     if trailing > 0 {
         let why = format!("{trailing} bytes after the PKCS#7 in the signature block, which no signature covers");
         return fail(Failure::Invalid(C::MalformedSignature, why));
