@@ -111,7 +111,6 @@ pub struct Pod {
 /// `PodList` (the API), or `List` (kubectl's output) whose items are pods.
 #[derive(Debug, Clone)]
 pub struct PodList {
-    pub kind: Option<String>,
     pub items: Vec<Pod>,
     pub metadata: ListMeta,
     /// Items that are no readable pod (a field of the wrong type, say), each named as well as it
@@ -172,7 +171,7 @@ impl PodList {
             Some("PodList" | "List") | None => {}
             Some(other) => return Err(PodsError::NotPods(other.to_string())),
         }
-        let mut list = PodList { kind: raw.kind, items: Vec::new(), metadata: raw.metadata, unreadable: Vec::new() };
+        let mut list = PodList { items: Vec::new(), metadata: raw.metadata, unreadable: Vec::new() };
         for (i, item) in raw.items.into_iter().enumerate() {
             if let Some(k) = item.get("kind").and_then(|k| k.as_str()).filter(|k| *k != "Pod") {
                 return Err(PodsError::NotAPod(i, k.to_string()));
@@ -218,32 +217,23 @@ impl Pod {
         ];
         let mut out = Vec::new();
         for (kind, specs, statuses) in lists {
+            let run = |container: &str, image: &str, status: Option<&ContainerStatus>| ContainerRun {
+                namespace: self.namespace().to_string(),
+                pod: self.metadata.name.clone(),
+                container: container.to_string(),
+                kind,
+                image: image.to_string(),
+                image_id: status.map(|s| s.image_id.clone()),
+                state: status.and_then(|s| s.state.keys().next().cloned()),
+                phase: self.status.phase.clone(),
+            };
             // A status for a container the spec does not name still says what runs: audited by
             // the image its status gives (the spec's is unknown).
             for st in statuses.iter().filter(|st| !specs.iter().any(|c| c.name == st.name)) {
-                out.push(ContainerRun {
-                    namespace: self.namespace().to_string(),
-                    pod: self.metadata.name.clone(),
-                    container: st.name.clone(),
-                    kind,
-                    image: st.image.clone(),
-                    image_id: Some(st.image_id.clone()),
-                    state: st.state.keys().next().cloned(),
-                    phase: self.status.phase.clone(),
-                });
+                out.push(run(&st.name, &st.image, Some(st)));
             }
             for c in specs {
-                let status = statuses.iter().find(|s| s.name == c.name);
-                out.push(ContainerRun {
-                    namespace: self.namespace().to_string(),
-                    pod: self.metadata.name.clone(),
-                    container: c.name.clone(),
-                    kind,
-                    image: c.image.clone(),
-                    image_id: status.map(|s| s.image_id.clone()),
-                    state: status.and_then(|s| s.state.keys().next().cloned()),
-                    phase: self.status.phase.clone(),
-                });
+                out.push(run(&c.name, &c.image, statuses.iter().find(|s| s.name == c.name)));
             }
         }
         out

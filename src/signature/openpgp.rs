@@ -242,7 +242,13 @@ impl Problem {
 /// judges them for containers/image (g10/getkey.c `merge_selfsigs_main`). The copies hold only
 /// their verified self-signatures ([`keep_self_signatures`]). `keyring`: every certificate given,
 /// where a designated revoker's key is looked for.
-fn validity(copies: &[&PgpCert], keyring: &[&PgpCert], sig: &pgp::packet::Signature, now: i64) -> Option<Problem> {
+fn validity(
+    cert: &PgpCert,
+    copies: &[&PgpCert],
+    keyring: &[&PgpCert],
+    sig: &pgp::packet::Signature,
+    now: i64,
+) -> Option<Problem> {
     use pgp::packet::SubpacketData;
     use pgp::types::KeyDetails as _;
     if let Some(problem) = gnupg_refuses(sig) {
@@ -252,8 +258,8 @@ fn validity(copies: &[&PgpCert], keyring: &[&PgpCert], sig: &pgp::packet::Signat
     {
         return Some(Problem::KeyRevoked);
     }
-    let first = copies.first()?;
-    let key_created = i64::from(first.key.primary_key.created_at().as_secs());
+    // The certificate that verified (one of `copies`): no copy can make this check pass.
+    let key_created = i64::from(cert.key.primary_key.created_at().as_secs());
     if key_created > now {
         return Some(Problem::KeyFromFuture);
     }
@@ -427,7 +433,7 @@ fn open_inner(bytes: &[u8], certs: &[&PgpCert], now: i64) -> Result<Opened, Stri
                 Ok(_) => {
                     let copies: Vec<&PgpCert> =
                         certs.iter().copied().filter(|c| c.fingerprint == cert.fingerprint).collect();
-                    let outcome = match (subkey, validity(&copies, certs, &sig, now)) {
+                    let outcome = match (subkey, validity(cert, &copies, certs, &sig, now)) {
                         (Some(subkey), _) => KeyOutcome::Subkey { cert: i, subkey },
                         (None, Some(problem)) => KeyOutcome::NotValid { cert: i, problem },
                         (None, None) => KeyOutcome::Verified { cert: i, subkey: None },
